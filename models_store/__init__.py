@@ -1,0 +1,40 @@
+"""Versioned, immutable model store with audited champion / challenger aliases.
+
+Typical use::
+
+    store = ModelStore("/srv/iprisk/models")
+    m = store.register("pd", {"model.txt": text}, task="binary", features=[...], ...)
+    store.promote("pd", m.version, actor="alice", reason="beats champion on OOT AUC")
+    name, version = store.resolve("pd")          # the champion
+    model_text = store.read_file(name, version, "model.txt")   # verified bytes
+"""
+
+from __future__ import annotations
+
+from models_store.errors import AliasNotFound, IntegrityError, InvalidReference, StoreError, VersionNotFound
+from models_store.manifest import (
+    ALIASES,
+    MANIFEST_FILENAME,
+    AliasEvent,
+    FeatureKind,
+    FeatureSpec,
+    Manifest,
+    parse_ref,
+)
+from models_store.store import ModelStore
+
+__all__ = [
+    "ALIASES",
+    "MANIFEST_FILENAME",
+    "AliasEvent",
+    "AliasNotFound",
+    "FeatureKind",
+    "FeatureSpec",
+    "IntegrityError",
+    "InvalidReference",
+    "Manifest",
+    "ModelStore",
+    "StoreError",
+    "VersionNotFound",
+    "parse_ref",
+]

@@ -1,0 +1,1 @@
+"""Pure domain logic: features, valuation, credit risk, rules and explanations."""

@@ -1,0 +1,150 @@
+"""Credit risk of a pledge loan: PD, grade, LGD with and without cover, EL, maximum loan, decision."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Sequence
+from datetime import date
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from scoring import features as F
+from scoring.explain import Contributions, Reason, top_reasons
+from scoring.models import Explanation, LoadedModel, sigmoid
+from scoring.policy import DecisionPolicy, LtvCaps, ScoringConfig
+from scoring.types import Borrower, LoanTerms, Patent
+from scoring.valuation import PackageValuation, PatentValuation
+
+Lang = Literal["en", "zh"]
+Decision = Literal["approve", "refer", "decline"]
+_FROZEN = ConfigDict(extra="forbid", frozen=True)
+_OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
+
+
+class Lgd(BaseModel):
+    """Loss given default, before and after fund, insurance and guarantee cover."""
+
+    model_config = _FROZEN
+    without_cover: float = Field(ge=0, le=1)
+    with_cover: float = Field(ge=0, le=1)
+    collateral_recovery_cny: float
+    cover_share: float = Field(ge=0, le=1, description="Share of the post-recovery loss others bear.")
+
+
+class PolicyReason(BaseModel):
+    """A decision-policy rule that fired."""
+
+    model_config = _FROZEN
+    code: str
+    text: str
+    metric: str
+    value: float
+    threshold: float
+
+
+class CreditAssessment(BaseModel):
+    """Everything a loan officer needs to act on an application."""
+
+    model_config = _FROZEN
+    pd: float = Field(ge=0, le=1, description="Calibrated 12-month probability of default.")
+    grade: str
+    grade_expected_default_rate: float
+    lgd: Lgd
+    ead: float = Field(description="Exposure at default, CNY (full drawdown assumed).")
+    expected_loss: float = Field(description="PD × LGD (with cover) × EAD, CNY.")
+    expected_loss_without_cover: float
+    ltv: float = Field(description="Amount / package P50.")
+    max_loan_amount: float = Field(description="Σ P50 × LTV cap per patent type, CNY.")
+    decision: Decision
+    reasons: list[Reason] = Field(description="Up to four features that raised the PD most.")
+    policy_reasons: list[PolicyReason]
+    contributions: Contributions
+
+
+def pd_matrix(borrower: Borrower, loan: LoanTerms, patents: Sequence[Patent], as_of: date,
+              package_value: float) -> np.ndarray:
+    """PD model inputs for one application (one row)."""
+    as_of64 = np.datetime64(as_of, "D")
+    life = F.remaining_life_years(np.array([p.patent_type for p in patents], dtype=object),
+                                  np.array([np.datetime64(p.filing_date, "D") for p in patents]), as_of64)
+    summary = F.package_summary(np.array([p.patent_type for p in patents], dtype=object), life,
+                                np.zeros(len(patents), dtype=int), 1)
+    ent = {k: np.array([v], dtype=object) for k, v in borrower.model_dump().items()}
+    ln = {k: np.array([v], dtype=object) for k, v in loan.model_dump().items()}
+    cols = F.pd_columns(ent, ln, summary, np.array([package_value], dtype=float))
+    return F.to_matrix(cols, F.PD_FEATURES)
+
+
+def loss_given_default(loan: LoanTerms, package: PackageValuation, *, floor: float = 0.0) -> Lgd:
+    """LGD from the collateral's liquidation value and the cover of fund, insurer and guarantor.
+
+    Only the IP share of the collateral is valued here; other collateral is
+    not known to the service and is conservatively given no value.  ``floor``
+    keeps workout costs and time value in even a fully secured loan.
+    """
+    ead = loan.amount_cny
+    recovery = min(ead, package.liquidation_value)
+    gross = max(floor, 1 - recovery / ead)
+    cover = min(1.0, loan.insured_share + loan.fund_cover_share + loan.guarantee_share)
+    return Lgd(without_cover=gross, with_cover=gross * (1 - cover), collateral_recovery_cny=recovery,
+               cover_share=cover)
+
+
+def _policy(policy: DecisionPolicy, metrics: dict[str, float], texts: ScoringConfig,
+            lang: Lang) -> tuple[Decision, list[PolicyReason]]:
+    fired = [r for r in policy.rules if _OPS[r.op](metrics[r.metric], r.value)]
+    decision: Decision = fired[0].decision if fired else policy.default
+    reasons = [PolicyReason(code=r.code, text=getattr(texts.reasons.policy[r.code], lang), metric=r.metric,
+                            value=metrics[r.metric], threshold=r.value) for r in fired]
+    return decision, reasons
+
+
+def assess_credit(model: LoadedModel, *, borrower: Borrower, loan: LoanTerms, patents: Sequence[Patent],
+                  valuations: Sequence[PatentValuation], package: PackageValuation, as_of: date,
+                  config: ScoringConfig, caps: LtvCaps, lang: Lang = "en") -> CreditAssessment:
+    """Score one pledge-loan application.
+
+    Parameters
+    ----------
+    model
+        The calibrated PD model (log-odds space).
+    borrower, loan, patents
+        The application's facts.
+    valuations, package
+        The pledged patents' valuation (from :mod:`scoring.valuation`).
+    as_of
+        Application date.
+    config, caps
+        Scoring configuration and the institution's LTV caps.
+    lang
+        Language of reason texts.
+
+    Returns
+    -------
+    CreditAssessment
+        PD (12 months), grade, LGD, EL (CNY), maximum loan, decision and reasons.
+    """
+    x = pd_matrix(borrower, loan, patents, as_of, package.total_p50)
+    ex: Explanation = model.explain(x, space="log-odds")[0]
+    pd = float(sigmoid(np.array([ex.output]))[0])
+    grade = config.grades.grade_of(pd)
+    lgd = loss_given_default(loan, package, floor=config.valuation.lgd_floor)
+    ead = loan.amount_cny
+    metrics = {
+        "pd": pd, "ltv": ead / package.total_p50 if package.total_p50 > 0 else 1e9,
+        "amount_over_max": ead / package.max_pledge_amount if package.max_pledge_amount > 0 else 1e9,
+        "failed_checks": float(sum(c.status == "fail" for v in valuations for c in v.checks)),
+        "warned_checks": float(sum(c.status == "warn" for v in valuations for c in v.checks)),
+        "tenor_over_cap": float(max(0, loan.tenor_months - caps.max_tenor_months)),
+        "expected_loss_rate": pd * lgd.with_cover,
+    }
+    decision, policy_reasons = _policy(config.decision, metrics, config, lang)
+    return CreditAssessment(
+        pd=pd, grade=grade.grade, grade_expected_default_rate=grade.expected_default_rate, lgd=lgd, ead=ead,
+        expected_loss=pd * lgd.with_cover * ead, expected_loss_without_cover=pd * lgd.without_cover * ead,
+        ltv=metrics["ltv"], max_loan_amount=package.max_pledge_amount, decision=decision,
+        reasons=top_reasons(ex, config.reasons.pd, lang=lang, k=4), policy_reasons=policy_reasons,
+        contributions=Contributions.from_explanation(ex),
+    )

@@ -1,0 +1,123 @@
+"""Loaded models: LightGBM boosters built from text, ready for request-time use.
+
+Nothing here reads files: callers hand over the model text and the manifest
+(as a plain mapping), so the same object serves the API, batch scoring and
+training evaluation.  Prediction runs single-threaded: on a shared 2-core
+machine OpenMP threads across workers make tail latency far worse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+
+from scoring.features import FeatureSpec
+
+PREDICT_PARAMS = {"num_threads": 1}
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Exact TreeSHAP contributions of one row.
+
+    ``base_value + sum(contributions) == output`` in ``space``.
+    """
+
+    space: str
+    base_value: float
+    contributions: dict[str, float]
+    output: float
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """One model version: boosters by role, feature specs, optional calibration."""
+
+    name: str
+    version: str
+    task: str
+    features: tuple[FeatureSpec, ...]
+    boosters: Mapping[str, lgb.Booster]
+    calibration: tuple[float, float] | None = None
+    manifest: Mapping[str, Any] = field(default_factory=dict)
+    offsets: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Feature names in matrix column order."""
+        return [f.name for f in self.features]
+
+    def raw(self, x: np.ndarray, role: str = "main") -> np.ndarray:
+        """Raw score (log-odds, or log-value for regressions), calibrated when set."""
+        out = np.asarray(self.boosters[role].predict(x, raw_score=True, **PREDICT_PARAMS), dtype=float)
+        if self.calibration is not None and role == "main":
+            a, b = self.calibration
+            out = a * out + b
+        return out + self.offsets.get(role, 0.0)
+
+    def contributions(self, x: np.ndarray, role: str = "main") -> np.ndarray:
+        """TreeSHAP matrix (n, n_features + 1), last column the expected value.
+
+        Scaled by the calibration slope (and the intercept and any role offset
+        added to the last column) so each row still sums to :meth:`raw`.
+        """
+        contrib = np.asarray(self.boosters[role].predict(x, pred_contrib=True, **PREDICT_PARAMS), dtype=float)
+        if self.calibration is not None and role == "main":
+            a, b = self.calibration
+            contrib = contrib * a
+            contrib[:, -1] += b
+        contrib[:, -1] += self.offsets.get(role, 0.0)
+        return contrib
+
+    def explain(self, x: np.ndarray, role: str = "main", *, space: str) -> list[Explanation]:
+        """Explanations for every row of ``x``."""
+        contrib = self.contributions(x, role)
+        names = self.feature_names
+        return [
+            Explanation(space=space, base_value=float(row[-1]),
+                        contributions={n: float(v) for n, v in zip(names, row[:-1], strict=True)},
+                        output=float(row.sum()))
+            for row in contrib
+        ]
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """Logistic function, overflow-safe."""
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=float)))
+
+
+def feature_specs_from_manifest(items: list[Mapping[str, Any]]) -> tuple[FeatureSpec, ...]:
+    """Rebuild feature specs from manifest entries."""
+    return tuple(
+        FeatureSpec(name=str(i["name"]), kind=i.get("kind", "numeric"),
+                    categories=tuple(i["categories"]) if i.get("categories") else None,
+                    monotone=int(i.get("monotone", 0) or 0))
+        for i in items
+    )
+
+
+def load_model(manifest: Mapping[str, Any], files: Mapping[str, bytes]) -> LoadedModel:
+    """Build a :class:`LoadedModel` from a manifest and its model files.
+
+    Files named ``model.txt`` give the ``main`` booster; ``model_<role>.txt``
+    give role boosters (``p10``, ``p50``, ``p90`` for valuation).
+    """
+    boosters: dict[str, lgb.Booster] = {}
+    for fname, data in files.items():
+        if not fname.startswith("model") or not fname.endswith(".txt"):
+            continue
+        role = "main" if fname == "model.txt" else fname[len("model_"):-len(".txt")]
+        boosters[role] = lgb.Booster(model_str=data.decode("utf-8"))
+    extra = manifest.get("extra") or {}
+    cal = extra.get("calibration")
+    calibration = (float(cal["a"]), float(cal["b"])) if cal else None
+    return LoadedModel(
+        name=str(manifest["name"]), version=str(manifest["version"]), task=str(manifest["task"]),
+        features=feature_specs_from_manifest(list(manifest["features"])),
+        boosters=boosters, calibration=calibration, manifest=manifest,
+        offsets={str(k): float(v) for k, v in (extra.get("offsets") or {}).items()},
+    )

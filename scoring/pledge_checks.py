@@ -1,0 +1,114 @@
+"""Pledge-registration checks: each CNIPA refusal ground as pass / fail / warn with its reason."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from scoring.policy import ReasonText
+from scoring.types import Patent
+
+Status = Literal["pass", "fail", "warn"]
+Lang = Literal["en", "zh"]
+
+
+class Check(BaseModel):
+    """One registration ground and its outcome."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    check: str
+    status: Status
+    code: str
+    reason: str
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` plus whole months, clamped to the month's end."""
+    y, m = divmod(day.month - 1 + months, 12)
+    year, month = day.year + y, m + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, d)
+        except ValueError:
+            continue
+    raise ValueError("unreachable")
+
+
+def _mk(texts: dict[str, ReasonText], lang: Lang, check: str, outcome: Status, code: str,
+        **fmt: object) -> Check:
+    text = getattr(texts[code], lang).format(**fmt)
+    return Check(check=check, status=outcome, code=code, reason=text)
+
+
+def _owner(patent: Patent, pledgor: str | None) -> tuple[Status, str, dict[str, object]]:
+    if pledgor is None:
+        return "warn", "OWNER_UNKNOWN", {}
+    if patent.owner_id == pledgor:
+        return "pass", "OWNER_MATCH", {"pledgor": pledgor}
+    return "fail", "OWNER_MISMATCH", {"pledgor": pledgor, "owner": patent.owner_id or "unknown"}
+
+
+def _term(patent: Patent, as_of: date, tenor_months: int | None) -> tuple[Status, str, dict[str, object]]:
+    expiry = patent.expiry()
+    if tenor_months is None:
+        return "warn", "TERM_UNKNOWN", {"expiry": expiry}
+    maturity = add_months(as_of, tenor_months)
+    code = "TERM_OK" if maturity <= expiry else "TERM_EXCEEDS"
+    return ("pass" if code == "TERM_OK" else "fail"), code, {"maturity": maturity, "expiry": expiry}
+
+
+def check_pledge(patent: Patent, *, as_of: date, texts: dict[str, ReasonText], lang: Lang = "en",
+                 pledgor: str | None = None, tenor_months: int | None = None,
+                 pledged_in_service: bool = False) -> list[Check]:
+    """Run every registration ground for one patent.
+
+    Parameters
+    ----------
+    patent
+        The patent's facts.
+    as_of
+        Date of the (intended) pledge; the debt runs ``tenor_months`` from it.
+    texts
+        Check texts by code (``reasons.yaml``, ``checks``).
+    lang
+        Language of the reasons.
+    pledgor
+        Enterprise offering the pledge; None when not known (a warning).
+    tenor_months
+        Loan tenor; None when not known (a warning).
+    pledged_in_service
+        The patent secures another active loan recorded by this service.
+
+    Returns
+    -------
+    list of Check
+        One entry per ground; any ``fail`` means CNIPA would refuse registration.
+    """
+    out = []
+    status, code, fmt = _owner(patent, pledgor)
+    out.append(_mk(texts, lang, "registered_owner", status, code, **fmt))
+    in_force = patent.legal_status == "granted" and patent.expiry() > as_of
+    out.append(_mk(texts, lang, "legal_status", "pass" if in_force else "fail",
+                   "STATUS_OK" if in_force else "STATUS_BAD",
+                   status=patent.legal_status if patent.expiry() > as_of else "expired"))
+    out.append(_mk(texts, lang, "annual_fees", "pass" if patent.fees_up_to_date else "fail",
+                   "FEES_OK" if patent.fees_up_to_date else "FEES_UNPAID"))
+    out.append(_mk(texts, lang, "ownership_dispute", "fail" if patent.ownership_dispute else "pass",
+                   "DISPUTE_FOUND" if patent.ownership_dispute else "DISPUTE_NONE"))
+    out.append(_mk(texts, lang, "preservation_order", "fail" if patent.preservation_order else "pass",
+                   "PRESERVATION_FOUND" if patent.preservation_order else "PRESERVATION_NONE"))
+    status, code, fmt = _term(patent, as_of, tenor_months)
+    out.append(_mk(texts, lang, "debt_term", status, code, **fmt))
+    if not patent.co_owned:
+        out.append(_mk(texts, lang, "co_owner_consent", "pass", "CO_OWNER_NA"))
+    else:
+        ok = patent.co_owner_consent
+        out.append(_mk(texts, lang, "co_owner_consent", "pass" if ok else "fail",
+                       "CO_OWNER_CONSENT" if ok else "CO_OWNER_NO_CONSENT"))
+    code = "PLEDGE_DOUBLE" if pledged_in_service else "PLEDGE_REGISTERED" if patent.currently_pledged else "PLEDGE_FREE"
+    out.append(_mk(texts, lang, "not_already_pledged", "pass" if code == "PLEDGE_FREE" else "fail", code))
+    out.append(_mk(texts, lang, "invalidation", "warn" if patent.invalidation_pending else "pass",
+                   "INVALIDATION_PENDING" if patent.invalidation_pending else "INVALIDATION_NONE"))
+    return out

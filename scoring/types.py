@@ -1,0 +1,130 @@
+"""Frozen domain types: the facts scoring works on, validated once at the edge.
+
+Field names follow the data contract (:mod:`training.contract`), so a row of
+``patents.csv`` and a patent in an API request are the same thing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from scoring.vocab import STATUTORY_TERM_YEARS
+
+Probability = Annotated[float, Field(ge=0, le=1)]
+Share = Annotated[float, Field(ge=0, le=1)]
+Cny = Annotated[float, Field(ge=0, le=1e11, description="Amount in CNY (yuan).")]
+Count = Annotated[int, Field(ge=0, le=100_000)]
+
+PatentType = Literal["invention", "utility_model", "design"]
+IpcSection = Literal["A", "B", "C", "D", "E", "F", "G", "H"]
+TechField = Literal["software", "pharma_biotech", "medical_devices", "consumer", "electronics",
+                    "chemicals_materials", "automotive_industrial", "semiconductors"]
+Industry = Literal["resource_processing", "new_energy_batteries", "computing_power", "baijiu",
+                   "new_energy_comprehensive", "advanced_equipment", "other"]
+Region = Literal["guiyang", "zunyi", "liupanshui", "anshun", "bijie", "tongren", "qiandongnan", "qiannan",
+                 "qianxinan", "guian_new_area"]
+LegalStatus = Literal["pending", "granted", "lapsed", "invalidated"]
+OwnerType = Literal["enterprise", "university", "research_institute", "individual"]
+Purpose = Literal["rd", "industrialisation", "ip_operation", "working_capital", "other"]
+
+_FROZEN = ConfigDict(extra="forbid", frozen=True)
+EARLIEST = date(1985, 4, 1)  # China's Patent Law took effect on 1 April 1985
+
+
+class Patent(BaseModel):
+    """Legal, technical and economic facts of one patent."""
+
+    model_config = _FROZEN
+    patent_id: str = Field(min_length=1, max_length=64, description="Application or patent number.")
+    patent_type: PatentType
+    ipc_section: IpcSection
+    tech_field: TechField
+    industry: Industry = "other"
+    filing_date: date
+    grant_date: date | None = None
+    legal_status: LegalStatus = "granted"
+    annual_fees_paid_years: int = Field(default=0, ge=0, le=20)
+    fees_up_to_date: bool = True
+    claims_count: int = Field(default=10, ge=1, le=500)
+    independent_claims: int = Field(default=1, ge=1, le=100)
+    family_size: int = Field(default=1, ge=1, le=500)
+    foreign_family_members: int = Field(default=0, ge=0, le=500)
+    forward_citations: int = Field(default=0, ge=0, le=10_000)
+    licences_count: int = Field(default=0, ge=0, le=1000)
+    transfers_count: int = Field(default=0, ge=0, le=1000)
+    prior_pledges_count: int = Field(default=0, ge=0, le=100)
+    litigation_count: int = Field(default=0, ge=0, le=1000)
+    invalidation_requests: int = Field(default=0, ge=0, le=100)
+    invalidation_pending: bool = False
+    owner_type: OwnerType = "enterprise"
+    owner_id: str | None = Field(default=None, max_length=64, description="Registered owner (enterprise id).")
+    co_owned: bool = False
+    co_owner_consent: bool = False
+    ownership_dispute: bool = False
+    preservation_order: bool = False
+    currently_pledged: bool = Field(default=False, description="Registered in an active pledge at CNIPA.")
+    strategic_emerging: bool = False
+    patent_award: bool = False
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Patent:
+        if self.filing_date < EARLIEST:
+            raise ValueError(f"filing_date {self.filing_date} is before the Patent Law took effect (1985-04-01)")
+        if self.grant_date is not None and self.grant_date < self.filing_date:
+            raise ValueError("grant_date is before filing_date")
+        if self.independent_claims > self.claims_count:
+            raise ValueError("independent_claims exceeds claims_count")
+        if self.foreign_family_members >= self.family_size + 1 and self.family_size > 0:
+            raise ValueError("foreign_family_members exceeds family_size")
+        if self.legal_status == "granted" and self.grant_date is None:
+            raise ValueError("a granted patent needs grant_date")
+        return self
+
+    def expiry(self) -> date:
+        """Statutory expiry: filing date plus the term of its type."""
+        years = STATUTORY_TERM_YEARS[self.patent_type]
+        try:
+            return self.filing_date.replace(year=self.filing_date.year + years)
+        except ValueError:  # 29 February
+            return self.filing_date.replace(year=self.filing_date.year + years, day=28)
+
+
+class Borrower(BaseModel):
+    """The enterprise asking for the loan."""
+
+    model_config = _FROZEN
+    enterprise_id: str = Field(min_length=1, max_length=64)
+    industry: Industry
+    region: Region
+    revenue_cny: float = Field(ge=0, le=1e12, description="Annual revenue, CNY.")
+    employees: int = Field(ge=1, le=1_000_000)
+    years_registered: float = Field(ge=0, le=100)
+    rd_intensity: float = Field(default=0.05, ge=0, le=5, description="R&D spend / revenue.")
+    high_tech: bool = False
+    specialised_sme: bool = False
+    is_sme: bool = True
+    leverage: float = Field(ge=0, le=5, description="Liabilities / assets.")
+    prior_overdue_count: int = Field(default=0, ge=0, le=1000)
+    bad_credit_3y: bool = False
+
+
+class LoanTerms(BaseModel):
+    """The loan applied for."""
+
+    model_config = _FROZEN
+    amount_cny: float = Field(gt=0, le=1e10, description="Principal, CNY.")
+    tenor_months: int = Field(ge=1, le=120)
+    purpose: Purpose
+    ip_share_of_collateral: Share = 1.0
+    insured_share: Share = 0.0
+    fund_cover_share: Share = Field(default=0.0, description="Share of the loss a compensation fund would bear.")
+    guarantee_share: Share = 0.0
+
+    @model_validator(mode="after")
+    def _cover(self) -> LoanTerms:
+        if self.insured_share + self.fund_cover_share + self.guarantee_share > 1 + 1e-9:
+            raise ValueError("insured_share + fund_cover_share + guarantee_share exceeds 1")
+        return self

@@ -1,0 +1,174 @@
+"""Patent valuation: model quantiles, value dimensions, stars, income approach, package figures."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from scoring import features as F
+from scoring.explain import Contributions, Reason, top_reasons
+from scoring.income import IncomeApproach, relief_from_royalty
+from scoring.models import LoadedModel
+from scoring.pledge_checks import Check
+from scoring.policy import LtvCaps, ScoringConfig
+from scoring.types import Patent
+
+Lang = Literal["en", "zh"]
+_FROZEN = ConfigDict(extra="forbid", frozen=True)
+
+# Which model inputs speak to which CNIPA value dimension (LVD / TVD / EVD).
+DIMENSIONS: dict[str, tuple[str, ...]] = {
+    "legal": ("patent_type", "age_years", "remaining_life_years", "granted", "claims_count",
+              "independent_claims", "invalidation_requests", "annual_fees_paid_years", "fees_up_to_date",
+              "co_owned"),
+    "technical": ("ipc_section", "tech_field", "family_size", "foreign_family_members", "forward_citations",
+                  "citations_per_year", "patent_award"),
+    "economic": ("industry", "owner_type", "licences_count", "transfers_count", "prior_pledges_count",
+                 "litigation_count", "strategic_emerging", "log_owner_revenue"),
+}
+
+
+class PatentValuation(BaseModel):
+    """Value of one patent with its reasons and registration checks."""
+
+    model_config = _FROZEN
+    patent_id: str
+    p10: float = Field(description="10th percentile of value, CNY.")
+    p50: float = Field(description="Median value, CNY.")
+    p90: float = Field(description="90th percentile of value, CNY.")
+    income_approach: IncomeApproach | None
+    legal_score: float = Field(ge=0, le=100)
+    technical_score: float = Field(ge=0, le=100)
+    economic_score: float = Field(ge=0, le=100)
+    stars: int = Field(ge=1, le=5)
+    contributions: Contributions
+    reasons: list[Reason]
+    checks: list[Check]
+    ltv_cap: float
+
+
+class PackageValuation(BaseModel):
+    """Figures for the whole package of patents."""
+
+    model_config = _FROZEN
+    total_p10: float
+    total_p50: float
+    total_p90: float
+    liquidation_value: float = Field(description="P50 after the fire-sale haircut and disposal costs, CNY.")
+    max_pledge_amount: float = Field(description="Σ P50 × LTV cap of each patent's type, CNY.")
+    registrable: bool = Field(description="No patent fails a registration check.")
+
+
+def patent_columns(patents: Sequence[Patent]) -> dict[str, np.ndarray]:
+    """Contract-shaped columns for a list of patents."""
+    out: dict[str, np.ndarray] = {}
+    for name in Patent.model_fields:
+        values = [getattr(p, name) for p in patents]
+        if name in ("filing_date", "grant_date"):
+            out[name] = np.array([np.datetime64(v, "D") if v else np.datetime64("NaT") for v in values],
+                                 dtype="datetime64[D]")
+        else:
+            out[name] = np.array(values, dtype=object)
+    return out
+
+
+def valuation_matrix(patents: Sequence[Patent], as_of: date, owner_revenue: float | None) -> np.ndarray:
+    """Model inputs for ``patents`` at ``as_of``."""
+    rev = np.full(len(patents), np.nan if owner_revenue is None else float(owner_revenue))
+    cols = F.valuation_columns(patent_columns(patents), np.datetime64(as_of, "D"), owner_revenue=rev)
+    return F.to_matrix(cols, F.VALUATION_FEATURES)
+
+
+def dimension_scores(contrib: dict[str, float]) -> dict[str, float]:
+    """0–100 score per value dimension: 50 is the average patent, each point a share of log value.
+
+    score = 100 · sigmoid(2 · Σ SHAP of the dimension's inputs), so +0.35 log
+    value (≈ +42% value) from a dimension scores about 67.
+    """
+    return {d: round(float(100 / (1 + np.exp(-2 * sum(contrib.get(f, 0.0) for f in feats)))), 1)
+            for d, feats in DIMENSIONS.items()}
+
+
+def stars_from_reference(log_p50: float, reference: dict[str, list[float]] | None) -> int:
+    """1–5 stars: the quintile of the P50 among the training sample's P50s."""
+    if not reference or not reference.get("edges"):
+        return 3
+    edges = np.asarray(reference["edges"], dtype=float)
+    shares = np.asarray(reference["shares"], dtype=float)[: len(edges) + 1]
+    total = shares.sum() or 1.0
+    pct = float(shares[: int(np.searchsorted(edges, log_p50, side="right"))].sum() / total)
+    return int(min(5, 1 + int(pct * 5)))
+
+
+def value_patents(model: LoadedModel, patents: Sequence[Patent], *, as_of: date, config: ScoringConfig,
+                  caps: LtvCaps, checks: Sequence[list[Check]], lang: Lang = "en",
+                  owner_revenue: float | None = None,
+                  revenue_attributable: float | None = None) -> list[PatentValuation]:
+    """Value each patent: P10/P50/P90 (CNY), SHAP drivers, dimension scores, stars, income approach.
+
+    Parameters
+    ----------
+    model
+        The valuation model (roles ``p10``, ``p50``, ``p90``; log CNY).
+    patents
+        Patents to value.
+    as_of
+        Valuation date.
+    config
+        Scoring configuration (reasons, income-approach assumptions).
+    caps
+        LTV caps of the institution.
+    checks
+        Registration checks per patent (same order).
+    lang
+        Language of reason texts.
+    owner_revenue
+        Owner's annual revenue (CNY), a model input when known.
+    revenue_attributable
+        Annual revenue the package supports (CNY), split evenly across patents
+        for the income approach; else a share of ``owner_revenue``.
+
+    Returns
+    -------
+    list of PatentValuation
+    """
+    x = valuation_matrix(patents, as_of, owner_revenue)
+    q = np.sort(np.exp(np.column_stack([model.raw(x, r) for r in ("p10", "p50", "p90")])), axis=1)
+    explanations = model.explain(x, "p50", space="log CNY")
+    reference = ((model.manifest.get("extra") or {}).get("reference") or {}).get("score")
+    va = config.valuation
+    per_patent_revenue = None
+    if revenue_attributable is not None:
+        per_patent_revenue = revenue_attributable / len(patents)
+    elif owner_revenue is not None:
+        per_patent_revenue = owner_revenue * va.attributable_revenue_share / len(patents)
+    out = []
+    for i, p in enumerate(patents):
+        ex = explanations[i]
+        scores = dimension_scores(ex.contributions)
+        out.append(PatentValuation(
+            patent_id=p.patent_id, p10=float(q[i, 0]), p50=float(q[i, 1]), p90=float(q[i, 2]),
+            income_approach=relief_from_royalty(p, as_of=as_of, revenue=per_patent_revenue, assumptions=va),
+            legal_score=scores["legal"], technical_score=scores["technical"], economic_score=scores["economic"],
+            stars=stars_from_reference(ex.output, reference),
+            contributions=Contributions.from_explanation(ex),
+            reasons=top_reasons(ex, config.reasons.valuation, lang=lang, k=4, direction="both"),
+            checks=list(checks[i]), ltv_cap=caps.cap(p.patent_type),
+        ))
+    return out
+
+
+def value_package(valuations: Sequence[PatentValuation], config: ScoringConfig) -> PackageValuation:
+    """Totals, liquidation value and maximum pledge amount of a package."""
+    va = config.valuation
+    p50 = sum(v.p50 for v in valuations)
+    return PackageValuation(
+        total_p10=sum(v.p10 for v in valuations), total_p50=p50, total_p90=sum(v.p90 for v in valuations),
+        liquidation_value=p50 * va.liquidation_factor * (1 - va.disposal_cost_share),
+        max_pledge_amount=sum(v.p50 * v.ltv_cap for v in valuations),
+        registrable=not any(c.status == "fail" for v in valuations for c in v.checks),
+    )

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Set up a virtual environment and run the whole test suite, on SQLite and on
+# PostgreSQL.  PostgreSQL: IPRISK_TEST_DATABASE_URL if set, else the server on
+# 127.0.0.1:5432 (database "test"); where none answers and we are root on a
+# Debian-like machine, one is installed from the distribution's packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
+
+pg_answers() {
+    .venv/bin/python - "$1" <<'PY' >/dev/null 2>&1
+import sys, psycopg
+psycopg.connect(sys.argv[1], connect_timeout=3).close()
+PY
+}
+
+start_debian_postgres() {
+    # Only as root on a machine with apt: install, start, allow password login.
+    [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || return 1
+    echo "test.sh: no PostgreSQL answers; installing one from Debian's packages" >&2
+    if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    fi
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+    for _ in $(seq 1 30); do
+        su postgres -c "psql -qc 'select 1'" >/dev/null 2>&1 && break
+        sleep 1
+    done
+    su postgres -c "psql -qc \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null
+    su postgres -c "createdb test" >/dev/null 2>&1 || true
+    return 0
+}
+
+if [ -z "${IPRISK_TEST_DATABASE_URL:-}" ]; then
+    IPRISK_TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:5432/test"
+    if ! pg_answers "$IPRISK_TEST_DATABASE_URL"; then
+        if start_debian_postgres; then
+            IPRISK_TEST_DATABASE_URL="postgresql://postgres:postgres@127.0.0.1:5432/test"
+        fi
+    fi
+fi
+if pg_answers "$IPRISK_TEST_DATABASE_URL"; then
+    export IPRISK_TEST_DATABASE_URL
+    echo "test.sh: PostgreSQL tests use ${IPRISK_TEST_DATABASE_URL%%@*}@…" >&2
+else
+    echo "test.sh: no PostgreSQL reachable; PostgreSQL tests will be skipped" >&2
+    unset IPRISK_TEST_DATABASE_URL
+    if [ "${CI:-}" = "true" ]; then
+        echo "test.sh: CI requires PostgreSQL" >&2
+        exit 1
+    fi
+fi
+
+exec .venv/bin/python -m pytest "$@"

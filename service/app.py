@@ -1,0 +1,62 @@
+"""The FastAPI application factory: everything is built in the lifespan, nothing at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlmodel import Session
+
+from models_store import ModelStore
+from scoring.policy import load_scoring_config
+from service.bundle import BundleHolder
+from service.db.audit import ensure_head
+from service.db.engine import make_engine
+from service.db.migrate import upgrade
+from service.errors import install_error_handlers
+from service.logging import configure_logging
+from service.metrics import Metrics, MetricsMiddleware
+from service.routes import assessments, health, insurance, loans, valuations
+from service.settings import Settings
+
+ROUTERS = (health.router, valuations.router, assessments.router, insurance.router, loans.router)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the iprisk API for ``settings`` (default: from the environment)."""
+    settings = settings or Settings()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.log_level)
+        settings.home.mkdir(parents=True, exist_ok=True)
+        app.state.scoring_config = load_scoring_config(settings.config_dir)
+        engine = make_engine(settings.db_url)
+        upgrade(engine)
+        with Session(engine) as session:
+            ensure_head(session)
+            session.commit()
+        holder = BundleHolder(ModelStore(settings.store_path), interval=settings.reload_interval_seconds,
+                              on_swap=lambda b: metrics.set_models(b.versions))
+        holder.start()
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.models = holder
+        app.state.metrics = metrics
+        try:
+            yield
+        finally:
+            holder.stop()
+            engine.dispose()
+
+    app = FastAPI(title="iprisk", version="0.1.0", lifespan=lifespan,
+                  description="Risk engine for patent-pledge financing. Every number comes with its reasons "
+                              "(SHAP) and the model version that produced it. Authenticate with "
+                              "`Authorization: Bearer <API key>`.")
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

@@ -1,0 +1,51 @@
+"""First start on an empty store: generate the bundled portfolio, train, register, promote.
+
+This is the one place where the service calls into ``training`` (the
+dependency graph otherwise keeps them apart): a newcomer's first
+``iprisk serve`` must produce servable models with nothing else installed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from models_store import ModelStore
+from service.settings import Settings
+from training.contract import find_table_file
+from training.pipeline import MODEL_NAMES, train_models
+from training.synth.generator import generate_portfolio, write_portfolio
+
+
+def missing_champions(store: ModelStore) -> list[str]:
+    """Bundled models that have no champion yet."""
+    return [m for m in MODEL_NAMES if store.alias(m, "champion") is None]
+
+
+def ensure_models(settings: Settings, *, progress: Callable[[str], None] = print) -> list[str]:
+    """Make sure every bundled model has a champion; return the models trained.
+
+    Reuses the generated portfolio and any existing versions, so a second
+    start does nothing but check.
+    """
+    store = ModelStore(settings.store_path)
+    store.cleanup_temp()
+    missing = missing_champions(store)
+    if not missing:
+        return []
+    t0 = time.perf_counter()
+    data_dir = settings.data_path
+    if find_table_file(data_dir, "loans") is None:
+        progress(f"generating the bundled SYNTHETIC portfolio ({settings.bootstrap_loans} loans) in {data_dir}")
+        frames = generate_portfolio(n_loans=settings.bootstrap_loans, seed=settings.bootstrap_seed)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        write_portfolio(frames, data_dir)
+    train_models(data_dir, store, models=missing, actor="bootstrap", report_dir=settings.reports_path,
+                 progress=progress)
+    for name in missing:
+        if store.alias(name, "champion") is None:
+            version = store.alias(name, "challenger")
+            if version is not None:
+                store.promote(name, version, actor="bootstrap", reason="bootstrap: no champion existed")
+    progress(f"bootstrap finished in {time.perf_counter() - t0:.1f} s")
+    return missing

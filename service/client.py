@@ -1,0 +1,194 @@
+"""A typed, synchronous Python client for the iprisk API (httpx).
+
+    with IpriskClient("http://127.0.0.1:8000", api_key=key) as c:
+        a = c.assess(AssessmentRequest(...))
+        print(a.pd, a.grade, [r.text for r in a.reasons])
+
+Errors are exceptions named after what went wrong, carrying the server's
+``error``, ``detail`` and ``field``::
+
+    ClientError
+    ├── TransportError        the server could not be reached or timed out
+    └── ApiError              the server answered with an error status
+        ├── AuthenticationError   401
+        ├── PermissionDenied      403
+        ├── NotFoundError         404
+        ├── ConflictError         409
+        ├── ValidationFailed      422
+        └── ServerError           5xx
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal, TypeVar
+
+import httpx
+from pydantic import BaseModel
+
+from service.schemas.insurance import QuoteRequest, QuoteResponse
+from service.schemas.loans import LoanCreate, LoanPublic
+from service.schemas.scoring import (
+    AssessmentRequest,
+    AssessmentResponse,
+    BatchResponse,
+    Page,
+    ValuationRequest,
+    ValuationResponse,
+)
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class ClientError(Exception):
+    """Base of every client error."""
+
+
+class TransportError(ClientError):
+    """No usable answer: connection refused, timeout, broken response."""
+
+
+class ApiError(ClientError):
+    """The server answered with an error status."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        self.status = status
+        self.error = str(body.get("error", "Error"))
+        self.detail = str(body.get("detail", ""))
+        self.field = body.get("field")
+        self.body = body
+        super().__init__(f"{status} {self.error}: {self.detail}")
+
+
+class AuthenticationError(ApiError):
+    """401: missing, unknown or revoked key."""
+
+
+class PermissionDenied(ApiError):
+    """403: the key's role may not do this."""
+
+
+class NotFoundError(ApiError):
+    """404: no such record for this institution."""
+
+
+class ConflictError(ApiError):
+    """409: clashes with stored state."""
+
+
+class ValidationFailed(ApiError):
+    """422: a field is invalid; ``field`` names it."""
+
+
+class ServerError(ApiError):
+    """5xx."""
+
+
+_BY_STATUS: dict[int, type[ApiError]] = {401: AuthenticationError, 403: PermissionDenied, 404: NotFoundError,
+                                         409: ConflictError, 422: ValidationFailed}
+
+
+class IpriskClient:
+    """Synchronous client with timeouts, typed requests and responses."""
+
+    def __init__(self, base_url: str, *, api_key: str, timeout: float = 10.0, lang: Literal["en", "zh"] = "en",
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self._http = httpx.Client(base_url=base_url, timeout=httpx.Timeout(timeout), transport=transport,
+                                  headers={"Authorization": f"Bearer {api_key}", "Accept-Language": lang})
+
+    def __enter__(self) -> IpriskClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def request(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None,
+                headers: dict[str, str] | None = None) -> Any:
+        """Send a request; return the decoded JSON or raise the matching error."""
+        try:
+            resp = self._http.request(method, path, json=json, params=params, headers=headers)
+        except httpx.HTTPError as exc:
+            raise TransportError(f"{method} {path}: {exc!r}") from exc
+        if resp.status_code >= 400:
+            try:
+                body = resp.json()
+            except ValueError:
+                body = {"error": "HTTPError", "detail": resp.text[:500]}
+            cls = ServerError if resp.status_code >= 500 else _BY_STATUS.get(resp.status_code, ApiError)
+            raise cls(resp.status_code, body if isinstance(body, dict) else {"detail": str(body)})
+        return resp.json() if resp.content else None
+
+    def _send(self, method: str, path: str, out: type[T], body: BaseModel | dict[str, Any] | None = None,
+              **kw: Any) -> T:
+        payload = body.model_dump(mode="json", exclude_unset=True) if isinstance(body, BaseModel) else body
+        return out.model_validate(self.request(method, path, json=payload, **kw))
+
+    def value(self, req: ValuationRequest | dict[str, Any]) -> ValuationResponse:
+        """POST /v1/valuations."""
+        return self._send("POST", "/v1/valuations", ValuationResponse, req)
+
+    def get_valuation(self, valuation_id: str) -> ValuationResponse:
+        """GET /v1/valuations/{id}."""
+        return self._send("GET", f"/v1/valuations/{valuation_id}", ValuationResponse)
+
+    def list_valuations(self, *, since: date | None = None, until: date | None = None, limit: int = 50,
+                        offset: int = 0) -> Page:
+        """GET /v1/valuations."""
+        return self._send("GET", "/v1/valuations", Page, params=_page(since, until, limit, offset))
+
+    def assess(self, req: AssessmentRequest | dict[str, Any]) -> AssessmentResponse:
+        """POST /v1/assessments."""
+        return self._send("POST", "/v1/assessments", AssessmentResponse, req)
+
+    def assess_batch(self, items: list[AssessmentRequest | dict[str, Any]]) -> BatchResponse:
+        """POST /v1/assessments/batch."""
+        body = {"items": [i.model_dump(mode="json", exclude_unset=True) if isinstance(i, BaseModel) else i
+                          for i in items]}
+        return self._send("POST", "/v1/assessments/batch", BatchResponse, body)
+
+    def get_assessment(self, assessment_id: str) -> AssessmentResponse:
+        """GET /v1/assessments/{id}."""
+        return self._send("GET", f"/v1/assessments/{assessment_id}", AssessmentResponse)
+
+    def list_assessments(self, *, since: date | None = None, until: date | None = None, limit: int = 50,
+                         offset: int = 0) -> Page:
+        """GET /v1/assessments."""
+        return self._send("GET", "/v1/assessments", Page, params=_page(since, until, limit, offset))
+
+    def quote(self, req: QuoteRequest | dict[str, Any]) -> QuoteResponse:
+        """POST /v1/insurance/quotes."""
+        return self._send("POST", "/v1/insurance/quotes", QuoteResponse, req)
+
+    def get_quote(self, quote_id: str) -> QuoteResponse:
+        """GET /v1/insurance/quotes/{id}."""
+        return self._send("GET", f"/v1/insurance/quotes/{quote_id}", QuoteResponse)
+
+    def book_loan(self, req: LoanCreate | dict[str, Any]) -> LoanPublic:
+        """POST /v1/loans."""
+        return self._send("POST", "/v1/loans", LoanPublic, req)
+
+    def get_loan(self, loan_id: str) -> LoanPublic:
+        """GET /v1/loans/{id}."""
+        return self._send("GET", f"/v1/loans/{loan_id}", LoanPublic)
+
+    def close_loan(self, loan_id: str) -> LoanPublic:
+        """POST /v1/loans/{id}/close."""
+        return self._send("POST", f"/v1/loans/{loan_id}/close", LoanPublic)
+
+    def ready(self) -> dict[str, Any]:
+        """GET /readyz (raises ServerError when not ready)."""
+        out: dict[str, Any] = self.request("GET", "/readyz")
+        return out
+
+
+def _page(since: date | None, until: date | None, limit: int, offset: int) -> dict[str, Any]:
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    if since is not None:
+        params["since"] = since.isoformat()
+    if until is not None:
+        params["until"] = until.isoformat()
+    return params

@@ -1,0 +1,144 @@
+"""SQLModel tables of the service.
+
+Every scoring result keeps its full input, output and model versions; the
+audit log is append-only and hash-chained (see :mod:`service.db.audit`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now (UTC); SQLModel stores and returns datetimes in UTC."""
+    return datetime.now(UTC)
+
+
+def _json() -> Any:
+    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class ApiKey(SQLModel, table=True):
+    """An API key: only its sha256 is stored, with role and institution."""
+
+    __tablename__ = "api_keys"
+    id: int | None = Field(default=None, primary_key=True)
+    key_hash: str = Field(index=True, unique=True, max_length=64)
+    prefix: str = Field(max_length=16)
+    role: str = Field(max_length=32)
+    institution: str = Field(max_length=64, index=True)
+    label: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+
+
+class Valuation(SQLModel, table=True):
+    """A stored valuation: request, response, model versions."""
+
+    __tablename__ = "valuations"
+    __table_args__ = (Index("ix_valuations_inst_created", "institution", "created_at"),)
+    id: str = Field(primary_key=True, max_length=36)
+    institution: str = Field(max_length=64)
+    key_id: int
+    created_at: datetime = Field(default_factory=utcnow)
+    as_of: date
+    n_patents: int
+    total_p50: float
+    request: dict[str, Any] = _json()
+    response: dict[str, Any] = _json()
+    model_versions: dict[str, Any] = _json()
+
+
+class Assessment(SQLModel, table=True):
+    """A stored loan assessment."""
+
+    __tablename__ = "assessments"
+    __table_args__ = (Index("ix_assessments_inst_created", "institution", "created_at"),)
+    id: str = Field(primary_key=True, max_length=36)
+    institution: str = Field(max_length=64)
+    key_id: int
+    created_at: datetime = Field(default_factory=utcnow)
+    as_of: date
+    borrower_id: str = Field(max_length=64)
+    amount_cny: float
+    pd: float
+    grade: str = Field(max_length=8)
+    decision: str = Field(max_length=16)
+    expected_loss: float
+    valuation_id: str | None = Field(default=None, max_length=36)
+    request: dict[str, Any] = _json()
+    response: dict[str, Any] = _json()
+    model_versions: dict[str, Any] = _json()
+
+
+class InsuranceQuote(SQLModel, table=True):
+    """A stored insurance quote."""
+
+    __tablename__ = "insurance_quotes"
+    id: str = Field(primary_key=True, max_length=36)
+    institution: str = Field(max_length=64, index=True)
+    key_id: int
+    created_at: datetime = Field(default_factory=utcnow)
+    product: str = Field(max_length=32)
+    assessment_id: str | None = Field(default=None, max_length=36)
+    premium: float
+    request: dict[str, Any] = _json()
+    response: dict[str, Any] = _json()
+
+
+class Loan(SQLModel, table=True):
+    """A loan a bank booked from an assessment; its patents stay pledged while it is active."""
+
+    __tablename__ = "loans"
+    __table_args__ = (Index("ix_loans_inst_created", "institution", "created_at"),)
+    id: str = Field(primary_key=True, max_length=36)
+    institution: str = Field(max_length=64)
+    assessment_id: str = Field(max_length=36, index=True)
+    borrower_id: str = Field(max_length=64)
+    amount_cny: float
+    tenor_months: int
+    origination_date: date
+    status: str = Field(default="active", max_length=16)
+    created_at: datetime = Field(default_factory=utcnow)
+    closed_at: datetime | None = None
+
+
+class LoanPatent(SQLModel, table=True):
+    """A patent pledged to a booked loan."""
+
+    __tablename__ = "loan_patents"
+    __table_args__ = (UniqueConstraint("loan_id", "patent_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    loan_id: str = Field(foreign_key="loans.id", max_length=36, index=True)
+    patent_id: str = Field(max_length=64, index=True)
+    active: bool = Field(default=True, index=True)
+
+
+class AuditHead(SQLModel, table=True):
+    """Single row: the chain's length and last hash; updating it serialises appends."""
+
+    __tablename__ = "audit_head"
+    id: int = Field(default=1, primary_key=True)
+    seq: int = 0
+    last_hash: str = Field(default="0" * 64, max_length=64)
+
+
+class AuditEntry(SQLModel, table=True):
+    """One append-only audit record, chained to the one before by sha256."""
+
+    __tablename__ = "audit_log"
+    seq: int = Field(primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    key_id: int | None = None
+    role: str = Field(max_length=32)
+    institution: str = Field(max_length=64, index=True)
+    action: str = Field(max_length=64)
+    resource_type: str = Field(max_length=64)
+    resource_id: str = Field(max_length=64)
+    detail: dict[str, Any] = _json()
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)

@@ -1,0 +1,118 @@
+"""Typed dependencies: session, principal and roles, models, configuration, language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated, Literal
+
+from fastapi import Depends, Header, Request
+from sqlmodel import Session
+
+from scoring.policy import ScoringConfig
+from service.auth import Principal, lookup
+from service.bundle import ModelBundle
+from service.errors import Forbidden, Unauthorized, Unavailable
+from service.settings import Settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: commit on success, roll back on any error."""
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+# scope="function": commit before the response is sent, so a client that reads
+# back what it just wrote always finds it.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_principal(session: SessionDep,
+                  authorization: Annotated[str | None, Header(include_in_schema=False)] = None) -> Principal:
+    """The caller behind ``Authorization: Bearer <key>``; 401 otherwise."""
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
+    principal = lookup(session, authorization[7:].strip())
+    if principal is None:
+        raise Unauthorized("unknown or revoked API key")
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require(*roles: str) -> Callable[[Principal], Principal]:
+    """A dependency admitting only ``roles``; 403 for any other authenticated caller."""
+
+    def check(principal: PrincipalDep) -> Principal:
+        if principal.role not in roles:
+            raise Forbidden(f"role {principal.role!r} may not use this route (allowed: {', '.join(roles)})")
+        return principal
+
+    return check
+
+
+BankDep = Annotated[Principal, Depends(require("bank"))]
+BankOrReaderDep = Annotated[Principal, Depends(require("bank", "regulator"))]
+InsuranceDep = Annotated[Principal, Depends(require("bank", "insurer"))]
+
+
+def get_bundle(request: Request) -> ModelBundle:
+    """The models serving now (a snapshot: a reload mid-request does not change it)."""
+    bundle = request.app.state.models.bundle
+    if bundle is None or not {"valuation", "pd"} <= set(bundle.models):
+        raise Unavailable("models are not loaded yet")
+    return bundle
+
+
+BundleDep = Annotated[ModelBundle, Depends(get_bundle)]
+
+
+def get_config(request: Request) -> ScoringConfig:
+    """The scoring configuration loaded at start-up."""
+    return request.app.state.scoring_config
+
+
+ConfigDep = Annotated[ScoringConfig, Depends(get_config)]
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings in force."""
+    return request.app.state.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_lang(accept_language: Annotated[str | None, Header()] = None) -> Literal["en", "zh"]:
+    """``zh`` when Accept-Language prefers Chinese, else ``en``."""
+    if not accept_language:
+        return "en"
+    best = sorted(
+        ((part.split(";")[0].strip().lower(), _q(part)) for part in accept_language.split(",")),
+        key=lambda t: -t[1],
+    )
+    for tag, _ in best:
+        if tag.startswith("zh"):
+            return "zh"
+        if tag.startswith("en"):
+            return "en"
+    return "en"
+
+
+def _q(part: str) -> float:
+    for param in part.split(";")[1:]:
+        k, _, v = param.strip().partition("=")
+        if k == "q":
+            try:
+                return float(v)
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
+LangDep = Annotated[Literal["en", "zh"], Depends(get_lang)]

@@ -1,0 +1,88 @@
+"""Prometheus metrics, one registry per app, and the ASGI middleware that records them.
+
+Requests are labelled by route template, method and status class, never by
+an id.  The middleware also gives every request an id (``X-Request-ID``,
+taken from the client when it sends a sane one) and writes one JSON log line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+access_log = logging.getLogger("iprisk.access")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+PD_BUCKETS = (0.003, 0.006, 0.01, 0.015, 0.025, 0.04, 0.065, 0.1, 0.18, 0.3, 0.5, 1.0)
+VALUE_BUCKETS = (1e5, 3e5, 1e6, 3e6, 1e7, 3e7, 1e8, 3e8, 1e9)
+
+
+class Metrics:
+    """The service's metric families in their own registry."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter("iprisk_http_requests", "HTTP requests.", ["route", "method", "status"], registry=r)
+        self.latency = Histogram("iprisk_http_request_duration_seconds", "HTTP request latency.",
+                                 ["route", "method"], buckets=LATENCY_BUCKETS, registry=r)
+        self.pd = Histogram("iprisk_pd", "Calibrated 12-month PD of assessments.", buckets=PD_BUCKETS, registry=r)
+        self.value = Histogram("iprisk_patent_value_p50_cny", "P50 value of valued patents (CNY).",
+                               buckets=VALUE_BUCKETS, registry=r)
+        self.model_info = Gauge("iprisk_model_info", "Model versions served (1 = serving).",
+                                ["model", "version"], registry=r)
+        self.psi = Gauge("iprisk_model_psi", "PSI between training reference and recent traffic.",
+                         ["model", "feature"], registry=r)
+
+    def set_models(self, versions: dict[str, str]) -> None:
+        """Record which versions serve now."""
+        self.model_info.clear()
+        for name, version in versions.items():
+            self.model_info.labels(model=name, version=version).set(1)
+
+
+class MetricsMiddleware:
+    """Count, time and log every HTTP request; attach a request id."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        t0 = time.perf_counter()
+        supplied = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        request_id = supplied if _REQUEST_ID.fullmatch(supplied) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = {"code": 500}
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            self._record(scope, status["code"], time.perf_counter() - t0, request_id)
+
+    def _record(self, scope: Scope, code: int, elapsed: float, request_id: str) -> None:
+        route = scope.get("route")
+        template = getattr(route, "path", None) or "unmatched"
+        method = scope.get("method", "")
+        self.metrics.requests.labels(route=template, method=method, status=f"{code // 100}xx").inc()
+        self.metrics.latency.labels(route=template, method=method).observe(elapsed)
+        entry: dict[str, Any] = {"event": "request", "request_id": request_id, "method": method,
+                                 "route": template, "status": code, "ms": round(elapsed * 1000, 3)}
+        access_log.info(json.dumps(entry))

@@ -1,0 +1,48 @@
+"""Pledge-loan assessments."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from service.auth import Principal
+from service.db.tables import Assessment
+from service.deps import BundleDep, ConfigDep, LangDep, SessionDep, SettingsDep, require
+from service.schemas.scoring import AssessmentRequest, AssessmentResponse, BatchRequest, BatchResponse, Page
+from service.usecases import scoring as uc
+
+router = APIRouter(prefix="/v1/assessments", tags=["assessments"])
+Writer = Annotated[Principal, Depends(require("bank", "insurer"))]
+Reader = Annotated[Principal, Depends(require("bank", "insurer", "regulator"))]
+
+
+@router.post("", status_code=201)
+def create_assessment(body: AssessmentRequest, session: SessionDep, principal: Writer, bundle: BundleDep,
+                      config: ConfigDep, lang: LangDep, request: Request) -> AssessmentResponse:
+    """Assess a pledge-loan application: PD, grade, LGD, EL, maximum loan, decision, reasons."""
+    return uc.create_assessment(session, principal, bundle, config, body, lang=lang,
+                                metrics=request.app.state.metrics)
+
+
+@router.post("/batch")
+def create_batch(body: BatchRequest, session: SessionDep, principal: Writer, bundle: BundleDep,
+                 config: ConfigDep, lang: LangDep, settings: SettingsDep, request: Request) -> BatchResponse:
+    """Assess several applications; each item succeeds or fails on its own."""
+    return uc.create_batch(session, principal, bundle, config, body, lang=lang, metrics=request.app.state.metrics,
+                           max_items=settings.batch_max_items)
+
+
+@router.get("/{assessment_id}")
+def get_assessment(assessment_id: str, session: SessionDep, principal: Reader) -> AssessmentResponse:
+    """A stored assessment, as it was returned."""
+    return uc.get_assessment(session, principal, assessment_id)
+
+
+@router.get("")
+def list_assessments(session: SessionDep, principal: Reader, since: date | None = None, until: date | None = None,
+                     limit: Annotated[int, Query(ge=1, le=500)] = 50,
+                     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Page:
+    """The caller's assessments, newest first, filtered by creation date."""
+    return uc.list_results(session, principal, Assessment, since=since, until=until, limit=limit, offset=offset)

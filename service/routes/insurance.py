@@ -1,0 +1,28 @@
+"""IP insurance quotes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from service.auth import Principal
+from service.deps import ConfigDep, SessionDep, require
+from service.schemas.insurance import QuoteRequest, QuoteResponse
+from service.usecases import insurance as uc
+
+router = APIRouter(prefix="/v1/insurance", tags=["insurance"])
+Writer = Annotated[Principal, Depends(require("bank", "insurer"))]
+Reader = Annotated[Principal, Depends(require("bank", "insurer", "regulator"))]
+
+
+@router.post("/quotes", status_code=201)
+def create_quote(body: QuoteRequest, session: SessionDep, principal: Writer, config: ConfigDep) -> QuoteResponse:
+    """Quote pledge-guarantee insurance for an assessment, or patent-enforcement insurance for patents."""
+    return uc.create_quote(session, principal, config, body)
+
+
+@router.get("/quotes/{quote_id}")
+def get_quote(quote_id: str, session: SessionDep, principal: Reader) -> QuoteResponse:
+    """A stored quote."""
+    return uc.get_quote(session, principal, quote_id)

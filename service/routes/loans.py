@@ -1,0 +1,33 @@
+"""Booked loans (their patents count as pledged for double-pledge detection)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from service.auth import Principal
+from service.deps import BankDep, SessionDep, require
+from service.schemas.loans import LoanCreate, LoanPublic
+from service.usecases import loans as uc
+
+router = APIRouter(prefix="/v1/loans", tags=["loans"])
+Reader = Annotated[Principal, Depends(require("bank", "regulator"))]
+
+
+@router.post("", status_code=201)
+def book_loan(body: LoanCreate, session: SessionDep, principal: BankDep) -> LoanPublic:
+    """Book a loan from an assessment; its patents become pledged."""
+    return uc.book_loan(session, principal, body)
+
+
+@router.get("/{loan_id}")
+def get_loan(loan_id: str, session: SessionDep, principal: Reader) -> LoanPublic:
+    """One booked loan."""
+    return uc.get_loan(session, principal, loan_id)
+
+
+@router.post("/{loan_id}/close")
+def close_loan(loan_id: str, session: SessionDep, principal: BankDep) -> LoanPublic:
+    """Close a repaid loan and release its patents."""
+    return uc.close_loan(session, principal, loan_id)

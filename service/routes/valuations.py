@@ -1,0 +1,40 @@
+"""Patent valuations."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from service.auth import Principal
+from service.db.tables import Valuation
+from service.deps import BundleDep, ConfigDep, LangDep, SessionDep, require
+from service.schemas.scoring import Page, ValuationRequest, ValuationResponse
+from service.usecases import scoring as uc
+
+router = APIRouter(prefix="/v1/valuations", tags=["valuations"])
+Writer = Annotated[Principal, Depends(require("bank", "insurer"))]
+Reader = Annotated[Principal, Depends(require("bank", "insurer", "regulator"))]
+
+
+@router.post("", status_code=201)
+def create_valuation(body: ValuationRequest, session: SessionDep, principal: Writer, bundle: BundleDep,
+                     config: ConfigDep, lang: LangDep, request: Request) -> ValuationResponse:
+    """Value one or more patents: P10/P50/P90, income approach, scores, stars, checks, reasons."""
+    return uc.create_valuation(session, principal, bundle, config, body, lang=lang,
+                               metrics=request.app.state.metrics)
+
+
+@router.get("/{valuation_id}")
+def get_valuation(valuation_id: str, session: SessionDep, principal: Reader) -> ValuationResponse:
+    """A stored valuation, as it was returned."""
+    return uc.get_valuation(session, principal, valuation_id)
+
+
+@router.get("")
+def list_valuations(session: SessionDep, principal: Reader, since: date | None = None, until: date | None = None,
+                    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+                    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Page:
+    """The caller's valuations, newest first, filtered by creation date."""
+    return uc.list_results(session, principal, Valuation, since=since, until=until, limit=limit, offset=offset)

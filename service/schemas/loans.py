@@ -1,0 +1,31 @@
+"""API schemas of booked loans."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class LoanCreate(BaseModel):
+    """Book a loan from an assessment: its patents become pledged."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"assessment_id": "00000000-0000-0000-0000-000000000000", "origination_date": "2026-11-27"}]})
+    assessment_id: str = Field(max_length=36)
+    origination_date: date | None = Field(default=None, description="Default: today (UTC).")
+
+
+class LoanPublic(BaseModel):
+    """A booked loan."""
+
+    id: str
+    assessment_id: str
+    borrower_id: str
+    amount_cny: float
+    tenor_months: int
+    origination_date: date
+    status: str
+    patent_ids: list[str]
+    created_at: datetime
+    closed_at: datetime | None

@@ -1,0 +1,182 @@
+"""API schemas of valuations, assessments and their lists.
+
+Request bodies reuse the frozen domain facts of :mod:`scoring.types`
+(patents, borrower, loan terms) so the API, the data contract and the models
+speak one vocabulary; responses compose the domain results.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from scoring.credit import Lgd, PolicyReason
+from scoring.explain import Contributions, Reason
+from scoring.pledge_checks import add_months
+from scoring.types import Borrower, LoanTerms, Patent
+from scoring.valuation import PackageValuation, PatentValuation
+
+MAX_PATENTS = 50
+_STRICT = ConfigDict(extra="forbid")
+
+EXAMPLE_PATENT: dict[str, Any] = {
+    "patent_id": "CN202110123456.7", "patent_type": "invention", "ipc_section": "H",
+    "tech_field": "electronics", "industry": "computing_power", "filing_date": "2021-03-15",
+    "grant_date": "2023-06-20", "legal_status": "granted", "annual_fees_paid_years": 5,
+    "fees_up_to_date": True, "claims_count": 12, "independent_claims": 2, "family_size": 3,
+    "foreign_family_members": 1, "forward_citations": 8, "licences_count": 1, "owner_id": "E-GY-0001",
+}
+EXAMPLE_BORROWER: dict[str, Any] = {
+    "enterprise_id": "E-GY-0001", "industry": "computing_power", "region": "guiyang", "revenue_cny": 48_000_000,
+    "employees": 120, "years_registered": 6.5, "rd_intensity": 0.08, "high_tech": True,
+    "specialised_sme": False, "leverage": 0.45, "prior_overdue_count": 0, "bad_credit_3y": False,
+}
+EXAMPLE_LOAN: dict[str, Any] = {"amount_cny": 3_000_000, "tenor_months": 24, "purpose": "rd",
+                                "insured_share": 0.2, "fund_cover_share": 0.4}
+
+
+def _unique_ids(patents: list[Patent]) -> None:
+    seen: set[str] = set()
+    for i, p in enumerate(patents):
+        if p.patent_id in seen:
+            raise ValueError(f"patents[{i}].patent_id {p.patent_id!r} appears twice")
+        seen.add(p.patent_id)
+
+
+class ValuationContext(BaseModel):
+    """Optional facts that sharpen a valuation."""
+
+    model_config = _STRICT
+    as_of: date | None = Field(default=None, description="Valuation date (default: today, UTC).")
+    revenue_attributable_cny: float | None = Field(default=None, ge=0, le=1e11,
+                                                   description="Annual revenue the package supports, CNY.")
+    owner_revenue_cny: float | None = Field(default=None, ge=0, le=1e12, description="Owner's annual revenue.")
+    pledgor_id: str | None = Field(default=None, max_length=64, description="Enterprise offering the pledge.")
+    tenor_months: int | None = Field(default=None, ge=1, le=120, description="Intended loan tenor.")
+
+
+class ValuationRequest(BaseModel):
+    """One or more patents to value as a package."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"patents": [EXAMPLE_PATENT], "context": {"owner_revenue_cny": 48_000_000, "pledgor_id": "E-GY-0001",
+                                                  "tenor_months": 24}}]})
+    patents: list[Patent] = Field(min_length=1, max_length=MAX_PATENTS)
+    context: ValuationContext = Field(default_factory=ValuationContext)
+
+    @model_validator(mode="after")
+    def _unique(self) -> ValuationRequest:
+        _unique_ids(self.patents)
+        return self
+
+
+class Stored(BaseModel):
+    """Identity and provenance of a stored result."""
+
+    id: str
+    created_at: datetime
+    as_of: date
+    model_versions: dict[str, str]
+    synthetic_models: bool = Field(description="The models were trained on synthetic data.")
+
+
+class ValuationResponse(Stored):
+    """Per-patent values with reasons and checks, and the package figures."""
+
+    patents: list[PatentValuation]
+    package: PackageValuation
+
+
+class AssessmentRequest(BaseModel):
+    """Borrower, loan and pledged patents (or an earlier valuation of them)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"borrower": EXAMPLE_BORROWER, "loan": EXAMPLE_LOAN, "patents": [EXAMPLE_PATENT]}]})
+    borrower: Borrower
+    loan: LoanTerms
+    patents: list[Patent] | None = Field(default=None, min_length=1, max_length=MAX_PATENTS)
+    valuation_id: str | None = Field(default=None, max_length=36, description="Use the patents of this valuation.")
+    as_of: date | None = Field(default=None, description="Application date (default: today, UTC).")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> AssessmentRequest:
+        if (self.patents is None) == (self.valuation_id is None):
+            raise ValueError("give exactly one of patents or valuation_id")
+        if self.patents is not None:
+            _unique_ids(self.patents)
+            check_tenor(self.patents, self.loan.tenor_months, self.as_of)
+        return self
+
+
+def check_tenor(patents: list[Patent], tenor_months: int, as_of: date | None) -> None:
+    """Refuse a loan that runs past a pledged patent's statutory expiry."""
+    start = as_of or datetime.now(UTC).date()
+    maturity = add_months(start, tenor_months)
+    for i, p in enumerate(patents):
+        if maturity > p.expiry():
+            raise ValueError(f"loan.tenor_months: the loan ends {maturity}, after patents[{i}] "
+                             f"({p.patent_id}) expires {p.expiry()}")
+
+
+class AssessmentResponse(Stored):
+    """PD, grade, LGD, EL, maximum loan, decision and the reasons behind them."""
+
+    pd: float = Field(description="Calibrated 12-month probability of default.")
+    grade: str
+    grade_expected_default_rate: float
+    lgd: Lgd
+    ead: float
+    expected_loss: float
+    expected_loss_without_cover: float
+    ltv: float
+    max_loan_amount: float
+    decision: Literal["approve", "refer", "decline"]
+    reasons: list[Reason]
+    policy_reasons: list[PolicyReason]
+    contributions: Contributions
+    valuation_id: str | None
+    valuation: ValuationResponse
+
+
+class BatchRequest(BaseModel):
+    """Several applications; each succeeds or fails on its own."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"items": [{"borrower": EXAMPLE_BORROWER, "loan": EXAMPLE_LOAN, "patents": [EXAMPLE_PATENT]}]}]})
+    items: list[dict[str, Any]] = Field(min_length=1, description="Assessment requests (see AssessmentRequest).")
+
+
+class BatchItemError(BaseModel):
+    """Why one item failed."""
+
+    error: str
+    detail: str
+    field: str | None
+
+
+class BatchItem(BaseModel):
+    """Outcome of one batch item."""
+
+    index: int
+    status: Literal["ok", "error"]
+    assessment: AssessmentResponse | None = None
+    error: BatchItemError | None = None
+
+
+class BatchResponse(BaseModel):
+    """Per-item outcomes in request order."""
+
+    succeeded: int
+    failed: int
+    results: list[BatchItem]
+
+
+class Page(BaseModel):
+    """A page of summaries."""
+
+    total: int
+    limit: int
+    offset: int
+    items: list[dict[str, Any]]

@@ -1,0 +1,78 @@
+"""Booked loans: the record double-pledge detection relies on."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC
+
+from sqlmodel import Session, col, select
+
+from service.auth import Principal
+from service.db import audit
+from service.db.tables import Assessment, Loan, LoanPatent, utcnow
+from service.errors import Conflict, NotFound
+from service.schemas.loans import LoanCreate, LoanPublic
+from service.usecases.scoring import pledged_elsewhere, today
+
+
+def _public(session: Session, loan: Loan) -> LoanPublic:
+    ids = session.exec(select(LoanPatent.patent_id).where(LoanPatent.loan_id == loan.id)
+                       .order_by(col(LoanPatent.id))).all()
+    return LoanPublic(id=loan.id, assessment_id=loan.assessment_id, borrower_id=loan.borrower_id,
+                      amount_cny=loan.amount_cny, tenor_months=loan.tenor_months,
+                      origination_date=loan.origination_date, status=loan.status, patent_ids=list(ids),
+                      created_at=loan.created_at.replace(tzinfo=UTC),
+                      closed_at=loan.closed_at.replace(tzinfo=UTC) if loan.closed_at else None)
+
+
+def book_loan(session: Session, principal: Principal, req: LoanCreate) -> LoanPublic:
+    """Book a loan from the caller's assessment; 409 if a patent is already pledged."""
+    a = session.get(Assessment, req.assessment_id)
+    if a is None or a.institution != principal.institution:
+        raise NotFound(f"no assessment {req.assessment_id}", field="assessment_id")
+    if session.exec(select(Loan).where(Loan.assessment_id == a.id)).first() is not None:
+        raise Conflict(f"assessment {a.id} is already booked as a loan", field="assessment_id")
+    patent_ids = [p["patent_id"] for p in a.response["valuation"]["patents"]]
+    taken = pledged_elsewhere(session, patent_ids)
+    if taken:
+        raise Conflict(f"patents already pledged in an active loan: {sorted(taken)}", field="assessment_id")
+    loan = Loan(id=str(uuid.uuid4()), institution=principal.institution, assessment_id=a.id,
+                borrower_id=a.borrower_id, amount_cny=a.amount_cny, tenor_months=a.request["loan"]["tenor_months"],
+                origination_date=req.origination_date or today())
+    session.add(loan)
+    session.flush()
+    for pid in patent_ids:
+        session.add(LoanPatent(loan_id=loan.id, patent_id=pid, active=True))
+    audit.append(session, key_id=principal.key_id, role=principal.role, institution=principal.institution,
+                 action="loan.book", resource_type="loan", resource_id=loan.id,
+                 detail={"assessment_id": a.id, "patents": patent_ids, "amount_cny": a.amount_cny})
+    session.flush()
+    return _public(session, loan)
+
+
+def _own_loan(session: Session, principal: Principal, loan_id: str) -> Loan:
+    loan = session.get(Loan, loan_id)
+    if loan is None or (principal.role != "regulator" and loan.institution != principal.institution):
+        raise NotFound(f"no loan {loan_id}")
+    return loan
+
+
+def get_loan(session: Session, principal: Principal, loan_id: str) -> LoanPublic:
+    """One booked loan of the caller's institution."""
+    return _public(session, _own_loan(session, principal, loan_id))
+
+
+def close_loan(session: Session, principal: Principal, loan_id: str) -> LoanPublic:
+    """Close (repay) a loan: its patents are released."""
+    loan = _own_loan(session, principal, loan_id)
+    if loan.status != "active":
+        raise Conflict(f"loan {loan_id} is {loan.status}")
+    loan.status, loan.closed_at = "closed", utcnow()
+    session.add(loan)
+    for lp in session.exec(select(LoanPatent).where(LoanPatent.loan_id == loan_id)).all():
+        lp.active = False
+        session.add(lp)
+    audit.append(session, key_id=principal.key_id, role=principal.role, institution=principal.institution,
+                 action="loan.close", resource_type="loan", resource_id=loan_id, detail={})
+    session.flush()
+    return _public(session, loan)

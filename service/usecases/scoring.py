@@ -1,0 +1,199 @@
+"""Valuations and assessments: score, store with inputs and versions, audit, read back."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, time
+from typing import Any, Literal
+
+from pydantic import ValidationError
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from scoring.pipeline import ValuationResult, run_assessment, run_valuation
+from scoring.policy import ScoringConfig
+from scoring.types import Patent
+from service.auth import Principal
+from service.bundle import ModelBundle
+from service.db import audit
+from service.db.tables import Assessment, LoanPatent, Valuation
+from service.errors import InvalidInput, NotFound, ServiceError
+from service.metrics import Metrics
+from service.schemas.scoring import (
+    AssessmentRequest,
+    AssessmentResponse,
+    BatchItem,
+    BatchItemError,
+    BatchRequest,
+    BatchResponse,
+    Page,
+    ValuationRequest,
+    ValuationResponse,
+    check_tenor,
+)
+
+Lang = Literal["en", "zh"]
+
+
+def today() -> date:
+    """Today's date in UTC (the service's clock; scoring never reads one)."""
+    return datetime.now(UTC).date()
+
+
+def pledged_elsewhere(session: Session, patent_ids: list[str]) -> set[str]:
+    """Ids among ``patent_ids`` that secure an active loan recorded by any institution."""
+    if not patent_ids:
+        return set()
+    rows = session.exec(select(LoanPatent.patent_id).where(col(LoanPatent.patent_id).in_(patent_ids),
+                                                           col(LoanPatent.active).is_(True))).all()
+    return set(rows)
+
+
+def _synthetic(bundle: ModelBundle, *names: str) -> bool:
+    return any(bool(bundle.get(n).manifest.get("synthetic")) for n in names)
+
+
+def _valuation_response(bundle: ModelBundle, result: ValuationResult, *, vid: str, created: datetime,
+                        as_of: date) -> ValuationResponse:
+    return ValuationResponse(id=vid, created_at=created.replace(tzinfo=UTC), as_of=as_of,
+                             model_versions={"valuation": bundle.get("valuation").version},
+                             synthetic_models=_synthetic(bundle, "valuation"),
+                             patents=result.patents, package=result.package)
+
+
+def create_valuation(session: Session, principal: Principal, bundle: ModelBundle, config: ScoringConfig,
+                     req: ValuationRequest, *, lang: Lang, metrics: Metrics) -> ValuationResponse:
+    """Value a package, store it with its input and model version, and audit it."""
+    ctx = req.context
+    as_of = ctx.as_of or today()
+    result = run_valuation(
+        bundle.get("valuation"), req.patents, as_of=as_of, config=config,
+        caps=config.ltv.for_institution(principal.institution), lang=lang, pledgor=ctx.pledgor_id,
+        tenor_months=ctx.tenor_months,
+        pledged_in_service=pledged_elsewhere(session, [p.patent_id for p in req.patents]),
+        owner_revenue=ctx.owner_revenue_cny, revenue_attributable=ctx.revenue_attributable_cny)
+    row = Valuation(id=str(uuid.uuid4()), institution=principal.institution, key_id=principal.key_id, as_of=as_of,
+                    n_patents=len(req.patents), total_p50=result.package.total_p50,
+                    request=req.model_dump(mode="json"), model_versions={})
+    response = _valuation_response(bundle, result, vid=row.id, created=row.created_at, as_of=as_of)
+    row.model_versions = response.model_versions
+    row.response = response.model_dump(mode="json")
+    session.add(row)
+    audit.append(session, key_id=principal.key_id, role=principal.role, institution=principal.institution,
+                 action="valuation.create", resource_type="valuation", resource_id=row.id,
+                 detail={"model_versions": response.model_versions, "total_p50": result.package.total_p50})
+    for v in result.patents:
+        metrics.value.observe(v.p50)
+    return response
+
+
+def _owned(session: Session, table: type[Valuation] | type[Assessment], rid: str, principal: Principal) -> Any:
+    row = session.get(table, rid)
+    if row is None or (principal.role != "regulator" and row.institution != principal.institution):
+        raise NotFound(f"no {table.__tablename__[:-1]} {rid}")
+    return row
+
+
+def get_valuation(session: Session, principal: Principal, vid: str) -> ValuationResponse:
+    """A stored valuation, exactly as it was returned."""
+    return ValuationResponse.model_validate(_owned(session, Valuation, vid, principal).response)
+
+
+def get_assessment(session: Session, principal: Principal, aid: str) -> AssessmentResponse:
+    """A stored assessment, exactly as it was returned."""
+    return AssessmentResponse.model_validate(_owned(session, Assessment, aid, principal).response)
+
+
+def _patents_for(session: Session, principal: Principal, req: AssessmentRequest) -> tuple[list[Patent], str | None]:
+    if req.patents is not None:
+        return list(req.patents), None
+    assert req.valuation_id is not None
+    row = _owned(session, Valuation, req.valuation_id, principal)
+    patents = [Patent.model_validate(p) for p in row.request["patents"]]
+    try:
+        check_tenor(patents, req.loan.tenor_months, req.as_of)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="loan.tenor_months") from exc
+    return patents, row.id
+
+
+def create_assessment(session: Session, principal: Principal, bundle: ModelBundle, config: ScoringConfig,
+                      req: AssessmentRequest, *, lang: Lang, metrics: Metrics) -> AssessmentResponse:
+    """Assess one pledge-loan application, store it with inputs and versions, audit it."""
+    patents, valuation_id = _patents_for(session, principal, req)
+    as_of = req.as_of or today()
+    caps = config.ltv.for_institution(principal.institution)
+    result = run_assessment(bundle.get("valuation"), bundle.get("pd"), borrower=req.borrower, loan=req.loan,
+                            patents=patents, as_of=as_of, config=config, caps=caps, lang=lang,
+                            pledged_in_service=pledged_elsewhere(session, [p.patent_id for p in patents]))
+    aid = str(uuid.uuid4())
+    row = Assessment(id=aid, institution=principal.institution, key_id=principal.key_id, as_of=as_of,
+                     borrower_id=req.borrower.enterprise_id, amount_cny=req.loan.amount_cny, pd=result.credit.pd,
+                     grade=result.credit.grade, decision=result.credit.decision,
+                     expected_loss=result.credit.expected_loss, valuation_id=valuation_id,
+                     request=req.model_dump(mode="json"))
+    versions = {"valuation": bundle.get("valuation").version, "pd": bundle.get("pd").version}
+    valuation = _valuation_response(bundle, result.valuation, vid=valuation_id or aid, created=row.created_at,
+                                    as_of=as_of)
+    response = AssessmentResponse(
+        id=aid, created_at=row.created_at.replace(tzinfo=UTC), as_of=as_of, model_versions=versions,
+        synthetic_models=_synthetic(bundle, "valuation", "pd"), valuation_id=valuation_id, valuation=valuation,
+        **result.credit.model_dump(),
+    )
+    row.model_versions = versions
+    row.response = response.model_dump(mode="json")
+    session.add(row)
+    audit.append(session, key_id=principal.key_id, role=principal.role, institution=principal.institution,
+                 action="assessment.create", resource_type="assessment", resource_id=aid,
+                 detail={"model_versions": versions, "pd": result.credit.pd, "decision": result.credit.decision})
+    metrics.pd.observe(result.credit.pd)
+    return response
+
+
+def create_batch(session: Session, principal: Principal, bundle: ModelBundle, config: ScoringConfig,
+                 req: BatchRequest, *, lang: Lang, metrics: Metrics, max_items: int) -> BatchResponse:
+    """Assess each item on its own: a bad item fails alone and writes nothing of its own."""
+    if len(req.items) > max_items:
+        raise InvalidInput(f"at most {max_items} items per batch (got {len(req.items)})", field="items")
+    results = []
+    for i, raw in enumerate(req.items):
+        try:
+            item = AssessmentRequest.model_validate(raw)
+            # Every failure is raised before create_assessment writes anything,
+            # so a failed item leaves no row behind without a savepoint.
+            results.append(BatchItem(index=i, status="ok", assessment=create_assessment(
+                session, principal, bundle, config, item, lang=lang, metrics=metrics)))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"])
+            results.append(BatchItem(index=i, status="error", error=BatchItemError(
+                error="ValidationError", detail=f"{field}: {err['msg']}", field=f"items.{i}.{field}")))
+        except ServiceError as exc:
+            results.append(BatchItem(index=i, status="error", error=BatchItemError(
+                error=type(exc).__name__, detail=exc.detail, field=f"items.{i}.{exc.field}" if exc.field else None)))
+    ok = sum(r.status == "ok" for r in results)
+    return BatchResponse(succeeded=ok, failed=len(results) - ok, results=results)
+
+
+def list_results(session: Session, principal: Principal, table: type[Valuation] | type[Assessment], *,
+                 since: date | None, until: date | None, limit: int, offset: int) -> Page:
+    """A page of the caller's stored results, newest first, filtered by creation date."""
+    q = select(table)
+    if principal.role != "regulator":
+        q = q.where(col(table.institution) == principal.institution)
+    if since is not None:
+        q = q.where(col(table.created_at) >= datetime.combine(since, time.min, tzinfo=UTC))
+    if until is not None:
+        q = q.where(col(table.created_at) <= datetime.combine(until, time.max, tzinfo=UTC))
+    total = session.exec(select(func.count()).select_from(q.subquery())).one()
+    rows = session.exec(q.order_by(col(table.created_at).desc(), col(table.id)).offset(offset).limit(limit)).all()
+    return Page(total=total, limit=limit, offset=offset, items=[_summary(r) for r in rows])
+
+
+def _summary(row: Valuation | Assessment) -> dict[str, Any]:
+    base = {"id": row.id, "created_at": row.created_at.replace(tzinfo=UTC).isoformat(),
+            "as_of": row.as_of.isoformat(), "model_versions": row.model_versions}
+    if isinstance(row, Valuation):
+        return {**base, "n_patents": row.n_patents, "total_p50": row.total_p50}
+    return {**base, "borrower_id": row.borrower_id, "amount_cny": row.amount_cny, "pd": row.pd,
+            "grade": row.grade, "decision": row.decision, "expected_loss": row.expected_loss}

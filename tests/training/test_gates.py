@@ -1,0 +1,68 @@
+"""Promotion gates compare candidate and champion on the same test data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from models_store import ModelStore
+from scoring import features as F
+from training.contract import load_dataset
+from training.fit import fit_binary
+from training.gates import Gate, check_gates
+from training.prepare import prepare_pd
+from training.promotion import PromotionRefused, evaluate_promotion, promote
+from training.registry import load_version, register_fit
+
+
+def _register_pd(store: ModelStore, portfolio_dir: Path, *, shuffle: bool) -> str:
+    data = load_dataset(portfolio_dir)
+    valuation = load_version(store, "valuation@champion")
+    prep = prepare_pd(data, valuation)
+    if shuffle:
+        prep.y = np.random.default_rng(0).permutation(prep.y)
+    fitted = fit_binary(prep, F.PD_FEATURES)
+    fitted.extra["valuation_version"] = valuation.version
+    return register_fit(store, "pd", fitted, metrics={}, fingerprint="test", actor="tests", synthetic=True)
+
+
+def test_worse_candidate_is_refused(store_copy: ModelStore, portfolio_dir: Path) -> None:
+    champion = store_copy.alias("pd", "champion")
+    version = _register_pd(store_copy, portfolio_dir, shuffle=True)
+    with pytest.raises(PromotionRefused) as info:
+        promote(store_copy, "pd", version, actor="tests", reason="try", data_dir=portfolio_dir)
+    failed = [c.metric for c in info.value.result.checks if not c.passed]
+    assert "auc" in failed
+    assert store_copy.alias("pd", "champion") == champion
+
+
+def test_equal_candidate_passes_and_is_recorded(store_copy: ModelStore, portfolio_dir: Path) -> None:
+    version = _register_pd(store_copy, portfolio_dir, shuffle=False)
+    result = evaluate_promotion(store_copy, "pd", version, portfolio_dir)
+    assert result.passed, str(result)
+    promote(store_copy, "pd", version, actor="alice", reason="retrained", data_dir=portfolio_dir)
+    last = store_copy.history("pd")[-1]
+    assert (last.to_version, last.actor, last.forced) == (version, "alice", False)
+
+
+def test_forced_promotion_of_a_failing_candidate_is_marked(store_copy: ModelStore, portfolio_dir: Path) -> None:
+    version = _register_pd(store_copy, portfolio_dir, shuffle=True)
+    with pytest.raises(ValueError, match="reason"):
+        promote(store_copy, "pd", version, actor="bob", reason=" ", data_dir=portfolio_dir, force=True)
+    promote(store_copy, "pd", version, actor="bob", reason="regulator-approved override",
+            data_dir=portfolio_dir, force=True)
+    last = store_copy.history("pd")[-1]
+    assert last.forced is True and last.to_version == version
+
+
+def test_gate_arithmetic() -> None:
+    gates = [Gate(metric="auc", higher_is_better=True, max_drop=0.01, floor=0.6),
+             Gate(metric="brier", higher_is_better=False, max_drop=0.001)]
+    ok = check_gates("pd", gates, {"auc": 0.795, "brier": 0.0305}, {"auc": 0.80, "brier": 0.030})
+    assert ok.passed
+    bad = check_gates("pd", gates, {"auc": 0.78, "brier": 0.0305}, {"auc": 0.80, "brier": 0.030})
+    assert [c.passed for c in bad.checks] == [False, True]
+    floor = check_gates("pd", gates, {"auc": 0.55, "brier": 0.01}, None)
+    assert not floor.passed and "floor" in floor.checks[0].reason

@@ -1,0 +1,80 @@
+"""The three bundled models meet their floors on the out-of-time test set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from models_store import ModelStore
+from training.contract import load_dataset
+from training.pipeline import RunResult
+from training.prepare import prepare_claims, prepare_pd, prepare_valuation
+from training.registry import load_version
+
+Trained = tuple[Path, list[RunResult]]
+
+
+def _metrics(trained: Trained, name: str) -> dict:
+    return next(r for r in trained[1] if r.name == name).metrics
+
+
+def test_pd_auc_within_003_of_oracle(trained: Trained) -> None:
+    m = _metrics(trained, "pd")
+    assert m["oracle"]["auc"] - m["model"]["auc"] <= 0.03
+    assert m["model"]["auc"] > 0.65
+    # Calibrated: mean PD near the realised default rate of the test vintage.
+    assert abs(m["model"]["mean_score"] - m["model"]["event_rate"]) < 0.02
+
+
+def test_pd_calibration_by_grade_is_reported(trained: Trained) -> None:
+    rows = _metrics(trained, "pd")["calibration_by_grade"]
+    assert [r["grade"] for r in rows][:2] == ["A1", "A2"]
+    assert sum(r["n"] for r in rows) == _metrics(trained, "pd")["n_test"]
+
+
+def test_valuation_interval_coverage(trained: Trained) -> None:
+    m = _metrics(trained, "valuation")
+    assert 0.75 <= m["coverage_p10_p90_vs_true"] <= 0.85
+    assert m["mdape_vs_true"] < 0.6
+
+
+def test_claim_review_beats_chance_and_reports_capacity(trained: Trained) -> None:
+    m = _metrics(trained, "claim_review")
+    assert m["model_vs_truth"]["auc"] > 0.65
+    assert m["oracle"]["auc"] >= m["model_vs_truth"]["auc"] - 0.02  # the model never beats the oracle by much
+    assert 0 < m["model"]["precision_at_capacity"] <= 1
+
+
+def test_reports_written(trained: Trained) -> None:
+    for r in trained[1]:
+        html = r.report.read_text(encoding="utf-8")
+        assert "SYNTHETIC DATA" in html
+        assert "data:image/png;base64" in html
+        assert (r.report.parent / "metrics.json").exists()
+
+
+@pytest.mark.parametrize("name", ["valuation", "pd", "claim_review"])
+def test_shap_plus_base_equals_raw(trained: Trained, portfolio_dir: Path, name: str) -> None:
+    store = ModelStore(trained[0])
+    model = load_version(store, f"{name}@champion")
+    data = load_dataset(portfolio_dir)
+    valuation = load_version(store, "valuation@champion")
+    prep = {"valuation": lambda: prepare_valuation(data), "pd": lambda: prepare_pd(data, valuation),
+            "claim_review": lambda: prepare_claims(data, valuation)}[name]()
+    role = "p50" if name == "valuation" else "main"
+    x = prep.x[:500]
+    contrib = model.contributions(x, role)
+    np.testing.assert_allclose(contrib.sum(axis=1), model.raw(x, role), atol=1e-6)
+
+
+def test_every_model_has_a_champion_and_manifest(trained: Trained) -> None:
+    store = ModelStore(trained[0])
+    for name in ("valuation", "pd", "claim_review"):
+        _, version = store.resolve(name)
+        manifest = store.verify(name, version)
+        assert manifest.synthetic is True
+        assert manifest.data_fingerprint
+        assert "lightgbm" in manifest.library_versions
+        assert [f.name for f in manifest.features]

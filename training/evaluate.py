@@ -1,0 +1,126 @@
+"""Out-of-time evaluation: model metrics beside the oracle's, PSI, calibration by grade."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.stats import binomtest
+from sklearn.metrics import roc_auc_score
+
+from scoring.drift import bin_shares, psi, psi_band, reference_bins
+from scoring.grades import GradeScale
+from scoring.models import LoadedModel, sigmoid
+from training.prepare import Prepared
+
+
+def ks_statistic(y: np.ndarray, score: np.ndarray) -> float:
+    """Kolmogorov-Smirnov distance between the score distributions of the two classes."""
+    order = np.argsort(score)
+    ys = np.asarray(y, dtype=float)[order]
+    pos = np.cumsum(ys) / max(ys.sum(), 1)
+    neg = np.cumsum(1 - ys) / max((1 - ys).sum(), 1)
+    return float(np.max(np.abs(pos - neg)))
+
+
+def _auc(y: np.ndarray, s: np.ndarray) -> float | None:
+    return float(roc_auc_score(y, s)) if 0 < np.sum(y) < len(y) else None
+
+
+def binary_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float | None]:
+    """AUC, Gini, KS, Brier and mean PD of a probability against outcomes."""
+    auc = _auc(y, p)
+    return {"auc": auc, "gini": None if auc is None else 2 * auc - 1, "ks": ks_statistic(y, p),
+            "brier": float(np.mean((p - y) ** 2)), "mean_score": float(np.mean(p)),
+            "event_rate": float(np.mean(y)), "n": len(y)}
+
+
+def calibration_by_grade(y: np.ndarray, p: np.ndarray, scale: GradeScale) -> list[dict[str, Any]]:
+    """Realised default rate per grade against its expected rate (two-sided binomial test)."""
+    idx = scale.indices(p)
+    rows = []
+    for i, g in enumerate(scale.grades):
+        m = idx == i
+        n = int(m.sum())
+        k = int(np.sum(y[m]))
+        p_value = float(binomtest(k, n, g.expected_default_rate).pvalue) if n else None
+        rows.append({"grade": g.grade, "n": n, "defaults": k, "expected_rate": g.expected_default_rate,
+                     "mean_pd": float(p[m].mean()) if n else None,
+                     "realised_rate": k / n if n else None, "binomial_p_value": p_value})
+    return rows
+
+
+def precision_at_capacity(y: np.ndarray, score: np.ndarray, capacity: float) -> float:
+    """Share of true positives among the top ``capacity`` share of scores."""
+    k = max(1, round(capacity * len(score)))
+    top = np.argsort(-score, kind="stable")[:k]
+    return float(np.mean(y[top]))
+
+
+def psi_report(train_x: np.ndarray, test_x: np.ndarray, names: list[str],
+               train_score: np.ndarray, test_score: np.ndarray) -> dict[str, Any]:
+    """PSI per feature and for the score between the train and test samples."""
+    out: dict[str, Any] = {"features": {}}
+    for j, name in enumerate(names):
+        ref = reference_bins(train_x[:, j])
+        value = psi(ref["shares"], bin_shares(test_x[:, j], ref["edges"]))
+        out["features"][name] = {"psi": value, "band": psi_band(value)}
+    ref = reference_bins(train_score)
+    value = psi(ref["shares"], bin_shares(test_score, ref["edges"]))
+    out["score"] = {"psi": value, "band": psi_band(value)}
+    return out
+
+
+def reference_distributions(x: np.ndarray, names: list[str], score: np.ndarray) -> dict[str, Any]:
+    """Training-sample bins kept in the manifest so the service can compute PSI on traffic."""
+    return {"features": {n: reference_bins(x[:, j]) for j, n in enumerate(names)},
+            "score": reference_bins(score)}
+
+
+def evaluate_valuation(model: LoadedModel, prep: Prepared) -> dict[str, Any]:
+    """Test-set accuracy and interval coverage against true values (oracle: error 0)."""
+    t = prep.test
+    q = {r: np.exp(model.raw(prep.x[t], r)) for r in ("p10", "p50", "p90")}
+    lo, hi = np.minimum(q["p10"], q["p90"]), np.maximum(q["p10"], q["p90"])
+    obs = np.exp(prep.y[t])
+    m: dict[str, Any] = {
+        "n_test": int(t.sum()),
+        "mdape_vs_observed": float(np.median(np.abs(q["p50"] - obs) / obs)),
+        "coverage_vs_observed": float(np.mean((obs >= lo) & (obs <= hi))),
+    }
+    if prep.truth is not None:
+        truth = prep.truth[t]
+        m["mdape_vs_true"] = float(np.median(np.abs(q["p50"] - truth) / truth))
+        m["coverage_p10_p90_vs_true"] = float(np.mean((truth >= lo) & (truth <= hi)))
+        # The oracle knows each true value; the observed prices' own error
+        # against truth is the floor any model trained on them faces.
+        m["oracle"] = {"mdape_vs_true": 0.0,
+                       "observed_price_mdape_vs_true": float(np.median(np.abs(obs - truth) / truth))}
+    return m
+
+
+def evaluate_binary(model: LoadedModel, prep: Prepared, *, scale: GradeScale | None = None,
+                    capacity: float | None = None) -> dict[str, Any]:
+    """Out-of-time metrics of a binary model, with the oracle's beside them."""
+    t = prep.test
+    p = sigmoid(model.raw(prep.x[t]))
+    y = prep.y[t]
+    m: dict[str, Any] = {"n_test": int(t.sum()), "model": binary_metrics(y, p)}
+    if scale is not None:
+        m["calibration_by_grade"] = calibration_by_grade(y, p, scale)
+    if capacity is not None:
+        m["model"]["precision_at_capacity"] = precision_at_capacity(y, p, capacity)
+        m["capacity"] = capacity
+    if prep.truth is not None:
+        oracle_score = prep.extra.get("oracle_score", prep.truth)
+        target = prep.truth if "oracle_score" in prep.extra else prep.y
+        truth_t = np.asarray(target)[t]
+        m["oracle"] = binary_metrics(truth_t, np.asarray(oracle_score)[t])
+        m["model_vs_truth"] = binary_metrics(truth_t, p)
+        if capacity is not None:
+            m["oracle"]["precision_at_capacity"] = precision_at_capacity(
+                truth_t, np.asarray(oracle_score)[t], capacity)
+            m["model_vs_truth"]["precision_at_capacity"] = precision_at_capacity(truth_t, p, capacity)
+    train_p = sigmoid(model.raw(prep.x[prep.train]))
+    m["psi"] = psi_report(prep.x[prep.train], prep.x[t], model.feature_names, train_p, p)
+    return m

@@ -1,0 +1,142 @@
+"""The retraining pipeline: load → validate → fit → evaluate → report → register."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from models_store import ModelStore
+from scoring import features as F
+from scoring.grades import GradeScale, load_grade_scale
+from scoring.models import LoadedModel, sigmoid
+from training.contract import load_dataset
+from training.evaluate import evaluate_binary, evaluate_valuation, reference_distributions
+from training.fit import Fitted, fit_binary, fit_valuation
+from training.prepare import DEFAULT_PRICE_BIAS, Prepared, prepare_claims, prepare_pd, prepare_valuation
+from training.registry import data_fingerprint, load_version, register_fit
+from training.report import build_plots, write_report
+
+MODEL_NAMES = ("valuation", "pd", "claim_review")
+REVIEW_CAPACITY = 0.2  # share of claims a fund can review closely (assumption)
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RunResult:
+    """What one model's training run produced."""
+
+    name: str
+    version: str
+    metrics: dict[str, Any]
+    report: Path
+    promoted: bool
+
+
+def _noop(_: str) -> None:
+    return None
+
+
+def is_synthetic(data: Mapping[str, pd.DataFrame]) -> bool:
+    """Data with ground-truth tables is the synthetic generator's."""
+    return any(k.endswith("_truth") for k in data)
+
+
+def fit_and_evaluate(name: str, data: Mapping[str, pd.DataFrame], valuation: LoadedModel | None,
+                     scale: GradeScale) -> tuple[Fitted, Prepared, dict[str, Any]]:
+    """Fit one of the three bundled models and evaluate it out of time."""
+    if name == "valuation":
+        prep = prepare_valuation(data)
+        fitted = fit_valuation(prep, F.VALUATION_FEATURES)
+        metrics = evaluate_valuation(fitted.as_loaded(), prep)
+        fitted.extra["price_bias"] = DEFAULT_PRICE_BIAS
+        fitted.extra["reference"] = reference_distributions(
+            prep.x[prep.train], [s.name for s in F.VALUATION_FEATURES],
+            fitted.as_loaded().raw(prep.x[prep.train], "p50"))
+        return fitted, prep, metrics
+    if name == "pd":
+        prep = prepare_pd(data, valuation)
+        fitted = fit_binary(prep, F.PD_FEATURES)
+        metrics = evaluate_binary(fitted.as_loaded(), prep, scale=scale)
+    elif name == "claim_review":
+        prep = prepare_claims(data, valuation)
+        fitted = fit_binary(prep, F.CLAIM_FEATURES, monotone=False)
+        metrics = evaluate_binary(fitted.as_loaded(), prep, capacity=REVIEW_CAPACITY)
+    else:
+        raise ValueError(f"unknown model {name!r}; expected one of {MODEL_NAMES}")
+    loaded = fitted.as_loaded()
+    fitted.extra["reference"] = reference_distributions(
+        prep.x[prep.train], loaded.feature_names, sigmoid(loaded.raw(prep.x[prep.train])))
+    if valuation is not None:
+        fitted.extra["valuation_version"] = valuation.version
+    return fitted, prep, metrics
+
+
+def train_models(data_dir: Path, store: ModelStore, *, models: Sequence[str] = MODEL_NAMES,
+                 actor: str, report_dir: Path, promote_first: bool = True,
+                 progress: Progress = _noop) -> list[RunResult]:
+    """Train, evaluate, report and register the requested models.
+
+    The PD and claim models value collateral with the valuation model trained
+    in the same run, or the store's valuation champion when it is not retrained.
+    A model with no champion yet is promoted at once (``promote_first``);
+    otherwise the new version becomes ``challenger`` and waits for the gates.
+    """
+    progress(f"loading and validating {data_dir}")
+    data = load_dataset(data_dir)
+    fingerprint = data_fingerprint(data_dir)
+    synthetic = is_synthetic(data)
+    scale = load_grade_scale()
+    valuation: LoadedModel | None = None
+    if "valuation" not in models and store.alias("valuation", "champion"):
+        valuation = load_version(store, "valuation@champion")
+    results = []
+    for name in [m for m in MODEL_NAMES if m in models]:
+        progress(f"training {name}")
+        fitted, prep, metrics = fit_and_evaluate(name, data, valuation, scale)
+        version = register_fit(store, name, fitted, metrics=metrics, fingerprint=fingerprint,
+                               actor=actor, synthetic=synthetic)
+        loaded = load_version(store, f"{name}:{version}")
+        if name == "valuation":
+            valuation = loaded
+        report = write_report(report_dir / name / version, name=name, version=version, metrics=metrics,
+                              plots=build_plots(loaded, prep, metrics), synthetic=synthetic)
+        promoted = False
+        if promote_first and store.alias(name, "champion") is None:
+            store.promote(name, version, actor=actor, reason="first version of this model")
+            promoted = True
+        else:
+            store.set_alias(name, "challenger", version, actor=actor, reason="newly trained")
+        progress(f"{name} version {version}: {summary_line(name, metrics)}")
+        results.append(RunResult(name, version, metrics, report, promoted))
+    return results
+
+
+def summary_line(name: str, metrics: Mapping[str, Any]) -> str:
+    """One line of headline metrics for progress output and the README."""
+    if name == "valuation":
+        parts = [f"MdAPE vs observed {metrics['mdape_vs_observed']:.3f}",
+                 f"P10-P90 coverage vs observed {metrics['coverage_vs_observed']:.3f}"]
+        if "coverage_p10_p90_vs_true" in metrics:
+            parts += [f"MdAPE vs true {metrics['mdape_vs_true']:.3f}",
+                      f"coverage vs true {metrics['coverage_p10_p90_vs_true']:.3f}"]
+        return ", ".join(parts)
+    m = metrics["model"]
+    line = f"AUC {m['auc']:.3f}, KS {m['ks']:.3f}, Brier {m['brier']:.4f}"
+    if "oracle" in metrics:
+        o = metrics["oracle"]
+        line += f" (oracle AUC {o['auc']:.3f}, gap {o['auc'] - metrics.get('model_vs_truth', m)['auc']:.3f})"
+    return line
+
+
+def score_matrix(model: LoadedModel, x: np.ndarray) -> np.ndarray:
+    """Scores in the model's natural output space (probability or CNY)."""
+    if model.task == "binary":
+        return sigmoid(model.raw(x))
+    if model.task == "quantile_regression":
+        return np.exp(model.raw(x, "p50"))
+    return model.raw(x)

@@ -1,0 +1,155 @@
+"""Turn contract tables into model matrices, targets, splits and ground truth."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from scoring import features as F
+from scoring.models import LoadedModel
+from training.synth.params import PRICE_SOURCE_BIAS
+
+# Documented bias of each observed price source relative to fair value; the
+# valuation model learns fair value from prices divided by these factors
+# (an assumption, documented in training/synth/parameters.md).
+DEFAULT_PRICE_BIAS: dict[str, float] = dict(PRICE_SOURCE_BIAS)
+
+
+@dataclass
+class Prepared:
+    """Matrix, target, ids, dates, split masks and (optional) truth for one model."""
+
+    x: np.ndarray
+    y: np.ndarray
+    ids: np.ndarray
+    dates: np.ndarray
+    test: np.ndarray
+    valid: np.ndarray
+    truth: np.ndarray | None = None
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def train(self) -> np.ndarray:
+        """Rows used to fit (neither validation nor test)."""
+        return ~self.test & ~self.valid
+
+
+def cols(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """A frame as a mapping of column name to numpy array (dates as datetime64[D])."""
+    out: dict[str, np.ndarray] = {}
+    for c in frame.columns:
+        s = frame[c]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            out[c] = s.to_numpy().astype("datetime64[D]")
+        else:
+            out[c] = s.to_numpy()
+    return out
+
+
+def split_masks(dates: np.ndarray, *, test_fraction: float = 0.2, valid_fraction: float = 0.15,
+                seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-time split: the latest ``test_fraction`` by date is the test set.
+
+    The validation fold (early stopping, calibration) is a random share of the
+    remaining, earlier rows: never the test fold.
+    """
+    d = np.asarray(dates, dtype="datetime64[D]")
+    cutoff = np.quantile(d.astype("int64"), 1 - test_fraction)
+    test = d.astype("int64") > cutoff
+    rng = np.random.default_rng(seed)
+    valid = ~test & (rng.random(len(d)) < valid_fraction)
+    return test, valid
+
+
+def valuation_matrix(patents: pd.DataFrame, enterprises: pd.DataFrame,
+                     as_of: np.ndarray) -> np.ndarray:
+    """Valuation feature matrix for ``patents`` at ``as_of`` (owner revenue joined)."""
+    revenue = patents["owner_id"].map(enterprises.set_index("enterprise_id")["revenue_cny"])
+    columns = F.valuation_columns(cols(patents), as_of, owner_revenue=revenue.to_numpy(dtype=float))
+    return F.to_matrix(columns, F.VALUATION_FEATURES)
+
+
+def prepare_valuation(data: Mapping[str, pd.DataFrame], *,
+                      price_bias: Mapping[str, float] = DEFAULT_PRICE_BIAS) -> Prepared:
+    """Rows: patents with an observed price; target: log fair value implied by it."""
+    patents = data["patents"]
+    priced = patents[patents["observed_price_cny"].notna() & (patents["observed_price_cny"] > 0)]
+    priced = priced.reset_index(drop=True)
+    as_of = priced["price_date"].to_numpy().astype("datetime64[D]")
+    x = valuation_matrix(priced, data["enterprises"], as_of)
+    bias = priced["price_source"].map(dict(price_bias)).fillna(1.0).to_numpy(dtype=float)
+    y = np.log(priced["observed_price_cny"].to_numpy(dtype=float) / bias)
+    test, valid = split_masks(as_of)
+    truth = None
+    if "patents_truth" in data:
+        t = priced["patent_id"].map(data["patents_truth"].set_index("patent_id")["true_value_cny"])
+        truth = t.to_numpy(dtype=float)
+    return Prepared(x, y, priced["patent_id"].to_numpy(), as_of, test, valid, truth)
+
+
+def package_values(data: Mapping[str, pd.DataFrame], valuation: LoadedModel | None,
+                   *, as_of_by_loan: pd.Series | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+    """Per-loan collateral summary and model P50 package value (CNY) at origination."""
+    loans = data["loans"]
+    links = data["loan_patents"].merge(data["patents"], on="patent_id", how="left")
+    pos = pd.Series(np.arange(len(loans)), index=loans["loan_id"])
+    group = links["loan_id"].map(pos).to_numpy(dtype=int)
+    as_of_s = as_of_by_loan if as_of_by_loan is not None else loans.set_index("loan_id")["origination_date"]
+    as_of = links["loan_id"].map(as_of_s).to_numpy().astype("datetime64[D]")
+    life = F.remaining_life_years(links["patent_type"].to_numpy(dtype=object),
+                                  links["filing_date"].to_numpy().astype("datetime64[D]"), as_of)
+    summary = F.package_summary(links["patent_type"].to_numpy(dtype=object), life, group, len(loans))
+    if valuation is None:
+        value = loans["appraised_value_cny"].to_numpy(dtype=float)
+    else:
+        xv = valuation_matrix(links, data["enterprises"], as_of)
+        p50 = np.exp(valuation.raw(xv, "p50"))
+        value = np.bincount(group, weights=p50, minlength=len(loans))
+    return pd.DataFrame(summary), value
+
+
+def prepare_pd(data: Mapping[str, pd.DataFrame], valuation: LoadedModel | None) -> Prepared:
+    """Rows: loans with an outcome; target: default within 12 months."""
+    loans = data["loans"]
+    ent = data["enterprises"].set_index("enterprise_id").loc[loans["enterprise_id"]].reset_index()
+    summary, value = package_values(data, valuation)
+    columns = F.pd_columns(cols(ent), cols(loans), cols(summary), value)
+    x = F.to_matrix(columns, F.PD_FEATURES)
+    outcome = loans["loan_id"].map(data["outcomes"].set_index("loan_id")["default_12m"])
+    keep = outcome.notna().to_numpy()
+    dates = loans["origination_date"].to_numpy().astype("datetime64[D]")[keep]
+    test, valid = split_masks(dates)
+    truth = None
+    if "loans_truth" in data:
+        truth = loans["loan_id"].map(data["loans_truth"].set_index("loan_id")["true_pd"]).to_numpy(float)[keep]
+    return Prepared(x[keep], outcome[keep].astype(bool).to_numpy(dtype=float), loans["loan_id"].to_numpy()[keep],
+                    dates, test, valid, truth, extra={"package_value": value[keep]})
+
+
+def prepare_claims(data: Mapping[str, pd.DataFrame], valuation: LoadedModel | None) -> Prepared:
+    """Rows: claims; target: the fund's review found the claim irregular."""
+    claims = data["claims"].reset_index(drop=True)
+    loans = data["loans"]
+    _, value = package_values(data, valuation)
+    value_by_loan = pd.Series(value, index=loans["loan_id"])
+    cl_loans = loans.set_index("loan_id").loc[claims["loan_id"]].reset_index()
+    default_date = claims["loan_id"].map(data["outcomes"].set_index("loan_id")["default_date"])
+    columns = F.claim_columns(cols(claims), cols(cl_loans),
+                              default_date.to_numpy().astype("datetime64[D]"),
+                              claims["loan_id"].map(value_by_loan).to_numpy(dtype=float))
+    x = F.to_matrix(columns, F.CLAIM_FEATURES)
+    dates = claims["filing_date"].to_numpy().astype("datetime64[D]")
+    test, valid = split_masks(dates)
+    truth = None
+    if "claims_truth" in data:
+        t = data["claims_truth"].set_index("claim_id")
+        truth = claims["claim_id"].map(t["true_irregular"]).astype(float).to_numpy()
+        oracle = claims["claim_id"].map(t["true_irregular_prob"]).to_numpy(dtype=float)
+    y = claims["review_irregular"].astype(float).to_numpy()
+    prep = Prepared(x, y, claims["claim_id"].to_numpy(), dates, test, valid, truth)
+    if truth is not None:
+        prep.extra["oracle_score"] = oracle
+    return prep

@@ -1,0 +1,59 @@
+"""Bridge between the model store (files, manifests) and loaded scoring models."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from models_store import ModelStore
+from scoring.models import LoadedModel, load_model
+from training.contract import TABLES, find_table_file
+from training.fit import Fitted
+
+
+def load_version(store: ModelStore, ref: str) -> LoadedModel:
+    """Load and verify ``name``, ``name@alias`` or ``name:version`` from the store."""
+    name, version = store.resolve(ref)
+    manifest = store.verify(name, version)
+    files = {f: store.read_file(name, version, f) for f in manifest.files}
+    return load_model(manifest.model_dump(mode="json"), files)
+
+
+def data_fingerprint(directory: Path) -> str:
+    """sha256 over the contract files of a data directory (names and bytes)."""
+    h = hashlib.sha256()
+    for name in sorted(TABLES):
+        path = find_table_file(directory, name)
+        if path is None:
+            continue
+        h.update(path.name.encode())
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+def register_fit(store: ModelStore, name: str, fitted: Fitted, *, metrics: dict[str, Any],
+                 fingerprint: str, actor: str, synthetic: bool, extra: dict[str, Any] | None = None) -> str:
+    """Register a fitted model; return its new version."""
+    features = [{k: v for k, v in asdict(f).items() if v is not None} for f in fitted.features]
+    for f in features:
+        if "categories" in f:
+            f["categories"] = list(f["categories"])
+    manifest = store.register(
+        name, fitted.files(), task=fitted.task, features=features, params=fitted.params,
+        metrics=metrics, data_fingerprint=fingerprint, created_by=actor,
+        extra={**fitted.extra, **(extra or {})}, synthetic=synthetic,
+    )
+    return str(manifest.version)
+
+
+def data_fingerprint_file(path: Path) -> str:
+    """sha256 of one data file."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

@@ -1,0 +1,170 @@
+"""Turn the generator's arrays into contract-shaped frames (ids, labels, dates)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from scoring.vocab import (
+    CLAIM_SOURCES,
+    INDUSTRIES,
+    IPC_SECTIONS,
+    LEGAL_STATUSES,
+    LOAN_PURPOSES,
+    NPL_CLASSES,
+    OWNER_TYPES,
+    PATENT_TYPES,
+    PRICE_SOURCES,
+    REGIONS,
+    TECH_FIELDS,
+)
+from training.contract import TABLES
+from training.synth.loans import FUNDS, bank_ids
+
+
+def _ids(prefix: str, count: int, width: int) -> np.ndarray:
+    """``prefix`` + 1-based serial numbers, zero-padded to ``width``."""
+    return np.array([f"{prefix}{i:0{width}d}" for i in range(1, count + 1)], dtype=object)
+
+
+def _labels(vocab: tuple[str, ...], idx: np.ndarray) -> np.ndarray:
+    """Vocabulary labels; negative indices become None."""
+    out = np.asarray((*vocab, None), dtype=object)[np.where(idx < 0, len(vocab), idx)]
+    return out
+
+
+def _dates(values: np.ndarray) -> np.ndarray:
+    return np.asarray(values, dtype="datetime64[D]").astype("datetime64[ns]")
+
+
+def _patent_ids(pat: dict[str, np.ndarray]) -> np.ndarray:
+    """CNIPA-style application numbers: filing year, type digit, serial."""
+    year = (pat["filing_date"].astype("datetime64[Y]").astype(int) + 1970).tolist()
+    kind = (pat["patent_type"] + 1).tolist()
+    return np.array(
+        [f"CN{y}{k}{i:07d}" for i, (y, k) in enumerate(zip(year, kind, strict=True), 1)], dtype=object
+    )
+
+
+def _owner_ids(pat: dict[str, np.ndarray], ent_ids: np.ndarray) -> np.ndarray:
+    kind = pat["owner_type"]
+    owner = ent_ids[pat["owner_enterprise"]].copy()
+    for label, prefix in (("university", "univ"), ("research_institute", "inst")):
+        mask = kind == OWNER_TYPES.index(label)
+        owner[mask] = [f"{prefix}_{i:03d}" for i in pat["owner_serial"][mask].tolist()]
+    owner[kind == OWNER_TYPES.index("individual")] = None
+    return owner
+
+
+def build_frames(
+    *,
+    ent: dict,
+    orig: np.ndarray,
+    borrower: np.ndarray,
+    terms: dict,
+    loan_of: np.ndarray,
+    pat: dict,
+    prices: dict,
+    out: dict,
+    pd_true: np.ndarray,
+    claims: dict,
+    n_banks: int,
+) -> dict[str, pd.DataFrame]:
+    """Contract frames (and truth frames) from the generator's column arrays.
+
+    Categoricals arrive as vocabulary indices (-1 = missing), dates as
+    datetime64[D]; ``borrower``/``loan_of``/``claims["loan"]`` are row indices
+    linking loans to enterprises, patents to loans and claims to loans.
+    """
+    n_loans, n_ent, n_claims = len(orig), len(ent["industry"]), len(claims["loan"])
+    ent_ids = _ids("E", n_ent, 6)
+    loan_ids = _ids("L", n_loans, 7)
+    patent_ids = _patent_ids(pat)
+    claim_ids = _ids("C", n_claims, 6)
+    banks = bank_ids(n_banks)
+    frames = {
+        "enterprises": {
+            "enterprise_id": ent_ids,
+            "industry": _labels(INDUSTRIES, ent["industry"]),
+            "region": _labels(REGIONS, ent["region"]),
+            **{k: ent[k] for k in TABLES["enterprises"].column_names[3:]},
+        },
+        "loans": {
+            "loan_id": loan_ids,
+            "enterprise_id": ent_ids[borrower],
+            "bank_id": banks[terms["bank"]],
+            "amount_cny": terms["amount_cny"],
+            "tenor_months": terms["tenor_months"],
+            "purpose": _labels(LOAN_PURPOSES, terms["purpose"]),
+            "origination_date": _dates(orig),
+            **{
+                k: terms[k]
+                for k in ("appraised_value_cny", "ltv", "ip_share_of_collateral", "insured_share", "pooled")
+            },
+            "fund_id": _labels(FUNDS, terms["fund"]),
+        },
+        "loan_patents": {"loan_id": loan_ids[loan_of], "patent_id": patent_ids},
+        "patents": _patent_columns(pat, prices, patent_ids, ent_ids),
+        "outcomes": {
+            "loan_id": loan_ids,
+            "default_12m": out["default_12m"],
+            "days_past_due": out["days_past_due"],
+            "npl_class": _labels(NPL_CLASSES, out["npl_class"]),
+            "default_date": _dates(out["default_date"]),
+            "disposal_price_cny": out["disposal_price_cny"],
+        },
+        "claims": {
+            "claim_id": claim_ids,
+            "loan_id": loan_ids[claims["loan"]],
+            "fund_id": _labels(FUNDS, terms["fund"][claims["loan"]]),
+            "bank_id": banks[claims["bank"]],
+            "filing_date": _dates(claims["filing_date"]),
+            **{
+                k: claims[k]
+                for k in (
+                    "principal_outstanding_cny",
+                    "claimed_amount_cny",
+                    "working_days_to_file",
+                    "evidence_provided",
+                    "patent_pledged_elsewhere",
+                    "bank_prior_claims",
+                )
+            },
+            "review_source": _labels(CLAIM_SOURCES, claims["review_source"]),
+            "review_irregular": claims["review_irregular"],
+        },
+        "patents_truth": {
+            "patent_id": patent_ids,
+            "true_quality": pat["quality"],
+            "true_value_cny": prices["true_value_cny"],
+        },
+        "loans_truth": {"loan_id": loan_ids, "true_pd": pd_true},
+        "claims_truth": {
+            "claim_id": claim_ids,
+            "true_irregular": claims["true_irregular"],
+            "true_irregular_prob": claims["true_irregular_prob"],
+        },
+    }
+    return {name: pd.DataFrame(cols, columns=TABLES[name].column_names) for name, cols in frames.items()}
+
+
+def _patent_columns(pat: dict, prices: dict, patent_ids: np.ndarray, ent_ids: np.ndarray) -> dict:
+    cols: dict[str, np.ndarray] = {
+        "patent_id": patent_ids,
+        "patent_type": _labels(PATENT_TYPES, pat["patent_type"]),
+        "ipc_section": _labels(IPC_SECTIONS, pat["ipc_section"]),
+        "tech_field": _labels(TECH_FIELDS, pat["tech_field"]),
+        "industry": _labels(INDUSTRIES, pat["industry"]),
+        "filing_date": _dates(pat["filing_date"]),
+        "grant_date": _dates(pat["grant_date"]),
+        "legal_status": _labels(LEGAL_STATUSES, pat["legal_status"]),
+        "owner_type": _labels(OWNER_TYPES, pat["owner_type"]),
+        "owner_id": _owner_ids(pat, ent_ids),
+        "observed_price_cny": prices["observed_price_cny"],
+        "price_source": _labels(PRICE_SOURCES, prices["price_source"]),
+        "price_date": _dates(prices["price_date"]),
+    }
+    for name in TABLES["patents"].column_names:
+        if name not in cols:
+            cols[name] = pat[name]
+    return cols
