@@ -103,7 +103,8 @@ def _policy(policy: DecisionPolicy, metrics: dict[str, float], texts: ScoringCon
 
 def assess_credit(model: LoadedModel, *, borrower: Borrower, loan: LoanTerms, patents: Sequence[Patent],
                   valuations: Sequence[PatentValuation], package: PackageValuation, as_of: date,
-                  config: ScoringConfig, caps: LtvCaps, lang: Lang = "en") -> CreditAssessment:
+                  config: ScoringConfig, caps: LtvCaps, lang: Lang = "en",
+                  x: np.ndarray | None = None) -> CreditAssessment:
     """Score one pledge-loan application.
 
     Parameters
@@ -120,13 +121,16 @@ def assess_credit(model: LoadedModel, *, borrower: Borrower, loan: LoanTerms, pa
         Scoring configuration and the institution's LTV caps.
     lang
         Language of reason texts.
+    x
+        The PD model's input row, when the caller already built it.
 
     Returns
     -------
     CreditAssessment
         PD (12 months), grade, LGD, EL (CNY), maximum loan, decision and reasons.
     """
-    x = pd_matrix(borrower, loan, patents, as_of, package.total_p50)
+    if x is None:
+        x = pd_matrix(borrower, loan, patents, as_of, package.total_p50)
     ex: Explanation = model.explain(x, space="log-odds")[0]
     pd = float(sigmoid(np.array([ex.output]))[0])
     grade = config.grades.grade_of(pd)

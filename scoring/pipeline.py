@@ -6,14 +6,15 @@ from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
-from scoring.credit import CreditAssessment, assess_credit
+from scoring.credit import CreditAssessment, assess_credit, pd_matrix
 from scoring.models import LoadedModel
 from scoring.pledge_checks import check_pledge
 from scoring.policy import LtvCaps, ScoringConfig
 from scoring.types import Borrower, LoanTerms, Patent
-from scoring.valuation import PackageValuation, PatentValuation, value_package, value_patents
+from scoring.valuation import PackageValuation, PatentValuation, valuation_matrix, value_package, value_patents
 
 Lang = Literal["en", "zh"]
 
@@ -21,17 +22,19 @@ Lang = Literal["en", "zh"]
 class ValuationResult(BaseModel):
     """Per-patent valuations and the package figures."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
     patents: list[PatentValuation]
     package: PackageValuation
+    inputs: np.ndarray = Field(exclude=True, description="Valuation model inputs, one row per patent.")
 
 
 class AssessmentResult(BaseModel):
     """A loan assessment with the valuation it rests on."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
     valuation: ValuationResult
     credit: CreditAssessment
+    inputs: np.ndarray = Field(exclude=True, description="PD model input row.")
 
 
 def run_valuation(model: LoadedModel, patents: Sequence[Patent], *, as_of: date, config: ScoringConfig,
@@ -46,9 +49,10 @@ def run_valuation(model: LoadedModel, patents: Sequence[Patent], *, as_of: date,
     checks = [check_pledge(p, as_of=as_of, texts=config.reasons.checks, lang=lang, pledgor=pledgor,
                            tenor_months=tenor_months, pledged_in_service=p.patent_id in pledged_in_service)
               for p in patents]
+    x = valuation_matrix(patents, as_of, owner_revenue)
     valuations = value_patents(model, patents, as_of=as_of, config=config, caps=caps, checks=checks, lang=lang,
-                               owner_revenue=owner_revenue, revenue_attributable=revenue_attributable)
-    return ValuationResult(patents=valuations, package=value_package(valuations, config))
+                               owner_revenue=owner_revenue, revenue_attributable=revenue_attributable, x=x)
+    return ValuationResult(patents=valuations, package=value_package(valuations, config), inputs=x)
 
 
 def run_assessment(valuation_model: LoadedModel, pd_model: LoadedModel, *, borrower: Borrower,
@@ -58,7 +62,8 @@ def run_assessment(valuation_model: LoadedModel, pd_model: LoadedModel, *, borro
     valuation = run_valuation(valuation_model, patents, as_of=as_of, config=config, caps=caps, lang=lang,
                               pledgor=borrower.enterprise_id, tenor_months=loan.tenor_months,
                               pledged_in_service=pledged_in_service, owner_revenue=borrower.revenue_cny)
+    x = pd_matrix(borrower, loan, patents, as_of, valuation.package.total_p50)
     credit = assess_credit(pd_model, borrower=borrower, loan=loan, patents=patents,
                            valuations=valuation.patents, package=valuation.package, as_of=as_of,
-                           config=config, caps=caps, lang=lang)
-    return AssessmentResult(valuation=valuation, credit=credit)
+                           config=config, caps=caps, lang=lang, x=x)
+    return AssessmentResult(valuation=valuation, credit=credit, inputs=x)

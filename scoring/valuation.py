@@ -106,8 +106,8 @@ def stars_from_reference(log_p50: float, reference: dict[str, list[float]] | Non
 
 def value_patents(model: LoadedModel, patents: Sequence[Patent], *, as_of: date, config: ScoringConfig,
                   caps: LtvCaps, checks: Sequence[list[Check]], lang: Lang = "en",
-                  owner_revenue: float | None = None,
-                  revenue_attributable: float | None = None) -> list[PatentValuation]:
+                  owner_revenue: float | None = None, revenue_attributable: float | None = None,
+                  x: np.ndarray | None = None) -> list[PatentValuation]:
     """Value each patent: P10/P50/P90 (CNY), SHAP drivers, dimension scores, stars, income approach.
 
     Parameters
@@ -131,12 +131,15 @@ def value_patents(model: LoadedModel, patents: Sequence[Patent], *, as_of: date,
     revenue_attributable
         Annual revenue the package supports (CNY), split evenly across patents
         for the income approach; else a share of ``owner_revenue``.
+    x
+        The model inputs, when the caller already built them.
 
     Returns
     -------
     list of PatentValuation
     """
-    x = valuation_matrix(patents, as_of, owner_revenue)
+    if x is None:
+        x = valuation_matrix(patents, as_of, owner_revenue)
     q = np.sort(np.exp(np.column_stack([model.raw(x, r) for r in ("p10", "p50", "p90")])), axis=1)
     explanations = model.explain(x, "p50", space="log CNY")
     reference = ((model.manifest.get("extra") or {}).get("reference") or {}).get("score")

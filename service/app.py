@@ -17,10 +17,13 @@ from service.db.migrate import upgrade
 from service.errors import install_error_handlers
 from service.logging import configure_logging
 from service.metrics import Metrics, MetricsMiddleware
-from service.routes import assessments, health, insurance, loans, valuations
+from service.monitor import DriftMonitor
+from service.routes import assessments, funds, health, insurance, loans, outcomes, regulator, valuations
 from service.settings import Settings
+from service.usecases.funds import load_fund_context
 
-ROUTERS = (health.router, valuations.router, assessments.router, insurance.router, loans.router)
+ROUTERS = (health.router, valuations.router, assessments.router, insurance.router, loans.router, outcomes.router,
+           regulator.router, funds.router)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -33,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         configure_logging(settings.log_level)
         settings.home.mkdir(parents=True, exist_ok=True)
         app.state.scoring_config = load_scoring_config(settings.config_dir)
+        app.state.funds = load_fund_context(settings.config_dir, app.state.scoring_config.reasons.claim_review)
         engine = make_engine(settings.db_url)
         upgrade(engine)
         with Session(engine) as session:
@@ -41,6 +45,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         holder = BundleHolder(ModelStore(settings.store_path), interval=settings.reload_interval_seconds,
                               on_swap=lambda b: metrics.set_models(b.versions))
         holder.start()
+        monitor = DriftMonitor(engine, holder, metrics, interval=settings.drift_interval_seconds,
+                               window_days=settings.drift_window_days)
+        monitor.start()
+        app.state.monitor = monitor
+        app.state.readiness_details = monitor.details
         app.state.settings = settings
         app.state.engine = engine
         app.state.models = holder
@@ -48,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            monitor.stop()
             holder.stop()
             engine.dispose()
 

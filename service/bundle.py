@@ -11,13 +11,13 @@ is refused and whatever was serving keeps serving.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from models_store import ModelStore, StoreError
 from scoring.models import LoadedModel, load_model
+from service.periodic import Periodic
 
 log = logging.getLogger("iprisk.models")
 SERVED = ("valuation", "pd", "claim_review")
@@ -59,8 +59,7 @@ class BundleHolder:
     last_error: str | None = None
     on_swap: Callable[[ModelBundle], None] | None = None
     _failed_token: str | None = None
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
+    _poller: Periodic | None = None
 
     def refresh(self) -> bool:
         """Reload if the store changed; return True when a new bundle was swapped in."""
@@ -93,18 +92,10 @@ class BundleHolder:
     def start(self) -> None:
         """Load now and start polling in the background."""
         self.refresh()
-        self._thread = threading.Thread(target=self._run, name="model-reload", daemon=True)
-        self._thread.start()
+        self._poller = Periodic(self.refresh, self.interval, "model-reload")
+        self._poller.start()
 
     def stop(self) -> None:
         """Stop polling."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.refresh()
-            except Exception:
-                log.exception("model reload poll failed")
+        if self._poller is not None:
+            self._poller.stop()

@@ -24,8 +24,30 @@ from datetime import date
 from typing import Any, Literal, TypeVar
 
 import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
+from service.schemas.claims import (
+    ClaimCreate,
+    ClaimPage,
+    ClaimPublic,
+    EvidenceCreate,
+    PoolLoanCreate,
+    PoolLoanPage,
+    PoolLoanPublic,
+    RecoveryCreate,
+    RecoveryPublic,
+)
+from service.schemas.funds import (
+    BalancePublic,
+    BankAgreement,
+    BankPublic,
+    DepositCreate,
+    FundCreate,
+    FundPublic,
+    LedgerPage,
+    RuleVersionCreate,
+    RuleVersionPublic,
+)
 from service.schemas.insurance import QuoteRequest, QuoteResponse
 from service.schemas.loans import LoanCreate, LoanPublic
 from service.schemas.scoring import (
@@ -183,6 +205,90 @@ class IpriskClient:
         """GET /readyz (raises ServerError when not ready)."""
         out: dict[str, Any] = self.request("GET", "/readyz")
         return out
+
+    # --- risk-compensation funds ---------------------------------------------------------------------
+
+    def _list(self, path: str, out: type[T], **kw: Any) -> list[T]:
+        return TypeAdapter(list[out]).validate_python(self.request("GET", path, **kw))  # type: ignore[valid-type]
+
+    def create_fund(self, req: FundCreate | dict[str, Any]) -> FundPublic:
+        """POST /v1/funds."""
+        return self._send("POST", "/v1/funds", FundPublic, req)
+
+    def list_funds(self) -> list[FundPublic]:
+        """GET /v1/funds."""
+        return self._list("/v1/funds", FundPublic)
+
+    def get_fund(self, fund_id: str) -> FundPublic:
+        """GET /v1/funds/{fund_id}."""
+        return self._send("GET", f"/v1/funds/{fund_id}", FundPublic)
+
+    def add_rule_version(self, fund_id: str, req: RuleVersionCreate | dict[str, Any]) -> RuleVersionPublic:
+        """POST /v1/funds/{fund_id}/rules."""
+        return self._send("POST", f"/v1/funds/{fund_id}/rules", RuleVersionPublic, req)
+
+    def list_rule_versions(self, fund_id: str) -> list[RuleVersionPublic]:
+        """GET /v1/funds/{fund_id}/rules."""
+        return self._list(f"/v1/funds/{fund_id}/rules", RuleVersionPublic)
+
+    def set_fund_bank(self, fund_id: str, bank_id: str, req: BankAgreement | dict[str, Any]) -> BankPublic:
+        """PUT /v1/funds/{fund_id}/banks/{bank_id}."""
+        return self._send("PUT", f"/v1/funds/{fund_id}/banks/{bank_id}", BankPublic, req)
+
+    def list_fund_banks(self, fund_id: str) -> list[BankPublic]:
+        """GET /v1/funds/{fund_id}/banks."""
+        return self._list(f"/v1/funds/{fund_id}/banks", BankPublic)
+
+    def deposit(self, fund_id: str, req: DepositCreate | dict[str, Any]) -> BalancePublic:
+        """POST /v1/funds/{fund_id}/deposits."""
+        return self._send("POST", f"/v1/funds/{fund_id}/deposits", BalancePublic, req)
+
+    def register_pool_loan(self, fund_id: str, req: PoolLoanCreate | dict[str, Any]) -> PoolLoanPublic:
+        """POST /v1/funds/{fund_id}/loans."""
+        return self._send("POST", f"/v1/funds/{fund_id}/loans", PoolLoanPublic, req)
+
+    def list_pool_loans(self, fund_id: str, *, limit: int = 50, offset: int = 0) -> PoolLoanPage:
+        """GET /v1/funds/{fund_id}/loans."""
+        return self._send("GET", f"/v1/funds/{fund_id}/loans", PoolLoanPage, params={"limit": limit, "offset": offset})
+
+    def get_pool_loan(self, fund_id: str, pool_loan_id: str) -> PoolLoanPublic:
+        """GET /v1/funds/{fund_id}/loans/{pool_loan_id}."""
+        return self._send("GET", f"/v1/funds/{fund_id}/loans/{pool_loan_id}", PoolLoanPublic)
+
+    def file_claim(self, fund_id: str, req: ClaimCreate | dict[str, Any], *, idempotency_key: str) -> ClaimPublic:
+        """POST /v1/funds/{fund_id}/claims with an Idempotency-Key (a replay returns the same claim)."""
+        return self._send("POST", f"/v1/funds/{fund_id}/claims", ClaimPublic, req,
+                          headers={"Idempotency-Key": idempotency_key})
+
+    def list_claims(self, fund_id: str, *, status: str | None = None, limit: int = 50, offset: int = 0) -> ClaimPage:
+        """GET /v1/funds/{fund_id}/claims."""
+        params: dict[str, Any] = {"limit": limit, "offset": offset} | ({"status": status} if status else {})
+        return self._send("GET", f"/v1/funds/{fund_id}/claims", ClaimPage, params=params)
+
+    def get_claim(self, fund_id: str, claim_id: str) -> ClaimPublic:
+        """GET /v1/funds/{fund_id}/claims/{claim_id}."""
+        return self._send("GET", f"/v1/funds/{fund_id}/claims/{claim_id}", ClaimPublic)
+
+    def decide_claim(self, fund_id: str, claim_id: str, decision: str, reason: str | None = None) -> ClaimPublic:
+        """POST /v1/funds/{fund_id}/claims/{claim_id}/decision (approve, reject, request_info)."""
+        body = {"decision": decision} | ({"reason": reason} if reason is not None else {})
+        return self._send("POST", f"/v1/funds/{fund_id}/claims/{claim_id}/decision", ClaimPublic, body)
+
+    def supplement_claim(self, fund_id: str, claim_id: str, req: EvidenceCreate | dict[str, Any]) -> ClaimPublic:
+        """POST /v1/funds/{fund_id}/claims/{claim_id}/evidence."""
+        return self._send("POST", f"/v1/funds/{fund_id}/claims/{claim_id}/evidence", ClaimPublic, req)
+
+    def report_recovery(self, fund_id: str, claim_id: str, req: RecoveryCreate | dict[str, Any]) -> RecoveryPublic:
+        """POST /v1/funds/{fund_id}/claims/{claim_id}/recoveries."""
+        return self._send("POST", f"/v1/funds/{fund_id}/claims/{claim_id}/recoveries", RecoveryPublic, req)
+
+    def fund_ledger(self, fund_id: str, *, limit: int = 100, offset: int = 0) -> LedgerPage:
+        """GET /v1/funds/{fund_id}/ledger."""
+        return self._send("GET", f"/v1/funds/{fund_id}/ledger", LedgerPage, params={"limit": limit, "offset": offset})
+
+    def fund_balance(self, fund_id: str) -> BalancePublic:
+        """GET /v1/funds/{fund_id}/balance."""
+        return self._send("GET", f"/v1/funds/{fund_id}/balance", BalancePublic)
 
 
 def _page(since: date | None, until: date | None, limit: int, offset: int) -> dict[str, Any]:

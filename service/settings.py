@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     batch_max_items: int = Field(default=100, ge=1, le=10_000)
     max_patents_per_request: int = Field(default=50, ge=1, le=1000)
     demo_key: SecretStr | None = Field(default=None, description="Fixed demo key (else random).")
+    drift_interval_seconds: float = Field(default=300.0, gt=0, le=86_400)
+    drift_window_days: int = Field(default=30, ge=1, le=3650)
     log_level: str = "INFO"
     actor: str = Field(default="cli", description="Who the CLI acts as in model history.")
 

@@ -17,7 +17,14 @@ from scoring.models import LoadedModel, sigmoid
 from training.contract import load_dataset
 from training.evaluate import evaluate_binary, evaluate_valuation, reference_distributions
 from training.fit import Fitted, fit_binary, fit_valuation
-from training.prepare import DEFAULT_PRICE_BIAS, Prepared, prepare_claims, prepare_pd, prepare_valuation
+from training.prepare import (
+    DEFAULT_PRICE_BIAS,
+    Prepared,
+    pledged_patents_matrix,
+    prepare_claims,
+    prepare_pd,
+    prepare_valuation,
+)
 from training.registry import data_fingerprint, load_version, register_fit
 from training.report import build_plots, write_report
 
@@ -54,9 +61,12 @@ def fit_and_evaluate(name: str, data: Mapping[str, pd.DataFrame], valuation: Loa
         fitted = fit_valuation(prep, F.VALUATION_FEATURES)
         metrics = evaluate_valuation(fitted.as_loaded(), prep)
         fitted.extra["price_bias"] = DEFAULT_PRICE_BIAS
+        served_x, served_dates = pledged_patents_matrix(data)
+        ref_rows = served_dates <= prep.dates[prep.train].max()
         fitted.extra["reference"] = reference_distributions(
-            prep.x[prep.train], [s.name for s in F.VALUATION_FEATURES],
-            fitted.as_loaded().raw(prep.x[prep.train], "p50"))
+            served_x[ref_rows], [s.name for s in F.VALUATION_FEATURES],
+            fitted.as_loaded().raw(served_x[ref_rows], "p50"))
+        fitted.extra["reference_population"] = "pledged patents at loan origination, training period"
         return fitted, prep, metrics
     if name == "pd":
         prep = prepare_pd(data, valuation)

@@ -90,6 +90,18 @@ def prepare_valuation(data: Mapping[str, pd.DataFrame], *,
     return Prepared(x, y, priced["patent_id"].to_numpy(), as_of, test, valid, truth)
 
 
+def pledged_patents_matrix(data: Mapping[str, pd.DataFrame]) -> tuple[np.ndarray, np.ndarray]:
+    """Valuation inputs of every pledged patent at its loan's origination, with that date.
+
+    This is the population the valuation model serves (assessments value the
+    pledged package at origination), so drift is measured against it.
+    """
+    links = data["loan_patents"].merge(data["patents"], on="patent_id", how="left")
+    as_of = links["loan_id"].map(data["loans"].set_index("loan_id")["origination_date"])
+    dates = as_of.to_numpy().astype("datetime64[D]")
+    return valuation_matrix(links, data["enterprises"], dates), dates
+
+
 def package_values(data: Mapping[str, pd.DataFrame], valuation: LoadedModel | None,
                    *, as_of_by_loan: pd.Series | None = None) -> tuple[pd.DataFrame, np.ndarray]:
     """Per-loan collateral summary and model P50 package value (CNY) at origination."""

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import create_engine
+
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
 def make_engine(url: str) -> Engine:
     """Create the engine for ``url`` with settings that suit a small service.
 
-    SQLite gets WAL journaling and a busy timeout so concurrent writers queue
-    instead of failing; PostgreSQL gets a pool sized for a thread-pool server.
+    SQLite gets WAL journaling, a busy timeout, and an in-process writer lock
+    (see :func:`_serialise_writers`); PostgreSQL gets a pool sized for a
+    thread-pool server.
     """
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -22,9 +26,43 @@ def make_engine(url: str) -> Engine:
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")  # durable at each WAL checkpoint; no corruption on crash
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+        _serialise_writers(engine)
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _serialise_writers(engine: Engine) -> None:
+    """Queue this process's SQLite writers on a Python lock instead of SQLite's busy handler.
+
+    SQLite allows one writer at a time; a blocked writer sleeps in steps of up
+    to 100 ms, which turned 16 concurrent clients' p90 into hundreds of
+    milliseconds.  A connection takes this lock just before its first write
+    statement and releases it when its transaction ends.  Only a connection
+    holding the lock can hold SQLite's write lock, so waiting here cannot
+    deadlock with SQLite's own locking.
+    """
+    lock = threading.Lock()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _acquire(conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
+        if not conn.info.get("iprisk_write_lock") and statement.lstrip()[:7].upper().startswith(_WRITES):
+            lock.acquire()
+            conn.info["iprisk_write_lock"] = True
+
+    def _release(conn: Connection) -> None:
+        if conn.info.pop("iprisk_write_lock", False):
+            lock.release()
+
+    def _checkin(_dbapi_conn: Any, record: Any) -> None:
+        # Safety net: a connection returned to the pool never keeps the lock.
+        if record.info.pop("iprisk_write_lock", False):
+            lock.release()
+
+    event.listen(engine, "commit", _release)
+    event.listen(engine, "rollback", _release)
+    event.listen(engine.pool, "checkin", _checkin)

@@ -1,4 +1,8 @@
-"""Schema migrations with Alembic, run programmatically at start-up (``upgrade head``)."""
+"""Schema migrations with Alembic, run programmatically at start-up (``upgrade heads``).
+
+Feature branches (funds, regulator) each start from the initial revision, so
+start-up applies every head.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,6 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Bring the database schema to ``revision``."""
     command.upgrade(alembic_config(engine), revision)

@@ -105,6 +105,15 @@ class Loan(SQLModel, table=True):
     status: str = Field(default="active", max_length=16)
     created_at: datetime = Field(default_factory=utcnow)
     closed_at: datetime | None = None
+    # Facts at origination, copied from the assessment for portfolio statistics.
+    region: str | None = Field(default=None, max_length=32)
+    industry: str | None = Field(default=None, max_length=32)
+    patent_type: str | None = Field(default=None, max_length=16, description="Type carrying most of the P50.")
+    collateral_p50: float | None = None
+    ltv: float | None = None
+    pd: float | None = None
+    grade: str | None = Field(default=None, max_length=8)
+    expected_loss: float | None = None
 
 
 class LoanPatent(SQLModel, table=True):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from service.auth import Principal
 from service.db import audit
-from service.db.tables import Assessment, Loan, LoanPatent, utcnow
+from service.db.tables import Assessment, Loan, LoanPatent, Valuation, utcnow
 from service.errors import Conflict, NotFound
 from service.schemas.loans import LoanCreate, LoanPublic
 from service.usecases.scoring import pledged_elsewhere, today
@@ -25,6 +26,23 @@ def _public(session: Session, loan: Loan) -> LoanPublic:
                       closed_at=loan.closed_at.replace(tzinfo=UTC) if loan.closed_at else None)
 
 
+def origination_facts(session: Session, a: Assessment) -> dict[str, Any]:
+    """Facts of the assessment a loan was booked from, kept on the loan for statistics."""
+    patents = a.request.get("patents")
+    if patents is None and a.valuation_id:
+        v = session.get(Valuation, a.valuation_id)
+        patents = v.request["patents"] if v is not None else []
+    p50 = {p["patent_id"]: p["p50"] for p in a.response["valuation"]["patents"]}
+    by_type: dict[str, float] = {}
+    for p in patents or []:
+        by_type[p["patent_type"]] = by_type.get(p["patent_type"], 0.0) + p50.get(p["patent_id"], 0.0)
+    resp = a.response
+    return {"region": a.request["borrower"]["region"], "industry": a.request["borrower"]["industry"],
+            "patent_type": max(by_type, key=lambda k: by_type[k]) if by_type else None,
+            "collateral_p50": resp["valuation"]["package"]["total_p50"], "ltv": resp["ltv"], "pd": resp["pd"],
+            "grade": resp["grade"], "expected_loss": resp["expected_loss"]}
+
+
 def book_loan(session: Session, principal: Principal, req: LoanCreate) -> LoanPublic:
     """Book a loan from the caller's assessment; 409 if a patent is already pledged."""
     a = session.get(Assessment, req.assessment_id)
@@ -38,7 +56,7 @@ def book_loan(session: Session, principal: Principal, req: LoanCreate) -> LoanPu
         raise Conflict(f"patents already pledged in an active loan: {sorted(taken)}", field="assessment_id")
     loan = Loan(id=str(uuid.uuid4()), institution=principal.institution, assessment_id=a.id,
                 borrower_id=a.borrower_id, amount_cny=a.amount_cny, tenor_months=a.request["loan"]["tenor_months"],
-                origination_date=req.origination_date or today())
+                origination_date=req.origination_date or today(), **origination_facts(session, a))
     session.add(loan)
     session.flush()
     for pid in patent_ids:

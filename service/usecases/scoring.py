@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import ValidationError
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -16,6 +18,7 @@ from scoring.types import Patent
 from service.auth import Principal
 from service.bundle import ModelBundle
 from service.db import audit
+from service.db.regulator_tables import FeatureSnapshot
 from service.db.tables import Assessment, LoanPatent, Valuation
 from service.errors import InvalidInput, NotFound, ServiceError
 from service.metrics import Metrics
@@ -47,6 +50,15 @@ def pledged_elsewhere(session: Session, patent_ids: list[str]) -> set[str]:
     rows = session.exec(select(LoanPatent.patent_id).where(col(LoanPatent.patent_id).in_(patent_ids),
                                                            col(LoanPatent.active).is_(True))).all()
     return set(rows)
+
+
+def snapshot(session: Session, principal: Principal, *, model: str, version: str, result_type: str,
+             result_id: str, x: np.ndarray, scores: list[float]) -> None:
+    """Keep the exact model inputs of every scored row (NaN stored as null) for drift monitoring."""
+    for row, score in zip(x, scores, strict=True):
+        values = [None if not math.isfinite(v) else float(v) for v in row]
+        session.add(FeatureSnapshot(model=model, version=version, institution=principal.institution,
+                                    result_type=result_type, result_id=result_id, x=values, score=score))
 
 
 def _synthetic(bundle: ModelBundle, *names: str) -> bool:
@@ -82,6 +94,9 @@ def create_valuation(session: Session, principal: Principal, bundle: ModelBundle
     audit.append(session, key_id=principal.key_id, role=principal.role, institution=principal.institution,
                  action="valuation.create", resource_type="valuation", resource_id=row.id,
                  detail={"model_versions": response.model_versions, "total_p50": result.package.total_p50})
+    snapshot(session, principal, model="valuation", version=response.model_versions["valuation"],
+             result_type="valuation", result_id=row.id, x=result.inputs,
+             scores=[math.log(v.p50) for v in result.patents])
     for v in result.patents:
         metrics.value.observe(v.p50)
     return response
@@ -146,6 +161,10 @@ def create_assessment(session: Session, principal: Principal, bundle: ModelBundl
     audit.append(session, key_id=principal.key_id, role=principal.role, institution=principal.institution,
                  action="assessment.create", resource_type="assessment", resource_id=aid,
                  detail={"model_versions": versions, "pd": result.credit.pd, "decision": result.credit.decision})
+    snapshot(session, principal, model="pd", version=versions["pd"], result_type="assessment", result_id=aid,
+             x=result.inputs, scores=[result.credit.pd])
+    snapshot(session, principal, model="valuation", version=versions["valuation"], result_type="assessment",
+             result_id=aid, x=result.valuation.inputs, scores=[math.log(v.p50) for v in result.valuation.patents])
     metrics.pd.observe(result.credit.pd)
     return response
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import service.db.tables  # noqa: F401 - registers the tables on SQLModel.metadata
+# Importing the table modules registers their tables on SQLModel.metadata.
+import service.db.fund_tables
+import service.db.regulator_tables
+import service.db.tables  # noqa: F401
 
 target_metadata = SQLModel.metadata
 engine = context.config.attributes["engine"]

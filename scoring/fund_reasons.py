@@ -1,0 +1,56 @@
+"""Reasons behind every fund number, in English or Chinese.
+
+Checks and payout steps are stored language-neutral (codes and numbers); the
+functions here render them from the texts of ``config/fund_texts.yaml`` when a
+caller reads them, in the caller's language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+from scoring.fund_checks import Check, money
+from scoring.payout import BaseStep, CapStep, PartyPayout
+from scoring.policy import ReasonText
+
+TEXTS_FILE = Path(__file__).parent / "config" / "fund_texts.yaml"
+Lang = Literal["en", "zh"]
+Texts = Mapping[str, ReasonText]
+
+
+def load_texts(path: Path | None = None) -> dict[str, ReasonText]:
+    """Texts of every check, base-step, party and cap code (default: the bundled file)."""
+    raw = yaml.safe_load((path or TEXTS_FILE).read_text(encoding="utf-8"))
+    return {code: ReasonText.model_validate({"code": code, **t}) for code, t in raw.items()}
+
+
+def _say(texts: Texts, lang: Lang, code: str, **params: object) -> str:
+    return getattr(texts[code], lang).format(**params)
+
+
+def check_reason(check: Check, texts: Texts, lang: Lang) -> str:
+    """Why a rule passed or failed."""
+    return _say(texts, lang, check.code, **check.params)
+
+
+def base_step_reason(step: BaseStep, texts: Texts, lang: Lang) -> str:
+    """What one covered-base step did."""
+    return _say(texts, lang, f"BASE_{step.step.upper()}", amount=money(step.amount_fen), parameter=step.parameter)
+
+
+def party_reason(party: PartyPayout, base_fen: int, texts: Texts, lang: Lang) -> str:
+    """How a party's amount follows from its share (the bank: what it bears)."""
+    code = "PARTY_BANK" if party.role == "bank" else "PARTY_SHARE"
+    return _say(texts, lang, code, party=party.name, share=party.share, base=money(base_fen),
+                share_amount=money(party.share_amount_fen), amount=money(party.amount_fen))
+
+
+def cap_reason(party: str, cap: CapStep, texts: Texts, lang: Lang) -> str:
+    """What one cap allowed."""
+    return _say(texts, lang, f"CAP_{cap.cap.upper()}", party=party, limit=money(cap.limit_fen),
+                used=money(cap.used_fen), room=money(cap.room_fen), before=money(cap.before_fen),
+                after=money(cap.after_fen))

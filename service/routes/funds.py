@@ -1,0 +1,192 @@
+"""Risk-compensation funds: rules, pooled loans, claims, decisions, recoveries, ledger."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+
+from service.auth import Principal
+from service.deps import BankDep, BundleDep, LangDep, SessionDep, require
+from service.schemas.claims import (
+    ClaimCreate,
+    ClaimPage,
+    ClaimPublic,
+    ClaimStatus,
+    DecisionCreate,
+    EvidenceCreate,
+    PoolLoanCreate,
+    PoolLoanPage,
+    PoolLoanPublic,
+    RecoveryCreate,
+    RecoveryPublic,
+)
+from service.schemas.funds import (
+    BalancePublic,
+    BankAgreement,
+    BankPublic,
+    DepositCreate,
+    FundCreate,
+    FundPublic,
+    LedgerPage,
+    RuleVersionCreate,
+    RuleVersionPublic,
+)
+from service.usecases import claims, decisions, funds, pool
+from service.usecases.funds import FundContext
+from service.usecases.scoring import today
+
+router = APIRouter(prefix="/v1/funds", tags=["funds"])
+Reader = Annotated[Principal, Depends(require("bank", "fund_manager", "regulator"))]
+Overseer = Annotated[Principal, Depends(require("fund_manager", "regulator"))]
+Manager = Annotated[Principal, Depends(require("fund_manager"))]
+FundId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
+RecordId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,36}$")]
+Limit = Annotated[int, Query(ge=1, le=500)]
+Offset = Annotated[int, Query(ge=0, le=10_000_000)]
+IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=128,
+                                       pattern=r"^[\x21-\x7e]+$",
+                                       description="The same key and body give the same claim.")]
+
+
+def get_fund_context(request: Request) -> FundContext:
+    """Fund texts and the working-day calendar, loaded at start-up."""
+    return request.app.state.funds
+
+
+def get_today() -> date:
+    """The service's date (UTC): pool entry, filing and recovery dates; tests override it."""
+    return today()
+
+
+Ctx = Annotated[FundContext, Depends(get_fund_context)]
+Today = Annotated[date, Depends(get_today)]
+
+
+@router.post("", status_code=201)
+def create_fund(body: FundCreate, session: SessionDep, principal: Overseer, on: Today) -> FundPublic:
+    """Create a fund (regulator, or the fund manager of the institution with that id)."""
+    return funds.create_fund(session, principal, body, on=on)
+
+
+@router.get("")
+def list_funds(session: SessionDep, principal: Reader, on: Today) -> list[FundPublic]:
+    """Funds the caller may see."""
+    return funds.list_funds(session, principal, on=on)
+
+
+@router.get("/{fund_id}")
+def get_fund(fund_id: FundId, session: SessionDep, principal: Reader, on: Today) -> FundPublic:
+    """One fund and its rule version in force today."""
+    return funds.get_fund(session, principal, fund_id, on=on)
+
+
+@router.post("/{fund_id}/rules", status_code=201)
+def add_rule_version(fund_id: FundId, body: RuleVersionCreate, session: SessionDep,
+                     principal: Overseer) -> RuleVersionPublic:
+    """Store a new version of the fund's rules; claims are judged under the version in force on their default date."""
+    return funds.add_rule_version(session, principal, fund_id, body)
+
+
+@router.get("/{fund_id}/rules")
+def list_rule_versions(fund_id: FundId, session: SessionDep, principal: Reader) -> list[RuleVersionPublic]:
+    """Every version of the fund's rules."""
+    return funds.list_rule_versions(session, principal, fund_id)
+
+
+@router.put("/{fund_id}/banks/{bank_id}")
+def set_bank(fund_id: FundId, bank_id: FundId, body: BankAgreement, session: SessionDep,
+             principal: Manager) -> BankPublic:
+    """Record a cooperating bank's pool share and committed credit line."""
+    return funds.set_bank(session, principal, fund_id, bank_id, body)
+
+
+@router.get("/{fund_id}/banks")
+def list_banks(fund_id: FundId, session: SessionDep, principal: Reader) -> list[BankPublic]:
+    """Cooperating banks with their pooled amounts and loss rates (a bank: its own)."""
+    return funds.list_banks(session, principal, fund_id)
+
+
+@router.post("/{fund_id}/deposits", status_code=201)
+def deposit(fund_id: FundId, body: DepositCreate, session: SessionDep, principal: Manager) -> BalancePublic:
+    """Pay money into the fund; returns the balance after it."""
+    return funds.deposit(session, principal, fund_id, body)
+
+
+@router.post("/{fund_id}/loans", status_code=201)
+def register_loan(fund_id: FundId, body: PoolLoanCreate, session: SessionDep, principal: BankDep, ctx: Ctx,
+                  lang: LangDep, on: Today) -> PoolLoanPublic:
+    """Register a loan into the pool; entry rules and the bank's committed line are checked."""
+    return pool.register_loan(session, principal, ctx, fund_id, body, on=on, lang=lang)
+
+
+@router.get("/{fund_id}/loans")
+def list_pool_loans(fund_id: FundId, session: SessionDep, principal: Reader, ctx: Ctx, lang: LangDep,
+                    limit: Limit = 50, offset: Offset = 0) -> PoolLoanPage:
+    """Pooled loans, newest first (a bank: its own)."""
+    return pool.list_pool_loans(session, principal, ctx, fund_id, lang=lang, limit=limit, offset=offset)
+
+
+@router.get("/{fund_id}/loans/{pool_loan_id}")
+def get_pool_loan(fund_id: FundId, pool_loan_id: RecordId, session: SessionDep, principal: Reader, ctx: Ctx,
+                  lang: LangDep) -> PoolLoanPublic:
+    """One pooled loan with its entry checks."""
+    return pool.get_pool_loan(session, principal, ctx, fund_id, pool_loan_id, lang=lang)
+
+
+@router.post("/{fund_id}/claims", status_code=201, responses={200: {"description": "Replay of an earlier filing"}})
+def file_claim(fund_id: FundId, body: ClaimCreate, key: IdempotencyKey, session: SessionDep, principal: BankDep,
+               bundle: BundleDep, ctx: Ctx, lang: LangDep, on: Today, response: Response) -> ClaimPublic:
+    """File a claim: every rule as pass/fail, the payout by party with each cap, the review score with reasons."""
+    claim, created = claims.file_claim(session, principal, bundle, ctx, fund_id, body, key=key, on=on, lang=lang)
+    response.status_code = 201 if created else 200
+    return claim
+
+
+@router.get("/{fund_id}/claims")
+def list_claims(fund_id: FundId, session: SessionDep, principal: Reader, ctx: Ctx, lang: LangDep,
+                status: ClaimStatus | None = None, limit: Limit = 50, offset: Offset = 0) -> ClaimPage:
+    """Claims newest first, by status (the manager's queue: status=pending); a bank sees its own."""
+    return claims.list_claims(session, principal, ctx, fund_id, status=status, lang=lang, limit=limit, offset=offset)
+
+
+@router.get("/{fund_id}/claims/{claim_id}")
+def get_claim(fund_id: FundId, claim_id: RecordId, session: SessionDep, principal: Reader, ctx: Ctx,
+              lang: LangDep) -> ClaimPublic:
+    """One claim with its checks, payout, review score and decision."""
+    return claims.get_claim(session, principal, ctx, fund_id, claim_id, lang=lang)
+
+
+@router.post("/{fund_id}/claims/{claim_id}/decision")
+def decide(fund_id: FundId, claim_id: RecordId, body: DecisionCreate, session: SessionDep, principal: Manager,
+           ctx: Ctx, lang: LangDep) -> ClaimPublic:
+    """Approve (pays and posts to the ledger), reject with a reason, or request information."""
+    return decisions.decide(session, principal, ctx, fund_id, claim_id, body, lang=lang)
+
+
+@router.post("/{fund_id}/claims/{claim_id}/evidence")
+def supplement(fund_id: FundId, claim_id: RecordId, body: EvidenceCreate, session: SessionDep, principal: BankDep,
+               bundle: BundleDep, ctx: Ctx, lang: LangDep) -> ClaimPublic:
+    """Answer a request for information with more documents; the claim is judged again and re-queued."""
+    return decisions.supplement(session, principal, bundle, ctx, fund_id, claim_id, body, lang=lang)
+
+
+@router.post("/{fund_id}/claims/{claim_id}/recoveries", status_code=201)
+def report_recovery(fund_id: FundId, claim_id: RecordId, body: RecoveryCreate, session: SessionDep,
+                    principal: BankDep, on: Today) -> RecoveryPublic:
+    """Report money recovered on a paid claim; the fund's pro-rata part is clawed back."""
+    return decisions.report_recovery(session, principal, fund_id, claim_id, body, on=on)
+
+
+@router.get("/{fund_id}/ledger")
+def get_ledger(fund_id: FundId, session: SessionDep, principal: Overseer, limit: Limit = 100,
+               offset: Offset = 0) -> LedgerPage:
+    """The fund's double-entry ledger lines, oldest first."""
+    return funds.get_ledger(session, principal, fund_id, limit=limit, offset=offset)
+
+
+@router.get("/{fund_id}/balance")
+def get_balance(fund_id: FundId, session: SessionDep, principal: Overseer) -> BalancePublic:
+    """Balance, paid, recovered and committed, derived from the ledger, with the reconciliation."""
+    return funds.get_balance(session, principal, fund_id)

@@ -1,0 +1,17 @@
+"""Loan outcomes reported by banks."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from service.deps import BankDep, SessionDep
+from service.schemas.regulator import OutcomeCreate, OutcomePublic
+from service.usecases.outcomes import report_outcome
+
+router = APIRouter(prefix="/v1/outcomes", tags=["outcomes"])
+
+
+@router.post("", status_code=201)
+def create_outcome(body: OutcomeCreate, session: SessionDep, principal: BankDep) -> OutcomePublic:
+    """Report what happened to a booked loan (repaid, performing, default with NPL class)."""
+    return report_outcome(session, principal, body)

@@ -1,0 +1,89 @@
+"""The regulator's read-only view: portfolio, monitoring, model inventory, audit."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from service.auth import Principal
+from service.deps import BundleDep, ConfigDep, SessionDep, require
+from service.schemas.regulator import (
+    AuditCheck,
+    DriftReport,
+    FundStatistics,
+    GroupBy,
+    ModelCard,
+    ModelInventory,
+    PerformanceReport,
+    PortfolioReport,
+)
+from service.usecases import fund_stats, inventory, portfolio, regulator
+from service.usecases.monitoring import performance_report
+
+router = APIRouter(prefix="/v1/regulator", tags=["regulator"])
+Regulator = Annotated[Principal, Depends(require("regulator"))]
+Days = Annotated[int, Query(ge=1, le=3650, description="Window of recent traffic, days.")]
+
+
+@router.get("/portfolio")
+def get_portfolio(session: SessionDep, _: Regulator, group_by: GroupBy = "bank") -> PortfolioReport:
+    """Loans, amounts, ticket bands, PD, EL, NPL rate, collateral and LTV by group, with a monthly series."""
+    return portfolio.portfolio_report(session, group_by)
+
+
+@router.get("/portfolio/export")
+def export_portfolio(session: SessionDep, _: Regulator, group_by: GroupBy = "bank",
+                     format: Literal["csv", "parquet"] = "csv") -> Response:
+    """The portfolio statistics as CSV or Parquet, for publication."""
+    body, media = portfolio.export(portfolio.portfolio_report(session, group_by), format)
+    name = f"iprisk-portfolio-{group_by}.{format}"
+    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/funds")
+def get_funds(session: SessionDep, _: Regulator) -> list[FundStatistics]:
+    """Every fund: pool vs committed lines, claims by status, paid and recovered by party, utilisation."""
+    return fund_stats.all_fund_statistics(session)
+
+
+@router.get("/monitoring/drift")
+def get_drift(session: SessionDep, _: Regulator, bundle: BundleDep, request: Request, days: Days = 30
+              ) -> list[DriftReport]:
+    """PSI per input and for the score, training reference vs recent traffic (bands 0.10 / 0.25)."""
+    reports = regulator.drift_all(session, bundle, request.app.state.metrics, days=days)
+    request.app.state.monitor.record(reports)
+    return reports
+
+
+@router.get("/monitoring/performance")
+def get_performance(session: SessionDep, _: Regulator, config: ConfigDep,
+                    as_of: date | None = None) -> PerformanceReport:
+    """Realised default rate by grade vs expected (binomial test) and AUC on matured loans."""
+    return performance_report(session, config.grades, as_of=as_of or datetime.now(UTC).date())
+
+
+@router.get("/models")
+def get_models(request: Request, _: Regulator) -> ModelInventory:
+    """Every model and version with its manifest facts, aliases and who moved them when."""
+    return inventory.inventory(request.app.state.models.store)
+
+
+@router.get("/models/{name}/champion")
+def get_champion_at(name: str, request: Request, _: Regulator, at: datetime) -> dict[str, object]:
+    """Which version was champion at a given instant."""
+    when = at if at.tzinfo else at.replace(tzinfo=UTC)
+    return inventory.champion_at(request.app.state.models.store, name, when)
+
+
+@router.get("/models/{name}/{version}/card")
+def get_model_card(name: str, version: str, request: Request, _: Regulator) -> ModelCard:
+    """The model card of one version."""
+    return inventory.model_card(request.app.state.models.store, name, version)
+
+
+@router.get("/audit/verify")
+def verify_audit(session: SessionDep, _: Regulator) -> AuditCheck:
+    """Recompute the audit hash chain; name the first broken link."""
+    return regulator.check_audit(session)

@@ -1,0 +1,132 @@
+"""API schemas of risk-compensation funds: the fund, its rule versions, banks, deposits, ledger.
+
+Money is CNY as a decimal with at most two places (a JSON number in
+requests, a string such as ``"1382715.60"`` in responses, so no amount is
+ever a binary float); the ledger keeps it as integer fen.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from scoring.funds import Cny, FundRules
+from scoring.types import Region
+
+_STRICT = ConfigDict(extra="forbid")
+Positive = Annotated[Cny, Field(gt=0)]
+LedgerKind = Literal["deposit", "reserve", "release", "payout", "clawback"]
+Account = Literal["cash_available", "cash_reserved", "contributions", "claims_paid", "recoveries"]
+INSTITUTION_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
+
+
+class FundCreate(BaseModel):
+    """A new fund; its id is the institution of its managers' API keys."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"id": "fund_guiyang", "name": "Guiyang IP pledge risk compensation pool", "region": "guiyang"}]})
+    id: str = Field(pattern=INSTITUTION_PATTERN)
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")
+    region: Region | None = None
+
+
+class FundPublic(BaseModel):
+    """A fund and the rule version in force today."""
+
+    id: str
+    name: str
+    region: str | None
+    created_at: datetime
+    created_by: str
+    current_rule_version: int | None
+
+
+class RuleVersionCreate(BaseModel):
+    """A new version of a fund's rules, in force from ``effective_from``."""
+
+    model_config = _STRICT
+    effective_from: date
+    rules: FundRules
+
+
+class RuleVersionPublic(BaseModel):
+    """One stored rule version."""
+
+    fund_id: str
+    version: int
+    effective_from: date
+    rules: FundRules
+    created_at: datetime
+    created_by: str
+
+
+class BankAgreement(BaseModel):
+    """A bank's cooperation with a fund: its share of the pool and its committed credit line."""
+
+    model_config = _STRICT
+    pool_share_cny: Cny
+    committed_line_cny: Cny
+    joined_on: date
+
+
+class BankPublic(BaseModel):
+    """A cooperating bank, with its usage of the line and its loss rate."""
+
+    fund_id: str
+    bank_id: str
+    pool_share_cny: Decimal
+    committed_line_cny: Decimal
+    joined_on: date
+    pooled_cny: Decimal = Field(description="Principal of the bank's pooled loans.")
+    claimed_loss_cny: Decimal = Field(description="Losses of the bank's claims not rejected.")
+    loss_rate: Decimal
+
+
+class DepositCreate(BaseModel):
+    """Money paid into the fund (e.g. a budget allocation)."""
+
+    model_config = _STRICT
+    amount_cny: Positive
+    source: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")
+
+
+class LedgerLinePublic(BaseModel):
+    """One line of a double-entry transaction."""
+
+    id: int
+    txn_id: str
+    kind: LedgerKind
+    account: Account
+    debit_cny: Decimal
+    credit_cny: Decimal
+    claim_id: str | None
+    memo: str
+    created_at: datetime
+
+
+class LedgerPage(BaseModel):
+    """A page of ledger lines, oldest first."""
+
+    total: int
+    limit: int
+    offset: int
+    items: list[LedgerLinePublic]
+
+
+class BalancePublic(BaseModel):
+    """Figures derived from the ledger; ``reconciled`` when they agree."""
+
+    fund_id: str
+    contributions_cny: Decimal = Field(description="Deposits into the fund.")
+    paid_cny: Decimal = Field(description="Paid out on approved claims.")
+    recovered_cny: Decimal = Field(description="Clawed back from recoveries.")
+    balance_cny: Decimal = Field(description="Cash: contributions − paid + recovered.")
+    committed_cny: Decimal = Field(description="Reserved for claims awaiting a decision.")
+    available_cny: Decimal = Field(description="Balance − committed: what new claims can draw on.")
+    debits_cny: Decimal
+    credits_cny: Decimal
+    entries: int
+    reconciled: bool

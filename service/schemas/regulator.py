@@ -1,0 +1,242 @@
+"""API schemas of outcomes and the regulator view."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+NplClass = Literal["normal", "special_mention", "substandard", "doubtful", "loss"]
+NPL_CLASSES_BAD = ("substandard", "doubtful", "loss")
+GroupBy = Literal["bank", "region", "industry", "patent_type", "vintage"]
+
+
+class OutcomeCreate(BaseModel):
+    """What happened to a booked loan, reported by its bank."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"loan_id": "00000000-0000-0000-0000-000000000000", "as_of": "2026-11-27", "status": "default",
+         "days_past_due": 120, "npl_class": "substandard", "default_date": "2026-10-01"}]})
+    loan_id: str = Field(max_length=36)
+    as_of: date
+    status: Literal["performing", "repaid", "default"]
+    days_past_due: int = Field(ge=0, le=10_000)
+    npl_class: NplClass
+    default_date: date | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> OutcomeCreate:
+        if self.status == "default":
+            if self.default_date is None:
+                raise ValueError("default_date is required when status is default")
+            if self.npl_class not in NPL_CLASSES_BAD:
+                raise ValueError("a defaulted loan is classified substandard, doubtful or loss")
+            if self.default_date > self.as_of:
+                raise ValueError("default_date is after as_of")
+        elif self.default_date is not None:
+            raise ValueError("default_date is only for status default")
+        return self
+
+
+class OutcomePublic(BaseModel):
+    """A stored outcome report."""
+
+    id: int
+    loan_id: str
+    as_of: date
+    status: str
+    days_past_due: int
+    npl_class: str
+    default_date: date | None
+    reported_at: datetime
+
+
+class TicketBands(BaseModel):
+    """Loan counts and amounts by size band (CNY)."""
+
+    under_10m: int
+    from_10m_to_20m: int
+    over_20m: int
+    amount_under_10m: float
+    amount_10m_to_20m: float
+    amount_over_20m: float
+
+
+class Distribution(BaseModel):
+    """Summary of a distribution."""
+
+    mean: float | None
+    p10: float | None
+    p50: float | None
+    p90: float | None
+
+
+class PortfolioGroup(BaseModel):
+    """Statistics of one group of booked loans."""
+
+    key: str
+    loans: int
+    amount_cny: float
+    tickets: TicketBands
+    average_pd: float | None
+    expected_loss_cny: float
+    npl_count: int
+    npl_amount_cny: float
+    npl_rate: float | None = Field(description="NPL amount / amount of loans with a reported outcome.")
+    collateral_p50_cny: float
+    ltv: Distribution
+
+
+class MonthPoint(BaseModel):
+    """Originations of one month."""
+
+    month: str
+    loans: int
+    amount_cny: float
+    average_pd: float | None
+    expected_loss_cny: float
+
+
+class PortfolioReport(BaseModel):
+    """Portfolio statistics grouped one way, with the monthly series."""
+
+    group_by: str
+    total: PortfolioGroup
+    groups: list[PortfolioGroup]
+    monthly: list[MonthPoint]
+
+
+class FeatureDrift(BaseModel):
+    """PSI of one input between the training reference and recent traffic."""
+
+    feature: str
+    psi: float
+    band: Literal["stable", "watch", "act"]
+
+
+class DriftReport(BaseModel):
+    """Drift of one served model over a recent window."""
+
+    model: str
+    version: str
+    since: datetime
+    rows: int
+    score_psi: float | None
+    score_band: str | None
+    features: list[FeatureDrift]
+    alert: bool = Field(description="Some PSI is above 0.25 (act).")
+    watch: list[str] = Field(description="Inputs in the 0.10–0.25 band.")
+    note: str | None = None
+
+
+class GradeRow(BaseModel):
+    """Realised against expected default rate in one grade."""
+
+    grade: str
+    loans: int
+    defaults: int
+    expected_rate: float
+    realised_rate: float | None
+    binomial_p_value: float | None
+
+
+class PerformanceReport(BaseModel):
+    """PD model performance on matured loans with reported outcomes."""
+
+    loans: int
+    defaults: int
+    auc: float | None
+    by_grade: list[GradeRow]
+    note: str | None = None
+
+
+class ModelVersionInfo(BaseModel):
+    """One stored model version as the inventory shows it."""
+
+    name: str
+    version: str
+    task: str
+    created_at: datetime
+    created_by: str
+    synthetic: bool
+    aliases: list[str]
+    metrics: dict[str, Any]
+    data_fingerprint: str
+    files: dict[str, str]
+
+
+class AliasMove(BaseModel):
+    """One recorded alias move."""
+
+    alias: str
+    from_version: str | None
+    to_version: str
+    actor: str
+    reason: str
+    forced: bool
+    at: datetime
+    action: str
+
+
+class ModelInventory(BaseModel):
+    """Every model, its versions and its alias history."""
+
+    models: dict[str, list[ModelVersionInfo]]
+    history: dict[str, list[AliasMove]]
+
+
+class ModelCard(BaseModel):
+    """A model card for one version."""
+
+    name: str
+    version: str
+    purpose: str
+    data: str
+    intended_use: str
+    known_limits: list[str]
+    metrics: dict[str, Any]
+    features: list[str]
+    promoted: list[AliasMove]
+    synthetic: bool
+
+
+class AuditCheck(BaseModel):
+    """Result of recomputing the audit chain."""
+
+    ok: bool
+    entries: int
+    first_broken_seq: int | None
+    problem: str | None
+
+
+class PartyAmount(BaseModel):
+    """Money by party (CNY)."""
+
+    name: str
+    role: str
+    amount_cny: float
+
+
+class FundStatistics(BaseModel):
+    """One fund: pool against committed lines, claims, payouts and recoveries by party, utilisation."""
+
+    fund_id: str
+    name: str
+    banks: int
+    pool_share_cny: float = Field(description="Banks' shares of the pool (their deposits in the agreement).")
+    committed_lines_cny: float
+    pooled_loans: int
+    pooled_amount_cny: float
+    line_utilisation: float | None = Field(description="Pooled amount / committed lines.")
+    claims: dict[str, int] = Field(description="Claims by status: filed (all), pending, approved, rejected, …")
+    claimed_loss_cny: float
+    paid_by_party: list[PartyAmount] = Field(description="What each party paid (the bank: bore) on approved claims.")
+    recovered_by_party: list[PartyAmount]
+    contributions_cny: float
+    paid_cny: float
+    recovered_cny: float
+    balance_cny: float
+    committed_cny: float
+    fund_utilisation: float | None = Field(description="Net paid (paid − recovered) / contributions.")
+    reconciled: bool

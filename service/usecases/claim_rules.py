@@ -1,0 +1,127 @@
+"""Judging a claim: its rule checks, its payout under the caps and the balance, its review score.
+
+Called under the fund lock, at filing, at approval (payout only) and when a
+bank supplements a claim, so every figure is computed from what the ledger
+and the year's other claims hold at that moment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from scoring.calendar import working_days_between
+from scoring.claim_review import ClaimReviewFacts, review_claim
+from scoring.fund_checks import Check, ClaimFacts, EntryFacts, claim_checks, entry_checks
+from scoring.funds import FundRules, to_fen
+from scoring.payout import CapUsage, LossFacts, Payout, compute_payout
+from service.bundle import ModelBundle
+from service.db.fund_tables import Claim, FundRuleVersion, PoolLoan
+from service.db.tables import LoanPatent
+from service.errors import Unavailable
+from service.schemas.claims import ClaimCreate
+from service.usecases import ledger
+from service.usecases.funds import FundContext
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Checks, payout and review of one claim."""
+
+    checks: list[Check]
+    payout: Payout
+    review: dict[str, Any]
+
+    @property
+    def eligible(self) -> bool:
+        """Every rule passed."""
+        return all(c.passed for c in self.checks)
+
+    @property
+    def reserve_fen(self) -> int:
+        """What the pool holds for the claim: its payout if eligible, else nothing."""
+        return self.payout.pool_payout_fen if self.eligible else 0
+
+    def as_json(self) -> dict[str, Any]:
+        """The stored, language-neutral form."""
+        return {"checks": [c.model_dump(mode="json") for c in self.checks],
+                "payout": self.payout.model_dump(mode="json"), "review": self.review}
+
+
+def rules_of(session: Session, fund_id: str, version: int) -> FundRules:
+    """The rules of one stored version."""
+    row = session.exec(select(FundRuleVersion).where(FundRuleVersion.fund_id == fund_id,
+                                                     FundRuleVersion.version == version)).one()
+    return FundRules.model_validate(row.rules)
+
+
+def cap_usage(session: Session, fund_id: str, year: int, *, borrower_id: str, bank_id: str,
+              exclude: str | None = None) -> CapUsage:
+    """The pool's amounts reserved or paid on the year's other claims (fen)."""
+    def used(*where: object) -> int:
+        q = select(func.coalesce(func.sum(Claim.pool_amount_fen), 0)).where(Claim.fund_id == fund_id,
+                                                                            Claim.year == year, *where)
+        if exclude is not None:
+            q = q.where(Claim.id != exclude)
+        return int(session.exec(q).one())
+
+    return CapUsage(borrower_year_fen=used(Claim.borrower_id == borrower_id),
+                    bank_year_fen=used(Claim.bank_id == bank_id), fund_year_fen=used())
+
+
+def payout_now(session: Session, rules: FundRules, loan: PoolLoan, req: ClaimCreate, *, year: int,
+               claim: Claim | None = None) -> Payout:
+    """The payout with the year's usage by other claims and the balance available (plus the claim's own hold)."""
+    facts = EntryFacts.model_validate(loan.facts)
+    loss = LossFacts(principal_fen=to_fen(req.principal_outstanding_cny),
+                     interest_fen=to_fen(req.interest_outstanding_cny), ip_share=facts.ip_share_of_collateral,
+                     claimed_fen=to_fen(req.claimed_amount_cny))
+    usage = cap_usage(session, loan.fund_id, year, borrower_id=loan.borrower_id, bank_id=loan.bank_id,
+                      exclude=claim.id if claim else None)
+    available = ledger.available_fen(session, loan.fund_id) + (claim.pool_amount_fen if claim else 0)
+    return compute_payout(rules, loss, usage=usage, available_fen=available)
+
+
+def _pledged_elsewhere(session: Session, loan_id: str | None) -> bool:
+    if loan_id is None:
+        return False
+    ids = select(LoanPatent.patent_id).where(LoanPatent.loan_id == loan_id)
+    other = session.exec(select(LoanPatent.id).where(col(LoanPatent.patent_id).in_(ids), LoanPatent.loan_id != loan_id,
+                                                     col(LoanPatent.active).is_(True))).first()
+    return other is not None
+
+
+def _review(session: Session, bundle: ModelBundle, loan: PoolLoan, req: ClaimCreate, working_days: int,
+            claim: Claim | None) -> dict[str, Any]:
+    try:
+        model = bundle.get("claim_review")
+    except KeyError as exc:
+        raise Unavailable("the claim_review model is not loaded yet") from exc
+    q = select(func.count()).select_from(Claim).where(Claim.fund_id == loan.fund_id, Claim.bank_id == loan.bank_id)
+    if claim is not None:
+        q = q.where(col(Claim.created_at) < claim.created_at)
+    facts = EntryFacts.model_validate(loan.facts)
+    review = review_claim(model, ClaimReviewFacts(
+        origination_date=facts.origination_date, default_date=req.default_date, loan_amount_cny=float(facts.amount_cny),
+        appraised_value_cny=None if facts.appraised_value_cny is None else float(facts.appraised_value_cny),
+        package_value_cny=None if facts.package_value_cny is None else float(facts.package_value_cny),
+        principal_outstanding_cny=float(req.principal_outstanding_cny),
+        claimed_amount_cny=float(req.claimed_amount_cny), working_days_to_file=working_days,
+        evidence_provided=bool(req.evidence), patent_pledged_elsewhere=_pledged_elsewhere(session, loan.loan_id),
+        bank_prior_claims=int(session.exec(q).one())))
+    return review.model_dump(mode="json") | {"synthetic": bool(model.manifest.get("synthetic"))}
+
+
+def evaluate(session: Session, bundle: ModelBundle, ctx: FundContext, rules: FundRules, loan: PoolLoan,
+             req: ClaimCreate, *, filed_on: date, claim: Claim | None = None) -> Evaluation:
+    """Every rule, the payout and the review score of a claim filed on ``filed_on``."""
+    checks = entry_checks(rules, EntryFacts.model_validate(loan.facts)) + claim_checks(rules, ClaimFacts(
+        entered_on=loan.entered_on, default_date=req.default_date, filed_on=filed_on, npl_class=req.npl_class,
+        evidence_count=len(req.evidence)), calendar=ctx.calendar)
+    payout = payout_now(session, rules, loan, req, year=filed_on.year, claim=claim)
+    days = working_days_between(req.default_date, filed_on, ctx.calendar)
+    return Evaluation(checks=checks, payout=payout, review=_review(session, bundle, loan, req, days, claim))

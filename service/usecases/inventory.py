@@ -1,0 +1,61 @@
+"""Model inventory and model cards, read from the model store."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from models_store import ModelStore, StoreError
+from service.errors import NotFound
+from service.schemas.regulator import AliasMove, ModelCard, ModelInventory, ModelVersionInfo
+
+CARDS = Path(__file__).resolve().parents[1] / "config" / "model_cards.yaml"
+
+
+def _moves(store: ModelStore, name: str) -> list[AliasMove]:
+    return [AliasMove(alias=e.alias, from_version=e.from_version, to_version=e.to_version, actor=e.actor,
+                      reason=e.reason, forced=e.forced, at=e.at, action=e.action) for e in store.history(name)]
+
+
+def inventory(store: ModelStore) -> ModelInventory:
+    """Every model and version with its manifest facts and aliases, and every alias move."""
+    models: dict[str, list[ModelVersionInfo]] = {}
+    history: dict[str, list[AliasMove]] = {}
+    for name in store.names():
+        aliases = store.aliases(name)
+        models[name] = [ModelVersionInfo(
+            name=name, version=m.version, task=m.task, created_at=m.created_at, created_by=m.created_by,
+            synthetic=m.synthetic, aliases=sorted(a for a, v in aliases.items() if v == m.version),
+            metrics=m.metrics, data_fingerprint=m.data_fingerprint, files=dict(m.files),
+        ) for m in store.versions(name)]
+        history[name] = _moves(store, name)
+    return ModelInventory(models=models, history=history)
+
+
+def champion_at(store: ModelStore, name: str, when: datetime) -> dict[str, Any]:
+    """Which version was champion of ``name`` at ``when``."""
+    if name not in store.names():
+        raise NotFound(f"no model {name}")
+    return {"name": name, "at": when.isoformat(), "champion": store.champion_on(name, when)}
+
+
+def model_card(store: ModelStore, name: str, version: str) -> ModelCard:
+    """A model card: purpose, data, intended use, known limits, metrics, features, promotions."""
+    try:
+        m = store.manifest(name, version)
+    except StoreError as exc:
+        raise NotFound(f"no model version {name}:{version}") from exc
+    cards = yaml.safe_load(CARDS.read_text(encoding="utf-8"))
+    card = cards.get(name) or {
+        "purpose": f"{m.task} model '{name}' trained with the generic tabular pipeline.",
+        "data": f"Training file fingerprint {m.data_fingerprint[:12]}…; target {(m.extra or {}).get('target')}.",
+        "intended_use": "As documented by the team that registered it.",
+        "known_limits": ["No model-specific card has been written for this model."],
+    }
+    return ModelCard(name=name, version=version, purpose=card["purpose"], data=card["data"],
+                     intended_use=card["intended_use"], known_limits=list(card["known_limits"]),
+                     metrics=m.metrics, features=[f.name for f in m.features],
+                     promoted=[e for e in _moves(store, name) if e.to_version == version], synthetic=m.synthetic)

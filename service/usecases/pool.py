@@ -1,0 +1,143 @@
+"""Loans registered into a fund's pool: eligibility and the bank's committed line checked at entry."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date
+from decimal import Decimal
+from typing import Any, Literal
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from scoring.fund_checks import BankStanding, Check, EntryFacts, bank_checks, entry_checks
+from scoring.fund_reasons import check_reason
+from scoring.funds import FundRules, to_cny, to_fen
+from service.auth import Principal
+from service.db.fund_tables import FundBank, PoolLoan
+from service.db.tables import Assessment, Loan
+from service.errors import Conflict, InvalidInput, NotFound, ServiceError
+from service.schemas.claims import CheckPublic, PoolLoanCreate, PoolLoanPage, PoolLoanPublic
+from service.usecases import ledger
+from service.usecases.funds import FundContext, audit_fund, bank_figures, loss_rate, rule_version_on, visible_fund
+
+Lang = Literal["en", "zh"]
+
+
+def checks_public(checks: list[dict[str, Any]], ctx: FundContext, lang: Lang) -> list[CheckPublic]:
+    """Stored checks with their reasons in ``lang``."""
+    out = []
+    for raw in checks:
+        c = Check.model_validate(raw)
+        out.append(CheckPublic(rule=c.rule, passed=c.passed, code=c.code, reason=check_reason(c, ctx.texts, lang)))
+    return out
+
+
+def pool_loan_public(row: PoolLoan, ctx: FundContext, lang: Lang) -> PoolLoanPublic:
+    """A pooled loan as returned."""
+    return PoolLoanPublic(id=row.id, fund_id=row.fund_id, bank_id=row.bank_id, loan_id=row.loan_id,
+                          borrower_id=row.borrower_id, amount_cny=to_cny(row.amount_fen),
+                          origination_date=row.origination_date, entered_on=row.entered_on,
+                          rule_version=row.rule_version, status=row.status,
+                          facts=EntryFacts.model_validate(row.facts), checks=checks_public(row.checks, ctx, lang),
+                          created_at=row.created_at.replace(tzinfo=UTC))
+
+
+def _booked_facts(session: Session, principal: Principal, req: PoolLoanCreate) -> EntryFacts:
+    """Entry facts of a loan booked via /v1/loans, from the assessment it was booked from."""
+    loan = session.get(Loan, req.loan_id)
+    if loan is None or loan.institution != principal.institution:
+        raise NotFound(f"no loan {req.loan_id}", field="loan_id")
+    if loan.status != "active":
+        raise Conflict(f"loan {loan.id} is {loan.status}", field="loan_id")
+    a = session.get(Assessment, loan.assessment_id)
+    if a is None:
+        raise NotFound(f"no assessment behind loan {loan.id}", field="loan_id")
+    borrower, terms = a.request["borrower"], a.request["loan"]
+    clean = req.clean_credit_years if req.clean_credit_years is not None else (
+        0.0 if borrower.get("bad_credit_3y") else 3.0)  # the assessment only says "none in 3 years"
+    return EntryFacts(
+        borrower_id=loan.borrower_id, amount_cny=Decimal(str(loan.amount_cny)).quantize(Decimal("0.01")),
+        origination_date=loan.origination_date, tenor_months=loan.tenor_months, purpose=terms["purpose"],
+        ip_share_of_collateral=Decimal(str(terms.get("ip_share_of_collateral", 1))).quantize(Decimal("0.000001")),
+        is_sme=borrower.get("is_sme", True),
+        years_registered=borrower["years_registered"], clean_credit_years=clean,
+        pledge_registered=req.pledge_registered, appraised_value_cny=req.appraised_value_cny,
+        package_value_cny=Decimal(str(a.response["valuation"]["package"]["total_p50"])).quantize(Decimal("0.01")))
+
+
+def _standing(session: Session, fund_id: str, bank_id: str, on: date) -> BankStanding:
+    row = session.exec(select(FundBank).where(FundBank.fund_id == fund_id, FundBank.bank_id == bank_id)).first()
+    if row is None:
+        return BankStanding(cooperating=False)
+    pooled, lost = bank_figures(session, fund_id, bank_id)
+    return BankStanding(cooperating=True, pool_share_fen=row.pool_share_fen, committed_line_fen=row.committed_line_fen,
+                        years_in_pool=max((on - row.joined_on).days, 0) / 365.25, outstanding_fen=pooled,
+                        loss_rate=loss_rate(pooled, lost))
+
+
+def _refuse(checks: list[Check], ctx: FundContext, lang: Lang, error: type[ServiceError], field: str | None) -> None:
+    failed = [c for c in checks if not c.passed]
+    if failed:
+        reasons = "; ".join(f"{c.rule}: {check_reason(c, ctx.texts, lang)}" for c in failed)
+        raise error(f"the loan cannot enter the pool — {reasons}", field=field)
+
+
+def register_loan(session: Session, principal: Principal, ctx: FundContext, fund_id: str, req: PoolLoanCreate, *,
+                  on: date, lang: Lang) -> PoolLoanPublic:
+    """Register a loan into the pool if it and the bank meet the rules in force today; 422 naming each failure."""
+    visible_fund(session, principal, fund_id)
+    ledger.lock_fund(session, fund_id)  # the committed-line check reads what other entries wrote
+    facts = req.facts if req.facts is not None else _booked_facts(session, principal, req)
+    field = "facts" if req.facts is not None else "loan_id"
+    if facts.origination_date > on:
+        raise InvalidInput(f"origination_date {facts.origination_date} is in the future", field=field)
+    if req.loan_id is not None and session.exec(select(PoolLoan).where(PoolLoan.fund_id == fund_id,
+                                                                       PoolLoan.loan_id == req.loan_id)).first():
+        raise Conflict(f"loan {req.loan_id} is already in the pool", field="loan_id")
+    version = rule_version_on(session, fund_id, on)
+    if version is None:
+        raise Conflict(f"fund {fund_id} has no rules in force on {on}")
+    rules = FundRules.model_validate(version.rules)
+    amount = to_fen(facts.amount_cny)
+    checks = entry_checks(rules, facts)
+    _refuse(checks, ctx, lang, InvalidInput, field)  # the loan's facts: 422
+    bank = bank_checks(rules, _standing(session, fund_id, principal.institution, on), amount)
+    _refuse(bank, ctx, lang, Conflict, None)  # the bank's standing with the fund: 409
+    row = PoolLoan(id=str(uuid.uuid4()), fund_id=fund_id, bank_id=principal.institution, loan_id=req.loan_id,
+                   borrower_id=facts.borrower_id, amount_fen=amount, origination_date=facts.origination_date,
+                   entered_on=on, rule_version=version.version, facts=facts.model_dump(mode="json"),
+                   checks=[c.model_dump(mode="json") for c in checks + bank])
+    session.add(row)
+    session.flush()
+    audit_fund(session, principal, "fund.loan.register", "fund_loan", row.id,
+           {"fund_id": fund_id, "amount_fen": amount, "rule_version": version.version, "loan_id": req.loan_id})
+    return pool_loan_public(row, ctx, lang)
+
+
+def own_pool_loan(session: Session, principal: Principal, fund_id: str, pool_loan_id: str) -> PoolLoan:
+    """A pooled loan the caller may see (a bank: only its own); 404 otherwise."""
+    visible_fund(session, principal, fund_id)
+    row = session.get(PoolLoan, pool_loan_id)
+    if row is None or row.fund_id != fund_id or (principal.role == "bank" and row.bank_id != principal.institution):
+        raise NotFound(f"no pooled loan {pool_loan_id} in fund {fund_id}", field="pool_loan_id")
+    return row
+
+
+def get_pool_loan(session: Session, principal: Principal, ctx: FundContext, fund_id: str, pool_loan_id: str, *,
+                  lang: Lang) -> PoolLoanPublic:
+    """One pooled loan."""
+    return pool_loan_public(own_pool_loan(session, principal, fund_id, pool_loan_id), ctx, lang)
+
+
+def list_pool_loans(session: Session, principal: Principal, ctx: FundContext, fund_id: str, *, lang: Lang,
+                    limit: int, offset: int) -> PoolLoanPage:
+    """Pooled loans, newest first (a bank: only its own)."""
+    visible_fund(session, principal, fund_id)
+    q = select(PoolLoan).where(PoolLoan.fund_id == fund_id)
+    if principal.role == "bank":
+        q = q.where(PoolLoan.bank_id == principal.institution)
+    total = session.exec(select(func.count()).select_from(q.subquery())).one()
+    rows = session.exec(q.order_by(col(PoolLoan.created_at).desc(), col(PoolLoan.id)).offset(offset).limit(limit)).all()
+    return PoolLoanPage(total=int(total), limit=limit, offset=offset,
+                        items=[pool_loan_public(r, ctx, lang) for r in rows])

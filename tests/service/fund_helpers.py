@@ -1,0 +1,105 @@
+"""Helpers for the fund API tests: funds with their own manager keys, pooled loans, claims, the clock."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from service.client import IpriskClient
+from service.keys import new_key
+from service.routes.funds import get_today
+from tests.service.conftest import Server
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "scoring" / "config" / "funds"
+ENTERED = date(2025, 3, 3)
+DEFAULTED = date(2025, 9, 26)  # a Friday before the 2025 National Day holiday
+FILED = date(2025, 10, 10)     # 5 working days later: 28 (a make-up Sunday), 29, 30 Sep, 9, 10 Oct
+
+
+def rule_body(example: str, **override: Any) -> dict[str, Any]:
+    """A worked-example rule version as a request body, with ``override`` merged into its rules."""
+    raw = yaml.safe_load((EXAMPLES / f"{example}.yaml").read_text(encoding="utf-8"))
+    raw["effective_from"] = str(raw["effective_from"])
+    raw["rules"].update(override)
+    return raw
+
+
+@contextmanager
+def clock(server: Server, day: date) -> Iterator[None]:
+    """Run requests as if the service's date were ``day``."""
+    app: Any = server.app
+    app.dependency_overrides[get_today] = lambda: day
+    try:
+        yield
+    finally:
+        app.dependency_overrides.pop(get_today, None)
+
+
+def manager_key(server: Server, fund_id: str) -> str:
+    """A fresh fund-manager key for ``fund_id``."""
+    return new_key(server.settings, role="fund_manager", institution=fund_id)[0]
+
+
+def manager_for(server: Server, fund_id: str) -> IpriskClient:
+    """A client with a fresh fund-manager key for ``fund_id``."""
+    return IpriskClient(server.base_url, api_key=manager_key(server, fund_id), timeout=60)
+
+
+def new_fund(server: Server, rules: str | dict[str, Any], *, deposit: str | None = "100000000.00",
+             banks: tuple[str, ...] = ("bank_a", "bank_b")) -> tuple[str, IpriskClient]:
+    """A fund with one rule version, a deposit and cooperating banks; returns its id and its manager."""
+    fund_id = f"fund_{uuid.uuid4().hex[:10]}"
+    mgr = manager_for(server, fund_id)
+    mgr.create_fund({"id": fund_id, "name": f"test fund {fund_id}", "region": "guiyang"})
+    mgr.add_rule_version(fund_id, rule_body(rules) if isinstance(rules, str) else rules)
+    if deposit is not None:
+        mgr.deposit(fund_id, {"amount_cny": deposit, "source": "provincial budget"})
+    for bank in banks:
+        mgr.set_fund_bank(fund_id, bank, {"pool_share_cny": "2000000", "committed_line_cny": "200000000",
+                                          "joined_on": "2024-01-01"})
+    return fund_id, mgr
+
+
+def facts(**over: Any) -> dict[str, Any]:
+    """Entry facts of an eligible loan."""
+    return {"borrower_id": f"E-{uuid.uuid4().hex[:8]}", "amount_cny": "15000000.00", "origination_date": "2025-03-01",
+            "tenor_months": 24, "purpose": "rd", "ip_share_of_collateral": "1", "is_sme": True,
+            "years_registered": 5, **over}
+
+
+def pool_loan(server: Server, client: IpriskClient, fund_id: str, **over: Any) -> str:
+    """Register an eligible loan (on :data:`ENTERED`); return its pool id."""
+    with clock(server, ENTERED):
+        return client.register_pool_loan(fund_id, {"facts": facts(**over)}).id
+
+
+def claim_body(pool_loan_id: str, **over: Any) -> dict[str, Any]:
+    """A timely, evidenced claim on a substandard loan."""
+    return {"pool_loan_id": pool_loan_id, "default_date": DEFAULTED.isoformat(), "npl_class": "substandard",
+            "principal_outstanding_cny": "1000000.00", "claimed_amount_cny": "1000000.00",
+            "evidence": ["collection notice", "civil complaint"], **over}
+
+
+def file(server: Server, client: IpriskClient, fund_id: str, body: dict[str, Any], *, key: str | None = None,
+         on: date = FILED) -> Any:
+    """File a claim on ``on`` with a fresh (or the given) Idempotency-Key."""
+    with clock(server, on):
+        return client.file_claim(fund_id, body, idempotency_key=key or uuid.uuid4().hex)
+
+
+def amounts(claim: Any) -> dict[str, Decimal]:
+    """Party → amount (CNY) of a claim's payout."""
+    return {p.name: p.amount_cny for p in claim.payout.parties}
+
+
+def fund_rows(server: Server) -> tuple[int, ...]:
+    """Rows in every fund table and the audit log."""
+    return tuple(server.count(t) for t in ("funds", "fund_rule_versions", "fund_banks", "fund_loans", "fund_claims",
+                                           "fund_recoveries", "fund_ledger", "audit_log"))
