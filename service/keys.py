@@ -9,6 +9,8 @@ from collections.abc import Callable
 from sqlmodel import Session, select
 
 from service.auth import create_key, hash_key, revoke_key
+from service.db import audit
+from service.db.audit import ensure_head
 from service.db.engine import make_engine
 from service.db.migrate import upgrade
 from service.db.tables import ApiKey
@@ -25,18 +27,27 @@ def _session(settings: Settings) -> Session:
     return Session(engine, expire_on_commit=False)
 
 
+def _audit(session: Session, action: str, row: ApiKey) -> None:
+    ensure_head(session)
+    audit.append(session, key_id=None, role="cli", institution=row.institution, action=action,
+                 resource_type="api_key", resource_id=str(row.id),
+                 detail={"role": row.role, "prefix": row.prefix, "label": row.label})
+
+
 def new_key(settings: Settings, *, role: str, institution: str, label: str = "") -> tuple[str, ApiKey]:
-    """Create and commit a key; return the plain key (shown once) and its row."""
+    """Create and commit a key (audited); return the plain key (shown once) and its row."""
     with _session(settings) as session:
         plain, row = create_key(session, role=role, institution=institution, label=label)
+        _audit(session, "key.create", row)
         session.commit()
         return plain, row
 
 
 def revoke(settings: Settings, key_id: int) -> ApiKey:
-    """Revoke a key by id."""
+    """Revoke a key by id (audited)."""
     with _session(settings) as session:
         row = revoke_key(session, key_id)
+        _audit(session, "key.revoke", row)
         session.commit()
         return row
 
@@ -56,7 +67,8 @@ def ensure_demo_key(settings: Settings, *, host: str, port: int, echo: Callable[
     with _session(settings) as session:
         exists = plain and session.exec(select(ApiKey).where(ApiKey.key_hash == hash_key(plain))).first()
         if not exists:
-            plain, _ = create_key(session, role="bank", institution=DEMO_INSTITUTION, label="demo", key=plain)
+            plain, row = create_key(session, role="bank", institution=DEMO_INSTITUTION, label="demo", key=plain)
+            _audit(session, "key.create", row)
             session.commit()
     path.write_text(plain + "\n", encoding="utf-8")
     os.chmod(path, 0o600)

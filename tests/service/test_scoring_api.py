@@ -284,15 +284,17 @@ def test_401_403_404_write_nothing(server: Server) -> None:
 def test_revoked_key_stops_working(server: Server) -> None:
     from service.keys import new_key, revoke
 
-    plain, row = new_key(server.settings, role="bank", institution="bank_c")
     from service.client import IpriskClient
 
+    before = server.count("audit_log")
+    plain, row = new_key(server.settings, role="bank", institution="bank_c")
     with IpriskClient(server.base_url, api_key=plain) as c:
         c.value({"patents": [patent()]})
         assert row.id is not None
         revoke(server.settings, row.id)
         with pytest.raises(AuthenticationError):
             c.value({"patents": [patent()]})
+    assert server.count("audit_log") == before + 3  # key created, valuation, key revoked
 
 
 def test_every_write_is_audited(server: Server) -> None:
