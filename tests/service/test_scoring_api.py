@@ -282,9 +282,8 @@ def test_401_403_404_write_nothing(server: Server) -> None:
 
 
 def test_revoked_key_stops_working(server: Server) -> None:
-    from service.keys import new_key, revoke
-
     from service.client import IpriskClient
+    from service.keys import new_key, revoke
 
     before = server.count("audit_log")
     plain, row = new_key(server.settings, role="bank", institution="bank_c")
