@@ -173,7 +173,8 @@ class ClaimPublic(BaseModel):
 class DecisionCreate(BaseModel):
     """A fund manager's decision; reject and request_info need a reason."""
 
-    model_config = _STRICT
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"decision": "approve"}, {"decision": "reject", "reason": "loan entered the pool after the default"}]})
     decision: Literal["approve", "reject", "request_info"]
     reason: Text | None = None
 
@@ -187,7 +188,8 @@ class DecisionCreate(BaseModel):
 class EvidenceCreate(BaseModel):
     """Documents a bank adds to a claim after the fund manager asked for more information."""
 
-    model_config = _STRICT
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"evidence": ["court acceptance notice 2025-10-20"], "note": "litigation filed"}]})
     evidence: list[Document] = Field(min_length=1, max_length=MAX_EVIDENCE)
     note: Text | None = None
 
@@ -195,7 +197,8 @@ class EvidenceCreate(BaseModel):
 class RecoveryCreate(BaseModel):
     """Money the bank recovered on a paid claim (collection, disposal of the patents)."""
 
-    model_config = _STRICT
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"amount_cny": "300000.00", "recovered_on": "2026-03-31"}]})
     amount_cny: Positive
     recovered_on: date
 

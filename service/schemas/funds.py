@@ -9,14 +9,29 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from scoring.funds import Cny, FundRules
 from scoring.types import Region
 
 _STRICT = ConfigDict(extra="forbid")
+EXAMPLE_RULES = Path(__file__).resolve().parents[2] / "scoring" / "config" / "funds" / "guiyang_40_60.yaml"
+
+
+def _example(body: dict[str, Any]) -> ConfigDict:
+    return ConfigDict(extra="forbid", json_schema_extra={"examples": [body]})
+
+
+def _rules_example(schema: dict[str, Any]) -> None:
+    # Read lazily, when the OpenAPI document is built: the worked 40/60 example itself.
+    raw = yaml.safe_load(EXAMPLE_RULES.read_text(encoding="utf-8"))
+    schema["examples"] = [json.loads(json.dumps({"effective_from": raw["effective_from"], "rules": raw["rules"]},
+                                                default=str))]
 Positive = Annotated[Cny, Field(gt=0)]
 LedgerKind = Literal["deposit", "reserve", "release", "payout", "clawback"]
 Account = Literal["cash_available", "cash_reserved", "contributions", "claims_paid", "recoveries"]
@@ -47,7 +62,7 @@ class FundPublic(BaseModel):
 class RuleVersionCreate(BaseModel):
     """A new version of a fund's rules, in force from ``effective_from``."""
 
-    model_config = _STRICT
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_rules_example)
     effective_from: date
     rules: FundRules
 
@@ -66,7 +81,8 @@ class RuleVersionPublic(BaseModel):
 class BankAgreement(BaseModel):
     """A bank's cooperation with a fund: its share of the pool and its committed credit line."""
 
-    model_config = _STRICT
+    model_config = _example({"pool_share_cny": "2000000.00", "committed_line_cny": "20000000.00",
+                             "joined_on": "2025-01-01"})
     pool_share_cny: Cny
     committed_line_cny: Cny
     joined_on: date
@@ -88,7 +104,7 @@ class BankPublic(BaseModel):
 class DepositCreate(BaseModel):
     """Money paid into the fund (e.g. a budget allocation)."""
 
-    model_config = _STRICT
+    model_config = _example({"amount_cny": "50000000.00", "source": "provincial budget 2025"})
     amount_cny: Positive
     source: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")
 
