@@ -7,9 +7,9 @@ ever a binary float); the ledger keeps it as integer fen.
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
-import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
