@@ -63,7 +63,8 @@ def revoke_key(session: Session, key_id: int) -> ApiKey:
 
 def lookup(session: Session, key: str) -> Principal | None:
     """The principal of an active key, or None."""
-    row = session.exec(select(ApiKey).where(ApiKey.key_hash == hash_key(key))).first()
-    if row is None or row.revoked_at is not None or row.id is None:
+    row = session.exec(select(ApiKey.id, ApiKey.role, ApiKey.institution, ApiKey.revoked_at)
+                       .where(ApiKey.key_hash == hash_key(key))).first()
+    if row is None or row[3] is not None or row[0] is None:
         return None
-    return Principal(key_id=row.id, role=row.role, institution=row.institution)
+    return Principal(key_id=row[0], role=row[1], institution=row[2])

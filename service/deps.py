@@ -1,4 +1,9 @@
-"""Typed dependencies: session, principal and roles, models, configuration, language."""
+"""Typed dependencies: session, principal and roles, models, configuration, language.
+
+Dependencies that only read app state or headers are ``async def``: a sync
+dependency costs a thread-pool hand-off (about 0.3 ms each, measured in
+benchmarks/profile_assessment.py); the ones that touch the database stay sync.
+"""
 
 from __future__ import annotations
 
@@ -48,7 +53,7 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 def require(*roles: str) -> Callable[[Principal], Principal]:
     """A dependency admitting only ``roles``; 403 for any other authenticated caller."""
 
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:
         if principal.role not in roles:
             raise Forbidden(f"role {principal.role!r} may not use this route (allowed: {', '.join(roles)})")
         return principal
@@ -61,7 +66,7 @@ BankOrReaderDep = Annotated[Principal, Depends(require("bank", "regulator"))]
 InsuranceDep = Annotated[Principal, Depends(require("bank", "insurer"))]
 
 
-def get_bundle(request: Request) -> ModelBundle:
+async def get_bundle(request: Request) -> ModelBundle:
     """The models serving now (a snapshot: a reload mid-request does not change it)."""
     bundle = request.app.state.models.bundle
     if bundle is None or not {"valuation", "pd"} <= set(bundle.models):
@@ -72,7 +77,7 @@ def get_bundle(request: Request) -> ModelBundle:
 BundleDep = Annotated[ModelBundle, Depends(get_bundle)]
 
 
-def get_config(request: Request) -> ScoringConfig:
+async def get_config(request: Request) -> ScoringConfig:
     """The scoring configuration loaded at start-up."""
     return request.app.state.scoring_config
 
@@ -80,7 +85,7 @@ def get_config(request: Request) -> ScoringConfig:
 ConfigDep = Annotated[ScoringConfig, Depends(get_config)]
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The settings in force."""
     return request.app.state.settings
 
@@ -88,7 +93,7 @@ def get_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_lang(accept_language: Annotated[str | None, Header()] = None) -> Literal["en", "zh"]:
+async def get_lang(accept_language: Annotated[str | None, Header()] = None) -> Literal["en", "zh"]:
     """``zh`` when Accept-Language prefers Chinese, else ``en``."""
     if not accept_language:
         return "en"

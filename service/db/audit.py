@@ -42,17 +42,16 @@ def ensure_head(session: Session) -> None:
 def append(session: Session, *, key_id: int | None, role: str, institution: str, action: str,
            resource_type: str, resource_id: str, detail: dict[str, Any] | None = None) -> AuditEntry:
     """Append one entry in the caller's transaction (flushes, never commits)."""
-    session.execute(update(AuditHead).where(col(AuditHead.id) == 1).values(seq=AuditHead.seq + 1))
-    head = session.exec(select(AuditHead).where(AuditHead.id == 1)).one()
-    session.refresh(head)
-    entry = AuditEntry(seq=head.seq, at=utcnow(), key_id=key_id, role=role, institution=institution,
+    # One statement takes the lock and reads the head (SQLite ≥ 3.35 and PostgreSQL both RETURN).
+    seq, prev = session.execute(update(AuditHead).where(col(AuditHead.id) == 1)
+                                .values(seq=AuditHead.seq + 1)
+                                .returning(col(AuditHead.seq), col(AuditHead.last_hash))).one()
+    entry = AuditEntry(seq=seq, at=utcnow(), key_id=key_id, role=role, institution=institution,
                        action=action, resource_type=resource_type, resource_id=resource_id,
-                       detail=detail or {}, prev_hash=head.last_hash, hash="")
-    entry.hash = entry_hash(head.last_hash, entry)
-    head.last_hash = entry.hash
+                       detail=detail or {}, prev_hash=prev, hash="")
+    entry.hash = entry_hash(prev, entry)
     session.add(entry)
-    session.add(head)
-    session.flush()
+    session.execute(update(AuditHead).where(col(AuditHead.id) == 1).values(last_hash=entry.hash))
     return entry
 
 

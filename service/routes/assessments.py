@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from service.auth import Principal
 from service.db.tables import Assessment
 from service.deps import BundleDep, ConfigDep, LangDep, SessionDep, SettingsDep, require
+from service.responses import ModelResponse
 from service.schemas.scoring import AssessmentRequest, AssessmentResponse, BatchRequest, BatchResponse, Page
 from service.usecases import scoring as uc
 
@@ -18,12 +19,12 @@ Writer = Annotated[Principal, Depends(require("bank", "insurer"))]
 Reader = Annotated[Principal, Depends(require("bank", "insurer", "regulator"))]
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=AssessmentResponse)
 def create_assessment(body: AssessmentRequest, session: SessionDep, principal: Writer, bundle: BundleDep,
-                      config: ConfigDep, lang: LangDep, request: Request) -> AssessmentResponse:
+                      config: ConfigDep, lang: LangDep, request: Request) -> ModelResponse:
     """Assess a pledge-loan application: PD, grade, LGD, EL, maximum loan, decision, reasons."""
-    return uc.create_assessment(session, principal, bundle, config, body, lang=lang,
-                                metrics=request.app.state.metrics)
+    return ModelResponse(uc.create_assessment(session, principal, bundle, config, body, lang=lang,
+                                              metrics=request.app.state.metrics), status_code=201)
 
 
 @router.post("/batch")

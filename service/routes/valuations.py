@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from service.auth import Principal
 from service.db.tables import Valuation
 from service.deps import BundleDep, ConfigDep, LangDep, SessionDep, require
+from service.responses import ModelResponse
 from service.schemas.scoring import Page, ValuationRequest, ValuationResponse
 from service.usecases import scoring as uc
 
@@ -18,12 +19,12 @@ Writer = Annotated[Principal, Depends(require("bank", "insurer"))]
 Reader = Annotated[Principal, Depends(require("bank", "insurer", "regulator"))]
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=ValuationResponse)
 def create_valuation(body: ValuationRequest, session: SessionDep, principal: Writer, bundle: BundleDep,
-                     config: ConfigDep, lang: LangDep, request: Request) -> ValuationResponse:
+                     config: ConfigDep, lang: LangDep, request: Request) -> ModelResponse:
     """Value one or more patents: P10/P50/P90, income approach, scores, stars, checks, reasons."""
-    return uc.create_valuation(session, principal, bundle, config, body, lang=lang,
-                               metrics=request.app.state.metrics)
+    return ModelResponse(uc.create_valuation(session, principal, bundle, config, body, lang=lang,
+                                             metrics=request.app.state.metrics), status_code=201)
 
 
 @router.get("/{valuation_id}")

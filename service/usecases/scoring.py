@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import numpy as np
 from pydantic import ValidationError
-from sqlalchemy import func
+from sqlalchemy import func, insert
 from sqlmodel import Session, col, select
 
 from scoring.pipeline import ValuationResult, run_assessment, run_valuation
@@ -19,7 +19,7 @@ from service.auth import Principal
 from service.bundle import ModelBundle
 from service.db import audit
 from service.db.regulator_tables import FeatureSnapshot
-from service.db.tables import Assessment, LoanPatent, Valuation
+from service.db.tables import Assessment, LoanPatent, Valuation, utcnow
 from service.errors import InvalidInput, NotFound, ServiceError
 from service.metrics import Metrics
 from service.schemas.scoring import (
@@ -55,10 +55,13 @@ def pledged_elsewhere(session: Session, patent_ids: list[str]) -> set[str]:
 def snapshot(session: Session, principal: Principal, *, model: str, version: str, result_type: str,
              result_id: str, x: np.ndarray, scores: list[float]) -> None:
     """Keep the exact model inputs of every scored row (NaN stored as null) for drift monitoring."""
-    for row, score in zip(x, scores, strict=True):
-        values = [None if not math.isfinite(v) else float(v) for v in row]
-        session.add(FeatureSnapshot(model=model, version=version, institution=principal.institution,
-                                    result_type=result_type, result_id=result_id, x=values, score=score))
+    now = utcnow()
+    rows = [{"created_at": now, "model": model, "version": version, "institution": principal.institution,
+             "result_type": result_type, "result_id": result_id, "score": score,
+             "x": [None if not math.isfinite(v) else float(v) for v in row]}
+            for row, score in zip(x, scores, strict=True)]
+    # A Core bulk insert: snapshots are never read back in the request, so the ORM's bookkeeping is waste.
+    session.execute(insert(FeatureSnapshot), rows)
 
 
 def _synthetic(bundle: ModelBundle, *names: str) -> bool:
