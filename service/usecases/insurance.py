@@ -12,8 +12,8 @@ from scoring.policy import ScoringConfig
 from service.auth import Principal
 from service.db import audit
 from service.db.tables import Assessment, InsuranceQuote
-from service.errors import NotFound
 from service.schemas.insurance import GuaranteeQuoteRequest, QuoteRequest, QuoteResponse
+from service.usecases.tenancy import visible
 
 
 def create_quote(session: Session, principal: Principal, config: ScoringConfig, req: QuoteRequest) -> QuoteResponse:
@@ -21,9 +21,8 @@ def create_quote(session: Session, principal: Principal, config: ScoringConfig, 
     q = req.quote
     qid = str(uuid.uuid4())
     if isinstance(q, GuaranteeQuoteRequest):
-        a = session.get(Assessment, q.assessment_id)
-        if a is None or a.institution != principal.institution:
-            raise NotFound(f"no assessment {q.assessment_id}", field="quote.assessment_id")
+        a = visible(session, principal, Assessment, q.assessment_id, what="assessment",
+                    field="quote.assessment_id", read=False)
         resp = a.response
         g = quote_guarantee(pd=resp["pd"], lgd_without_cover=resp["lgd"]["without_cover"], ead=resp["ead"],
                             insured_share=q.insured_share, split=q.split, params=config.insurance.guarantee)
@@ -47,9 +46,7 @@ def create_quote(session: Session, principal: Principal, config: ScoringConfig, 
 
 def get_quote(session: Session, principal: Principal, qid: str) -> QuoteResponse:
     """A stored quote of the caller's institution."""
-    row = session.get(InsuranceQuote, qid)
-    if row is None or (principal.role != "regulator" and row.institution != principal.institution):
-        raise NotFound(f"no insurance quote {qid}")
+    row = visible(session, principal, InsuranceQuote, qid, what="insurance quote")
     return QuoteResponse.model_validate(row.response)
 
 

@@ -11,9 +11,10 @@ from sqlmodel import Session, col, select
 from service.auth import Principal
 from service.db import audit
 from service.db.tables import Assessment, Loan, LoanPatent, Valuation, utcnow
-from service.errors import Conflict, NotFound
+from service.errors import Conflict
 from service.schemas.loans import LoanCreate, LoanPublic
 from service.usecases.scoring import pledged_elsewhere, today
+from service.usecases.tenancy import visible
 
 
 def _public(session: Session, loan: Loan) -> LoanPublic:
@@ -45,9 +46,8 @@ def origination_facts(session: Session, a: Assessment) -> dict[str, Any]:
 
 def book_loan(session: Session, principal: Principal, req: LoanCreate) -> LoanPublic:
     """Book a loan from the caller's assessment; 409 if a patent is already pledged."""
-    a = session.get(Assessment, req.assessment_id)
-    if a is None or a.institution != principal.institution:
-        raise NotFound(f"no assessment {req.assessment_id}", field="assessment_id")
+    a = visible(session, principal, Assessment, req.assessment_id, what="assessment", field="assessment_id",
+                read=False)
     if session.exec(select(Loan).where(Loan.assessment_id == a.id)).first() is not None:
         raise Conflict(f"assessment {a.id} is already booked as a loan", field="assessment_id")
     patent_ids = [p["patent_id"] for p in a.response["valuation"]["patents"]]
@@ -68,21 +68,14 @@ def book_loan(session: Session, principal: Principal, req: LoanCreate) -> LoanPu
     return _public(session, loan)
 
 
-def _own_loan(session: Session, principal: Principal, loan_id: str) -> Loan:
-    loan = session.get(Loan, loan_id)
-    if loan is None or (principal.role != "regulator" and loan.institution != principal.institution):
-        raise NotFound(f"no loan {loan_id}")
-    return loan
-
-
 def get_loan(session: Session, principal: Principal, loan_id: str) -> LoanPublic:
     """One booked loan of the caller's institution."""
-    return _public(session, _own_loan(session, principal, loan_id))
+    return _public(session, visible(session, principal, Loan, loan_id, what="loan"))
 
 
 def close_loan(session: Session, principal: Principal, loan_id: str) -> LoanPublic:
     """Close (repay) a loan: its patents are released."""
-    loan = _own_loan(session, principal, loan_id)
+    loan = visible(session, principal, Loan, loan_id, what="loan", read=False)
     if loan.status != "active":
         raise Conflict(f"loan {loan_id} is {loan.status}")
     loan.status, loan.closed_at = "closed", utcnow()

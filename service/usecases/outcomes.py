@@ -8,8 +8,9 @@ from service.auth import Principal
 from service.db import audit
 from service.db.regulator_tables import LoanOutcome
 from service.db.tables import Loan, LoanPatent, utcnow
-from service.errors import InvalidInput, NotFound
+from service.errors import InvalidInput
 from service.schemas.regulator import OutcomeCreate, OutcomePublic
+from service.usecases.tenancy import visible
 
 
 def _public(row: LoanOutcome) -> OutcomePublic:
@@ -21,9 +22,7 @@ def _public(row: LoanOutcome) -> OutcomePublic:
 
 def report_outcome(session: Session, principal: Principal, req: OutcomeCreate) -> OutcomePublic:
     """Record an outcome of the caller's loan; a repaid loan is closed and its patents released."""
-    loan = session.get(Loan, req.loan_id)
-    if loan is None or loan.institution != principal.institution:
-        raise NotFound(f"no loan {req.loan_id}", field="loan_id")
+    loan = visible(session, principal, Loan, req.loan_id, what="loan", field="loan_id", read=False)
     if req.as_of < loan.origination_date:
         raise InvalidInput("as_of is before the loan's origination date", field="as_of")
     if req.default_date is not None and req.default_date < loan.origination_date:

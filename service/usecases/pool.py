@@ -20,6 +20,7 @@ from service.errors import Conflict, InvalidInput, NotFound, ServiceError
 from service.schemas.claims import CheckPublic, PoolLoanCreate, PoolLoanPage, PoolLoanPublic
 from service.usecases import ledger
 from service.usecases.funds import FundContext, audit_fund, bank_figures, loss_rate, rule_version_on, visible_fund
+from service.usecases.tenancy import visible
 
 Lang = Literal["en", "zh"]
 
@@ -45,9 +46,7 @@ def pool_loan_public(row: PoolLoan, ctx: FundContext, lang: Lang) -> PoolLoanPub
 
 def _booked_facts(session: Session, principal: Principal, req: PoolLoanCreate) -> EntryFacts:
     """Entry facts of a loan booked via /v1/loans, from the assessment it was booked from."""
-    loan = session.get(Loan, req.loan_id)
-    if loan is None or loan.institution != principal.institution:
-        raise NotFound(f"no loan {req.loan_id}", field="loan_id")
+    loan = visible(session, principal, Loan, req.loan_id, what="loan", field="loan_id", read=False)
     if loan.status != "active":
         raise Conflict(f"loan {loan.id} is {loan.status}", field="loan_id")
     a = session.get(Assessment, loan.assessment_id)

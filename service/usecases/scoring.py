@@ -20,7 +20,7 @@ from service.bundle import ModelBundle
 from service.db import audit
 from service.db.regulator_tables import FeatureSnapshot
 from service.db.tables import Assessment, LoanPatent, Valuation, utcnow
-from service.errors import InvalidInput, NotFound, ServiceError
+from service.errors import InvalidInput, ServiceError
 from service.metrics import Metrics
 from service.schemas.scoring import (
     AssessmentRequest,
@@ -34,6 +34,7 @@ from service.schemas.scoring import (
     ValuationResponse,
     check_tenor,
 )
+from service.usecases.tenancy import visible
 
 Lang = Literal["en", "zh"]
 
@@ -105,28 +106,22 @@ def create_valuation(session: Session, principal: Principal, bundle: ModelBundle
     return response
 
 
-def _owned(session: Session, table: type[Valuation] | type[Assessment], rid: str, principal: Principal) -> Any:
-    row = session.get(table, rid)
-    if row is None or (principal.role != "regulator" and row.institution != principal.institution):
-        raise NotFound(f"no {table.__tablename__[:-1]} {rid}")
-    return row
-
-
 def get_valuation(session: Session, principal: Principal, vid: str) -> ValuationResponse:
     """A stored valuation, exactly as it was returned."""
-    return ValuationResponse.model_validate(_owned(session, Valuation, vid, principal).response)
+    return ValuationResponse.model_validate(visible(session, principal, Valuation, vid, what="valuation").response)
 
 
 def get_assessment(session: Session, principal: Principal, aid: str) -> AssessmentResponse:
     """A stored assessment, exactly as it was returned."""
-    return AssessmentResponse.model_validate(_owned(session, Assessment, aid, principal).response)
+    return AssessmentResponse.model_validate(visible(session, principal, Assessment, aid, what="assessment").response)
 
 
 def _patents_for(session: Session, principal: Principal, req: AssessmentRequest) -> tuple[list[Patent], str | None]:
     if req.patents is not None:
         return list(req.patents), None
     assert req.valuation_id is not None
-    row = _owned(session, Valuation, req.valuation_id, principal)
+    row = visible(session, principal, Valuation, req.valuation_id, what="valuation",
+                  field="valuation_id", read=False)
     patents = [Patent.model_validate(p) for p in row.request["patents"]]
     try:
         check_tenor(patents, req.loan.tenor_months, req.as_of)
