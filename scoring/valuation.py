@@ -140,8 +140,10 @@ def value_patents(model: LoadedModel, patents: Sequence[Patent], *, as_of: date,
     """
     if x is None:
         x = valuation_matrix(patents, as_of, owner_revenue)
-    q = np.sort(np.exp(np.column_stack([model.raw(x, r) for r in ("p10", "p50", "p90")])), axis=1)
     explanations = model.explain(x, "p50", space="log CNY")
+    # The P50 is the SHAP row sum (exact), so its own predict call would be work done twice.
+    p50 = np.array([ex.output for ex in explanations])
+    q = np.sort(np.exp(np.column_stack([model.raw(x, "p10"), p50, model.raw(x, "p90")])), axis=1)
     reference = ((model.manifest.get("extra") or {}).get("reference") or {}).get("score")
     va = config.valuation
     per_patent_revenue = None
