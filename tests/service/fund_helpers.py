@@ -103,3 +103,10 @@ def fund_rows(server: Server) -> tuple[int, ...]:
     """Rows in every fund table and the audit log."""
     return tuple(server.count(t) for t in ("funds", "fund_rule_versions", "fund_banks", "fund_loans", "fund_claims",
                                            "fund_recoveries", "fund_ledger", "audit_log"))
+
+
+def four_party_claim(server: Server, bank: IpriskClient, fund_id: str) -> Any:
+    """The 54/26/16/4 worked example's claim: ¥1,234,567.89 principal on a loan with 75% IP collateral."""
+    return file(server, bank, fund_id, claim_body(pool_loan(server, bank, fund_id, ip_share_of_collateral="0.75"),
+                                                  principal_outstanding_cny="1234567.89",
+                                                  claimed_amount_cny="1234567.89"))

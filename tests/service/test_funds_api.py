@@ -22,6 +22,7 @@ from tests.service.fund_helpers import (
     clock,
     facts,
     file,
+    four_party_claim,
     fund_rows,
     manager_for,
     new_fund,
@@ -230,9 +231,7 @@ def test_request_info_then_the_bank_adds_evidence(server: Server) -> None:
 def test_recoveries_claw_back_pro_rata(server: Server) -> None:
     fund_id, mgr = new_fund(server, "four_party_54_26_16_4")
     with server.client("bank_a") as bank:
-        claim = file(server, bank, fund_id, claim_body(pool_loan(server, bank, fund_id, ip_share_of_collateral="0.75"),
-                                                       principal_outstanding_cny="1234567.89",
-                                                       claimed_amount_cny="1234567.89"))
+        claim = four_party_claim(server, bank, fund_id)
         with pytest.raises(ConflictError), clock(server, FILED):  # nothing paid yet
             bank.report_recovery(fund_id, claim.id, {"amount_cny": "1", "recovered_on": FILED.isoformat()})
         mgr.decide_claim(fund_id, claim.id, "approve")

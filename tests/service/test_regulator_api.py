@@ -207,13 +207,11 @@ def test_audit_tampering_is_detected_and_named(server: Server, seeded: dict[str,
 
 
 def test_fund_statistics_by_party(server: Server) -> None:
-    from tests.service.fund_helpers import FILED, claim_body, clock, file, new_fund, pool_loan
+    from tests.service.fund_helpers import FILED, clock, four_party_claim, new_fund
 
     fund_id, mgr = new_fund(server, "four_party_54_26_16_4")
     with server.client("bank_a") as bank:
-        claim = file(server, bank, fund_id, claim_body(pool_loan(server, bank, fund_id, ip_share_of_collateral="0.75"),
-                                                       principal_outstanding_cny="1234567.89",
-                                                       claimed_amount_cny="1234567.89"))
+        claim = four_party_claim(server, bank, fund_id)
         mgr.decide_claim(fund_id, claim.id, "approve")
         with clock(server, FILED):
             bank.report_recovery(fund_id, claim.id, {"amount_cny": "300000.00", "recovered_on": "2025-10-09"})
