@@ -9,15 +9,10 @@ involved.  It reports:
 1. ASGI round trip with FastAPI's real thread pool, and with every
    thread-pool hop run inline (the difference is the cost of the hops), and
    how many hops one request makes;
-2. the request path re-enacted step by step with plain calls (no profiler
-   overhead): validation, auth, pledge lookup, scoring, response building,
-   row serialisation, audit, commit, response JSON;
-3. a cProfile of the inline run (top functions by cumulative and own time);
-4. the same app under 16 concurrent ASGI clients (real thread pool), with
-   timers wrapped around the scoring, the audit append and the commit, to
-   show which step the tail latency waits in;
-5. an experiment for the fix suggested by 4: the same load with each
-   request's write section queued on one in-process lock.
+2. the real request path with a timer around each of its steps (the
+   functions the route calls, patched in place: no re-enactment, no
+   profiler), plus the SQL statements and their time inside the driver;
+3. a cProfile of the inline run (top functions by cumulative and own time).
 
 Everything is also written to ``benchmarks/results/profile_assessment.txt``.
 """
@@ -28,34 +23,27 @@ import argparse
 import asyncio
 import cProfile
 import io
-import json
 import pstats
 import statistics
 import sys
-import threading
 import time
-import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
-import numpy as np
 from bench_assessment import ensure_store
-from cases import AS_OF, Case, make_cases
+from cases import Case, make_cases
 from fastapi import FastAPI
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from scoring.pipeline import run_assessment
-from service import auth
+from service import responses, routing
 from service.app import create_app
 from service.db import audit
-from service.db.tables import Assessment
 from service.keys import new_key
-from service.schemas.scoring import AssessmentRequest, AssessmentResponse
 from service.usecases import scoring as uc
 
 HERE = Path(__file__).resolve().parent
@@ -126,65 +114,23 @@ async def timed_requests(app: FastAPI, cases: list[Case], headers: list[tuple[by
     return out
 
 
-def steps(app: FastAPI, case: Case, key: str) -> dict[str, float]:
-    """The request path of ``create_assessment`` re-enacted step by step; seconds per step."""
-    st = app.state
-    bundle, config = st.models.bundle, st.scoring_config
-    t: dict[str, float] = {}
-
-    def lap(name: str, t0: float) -> float:
-        now = time.perf_counter()
-        t[name] = now - t0
-        return now
-
-    t0 = time.perf_counter()
-    req = AssessmentRequest.model_validate(json.loads(case.payload))
-    t0 = lap("1 parse JSON + validate AssessmentRequest", t0)
-    with Session(st.engine, expire_on_commit=False) as session:
-        principal = auth.lookup(session, key)
-        assert principal is not None
-        t0 = lap("2 auth: API-key lookup (SELECT)", t0)
-        pledged = uc.pledged_elsewhere(session, [p.patent_id for p in req.patents or ()])
-        t0 = lap("3 pledged_elsewhere (SELECT)", t0)
-        result = run_assessment(bundle.get("valuation"), bundle.get("pd"), borrower=req.borrower, loan=req.loan,
-                                patents=list(req.patents or ()), as_of=AS_OF, config=config,
-                                caps=config.ltv.for_institution(principal.institution), pledged_in_service=pledged)
-        t0 = lap("4 run_assessment (scoring)", t0)
-        aid = str(uuid.uuid4())
-        row = Assessment(id=aid, institution=principal.institution, key_id=principal.key_id, as_of=AS_OF,
-                         borrower_id=req.borrower.enterprise_id, amount_cny=req.loan.amount_cny,
-                         pd=result.credit.pd, grade=result.credit.grade, decision=result.credit.decision,
-                         expected_loss=result.credit.expected_loss, valuation_id=None,
-                         request=req.model_dump(mode="json"))
-        versions = {"valuation": bundle.get("valuation").version, "pd": bundle.get("pd").version}
-        t0 = lap("5 Assessment row + request.model_dump(json)", t0)
-        valuation = uc._valuation_response(bundle, result.valuation, vid=aid, created=row.created_at, as_of=AS_OF)
-        response = AssessmentResponse(id=aid, created_at=row.created_at, as_of=AS_OF, model_versions=versions,
-                                      synthetic_models=True, valuation_id=None, valuation=valuation,
-                                      **result.credit.model_dump())
-        t0 = lap("6 build AssessmentResponse (credit.model_dump + revalidate)", t0)
-        row.model_versions = versions
-        row.response = response.model_dump(mode="json")
-        t0 = lap("7 response.model_dump(json) for the row", t0)
-        session.add(row)
-        audit.append(session, key_id=principal.key_id, role=principal.role, institution=principal.institution,
-                     action="assessment.create", resource_type="assessment", resource_id=aid,
-                     detail={"model_versions": versions, "pd": result.credit.pd})
-        t0 = lap("8 audit.append (UPDATE head, SELECT, refresh, INSERT entry, flush row)", t0)
-        session.commit()
-        t0 = lap("9 commit", t0)
-    response.model_dump_json()
-    lap("10 response JSON for the wire (model_dump_json)", t0)
-    return t
+STEPS: tuple[tuple[str, Any, str], ...] = (
+    ("confirm the cached API key (SELECT)", routing, "confirm_key"),
+    ("pledged_elsewhere (SELECT)", uc, "pledged_elsewhere"),
+    ("run_assessment (scoring, LightGBM included)", uc, "run_assessment"),
+    ("store rows (Core INSERT: assessment, snapshots)", uc, "store"),
+    ("audit.append (UPDATE head, INSERT entry, UPDATE head)", audit, "append"),
+    ("session.commit", Session, "commit"),
+    ("response JSON for the wire (ModelResponse)", responses.ModelResponse, "__init__"),
+    ("create_assessment (whole use case)", uc, "create_assessment"),
+)
 
 
 @contextmanager
 def step_timers():
-    """Wrap the scoring, audit append and commit of the request path in timers (this process only)."""
-    timings: dict[str, list[float]] = {"run_assessment": [], "audit.append": [], "session.commit": [],
-                                       "create_assessment (route body)": []}
-    originals = {"run": uc.run_assessment, "append": audit.append, "commit": Session.commit,
-                 "create": uc.create_assessment}
+    """Time every call of the functions in :data:`STEPS` (patched in place, restored after)."""
+    timings: dict[str, list[float]] = {name: [] for name, _, _ in STEPS}
+    originals = [(owner, attr, getattr(owner, attr)) for _, owner, attr in STEPS]
 
     def timed(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -195,66 +141,13 @@ def step_timers():
                 timings[name].append(time.perf_counter() - t0)
         return wrapper
 
-    uc.run_assessment = timed("run_assessment", originals["run"])
-    audit.append = timed("audit.append", originals["append"])
-    Session.commit = timed("session.commit", originals["commit"])
-    uc.create_assessment = timed("create_assessment (route body)", originals["create"])
+    for (name, owner, attr), (_, _, func) in zip(STEPS, originals, strict=True):
+        setattr(owner, attr, timed(name, func))
     try:
         yield timings
     finally:
-        uc.run_assessment, audit.append = originals["run"], originals["append"]
-        Session.commit, uc.create_assessment = originals["commit"], originals["create"]
-
-
-@contextmanager
-def serialised_writes():
-    """Experiment only: hold one process-wide lock from ``audit.append`` until that session commits or rolls back.
-
-    The lock is tracked on the session, not the thread: FastAPI commits in
-    another thread-pool hop than the one that ran the route.
-    """
-    lock = threading.Lock()
-    append, commit, rollback = audit.append, Session.commit, Session.rollback
-
-    def locked_append(session: Session, **kwargs: Any) -> Any:
-        lock.acquire()
-        session.info["bench_write_lock"] = True
-        return append(session, **kwargs)
-
-    def releasing(method: Callable[[Session], None]) -> Callable[[Session], None]:
-        def wrapper(self: Session) -> None:
-            try:
-                method(self)
-            finally:
-                if self.info.pop("bench_write_lock", False):
-                    lock.release()
-        return wrapper
-
-    audit.append, Session.commit, Session.rollback = locked_append, releasing(commit), releasing(rollback)
-    try:
-        yield
-    finally:
-        audit.append, Session.commit, Session.rollback = append, commit, rollback
-
-
-async def concurrent_requests(app: FastAPI, cases: list[Case], headers: list[tuple[bytes, bytes]], *,
-                              clients: int, per_client: int) -> tuple[list[float], float]:
-    """``clients`` concurrent ASGI callers, ``per_client`` requests each; latencies and elapsed seconds."""
-    latencies: list[float] = []
-
-    async def client(offset: int) -> None:
-        for i in range(per_client):
-            latencies.extend(await timed_requests(app, cases[offset + i:offset + i + 1], headers, 1))
-
-    t0 = time.perf_counter()
-    await asyncio.gather(*(client(c * per_client) for c in range(clients)))
-    return latencies, time.perf_counter() - t0
-
-
-def pct(seconds: list[float]) -> str:
-    """p50 / p90 / p99 / max in ms."""
-    p = np.percentile(np.asarray(seconds) * 1e3, [50, 90, 99, 100])
-    return f"p50 {p[0]:8.1f}  p90 {p[1]:8.1f}  p99 {p[2]:8.1f}  max {p[3]:8.1f} ms"
+        for owner, attr, func in originals:
+            setattr(owner, attr, func)
 
 
 @contextmanager
@@ -320,17 +213,14 @@ async def profile(args: argparse.Namespace, out: io.StringIO) -> None:
         hop_ms = (statistics.median(threaded) - statistics.median(inline)) * 1e3
         emit(f"   => thread-pool hops cost about {hop_ms:.2f} ms per request (median difference)")
 
-        with sql_timers(app.state.engine) as spent:
-            runs = [steps(app, cases[i % len(cases)], key) for i in range(args.n)]
+        with sql_timers(app.state.engine) as spent, step_timers() as timings:
+            await timed_requests(app, cases, headers, args.n)
         emit()
-        emit("2. the request path step by step (median ms over the same cases)")
-        total = 0.0
-        for name in runs[0]:
-            med = statistics.median(r[name] for r in runs) * 1e3
-            total += med
-            emit(f"   {name:70s} {med:7.3f}")
-        emit(f"   {'sum of step medians':70s} {total:7.3f}")
-        emit("   SQL statements per request, and time inside the sqlite3 driver (the rest is Python):")
+        emit(f"2. the request path, real thread pool, a timer around each step ({args.n} requests; median ms,")
+        emit("   per call, and calls per request; steps nest inside create_assessment)")
+        for name, values in timings.items():
+            emit(f"   {name:58s} {statistics.median(values) * 1e3:7.3f}  x{len(values) / args.n:.1f}")
+        emit("   SQL statements per request, and time inside the database driver (the rest is Python):")
         for head, values in spent.items():
             emit(f"     {len(values) / args.n:4.1f} x {head:50s} {statistics.median(values) * 1e3:6.3f} ms each")
 
@@ -344,27 +234,6 @@ async def profile(args: argparse.Namespace, out: io.StringIO) -> None:
             emit(f"3. cProfile, inline hops, {args.n} requests, by {order} (cProfile inflates Python-heavy code)")
             emit(buf.getvalue().split("\n", 4)[-1].rstrip())
 
-        with step_timers() as timings:
-            latencies, elapsed = await concurrent_requests(app, make_cases(16 * args.per_client, seed=11), headers,
-                                                           clients=16, per_client=args.per_client)
-        emit()
-        emit(f"4. 16 concurrent ASGI clients, real thread pool: {len(latencies) / elapsed:.1f} req/s")
-        emit(f"   {'request (ASGI round trip)':32s} {pct(latencies)}")
-        for name, values in timings.items():
-            emit(f"   {name:32s} {pct(values)}")
-
-        with serialised_writes(), step_timers() as timings:
-            latencies, elapsed = await concurrent_requests(app, make_cases(16 * args.per_client, seed=13), headers,
-                                                           clients=16, per_client=args.per_client)
-        emit()
-        emit("5. experiment: as 4, with each request's write section (audit.append to commit) behind one")
-        emit("   (here audit.append includes the wait for the lock)")
-        emit(f"   in-process threading.Lock, so waiters queue instead of polling SQLite: {len(latencies) / elapsed:.1f}"
-             " req/s")
-        emit(f"   {'request (ASGI round trip)':32s} {pct(latencies)}")
-        for name, values in timings.items():
-            emit(f"   {name:32s} {pct(values)}")
-
 
 def main(argv: list[str] | None = None) -> int:
     """Run the profile and save the text report."""
@@ -372,7 +241,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--home", type=Path, default=Path("/tmp/bench-home"))
     ap.add_argument("--n", type=int, default=300)
     ap.add_argument("--top", type=int, default=40)
-    ap.add_argument("--per-client", type=int, default=40, help="requests per client in the concurrent run")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "profile_assessment.txt")
     args = ap.parse_args(argv)
     out = io.StringIO()

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from models_store import ModelStore
 from scoring.policy import load_scoring_config
+from service.auth import KeyCache
 from service.bundle import BundleHolder
 from service.db.audit import ensure_head
 from service.db.engine import make_engine
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.models = holder
         app.state.metrics = metrics
+        app.state.key_cache = KeyCache()
         try:
             yield
         finally:

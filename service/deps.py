@@ -1,34 +1,49 @@
 """Typed dependencies: session, principal and roles, models, configuration, language.
 
-Dependencies that only read app state or headers are ``async def``: a sync
-dependency costs a thread-pool hand-off (about 0.3 ms each, measured in
-benchmarks/profile_assessment.py); the ones that touch the database stay sync.
+Every dependency is ``async def`` and does no I/O on the common path: a sync
+dependency costs a thread-pool hand-off (0.3–0.8 ms each on this 2-core
+machine, measured in benchmarks/profile_assessment.py).  Database work
+happens in the endpoint's own worker thread: :class:`service.routing.UnitOfWorkRoute`
+confirms a cached API key there and commits the session there, so a request
+makes one hand-off.  The session dependency only commits what an async
+endpoint left open, and rolls back on any error.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Literal
 
 from fastapi import Depends, Header, Request
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from scoring.policy import ScoringConfig
-from service.auth import Principal, lookup
+from service.auth import KeyCache, Principal, hash_key, lookup_digest
 from service.bundle import ModelBundle
 from service.errors import Forbidden, Unauthorized, Unavailable
 from service.settings import Settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: commit on success, roll back on any error."""
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One transaction per request: committed on success, rolled back on any error.
+
+    Creating a session does no I/O; the endpoint's thread commits it (see
+    ``service.routing``), so on success there is normally nothing left here.
+    """
+    session = Session(request.app.state.engine, expire_on_commit=False)
+    request.state.session = session
+    try:
+        yield session
+    except BaseException:
+        if session.in_transaction():
+            await run_in_threadpool(session.rollback)
+        raise
+    else:
+        if session.in_transaction():
+            await run_in_threadpool(session.commit)
+    finally:
+        session.close()
 
 
 # scope="function": commit before the response is sent, so a client that reads
@@ -36,14 +51,25 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_principal(session: SessionDep,
-                  authorization: Annotated[str | None, Header(include_in_schema=False)] = None) -> Principal:
-    """The caller behind ``Authorization: Bearer <key>``; 401 otherwise."""
+async def get_principal(request: Request, session: SessionDep,
+                        authorization: Annotated[str | None, Header(include_in_schema=False)] = None) -> Principal:
+    """The caller behind ``Authorization: Bearer <key>``; 401 otherwise.
+
+    A key seen before comes from the in-memory cache and is confirmed active
+    in the endpoint's transaction (``service.routing``); a new key is read now.
+    """
     if not authorization or not authorization.lower().startswith("bearer "):
         raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
-    principal = lookup(session, authorization[7:].strip())
+    digest = hash_key(authorization[7:].strip())
+    cache: KeyCache = request.app.state.key_cache
+    principal = cache.get(digest)
+    if principal is not None:
+        request.state.unconfirmed_key = (digest, principal, cache)
+        return principal
+    principal = await run_in_threadpool(lookup_digest, session, digest)
     if principal is None:
         raise Unauthorized("unknown or revoked API key")
+    cache.put(digest, principal)
     return principal
 
 

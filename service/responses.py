@@ -14,9 +14,9 @@ from pydantic import BaseModel
 
 
 class ModelResponse(Response):
-    """``application/json`` body produced by ``model_dump_json``."""
+    """``application/json`` body produced by ``model_dump_json``, or that JSON text itself."""
 
     media_type = "application/json"
 
-    def __init__(self, model: BaseModel, status_code: int = 200) -> None:
-        super().__init__(content=model.model_dump_json(), status_code=status_code)
+    def __init__(self, model: BaseModel | str, status_code: int = 200) -> None:
+        super().__init__(content=model if isinstance(model, str) else model.model_dump_json(), status_code=status_code)

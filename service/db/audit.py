@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from service.db.tables import AuditEntry, AuditHead, utcnow
@@ -21,13 +22,14 @@ from service.db.tables import AuditEntry, AuditHead, utcnow
 GENESIS = "0" * 64
 
 
-def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
-    """sha256 of the previous hash and the entry's canonical content."""
-    payload = {
-        "seq": entry.seq, "at": entry.at.isoformat(timespec="microseconds"), "key_id": entry.key_id,
-        "role": entry.role, "institution": entry.institution, "action": entry.action,
-        "resource_type": entry.resource_type, "resource_id": entry.resource_id, "detail": entry.detail,
-    }
+_HASHED = ("seq", "at", "key_id", "role", "institution", "action", "resource_type", "resource_id", "detail")
+
+
+def entry_hash(prev_hash: str, entry: AuditEntry | Mapping[str, Any]) -> str:
+    """sha256 of the previous hash and the entry's canonical content (a stored row or a new one)."""
+    get = entry.get if isinstance(entry, Mapping) else entry.__getattribute__
+    payload = {name: get(name) for name in _HASHED}
+    payload["at"] = payload["at"].isoformat(timespec="microseconds")
     blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256((prev_hash + blob).encode()).hexdigest()
 
@@ -39,20 +41,31 @@ def ensure_head(session: Session) -> None:
         session.flush()
 
 
+_HEAD = AuditHead.__table__  # type: ignore[attr-defined]
+_LOG = AuditEntry.__table__  # type: ignore[attr-defined]
+# Core statements, built once: the entry is never read back in the request, so the
+# ORM's unit of work (about 1 ms per request, benchmarks/profile_assessment.py) is waste.
+_TAKE_HEAD = (update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + 1)
+              .returning(_HEAD.c.seq, _HEAD.c.last_hash))
+_INSERT = insert(_LOG)
+_SET_HEAD = update(_HEAD).where(_HEAD.c.id == 1)
+
+
 def append(session: Session, *, key_id: int | None, role: str, institution: str, action: str,
-           resource_type: str, resource_id: str, detail: dict[str, Any] | None = None) -> AuditEntry:
-    """Append one entry in the caller's transaction (flushes, never commits)."""
+           resource_type: str, resource_id: str, detail: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Append one entry in the caller's transaction (executes, never commits); returns the stored row."""
     # One statement takes the lock and reads the head (SQLite ≥ 3.35 and PostgreSQL both RETURN).
-    seq, prev = session.execute(update(AuditHead).where(col(AuditHead.id) == 1)
-                                .values(seq=AuditHead.seq + 1)
-                                .returning(col(AuditHead.seq), col(AuditHead.last_hash))).one()
-    entry = AuditEntry(seq=seq, at=utcnow(), key_id=key_id, role=role, institution=institution,
-                       action=action, resource_type=resource_type, resource_id=resource_id,
-                       detail=detail or {}, prev_hash=prev, hash="")
-    entry.hash = entry_hash(prev, entry)
-    session.add(entry)
-    session.execute(update(AuditHead).where(col(AuditHead.id) == 1).values(last_hash=entry.hash))
-    return entry
+    # Pending ORM rows are flushed first, so the database's write order is the code's order.
+    session.flush()
+    conn = session.connection()
+    seq, prev = conn.execute(_TAKE_HEAD).one()
+    row: dict[str, Any] = {"seq": seq, "at": utcnow(), "key_id": key_id, "role": role, "institution": institution,
+                           "action": action, "resource_type": resource_type, "resource_id": resource_id,
+                           "detail": detail or {}, "prev_hash": prev}
+    row["hash"] = entry_hash(prev, row)
+    conn.execute(_INSERT, [row])
+    conn.execute(_SET_HEAD, {"last_hash": row["hash"]})
+    return row
 
 
 @dataclass(frozen=True)

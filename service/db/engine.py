@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -12,6 +13,22 @@ from sqlmodel import create_engine
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
+class JSONText(str):
+    """A value already serialised to JSON (by pydantic): JSON columns store it as is.
+
+    Scoring results are serialised once and the same text goes to the client
+    and into the database, so the stored response is byte for byte the one
+    returned, and it is not encoded twice.
+    """
+
+    __slots__ = ()
+
+
+def dump_json(value: Any) -> str:
+    """The engine's JSON serializer: :class:`JSONText` passes through, anything else is encoded."""
+    return value if isinstance(value, JSONText) else json.dumps(value)
+
+
 def make_engine(url: str) -> Engine:
     """Create the engine for ``url`` with settings that suit a small service.
 
@@ -20,7 +37,8 @@ def make_engine(url: str) -> Engine:
     thread-pool server.
     """
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               json_serializer=dump_json)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -34,7 +52,7 @@ def make_engine(url: str) -> Engine:
 
         _serialise_writers(engine)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, json_serializer=dump_json)
 
 
 def _serialise_writers(engine: Engine) -> None:

@@ -11,10 +11,11 @@ from service.auth import Principal
 from service.db.tables import Assessment
 from service.deps import BundleDep, ConfigDep, LangDep, SessionDep, SettingsDep, require
 from service.responses import ModelResponse
+from service.routing import UnitOfWorkRoute
 from service.schemas.scoring import AssessmentRequest, AssessmentResponse, BatchRequest, BatchResponse, Page
 from service.usecases import scoring as uc
 
-router = APIRouter(prefix="/v1/assessments", tags=["assessments"])
+router = APIRouter(prefix="/v1/assessments", tags=["assessments"], route_class=UnitOfWorkRoute)
 Writer = Annotated[Principal, Depends(require("bank", "insurer"))]
 Reader = Annotated[Principal, Depends(require("bank", "insurer", "regulator"))]
 
@@ -23,8 +24,9 @@ Reader = Annotated[Principal, Depends(require("bank", "insurer", "regulator"))]
 def create_assessment(body: AssessmentRequest, session: SessionDep, principal: Writer, bundle: BundleDep,
                       config: ConfigDep, lang: LangDep, request: Request) -> ModelResponse:
     """Assess a pledge-loan application: PD, grade, LGD, EL, maximum loan, decision, reasons."""
-    return ModelResponse(uc.create_assessment(session, principal, bundle, config, body, lang=lang,
-                                              metrics=request.app.state.metrics), status_code=201)
+    stored = uc.create_assessment(session, principal, bundle, config, body, lang=lang,
+                                  metrics=request.app.state.metrics)
+    return ModelResponse(stored.json, status_code=201)
 
 
 @router.post("/batch")

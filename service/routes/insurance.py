@@ -8,10 +8,11 @@ from fastapi import APIRouter, Depends
 
 from service.auth import Principal
 from service.deps import ConfigDep, SessionDep, require
+from service.routing import UnitOfWorkRoute
 from service.schemas.insurance import QuoteRequest, QuoteResponse
 from service.usecases import insurance as uc
 
-router = APIRouter(prefix="/v1/insurance", tags=["insurance"])
+router = APIRouter(prefix="/v1/insurance", tags=["insurance"], route_class=UnitOfWorkRoute)
 Writer = Annotated[Principal, Depends(require("bank", "insurer"))]
 Reader = Annotated[Principal, Depends(require("bank", "insurer", "regulator"))]
 

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Depends
 
 from service.auth import Principal
 from service.deps import BankDep, SessionDep, require
+from service.routing import UnitOfWorkRoute
 from service.schemas.loans import LoanCreate, LoanPublic
 from service.usecases import loans as uc
 
-router = APIRouter(prefix="/v1/loans", tags=["loans"])
+router = APIRouter(prefix="/v1/loans", tags=["loans"], route_class=UnitOfWorkRoute)
 Reader = Annotated[Principal, Depends(require("bank", "regulator"))]
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from service.deps import BankDep, SessionDep
+from service.routing import UnitOfWorkRoute
 from service.schemas.regulator import OutcomeCreate, OutcomePublic
 from service.usecases.outcomes import report_outcome
 
-router = APIRouter(prefix="/v1/outcomes", tags=["outcomes"])
+router = APIRouter(prefix="/v1/outcomes", tags=["outcomes"], route_class=UnitOfWorkRoute)
 
 
 @router.post("", status_code=201)

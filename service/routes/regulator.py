@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from service.auth import Principal
 from service.deps import BundleDep, ConfigDep, SessionDep, require
+from service.routing import UnitOfWorkRoute
 from service.schemas.regulator import (
     AuditCheck,
     DriftReport,
@@ -22,7 +23,7 @@ from service.schemas.regulator import (
 from service.usecases import fund_stats, inventory, portfolio, regulator
 from service.usecases.monitoring import performance_report
 
-router = APIRouter(prefix="/v1/regulator", tags=["regulator"])
+router = APIRouter(prefix="/v1/regulator", tags=["regulator"], route_class=UnitOfWorkRoute)
 Regulator = Annotated[Principal, Depends(require("regulator"))]
 Days = Annotated[int, Query(ge=1, le=3650, description="Window of recent traffic, days.")]
 

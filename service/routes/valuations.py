@@ -11,10 +11,11 @@ from service.auth import Principal
 from service.db.tables import Valuation
 from service.deps import BundleDep, ConfigDep, LangDep, SessionDep, require
 from service.responses import ModelResponse
+from service.routing import UnitOfWorkRoute
 from service.schemas.scoring import Page, ValuationRequest, ValuationResponse
 from service.usecases import scoring as uc
 
-router = APIRouter(prefix="/v1/valuations", tags=["valuations"])
+router = APIRouter(prefix="/v1/valuations", tags=["valuations"], route_class=UnitOfWorkRoute)
 Writer = Annotated[Principal, Depends(require("bank", "insurer"))]
 Reader = Annotated[Principal, Depends(require("bank", "insurer", "regulator"))]
 
@@ -23,8 +24,8 @@ Reader = Annotated[Principal, Depends(require("bank", "insurer", "regulator"))]
 def create_valuation(body: ValuationRequest, session: SessionDep, principal: Writer, bundle: BundleDep,
                      config: ConfigDep, lang: LangDep, request: Request) -> ModelResponse:
     """Value one or more patents: P10/P50/P90, income approach, scores, stars, checks, reasons."""
-    return ModelResponse(uc.create_valuation(session, principal, bundle, config, body, lang=lang,
-                                             metrics=request.app.state.metrics), status_code=201)
+    stored = uc.create_valuation(session, principal, bundle, config, body, lang=lang, metrics=request.app.state.metrics)
+    return ModelResponse(stored.json, status_code=201)
 
 
 @router.get("/{valuation_id}")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Any, Literal
+from functools import cache
+from typing import Any, Generic, Literal, TypeVar
 
 import numpy as np
 from pydantic import ValidationError
-from sqlalchemy import func, insert
+from sqlalchemy import Insert, bindparam, func, insert
 from sqlmodel import Session, col, select
 
 from scoring.pipeline import ValuationResult, run_assessment, run_valuation
@@ -18,6 +20,7 @@ from scoring.types import Patent
 from service.auth import Principal
 from service.bundle import ModelBundle
 from service.db import audit
+from service.db.engine import JSONText
 from service.db.regulator_tables import FeatureSnapshot
 from service.db.tables import Assessment, LoanPatent, Valuation, utcnow
 from service.errors import InvalidInput, ServiceError
@@ -37,6 +40,20 @@ from service.schemas.scoring import (
 from service.usecases.tenancy import visible
 
 Lang = Literal["en", "zh"]
+T = TypeVar("T")
+
+_PLEDGES = LoanPatent.__table__  # type: ignore[attr-defined]
+# Built once and run on the session's connection: both are on every scoring request's path.
+_ACTIVE_PLEDGES = (select(_PLEDGES.c.patent_id)
+                   .where(_PLEDGES.c.patent_id.in_(bindparam("ids", expanding=True)), _PLEDGES.c.active.is_(True)))
+
+
+@dataclass(frozen=True)
+class Stored(Generic[T]):
+    """A result as returned and as stored: the model and its JSON text, the same bytes in both places."""
+
+    model: T
+    json: JSONText
 
 
 def today() -> date:
@@ -48,21 +65,27 @@ def pledged_elsewhere(session: Session, patent_ids: list[str]) -> set[str]:
     """Ids among ``patent_ids`` that secure an active loan recorded by any institution."""
     if not patent_ids:
         return set()
-    rows = session.exec(select(LoanPatent.patent_id).where(col(LoanPatent.patent_id).in_(patent_ids),
-                                                           col(LoanPatent.active).is_(True))).all()
-    return set(rows)
+    return set(session.connection().execute(_ACTIVE_PLEDGES, {"ids": patent_ids}).scalars())
 
 
-def snapshot(session: Session, principal: Principal, *, model: str, version: str, result_type: str,
-             result_id: str, x: np.ndarray, scores: list[float]) -> None:
-    """Keep the exact model inputs of every scored row (NaN stored as null) for drift monitoring."""
-    now = utcnow()
-    rows = [{"created_at": now, "model": model, "version": version, "institution": principal.institution,
+def snapshot(principal: Principal, *, model: str, version: str, result_type: str, result_id: str, x: np.ndarray,
+             scores: list[float], now: datetime) -> list[dict[str, Any]]:
+    """Feature-snapshot rows keeping the exact model inputs of every scored row (NaN as null), for drift."""
+    return [{"created_at": now, "model": model, "version": version, "institution": principal.institution,
              "result_type": result_type, "result_id": result_id, "score": score,
              "x": [None if not math.isfinite(v) else float(v) for v in row]}
             for row, score in zip(x, scores, strict=True)]
-    # A Core bulk insert: snapshots are never read back in the request, so the ORM's bookkeeping is waste.
-    session.execute(insert(FeatureSnapshot), rows)
+
+
+@cache
+def _insert(table: Any) -> Insert:
+    return insert(table.__table__)
+
+
+def store(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Core INSERT of rows the request never reads back (the ORM's unit of work would be waste)."""
+    if rows:
+        session.connection().execute(_insert(table), rows)
 
 
 def _synthetic(bundle: ModelBundle, *names: str) -> bool:
@@ -78,7 +101,7 @@ def _valuation_response(bundle: ModelBundle, result: ValuationResult, *, vid: st
 
 
 def create_valuation(session: Session, principal: Principal, bundle: ModelBundle, config: ScoringConfig,
-                     req: ValuationRequest, *, lang: Lang, metrics: Metrics) -> ValuationResponse:
+                     req: ValuationRequest, *, lang: Lang, metrics: Metrics) -> Stored[ValuationResponse]:
     """Value a package, store it with its input and model version, and audit it."""
     ctx = req.context
     as_of = ctx.as_of or today()
@@ -88,22 +111,22 @@ def create_valuation(session: Session, principal: Principal, bundle: ModelBundle
         tenor_months=ctx.tenor_months,
         pledged_in_service=pledged_elsewhere(session, [p.patent_id for p in req.patents]),
         owner_revenue=ctx.owner_revenue_cny, revenue_attributable=ctx.revenue_attributable_cny)
-    row = Valuation(id=str(uuid.uuid4()), institution=principal.institution, key_id=principal.key_id, as_of=as_of,
-                    n_patents=len(req.patents), total_p50=result.package.total_p50,
-                    request=req.model_dump(mode="json"), model_versions={})
-    response = _valuation_response(bundle, result, vid=row.id, created=row.created_at, as_of=as_of)
-    row.model_versions = response.model_versions
-    row.response = response.model_dump(mode="json")
-    session.add(row)
+    vid, now = str(uuid.uuid4()), utcnow()
+    response = _valuation_response(bundle, result, vid=vid, created=now, as_of=as_of)
+    body = JSONText(response.model_dump_json())
+    store(session, Valuation, [{
+        "id": vid, "institution": principal.institution, "key_id": principal.key_id, "created_at": now,
+        "as_of": as_of, "n_patents": len(req.patents), "total_p50": result.package.total_p50,
+        "request": JSONText(req.model_dump_json()), "response": body, "model_versions": response.model_versions}])
     audit.append(session, key_id=principal.key_id, role=principal.role, institution=principal.institution,
-                 action="valuation.create", resource_type="valuation", resource_id=row.id,
+                 action="valuation.create", resource_type="valuation", resource_id=vid,
                  detail={"model_versions": response.model_versions, "total_p50": result.package.total_p50})
-    snapshot(session, principal, model="valuation", version=response.model_versions["valuation"],
-             result_type="valuation", result_id=row.id, x=result.inputs,
-             scores=[math.log(v.p50) for v in result.patents])
+    store(session, FeatureSnapshot, snapshot(
+        principal, model="valuation", version=response.model_versions["valuation"], result_type="valuation",
+        result_id=vid, x=result.inputs, scores=[math.log(v.p50) for v in result.patents], now=now))
     for v in result.patents:
         metrics.value.observe(v.p50)
-    return response
+    return Stored(response, body)
 
 
 def get_valuation(session: Session, principal: Principal, vid: str) -> ValuationResponse:
@@ -131,7 +154,7 @@ def _patents_for(session: Session, principal: Principal, req: AssessmentRequest)
 
 
 def create_assessment(session: Session, principal: Principal, bundle: ModelBundle, config: ScoringConfig,
-                      req: AssessmentRequest, *, lang: Lang, metrics: Metrics) -> AssessmentResponse:
+                      req: AssessmentRequest, *, lang: Lang, metrics: Metrics) -> Stored[AssessmentResponse]:
     """Assess one pledge-loan application, store it with inputs and versions, audit it."""
     patents, valuation_id = _patents_for(session, principal, req)
     as_of = req.as_of or today()
@@ -139,32 +162,32 @@ def create_assessment(session: Session, principal: Principal, bundle: ModelBundl
     result = run_assessment(bundle.get("valuation"), bundle.get("pd"), borrower=req.borrower, loan=req.loan,
                             patents=patents, as_of=as_of, config=config, caps=caps, lang=lang,
                             pledged_in_service=pledged_elsewhere(session, [p.patent_id for p in patents]))
-    aid = str(uuid.uuid4())
-    row = Assessment(id=aid, institution=principal.institution, key_id=principal.key_id, as_of=as_of,
-                     borrower_id=req.borrower.enterprise_id, amount_cny=req.loan.amount_cny, pd=result.credit.pd,
-                     grade=result.credit.grade, decision=result.credit.decision,
-                     expected_loss=result.credit.expected_loss, valuation_id=valuation_id,
-                     request=req.model_dump(mode="json"))
+    aid, now = str(uuid.uuid4()), utcnow()
     versions = {"valuation": bundle.get("valuation").version, "pd": bundle.get("pd").version}
-    valuation = _valuation_response(bundle, result.valuation, vid=valuation_id or aid, created=row.created_at,
-                                    as_of=as_of)
+    valuation = _valuation_response(bundle, result.valuation, vid=valuation_id or aid, created=now, as_of=as_of)
     response = AssessmentResponse(
-        id=aid, created_at=row.created_at.replace(tzinfo=UTC), as_of=as_of, model_versions=versions,
+        id=aid, created_at=now.replace(tzinfo=UTC), as_of=as_of, model_versions=versions,
         synthetic_models=_synthetic(bundle, "valuation", "pd"), valuation_id=valuation_id, valuation=valuation,
         **result.credit.model_dump(),
     )
-    row.model_versions = versions
-    row.response = response.model_dump(mode="json")
-    session.add(row)
+    body = JSONText(response.model_dump_json())
+    store(session, Assessment, [{
+        "id": aid, "institution": principal.institution, "key_id": principal.key_id, "created_at": now,
+        "as_of": as_of, "borrower_id": req.borrower.enterprise_id, "amount_cny": req.loan.amount_cny,
+        "pd": result.credit.pd, "grade": result.credit.grade, "decision": result.credit.decision,
+        "expected_loss": result.credit.expected_loss, "valuation_id": valuation_id,
+        "request": JSONText(req.model_dump_json()), "response": body, "model_versions": versions}])
     audit.append(session, key_id=principal.key_id, role=principal.role, institution=principal.institution,
                  action="assessment.create", resource_type="assessment", resource_id=aid,
                  detail={"model_versions": versions, "pd": result.credit.pd, "decision": result.credit.decision})
-    snapshot(session, principal, model="pd", version=versions["pd"], result_type="assessment", result_id=aid,
-             x=result.inputs, scores=[result.credit.pd])
-    snapshot(session, principal, model="valuation", version=versions["valuation"], result_type="assessment",
-             result_id=aid, x=result.valuation.inputs, scores=[math.log(v.p50) for v in result.valuation.patents])
+    store(session, FeatureSnapshot, [
+        *snapshot(principal, model="pd", version=versions["pd"], result_type="assessment", result_id=aid,
+                  x=result.inputs, scores=[result.credit.pd], now=now),
+        *snapshot(principal, model="valuation", version=versions["valuation"], result_type="assessment",
+                  result_id=aid, x=result.valuation.inputs, scores=[math.log(v.p50) for v in result.valuation.patents],
+                  now=now)])
     metrics.pd.observe(result.credit.pd)
-    return response
+    return Stored(response, body)
 
 
 def create_batch(session: Session, principal: Principal, bundle: ModelBundle, config: ScoringConfig,
@@ -179,7 +202,7 @@ def create_batch(session: Session, principal: Principal, bundle: ModelBundle, co
             # Every failure is raised before create_assessment writes anything,
             # so a failed item leaves no row behind without a savepoint.
             results.append(BatchItem(index=i, status="ok", assessment=create_assessment(
-                session, principal, bundle, config, item, lang=lang, metrics=metrics)))
+                session, principal, bundle, config, item, lang=lang, metrics=metrics).model))
         except ValidationError as exc:
             err = exc.errors()[0]
             field = ".".join(str(p) for p in err["loc"])
