@@ -2,13 +2,17 @@
 
     .venv/bin/python benchmarks/bench_assessment.py [--quick] [--home /tmp/bench-home]
 
-(a)  in-process floor: LightGBM raw P10/P50/P90 and P50 pred_contrib for the
-     pledged patents, PD raw and pred_contrib for the loan (``LoadedModel``).
+(a)  in-process floor: exactly the LightGBM calls one assessment makes
+     (``LoadedModel``): raw P10 and P90 and the P50 pred_contrib for the
+     pledged patents, the PD pred_contrib for the loan (P50 and PD are the
+     SHAP row sums, so they need no predict call of their own).
 (a') ``scoring.pipeline.run_assessment``: the full pure-python scoring.
 (b)  a naive FastAPI endpoint (``naive_app.py``): pandas frames and a new
      ``shap.TreeExplainer`` per request.
 (c)  iprisk's ``POST /v1/assessments`` end to end: auth, validation,
-     scoring, SQLite persistence, audit chain, metrics, request log.
+     scoring, SQLite persistence, audit chain, metrics, request log; timed
+     through httpx.  (c') is the same requests timed through the standard
+     library's ``http.client``, to show how much of (c) is the client.
 
 Measures sequential latency for all four and closed-loop throughput at 16
 clients for (b) and (c), interleaved (a, a', b, c, load b, load c) and
@@ -19,6 +23,7 @@ and writes JSON (default ``benchmarks/results/assessment.json``).
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import platform
@@ -125,12 +130,11 @@ class InProcess:
         return xv, xp
 
     def floor(self, matrices: tuple[np.ndarray, np.ndarray]) -> None:
-        """(a): exactly the LightGBM work of one assessment."""
+        """(a): exactly the LightGBM calls of one assessment (``value_patents`` and ``assess_credit``)."""
         xv, xp = matrices
-        for role in ("p10", "p50", "p90"):
-            self.valuation.raw(xv, role)
         self.valuation.contributions(xv, "p50")
-        self.pd.raw(xp)
+        self.valuation.raw(xv, "p10")
+        self.valuation.raw(xv, "p90")
         self.pd.contributions(xp)
 
     def assess(self, case: Case) -> float:
@@ -165,6 +169,29 @@ def sequential(server: Server, path: str, headers: dict[str, str], payloads: lis
     return {**asdict(LatencyStats.of(seconds)), "server_cpu_ms_per_request": cpu}
 
 
+def sequential_stdlib(server: Server, path: str, headers: dict[str, str], payloads: list[bytes], *, n: int,
+                      warmup: int) -> dict[str, Any]:
+    """As :func:`sequential`, through ``http.client`` (one keep-alive connection, body read in full)."""
+    host, port = server.url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=120)
+    sent = {**headers, "Content-Type": "application/json"}
+
+    def post(payload: bytes) -> None:
+        conn.request("POST", path, body=payload, headers=sent)
+        resp = conn.getresponse()
+        body = resp.read()
+        if resp.status not in (200, 201):
+            raise RuntimeError(f"POST {path}: {resp.status} {body[:300]!r}")
+
+    try:
+        cpu0 = server.cpu_seconds()
+        seconds = time_calls(post, payloads, n=n, warmup=warmup)
+        cpu = (server.cpu_seconds() - cpu0) * 1e3 / (n + warmup)
+    finally:
+        conn.close()
+    return {**asdict(LatencyStats.of(seconds)), "server_cpu_ms_per_request": cpu}
+
+
 def load_run(server: Server, path: str, headers: dict[str, str], payloads: list[bytes],
              args: argparse.Namespace) -> dict[str, Any]:
     """Closed-loop load at ``args.clients`` clients for ``args.duration`` seconds."""
@@ -177,7 +204,19 @@ def load_run(server: Server, path: str, headers: dict[str, str], payloads: list[
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Every measurement, interleaved and repeated; raw per-repetition figures."""
-    settings = ensure_store(args.home)
+    # Models from the home's store; a new, empty database for every run, so runs compare
+    # (the home's database would grow by about 14 KB per assessment from run to run).
+    db = args.home / "bench-runs" / f"{datetime.now(UTC):%Y%m%dT%H%M%S}.db"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    settings = ensure_store(args.home).model_copy(update={"database_url": f"sqlite:///{db}"})
+    try:
+        return _run(args, settings)
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     cases = make_cases(max(args.n, 64) + args.warmup)
     payloads = [c.payload for c in cases]
     local = InProcess(ModelStore(settings.store_path), cases)
@@ -187,7 +226,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     latency: dict[str, list[dict[str, Any]]] = {v: [] for v in VARIANTS}
     load: dict[str, list[dict[str, Any]]] = {"b": [], "c": []}
     with serve_naive(settings.store_path, logs / "naive.log") as naive, \
-            serve_iprisk(settings.home, logs / "iprisk.log") as iprisk:
+            serve_iprisk(settings.home, logs / "iprisk.log", database_url=settings.db_url) as iprisk:
         agreement = check_agreement(local, naive, iprisk, key, cases[:8])
 
         def own_cpu() -> float:
@@ -209,6 +248,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for name, server, path, headers in (("b", naive, "/assess", {}), ("c", iprisk, "/v1/assessments", auth)):
                 record(latency[name], name, partial(sequential, server, path, headers, payloads, n=args.n,
                                                     warmup=args.warmup))
+            record(latency["c_stdlib"], "c_stdlib", partial(sequential_stdlib, iprisk, "/v1/assessments", auth,
+                                                            payloads, n=args.n, warmup=args.warmup))
             for name, server, path, headers in (("b", naive, "/assess", {}), ("c", iprisk, "/v1/assessments", auth)):
                 record(load[name], f"{name} load", partial(load_run, server, path, headers, payloads, args))
     return {"latency": latency, "load": load, "agreement": agreement}

@@ -81,10 +81,10 @@ def serve(name: str, app: str, *, env: dict[str, str], ready_path: str, log_file
             proc.wait()
 
 
-def serve_iprisk(home: Path, log_file: Path) -> AbstractContextManager[Server]:
-    """iprisk's real app (``service.app:create_app``) on the home's SQLite database and store."""
-    return serve("iprisk", "service.app:create_app", env={"IPRISK_HOME": str(home)}, ready_path="/readyz",
-                 log_file=log_file)
+def serve_iprisk(home: Path, log_file: Path, *, database_url: str | None = None) -> AbstractContextManager[Server]:
+    """iprisk's real app (``service.app:create_app``) on the home's store and SQLite database (or ``database_url``)."""
+    env = {"IPRISK_HOME": str(home)} | ({"IPRISK_DATABASE_URL": database_url} if database_url else {})
+    return serve("iprisk", "service.app:create_app", env=env, ready_path="/readyz", log_file=log_file)
 
 
 def serve_naive(store: Path, log_file: Path) -> AbstractContextManager[Server]:

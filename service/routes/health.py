@@ -13,8 +13,9 @@ router = APIRouter(tags=["operations"], route_class=UnitOfWorkRoute)
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
     """Liveness: the process answers."""
+    # async: liveness must not wait for a free worker thread when every one is busy scoring.
     return {"status": "ok"}
 
 

@@ -49,7 +49,7 @@ _ACTIVE_PLEDGES = (select(_PLEDGES.c.patent_id)
 
 
 @dataclass(frozen=True)
-class Stored(Generic[T]):
+class Recorded(Generic[T]):
     """A result as returned and as stored: the model and its JSON text, the same bytes in both places."""
 
     model: T
@@ -101,7 +101,7 @@ def _valuation_response(bundle: ModelBundle, result: ValuationResult, *, vid: st
 
 
 def create_valuation(session: Session, principal: Principal, bundle: ModelBundle, config: ScoringConfig,
-                     req: ValuationRequest, *, lang: Lang, metrics: Metrics) -> Stored[ValuationResponse]:
+                     req: ValuationRequest, *, lang: Lang, metrics: Metrics) -> Recorded[ValuationResponse]:
     """Value a package, store it with its input and model version, and audit it."""
     ctx = req.context
     as_of = ctx.as_of or today()
@@ -126,7 +126,7 @@ def create_valuation(session: Session, principal: Principal, bundle: ModelBundle
         result_id=vid, x=result.inputs, scores=[math.log(v.p50) for v in result.patents], now=now))
     for v in result.patents:
         metrics.value.observe(v.p50)
-    return Stored(response, body)
+    return Recorded(response, body)
 
 
 def get_valuation(session: Session, principal: Principal, vid: str) -> ValuationResponse:
@@ -154,7 +154,7 @@ def _patents_for(session: Session, principal: Principal, req: AssessmentRequest)
 
 
 def create_assessment(session: Session, principal: Principal, bundle: ModelBundle, config: ScoringConfig,
-                      req: AssessmentRequest, *, lang: Lang, metrics: Metrics) -> Stored[AssessmentResponse]:
+                      req: AssessmentRequest, *, lang: Lang, metrics: Metrics) -> Recorded[AssessmentResponse]:
     """Assess one pledge-loan application, store it with inputs and versions, audit it."""
     patents, valuation_id = _patents_for(session, principal, req)
     as_of = req.as_of or today()
@@ -168,7 +168,7 @@ def create_assessment(session: Session, principal: Principal, bundle: ModelBundl
     response = AssessmentResponse(
         id=aid, created_at=now.replace(tzinfo=UTC), as_of=as_of, model_versions=versions,
         synthetic_models=_synthetic(bundle, "valuation", "pd"), valuation_id=valuation_id, valuation=valuation,
-        **result.credit.model_dump(),
+        **dict(result.credit),  # validated instances: pydantic takes them as they are
     )
     body = JSONText(response.model_dump_json())
     store(session, Assessment, [{
@@ -187,7 +187,7 @@ def create_assessment(session: Session, principal: Principal, bundle: ModelBundl
                   result_id=aid, x=result.valuation.inputs, scores=[math.log(v.p50) for v in result.valuation.patents],
                   now=now)])
     metrics.pd.observe(result.credit.pd)
-    return Stored(response, body)
+    return Recorded(response, body)
 
 
 def create_batch(session: Session, principal: Principal, bundle: ModelBundle, config: ScoringConfig,

@@ -28,13 +28,17 @@ def test_hot_reload_under_concurrent_requests(server: Server) -> None:
     new_version = _register_copy(store, "pd")
     errors: list[BaseException] = []
     versions: list[str] = []
+    timeline: list[tuple[float, float, str]] = []  # (sent, answered, pd version) of each request
     stop = threading.Event()
 
     def worker() -> None:
         with IpriskClient(server.base_url, api_key=server.keys["bank_a"], timeout=60) as c:
             while not stop.is_set():
                 try:
-                    versions.append(c.assess(application()).model_versions["pd"])
+                    sent = time.monotonic()
+                    version = c.assess(application()).model_versions["pd"]
+                    timeline.append((sent, time.monotonic(), version))
+                    versions.append(version)
                 except BaseException as exc:  # noqa: BLE001 - every failure is reported below
                     errors.append(exc)
 
@@ -53,9 +57,11 @@ def test_hot_reload_under_concurrent_requests(server: Server) -> None:
     assert errors == []
     assert versions[0] == "1" and versions[-1] == new_version
     assert versions.index(new_version) > 0
-    # Once the new version served, the old one never came back.
-    first_new = versions.index(new_version)
-    assert set(versions[first_new:]) == {new_version}
+    # Once the new version has answered, the old one never comes back: every request sent after
+    # that moment is served by it (requests already in flight may finish on the bundle they started with).
+    first_new = min(answered for _, answered, v in timeline if v == new_version)
+    later = [v for sent, _, v in timeline if sent > first_new]
+    assert later and set(later) == {new_version}
 
 
 def test_tampered_version_is_refused_and_old_keeps_serving(server: Server) -> None:
