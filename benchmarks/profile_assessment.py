@@ -26,6 +26,7 @@ import io
 import pstats
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -192,7 +193,9 @@ async def profile(args: argparse.Namespace, out: io.StringIO) -> None:
         print(line, flush=True)
         out.write(line + "\n")
 
-    settings = ensure_store(args.home)
+    # The home's models, a new database (as in bench_assessment): the home's one grows run by run.
+    tmp = tempfile.TemporaryDirectory()
+    settings = ensure_store(args.home).model_copy(update={"database_url": f"sqlite:///{tmp.name}/profile.db"})
     key, _ = new_key(settings, role="bank", institution="bench", label="profile")
     headers = [(b"host", b"bench"), (b"content-type", b"application/json"),
                (b"authorization", f"Bearer {key}".encode())]
@@ -248,6 +251,7 @@ async def profile(args: argparse.Namespace, out: io.StringIO) -> None:
             emit()
             emit(f"3. cProfile, inline hops, {args.n} requests, by {order} (cProfile inflates Python-heavy code)")
             emit(buf.getvalue().split("\n", 4)[-1].rstrip())
+    tmp.cleanup()
 
 
 def main(argv: list[str] | None = None) -> int:

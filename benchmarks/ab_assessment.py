@@ -1,0 +1,81 @@
+"""``POST /v1/assessments`` of this tree against an earlier revision, side by side, with the floor.
+
+    .venv/bin/python benchmarks/ab_assessment.py --base c68ffa7 [--rounds 5] [--n 300]
+
+Checks ``--base`` out into a temporary git worktree, serves it and this tree
+at the same time (same uvicorn settings as ``bench_assessment``, same model
+store, a new SQLite file each), and then alternates, round after round: the
+floor (a), N sequential requests to the base, N to this tree.  Medians per
+round and the median of the rounds are printed; the ratio this/base is the
+figure to quote, since both sides saw the same machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+from bench_assessment import InProcess, ensure_store
+from cases import make_cases
+from load import http_poster, time_calls
+from servers import serve
+
+from models_store import ModelStore
+from service.keys import new_key
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the rounds and print the comparison."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--base", required=True, help="git revision to compare against")
+    ap.add_argument("--home", type=Path, default=Path("/tmp/bench-home"))
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--n", type=int, default=300, help="sequential requests per side and round")
+    args = ap.parse_args(argv)
+    settings = ensure_store(args.home)
+    cases = make_cases(args.n + 20)
+    payloads = [c.payload for c in cases]
+    local = InProcess(ModelStore(settings.store_path), cases)
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        base_tree = Path(tmp) / "base"
+        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(base_tree), args.base],
+                       check=True, capture_output=True)
+        stack.callback(subprocess.run, ["git", "-C", str(REPO), "worktree", "remove", "--force", str(base_tree)],
+                       check=False, capture_output=True)
+        sides = {}
+        for name, tree in (("base", base_tree), ("this", REPO)):
+            side = settings.model_copy(update={"database_url": f"sqlite:///{tmp}/{name}.db"})
+            key, _ = new_key(side, role="bank", institution="bench", label=f"ab {name}")
+            # --app-dir puts the tree first on sys.path, ahead of the editable install.
+            server = stack.enter_context(serve(
+                name, "service.app:create_app", env={"IPRISK_HOME": str(settings.home),
+                                                     "IPRISK_DATABASE_URL": side.db_url},
+                ready_path="/readyz", log_file=Path(tmp) / f"{name}.log", app_dir=tree))
+            client = stack.enter_context(httpx.Client(base_url=server.url, timeout=60,
+                                                      headers={"Authorization": f"Bearer {key}"}))
+            sides[name] = http_poster(client, "/v1/assessments")
+        rounds: dict[str, list[float]] = {"floor": [], "base": [], "this": []}
+        for r in range(args.rounds):
+            rounds["floor"].append(statistics.median(time_calls(local.floor, local.matrices, n=args.n, warmup=20)))
+            for name, post in sides.items():
+                rounds[name].append(statistics.median(time_calls(post, payloads, n=args.n, warmup=20)))
+            print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1] * 1e3:.2f} ms" for k, v in rounds.items()), flush=True)
+    med = {k: statistics.median(v) * 1e3 for k, v in rounds.items()}
+    ratios = [t / b for b, t in zip(rounds["base"], rounds["this"], strict=True)]
+    print(f"\nmedian of {args.rounds} rounds: floor {med['floor']:.2f} ms, base ({args.base}) {med['base']:.2f} ms, "
+          f"this tree {med['this']:.2f} ms; this/base {statistics.median(ratios):.3f} "
+          f"(per round {', '.join(f'{x:.3f}' for x in ratios)})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
