@@ -13,7 +13,7 @@ from scoring.policy import load_scoring_config
 from service.auth import KeyCache
 from service.bundle import BundleHolder
 from service.db.audit import ensure_head
-from service.db.engine import make_engine
+from service.db.engine import WalCheckpointer, make_engine
 from service.db.migrate import upgrade
 from service.errors import install_error_handlers
 from service.logging import configure_logging
@@ -49,6 +49,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         monitor = DriftMonitor(engine, holder, metrics, interval=settings.drift_interval_seconds,
                                window_days=settings.drift_window_days)
         monitor.start()
+        checkpointer = None
+        if engine.dialect.name == "sqlite":
+            checkpointer = WalCheckpointer(engine, interval=settings.sqlite_checkpoint_interval_seconds)
+            checkpointer.start()
+        app.state.checkpointer = checkpointer
         app.state.monitor = monitor
         app.state.readiness_details = monitor.details
         app.state.settings = settings
@@ -61,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             monitor.stop()
             holder.stop()
+            if checkpointer is not None:
+                checkpointer.stop()
             engine.dispose()
 
     app = FastAPI(title="iprisk", version="0.1.0", lifespan=lifespan,

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     demo_key: SecretStr | None = Field(default=None, description="Fixed demo key (else random).")
     drift_interval_seconds: float = Field(default=300.0, gt=0, le=86_400)
     drift_window_days: int = Field(default=30, ge=1, le=3650)
+    sqlite_checkpoint_interval_seconds: float = Field(
+        default=1.0, gt=0, le=3600, description="Background WAL checkpoints of the SQLite database.")
     log_level: str = "INFO"
     actor: str = Field(default="cli", description="Who the CLI acts as in model history.")
 

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import create_engine
+
+from service.periodic import Periodic
+
+log = logging.getLogger("iprisk.db")
+# Pages in the WAL before a committing connection checkpoints it itself. The service
+# checkpoints in the background (WalCheckpointer), so this is only a backstop for
+# processes without one (the CLI) and for a checkpointer that has fallen behind.
+WAL_BACKSTOP_PAGES = 20_000
 
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
@@ -48,6 +57,7 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA wal_autocheckpoint={WAL_BACKSTOP_PAGES}")
             cur.close()
 
         _serialise_writers(engine)
@@ -85,3 +95,38 @@ def _serialise_writers(engine: Engine) -> None:
     event.listen(engine, "commit", _release)
     event.listen(engine, "rollback", _release)
     event.listen(engine.pool, "checkin", _checkin)
+
+
+class WalCheckpointer:
+    """Checkpoints a SQLite WAL from a background thread, so no request's commit has to.
+
+    With SQLite's default, the commit that takes the WAL past 1,000 pages
+    copies them into the database and syncs it: about 2% of assessments, up
+    to 250 ms each (benchmarks, 2026-11-28). ``PASSIVE`` checkpoints never
+    block writers or readers; the connections' own auto-checkpoint stays as
+    a backstop (:data:`WAL_BACKSTOP_PAGES`).
+    """
+
+    def __init__(self, engine: Engine, *, interval: float) -> None:
+        self.engine = engine
+        self.runs = 0
+        self.frames_checkpointed = 0
+        self._poller = Periodic(self.run_once, interval, "wal-checkpoint")
+
+    def run_once(self) -> None:
+        """One PASSIVE checkpoint; counts the frames it moved."""
+        with self.engine.connect() as conn:
+            busy, log_frames, done = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+        self.runs += 1
+        if done > 0:
+            self.frames_checkpointed += done
+        if busy:
+            log.debug("WAL checkpoint incomplete: %s of %s frames", done, log_frames)
+
+    def start(self) -> None:
+        """Start the background thread."""
+        self._poller.start()
+
+    def stop(self) -> None:
+        """Stop it (waits for a checkpoint in progress)."""
+        self._poller.stop()
