@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import math
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
 from scipy.stats import binomtest
 from sklearn.metrics import roc_auc_score
+from sqlalchemy import String, cast, func
 from sqlmodel import Session, col, select
 
 from scoring.drift import PSI_ACT, PSI_WATCH, bin_shares, psi, psi_band
@@ -18,20 +21,29 @@ from service.db.tables import Loan
 from service.schemas.regulator import DriftReport, FeatureDrift, GradeRow, PerformanceReport
 
 MIN_ROWS = 50  # below this, PSI over ten bins is mostly noise
+# PSI over ten bins is precise to about ±0.005 with 20,000 rows; reading more only costs time. The
+# background monitor shares the interpreter with requests: at 48,000 rows a run held it for 1.0-1.6 s.
+MAX_ROWS = 20_000
 
 
 def drift_report(session: Session, model: LoadedModel, *, days: int, now: datetime | None = None) -> DriftReport:
     """PSI per input and for the score, training reference against the last ``days`` of traffic."""
     since = (now or datetime.now(UTC)) - timedelta(days=days)
-    rows = session.exec(select(FeatureSnapshot.x, FeatureSnapshot.score)
-                        .where(col(FeatureSnapshot.model) == model.name, col(FeatureSnapshot.created_at) >= since)
-                        ).all()
+    window = (col(FeatureSnapshot.model) == model.name, col(FeatureSnapshot.created_at) >= since)
+    # The inputs come back as their JSON text and are parsed in one call: per-row JSON
+    # processing cost 17 µs a row, most of a run.
+    rows = session.exec(select(cast(FeatureSnapshot.x, String), FeatureSnapshot.score).where(*window)
+                        .order_by(col(FeatureSnapshot.created_at).desc()).limit(MAX_ROWS)).all()
+    sampled = None
+    if len(rows) == MAX_ROWS:
+        total = session.exec(select(func.count()).select_from(FeatureSnapshot).where(*window)).one()
+        sampled = f"PSI over the most recent {MAX_ROWS:,} of {total:,} rows in the window" if total > MAX_ROWS else None
     reference: dict[str, Any] = (model.manifest.get("extra") or {}).get("reference") or {}
     base = {"model": model.name, "version": model.version, "since": since, "rows": len(rows)}
     if len(rows) < MIN_ROWS or not reference:
         return DriftReport(**base, score_psi=None, score_band=None, features=[], alert=False, watch=[],
                            note=f"need at least {MIN_ROWS} scored rows (have {len(rows)}) and a training reference")
-    x = np.array([[np.nan if v is None else v for v in r[0]] for r in rows], dtype=float)
+    x = _input_matrix([r[0] for r in rows])
     scores = np.array([r[1] for r in rows], dtype=float)
     features = []
     for j, name in enumerate(model.feature_names):
@@ -45,7 +57,24 @@ def drift_report(session: Session, model: LoadedModel, *, days: int, now: dateti
     values = [f.psi for f in features] + [score_psi]
     return DriftReport(**base, score_psi=score_psi, score_band=psi_band(score_psi), features=features,
                        alert=max(values) > PSI_ACT,
-                       watch=[f.feature for f in features if PSI_WATCH <= f.psi <= PSI_ACT])
+                       watch=[f.feature for f in features if PSI_WATCH <= f.psi <= PSI_ACT], note=sampled)
+
+
+def _input_matrix(texts: list[str], *, chunk: int = 2_000) -> np.ndarray:
+    """Rows of stored model inputs (JSON arrays of numbers, null for missing) as a float matrix, NaN for missing.
+
+    Parsed ``chunk`` rows per ``json.loads`` call: one call holds the interpreter
+    lock throughout (150 ms for 20,000 rows), which would stall every request
+    of the service meanwhile; 2,000 rows take about 15 ms.
+    """
+    rows: list[list[float]] = []
+    for start in range(0, len(texts), chunk):
+        # Only numbers and nulls inside, so null -> NaN (which json reads) is a safe textual swap.
+        rows += json.loads("[" + ",".join(texts[start:start + chunk]).replace("null", "NaN") + "]")
+    width = max(len(r) for r in rows)
+    if any(len(r) != width for r in rows):  # older versions with fewer inputs
+        rows = [r + [math.nan] * (width - len(r)) for r in rows]
+    return np.array(rows, dtype=float)
 
 
 def _labelled_loans(session: Session, as_of: date) -> list[tuple[float, bool]]:
