@@ -22,6 +22,7 @@ from scoring.policy import ScoringConfig
 from service.auth import KeyCache, Principal, hash_key, lookup_digest
 from service.bundle import ModelBundle
 from service.errors import Forbidden, Unauthorized, Unavailable
+from service.routing import confirm_key
 from service.settings import Settings
 
 
@@ -79,8 +80,11 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 def require(*roles: str) -> Callable[[Principal], Principal]:
     """A dependency admitting only ``roles``; 403 for any other authenticated caller."""
 
-    async def check(principal: PrincipalDep) -> Principal:
+    async def check(request: Request, principal: PrincipalDep) -> Principal:
         if principal.role not in roles:
+            # A revoked key is 401 whatever the route: confirm a cached one before saying 403.
+            if getattr(request.state, "unconfirmed_key", None) is not None:
+                await run_in_threadpool(confirm_key, request)
             raise Forbidden(f"role {principal.role!r} may not use this route (allowed: {', '.join(roles)})")
         return principal
 

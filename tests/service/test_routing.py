@@ -86,6 +86,16 @@ def test_a_key_revoked_after_it_was_cached_is_refused_and_writes_nothing(server:
         assert (server.count("assessments"), server.count("audit_log"), server.count("feature_snapshots")) == before
 
 
+def test_a_revoked_cached_key_is_401_on_a_route_its_role_may_not_use(server: Server) -> None:
+    plain, row = new_key(server.settings, role="bank", institution="bank_routing")
+    with httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {plain}"}, timeout=30) as c:
+        assert c.get("/v1/regulator/models").status_code == 403  # valid key, wrong role (and now cached)
+        assert row.id is not None
+        revoke(server.settings, row.id)
+        r = c.get("/v1/regulator/models")
+        assert r.status_code == 401 and r.json()["error"] == "Unauthorized"
+
+
 @pytest.mark.parametrize("path", ["/v1/assessments", "/v1/valuations"])
 def test_the_stored_response_is_the_one_returned_byte_for_byte(server: Server, path: str) -> None:
     body = APPLICATION if path == "/v1/assessments" else {"patents": [EXAMPLE_PATENT]}
