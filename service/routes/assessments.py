@@ -37,15 +37,16 @@ def create_batch(body: BatchRequest, session: SessionDep, principal: Writer, bun
                            max_items=settings.batch_max_items)
 
 
-@router.get("/{assessment_id}")
-def get_assessment(assessment_id: str, session: SessionDep, principal: Reader) -> AssessmentResponse:
+@router.get("/{assessment_id}", response_model=AssessmentResponse)
+def get_assessment(assessment_id: str, session: SessionDep, principal: Reader) -> ModelResponse:
     """A stored assessment, as it was returned."""
-    return uc.get_assessment(session, principal, assessment_id)
+    return ModelResponse(uc.get_assessment(session, principal, assessment_id))
 
 
-@router.get("")
+@router.get("", response_model=Page)
 def list_assessments(session: SessionDep, principal: Reader, since: date | None = None, until: date | None = None,
                      limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Page:
+                     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> ModelResponse:
     """The caller's assessments, newest first, filtered by creation date."""
-    return uc.list_results(session, principal, Assessment, since=since, until=until, limit=limit, offset=offset)
+    return ModelResponse(uc.list_results(session, principal, Assessment, since=since, until=until, limit=limit,
+                                         offset=offset))

@@ -28,15 +28,16 @@ def create_valuation(body: ValuationRequest, session: SessionDep, principal: Wri
     return ModelResponse(stored.json, status_code=201)
 
 
-@router.get("/{valuation_id}")
-def get_valuation(valuation_id: str, session: SessionDep, principal: Reader) -> ValuationResponse:
+@router.get("/{valuation_id}", response_model=ValuationResponse)
+def get_valuation(valuation_id: str, session: SessionDep, principal: Reader) -> ModelResponse:
     """A stored valuation, as it was returned."""
-    return uc.get_valuation(session, principal, valuation_id)
+    return ModelResponse(uc.get_valuation(session, principal, valuation_id))
 
 
-@router.get("")
+@router.get("", response_model=Page)
 def list_valuations(session: SessionDep, principal: Reader, since: date | None = None, until: date | None = None,
                     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Page:
+                    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> ModelResponse:
     """The caller's valuations, newest first, filtered by creation date."""
-    return uc.list_results(session, principal, Valuation, since=since, until=until, limit=limit, offset=offset)
+    return ModelResponse(uc.list_results(session, principal, Valuation, since=since, until=until, limit=limit,
+                                         offset=offset))
