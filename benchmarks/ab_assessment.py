@@ -21,10 +21,10 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
-from bench_assessment import InProcess, ensure_store
+from bench_assessment import InProcess, ensure_store, with_database
 from cases import make_cases
 from load import http_poster, time_calls
-from servers import serve
+from servers import serve_iprisk
 
 from models_store import ModelStore
 from service.keys import new_key
@@ -53,13 +53,9 @@ def main(argv: list[str] | None = None) -> int:
                        check=False, capture_output=True)
         sides = {}
         for name, tree in (("base", base_tree), ("this", REPO)):
-            side = settings.model_copy(update={"database_url": f"sqlite:///{tmp}/{name}.db"})
+            side = with_database(settings, Path(tmp) / f"{name}.db")
             key, _ = new_key(side, role="bank", institution="bench", label=f"ab {name}")
-            # --app-dir puts the tree first on sys.path, ahead of the editable install.
-            server = stack.enter_context(serve(
-                name, "service.app:create_app", env={"IPRISK_HOME": str(settings.home),
-                                                     "IPRISK_DATABASE_URL": side.db_url},
-                ready_path="/readyz", log_file=Path(tmp) / f"{name}.log", app_dir=tree))
+            server = stack.enter_context(serve_iprisk(side, Path(tmp) / f"{name}.log", name=name, app_dir=tree))
             client = stack.enter_context(httpx.Client(base_url=server.url, timeout=60,
                                                       headers={"Authorization": f"Bearer {key}"}))
             sides[name] = http_poster(client, "/v1/assessments")

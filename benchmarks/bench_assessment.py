@@ -102,6 +102,11 @@ def machine() -> dict[str, Any]:
             "versions": {p: metadata.version(p) for p in PACKAGES}}
 
 
+def with_database(settings: Settings, db: Path) -> Settings:
+    """``settings`` on a new SQLite file ``db``: every benchmark run starts from an empty database."""
+    return settings.model_copy(update={"database_url": f"sqlite:///{db}"})
+
+
 def ensure_store(home: Path) -> Settings:
     """Settings for ``home``, bootstrapping the models if its store has no champions."""
     settings = Settings(home=home, bootstrap_loans=40_000)
@@ -159,14 +164,19 @@ def in_process(call: Callable[[Any], Any], items: list[Any], *, n: int, warmup: 
     return asdict(LatencyStats.of(time_calls(call, items, n=n, warmup=warmup)))
 
 
+def _timed(server: Server, post: Callable[[bytes], None], payloads: list[bytes], *, n: int,
+           warmup: int) -> dict[str, Any]:
+    cpu0 = server.cpu_seconds()
+    seconds = time_calls(post, payloads, n=n, warmup=warmup)
+    cpu = (server.cpu_seconds() - cpu0) * 1e3 / (n + warmup)
+    return {**asdict(LatencyStats.of(seconds)), "server_cpu_ms_per_request": cpu}
+
+
 def sequential(server: Server, path: str, headers: dict[str, str], payloads: list[bytes], *, n: int,
                warmup: int) -> dict[str, Any]:
-    """Sequential latency over one keep-alive connection, with the server's CPU per request."""
+    """Sequential latency over one keep-alive httpx connection, with the server's CPU per request."""
     with httpx.Client(base_url=server.url, headers=headers, timeout=120) as client:
-        cpu0 = server.cpu_seconds()
-        seconds = time_calls(http_poster(client, path), payloads, n=n, warmup=warmup)
-        cpu = (server.cpu_seconds() - cpu0) * 1e3 / (n + warmup)
-    return {**asdict(LatencyStats.of(seconds)), "server_cpu_ms_per_request": cpu}
+        return _timed(server, http_poster(client, path), payloads, n=n, warmup=warmup)
 
 
 def sequential_stdlib(server: Server, path: str, headers: dict[str, str], payloads: list[bytes], *, n: int,
@@ -184,12 +194,9 @@ def sequential_stdlib(server: Server, path: str, headers: dict[str, str], payloa
             raise RuntimeError(f"POST {path}: {resp.status} {body[:300]!r}")
 
     try:
-        cpu0 = server.cpu_seconds()
-        seconds = time_calls(post, payloads, n=n, warmup=warmup)
-        cpu = (server.cpu_seconds() - cpu0) * 1e3 / (n + warmup)
+        return _timed(server, post, payloads, n=n, warmup=warmup)
     finally:
         conn.close()
-    return {**asdict(LatencyStats.of(seconds)), "server_cpu_ms_per_request": cpu}
 
 
 def load_run(server: Server, path: str, headers: dict[str, str], payloads: list[bytes],
@@ -208,7 +215,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     # (the home's database would grow by about 14 KB per assessment from run to run).
     db = args.home / "bench-runs" / f"{datetime.now(UTC):%Y%m%dT%H%M%S}.db"
     db.parent.mkdir(parents=True, exist_ok=True)
-    settings = ensure_store(args.home).model_copy(update={"database_url": f"sqlite:///{db}"})
+    settings = with_database(ensure_store(args.home), db)
     try:
         return _run(args, settings)
     finally:
@@ -226,7 +233,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     latency: dict[str, list[dict[str, Any]]] = {v: [] for v in VARIANTS}
     load: dict[str, list[dict[str, Any]]] = {"b": [], "c": []}
     with serve_naive(settings.store_path, logs / "naive.log") as naive, \
-            serve_iprisk(settings.home, logs / "iprisk.log", database_url=settings.db_url) as iprisk:
+            serve_iprisk(settings, logs / "iprisk.log") as iprisk:
         agreement = check_agreement(local, naive, iprisk, key, cases[:8])
 
         def own_cpu() -> float:

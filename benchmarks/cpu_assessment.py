@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from bench_assessment import ensure_store
+from bench_assessment import ensure_store, with_database
 from cases import make_cases
 from servers import serve_iprisk
 
@@ -108,11 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     settings = ensure_store(args.home)
     lines: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
-        settings = settings.model_copy(update={"database_url": f"sqlite:///{tmp}/cpu.db"})
+        settings = with_database(settings, Path(tmp) / "cpu.db")
         key, _ = new_key(settings, role="bank", institution="bench", label="cpu profile")
         cases = make_cases(400)
         headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-        with serve_iprisk(settings.home, Path(tmp) / "server.log", database_url=settings.db_url) as server, \
+        with serve_iprisk(settings, Path(tmp) / "server.log") as server, \
                 httpx.Client(base_url=server.url, headers=headers, timeout=60) as client:
             for case in cases[:30]:
                 client.post("/v1/assessments", content=case.payload).raise_for_status()

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
-from bench_assessment import InProcess, ensure_store
+from bench_assessment import InProcess, ensure_store, with_database
 from cases import Case, make_cases
 from fastapi import FastAPI
 from sqlalchemy import event
@@ -195,7 +195,7 @@ async def profile(args: argparse.Namespace, out: io.StringIO) -> None:
 
     # The home's models, a new database (as in bench_assessment): the home's one grows run by run.
     tmp = tempfile.TemporaryDirectory()
-    settings = ensure_store(args.home).model_copy(update={"database_url": f"sqlite:///{tmp.name}/profile.db"})
+    settings = with_database(ensure_store(args.home), Path(tmp.name) / "profile.db")
     key, _ = new_key(settings, role="bank", institution="bench", label="profile")
     headers = [(b"host", b"bench"), (b"content-type", b"application/json"),
                (b"authorization", f"Bearer {key}".encode())]

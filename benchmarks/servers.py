@@ -14,6 +14,8 @@ from pathlib import Path
 
 import httpx
 
+from service.settings import Settings
+
 HERE = Path(__file__).resolve().parent
 HOST = "127.0.0.1"
 # The same for both servers: one process, default loop and HTTP implementation,
@@ -81,10 +83,14 @@ def serve(name: str, app: str, *, env: dict[str, str], ready_path: str, log_file
             proc.wait()
 
 
-def serve_iprisk(home: Path, log_file: Path, *, database_url: str | None = None) -> AbstractContextManager[Server]:
-    """iprisk's real app (``service.app:create_app``) on the home's store and SQLite database (or ``database_url``)."""
-    env = {"IPRISK_HOME": str(home)} | ({"IPRISK_DATABASE_URL": database_url} if database_url else {})
-    return serve("iprisk", "service.app:create_app", env=env, ready_path="/readyz", log_file=log_file)
+def serve_iprisk(settings: Settings, log_file: Path, *, name: str = "iprisk",
+                 app_dir: Path | None = None) -> AbstractContextManager[Server]:
+    """iprisk's real app (``service.app:create_app``) on the home and database of ``settings``.
+
+    ``app_dir`` serves the code of another tree (it goes first on ``sys.path``).
+    """
+    env = {"IPRISK_HOME": str(settings.home), "IPRISK_DATABASE_URL": settings.db_url}
+    return serve(name, "service.app:create_app", env=env, ready_path="/readyz", log_file=log_file, app_dir=app_dir)
 
 
 def serve_naive(store: Path, log_file: Path) -> AbstractContextManager[Server]:

@@ -64,11 +64,6 @@ def revoke_key(session: Session, key_id: int) -> ApiKey:
     return row
 
 
-def lookup(session: Session, key: str) -> Principal | None:
-    """The principal of an active key, or None."""
-    return lookup_digest(session, hash_key(key))
-
-
 def lookup_digest(session: Session, digest: str) -> Principal | None:
     """The principal of the active key whose sha256 is ``digest``, or None."""
     row = session.exec(select(ApiKey.id, ApiKey.role, ApiKey.institution, ApiKey.revoked_at)
