@@ -2,10 +2,15 @@
 
     .venv/bin/python benchmarks/bench_assessment.py [--quick] [--home /tmp/bench-home]
 
-(a)  in-process floor: exactly the LightGBM calls one assessment makes
-     (``LoadedModel``): raw P10 and P90 and the P50 pred_contrib for the
-     pledged patents, the PD pred_contrib for the loan (P50 and PD are the
-     SHAP row sums, so they need no predict call of their own).
+(a)  in-process floor: the LightGBM calls one assessment needs, one after
+     the other (``LoadedModel``): raw P10 and P90 and the P50 pred_contrib
+     for the pledged patents, the PD pred_contrib for the loan (P50 and PD
+     are the SHAP row sums, so they need no predict call of their own).
+(a∥) the same calls arranged as the service arranges them: the P50
+     pred_contrib on a helper thread (``service.spare_core``) while the
+     caller makes the raw P10/P50/P90 calls (the service's fifth call: its
+     PD does not wait for the SHAP) and the PD pred_contrib.  For reference:
+     the issue's target is against (a).
 (a') ``scoring.pipeline.run_assessment``: the full pure-python scoring.
 (b)  a naive FastAPI endpoint (``naive_app.py``): pandas frames and a new
      ``shap.TreeExplainer`` per request.
@@ -63,6 +68,7 @@ from service.bundle import load_champion
 from service.client import IpriskClient
 from service.keys import new_key
 from service.settings import Settings
+from service.spare_core import SpareCore
 
 HERE = Path(__file__).resolve().parent
 PACKAGES = ("lightgbm", "shap", "numpy", "pandas", "fastapi", "starlette", "uvicorn", "h11", "pydantic",
@@ -123,6 +129,7 @@ class InProcess:
     def __init__(self, store: ModelStore, cases: list[Case]) -> None:
         self.valuation: LoadedModel = load_champion(store, "valuation")
         self.pd: LoadedModel = load_champion(store, "pd")
+        self.spare = SpareCore(1)
         self.config = load_scoring_config(None)
         self.caps = self.config.ltv.for_institution("bench")
         # The matrices one assessment feeds the models, built outside the timed calls.
@@ -141,6 +148,15 @@ class InProcess:
         self.valuation.raw(xv, "p10")
         self.valuation.raw(xv, "p90")
         self.pd.contributions(xp)
+
+    def floor_spare(self, matrices: tuple[np.ndarray, np.ndarray]) -> None:
+        """(a∥): the same calls with the P50 SHAP beside the rest, as ``scoring.pipeline`` makes them."""
+        xv, xp = matrices
+        join = self.spare(lambda: self.valuation.contributions(xv, "p50"))
+        for role in ("p10", "p50", "p90"):
+            self.valuation.raw(xv, role)
+        self.pd.contributions(xp)
+        join()
 
     def assess(self, case: Case) -> float:
         """(a'): the full pure-python scoring; returns the PD."""
@@ -250,7 +266,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
 
         for rep in range(args.reps):
             print(f"repetition {rep + 1}/{args.reps}", flush=True)
-            for name, call, items in (("a", local.floor, local.matrices), ("a_prime", local.assess, cases)):
+            for name, call, items in (("a", local.floor, local.matrices),
+                                      ("a_spare", local.floor_spare, local.matrices),
+                                      ("a_prime", local.assess, cases)):
                 record(latency[name], name, partial(in_process, call, items, n=args.n, warmup=args.warmup))
             for name, server, path, headers in (("b", naive, "/assess", {}), ("c", iprisk, "/v1/assessments", auth)):
                 record(latency[name], name, partial(sequential, server, path, headers, payloads, n=args.n,

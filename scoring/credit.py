@@ -13,9 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from scoring import features as F
 from scoring.explain import Contributions, Reason, top_reasons
 from scoring.models import Explanation, LoadedModel, sigmoid
+from scoring.pledge_checks import Check
 from scoring.policy import DecisionPolicy, LtvCaps, ScoringConfig
 from scoring.types import Borrower, LoanTerms, Patent
-from scoring.valuation import PackageValuation, PatentValuation
+from scoring.valuation import PackageValuation
 
 Lang = Literal["en", "zh"]
 Decision = Literal["approve", "refer", "decline"]
@@ -102,7 +103,7 @@ def _policy(policy: DecisionPolicy, metrics: dict[str, float], texts: ScoringCon
 
 
 def assess_credit(model: LoadedModel, *, borrower: Borrower, loan: LoanTerms, patents: Sequence[Patent],
-                  valuations: Sequence[PatentValuation], package: PackageValuation, as_of: date,
+                  checks: Sequence[Sequence[Check]], package: PackageValuation, as_of: date,
                   config: ScoringConfig, caps: LtvCaps, lang: Lang = "en",
                   x: np.ndarray | None = None) -> CreditAssessment:
     """Score one pledge-loan application.
@@ -113,8 +114,9 @@ def assess_credit(model: LoadedModel, *, borrower: Borrower, loan: LoanTerms, pa
         The calibrated PD model (log-odds space).
     borrower, loan, patents
         The application's facts.
-    valuations, package
-        The pledged patents' valuation (from :mod:`scoring.valuation`).
+    checks, package
+        The pledged patents' registration checks (one list per patent) and
+        their package valuation (from :mod:`scoring.valuation`).
     as_of
         Application date.
     config, caps
@@ -139,8 +141,8 @@ def assess_credit(model: LoadedModel, *, borrower: Borrower, loan: LoanTerms, pa
     metrics = {
         "pd": pd, "ltv": ead / package.total_p50 if package.total_p50 > 0 else 1e9,
         "amount_over_max": ead / package.max_pledge_amount if package.max_pledge_amount > 0 else 1e9,
-        "failed_checks": float(sum(c.status == "fail" for v in valuations for c in v.checks)),
-        "warned_checks": float(sum(c.status == "warn" for v in valuations for c in v.checks)),
+        "failed_checks": float(sum(c.status == "fail" for cs in checks for c in cs)),
+        "warned_checks": float(sum(c.status == "warn" for cs in checks for c in cs)),
         "tenor_over_cap": float(max(0, loan.tenor_months - caps.max_tenor_months)),
         "expected_loss_rate": pd * lgd.with_cover,
     }

@@ -8,9 +8,9 @@ machine OpenMP threads across workers make tail latency far worse.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import lightgbm as lgb
 import numpy as np
@@ -18,6 +18,24 @@ import numpy as np
 from scoring.features import FeatureSpec
 
 PREDICT_PARAMS = {"num_threads": 1}
+T = TypeVar("T")
+
+
+class Offload(Protocol):
+    """Starts ``work`` (maybe on another thread) and returns the call that waits for its result.
+
+    The scoring pipeline hands it the one computation nothing else waits on
+    (the valuation's SHAP) so that a caller with a spare core can run it
+    beside the rest of the assessment.  The join re-raises ``work``'s error.
+    """
+
+    def __call__(self, work: Callable[[], T], /) -> Callable[[], T]: ...
+
+
+def inline(work: Callable[[], T], /) -> Callable[[], T]:
+    """The :class:`Offload` that runs ``work`` at once, on the caller's thread."""
+    value = work()
+    return lambda: value
 
 
 @dataclass(frozen=True)
@@ -75,7 +93,10 @@ class LoadedModel:
 
     def explain(self, x: np.ndarray, role: str = "main", *, space: str) -> list[Explanation]:
         """Explanations for every row of ``x``."""
-        contrib = self.contributions(x, role)
+        return self.explanations(self.contributions(x, role), space=space)
+
+    def explanations(self, contrib: np.ndarray, *, space: str) -> list[Explanation]:
+        """Explanations of rows of a :meth:`contributions` matrix."""
         names = self.feature_names
         return [
             Explanation(space=space, base_value=float(row[-1]),

@@ -104,10 +104,15 @@ def stars_from_reference(log_p50: float, reference: dict[str, list[float]] | Non
     return int(min(5, 1 + int(pct * 5)))
 
 
-def value_patents(model: LoadedModel, patents: Sequence[Patent], *, as_of: date, config: ScoringConfig,
-                  caps: LtvCaps, checks: Sequence[list[Check]], lang: Lang = "en",
-                  owner_revenue: float | None = None, revenue_attributable: float | None = None,
-                  x: np.ndarray | None = None) -> list[PatentValuation]:
+def quantiles(model: LoadedModel, x: np.ndarray) -> np.ndarray:
+    """P10, P50 and P90 in CNY, one row per patent (sorted, so the quantiles never cross)."""
+    return np.sort(np.exp(np.column_stack([model.raw(x, r) for r in ("p10", "p50", "p90")])), axis=1)
+
+
+def value_patents(model: LoadedModel, patents: Sequence[Patent], *, q: np.ndarray, contributions: np.ndarray,
+                  as_of: date, config: ScoringConfig, caps: LtvCaps, checks: Sequence[list[Check]],
+                  lang: Lang = "en", owner_revenue: float | None = None,
+                  revenue_attributable: float | None = None) -> list[PatentValuation]:
     """Value each patent: P10/P50/P90 (CNY), SHAP drivers, dimension scores, stars, income approach.
 
     Parameters
@@ -116,6 +121,11 @@ def value_patents(model: LoadedModel, patents: Sequence[Patent], *, as_of: date,
         The valuation model (roles ``p10``, ``p50``, ``p90``; log CNY).
     patents
         Patents to value.
+    q
+        Their :func:`quantiles`.
+    contributions
+        The P50 booster's :meth:`~scoring.models.LoadedModel.contributions`
+        for the same rows.
     as_of
         Valuation date.
     config
@@ -131,19 +141,12 @@ def value_patents(model: LoadedModel, patents: Sequence[Patent], *, as_of: date,
     revenue_attributable
         Annual revenue the package supports (CNY), split evenly across patents
         for the income approach; else a share of ``owner_revenue``.
-    x
-        The model inputs, when the caller already built them.
 
     Returns
     -------
     list of PatentValuation
     """
-    if x is None:
-        x = valuation_matrix(patents, as_of, owner_revenue)
-    explanations = model.explain(x, "p50", space="log CNY")
-    # The P50 is the SHAP row sum (exact), so its own predict call would be work done twice.
-    p50 = np.array([ex.output for ex in explanations])
-    q = np.sort(np.exp(np.column_stack([model.raw(x, "p10"), p50, model.raw(x, "p90")])), axis=1)
+    explanations = model.explanations(contributions, space="log CNY")
     reference = ((model.manifest.get("extra") or {}).get("reference") or {}).get("score")
     va = config.valuation
     per_patent_revenue = None
@@ -167,13 +170,19 @@ def value_patents(model: LoadedModel, patents: Sequence[Patent], *, as_of: date,
     return out
 
 
-def value_package(valuations: Sequence[PatentValuation], config: ScoringConfig) -> PackageValuation:
-    """Totals, liquidation value and maximum pledge amount of a package."""
+def value_package(q: np.ndarray, ltv_caps: Sequence[float], checks: Sequence[Sequence[Check]],
+                  config: ScoringConfig) -> PackageValuation:
+    """Totals, liquidation value and maximum pledge amount of a package.
+
+    ``q`` holds the patents' :func:`quantiles`, ``ltv_caps`` and ``checks``
+    their caps and registration checks, in the same order.
+    """
     va = config.valuation
-    p50 = sum(v.p50 for v in valuations)
+    p10, p50, p90 = ([float(v) for v in q[:, j]] for j in range(3))
+    total_p50 = sum(p50)
     return PackageValuation(
-        total_p10=sum(v.p10 for v in valuations), total_p50=p50, total_p90=sum(v.p90 for v in valuations),
-        liquidation_value=p50 * va.liquidation_factor * (1 - va.disposal_cost_share),
-        max_pledge_amount=sum(v.p50 * v.ltv_cap for v in valuations),
-        registrable=not any(c.status == "fail" for v in valuations for c in v.checks),
+        total_p10=sum(p10), total_p50=total_p50, total_p90=sum(p90),
+        liquidation_value=total_p50 * va.liquidation_factor * (1 - va.disposal_cost_share),
+        max_pledge_amount=sum(v * cap for v, cap in zip(p50, ltv_caps, strict=True)),
+        registrable=not any(c.status == "fail" for cs in checks for c in cs),
     )

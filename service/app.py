@@ -21,6 +21,7 @@ from service.metrics import Metrics, MetricsMiddleware
 from service.monitor import DriftMonitor
 from service.routes import assessments, funds, health, insurance, loans, outcomes, regulator, valuations
 from service.settings import Settings
+from service.spare_core import SpareCore
 from service.usecases.funds import load_fund_context
 
 ROUTERS = (health.router, valuations.router, assessments.router, insurance.router, loans.router, outcomes.router,
@@ -61,9 +62,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.models = holder
         app.state.metrics = metrics
         app.state.key_cache = KeyCache()
+        app.state.spare_core = SpareCore(settings.spare_core_threads, metrics.valuation_shap)
         try:
             yield
         finally:
+            app.state.spare_core.close()
             monitor.stop()
             holder.stop()
             if checkpointer is not None:

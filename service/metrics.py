@@ -37,6 +37,9 @@ class Metrics:
         self.pd = Histogram("iprisk_pd", "Calibrated 12-month PD of assessments.", buckets=PD_BUCKETS, registry=r)
         self.value = Histogram("iprisk_patent_value_p50_cny", "P50 value of valued patents (CNY).",
                                buckets=VALUE_BUCKETS, registry=r)
+        self.valuation_shap = Counter(
+            "iprisk_assessment_valuation_shap", "Valuation SHAP computations of assessments, by where they ran "
+            "(spare_core: beside the credit scoring; inline: on the request's thread).", ["where"], registry=r)
         self.model_info = Gauge("iprisk_model_info", "Model versions served (1 = serving).",
                                 ["model", "version"], registry=r)
         self.psi = Gauge("iprisk_model_psi", "PSI between training reference and recent traffic.",

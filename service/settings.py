@@ -7,6 +7,7 @@ unless their own settings point elsewhere.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -34,6 +35,10 @@ class Settings(BaseSettings):
     drift_window_days: int = Field(default=30, ge=1, le=3650)
     sqlite_checkpoint_interval_seconds: float = Field(
         default=1.0, gt=0, le=3600, description="Background WAL checkpoints of the SQLite database.")
+    spare_core_threads: int = Field(
+        default_factory=lambda: 1 if len(os.sched_getaffinity(0)) >= 2 else 0, ge=0, le=4,
+        description="Helper threads that compute an assessment's valuation SHAP beside its credit scoring "
+                    "when idle (0: all on the request's thread). Default 1 where two cores are usable.")
     log_level: str = "INFO"
     actor: str = Field(default="cli", description="Who the CLI acts as in model history.")
 

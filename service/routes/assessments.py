@@ -25,7 +25,7 @@ def create_assessment(body: AssessmentRequest, session: SessionDep, principal: W
                       config: ConfigDep, lang: LangDep, request: Request) -> ModelResponse:
     """Assess a pledge-loan application: PD, grade, LGD, EL, maximum loan, decision, reasons."""
     stored = uc.create_assessment(session, principal, bundle, config, body, lang=lang,
-                                  metrics=request.app.state.metrics)
+                                  metrics=request.app.state.metrics, offload=request.app.state.spare_core)
     return ModelResponse(stored.json, status_code=201)
 
 
@@ -34,7 +34,7 @@ def create_batch(body: BatchRequest, session: SessionDep, principal: Writer, bun
                  config: ConfigDep, lang: LangDep, settings: SettingsDep, request: Request) -> BatchResponse:
     """Assess several applications; each item succeeds or fails on its own."""
     return uc.create_batch(session, principal, bundle, config, body, lang=lang, metrics=request.app.state.metrics,
-                           max_items=settings.batch_max_items)
+                           max_items=settings.batch_max_items, offload=request.app.state.spare_core)
 
 
 @router.get("/{assessment_id}", response_model=AssessmentResponse)

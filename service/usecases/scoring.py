@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy import Insert, bindparam, func, insert
 from sqlmodel import Session, col, select
 
+from scoring.models import Offload, inline
 from scoring.pipeline import ValuationResult, run_assessment, run_valuation
 from scoring.policy import ScoringConfig
 from scoring.types import Patent
@@ -154,14 +155,20 @@ def _patents_for(session: Session, principal: Principal, req: AssessmentRequest)
 
 
 def create_assessment(session: Session, principal: Principal, bundle: ModelBundle, config: ScoringConfig,
-                      req: AssessmentRequest, *, lang: Lang, metrics: Metrics) -> Recorded[AssessmentResponse]:
-    """Assess one pledge-loan application, store it with inputs and versions, audit it."""
+                      req: AssessmentRequest, *, lang: Lang, metrics: Metrics,
+                      offload: Offload = inline) -> Recorded[AssessmentResponse]:
+    """Assess one pledge-loan application, store it with inputs and versions, audit it.
+
+    ``offload`` may run the valuation's SHAP beside the credit scoring (``service.spare_core``).
+    """
     patents, valuation_id = _patents_for(session, principal, req)
     as_of = req.as_of or today()
     caps = config.ltv.for_institution(principal.institution)
     result = run_assessment(bundle.get("valuation"), bundle.get("pd"), borrower=req.borrower, loan=req.loan,
                             patents=patents, as_of=as_of, config=config, caps=caps, lang=lang,
-                            pledged_in_service=pledged_elsewhere(session, [p.patent_id for p in patents]))
+                            # looked up while the valuation's SHAP computes
+                            pledged_in_service=lambda: pledged_elsewhere(session, [p.patent_id for p in patents]),
+                            offload=offload)
     aid, now = str(uuid.uuid4()), utcnow()
     versions = {"valuation": bundle.get("valuation").version, "pd": bundle.get("pd").version}
     valuation = _valuation_response(bundle, result.valuation, vid=valuation_id or aid, created=now, as_of=as_of)
@@ -191,7 +198,8 @@ def create_assessment(session: Session, principal: Principal, bundle: ModelBundl
 
 
 def create_batch(session: Session, principal: Principal, bundle: ModelBundle, config: ScoringConfig,
-                 req: BatchRequest, *, lang: Lang, metrics: Metrics, max_items: int) -> BatchResponse:
+                 req: BatchRequest, *, lang: Lang, metrics: Metrics, max_items: int,
+                 offload: Offload = inline) -> BatchResponse:
     """Assess each item on its own: a bad item fails alone and writes nothing of its own."""
     if len(req.items) > max_items:
         raise InvalidInput(f"at most {max_items} items per batch (got {len(req.items)})", field="items")
@@ -202,7 +210,7 @@ def create_batch(session: Session, principal: Principal, bundle: ModelBundle, co
             # Every failure is raised before create_assessment writes anything,
             # so a failed item leaves no row behind without a savepoint.
             results.append(BatchItem(index=i, status="ok", assessment=create_assessment(
-                session, principal, bundle, config, item, lang=lang, metrics=metrics).model))
+                session, principal, bundle, config, item, lang=lang, metrics=metrics, offload=offload).model))
         except ValidationError as exc:
             err = exc.errors()[0]
             field = ".".join(str(p) for p in err["loc"])

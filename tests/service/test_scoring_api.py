@@ -313,3 +313,5 @@ def test_metrics_by_route_template(server: Server) -> None:
     assert a.id not in text
     assert "iprisk_pd_bucket" in text
     assert 'iprisk_model_info{model="pd",version="1"} 1.0' in text
+    # Where each assessment's valuation SHAP ran (beside the credit scoring, or inline when the helper was busy).
+    assert "iprisk_assessment_valuation_shap_total{where=" in text
