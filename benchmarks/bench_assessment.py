@@ -7,10 +7,10 @@
      for the pledged patents, the PD pred_contrib for the loan (P50 and PD
      are the SHAP row sums, so they need no predict call of their own).
 (a∥) the same calls arranged as the service arranges them: the P50
-     pred_contrib on a helper thread (``service.spare_core``) while the
-     caller makes the raw P10/P50/P90 calls (the service's fifth call: its
-     PD does not wait for the SHAP) and the PD pred_contrib.  For reference:
-     the issue's target is against (a).
+     pred_contrib in four parts shared by a helper thread and the caller
+     (``service.spare_core``), which first makes the raw P10/P50/P90 calls
+     (the service's fifth call: its PD does not wait for the SHAP) and the PD
+     pred_contrib.  For reference: the issue's target is against (a).
 (a') ``scoring.pipeline.run_assessment``: the full pure-python scoring.
 (b)  a naive FastAPI endpoint (``naive_app.py``): pandas frames and a new
      ``shap.TreeExplainer`` per request.
@@ -60,7 +60,7 @@ from servers import Server, serve_iprisk, serve_naive
 from models_store import ModelStore
 from scoring.credit import pd_matrix
 from scoring.models import LoadedModel
-from scoring.pipeline import run_assessment
+from scoring.pipeline import prepare_offload, run_assessment
 from scoring.policy import load_scoring_config
 from scoring.valuation import valuation_matrix
 from service.bootstrap import ensure_models, missing_champions
@@ -130,6 +130,7 @@ class InProcess:
         self.valuation: LoadedModel = load_champion(store, "valuation")
         self.pd: LoadedModel = load_champion(store, "pd")
         self.spare = SpareCore(1)
+        prepare_offload(self.valuation, self.spare.parts)
         self.config = load_scoring_config(None)
         self.caps = self.config.ltv.for_institution("bench")
         # The matrices one assessment feeds the models, built outside the timed calls.
@@ -152,11 +153,11 @@ class InProcess:
     def floor_spare(self, matrices: tuple[np.ndarray, np.ndarray]) -> None:
         """(a∥): the same calls with the P50 SHAP beside the rest, as ``scoring.pipeline`` makes them."""
         xv, xp = matrices
-        join = self.spare(lambda: self.valuation.contributions(xv, "p50"))
+        join = self.spare(lambda n: self.valuation.contribution_parts(xv, "p50", n))
         for role in ("p10", "p50", "p90"):
             self.valuation.raw(xv, role)
         self.pd.contributions(xp)
-        join()
+        sum(join())
 
     def assess(self, case: Case) -> float:
         """(a'): the full pure-python scoring; returns the PD."""

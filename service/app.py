@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from sqlmodel import Session
 
 from models_store import ModelStore
+from scoring.pipeline import prepare_offload
 from scoring.policy import load_scoring_config
 from service.auth import KeyCache
 from service.bundle import BundleHolder
@@ -44,8 +45,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with Session(engine) as session:
             ensure_head(session)
             session.commit()
+        spare_core = SpareCore(settings.spare_core_threads, metrics.valuation_shap)
         holder = BundleHolder(ModelStore(settings.store_path), interval=settings.reload_interval_seconds,
-                              on_swap=lambda b: metrics.set_models(b.versions))
+                              on_swap=lambda b: metrics.set_models(b.versions),
+                              prepare=lambda m: prepare_offload(m, spare_core.parts))
         holder.start()
         monitor = DriftMonitor(engine, holder, metrics, interval=settings.drift_interval_seconds,
                                window_days=settings.drift_window_days)
@@ -62,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.models = holder
         app.state.metrics = metrics
         app.state.key_cache = KeyCache()
-        app.state.spare_core = SpareCore(settings.spare_core_threads, metrics.valuation_shap)
+        app.state.spare_core = spare_core
         try:
             yield
         finally:

@@ -58,6 +58,7 @@ class BundleHolder:
     bundle: ModelBundle | None = None
     last_error: str | None = None
     on_swap: Callable[[ModelBundle], None] | None = None
+    prepare: Callable[[LoadedModel], None] | None = None  # run on each newly loaded model before it serves
     _failed_token: str | None = None
     _poller: Periodic | None = None
 
@@ -76,6 +77,8 @@ class BundleHolder:
                 if name in current and current[name].version == version:
                     continue
                 models[name] = load_champion(self.store, name)
+                if self.prepare is not None:
+                    self.prepare(models[name])
         except (StoreError, OSError, ValueError) as exc:
             self.last_error = f"{type(exc).__name__}: {exc}"
             self._failed_token = token

@@ -4,21 +4,24 @@ An assessment's largest computation is the SHAP of the valuation's P50
 booster (about 70% of its LightGBM time, ``docs/performance.md``), and only
 the response needs it: the package figures and the whole credit assessment
 use the boosters' raw scores.  :class:`SpareCore` is the
-:class:`scoring.models.Offload` the service hands to the scoring pipeline:
-it runs that SHAP on a helper thread while the request's own thread goes on
-(LightGBM releases the GIL, so the two use both cores).
+:class:`scoring.models.Offload` the service hands to the scoring pipeline: a
+helper thread starts on that SHAP, in parts over ranges of trees, while the
+request's own thread scores the credit side and then takes the parts the
+helper has not reached (LightGBM releases the GIL, so the two use both
+cores).
 
 The helper is taken only when idle.  Under load every core is busy anyway,
-so a request that finds it busy computes inline, exactly as without it: the
-offload never queues work behind another request and never adds a thread
-per request (DESIGN.md: request-time predictions stay single-threaded).
+so a request that finds it busy computes the SHAP whole and inline, exactly
+as without it: the offload never queues work behind another request and
+never adds a thread per request (DESIGN.md: request-time predictions stay
+single-threaded).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from prometheus_client import Counter
@@ -28,29 +31,73 @@ from scoring.models import inline
 T = TypeVar("T")
 
 
-class SpareCore:
-    """An :class:`~scoring.models.Offload` onto ``threads`` helper threads, used only when one is idle."""
+class _Parts:
+    """Parts of one computation, taken one at a time by whichever thread is free: the helper and the caller."""
 
-    def __init__(self, threads: int, counter: Counter | None = None) -> None:
+    def __init__(self, parts: Sequence[Callable[[], T]]) -> None:
+        self._parts = parts
+        self._next = 0
+        self._lock = threading.Lock()
+        self.results: list[T] = [None] * len(parts)  # type: ignore[list-item]
+
+    def drain(self) -> None:
+        """Run parts until none is left to take."""
+        while True:
+            with self._lock:
+                i = self._next
+                if i >= len(self._parts):
+                    return
+                self._next = i + 1
+            self.results[i] = self._parts[i]()
+
+
+class SpareCore:
+    """An :class:`~scoring.models.Offload` onto ``threads`` helper threads, used only when one is idle.
+
+    When the helper is free the computation is split into ``parts``: the
+    helper starts on them at once, and the caller, when it comes to wait,
+    takes the parts the helper has not started, so neither sits idle while
+    the other still has work (the caller's own work before it waits varies
+    from request to request).  When the helper is busy the computation runs
+    whole, on the caller's thread, as if there were no helper.
+    """
+
+    def __init__(self, threads: int, counter: Counter | None = None, *, parts: int = 4) -> None:
+        self.parts = parts if threads else 1
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="iprisk-spare") if threads else None
         self._idle = threading.BoundedSemaphore(threads) if threads else None
         self._counter = counter
 
-    def __call__(self, work: Callable[[], T], /) -> Callable[[], T]:
+    def __call__(self, split: Callable[[int], Sequence[Callable[[], T]]], /) -> Callable[[], list[T]]:
         if self._pool is None or self._idle is None or not self._idle.acquire(blocking=False):
-            return self._inline(work)
+            return self._inline(split)
+        shared = _Parts(split(self.parts))
         try:
-            future: Future[T] = self._pool.submit(work)
+            future = self._pool.submit(shared.drain)
         except RuntimeError:  # shut down while the app stops: the request still gets its answer
             self._idle.release()
-            return self._inline(work)
+            return self._inline(split)
         future.add_done_callback(lambda _: self._release())
         self._count("spare_core")
-        return future.result
 
-    def _inline(self, work: Callable[[], T]) -> Callable[[], T]:
+        def join() -> list[T]:
+            shared.drain()
+            future.result()  # the helper's last part; re-raises its error
+            return shared.results
+
+        return join
+
+    def _inline(self, split: Callable[[int], Sequence[Callable[[], T]]]) -> Callable[[], list[T]]:
         self._count("inline")
-        return inline(work)
+        return inline(split)
+
+    @property
+    def idle(self) -> bool:
+        """Whether a helper thread is free now."""
+        if self._idle is None or not self._idle.acquire(blocking=False):
+            return False
+        self._idle.release()
+        return True
 
     def _release(self) -> None:
         assert self._idle is not None
