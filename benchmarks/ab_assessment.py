@@ -1,13 +1,16 @@
 """``POST /v1/assessments`` of this tree against an earlier revision, side by side, with the floor.
 
-    .venv/bin/python benchmarks/ab_assessment.py --base c68ffa7 [--rounds 5] [--n 300]
+    .venv/bin/python benchmarks/ab_assessment.py --base c68ffa7 [--rounds 5] [--n 300] [--load 8]
+    .venv/bin/python benchmarks/ab_assessment.py --base HEAD --base-env IPRISK_SPARE_CORE_THREADS=0
 
 Checks ``--base`` out into a temporary git worktree, serves it and this tree
 at the same time (same uvicorn settings as ``bench_assessment``, same model
 store, a new SQLite file each), and then alternates, round after round: the
 floor (a), N sequential requests to the base, N to this tree.  Medians per
 round and the median of the rounds are printed; the ratio this/base is the
-figure to quote, since both sides saw the same machine.
+figure to quote, since both sides saw the same machine.  With ``--load S``
+each round also runs S seconds of closed-loop load at 16 clients against
+each side, and the throughput ratio is printed the same way.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from pathlib import Path
 import httpx
 from bench_assessment import InProcess, ensure_store, with_database
 from cases import make_cases
-from load import http_poster, time_calls
+from load import closed_loop_load, http_poster, time_calls
 from servers import serve_iprisk
 
 from models_store import ModelStore
@@ -40,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--home", type=Path, default=Path("/tmp/bench-home"))
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--n", type=int, default=300, help="sequential requests per side and round")
+    ap.add_argument("--load", type=float, default=0.0, help="seconds of load at --clients per side and round")
+    ap.add_argument("--clients", type=int, default=16)
+    ap.add_argument("--base-env", action="append", default=[], metavar="KEY=VALUE",
+                    help="a setting for the base server only (repeatable), e.g. to compare a setting on one tree")
     args = ap.parse_args(argv)
     settings = ensure_store(args.home)
     cases = make_cases(args.n + 20)
@@ -51,25 +58,43 @@ def main(argv: list[str] | None = None) -> int:
                        check=True, capture_output=True)
         stack.callback(subprocess.run, ["git", "-C", str(REPO), "worktree", "remove", "--force", str(base_tree)],
                        check=False, capture_output=True)
-        sides = {}
+        sides, servers, keys = {}, {}, {}
         for name, tree in (("base", base_tree), ("this", REPO)):
             side = with_database(settings, Path(tmp) / f"{name}.db")
             key, _ = new_key(side, role="bank", institution="bench", label=f"ab {name}")
-            server = stack.enter_context(serve_iprisk(side, Path(tmp) / f"{name}.log", name=name, app_dir=tree))
+            env = dict(kv.split("=", 1) for kv in args.base_env) if name == "base" else {}
+            server = stack.enter_context(serve_iprisk(side, Path(tmp) / f"{name}.log", name=name, app_dir=tree,
+                                                      env=env))
+            servers[name], keys[name] = server, key
             client = stack.enter_context(httpx.Client(base_url=server.url, timeout=60,
                                                       headers={"Authorization": f"Bearer {key}"}))
             sides[name] = http_poster(client, "/v1/assessments")
         rounds: dict[str, list[float]] = {"floor": [], "base": [], "this": []}
+        rps: dict[str, list[float]] = {"base": [], "this": []}
         for r in range(args.rounds):
             rounds["floor"].append(statistics.median(time_calls(local.floor, local.matrices, n=args.n, warmup=20)))
             for name, post in sides.items():
                 rounds[name].append(statistics.median(time_calls(post, payloads, n=args.n, warmup=20)))
             print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1] * 1e3:.2f} ms" for k, v in rounds.items()), flush=True)
+            if args.load > 0:
+                for name, server in servers.items():
+                    res = closed_loop_load(server.url, "/v1/assessments", payloads, clients=args.clients,
+                                           duration=args.load, headers={"Authorization": f"Bearer {keys[name]}"})
+                    if res.errors:
+                        raise RuntimeError(f"{name}: {res.errors} failed requests under load")
+                    rps[name].append(res.throughput_rps)
+                print(f"         load at {args.clients} clients: base {rps['base'][-1]:.1f} req/s, "
+                      f"this {rps['this'][-1]:.1f} req/s", flush=True)
     med = {k: statistics.median(v) * 1e3 for k, v in rounds.items()}
     ratios = [t / b for b, t in zip(rounds["base"], rounds["this"], strict=True)]
     print(f"\nmedian of {args.rounds} rounds: floor {med['floor']:.2f} ms, base ({args.base}) {med['base']:.2f} ms, "
           f"this tree {med['this']:.2f} ms; this/base {statistics.median(ratios):.3f} "
           f"(per round {', '.join(f'{x:.3f}' for x in ratios)})")
+    if rps["base"]:
+        load_ratios = [t / b for b, t in zip(rps["base"], rps["this"], strict=True)]
+        print(f"throughput at {args.clients} clients: base {statistics.median(rps['base']):.1f} req/s, this tree "
+              f"{statistics.median(rps['this']):.1f} req/s; this/base {statistics.median(load_ratios):.3f} "
+              f"(per round {', '.join(f'{x:.3f}' for x in load_ratios)})")
     return 0
 
 

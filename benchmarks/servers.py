@@ -83,13 +83,14 @@ def serve(name: str, app: str, *, env: dict[str, str], ready_path: str, log_file
             proc.wait()
 
 
-def serve_iprisk(settings: Settings, log_file: Path, *, name: str = "iprisk",
-                 app_dir: Path | None = None) -> AbstractContextManager[Server]:
+def serve_iprisk(settings: Settings, log_file: Path, *, name: str = "iprisk", app_dir: Path | None = None,
+                 env: dict[str, str] | None = None) -> AbstractContextManager[Server]:
     """iprisk's real app (``service.app:create_app``) on the home and database of ``settings``.
 
-    ``app_dir`` serves the code of another tree (it goes first on ``sys.path``).
+    ``app_dir`` serves the code of another tree (it goes first on ``sys.path``); ``env`` adds settings
+    (``IPRISK_…`` variables).
     """
-    env = {"IPRISK_HOME": str(settings.home), "IPRISK_DATABASE_URL": settings.db_url}
+    env = {"IPRISK_HOME": str(settings.home), "IPRISK_DATABASE_URL": settings.db_url, **(env or {})}
     return serve(name, "service.app:create_app", env=env, ready_path="/readyz", log_file=log_file, app_dir=app_dir)
 
 

@@ -45,7 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with Session(engine) as session:
             ensure_head(session)
             session.commit()
-        spare_core = SpareCore(settings.spare_core_threads, metrics.valuation_shap)
+        spare_core = SpareCore(settings.spare_core_threads, metrics.valuation_shap,
+                               in_flight=lambda: metrics.in_flight)
         holder = BundleHolder(ModelStore(settings.store_path), interval=settings.reload_interval_seconds,
                               on_swap=lambda b: metrics.set_models(b.versions),
                               prepare=lambda m: prepare_offload(m, spare_core.parts))

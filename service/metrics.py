@@ -40,6 +40,9 @@ class Metrics:
         self.valuation_shap = Counter(
             "iprisk_assessment_valuation_shap", "Valuation SHAP computations of assessments, by where they ran "
             "(spare_core: beside the credit scoring; inline: on the request's thread).", ["where"], registry=r)
+        self.in_flight_gauge = Gauge("iprisk_http_requests_in_flight", "HTTP requests being served now.",
+                                     registry=r)
+        self.in_flight = 0  # the same figure as a plain int, read on the request path (service.spare_core)
         self.model_info = Gauge("iprisk_model_info", "Model versions served (1 = serving).",
                                 ["model", "version"], registry=r)
         self.psi = Gauge("iprisk_model_psi", "PSI between training reference and recent traffic.",
@@ -75,9 +78,14 @@ class MetricsMiddleware:
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
+        m = self.metrics
+        m.in_flight += 1  # only the event loop's thread changes it
+        m.in_flight_gauge.inc()
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
+            m.in_flight -= 1
+            m.in_flight_gauge.dec()
             self._record(scope, status["code"], time.perf_counter() - t0, request_id)
 
     def _record(self, scope: Scope, code: int, elapsed: float, request_id: str) -> None:

@@ -10,11 +10,13 @@ request's own thread scores the credit side and then takes the parts the
 helper has not reached (LightGBM releases the GIL, so the two use both
 cores).
 
-The helper is taken only when idle.  Under load every core is busy anyway,
-so a request that finds it busy computes the SHAP whole and inline, exactly
-as without it: the offload never queues work behind another request and
-never adds a thread per request (DESIGN.md: request-time predictions stay
-single-threaded).
+The helper is taken only when it is idle and the request is the only one
+in flight.  With two requests in flight both cores have work already, and
+splitting would only add the cost of the parts (measured under load:
+throughput fell when every request that found the helper idle took it).
+Otherwise the SHAP runs whole and inline, exactly as without a helper: the
+offload never queues work behind another request and never adds a thread
+per request (DESIGN.md: request-time predictions stay single-threaded).
 """
 
 from __future__ import annotations
@@ -54,6 +56,9 @@ class _Parts:
 class SpareCore:
     """An :class:`~scoring.models.Offload` onto ``threads`` helper threads, used only when one is idle.
 
+    ``in_flight`` gives the number of requests being served, this one
+    included; the helper is used only when it is 1.
+
     When the helper is free the computation is split into ``parts``: the
     helper starts on them at once, and the caller, when it comes to wait,
     takes the parts the helper has not started, so neither sits idle while
@@ -62,14 +67,17 @@ class SpareCore:
     whole, on the caller's thread, as if there were no helper.
     """
 
-    def __init__(self, threads: int, counter: Counter | None = None, *, parts: int = 4) -> None:
+    def __init__(self, threads: int, counter: Counter | None = None, *, parts: int = 4,
+                 in_flight: Callable[[], int] | None = None) -> None:
         self.parts = parts if threads else 1
+        self._in_flight = in_flight
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="iprisk-spare") if threads else None
         self._idle = threading.BoundedSemaphore(threads) if threads else None
         self._counter = counter
 
     def __call__(self, split: Callable[[int], Sequence[Callable[[], T]]], /) -> Callable[[], list[T]]:
-        if self._pool is None or self._idle is None or not self._idle.acquire(blocking=False):
+        alone = self._in_flight is None or self._in_flight() <= 1
+        if not alone or self._pool is None or self._idle is None or not self._idle.acquire(blocking=False):
             return self._inline(split)
         shared = _Parts(split(self.parts))
         try:

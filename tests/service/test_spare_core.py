@@ -137,6 +137,26 @@ def test_an_error_in_a_part_reaches_the_caller_and_frees_the_helper() -> None:
         spare.close()
 
 
+def test_with_other_requests_in_flight_the_work_runs_whole_inline() -> None:
+    counter = _counter()
+    in_flight = {"n": 2}
+    spare = SpareCore(1, counter, in_flight=lambda: in_flight["n"])
+    asked: list[int] = []
+
+    def split(n: int) -> list[Any]:
+        asked.append(n)
+        return _names(n)
+
+    try:
+        assert spare(split)() == [threading.current_thread().name]  # both cores have a request already
+        in_flight["n"] = 1
+        spare(split)()  # alone: shared with the helper
+        assert asked == [1, 4]
+        assert _count(counter, "inline") == 1 and _count(counter, "spare_core") == 1
+    finally:
+        spare.close()
+
+
 def test_no_helper_threads_or_closed_means_whole_and_inline() -> None:
     counter = _counter()
     none = SpareCore(0, counter)
