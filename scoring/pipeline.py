@@ -87,17 +87,17 @@ def _start_valuation(model: LoadedModel, patents: Sequence[Patent], *, as_of: da
 def run_valuation(model: LoadedModel, patents: Sequence[Patent], *, as_of: date, config: ScoringConfig,
                   caps: LtvCaps, lang: Lang = "en", pledgor: str | None = None, tenor_months: int | None = None,
                   pledged_in_service: Pledged = (), owner_revenue: float | None = None,
-                  revenue_attributable: float | None = None) -> ValuationResult:
+                  revenue_attributable: float | None = None, offload: Offload = inline) -> ValuationResult:
     """Value a package of patents and run every registration check.
 
     ``pledged_in_service`` holds ids of patents securing other active loans
     recorded by the service (double-pledge detection), or is a call that
-    returns them.
+    returns them.  An ``offload`` with a spare core shares the SHAP with it.
     """
     _, _, finish = _start_valuation(model, patents, as_of=as_of, config=config, caps=caps, lang=lang,
                                     pledgor=pledgor, tenor_months=tenor_months,
                                     pledged_in_service=pledged_in_service, owner_revenue=owner_revenue,
-                                    revenue_attributable=revenue_attributable, offload=inline)
+                                    revenue_attributable=revenue_attributable, offload=offload)
     return finish()
 
 

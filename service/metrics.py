@@ -38,8 +38,9 @@ class Metrics:
         self.value = Histogram("iprisk_patent_value_p50_cny", "P50 value of valued patents (CNY).",
                                buckets=VALUE_BUCKETS, registry=r)
         self.valuation_shap = Counter(
-            "iprisk_assessment_valuation_shap", "Valuation SHAP computations of assessments, by where they ran "
-            "(spare_core: beside the credit scoring; inline: on the request's thread).", ["where"], registry=r)
+            "iprisk_valuation_shap", "Valuation SHAP computations (valuations and assessments), by where they ran "
+            "(spare_core: shared with the helper thread; inline: whole on the request's thread).", ["where"],
+            registry=r)
         self.in_flight_gauge = Gauge("iprisk_http_requests_in_flight", "HTTP requests being served now.",
                                      registry=r)
         self.in_flight = 0  # the same figure as a plain int, read on the request path (service.spare_core)

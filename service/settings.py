@@ -14,6 +14,12 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+def _usable_cores() -> int:
+    """Cores this process may run on (its affinity where the platform has one)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else (os.cpu_count() or 1)
+
+
 class Settings(BaseSettings):
     """Everything the service and the CLI need to know about their environment."""
 
@@ -36,7 +42,7 @@ class Settings(BaseSettings):
     sqlite_checkpoint_interval_seconds: float = Field(
         default=1.0, gt=0, le=3600, description="Background WAL checkpoints of the SQLite database.")
     spare_core_threads: int = Field(
-        default_factory=lambda: 1 if len(os.sched_getaffinity(0)) >= 2 else 0, ge=0, le=4,
+        default_factory=lambda: 1 if _usable_cores() >= 2 else 0, ge=0, le=4,
         description="Helper threads that compute an assessment's valuation SHAP beside its credit scoring "
                     "when idle (0: all on the request's thread). Default 1 where two cores are usable.")
     log_level: str = "INFO"

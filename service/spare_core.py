@@ -8,7 +8,8 @@ use the boosters' raw scores.  :class:`SpareCore` is the
 helper thread starts on that SHAP, in parts over ranges of trees, while the
 request's own thread scores the credit side and then takes the parts the
 helper has not reached (LightGBM releases the GIL, so the two use both
-cores).
+cores).  A valuation request has little else to do, so there the two threads
+simply share the SHAP.
 
 The helper is taken only when it is idle and the request is the only one
 in flight.  With two requests in flight both cores have work already, and

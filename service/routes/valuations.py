@@ -24,7 +24,8 @@ Reader = Annotated[Principal, Depends(require("bank", "insurer", "regulator"))]
 def create_valuation(body: ValuationRequest, session: SessionDep, principal: Writer, bundle: BundleDep,
                      config: ConfigDep, lang: LangDep, request: Request) -> ModelResponse:
     """Value one or more patents: P10/P50/P90, income approach, scores, stars, checks, reasons."""
-    stored = uc.create_valuation(session, principal, bundle, config, body, lang=lang, metrics=request.app.state.metrics)
+    stored = uc.create_valuation(session, principal, bundle, config, body, lang=lang, metrics=request.app.state.metrics,
+                                 offload=request.app.state.spare_core)
     return ModelResponse(stored.json, status_code=201)
 
 

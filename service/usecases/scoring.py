@@ -102,16 +102,20 @@ def _valuation_response(bundle: ModelBundle, result: ValuationResult, *, vid: st
 
 
 def create_valuation(session: Session, principal: Principal, bundle: ModelBundle, config: ScoringConfig,
-                     req: ValuationRequest, *, lang: Lang, metrics: Metrics) -> Recorded[ValuationResponse]:
-    """Value a package, store it with its input and model version, and audit it."""
+                     req: ValuationRequest, *, lang: Lang, metrics: Metrics,
+                     offload: Offload = inline) -> Recorded[ValuationResponse]:
+    """Value a package, store it with its input and model version, and audit it.
+
+    ``offload`` may share the valuation's SHAP with a spare core (``service.spare_core``).
+    """
     ctx = req.context
     as_of = ctx.as_of or today()
     result = run_valuation(
         bundle.get("valuation"), req.patents, as_of=as_of, config=config,
         caps=config.ltv.for_institution(principal.institution), lang=lang, pledgor=ctx.pledgor_id,
         tenor_months=ctx.tenor_months,
-        pledged_in_service=pledged_elsewhere(session, [p.patent_id for p in req.patents]),
-        owner_revenue=ctx.owner_revenue_cny, revenue_attributable=ctx.revenue_attributable_cny)
+        pledged_in_service=lambda: pledged_elsewhere(session, [p.patent_id for p in req.patents]),
+        owner_revenue=ctx.owner_revenue_cny, revenue_attributable=ctx.revenue_attributable_cny, offload=offload)
     vid, now = str(uuid.uuid4()), utcnow()
     response = _valuation_response(bundle, result, vid=vid, created=now, as_of=as_of)
     body = JSONText(response.model_dump_json())

@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry, Counter
 from models_store import ModelStore
 from scoring.credit import pd_matrix
 from scoring.models import inline
-from scoring.pipeline import run_assessment
+from scoring.pipeline import run_assessment, run_valuation
 from scoring.policy import load_scoring_config
 from scoring.valuation import quantiles, valuation_matrix
 from service.bundle import load_champion
@@ -262,6 +262,13 @@ def test_the_assessment_is_the_same_with_and_without_the_spare_core(
             # The pledged-elsewhere lookup ran and fed the double-pledge check.
             assert {"code": "PLEDGE_DOUBLE", "status": "fail"}.items() <= next(
                 ch for ch in v["checks"] if ch["code"].startswith("PLEDGE_")).items()
-        assert _count(counter, "spare_core") == 2  # both ran on the helper, not inline
+        # A valuation alone: the helper and the caller share the SHAP, with the same figures.
+        req = AssessmentRequest.model_validate(body)
+        config = load_scoring_config(None)
+        valued = [run_valuation(models[0], list(req.patents or []), as_of=req.as_of, config=config,
+                                caps=config.ltv.for_institution("bank_a"), offload=offload).model_dump(mode="json")
+                  for offload in (inline, spare)]
+        _close(valued[1], valued[0])
+        assert _count(counter, "spare_core") == 3  # every shared run took the helper, none fell back inline
     finally:
         spare.close()
