@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            app.state.spare_core.close()
+            spare_core.close()
             monitor.stop()
             holder.stop()
             if checkpointer is not None:

@@ -41,9 +41,10 @@ class Metrics:
             "iprisk_valuation_shap", "Valuation SHAP computations (valuations and assessments), by where they ran "
             "(spare_core: shared with the helper thread; inline: whole on the request's thread).", ["where"],
             registry=r)
-        self.in_flight_gauge = Gauge("iprisk_http_requests_in_flight", "HTTP requests being served now.",
-                                     registry=r)
-        self.in_flight = 0  # the same figure as a plain int, read on the request path (service.spare_core)
+        # A plain int, read on the request path (service.spare_core); the gauge reads it at scrape time.
+        self.in_flight = 0
+        Gauge("iprisk_http_requests_in_flight", "HTTP requests being served now.",
+              registry=r).set_function(lambda: self.in_flight)
         self.model_info = Gauge("iprisk_model_info", "Model versions served (1 = serving).",
                                 ["model", "version"], registry=r)
         self.psi = Gauge("iprisk_model_psi", "PSI between training reference and recent traffic.",
@@ -79,14 +80,11 @@ class MetricsMiddleware:
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
-        m = self.metrics
-        m.in_flight += 1  # only the event loop's thread changes it
-        m.in_flight_gauge.inc()
+        self.metrics.in_flight += 1  # only the event loop's thread changes it
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            m.in_flight -= 1
-            m.in_flight_gauge.dec()
+            self.metrics.in_flight -= 1
             self._record(scope, status["code"], time.perf_counter() - t0, request_id)
 
     def _record(self, scope: Scope, code: int, elapsed: float, request_id: str) -> None:

@@ -43,8 +43,8 @@ class Settings(BaseSettings):
         default=1.0, gt=0, le=3600, description="Background WAL checkpoints of the SQLite database.")
     spare_core_threads: int = Field(
         default_factory=lambda: 1 if _usable_cores() >= 2 else 0, ge=0, le=4,
-        description="Helper threads that compute an assessment's valuation SHAP beside its credit scoring "
-                    "when idle (0: all on the request's thread). Default 1 where two cores are usable.")
+        description="Helper threads that share the valuation SHAP of an assessment or a valuation when it is the "
+                    "only request in flight (0: all on the request's thread). Default 1 where two cores are usable.")
     log_level: str = "INFO"
     actor: str = Field(default="cli", description="Who the CLI acts as in model history.")
 
