@@ -23,6 +23,7 @@ from service.monitor import DriftMonitor
 from service.routes import assessments, funds, health, insurance, loans, outcomes, regulator, valuations
 from service.settings import Settings
 from service.spare_core import SpareCore
+from service.text_guard import TextGuard
 from service.usecases.funds import load_fund_context
 
 ROUTERS = (health.router, valuations.router, assessments.router, insurance.router, loans.router, outcomes.router,
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Risk engine for patent-pledge financing. Every number comes with its reasons "
                               "(SHAP) and the model version that produced it. Authenticate with "
                               "`Authorization: Bearer <API key>`.")
+    app.add_middleware(TextGuard)  # inside the metrics, so its 422s are counted and logged
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     install_error_handlers(app)
     for router in ROUTERS:

@@ -75,7 +75,8 @@ class Unavailable(ServiceError):
     status = 503
 
 
-def _body(error: str, detail: str, field: str | None, **extra: Any) -> dict[str, Any]:
+def error_body(error: str, detail: str, field: str | None, **extra: Any) -> dict[str, Any]:
+    """The one JSON shape of every error response."""
     return {"error": error, "detail": detail, "field": field, **extra}
 
 
@@ -90,7 +91,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service(_: Request, exc: ServiceError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse(_body(type(exc).__name__, exc.detail, exc.field), status_code=exc.status,
+        return JSONResponse(error_body(type(exc).__name__, exc.detail, exc.field), status_code=exc.status,
                             headers=headers)
 
     @app.exception_handler(RequestValidationError)
@@ -98,15 +99,15 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = [{"field": _loc(e.get("loc", ())), "problem": str(e.get("msg", "")), "type": e.get("type")}
                   for e in exc.errors()]
         first = errors[0] if errors else {"field": None, "problem": "invalid request"}
-        return JSONResponse(_body("ValidationError", f"{first['field']}: {first['problem']}", first["field"],
+        return JSONResponse(error_body("ValidationError", f"{first['field']}: {first['problem']}", first["field"],
                                   errors=errors), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(_body("HTTPError", str(exc.detail), None), status_code=exc.status_code,
+        return JSONResponse(error_body("HTTPError", str(exc.detail), None), status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
 
     @app.exception_handler(StoreError)
     async def _store(_: Request, exc: StoreError) -> JSONResponse:
         log.error("model store error: %s", exc)
-        return JSONResponse(_body("Unavailable", "model store unavailable", None), status_code=503)
+        return JSONResponse(error_body("Unavailable", "model store unavailable", None), status_code=503)
