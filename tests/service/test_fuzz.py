@@ -4,16 +4,25 @@ Schemathesis's pytest plugin does not run under this pytest, so the test
 drives it directly: one hypothesis run per operation of the OpenAPI
 document, each generated request sent with a bank, a regulator and a fund
 manager key.
+
+CI runs 20 derandomized examples per operation.  For a deeper search, set
+``IPRISK_FUZZ_EXAMPLES`` (examples per operation) and ``IPRISK_FUZZ_SEED``
+(a random search from that seed instead of the fixed one), e.g.
+``IPRISK_FUZZ_EXAMPLES=300 IPRISK_FUZZ_SEED=7 pytest tests/service/test_fuzz.py -k sqlite``.
 """
 
 from __future__ import annotations
 
+import os
+
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, seed, settings
 
 from tests.service.conftest import Server
 
 KEYS = ("bank_a", "regulator", "fund_manager")
+EXAMPLES = int(os.environ.get("IPRISK_FUZZ_EXAMPLES", "20"))
+SEED = os.environ.get("IPRISK_FUZZ_SEED")
 
 
 def test_no_server_errors(server: Server) -> None:
@@ -24,8 +33,8 @@ def test_no_server_errors(server: Server) -> None:
 
     for op in operations:
 
-        @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
-                  database=None)
+        @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
+                  derandomize=SEED is None, database=None)
         @given(case=op.as_strategy())
         def run(case: schemathesis.Case) -> None:
             for who in KEYS:
@@ -35,5 +44,5 @@ def test_no_server_errors(server: Server) -> None:
                     failures.append(f"{who}: {case.method} {case.formatted_path} -> "
                                     f"{response.status_code} {response.text[:300]}")
 
-        run()
+        (seed(int(SEED))(run) if SEED is not None else run)()
     assert failures == []
