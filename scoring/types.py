@@ -115,7 +115,7 @@ class LoanTerms(BaseModel):
     """The loan applied for."""
 
     model_config = _FROZEN
-    amount_cny: float = Field(gt=0, le=1e10, description="Principal, CNY.")
+    amount_cny: float = Field(ge=1, le=1e10, description="Principal, CNY (the data contract's range).")
     tenor_months: int = Field(ge=1, le=120)
     purpose: Purpose
     ip_share_of_collateral: Share = 1.0

@@ -240,6 +240,7 @@ BAD_INPUTS = [
     ("patents.0.patent_type", lambda a: a["patents"][0].update(patent_type="trademark")),
     ("patents.0", lambda a: a["patents"][0].update(grant_date="2020-01-01")),
     ("loan.amount_cny", lambda a: a["loan"].update(amount_cny=-5)),
+    ("loan.amount_cny", lambda a: a["loan"].update(amount_cny=0.5)),  # under the contract's 1 CNY
     ("loan.amount_cny", lambda a: a["loan"].update(amount_cny=1e15)),
     ("loan.tenor_months", lambda a: a["loan"].update(tenor_months="long")),
     ("borrower.surprise", lambda a: a["borrower"].update(surprise=1)),

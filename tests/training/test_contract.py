@@ -5,10 +5,15 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import typing
+
+import annotated_types as at
 import pandas as pd
 import pytest
+from pydantic import BaseModel
 
-from training.contract import ContractError, describe_markdown, load_dataset
+from scoring.types import Borrower, LoanTerms, Patent
+from training.contract import ENTERPRISES, LOANS, PATENTS, ContractError, Table, describe_markdown, load_dataset
 
 
 @pytest.fixture
@@ -93,3 +98,35 @@ def test_contract_document_is_current() -> None:
     doc = Path(__file__).resolve().parents[2] / "docs" / "data-contract.md"
     assert doc.read_text(encoding="utf-8") == describe_markdown() + "\n", (
         "regenerate docs/data-contract.md from training.contract.describe_markdown()")
+
+
+API_TABLES = [(Patent, PATENTS), (Borrower, ENTERPRISES), (LoanTerms, LOANS)]
+
+
+def _api_range(model: type[BaseModel], name: str) -> tuple[float | None, float | None, bool]:
+    """(lowest, highest, exclusive) of a field's numeric constraints; exclusive if either end is open."""
+    lo = hi = None
+    exclusive = False
+    for m in model.model_fields[name].metadata:
+        if isinstance(m, at.Ge):
+            lo = m.ge
+        elif isinstance(m, at.Gt):
+            lo, exclusive = m.gt, True
+        elif isinstance(m, at.Le):
+            hi = m.le
+        elif isinstance(m, at.Lt):
+            hi, exclusive = m.lt, True
+    return lo, hi, exclusive  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize(("model", "table"), API_TABLES, ids=[m.__name__ for m, _ in API_TABLES])
+def test_api_fields_accept_exactly_the_contracts_ranges(model: type[BaseModel], table: Table) -> None:
+    """A request the API accepts is data the contract accepts (a loan of 0.5 CNY was accepted before)."""
+    shared = [c for c in table.columns if c.name in model.model_fields]
+    assert len(shared) >= 5
+    for col in shared:
+        if col.min is not None or col.max is not None:
+            assert _api_range(model, col.name) == (col.min, col.max, False), col.name
+        if col.allowed:
+            allowed = {a for a in typing.get_args(model.model_fields[col.name].annotation) if a is not None}
+            assert allowed == set(col.allowed), col.name
