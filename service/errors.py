@@ -21,6 +21,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models_store import StoreError
@@ -73,6 +74,45 @@ class Unavailable(ServiceError):
     """A dependency is not ready."""
 
     status = 503
+
+
+class FieldProblem(BaseModel):
+    """One problem with one field of a request."""
+
+    field: str | None = Field(description="Dotted path of the field (`loan.amount_cny`, `patents.0`).")
+    problem: str
+    type: str | None = Field(default=None, description="Machine-readable kind of problem, where there is one.")
+
+
+class ErrorBody(BaseModel):
+    """The JSON body of every error response."""
+
+    error: str = Field(description="Unauthorized, Forbidden, NotFound, Conflict, InvalidInput, ValidationError, "
+                                   "HTTPError or Unavailable.", examples=["ValidationError"])
+    detail: str = Field(examples=["loan.amount_cny: Input should be less than or equal to 10000000000"])
+    field: str | None = Field(description="The request field at fault, dotted, when one is.",
+                              examples=["loan.amount_cny"])
+    errors: list[FieldProblem] | None = Field(default=None, description="Every problem found (request "
+                                                                        "validation only).")
+
+
+_MEANING = {
+    401: "Missing, unknown or revoked API key.",
+    403: "The key's role may not use this route.",
+    404: "No such record, or another institution's: the two are not told apart.",
+    409: "The request clashes with stored state (named in `detail`).",
+    422: "Bad input: `field` names the field and `detail` the problem. Nothing was written.",
+    503: "The models or the model store are not available yet.",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the error codes a router's routes can give, all with :class:`ErrorBody`.
+
+    Documenting 422 here also replaces FastAPI's default 422 schema, which is
+    not what :func:`install_error_handlers` sends.
+    """
+    return {code: {"model": ErrorBody, "description": _MEANING[code]} for code in codes}
 
 
 def error_body(error: str, detail: str, field: str | None, **extra: Any) -> dict[str, Any]:

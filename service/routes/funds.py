@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from service.auth import Principal
 from service.deps import BankDep, BundleDep, LangDep, SessionDep, require
+from service.errors import error_responses
 from service.routing import UnitOfWorkRoute
 from service.schemas.claims import (
     ClaimCreate,
@@ -38,7 +39,8 @@ from service.usecases import claims, decisions, funds, pool
 from service.usecases.funds import FundContext
 from service.usecases.scoring import today
 
-router = APIRouter(prefix="/v1/funds", tags=["funds"], route_class=UnitOfWorkRoute)
+router = APIRouter(prefix="/v1/funds", tags=["funds"], route_class=UnitOfWorkRoute,
+                   responses=error_responses(401, 403, 404, 409, 422, 503))
 Reader = Annotated[Principal, Depends(require("bank", "fund_manager", "regulator"))]
 Overseer = Annotated[Principal, Depends(require("fund_manager", "regulator"))]
 Manager = Annotated[Principal, Depends(require("fund_manager"))]

@@ -8,11 +8,13 @@ from fastapi import APIRouter, Depends
 
 from service.auth import Principal
 from service.deps import ConfigDep, SessionDep, require
+from service.errors import error_responses
 from service.routing import UnitOfWorkRoute
 from service.schemas.insurance import QuoteRequest, QuoteResponse
 from service.usecases import insurance as uc
 
-router = APIRouter(prefix="/v1/insurance", tags=["insurance"], route_class=UnitOfWorkRoute)
+router = APIRouter(prefix="/v1/insurance", tags=["insurance"], route_class=UnitOfWorkRoute,
+                   responses=error_responses(401, 403, 404, 422, 503))
 Writer = Annotated[Principal, Depends(require("bank", "insurer"))]
 Reader = Annotated[Principal, Depends(require("bank", "insurer", "regulator"))]
 

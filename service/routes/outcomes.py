@@ -5,11 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from service.deps import BankDep, SessionDep
+from service.errors import error_responses
 from service.routing import UnitOfWorkRoute
 from service.schemas.regulator import OutcomeCreate, OutcomePublic
 from service.usecases.outcomes import report_outcome
 
-router = APIRouter(prefix="/v1/outcomes", tags=["outcomes"], route_class=UnitOfWorkRoute)
+router = APIRouter(prefix="/v1/outcomes", tags=["outcomes"], route_class=UnitOfWorkRoute,
+                   responses=error_responses(401, 403, 404, 409, 422))
 
 
 @router.post("", status_code=201)

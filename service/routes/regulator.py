@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from service.auth import Principal
 from service.deps import BundleDep, ConfigDep, SessionDep, require
+from service.errors import error_responses
 from service.routing import UnitOfWorkRoute
 from service.schemas.regulator import (
     AuditCheck,
@@ -23,7 +24,8 @@ from service.schemas.regulator import (
 from service.usecases import fund_stats, inventory, portfolio, regulator
 from service.usecases.monitoring import performance_report
 
-router = APIRouter(prefix="/v1/regulator", tags=["regulator"], route_class=UnitOfWorkRoute)
+router = APIRouter(prefix="/v1/regulator", tags=["regulator"], route_class=UnitOfWorkRoute,
+                   responses=error_responses(401, 403, 404, 422, 503))
 Regulator = Annotated[Principal, Depends(require("regulator"))]
 Days = Annotated[int, Query(ge=1, le=3650, description="Window of recent traffic, days.")]
 
@@ -34,7 +36,10 @@ def get_portfolio(session: SessionDep, _: Regulator, group_by: GroupBy = "bank")
     return portfolio.portfolio_report(session, group_by)
 
 
-@router.get("/portfolio/export")
+@router.get("/portfolio/export", response_class=Response, responses={200: {
+    "description": "The file, as an attachment.",
+    "content": {"text/csv": {"schema": {"type": "string"}},
+                "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}}}}})
 def export_portfolio(session: SessionDep, _: Regulator, group_by: GroupBy = "bank",
                      format: Literal["csv", "parquet"] = "csv") -> Response:
     """The portfolio statistics as CSV or Parquet, for publication."""

@@ -10,12 +10,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from service.auth import Principal
 from service.db.tables import Valuation
 from service.deps import BundleDep, ConfigDep, LangDep, SessionDep, require
+from service.errors import error_responses
 from service.responses import ModelResponse
 from service.routing import UnitOfWorkRoute
 from service.schemas.scoring import Page, ValuationRequest, ValuationResponse
 from service.usecases import scoring as uc
 
-router = APIRouter(prefix="/v1/valuations", tags=["valuations"], route_class=UnitOfWorkRoute)
+router = APIRouter(prefix="/v1/valuations", tags=["valuations"], route_class=UnitOfWorkRoute,
+                   responses=error_responses(401, 403, 404, 422, 503))
 Writer = Annotated[Principal, Depends(require("bank", "insurer"))]
 Reader = Annotated[Principal, Depends(require("bank", "insurer", "regulator"))]
 

@@ -1,5 +1,10 @@
 """Schema-driven fuzzing of the whole API (schemathesis): no input a client can send gives a 5xx.
 
+Every response must also be one the OpenAPI document promises: a documented
+status code, the documented content type, and a body that validates against
+the documented schema (errors included), so a client generated from the
+document reads what the service sends.
+
 Schemathesis's pytest plugin does not run under this pytest, so the test
 drives it directly: one hypothesis run per operation of the OpenAPI
 document, each generated request sent with a bank, a regulator and a fund
@@ -17,15 +22,22 @@ import os
 
 import schemathesis
 from hypothesis import HealthCheck, given, seed, settings
+from schemathesis.checks import (
+    FailureGroup,
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from tests.service.conftest import Server
 
 KEYS = ("bank_a", "regulator", "fund_manager")
 EXAMPLES = int(os.environ.get("IPRISK_FUZZ_EXAMPLES", "20"))
 SEED = os.environ.get("IPRISK_FUZZ_SEED")
+CONFORMANCE = [status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
-def test_no_server_errors(server: Server) -> None:
+def test_no_server_errors_and_every_response_as_documented(server: Server) -> None:
     schema = schemathesis.openapi.from_url(f"{server.base_url}/openapi.json")
     operations = [r.ok() for r in schema.get_all_operations()]
     assert len(operations) >= 10
@@ -43,6 +55,12 @@ def test_no_server_errors(server: Server) -> None:
                 if response.status_code >= 500:
                     failures.append(f"{who}: {case.method} {case.formatted_path} -> "
                                     f"{response.status_code} {response.text[:300]}")
+                    continue
+                try:
+                    case.validate_response(response, checks=CONFORMANCE)
+                except (AssertionError, FailureGroup) as exc:
+                    failures.append(f"{who}: {case.method} {case.formatted_path} -> {response.status_code} "
+                                    f"is not as documented: {str(exc)[:400]}")
 
         (seed(int(SEED))(run) if SEED is not None else run)()
     assert failures == []

@@ -1,14 +1,17 @@
-"""Every request body in the OpenAPI document carries an example, and the example is valid."""
+"""Every request body in the OpenAPI document carries a valid example, and every error is documented as sent."""
 
 from __future__ import annotations
 
 import typing
+from pathlib import Path
 
 import pytest
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
+from service.app import create_app
 from service.routes import assessments, funds, insurance, loans, outcomes, regulator, valuations
+from service.settings import Settings
 
 ROUTES = [r for m in (valuations, assessments, insurance, loans, outcomes, funds, regulator)
           for r in m.router.routes if isinstance(r, APIRoute)]
@@ -28,3 +31,18 @@ def test_body_example_validates(path: str, model: type[BaseModel]) -> None:
     assert examples, f"{model.__name__} ({path}) has no example in the OpenAPI document"
     for example in examples:
         model.model_validate(example)
+
+
+def test_every_v1_operation_documents_its_errors_with_the_error_body(tmp_path: Path) -> None:
+    doc = create_app(Settings(home=tmp_path)).openapi()
+    ops = [(p, m, op) for p, item in doc["paths"].items() if p.startswith("/v1") for m, op in item.items()]
+    assert len(ops) >= 25
+    for path, method, op in ops:
+        codes = set(op["responses"])
+        assert {"401", "403", "422"} <= codes, (method, path, codes)
+        for code in codes - {"200", "201"}:
+            schema = op["responses"][code]["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (method, path, code)
+    assert "HTTPValidationError" not in doc["components"]["schemas"]
+    export = doc["paths"]["/v1/regulator/portfolio/export"]["get"]["responses"]["200"]["content"]
+    assert set(export) == {"text/csv", "application/vnd.apache.parquet"}
