@@ -5,7 +5,7 @@
         print(a.pd, a.grade, [r.text for r in a.reasons])
 
 Errors are exceptions named after what went wrong, carrying the server's
-``error``, ``detail`` and ``field``::
+``error``, ``detail``, ``field`` and, on request validation, ``errors``::
 
     ClientError
     ├── TransportError        the server could not be reached or timed out
@@ -78,6 +78,8 @@ class ApiError(ClientError):
         self.error = str(body.get("error", "Error"))
         self.detail = str(body.get("detail", ""))
         self.field = body.get("field")
+        # every problem found, each {"field", "problem", "type"} (request validation only)
+        self.errors: list[dict[str, Any]] = list(body.get("errors") or [])
         self.body = body
         super().__init__(f"{status} {self.error}: {self.detail}")
 

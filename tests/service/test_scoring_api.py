@@ -256,6 +256,7 @@ def test_bad_input_is_422_naming_the_field_and_writes_nothing(server: Server, fi
     with server.client("bank_a") as c, pytest.raises(ValidationFailed) as info:
         c.assess(app)
     assert info.value.field is not None and info.value.field.startswith(field)
+    assert info.value.errors and info.value.errors[0]["field"] == info.value.field
     assert (server.count("assessments"), server.count("audit_log")) == before
 
 
