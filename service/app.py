@@ -82,7 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Risk engine for patent-pledge financing. Every number comes with its reasons "
                               "(SHAP) and the model version that produced it. Authenticate with "
                               "`Authorization: Bearer <API key>`.")
-    app.add_middleware(TextGuard)  # inside the metrics, so its 422s are counted and logged
+    # inside the metrics, so its 422s are counted and logged; batch items fail one by one
+    app.add_middleware(TextGuard, per_item={f"{assessments.router.prefix}/batch": "items"})
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     install_error_handlers(app)
     for router in ROUTERS:

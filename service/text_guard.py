@@ -10,16 +10,22 @@ this guard covers every route, path, query and JSON body, before
 authentication, as malformed JSON is (FastAPI parses the body before it
 solves dependencies).
 
-The common case costs two substring searches over the body: only a body
-that contains the escape ``\\u0000`` or ``\\ud8…``–``\\udf…`` is parsed to
-find the field, so the 422 names it (``patents.0.title``) in the service's
-error shape (``service.errors``).
+The common case costs one regular-expression search over the body: only a
+body that contains the escape ``\\u0000`` or ``\\ud8…``–``\\udf…`` is parsed
+to find the field, so the 422 names it (``patents.0.patent_id``) in the
+service's error shape (``service.errors``).
+
+A route whose list items succeed or fail one by one (``POST
+/v1/assessments/batch``) is named in ``per_item`` with the list's key: the
+guard leaves that list to the route, which refuses a bad item alone with
+:func:`first_bad` (``service.usecases.scoring.create_batch``).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -73,8 +79,9 @@ def _refuse(field: str, why: str) -> JSONResponse:
 class TextGuard:
     """ASGI middleware: 422 for a path, query or JSON body holding text no column can store."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, per_item: Mapping[str, str] | None = None) -> None:
         self.app = app
+        self.per_item = dict(per_item or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -84,7 +91,7 @@ class TextGuard:
         if found is None and scope.get("method") in ("POST", "PUT", "PATCH", "DELETE"):
             body, receive = await _buffered(receive)
             if _SUSPECT.search(body):
-                found = _in_json(body)
+                found = _in_json(body, self.per_item.get(scope.get("path", "")))
         if found is not None:
             await _refuse(*found)(scope, receive, send)
             return
@@ -104,11 +111,13 @@ class TextGuard:
         return None
 
 
-def _in_json(body: bytes) -> tuple[str, str] | None:
+def _in_json(body: bytes, items: str | None) -> tuple[str, str] | None:
     try:
         parsed = json.loads(body)
     except (ValueError, RecursionError):
         return None  # not JSON: the route's own parsing answers
+    if items is not None and isinstance(parsed, dict) and isinstance(parsed.get(items), list):
+        parsed = {k: v for k, v in parsed.items() if k != items}  # the route judges each item
     return first_bad(parsed)
 
 

@@ -38,6 +38,7 @@ from service.schemas.scoring import (
     ValuationResponse,
     check_tenor,
 )
+from service.text_guard import first_bad
 from service.usecases.tenancy import visible
 
 Lang = Literal["en", "zh"]
@@ -210,6 +211,9 @@ def create_batch(session: Session, principal: Principal, bundle: ModelBundle, co
     results = []
     for i, raw in enumerate(req.items):
         try:
+            unstorable = first_bad(raw)  # the text guard leaves the items to this loop
+            if unstorable is not None:
+                raise InvalidInput(f"{unstorable[0]}: {unstorable[1]}", field=unstorable[0])
             item = AssessmentRequest.model_validate(raw)
             # Every failure is raised before create_assessment writes anything,
             # so a failed item leaves no row behind without a savepoint.

@@ -98,3 +98,22 @@ def test_guarded_refusals_are_counted(server: Server) -> None:
     with httpx.Client(base_url=server.base_url, timeout=30) as raw:
         text = raw.get("/metrics").text
     assert 'status="4xx"' in text and 'route="unmatched"' in text
+
+
+def test_a_batch_item_with_unstorable_text_fails_alone(server: Server) -> None:
+    good, nul, surrogate_key = application(), application(), application()
+    nul["borrower"]["enterprise_id"] = "E\x00"
+    surrogate_key["loan"]["\udc00"] = 1
+    before = server.count("assessments")
+    r = _post(server, "/v1/assessments/batch", {"items": [good, nul, surrogate_key]})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert (out["succeeded"], out["failed"]) == (1, 2)
+    assert [x["status"] for x in out["results"]] == ["ok", "error", "error"]
+    assert out["results"][1]["error"]["field"] == "items.1.borrower.enterprise_id"
+    assert "NUL" in out["results"][1]["error"]["detail"]
+    assert out["results"][2]["error"]["field"] == "items.2.loan.\\udc00"
+    assert server.count("assessments") == before + 1
+    # outside the items the guard still answers for the whole request
+    r = _post(server, "/v1/assessments/batch", {"items": [good], "note\x00": 1})
+    assert r.status_code == 422 and r.json()["field"] == "note\\x00"
