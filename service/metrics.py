@@ -89,7 +89,11 @@ class MetricsMiddleware:
 
     def _record(self, scope: Scope, code: int, elapsed: float, request_id: str) -> None:
         route = scope.get("route")
-        template = getattr(route, "path", None) or "unmatched"
+        template = getattr(route, "path", None)
+        if template is None:
+            # Starlette's own routes (/openapi.json, /docs) name no template; without path
+            # parameters their path is one. Anything else unmatched shares one label.
+            template = scope["path"] if "endpoint" in scope and not scope.get("path_params") else "unmatched"
         method = scope.get("method", "")
         self.metrics.requests.labels(route=template, method=method, status=f"{code // 100}xx").inc()
         self.metrics.latency.labels(route=template, method=method).observe(elapsed)
