@@ -117,3 +117,21 @@ def test_a_batch_item_with_unstorable_text_fails_alone(server: Server) -> None:
     # outside the items the guard still answers for the whole request
     r = _post(server, "/v1/assessments/batch", {"items": [good], "note\x00": 1})
     assert r.status_code == 422 and r.json()["field"] == "note\\x00"
+
+
+def test_a_body_sent_in_chunks_is_read_whole(server: Server) -> None:
+    """The guard reassembles a chunked body for its check and hands all of it on to the route."""
+    headers = {"Authorization": f"Bearer {server.keys['bank_a']}", "Content-Type": "application/json"}
+    good = json.dumps(application(), ensure_ascii=True).encode()
+    bad = json.dumps({"assessment_id": "ab\x00cd"}, ensure_ascii=True).encode()
+
+    def chunks(body: bytes, cut: int) -> Any:
+        yield body[:cut]
+        yield body[cut:]
+
+    with httpx.Client(base_url=server.base_url, timeout=30, headers=headers) as raw:
+        cut = bad.index(b"\\u0000") + 3  # the escape itself is split between two chunks
+        r = raw.post("/v1/loans", content=chunks(bad, cut))
+        assert r.status_code == 422 and r.json()["field"] == "assessment_id"
+        r = raw.post("/v1/assessments", content=chunks(good, len(good) // 2))
+        assert r.status_code == 201, r.text
