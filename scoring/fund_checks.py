@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from scoring.calendar import HolidayCalendar, working_days_between
 from scoring.funds import Cny, FundRules, NplClass, Share, fen_times, to_cny
-from scoring.types import EARLIEST, Purpose
+from scoring.types import Day, Purpose
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 
@@ -46,7 +46,7 @@ class EntryFacts(BaseModel):
     model_config = _FROZEN
     borrower_id: str = Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f]+$")
     amount_cny: Cny = Field(gt=0)
-    origination_date: date = Field(ge=EARLIEST, description="On or after 1985-04-01 (the Patent Law).")
+    origination_date: Day = Field(description="On or after 1985-04-01 (the Patent Law).")
     tenor_months: int = Field(ge=1, le=120)
     purpose: Purpose
     ip_share_of_collateral: Share = Decimal(1)

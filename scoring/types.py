@@ -32,6 +32,11 @@ Purpose = Literal["rd", "industrialisation", "ip_operation", "working_capital", 
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 EARLIEST = date(1985, 4, 1)  # China's Patent Law took effect on 1 April 1985
+# Far enough ahead for any scenario, and near enough that expiry (filing + 20 years)
+# and maturity (+ 120 months) stay inside Python's calendar, which ends in 9999.
+LATEST = date(2199, 12, 31)
+Day = Annotated[date, Field(ge=EARLIEST, le=LATEST)]
+"""A date a request may carry: no record of patent-pledge financing in China is older than the Patent Law."""
 
 
 class Patent(BaseModel):
@@ -43,8 +48,8 @@ class Patent(BaseModel):
     ipc_section: IpcSection
     tech_field: TechField
     industry: Industry = "other"
-    filing_date: date
-    grant_date: date | None = None
+    filing_date: Day
+    grant_date: Day | None = None
     legal_status: LegalStatus = "granted"
     annual_fees_paid_years: int = Field(default=0, ge=0, le=20)
     fees_up_to_date: bool = True
@@ -71,8 +76,6 @@ class Patent(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Patent:
-        if self.filing_date < EARLIEST:
-            raise ValueError(f"filing_date {self.filing_date} is before the Patent Law took effect (1985-04-01)")
         if self.grant_date is not None and self.grant_date < self.filing_date:
             raise ValueError("grant_date is before filing_date")
         if self.independent_claims > self.claims_count:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scoring.explain import Contributions, Reason
 from scoring.fund_checks import EntryFacts
 from scoring.funds import CapName, Cny, NplClass, Role
+from scoring.types import Day
 from service.schemas.funds import Positive
 
 _STRICT = ConfigDict(extra="forbid")
@@ -81,7 +82,7 @@ class ClaimCreate(BaseModel):
          "npl_class": "substandard", "principal_outstanding_cny": 2400000, "claimed_amount_cny": 960000,
          "evidence": ["collection notice 2026-11-21", "civil complaint filed 2026-11-24"]}]})
     pool_loan_id: Ref
-    default_date: date
+    default_date: Day
     npl_class: NplClass
     principal_outstanding_cny: Positive
     interest_outstanding_cny: Cny = Decimal(0)
@@ -200,7 +201,7 @@ class RecoveryCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"amount_cny": "300000.00", "recovered_on": "2026-03-31"}]})
     amount_cny: Positive
-    recovered_on: date
+    recovered_on: Day
 
 
 class RecoverySharePublic(BaseModel):

@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from scoring.funds import Cny, FundRules
-from scoring.types import Region
+from scoring.types import Day, Region
 
 _STRICT = ConfigDict(extra="forbid")
 EXAMPLE_RULES = Path(__file__).resolve().parents[2] / "scoring" / "config" / "funds" / "guiyang_40_60.yaml"
@@ -63,7 +63,7 @@ class RuleVersionCreate(BaseModel):
     """A new version of a fund's rules, in force from ``effective_from``."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=_rules_example)
-    effective_from: date
+    effective_from: Day
     rules: FundRules
 
 
@@ -85,7 +85,7 @@ class BankAgreement(BaseModel):
                              "joined_on": "2025-01-01"})
     pool_share_cny: Cny
     committed_line_cny: Cny
-    joined_on: date
+    joined_on: Day
 
 
 class BankPublic(BaseModel):

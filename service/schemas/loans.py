@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from scoring.types import Day
+
 
 class LoanCreate(BaseModel):
     """Book a loan from an assessment: its patents become pledged."""
@@ -13,7 +15,7 @@ class LoanCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"assessment_id": "00000000-0000-0000-0000-000000000000", "origination_date": "2026-11-27"}]})
     assessment_id: str = Field(max_length=36)
-    origination_date: date | None = Field(default=None, description="Default: today (UTC).")
+    origination_date: Day | None = Field(default=None, description="Default: today (UTC).")
 
 
 class LoanPublic(BaseModel):

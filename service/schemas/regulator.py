@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from scoring.types import Day
+
 NplClass = Literal["normal", "special_mention", "substandard", "doubtful", "loss"]
 NPL_CLASSES_BAD = ("substandard", "doubtful", "loss")
 GroupBy = Literal["bank", "region", "industry", "patent_type", "vintage"]
@@ -19,11 +21,11 @@ class OutcomeCreate(BaseModel):
         {"loan_id": "00000000-0000-0000-0000-000000000000", "as_of": "2026-11-27", "status": "default",
          "days_past_due": 120, "npl_class": "substandard", "default_date": "2026-10-01"}]})
     loan_id: str = Field(max_length=36)
-    as_of: date
+    as_of: Day
     status: Literal["performing", "repaid", "default"]
     days_past_due: int = Field(ge=0, le=10_000)
     npl_class: NplClass
-    default_date: date | None = None
+    default_date: Day | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> OutcomeCreate:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scoring.credit import Lgd, PolicyReason
 from scoring.explain import Contributions, Reason
 from scoring.pledge_checks import add_months
-from scoring.types import Borrower, LoanTerms, Patent
+from scoring.types import Borrower, Day, LoanTerms, Patent
 from scoring.valuation import PackageValuation, PatentValuation
 
 MAX_PATENTS = 50
@@ -49,7 +49,7 @@ class ValuationContext(BaseModel):
     """Optional facts that sharpen a valuation."""
 
     model_config = _STRICT
-    as_of: date | None = Field(default=None, description="Valuation date (default: today, UTC).")
+    as_of: Day | None = Field(default=None, description="Valuation date (default: today, UTC).")
     revenue_attributable_cny: float | None = Field(default=None, ge=0, le=1e11,
                                                    description="Annual revenue the package supports, CNY.")
     owner_revenue_cny: float | None = Field(default=None, ge=0, le=1e12, description="Owner's annual revenue.")
@@ -98,7 +98,7 @@ class AssessmentRequest(BaseModel):
     loan: LoanTerms
     patents: list[Patent] | None = Field(default=None, min_length=1, max_length=MAX_PATENTS)
     valuation_id: str | None = Field(default=None, max_length=36, description="Use the patents of this valuation.")
-    as_of: date | None = Field(default=None, description="Application date (default: today, UTC).")
+    as_of: Day | None = Field(default=None, description="Application date (default: today, UTC).")
 
     @model_validator(mode="after")
     def _one_source(self) -> AssessmentRequest:

@@ -245,6 +245,10 @@ BAD_INPUTS = [
     ("loan.tenor_months", lambda a: a["loan"].update(tenor_months="long")),
     ("borrower.surprise", lambda a: a["borrower"].update(surprise=1)),
     ("patents", lambda a: a.update(patents=[patent() for _ in range(51)])),
+    # dates outside 1985-04-01 .. 2199-12-31 (the maturity of 9999-12-31 was a 422 saying "unreachable")
+    ("as_of", lambda a: a.update(as_of="9999-12-31")),
+    ("patents.0.filing_date", lambda a: a["patents"][0].update(filing_date="1985-03-31")),
+    ("patents.0.grant_date", lambda a: a["patents"][0].update(grant_date="2200-01-01")),
 ]
 
 
@@ -258,6 +262,14 @@ def test_bad_input_is_422_naming_the_field_and_writes_nothing(server: Server, fi
     assert info.value.field is not None and info.value.field.startswith(field)
     assert info.value.errors and info.value.errors[0]["field"] == info.value.field
     assert (server.count("assessments"), server.count("audit_log")) == before
+
+
+def test_a_valuation_dated_past_the_calendar_is_422_not_500(server: Server) -> None:
+    before = server.count("valuations")
+    with server.client("bank_a") as c, pytest.raises(ValidationFailed) as info:
+        c.value({"patents": [patent()], "context": {"as_of": "9999-12-31"}})
+    assert info.value.field == "context.as_of"
+    assert server.count("valuations") == before
 
 
 def test_tenor_past_patent_life_is_422(server: Server) -> None:

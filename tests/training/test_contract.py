@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
-
 import typing
+from pathlib import Path
 
 import annotated_types as at
 import pandas as pd
