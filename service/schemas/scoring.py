@@ -67,8 +67,9 @@ class ValuationRequest(BaseModel):
     context: ValuationContext = Field(default_factory=ValuationContext)
 
     @model_validator(mode="after")
-    def _unique(self) -> ValuationRequest:
+    def _consistent(self) -> ValuationRequest:
         _unique_ids(self.patents)
+        check_dated(self.patents, self.context.as_of)
         return self
 
 
@@ -106,8 +107,19 @@ class AssessmentRequest(BaseModel):
             raise ValueError("give exactly one of patents or valuation_id")
         if self.patents is not None:
             _unique_ids(self.patents)
+            check_dated(self.patents, self.as_of)
             check_tenor(self.patents, self.loan.tenor_months, self.as_of)
         return self
+
+
+def check_dated(patents: list[Patent], as_of: date | None) -> None:
+    """Refuse patent facts dated after the valuation or application date (the models never saw a negative age)."""
+    day = as_of or datetime.now(UTC).date()
+    for i, p in enumerate(patents):
+        for name, when in (("filing_date", p.filing_date), ("grant_date", p.grant_date)):
+            if when is not None and when > day:
+                raise ValueError(f"patents[{i}].{name} {when} is after as_of {day}: a patent is valued as of "
+                                 "a day its facts are known")
 
 
 def check_tenor(patents: list[Patent], tenor_months: int, as_of: date | None) -> None:

@@ -36,6 +36,7 @@ from service.schemas.scoring import (
     Page,
     ValuationRequest,
     ValuationResponse,
+    check_dated,
     check_tenor,
 )
 from service.text_guard import first_bad
@@ -152,6 +153,10 @@ def _patents_for(session: Session, principal: Principal, req: AssessmentRequest)
     row = visible(session, principal, Valuation, req.valuation_id, what="valuation",
                   field="valuation_id", read=False)
     patents = [Patent.model_validate(p) for p in row.request["patents"]]
+    try:
+        check_dated(patents, req.as_of)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="as_of") from exc
     try:
         check_tenor(patents, req.loan.tenor_months, req.as_of)
     except ValueError as exc:

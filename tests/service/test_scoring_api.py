@@ -249,6 +249,8 @@ BAD_INPUTS = [
     ("as_of", lambda a: a.update(as_of="9999-12-31")),
     ("patents.0.filing_date", lambda a: a["patents"][0].update(filing_date="1985-03-31")),
     ("patents.0.grant_date", lambda a: a["patents"][0].update(grant_date="2200-01-01")),
+    # facts dated after the application date (as_of 2026-06-30)
+    ("body", lambda a: a["patents"][0].update(grant_date="2026-07-01")),
 ]
 
 
@@ -270,6 +272,23 @@ def test_a_valuation_dated_past_the_calendar_is_422_not_500(server: Server) -> N
         c.value({"patents": [patent()], "context": {"as_of": "9999-12-31"}})
     assert info.value.field == "context.as_of"
     assert server.count("valuations") == before
+
+
+def test_patent_facts_after_the_valuation_date_are_422(server: Server) -> None:
+    before = server.count("valuations")
+    with server.client("bank_a") as c:
+        with pytest.raises(ValidationFailed) as info:
+            c.value({"patents": [patent(filing_date="2025-01-02", grant_date="2025-09-01")],
+                     "context": {"as_of": "2025-06-30"}})
+        assert "patents[0].grant_date 2025-09-01 is after as_of 2025-06-30" in info.value.detail
+        v = c.value({"patents": [patent(filing_date="2025-01-02", legal_status="pending", grant_date=None)],
+                     "context": {"as_of": "2025-06-30"}})  # pending, filed before the date: fine
+        # an assessment of that valuation dated before its filing is refused, naming as_of
+        with pytest.raises(ValidationFailed) as info:
+            c.assess({"borrower": EXAMPLE_BORROWER, "loan": EXAMPLE_LOAN, "valuation_id": v.id,
+                      "as_of": "2024-12-31"})
+        assert info.value.field == "as_of" and "filing_date 2025-01-02" in info.value.detail
+    assert server.count("valuations") == before + 1
 
 
 def test_tenor_past_patent_life_is_422(server: Server) -> None:
