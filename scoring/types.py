@@ -39,6 +39,19 @@ Day = Annotated[date, Field(ge=EARLIEST, le=LATEST)]
 """A date a request may carry: no record of patent-pledge financing in China is older than the Patent Law."""
 
 
+class FieldError(ValueError):
+    """A cross-field rule broken by one field: ``field`` (dotted, relative to the model) names it.
+
+    Raised in model validators; the service's 422 puts the field's full path
+    in ``field`` instead of the model's (``service.errors.error_field``).
+    """
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
 class Patent(BaseModel):
     """Legal, technical and economic facts of one patent."""
 
@@ -77,13 +90,13 @@ class Patent(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> Patent:
         if self.grant_date is not None and self.grant_date < self.filing_date:
-            raise ValueError("grant_date is before filing_date")
+            raise FieldError("grant_date", f"{self.grant_date} is before filing_date {self.filing_date}")
         if self.independent_claims > self.claims_count:
-            raise ValueError("independent_claims exceeds claims_count")
+            raise FieldError("independent_claims", "exceeds claims_count")
         if self.foreign_family_members >= self.family_size + 1 and self.family_size > 0:
-            raise ValueError("foreign_family_members exceeds family_size")
+            raise FieldError("foreign_family_members", "exceeds family_size")
         if self.legal_status == "granted" and self.grant_date is None:
-            raise ValueError("a granted patent needs grant_date")
+            raise FieldError("grant_date", "a granted patent needs one")
         return self
 
     def expiry(self) -> date:

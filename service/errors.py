@@ -16,6 +16,7 @@ Every error renders as ``{"error": "ClassName", "detail": "...", "field": ...}``
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -25,6 +26,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models_store import StoreError
+from scoring.types import FieldError
 
 log = logging.getLogger("iprisk.errors")
 
@@ -125,6 +127,14 @@ def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or ".".join(str(p) for p in loc)
 
 
+def field_problem(error: Mapping[str, Any]) -> tuple[str, str]:
+    """(dotted field, problem) of one pydantic error; a :class:`FieldError` names its own field."""
+    raised = (error.get("ctx") or {}).get("error")
+    if isinstance(raised, FieldError):
+        return _loc((*error.get("loc", ()), *raised.field.split("."))), raised.problem
+    return _loc(error.get("loc", ())), str(error.get("msg", ""))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the mapping of every expected error to its status and body."""
 
@@ -136,8 +146,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"field": _loc(e.get("loc", ())), "problem": str(e.get("msg", "")), "type": e.get("type")}
-                  for e in exc.errors()]
+        errors = []
+        for e in exc.errors():
+            field, problem = field_problem(e)
+            errors.append({"field": field, "problem": problem, "type": e.get("type")})
         first = errors[0] if errors else {"field": None, "problem": "invalid request"}
         return JSONResponse(error_body("ValidationError", f"{first['field']}: {first['problem']}", first["field"],
                                   errors=errors), status_code=422)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scoring.explain import Contributions, Reason
 from scoring.fund_checks import EntryFacts
 from scoring.funds import CapName, Cny, NplClass, Role
-from scoring.types import Day
+from scoring.types import Day, FieldError
 from service.schemas.funds import Positive
 
 _STRICT = ConfigDict(extra="forbid")
@@ -182,7 +182,7 @@ class DecisionCreate(BaseModel):
     @model_validator(mode="after")
     def _reason(self) -> DecisionCreate:
         if self.decision != "approve" and not (self.reason or "").strip():
-            raise ValueError(f"a reason is required to {self.decision.replace('_', ' ')}")
+            raise FieldError("reason", f"is required to {self.decision.replace('_', ' ')}")
         return self
 
 

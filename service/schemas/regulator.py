@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from scoring.types import Day
+from scoring.types import Day, FieldError
 
 NplClass = Literal["normal", "special_mention", "substandard", "doubtful", "loss"]
 NPL_CLASSES_BAD = ("substandard", "doubtful", "loss")
@@ -31,13 +31,13 @@ class OutcomeCreate(BaseModel):
     def _consistent(self) -> OutcomeCreate:
         if self.status == "default":
             if self.default_date is None:
-                raise ValueError("default_date is required when status is default")
+                raise FieldError("default_date", "is required when status is default")
             if self.npl_class not in NPL_CLASSES_BAD:
-                raise ValueError("a defaulted loan is classified substandard, doubtful or loss")
+                raise FieldError("npl_class", "a defaulted loan is classified substandard, doubtful or loss")
             if self.default_date > self.as_of:
-                raise ValueError("default_date is after as_of")
+                raise FieldError("default_date", f"{self.default_date} is after as_of {self.as_of}")
         elif self.default_date is not None:
-            raise ValueError("default_date is only for status default")
+            raise FieldError("default_date", "is only for status default")
         return self
 
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scoring.credit import Lgd, PolicyReason
 from scoring.explain import Contributions, Reason
 from scoring.pledge_checks import add_months
-from scoring.types import Borrower, Day, LoanTerms, Patent
+from scoring.types import Borrower, Day, FieldError, LoanTerms, Patent
 from scoring.valuation import PackageValuation, PatentValuation
 
 MAX_PATENTS = 50
@@ -41,7 +41,7 @@ def _unique_ids(patents: list[Patent]) -> None:
     seen: set[str] = set()
     for i, p in enumerate(patents):
         if p.patent_id in seen:
-            raise ValueError(f"patents[{i}].patent_id {p.patent_id!r} appears twice")
+            raise FieldError(f"patents.{i}.patent_id", f"{p.patent_id!r} appears twice")
         seen.add(p.patent_id)
 
 
@@ -118,8 +118,8 @@ def check_dated(patents: list[Patent], as_of: date | None) -> None:
     for i, p in enumerate(patents):
         for name, when in (("filing_date", p.filing_date), ("grant_date", p.grant_date)):
             if when is not None and when > day:
-                raise ValueError(f"patents[{i}].{name} {when} is after as_of {day}: a patent is valued as of "
-                                 "a day its facts are known")
+                raise FieldError(f"patents.{i}.{name}", f"{when} is after as_of {day}: a patent is valued as of "
+                                                        "a day its facts are known")
 
 
 def check_tenor(patents: list[Patent], tenor_months: int, as_of: date | None) -> None:
@@ -128,7 +128,7 @@ def check_tenor(patents: list[Patent], tenor_months: int, as_of: date | None) ->
     maturity = add_months(start, tenor_months)
     for i, p in enumerate(patents):
         if maturity > p.expiry():
-            raise ValueError(f"loan.tenor_months: the loan ends {maturity}, after patents[{i}] "
+            raise FieldError("loan.tenor_months", f"the loan ends {maturity}, after patents[{i}] "
                              f"({p.patent_id}) expires {p.expiry()}")
 
 

@@ -24,7 +24,7 @@ from service.db import audit
 from service.db.engine import JSONText
 from service.db.regulator_tables import FeatureSnapshot
 from service.db.tables import Assessment, LoanPatent, Valuation, utcnow
-from service.errors import InvalidInput, ServiceError
+from service.errors import InvalidInput, ServiceError, field_problem
 from service.metrics import Metrics
 from service.schemas.scoring import (
     AssessmentRequest,
@@ -225,10 +225,9 @@ def create_batch(session: Session, principal: Principal, bundle: ModelBundle, co
             results.append(BatchItem(index=i, status="ok", assessment=create_assessment(
                 session, principal, bundle, config, item, lang=lang, metrics=metrics, offload=offload).model))
         except ValidationError as exc:
-            err = exc.errors()[0]
-            field = ".".join(str(p) for p in err["loc"])
+            field, problem = field_problem(exc.errors()[0])
             results.append(BatchItem(index=i, status="error", error=BatchItemError(
-                error="ValidationError", detail=f"{field}: {err['msg']}", field=f"items.{i}.{field}")))
+                error="ValidationError", detail=f"{field}: {problem}", field=f"items.{i}.{field}")))
         except ServiceError as exc:
             results.append(BatchItem(index=i, status="error", error=BatchItemError(
                 error=type(exc).__name__, detail=exc.detail, field=f"items.{i}.{exc.field}" if exc.field else None)))

@@ -419,7 +419,7 @@ def test_reject_needs_a_reason_and_a_claim_of_another_fund_is_404(server: Server
     before = fund_rows(server)
     with pytest.raises(ValidationFailed) as info:
         mgr.decide_claim(fund_id, claim.id, "reject")
-    assert "reason is required" in info.value.detail
+    assert info.value.field == "reason" and "is required to reject" in info.value.detail
     with pytest.raises(NotFoundError):
         other_mgr.decide_claim(other_fund, claim.id, "reject", "not ours")
     assert fund_rows(server) == before

@@ -220,13 +220,18 @@ def test_batch_items_fail_alone(server: Server) -> None:
     bad_type = application()
     bad_type["patents"][0]["patent_type"] = "trademark"
     unknown_valuation = {"borrower": EXAMPLE_BORROWER, "loan": EXAMPLE_LOAN, "valuation_id": str(uuid.uuid4())}
+    granted_before_filed = application()
+    granted_before_filed["patents"][0]["grant_date"] = "2020-01-01"
     before = server.count("assessments")
     with server.client("bank_a") as c:
-        out = c.assess_batch([good, bad_type, unknown_valuation])
-    assert (out.succeeded, out.failed) == (1, 2)
-    assert [r.status for r in out.results] == ["ok", "error", "error"]
+        out = c.assess_batch([good, bad_type, unknown_valuation, granted_before_filed])
+    assert (out.succeeded, out.failed) == (1, 3)
+    assert [r.status for r in out.results] == ["ok", "error", "error", "error"]
     assert out.results[1].error is not None and out.results[1].error.field == "items.1.patents.0.patent_type"
     assert out.results[2].error is not None and out.results[2].error.error == "NotFound"
+    # a cross-field rule names the field it is about, inside the item
+    assert out.results[3].error is not None and out.results[3].error.field == "items.3.patents.0.grant_date"
+    assert out.results[3].error.detail == "patents.0.grant_date: 2020-01-01 is before filing_date 2021-03-15"
     assert server.count("assessments") == before + 1
 
 
@@ -238,7 +243,7 @@ def test_batch_over_the_limit_is_refused(server: Server) -> None:
 
 BAD_INPUTS = [
     ("patents.0.patent_type", lambda a: a["patents"][0].update(patent_type="trademark")),
-    ("patents.0", lambda a: a["patents"][0].update(grant_date="2020-01-01")),
+    ("patents.0.grant_date", lambda a: a["patents"][0].update(grant_date="2020-01-01")),  # before filing
     ("loan.amount_cny", lambda a: a["loan"].update(amount_cny=-5)),
     ("loan.amount_cny", lambda a: a["loan"].update(amount_cny=0.5)),  # under the contract's 1 CNY
     ("loan.amount_cny", lambda a: a["loan"].update(amount_cny=1e15)),
@@ -250,7 +255,7 @@ BAD_INPUTS = [
     ("patents.0.filing_date", lambda a: a["patents"][0].update(filing_date="1985-03-31")),
     ("patents.0.grant_date", lambda a: a["patents"][0].update(grant_date="2200-01-01")),
     # facts dated after the application date (as_of 2026-06-30)
-    ("body", lambda a: a["patents"][0].update(grant_date="2026-07-01")),
+    ("patents.0.grant_date", lambda a: a["patents"][0].update(grant_date="2026-07-01")),
 ]
 
 
@@ -280,14 +285,15 @@ def test_patent_facts_after_the_valuation_date_are_422(server: Server) -> None:
         with pytest.raises(ValidationFailed) as info:
             c.value({"patents": [patent(filing_date="2025-01-02", grant_date="2025-09-01")],
                      "context": {"as_of": "2025-06-30"}})
-        assert "patents[0].grant_date 2025-09-01 is after as_of 2025-06-30" in info.value.detail
+        assert info.value.field == "patents.0.grant_date"
+        assert info.value.detail.startswith("patents.0.grant_date: 2025-09-01 is after as_of 2025-06-30")
         v = c.value({"patents": [patent(filing_date="2025-01-02", legal_status="pending", grant_date=None)],
                      "context": {"as_of": "2025-06-30"}})  # pending, filed before the date: fine
         # an assessment of that valuation dated before its filing is refused, naming as_of
         with pytest.raises(ValidationFailed) as info:
             c.assess({"borrower": EXAMPLE_BORROWER, "loan": EXAMPLE_LOAN, "valuation_id": v.id,
                       "as_of": "2024-12-31"})
-        assert info.value.field == "as_of" and "filing_date 2025-01-02" in info.value.detail
+        assert info.value.field == "as_of" and "patents.0.filing_date: 2025-01-02 is after" in info.value.detail
     assert server.count("valuations") == before + 1
 
 
@@ -296,7 +302,7 @@ def test_tenor_past_patent_life_is_422(server: Server) -> None:
     app["patents"][0].update(filing_date="2008-01-01", grant_date="2010-01-01")
     with server.client("bank_a") as c, pytest.raises(ValidationFailed) as info:
         c.assess(app)
-    assert "loan.tenor_months" in info.value.detail
+    assert info.value.field == "loan.tenor_months" and "the loan ends" in info.value.detail
 
 
 def test_401_403_404_write_nothing(server: Server) -> None:
