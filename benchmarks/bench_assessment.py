@@ -62,7 +62,7 @@ from scoring.credit import pd_matrix
 from scoring.models import LoadedModel
 from scoring.pipeline import prepare_offload, run_assessment
 from scoring.policy import load_scoring_config
-from scoring.valuation import valuation_matrix
+from scoring.valuation import quantiles, valuation_matrix
 from service.bootstrap import ensure_models, missing_champions
 from service.bundle import load_champion
 from service.client import IpriskClient
@@ -138,7 +138,7 @@ class InProcess:
 
     def _matrices(self, case: Case) -> tuple[np.ndarray, np.ndarray]:
         xv = valuation_matrix(case.patents, AS_OF, case.borrower.revenue_cny)
-        q = np.sort(np.exp(np.column_stack([self.valuation.raw(xv, r) for r in ("p10", "p50", "p90")])), axis=1)
+        q = quantiles(self.valuation, xv)
         xp = pd_matrix(case.borrower, case.loan, case.patents, AS_OF, float(q[:, 1].sum()))
         return xv, xp
 

@@ -105,8 +105,16 @@ def stars_from_reference(log_p50: float, reference: dict[str, list[float]] | Non
 
 
 def quantiles(model: LoadedModel, x: np.ndarray) -> np.ndarray:
-    """P10, P50 and P90 in CNY, one row per patent (sorted, so the quantiles never cross)."""
-    return np.sort(np.exp(np.column_stack([model.raw(x, r) for r in ("p10", "p50", "p90")])), axis=1)
+    """P10, P50 and P90 in CNY, one row per patent; the outer two clamped to the P50 where they cross it.
+
+    The P50 is always the P50 booster's own output, the figure its SHAP
+    contributions explain and the package, the LTV and the PD use.  Sorting
+    the three instead would, where the boosters cross (0.05% of the
+    benchmark's patents, 0.2% of the synthetic portfolio's), show another
+    booster's value as the P50 beside an explanation of a different number.
+    """
+    p10, p50, p90 = (np.exp(model.raw(x, r)) for r in ("p10", "p50", "p90"))
+    return np.column_stack([np.minimum(p10, p50), p50, np.maximum(p90, p50)])
 
 
 def value_patents(model: LoadedModel, patents: Sequence[Patent], *, q: np.ndarray, contributions: np.ndarray,

@@ -123,3 +123,17 @@ def test_configuration_is_complete() -> None:
     assert CONFIG.ltv.for_institution("unknown").invention == 0.25
     assert CONFIG.ltv.for_institution("bank_demo").invention == 0.30
     assert CONFIG.decision.rules[0].code in CONFIG.reasons.policy
+
+
+def test_crossing_quantiles_keep_the_explained_p50() -> None:
+    """Where the P10 booster says more than the P50 one, the P50 stays the P50 booster's (explained) value."""
+    from scoring.valuation import quantiles
+
+    raws = {"p10": np.log([300.0, 50.0]), "p50": np.log([200.0, 100.0]), "p90": np.log([250.0, 400.0])}
+
+    class Crossing:
+        def raw(self, x: np.ndarray, role: str) -> np.ndarray:
+            return raws[role]
+
+    q = quantiles(Crossing(), np.zeros((2, 1)))  # type: ignore[arg-type]
+    np.testing.assert_allclose(q, [[200.0, 200.0, 250.0], [50.0, 100.0, 400.0]], rtol=1e-12)
