@@ -1,4 +1,4 @@
-"""Property test: every application the API accepts is scored, with finite, consistent figures.
+"""Property tests: every application and valuation the API accepts is scored, with finite, consistent figures.
 
 Hypothesis draws applications field by field from the request models' own
 types and ranges (categories from their ``Literal``, numbers between their
@@ -25,11 +25,11 @@ from pydantic import BaseModel, ValidationError
 
 from models_store import ModelStore
 from scoring.models import LoadedModel
-from scoring.pipeline import run_assessment
+from scoring.pipeline import run_assessment, run_valuation
 from scoring.policy import ScoringConfig, load_scoring_config
 from scoring.types import EARLIEST, Borrower, LoanTerms, Patent
 from service.bundle import load_champion
-from service.schemas.scoring import AssessmentRequest
+from service.schemas.scoring import AssessmentRequest, ValuationContext, ValuationRequest
 from training.pipeline import RunResult
 
 
@@ -73,9 +73,7 @@ def _model(model: type[BaseModel], **fixed: st.SearchStrategy[Any]) -> st.Search
     return st.fixed_dictionaries({**fields, **fixed})
 
 
-@st.composite
-def applications(draw: st.DrawFn) -> dict[str, Any]:
-    as_of = draw(st.dates(date(1995, 1, 1), date(2150, 12, 31)))
+def _patents(draw: st.DrawFn, as_of: date) -> list[dict[str, Any]]:
     patents = []
     for i in range(draw(st.integers(1, 3))):
         filed = draw(st.dates(max(EARLIEST, as_of - timedelta(days=25 * 365)), as_of))
@@ -88,6 +86,13 @@ def applications(draw: st.DrawFn) -> dict[str, Any]:
                  independent_claims=draw(st.integers(1, min(100, p["claims_count"]))),
                  foreign_family_members=draw(st.integers(0, p["family_size"])))
         patents.append(p)
+    return patents
+
+
+@st.composite
+def applications(draw: st.DrawFn) -> dict[str, Any]:
+    as_of = draw(st.dates(date(1995, 1, 1), date(2150, 12, 31)))
+    patents = _patents(draw, as_of)
     borrower = draw(_model(Borrower))
     borrower["enterprise_id"] = "E-1"
     loan = draw(_model(LoanTerms))
@@ -96,6 +101,16 @@ def applications(draw: st.DrawFn) -> dict[str, Any]:
         loan[share] = draw(st.one_of(st.just(0.0), st.just(left), st.floats(0.0, left)))
         left = max(0.0, left - loan[share])
     return {"borrower": borrower, "loan": loan, "patents": patents, "as_of": as_of.isoformat()}
+
+
+@st.composite
+def valuation_requests(draw: st.DrawFn) -> dict[str, Any]:
+    as_of = draw(st.dates(date(1995, 1, 1), date(2150, 12, 31)))
+    context = draw(_model(ValuationContext))
+    for name in ("revenue_attributable_cny", "owner_revenue_cny", "tenor_months"):
+        if draw(st.booleans()):
+            context[name] = None
+    return {"patents": _patents(draw, as_of), "context": {**context, "as_of": as_of.isoformat()}}
 
 
 @pytest.fixture(scope="module")
@@ -152,3 +167,35 @@ def _all_finite(x: Any) -> None:
             _all_finite(v)
     elif isinstance(x, float):
         assert math.isfinite(x)
+
+
+def test_every_accepted_valuation_gets_finite_ordered_explained_figures(
+        champions: tuple[LoadedModel, LoadedModel, ScoringConfig]) -> None:
+    valuation, _, config = champions
+    accepted = []
+
+    @settings(max_examples=60, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+    @given(body=valuation_requests())
+    def check(body: dict[str, Any]) -> None:
+        try:
+            req = ValuationRequest.model_validate(body)
+        except ValidationError:
+            assume(False)
+            return
+        accepted.append(1)
+        ctx = req.context
+        r = run_valuation(valuation, req.patents, as_of=ctx.as_of or date.today(), config=config,
+                          caps=config.ltv.for_institution("bank_a"), tenor_months=ctx.tenor_months,
+                          owner_revenue=ctx.owner_revenue_cny, revenue_attributable=ctx.revenue_attributable_cny)
+        _all_finite(r.model_dump())
+        for v in r.patents:
+            assert 0 < v.p10 <= v.p50 <= v.p90 and 1 <= v.stars <= 5
+            assert v.contributions.output == pytest.approx(math.log(v.p50), abs=1e-9)
+            if v.income_approach is not None:
+                ia = v.income_approach
+                assert 0 <= ia.value_low <= ia.value <= ia.value_high
+        assert 0 <= r.package.liquidation_value <= r.package.total_p50
+
+    check()
+    assert len(accepted) >= 50
