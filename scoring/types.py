@@ -43,7 +43,7 @@ class FieldError(ValueError):
     """A cross-field rule broken by one field: ``field`` (dotted, relative to the model) names it.
 
     Raised in model validators; the service's 422 puts the field's full path
-    in ``field`` instead of the model's (``service.errors.error_field``).
+    in ``field`` instead of the model's (``service.errors.field_problem``).
     """
 
     def __init__(self, field: str, problem: str) -> None:

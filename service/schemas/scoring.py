@@ -112,9 +112,13 @@ class AssessmentRequest(BaseModel):
         return self
 
 
+def _day(as_of: date | None) -> date:
+    return as_of or datetime.now(UTC).date()  # the request's default: today, UTC
+
+
 def check_dated(patents: list[Patent], as_of: date | None) -> None:
     """Refuse patent facts dated after the valuation or application date (the models never saw a negative age)."""
-    day = as_of or datetime.now(UTC).date()
+    day = _day(as_of)
     for i, p in enumerate(patents):
         for name, when in (("filing_date", p.filing_date), ("grant_date", p.grant_date)):
             if when is not None and when > day:
@@ -124,8 +128,7 @@ def check_dated(patents: list[Patent], as_of: date | None) -> None:
 
 def check_tenor(patents: list[Patent], tenor_months: int, as_of: date | None) -> None:
     """Refuse a loan that runs past a pledged patent's statutory expiry."""
-    start = as_of or datetime.now(UTC).date()
-    maturity = add_months(start, tenor_months)
+    maturity = add_months(_day(as_of), tenor_months)
     for i, p in enumerate(patents):
         if maturity > p.expiry():
             raise FieldError("loan.tenor_months", f"the loan ends {maturity}, after patents[{i}] "

@@ -15,9 +15,8 @@ import math
 import typing
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-import annotated_types as at
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -28,23 +27,11 @@ from scoring.models import LoadedModel
 from scoring.pipeline import run_assessment, run_valuation
 from scoring.policy import ScoringConfig, load_scoring_config
 from scoring.types import EARLIEST, Borrower, LoanTerms, Patent
+from scoring.valuation import PatentValuation
 from service.bundle import load_champion
 from service.schemas.scoring import AssessmentRequest, ValuationContext, ValuationRequest
+from tests.field_bounds import bounds
 from training.pipeline import RunResult
-
-
-def _bounds(info: Any) -> tuple[float | None, float | None]:
-    lo = hi = None
-    for m in info.metadata:
-        if isinstance(m, at.Ge):
-            lo = m.ge
-        elif isinstance(m, at.Gt):
-            lo = m.gt
-        elif isinstance(m, at.Le):
-            hi = m.le
-        elif isinstance(m, at.Lt):
-            hi = m.lt
-    return lo, hi
 
 
 def _field(info: Any) -> st.SearchStrategy[Any] | None:
@@ -55,7 +42,7 @@ def _field(info: Any) -> st.SearchStrategy[Any] | None:
         return st.sampled_from(args)
     if kind is bool:
         return st.booleans()
-    lo, hi = _bounds(info)
+    lo, hi, _ = bounds(info)
     if kind is int:
         return st.integers(int(lo if lo is not None else 0), int(hi if hi is not None else 1000))
     if kind is float:
@@ -122,18 +109,12 @@ def champions(trained: tuple[Path, list[RunResult]]) -> tuple[LoadedModel, Loade
 def test_every_accepted_application_gets_finite_consistent_figures(
         champions: tuple[LoadedModel, LoadedModel, ScoringConfig]) -> None:
     valuation, pd_model, config = champions
-    accepted = []
+    accepted: list[AssessmentRequest] = []
 
-    @settings(max_examples=100, deadline=None, derandomize=True, database=None,
-              suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+    @_examples(100)
     @given(body=applications())
     def check(body: dict[str, Any]) -> None:
-        try:
-            req = AssessmentRequest.model_validate(body)
-        except ValidationError:
-            assume(False)  # the API answers 422: not this test's business
-            return
-        accepted.append(1)
+        req = _accepted(AssessmentRequest, body, accepted)
         r = run_assessment(valuation, pd_model, borrower=req.borrower, loan=req.loan, patents=list(req.patents or []),
                            as_of=req.as_of or date.today(), config=config, caps=config.ltv.for_institution("bank_a"))
         _all_finite(r.model_dump())  # NaN or inf would be sent as null
@@ -145,10 +126,7 @@ def test_every_accepted_application_gets_finite_consistent_figures(
         assert 0 < pkg.total_p10 <= pkg.total_p50 <= pkg.total_p90
         assert 0 <= pkg.liquidation_value <= pkg.total_p50 and 0 <= pkg.max_pledge_amount <= pkg.total_p50
         for v in r.valuation.patents:
-            assert 0 < v.p10 <= v.p50 <= v.p90
-            c = v.contributions
-            assert c.base_value + sum(c.values.values()) == pytest.approx(c.output, abs=1e-9)
-            assert c.output == pytest.approx(math.log(v.p50), abs=1e-9)
+            _explained_quantiles(v)
         c = credit.contributions
         assert c.base_value + sum(c.values.values()) == pytest.approx(c.output, abs=1e-9)
         assert 1 / (1 + math.exp(-c.output)) == pytest.approx(credit.pd, rel=1e-9)
@@ -156,6 +134,32 @@ def test_every_accepted_application_gets_finite_consistent_figures(
 
     check()
     assert len(accepted) >= 90  # nearly every drawn application is one the API accepts: the properties ran
+
+
+def _examples(n: int) -> Any:
+    return settings(max_examples=n, deadline=None, derandomize=True, database=None,
+                    suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _accepted(model: type[M], body: dict[str, Any], accepted: list[M]) -> M:
+    """The request as the API would validate it; a body the API answers with 422 is not this test's business."""
+    try:
+        req = model.model_validate(body)
+    except ValidationError:
+        assume(False)
+        raise
+    accepted.append(req)
+    return req
+
+
+def _explained_quantiles(v: PatentValuation) -> None:
+    assert 0 < v.p10 <= v.p50 <= v.p90
+    c = v.contributions
+    assert c.base_value + sum(c.values.values()) == pytest.approx(c.output, abs=1e-9)
+    assert c.output == pytest.approx(math.log(v.p50), abs=1e-9)  # the shown P50 is the explained one
 
 
 def _all_finite(x: Any) -> None:
@@ -172,26 +176,20 @@ def _all_finite(x: Any) -> None:
 def test_every_accepted_valuation_gets_finite_ordered_explained_figures(
         champions: tuple[LoadedModel, LoadedModel, ScoringConfig]) -> None:
     valuation, _, config = champions
-    accepted = []
+    accepted: list[ValuationRequest] = []
 
-    @settings(max_examples=60, deadline=None, derandomize=True, database=None,
-              suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+    @_examples(60)
     @given(body=valuation_requests())
     def check(body: dict[str, Any]) -> None:
-        try:
-            req = ValuationRequest.model_validate(body)
-        except ValidationError:
-            assume(False)
-            return
-        accepted.append(1)
+        req = _accepted(ValuationRequest, body, accepted)
         ctx = req.context
         r = run_valuation(valuation, req.patents, as_of=ctx.as_of or date.today(), config=config,
                           caps=config.ltv.for_institution("bank_a"), tenor_months=ctx.tenor_months,
                           owner_revenue=ctx.owner_revenue_cny, revenue_attributable=ctx.revenue_attributable_cny)
         _all_finite(r.model_dump())
         for v in r.patents:
-            assert 0 < v.p10 <= v.p50 <= v.p90 and 1 <= v.stars <= 5
-            assert v.contributions.output == pytest.approx(math.log(v.p50), abs=1e-9)
+            _explained_quantiles(v)
+            assert 1 <= v.stars <= 5
             if v.income_approach is not None:
                 ia = v.income_approach
                 assert 0 <= ia.value_low <= ia.value <= ia.value_high

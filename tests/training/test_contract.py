@@ -6,12 +6,12 @@ import shutil
 import typing
 from pathlib import Path
 
-import annotated_types as at
 import pandas as pd
 import pytest
 from pydantic import BaseModel
 
 from scoring.types import Borrower, LoanTerms, Patent
+from tests.field_bounds import bounds
 from training.contract import ENTERPRISES, LOANS, PATENTS, ContractError, Table, describe_markdown, load_dataset
 
 
@@ -102,22 +102,6 @@ def test_contract_document_is_current() -> None:
 API_TABLES = [(Patent, PATENTS), (Borrower, ENTERPRISES), (LoanTerms, LOANS)]
 
 
-def _api_range(model: type[BaseModel], name: str) -> tuple[float | None, float | None, bool]:
-    """(lowest, highest, exclusive) of a field's numeric constraints; exclusive if either end is open."""
-    lo = hi = None
-    exclusive = False
-    for m in model.model_fields[name].metadata:
-        if isinstance(m, at.Ge):
-            lo = m.ge
-        elif isinstance(m, at.Gt):
-            lo, exclusive = m.gt, True
-        elif isinstance(m, at.Le):
-            hi = m.le
-        elif isinstance(m, at.Lt):
-            hi, exclusive = m.lt, True
-    return lo, hi, exclusive  # type: ignore[return-value]
-
-
 @pytest.mark.parametrize(("model", "table"), API_TABLES, ids=[m.__name__ for m, _ in API_TABLES])
 def test_api_fields_accept_exactly_the_contracts_ranges(model: type[BaseModel], table: Table) -> None:
     """A request the API accepts is data the contract accepts (a loan of 0.5 CNY was accepted before)."""
@@ -125,7 +109,7 @@ def test_api_fields_accept_exactly_the_contracts_ranges(model: type[BaseModel], 
     assert len(shared) >= 5
     for col in shared:
         if col.min is not None or col.max is not None:
-            assert _api_range(model, col.name) == (col.min, col.max, False), col.name
+            assert bounds(model.model_fields[col.name]) == (col.min, col.max, False), col.name
         if col.allowed:
             allowed = {a for a in typing.get_args(model.model_fields[col.name].annotation) if a is not None}
             assert allowed == set(col.allowed), col.name
