@@ -8,7 +8,9 @@ Exception tree::
     ├── NotFound          404  no such record, or another institution's
     ├── Conflict          409  idempotency key reused with another body, state clash
     ├── InvalidInput      422  semantic problem with a named field
-    └── Unavailable       503  models not loaded yet
+    ├── TooLarge          413  request body over the limit
+    ├── RateLimited       429  too many requests from one key (Retry-After)
+    └── Unavailable       503  models not loaded yet, database unreachable or busy (Retry-After)
 
 Every error renders as ``{"error": "ClassName", "detail": "...", "field": ...}``.
 """
@@ -72,10 +74,30 @@ class InvalidInput(ServiceError):
     status = 422
 
 
+class TooLarge(ServiceError):
+    """The request body is over the configured limit."""
+
+    status = 413
+
+
+class RateLimited(ServiceError):
+    """The key sent more requests than its rate allows."""
+
+    status = 429
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 class Unavailable(ServiceError):
     """A dependency is not ready."""
 
     status = 503
+
+    def __init__(self, detail: str, *, field: str | None = None, retry_after: int | None = None) -> None:
+        super().__init__(detail, field=field)
+        self.retry_after = retry_after
 
 
 class FieldProblem(BaseModel):
@@ -103,8 +125,10 @@ _MEANING = {
     403: "The key's role may not use this route.",
     404: "No such record, or another institution's: the two are not told apart.",
     409: "The request clashes with stored state (named in `detail`).",
+    413: "The request body is over the limit (`IPRISK_MAX_BODY_BYTES`). Nothing was read past it.",
     422: "Bad input: `field` names the field and `detail` the problem. Nothing was written.",
-    503: "The models or the model store are not available yet.",
+    429: "Too many requests from this key; `Retry-After` says when to try again.",
+    503: "The models, the model store or the database are not available; `Retry-After` says when to retry.",
 }
 
 
@@ -140,7 +164,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ServiceError)
     async def _service(_: Request, exc: ServiceError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            headers["Retry-After"] = str(retry_after)
         return JSONResponse(error_body(type(exc).__name__, exc.detail, exc.field), status_code=exc.status,
                             headers=headers)
 
