@@ -59,7 +59,7 @@ def get_fund_context(request: Request) -> FundContext:
 
 
 def get_today() -> date:
-    """The service's date (UTC): pool entry, filing and recovery dates; tests override it."""
+    """The service's date (Beijing): pool entry, filing and recovery dates; tests override it."""
     return today()
 
 

@@ -7,7 +7,7 @@ speak one vocabulary; responses compose the domain results.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -17,6 +17,7 @@ from scoring.explain import Contributions, Reason
 from scoring.pledge_checks import add_months
 from scoring.types import Borrower, Day, FieldError, LoanTerms, Patent
 from scoring.valuation import PackageValuation, PatentValuation
+from service.clock import business_today
 
 MAX_PATENTS = 50
 _STRICT = ConfigDict(extra="forbid")
@@ -113,7 +114,7 @@ class AssessmentRequest(BaseModel):
 
 
 def _day(as_of: date | None) -> date:
-    return as_of or datetime.now(UTC).date()  # the request's default: today, UTC
+    return as_of or business_today()  # the request's default: today, Beijing time
 
 
 def check_dated(patents: list[Patent], as_of: date | None) -> None:

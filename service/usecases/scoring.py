@@ -20,6 +20,7 @@ from scoring.policy import ScoringConfig
 from scoring.types import Patent
 from service.auth import Principal
 from service.bundle import ModelBundle
+from service.clock import business_today
 from service.db import audit
 from service.db.engine import JSONText
 from service.db.regulator_tables import FeatureSnapshot
@@ -60,8 +61,8 @@ class Recorded(Generic[T]):
 
 
 def today() -> date:
-    """Today's date in UTC (the service's clock; scoring never reads one)."""
-    return datetime.now(UTC).date()
+    """Today's business date, Beijing time (the service's clock; scoring never reads one)."""
+    return business_today()
 
 
 def pledged_elsewhere(session: Session, patent_ids: list[str]) -> set[str]:
