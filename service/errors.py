@@ -8,6 +8,7 @@ Exception tree::
     ├── NotFound          404  no such record, or another institution's
     ├── Conflict          409  idempotency key reused with another body, state clash
     ├── InvalidInput      422  semantic problem with a named field
+    ├── TooSlow           408  request body not received within the body timeout
     ├── TooLarge          413  request body over the limit
     ├── RateLimited       429  too many requests from one key (Retry-After)
     └── Unavailable       503  models not loaded yet, database unreachable or busy (Retry-After)
@@ -18,7 +19,7 @@ Every error renders as ``{"error": "ClassName", "detail": "...", "field": ...}``
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -74,6 +75,12 @@ class InvalidInput(ServiceError):
     status = 422
 
 
+class TooSlow(ServiceError):
+    """The rest of the request body did not arrive in time."""
+
+    status = 408
+
+
 class TooLarge(ServiceError):
     """The request body is over the configured limit."""
 
@@ -112,7 +119,8 @@ class ErrorBody(BaseModel):
     """The JSON body of every error response."""
 
     error: str = Field(description="Unauthorized, Forbidden, NotFound, Conflict, InvalidInput, ValidationError, "
-                                   "HTTPError or Unavailable.", examples=["ValidationError"])
+                                   "HTTPError, TooSlow, TooLarge, RateLimited or "
+                                   "Unavailable.", examples=["ValidationError"])
     detail: str = Field(examples=["loan.amount_cny: Input should be less than or equal to 10000000000"])
     field: str | None = Field(description="The request field at fault, dotted, when one is.",
                               examples=["loan.amount_cny"])
@@ -125,6 +133,7 @@ _MEANING = {
     403: "The key's role may not use this route.",
     404: "No such record, or another institution's: the two are not told apart.",
     409: "The request clashes with stored state (named in `detail`).",
+    408: "The request body did not arrive within `IPRISK_BODY_TIMEOUT_SECONDS`.",
     413: "The request body is over the limit (`IPRISK_MAX_BODY_BYTES`). Nothing was read past it.",
     422: "Bad input: `field` names the field and `detail` the problem. Nothing was written.",
     429: "Too many requests from this key; `Retry-After` says when to try again.",
@@ -159,27 +168,51 @@ def field_problem(error: Mapping[str, Any]) -> tuple[str, str]:
     return _loc(error.get("loc", ())), str(error.get("msg", ""))
 
 
+def error_response(exc: ServiceError) -> JSONResponse:
+    """The response for ``exc``: its status, the error body, and Retry-After or WWW-Authenticate where due.
+
+    Also used by the ASGI middlewares (``service.limits``) that answer before the app runs.
+    """
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return JSONResponse(error_body(type(exc).__name__, exc.detail, exc.field), status_code=exc.status,
+                        headers=headers)
+
+
+# A bad body can hold any number of problems and arbitrarily long keys: the answer stays a few KB.
+MAX_PROBLEMS = 20
+_MAX_TEXT = 200
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT] + "…"
+
+
+def validation_response(problems: Sequence[Mapping[str, Any]]) -> JSONResponse:
+    """422 listing the first :data:`MAX_PROBLEMS` problems, each field and text clipped; never the input."""
+    errors = []
+    for e in problems[:MAX_PROBLEMS]:
+        field, problem = field_problem(e)
+        errors.append({"field": _clip(field), "problem": _clip(problem), "type": e.get("type")})
+    first = errors[0] if errors else {"field": None, "problem": "invalid request"}
+    detail = f"{first['field']}: {first['problem']}"
+    if len(problems) > MAX_PROBLEMS:
+        detail += f" (and {len(problems) - 1} more problems; the first {MAX_PROBLEMS} are listed)"
+    return JSONResponse(error_body("ValidationError", detail, first["field"], errors=errors), status_code=422)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the mapping of every expected error to its status and body."""
 
     @app.exception_handler(ServiceError)
     async def _service(_: Request, exc: ServiceError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
-        retry_after = getattr(exc, "retry_after", None)
-        if retry_after is not None:
-            headers["Retry-After"] = str(retry_after)
-        return JSONResponse(error_body(type(exc).__name__, exc.detail, exc.field), status_code=exc.status,
-                            headers=headers)
+        return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = []
-        for e in exc.errors():
-            field, problem = field_problem(e)
-            errors.append({"field": field, "problem": problem, "type": e.get("type")})
-        first = errors[0] if errors else {"field": None, "problem": "invalid request"}
-        return JSONResponse(error_body("ValidationError", f"{first['field']}: {first['problem']}", first["field"],
-                                  errors=errors), status_code=422)
+        return validation_response(exc.errors())
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -13,6 +13,10 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The most batch items any configuration may allow: also the schema's bound, so an oversize
+# list is refused while parsing, before each item is validated (service/schemas/scoring.py).
+BATCH_ITEMS_CEILING = 10_000
+
 
 def _usable_cores() -> int:
     """Cores this process may run on (its affinity where the platform has one)."""
@@ -34,7 +38,7 @@ class Settings(BaseSettings):
     reload_interval_seconds: float = Field(default=1.0, gt=0, le=3600)
     bootstrap_loans: int = Field(default=40_000, ge=500, le=1_000_000)
     bootstrap_seed: int = 20240601
-    batch_max_items: int = Field(default=100, ge=1, le=10_000)
+    batch_max_items: int = Field(default=100, ge=1, le=BATCH_ITEMS_CEILING)
     max_patents_per_request: int = Field(default=50, ge=1, le=1000)
     demo_key: SecretStr | None = Field(default=None, description="Fixed demo key (else random).")
     drift_interval_seconds: float = Field(default=300.0, gt=0, le=86_400)

@@ -18,6 +18,7 @@ from scoring.pledge_checks import add_months
 from scoring.types import Borrower, Day, FieldError, LoanTerms, Patent
 from scoring.valuation import PackageValuation, PatentValuation
 from service.clock import business_today
+from service.settings import BATCH_ITEMS_CEILING
 
 MAX_PATENTS = 50
 _STRICT = ConfigDict(extra="forbid")
@@ -161,7 +162,9 @@ class BatchRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"items": [{"borrower": EXAMPLE_BORROWER, "loan": EXAMPLE_LOAN, "patents": [EXAMPLE_PATENT]}]}]})
-    items: list[dict[str, Any]] = Field(min_length=1, description="Assessment requests (see AssessmentRequest).")
+    items: list[dict[str, Any]] = Field(
+        min_length=1, max_length=BATCH_ITEMS_CEILING,
+        description="Assessment requests (see AssessmentRequest); at most `IPRISK_BATCH_MAX_ITEMS` (default 100).")
 
 
 class BatchItemError(BaseModel):
