@@ -17,6 +17,8 @@ from service.db.audit import ensure_head
 from service.db.engine import WalCheckpointer, make_engine
 from service.db.migrate import upgrade
 from service.errors import install_error_handlers
+from service.headers import SecurityHeaders
+from service.limits import BodyLimit, RateLimit
 from service.logging import configure_logging
 from service.metrics import Metrics, MetricsMiddleware
 from service.monitor import DriftMonitor
@@ -34,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the iprisk API for ``settings`` (default: from the environment)."""
     settings = settings or Settings()
     metrics = Metrics()
+    key_cache = KeyCache()  # shared with the rate limit, which buckets by the keys it knows
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -66,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.models = holder
         app.state.metrics = metrics
-        app.state.key_cache = KeyCache()
+        app.state.key_cache = key_cache
         app.state.spare_core = spare_core
         try:
             yield
@@ -83,7 +86,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                               "(SHAP) and the model version that produced it. Authenticate with "
                               "`Authorization: Bearer <API key>`.")
     # inside the metrics, so its 422s are counted and logged; batch items fail one by one
+    # Outermost last. Inside the metrics, so refusals are counted and logged; the rate and body
+    # limits before the text guard, which buffers the body, and before authentication and parsing.
     app.add_middleware(TextGuard, per_item={f"{assessments.router.prefix}/batch": "items"})
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout_seconds)
+    app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst,
+                       keys=key_cache)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     install_error_handlers(app)
     for router in ROUTERS:
