@@ -42,19 +42,23 @@ def serve(host: Annotated[str | None, typer.Option(help="Interface to bind.")] =
           port: Annotated[int | None, typer.Option(help="Port.")] = None,
           workers: Annotated[int, typer.Option(help="Worker processes.")] = 1) -> None:
     """Bootstrap models if the store is empty, then serve the API."""
-    import uvicorn
-
-    from service.bootstrap import ensure_models
+    from service.server import run_server, server_config
 
     settings = _settings()
-    settings.home.mkdir(parents=True, exist_ok=True)
-    ensure_models(settings, progress=_echo)
+    host, port = host or settings.host, port or settings.port
+    prepare_serving(settings, host=host, port=port)
+    run_server(server_config(settings, "service.app:create_app", factory=True, host=host, port=port,
+                             workers=workers))
+
+
+def prepare_serving(settings: Settings, *, host: str, port: int) -> None:
+    """What ``serve`` does before serving: bootstrap missing models; the demo key only after a demo bootstrap."""
+    from service.bootstrap import ensure_models
     from service.keys import ensure_demo_key
 
-    ensure_demo_key(settings, host=host or settings.host, port=port or settings.port, echo=_echo)
-    uvicorn.run("service.app:create_app", factory=True, host=host or settings.host,
-                port=port or settings.port, workers=workers, log_level=settings.log_level.lower(),
-                access_log=False)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    trained = ensure_models(settings, progress=_echo)
+    ensure_demo_key(settings, bootstrapped=bool(trained), host=host, port=port, echo=_echo)
 
 
 @app.command()

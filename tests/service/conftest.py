@@ -22,6 +22,7 @@ from service.app import create_app
 from service.client import IpriskClient
 from service.db.engine import make_engine
 from service.keys import new_key
+from service.server import server_config
 from service.settings import Settings
 from training.pipeline import RunResult
 
@@ -90,7 +91,7 @@ def start_server(settings: Settings) -> tuple[uvicorn.Server, threading.Thread, 
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))
+    server = uvicorn.Server(server_config(settings, app, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60
@@ -111,8 +112,9 @@ def server(request: pytest.FixtureRequest, trained: tuple[Path, list[RunResult]]
     home = tmp_path_factory.mktemp(f"home-{backend}")
     shutil.copytree(trained[0], home / "models")
     db_url, pg_name = (None, None) if backend == "sqlite" else _pg_database()
+    # No rate limit here: tests send hundreds of requests with one key (tests/service/test_limits.py tests it).
     settings = Settings(home=home, database_url=db_url, reload_interval_seconds=0.2, log_level="WARNING",
-                        batch_max_items=5)
+                        batch_max_items=5, rate_limit_per_minute=0)
     srv, thread, base_url, app = start_server(settings)
     keys = {name: new_key(settings, role=role, institution=inst)[0] for name, (role, inst) in KEYS.items()}
     try:
