@@ -91,6 +91,35 @@ def require(*roles: str) -> Callable[[Principal], Principal]:
     return check
 
 
+# Who may read /metrics and readiness details (traffic of every institution): the supervisor and
+# the operators, not the banks, insurers or funds; anyone when IPRISK_OPS_PUBLIC=true.
+OPS_ROLES = ("regulator", "data_team")
+
+
+async def get_ops_reader(request: Request, session: SessionDep,
+                         authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+                         ) -> Principal | None:
+    """A regulator or data-team caller (401/403 otherwise); None when operations data is public."""
+    if request.app.state.settings.ops_public:
+        return None
+    principal = await get_principal(request, session, authorization)
+    return await require(*OPS_ROLES)(request, principal)
+
+
+async def get_ops_details(request: Request, session: SessionDep,
+                          authorization: Annotated[str | None, Header(include_in_schema=False)] = None) -> bool:
+    """Whether to show readiness details: without a key, or with another role's key, only the status."""
+    if authorization is None and not request.app.state.settings.ops_public:
+        return False
+    try:
+        await get_ops_reader(request, session, authorization)
+    except Forbidden:
+        return False
+    return True
+
+
+OpsReaderDep = Annotated[Principal | None, Depends(get_ops_reader)]
+OpsDetailsDep = Annotated[bool, Depends(get_ops_details)]
 BankDep = Annotated[Principal, Depends(require("bank"))]
 BankOrReaderDep = Annotated[Principal, Depends(require("bank", "regulator"))]
 InsuranceDep = Annotated[Principal, Depends(require("bank", "insurer"))]

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from service.deps import OpsDetailsDep, OpsReaderDep
 from service.routing import UnitOfWorkRoute
 from service.usecases.health import readiness
 
@@ -20,16 +21,18 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-def readyz(request: Request) -> JSONResponse:
-    """Readiness: database reachable and every model loaded; details say what is served."""
+def readyz(request: Request, show_details: OpsDetailsDep) -> JSONResponse:
+    """Readiness: database reachable and models loaded; details for a regulator or data-team key."""
     state = request.app.state
     extra = getattr(state, "readiness_details", None)
     ready, details = readiness(state.engine, state.models, extra() if extra else None)
-    return JSONResponse({"status": "ready" if ready else "not ready", "details": details},
-                        status_code=200 if ready else 503)
+    body: dict[str, object] = {"status": "ready" if ready else "not ready"}
+    if show_details:
+        body["details"] = details
+    return JSONResponse(body, status_code=200 if ready else 503)
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics(request: Request) -> Response:
+def metrics(request: Request, _: OpsReaderDep) -> Response:
     """Prometheus exposition."""
     return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -78,6 +78,7 @@ def test_tampered_version_is_refused_and_old_keeps_serving(server: Server) -> No
     time.sleep(1.0)
     with IpriskClient(server.base_url, api_key=server.keys["bank_a"]) as c:
         v = c.value({"patents": application()["patents"]})
-        ready = c.request("GET", "/readyz")
+    with server.client("data_team") as ops:  # readiness details need an operations key
+        ready = ops.request("GET", "/readyz")
     assert v.model_versions["valuation"] == current
     assert "IntegrityError" in ready["details"]["model_reload_error"]

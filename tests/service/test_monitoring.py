@@ -83,7 +83,7 @@ def test_psi_silent_on_ordinary_traffic_then_alerts_on_shift(server: Server, por
     assert calm["pd"]["alert"] is False, [f for f in calm["pd"]["features"] if f["band"] == "act"]
     assert calm["pd"]["score_psi"] < 0.10
     assert calm["valuation"]["alert"] is False, [f for f in calm["valuation"]["features"] if f["band"] != "stable"]
-    ready = httpx.get(f"{server.base_url}/readyz").json()
+    ready = httpx.get(f"{server.base_url}/readyz", headers=_ops(server)).json()
     assert ready["details"]["drift_alert"] is False
 
     shifted = portfolio_applications(portfolio_dir, 400, seed=2)
@@ -97,11 +97,15 @@ def test_psi_silent_on_ordinary_traffic_then_alerts_on_shift(server: Server, por
     assert alarm["pd"]["alert"] is True
     assert {"leverage", "prior_overdue_count"} <= act
     assert alarm["pd"]["score_band"] in ("watch", "act")
-    ready = httpx.get(f"{server.base_url}/readyz")
+    ready = httpx.get(f"{server.base_url}/readyz", headers=_ops(server))
     assert ready.status_code == 200  # an alert shows, it does not fail readiness
     assert ready.json()["details"]["drift_alert"] is True
-    metrics = httpx.get(f"{server.base_url}/metrics").text
+    metrics = httpx.get(f"{server.base_url}/metrics", headers=_ops(server)).text
     assert 'iprisk_model_psi{feature="leverage",model="pd"}' in metrics
+
+
+def _ops(server: Server) -> dict[str, str]:
+    return {"Authorization": f"Bearer {server.keys['data_team']}"}
 
 
 @pytest.fixture(autouse=True)

@@ -343,13 +343,17 @@ def test_every_write_is_audited(server: Server) -> None:
     assert server.count("audit_log") == before + 2
 
 
+def _ops(server: Server) -> dict[str, str]:
+    return {"Authorization": f"Bearer {server.keys['data_team']}"}
+
+
 def test_metrics_by_route_template(server: Server) -> None:
     with server.client("bank_a") as c:
         a = c.assess(application())
         c.get_assessment(a.id)
     assert httpx.get(f"{server.base_url}/openapi.json").status_code == 200
     assert httpx.get(f"{server.base_url}/no/such/{uuid.uuid4()}").status_code == 404
-    text = httpx.get(f"{server.base_url}/metrics").text
+    text = httpx.get(f"{server.base_url}/metrics", headers=_ops(server)).text
     assert 'iprisk_http_requests_total{method="GET",route="/v1/assessments/{assessment_id}",status="2xx"}' in text
     assert 'iprisk_http_requests_total{method="GET",route="/openapi.json",status="2xx"}' in text
     assert 'route="unmatched",status="4xx"' in text and "/no/such" not in text

@@ -96,7 +96,7 @@ def test_a_body_that_is_not_json_gets_the_routes_own_answer(server: Server) -> N
 def test_guarded_refusals_are_counted(server: Server) -> None:
     _post(server, "/v1/loans", {"assessment_id": "\x00"})
     with httpx.Client(base_url=server.base_url, timeout=30) as raw:
-        text = raw.get("/metrics").text
+        text = raw.get("/metrics", headers={"Authorization": f"Bearer {server.keys['data_team']}"}).text
     assert 'status="4xx"' in text and 'route="unmatched"' in text
 
 
