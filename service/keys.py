@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from pathlib import Path
 
 from sqlmodel import Session, select
 
-from service.auth import create_key, hash_key, revoke_key
+from service.auth import create_key, revoke_key
 from service.db import audit
 from service.db.audit import ensure_head
 from service.db.engine import make_engine
@@ -58,23 +59,54 @@ def list_keys(settings: Settings) -> list[ApiKey]:
         return list(session.exec(select(ApiKey).order_by(ApiKey.id)).all())
 
 
-def ensure_demo_key(settings: Settings, *, host: str, port: int, echo: Callable[[str], None]) -> str:
-    """Create the demo bank key on first start (kept in IPRISK_HOME for later starts) and print it."""
+def _write_secret(path: Path, text: str) -> None:
+    """Write ``text`` to a new file only its owner can read (no moment when others could)."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def ensure_demo_key(settings: Settings, *, bootstrapped: bool, host: str, port: int,
+                    echo: Callable[[str], None]) -> str | None:
+    """The demo bank key: created once, on the start that bootstrapped the synthetic models; None otherwise.
+
+    Only for the demo: never with ``IPRISK_DEMO=false`` or an ``IPRISK_DATABASE_URL``.  The key is
+    printed in full only when it is created (and kept, readable by its owner only, in
+    ``IPRISK_HOME/demo_api_key.txt``); later starts print its prefix and where the file is.  A
+    demo key revoked with ``iprisk keys revoke`` stays revoked: none is created again.
+
+    Returns the plain key when this call created it.
+    """
+    if not settings.demo or settings.database_url:
+        return None
     path = settings.home / DEMO_FILE
-    plain = settings.demo_key.get_secret_value() if settings.demo_key else None
-    if plain is None and path.exists():
-        plain = path.read_text(encoding="utf-8").strip()
     with _session(settings) as session:
-        exists = plain and session.exec(select(ApiKey).where(ApiKey.key_hash == hash_key(plain))).first()
-        if not exists:
+        earlier = session.exec(select(ApiKey).where(ApiKey.institution == DEMO_INSTITUTION, ApiKey.label == "demo")
+                               .order_by(ApiKey.id.desc())).first()  # type: ignore[union-attr]
+        if earlier is None and bootstrapped:
+            plain = settings.demo_key.get_secret_value() if settings.demo_key else None
             plain, row = create_key(session, role="bank", institution=DEMO_INSTITUTION, label="demo", key=plain)
             _audit(session, "key.create", row)
             session.commit()
-    path.write_text(plain + "\n", encoding="utf-8")
-    os.chmod(path, 0o600)
+            _write_secret(path, plain + "\n")
+            echo(_demo_text(plain, f"demo API key (role bank, institution {DEMO_INSTITUTION}), shown once: {plain}",
+                            host, port))
+            return plain
+    if earlier is None:
+        return None
+    if earlier.revoked_at is not None:
+        echo(f"demo key {earlier.prefix}… (id {earlier.id}) was revoked; no demo key is created again")
+    else:
+        where = f"in {path}" if path.exists() else "no longer on disk"
+        echo(_demo_text(f"$(cat {path})", f"demo API key {earlier.prefix}… (id {earlier.id}, role bank): {where}; "
+                                          f"revoke it with `iprisk keys revoke {earlier.id}`", host, port))
+    return None
+
+
+def _demo_text(key: str, intro: str, host: str, port: int) -> str:
     body = json.dumps({"borrower": EXAMPLE_BORROWER, "loan": EXAMPLE_LOAN, "patents": [EXAMPLE_PATENT]})
-    echo(f"\ndemo API key (role bank, institution {DEMO_INSTITUTION}): {plain}\n"
-         f"try:\n  curl -s -X POST http://{host}:{port}/v1/assessments "
-         f"-H 'Authorization: Bearer {plain}' -H 'Content-Type: application/json' -d '{body}'\n"
-         f"API documentation: http://{host}:{port}/docs\n")
-    return plain
+    return (f"\n{intro}\n"
+            f"try:\n  curl -s -X POST http://{host}:{port}/v1/assessments "
+            f"-H \"Authorization: Bearer {key}\" -H 'Content-Type: application/json' -d '{body}'\n"
+            f"API documentation: http://{host}:{port}/docs\n")
