@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from service.deps import OpsDetailsDep, OpsReaderDep
+from service.errors import error_responses
 from service.routing import UnitOfWorkRoute
 from service.usecases.health import readiness
 
@@ -20,7 +21,7 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses=error_responses(401, 422))
 def readyz(request: Request, show_details: OpsDetailsDep) -> JSONResponse:
     """Readiness: database reachable and models loaded; details for a regulator or data-team key."""
     state = request.app.state
