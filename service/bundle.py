@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 
 from models_store import ModelStore, StoreError
 from scoring.models import LoadedModel, load_model
+from service.model_probe import Candidate, probe
 from service.periodic import Periodic
 
 log = logging.getLogger("iprisk.models")
@@ -49,21 +50,24 @@ class ModelBundle:
         return {n: m.version for n, m in self.models.items()}
 
 
-def load_version(store: ModelStore, name: str, version: str) -> LoadedModel:
-    """Load ``name:version`` after the store verified it (signature too, when it has a key)."""
+def _read_verified(store: ModelStore, name: str, version: str) -> Candidate:
+    """The manifest (as JSON data) and file bytes of ``name:version``, verified by the store.
+
+    The store checks the signature too when it has a key.
+    """
     manifest = store.verify(name, version)
-    files = {f: store.read_file(name, version, f) for f in manifest.files}
-    return load_model(manifest.model_dump(mode="json"), files)
+    return manifest.model_dump(mode="json"), {f: store.read_file(name, version, f) for f in manifest.files}
+
+
+def load_version(store: ModelStore, name: str, version: str) -> LoadedModel:
+    """Load ``name:version`` in this process after the store verified it."""
+    return load_model(*_read_verified(store, name, version))
 
 
 def load_champion(store: ModelStore, name: str) -> LoadedModel:
     """Load and verify the champion of ``name``."""
     name, version = store.resolve(f"{name}@champion")
     return load_version(store, name, version)
-
-
-class Refused(Exception):
-    """A version that will not be served; the message says why."""
 
 
 def _reason(exc: BaseException) -> str:
@@ -86,6 +90,7 @@ class BundleHolder:
     on_swap: Callable[[ModelBundle], None] | None = None
     prepare: Callable[[LoadedModel], None] | None = None  # run on each newly loaded model before it serves
     no_key_reason: str | None = None  # why the store has no key (default NO_KEY)
+    probe_timeout: float = 120.0  # seconds a child process may take to load the candidates
     refused: dict[str, str] = field(default_factory=dict)  # "name:version" -> why, for the current store state
     _seen_token: str | None = None
     _poller: Periodic | None = None
@@ -97,11 +102,20 @@ class BundleHolder:
             return False
         current = self.bundle.models if self.bundle else {}
         refused: dict[str, str] = {}
-        models = dict(current)
+        wanted: dict[str, str] = {}  # model -> champion version not served yet
         for name in SERVED:
-            loaded = self._champion_or_earlier(name, current.get(name), refused)
-            if loaded is not None:
-                models[name] = loaded
+            try:
+                version = self.store.alias(name, "champion")
+            except StoreError as exc:
+                refused[f"{name}@champion"] = _reason(exc)
+                continue
+            if version is not None and (name not in current or current[name].version != version):
+                wanted[name] = version
+        models = {**current, **self._load_many(wanted, refused)}
+        for name in wanted.keys() - models.keys():  # refused and nothing serving: fall back
+            earlier = self._latest_earlier(name, refused)
+            if earlier is not None:
+                models[name] = earlier
         self._seen_token = token
         self.refused = refused
         self.last_error = self._describe(refused, models)
@@ -113,49 +127,56 @@ class BundleHolder:
         log.info("models served: %s", self.bundle.versions)
         return True
 
-    def _champion_or_earlier(self, name: str, served: LoadedModel | None,
-                             refused: dict[str, str]) -> LoadedModel | None:
-        """The champion if it passes; else what serves now; else the latest earlier champion that passes."""
-        try:
-            version = self.store.alias(name, "champion")
-        except StoreError as exc:
-            refused[f"{name}@champion"] = _reason(exc)
-            return served
-        if version is None or (served is not None and served.version == version):
-            return served
-        try:
-            return self._load(name, version)
-        except Refused as exc:
-            refused[f"{name}:{version}"] = str(exc)
-        if served is not None or not self.store.has_signing_key:
-            return served
+    def _latest_earlier(self, name: str, refused: dict[str, str]) -> LoadedModel | None:
+        """The most recent earlier champion of ``name`` that passes every check."""
+        if not self.store.has_signing_key:
+            return None
         try:
             earlier = self.store.previous_champions(name)
         except StoreError as exc:
             refused[f"{name}@history"] = _reason(exc)
-            earlier = []
+            return None
         for version in earlier:
-            try:
-                model = self._load(name, version)
-            except Refused as exc:
-                refused[f"{name}:{version}"] = str(exc)
-                continue
-            log.warning("serving %s:%s, the latest earlier champion that verifies", name, version)
-            return model
+            loaded = self._load_many({name: version}, refused)
+            if name in loaded:
+                log.warning("serving %s:%s, the latest earlier champion that passes its checks", name, version)
+                return loaded[name]
         return None
 
-    def _load(self, name: str, version: str) -> LoadedModel:
-        """Verify (signature, files) and load one version, or raise Refused."""
+    def _load_many(self, wanted: dict[str, str], refused: dict[str, str]) -> dict[str, LoadedModel]:
+        """Verify, probe in a child process, then load each ``name: version``; record refusals."""
+        if not wanted:
+            return {}
         if not self.store.has_signing_key:
-            raise Refused(self.no_key_reason or NO_KEY)
+            refused.update({f"{n}:{v}": self.no_key_reason or NO_KEY for n, v in wanted.items()})
+            return {}
+        candidates: dict[str, tuple[str, Candidate]] = {}
+        for name, version in wanted.items():
+            try:
+                candidates[f"{name}:{version}"] = (name, _read_verified(self.store, name, version))
+            except Exception as exc:  # noqa: BLE001 - a store, I/O or signature failure refuses this version only
+                refused[f"{name}:{version}"] = _reason(exc)
         try:
-            model = load_version(self.store, name, version)
-            if self.prepare is not None:
-                self.prepare(model)
-        except Exception as exc:  # a bad version (store, I/O, LightGBM) must never end the process
-            log.error("model %s:%s refused: %s", name, version, _reason(exc))
-            raise Refused(_reason(exc)) from exc
-        return model
+            failed = probe({ref: c for ref, (_, c) in candidates.items()}, timeout=self.probe_timeout)
+        except Exception as exc:  # noqa: BLE001 - no child process: refuse rather than risk this one
+            failed = {ref: f"could not be checked in a child process: {_reason(exc)}" for ref in candidates}
+        loaded: dict[str, LoadedModel] = {}
+        for ref, (name, (manifest, files)) in candidates.items():
+            if ref in failed:
+                refused[ref] = failed[ref]
+                continue
+            try:
+                model = load_model(manifest, files)
+                if self.prepare is not None:
+                    self.prepare(model)
+            except Exception as exc:  # noqa: BLE001 - whatever fails here refuses the version, not the process
+                refused[ref] = _reason(exc)
+                continue
+            loaded[name] = model
+        for name, version in wanted.items():
+            if (why := refused.get(f"{name}:{version}")) is not None:
+                log.error("model %s:%s refused: %s", name, version, why)
+        return loaded
 
     @staticmethod
     def _describe(refused: dict[str, str], models: dict[str, LoadedModel]) -> str | None:
