@@ -2,7 +2,7 @@
 
 Typical use::
 
-    store = ModelStore("/srv/iprisk/models")
+    store = ModelStore("/srv/iprisk/models", signing_key=key)   # key held outside the store
     m = store.register("pd", {"model.txt": text}, task="binary", features=[...], ...)
     store.promote("pd", m.version, actor="alice", reason="beats champion on OOT AUC")
     name, version = store.resolve("pd")          # the champion
@@ -11,21 +11,31 @@ Typical use::
 
 from __future__ import annotations
 
-from models_store.errors import AliasNotFound, IntegrityError, InvalidReference, StoreError, VersionNotFound
+from models_store.errors import (
+    AliasNotFound,
+    IntegrityError,
+    InvalidReference,
+    SignatureError,
+    StoreError,
+    VersionNotFound,
+)
 from models_store.manifest import (
     ALIASES,
     MANIFEST_FILENAME,
+    SIGNATURE_FILENAME,
     AliasEvent,
     FeatureKind,
     FeatureSpec,
     Manifest,
     parse_ref,
 )
+from models_store.signing import Signature
 from models_store.store import ModelStore
 
 __all__ = [
     "ALIASES",
     "MANIFEST_FILENAME",
+    "SIGNATURE_FILENAME",
     "AliasEvent",
     "AliasNotFound",
     "FeatureKind",
@@ -34,6 +44,8 @@ __all__ = [
     "InvalidReference",
     "Manifest",
     "ModelStore",
+    "Signature",
+    "SignatureError",
     "StoreError",
     "VersionNotFound",
     "parse_ref",

@@ -13,6 +13,7 @@ import platform
 import re
 import shutil
 import time
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from pydantic import ValidationError
 
 from models_store._fs import fsync_dir, replace_file, sha256_file
 from models_store.errors import IntegrityError, InvalidReference, StoreError
-from models_store.manifest import MANIFEST_FILENAME, Manifest
+from models_store.manifest import MANIFEST_FILENAME, SIGNATURE_FILENAME, Manifest
 
 TMP_MARK = ".tmp-"
 _MAX_PUBLISH_ATTEMPTS = 100
@@ -58,21 +59,28 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def write_manifest(directory: Path, manifest: Manifest) -> None:
-    """Write (or atomically rewrite) ``manifest.json`` in ``directory``."""
-    replace_file(directory / MANIFEST_FILENAME, manifest.model_dump_json(indent=2).encode())
+def write_manifest(directory: Path, manifest: Manifest) -> bytes:
+    """Write (or atomically rewrite) ``manifest.json`` in ``directory``; return its bytes."""
+    data = manifest.model_dump_json(indent=2).encode()
+    replace_file(directory / MANIFEST_FILENAME, data)
+    return data
 
 
-def publish(model_dir: Path, tmp: Path, template: Manifest) -> Manifest:
-    """Write the manifest last and rename ``tmp`` to the next free version number.
+def publish(model_dir: Path, tmp: Path, template: Manifest,
+            sign: Callable[[bytes], bytes] | None = None) -> Manifest:
+    """Write the manifest (and its signature) last and rename ``tmp`` to the next free number.
 
     Two writers may pick the same number; ``os.rename`` onto a non-empty directory
     fails for the loser, which rewrites its manifest with the next number and retries.
+    ``sign`` turns the manifest bytes into ``signature.json`` bytes, so the version is
+    signed the moment it becomes visible.
     """
     for _ in range(_MAX_PUBLISH_ATTEMPTS):
         version = str(max(version_numbers(model_dir), default=0) + 1)
         manifest = template.model_copy(update={"version": version})
-        write_manifest(tmp, manifest)
+        manifest_bytes = write_manifest(tmp, manifest)
+        if sign is not None:
+            replace_file(tmp / SIGNATURE_FILENAME, sign(manifest_bytes))
         fsync_dir(tmp)
         try:
             os.rename(tmp, model_dir / version)
@@ -110,9 +118,23 @@ def load_manifest(vdir: Path, name: str, version: str) -> Manifest:
     IntegrityError
         If the manifest is missing, unparsable, or describes another version.
     """
+    return load_manifest_bytes(vdir, name, version)[0]
+
+
+def read_signature(vdir: Path) -> bytes | None:
+    """Return the bytes of ``vdir/signature.json``, or ``None`` if the version is unsigned."""
+    try:
+        return (vdir / SIGNATURE_FILENAME).read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def load_manifest_bytes(vdir: Path, name: str, version: str) -> tuple[Manifest, bytes]:
+    """As :func:`load_manifest`, also returning the exact bytes parsed (what a signature covers)."""
     ref = f"{name}:{version}"
     try:
-        manifest = Manifest.model_validate_json((vdir / MANIFEST_FILENAME).read_bytes())
+        raw = (vdir / MANIFEST_FILENAME).read_bytes()
+        manifest = Manifest.model_validate_json(raw)
     except FileNotFoundError as exc:
         raise IntegrityError(f"{ref}: {MANIFEST_FILENAME} is missing", filename=MANIFEST_FILENAME) from exc
     except ValidationError as exc:
@@ -124,7 +146,7 @@ def load_manifest(vdir: Path, name: str, version: str) -> Manifest:
         raise IntegrityError(
             f"{ref}: {MANIFEST_FILENAME} describes {manifest.ref} instead", filename=MANIFEST_FILENAME
         )
-    return manifest
+    return manifest, raw
 
 
 def verify_files(vdir: Path, manifest: Manifest) -> None:
@@ -136,7 +158,7 @@ def verify_files(vdir: Path, manifest: Manifest) -> None:
         Naming the first unlisted, missing or altered file.
     """
     ref = manifest.ref
-    listed = {*manifest.files, MANIFEST_FILENAME}
+    listed = {*manifest.files, MANIFEST_FILENAME, SIGNATURE_FILENAME}
     extras = sorted(p.name for p in vdir.iterdir() if p.name not in listed)
     if extras:
         raise IntegrityError(f"{ref}: file {extras[0]!r} is not listed in the manifest", filename=extras[0])

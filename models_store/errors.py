@@ -6,7 +6,9 @@ Exception tree::
     ├── VersionNotFound         no such model, or no such version of it
     ├── AliasNotFound           the alias (champion / challenger) is not set
     ├── IntegrityError          files on disk do not match the manifest
-    │                           (``filename``, ``expected``, ``actual`` sha256)
+    │   │                       (``filename``, ``expected``, ``actual`` sha256)
+    │   └── SignatureError      the manifest is unsigned or its signature does not
+    │                           verify with the store's key (``reason``)
     └── InvalidReference        malformed reference, model name or file name;
                                 also a ``ValueError``
 
@@ -20,6 +22,7 @@ __all__ = [
     "AliasNotFound",
     "IntegrityError",
     "InvalidReference",
+    "SignatureError",
     "StoreError",
     "VersionNotFound",
 ]
@@ -65,6 +68,18 @@ class IntegrityError(StoreError):
         self.filename = filename
         self.expected = expected
         self.actual = actual
+
+
+class SignatureError(IntegrityError):
+    """A version's manifest signature is missing or does not verify; the version is refused.
+
+    ``reason`` is ``"unsigned"``, ``"invalid"``, ``"other_key"`` or ``"mismatch"``
+    (see :func:`models_store.signing.verify`).
+    """
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message, filename="signature.json")
+        self.reason = reason
 
 
 class InvalidReference(StoreError, ValueError):

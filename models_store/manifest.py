@@ -13,6 +13,7 @@ from models_store.errors import InvalidReference
 __all__ = [
     "ALIASES",
     "MANIFEST_FILENAME",
+    "SIGNATURE_FILENAME",
     "AliasAction",
     "AliasEvent",
     "AliasName",
@@ -26,6 +27,8 @@ __all__ = [
 ]
 
 MANIFEST_FILENAME = "manifest.json"
+SIGNATURE_FILENAME = "signature.json"  # beside the manifest; see models_store/signing.py
+RESERVED_FILENAMES = (MANIFEST_FILENAME, SIGNATURE_FILENAME)
 ALIASES: tuple[str, ...] = ("champion", "challenger")
 
 # Model names appear in references ("pd@champion", "pd:3") and as directory names,
@@ -66,17 +69,17 @@ def validate_filename(filename: str) -> str:
     ------
     InvalidReference
         For paths (``"a/b"``, ``"../x"``, ``"/etc/x"``), hidden names, ``".."`` or
-        the reserved name ``manifest.json``.
+        the reserved names ``manifest.json`` and ``signature.json``.
     """
     if (
         not isinstance(filename, str)
         or not _FILENAME_RE.fullmatch(filename)
         or ".." in filename
-        or filename == MANIFEST_FILENAME
+        or filename in RESERVED_FILENAMES
     ):
         raise InvalidReference(
             f"invalid file name {filename!r}: must be a plain relative name "
-            f"(letters, digits, '_', '-', '.'), not a path, and not {MANIFEST_FILENAME!r}"
+            f"(letters, digits, '_', '-', '.'), not a path, and not one of {', '.join(RESERVED_FILENAMES)}"
         )
     return filename
 

@@ -3,6 +3,8 @@
 Layout under ``root``::
 
     {name}/{version}/manifest.json     written last; lists the sha256 of every file
+    {name}/{version}/signature.json    HMAC of manifest.json with a key held outside
+                                       the store (models_store/signing.py)
     {name}/{version}/<artefacts>       e.g. model.txt (LightGBM text format)
     {name}/aliases.json                alias -> version, replaced atomically
     {name}/history.jsonl               one AliasEvent per alias move, append-only
@@ -25,10 +27,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from models_store import _history, _versions
-from models_store._fs import locked, sha256_bytes, write_new_file
+from models_store import _history, _versions, signing
+from models_store._fs import locked, replace_file, sha256_bytes, write_new_file
 from models_store.errors import AliasNotFound, IntegrityError, InvalidReference, StoreError, VersionNotFound
 from models_store.manifest import (
+    SIGNATURE_FILENAME,
     AliasAction,
     AliasEvent,
     FeatureSpec,
@@ -65,12 +68,28 @@ class ModelStore:
     clock
         Returns the current time (timezone-aware) for manifests and alias events;
         tests inject a controllable clock.
+    signing_key
+        Key (bytes, at least 16) that signs every version registered and without
+        whose valid signature :meth:`verify` refuses a version. ``None``: versions
+        are registered unsigned and signatures are not checked.
     """
 
-    def __init__(self, root: Path | str, *, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(
+        self,
+        root: Path | str,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+        signing_key: bytes | None = None,
+    ) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self._clock = clock
+        self._key = None if signing_key is None else signing.check_key(signing_key)
+
+    @property
+    def has_signing_key(self) -> bool:
+        """Whether this store signs new versions and checks signatures."""
+        return self._key is not None
 
     def __repr__(self) -> str:
         return f"ModelStore({str(self.root)!r})"
@@ -134,7 +153,7 @@ class ModelStore:
         try:
             for fname, data in blobs.items():
                 write_new_file(tmp / fname, data)
-            return _versions.publish(model_dir, tmp, template)
+            return _versions.publish(model_dir, tmp, template, self._signer(created_by))
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -213,20 +232,50 @@ class ModelStore:
         return _versions.load_manifest(self._version_dir(name, version), name, version)
 
     def verify(self, name: str, version: str) -> Manifest:
-        """Check every file of ``name:version`` against its manifest and return the manifest.
+        """Check the signature and every file of ``name:version``; return the manifest.
+
+        The signature is checked only when the store has a signing key.
 
         Raises
         ------
         VersionNotFound
             If the version does not exist.
+        SignatureError
+            If the store has a key and the version is unsigned or its signature does
+            not verify with it (an ``IntegrityError``).
         IntegrityError
             If the manifest is unparsable, a listed file is missing or has another
             sha256, or an unlisted file is present. The message names the file.
         """
         vdir = self._version_dir(name, version)
-        manifest = _versions.load_manifest(vdir, name, version)
+        manifest, raw = _versions.load_manifest_bytes(vdir, name, version)
+        if self._key is not None:
+            signing.verify(manifest.ref, raw, _versions.read_signature(vdir), self._key)
         _versions.verify_files(vdir, manifest)
         return manifest
+
+    def sign(self, name: str, version: str, *, actor: str) -> signing.Signature:
+        """Sign ``name:version`` with the store's key after checking its files.
+
+        Signs unsigned versions of an older store, or re-signs after a key rotation
+        (the old signature is replaced atomically). Whoever signs vouches for the
+        version: the files are checked against the manifest, not the manifest itself.
+
+        Raises
+        ------
+        StoreError
+            If the store has no signing key.
+        VersionNotFound, IntegrityError
+            If the version does not exist or its files do not match its manifest.
+        """
+        if self._key is None:
+            raise StoreError("this store has no signing key: nothing can be signed")
+        vdir = self._version_dir(name, version)
+        manifest, raw = _versions.load_manifest_bytes(vdir, name, version)
+        _versions.verify_files(vdir, manifest)
+        data = signing.sign(raw, self._key, signed_by=actor, signed_at=self._clock())
+        replace_file(vdir / SIGNATURE_FILENAME, data)
+        return signing.Signature.model_validate_json(data)
 
     def path(self, name: str, version: str) -> Path:
         """Return the directory of ``name:version`` after verifying it.
@@ -296,11 +345,12 @@ class ModelStore:
         return name, target
 
     def state_token(self) -> str:
-        """Return a token that changes whenever any alias of any model changes.
+        """Return a token that changes whenever any alias, or the signature of an aliased version, changes.
 
-        It hashes the small ``aliases.json`` files, so it is equal for equal alias
-        state: registering a version (which moves no alias) leaves it unchanged.
-        Cheap enough to poll every second.
+        It hashes the small ``aliases.json`` files and the ``signature.json`` of the
+        versions they name, so it is equal for equal alias state: registering a
+        version (which moves no alias) leaves it unchanged, signing a champion does
+        not. Cheap enough to poll every second.
         """
         digest = hashlib.sha256()
         for model_dir in self._model_dirs():
@@ -308,6 +358,12 @@ class ModelStore:
                 data = (model_dir / _history.ALIASES_FILENAME).read_bytes()
             except FileNotFoundError:
                 continue
+            try:
+                aliased = sorted(set(_history.read_aliases(model_dir).values()))
+            except IntegrityError:
+                aliased = []  # a broken alias table still changes the token; readers report it
+            for version in aliased:
+                data += b"\0" + (_versions.read_signature(model_dir / version) or b"")
             digest.update(f"{model_dir.name}\0{len(data)}\0".encode() + data)
         return digest.hexdigest()
 
@@ -383,6 +439,20 @@ class ModelStore:
         events = _history.read_history(self._model_dir(name))
         return [e for e in events if alias is None or e.alias == alias]
 
+    def previous_champions(self, name: str) -> list[str]:
+        """Versions that were champion before the current one, most recent first.
+
+        Follows the same stack as :meth:`rollback`: a version rolled back from is
+        not in it. A server falls back along this list when the champion is refused.
+        """
+        seen = {self.alias(name, "champion")}
+        earlier = []
+        for version in reversed(_history.champion_stack(self.history(name, "champion"))):
+            if version not in seen:
+                seen.add(version)
+                earlier.append(version)
+        return earlier
+
     def champion_on(self, name: str, when: datetime) -> str | None:
         """Return the version that was champion at instant ``when`` (timezone-aware)."""
         if when.tzinfo is None or when.utcoffset() is None:
@@ -443,6 +513,12 @@ class ModelStore:
         _history.append_event(model_dir, event)
         _history.write_aliases(model_dir, {**current, alias: version})
         return event
+
+    def _signer(self, actor: str) -> Callable[[bytes], bytes] | None:
+        key = self._key
+        if key is None:
+            return None
+        return lambda manifest_bytes: signing.sign(manifest_bytes, key, signed_by=actor, signed_at=self._clock())
 
     def _model_dir(self, name: str) -> Path:
         return self.root / validate_model_name(name)

@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlmodel import Session
 
-from models_store import ModelStore
 from scoring.pipeline import prepare_offload
 from scoring.policy import load_scoring_config
 from service.auth import KeyCache
@@ -24,6 +23,7 @@ from service.metrics import Metrics, MetricsMiddleware
 from service.monitor import DriftMonitor
 from service.routes import assessments, funds, health, insurance, loans, outcomes, regulator, valuations
 from service.settings import Settings
+from service.signing_key import served_store
 from service.spare_core import SpareCore
 from service.text_guard import TextGuard
 from service.usecases.funds import load_fund_context
@@ -51,7 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             session.commit()
         spare_core = SpareCore(settings.spare_core_threads, metrics.valuation_shap,
                                in_flight=lambda: metrics.in_flight)
-        holder = BundleHolder(ModelStore(settings.store_path), interval=settings.reload_interval_seconds,
+        store, no_key = served_store(settings)  # the key that signs models, held outside the store
+        holder = BundleHolder(store, no_key_reason=no_key, interval=settings.reload_interval_seconds,
                               on_swap=lambda b: metrics.set_models(b.versions),
                               prepare=lambda m: prepare_offload(m, spare_core.parts))
         holder.start()

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from models_store import ModelStore
 from service.settings import Settings
+from service.signing_key import signing_store
 from training.contract import find_table_file
 from training.pipeline import MODEL_NAMES, train_models
 from training.synth.generator import generate_portfolio, write_portfolio
@@ -26,13 +27,15 @@ def ensure_models(settings: Settings, *, progress: Callable[[str], None] = print
     """Make sure every bundled model has a champion; return the models trained.
 
     Reuses the generated portfolio and any existing versions, so a second
-    start does nothing but check.
+    start does nothing but check. Versions are signed with the configured key; when
+    none is configured, the key file is created (only when something is trained).
     """
     store = ModelStore(settings.store_path)
     store.cleanup_temp()
     missing = missing_champions(store)
     if not missing:
         return []
+    store = signing_store(settings, create_key=True, echo=progress)
     t0 = time.perf_counter()
     data_dir = settings.data_path
     if find_table_file(data_dir, "loans") is None:

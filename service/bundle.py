@@ -4,23 +4,32 @@ A background thread polls the store's alias state every
 ``reload_interval_seconds``.  When an alias moves, the new champions are
 loaded and verified off the request path, then swapped in with one reference
 assignment: requests in flight finish on the bundle they started with, new
-requests get the new one, and none fails.  A version that fails verification
-is refused and whatever was serving keeps serving.
+requests get the new one, and none fails.
+
+A version is served only if its manifest signature verifies with the signing key,
+its files match the manifest and LightGBM loads it.  Any other version is refused,
+each model on its own: at a reload the version already serving keeps serving; at
+start (or while a model serves nothing) the server walks back through the earlier
+champions to the most recent one that passes.  Refusals are named in
+``last_error`` and ``refused`` (shown by ``/readyz``); nothing here ends the process.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from models_store import ModelStore, StoreError
 from scoring.models import LoadedModel, load_model
+from service.model_probe import Candidate, probe
 from service.periodic import Periodic
 
 log = logging.getLogger("iprisk.models")
 SERVED = ("valuation", "pd", "claim_review")
+NO_KEY = "no model signing key is configured: unsigned models are not served"
+_MAX_REASON = 300
 
 
 @dataclass(frozen=True)
@@ -41,17 +50,38 @@ class ModelBundle:
         return {n: m.version for n, m in self.models.items()}
 
 
+def _read_verified(store: ModelStore, name: str, version: str) -> Candidate:
+    """The manifest (as JSON data) and file bytes of ``name:version``, verified by the store.
+
+    The store checks the signature too when it has a key.
+    """
+    manifest = store.verify(name, version)
+    return manifest.model_dump(mode="json"), {f: store.read_file(name, version, f) for f in manifest.files}
+
+
+def load_version(store: ModelStore, name: str, version: str) -> LoadedModel:
+    """Load ``name:version`` in this process after the store verified it."""
+    return load_model(*_read_verified(store, name, version))
+
+
 def load_champion(store: ModelStore, name: str) -> LoadedModel:
     """Load and verify the champion of ``name``."""
     name, version = store.resolve(f"{name}@champion")
-    manifest = store.verify(name, version)
-    files = {f: store.read_file(name, version, f) for f in manifest.files}
-    return load_model(manifest.model_dump(mode="json"), files)
+    return load_version(store, name, version)
+
+
+def _reason(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= _MAX_REASON else text[:_MAX_REASON] + "…"
 
 
 @dataclass
 class BundleHolder:
-    """Holds the current bundle and keeps it in step with the store."""
+    """Holds the current bundle and keeps it in step with the store.
+
+    ``store`` must carry the signing key; without one every version is refused with
+    ``no_key_reason``.
+    """
 
     store: ModelStore
     interval: float = 1.0
@@ -59,42 +89,109 @@ class BundleHolder:
     last_error: str | None = None
     on_swap: Callable[[ModelBundle], None] | None = None
     prepare: Callable[[LoadedModel], None] | None = None  # run on each newly loaded model before it serves
-    _failed_token: str | None = None
+    no_key_reason: str | None = None  # why the store has no key (default NO_KEY)
+    probe_timeout: float = 120.0  # seconds a child process may take to load the candidates
+    refused: dict[str, str] = field(default_factory=dict)  # "name:version" -> why, for the current store state
+    _seen_token: str | None = None
     _poller: Periodic | None = None
 
     def refresh(self) -> bool:
         """Reload if the store changed; return True when a new bundle was swapped in."""
         token = self.store.state_token()
-        if (self.bundle is not None and token == self.bundle.token) or token == self._failed_token:
+        if token == self._seen_token:
             return False
         current = self.bundle.models if self.bundle else {}
-        models = dict(current)
-        try:
-            for name in SERVED:
+        refused: dict[str, str] = {}
+        wanted: dict[str, str] = {}  # model -> champion version not served yet
+        for name in SERVED:
+            try:
                 version = self.store.alias(name, "champion")
-                if version is None:
-                    continue
-                if name in current and current[name].version == version:
-                    continue
-                models[name] = load_champion(self.store, name)
-                if self.prepare is not None:
-                    self.prepare(models[name])
-        except (StoreError, OSError, ValueError) as exc:
-            self.last_error = f"{type(exc).__name__}: {exc}"
-            self._failed_token = token
-            log.error("model reload refused, keeping the served versions: %s", self.last_error)
+            except StoreError as exc:
+                refused[f"{name}@champion"] = _reason(exc)
+                continue
+            if version is not None and (name not in current or current[name].version != version):
+                wanted[name] = version
+        models = {**current, **self._load_many(wanted, refused)}
+        for name in wanted.keys() - models.keys():  # refused and nothing serving: fall back
+            earlier = self._latest_earlier(name, refused)
+            if earlier is not None:
+                models[name] = earlier
+        self._seen_token = token
+        self.refused = refused
+        self.last_error = self._describe(refused, models)
+        if self.bundle is not None and all(models.get(n) is current.get(n) for n in SERVED):
             return False
         self.bundle = ModelBundle(models, token, datetime.now(UTC))
-        self.last_error = None
-        self._failed_token = None
         if self.on_swap is not None:
             self.on_swap(self.bundle)
         log.info("models served: %s", self.bundle.versions)
         return True
 
+    def _latest_earlier(self, name: str, refused: dict[str, str]) -> LoadedModel | None:
+        """The most recent earlier champion of ``name`` that passes every check."""
+        if not self.store.has_signing_key:
+            return None
+        try:
+            earlier = self.store.previous_champions(name)
+        except StoreError as exc:
+            refused[f"{name}@history"] = _reason(exc)
+            return None
+        for version in earlier:
+            loaded = self._load_many({name: version}, refused)
+            if name in loaded:
+                log.warning("serving %s:%s, the latest earlier champion that passes its checks", name, version)
+                return loaded[name]
+        return None
+
+    def _load_many(self, wanted: dict[str, str], refused: dict[str, str]) -> dict[str, LoadedModel]:
+        """Verify, probe in a child process, then load each ``name: version``; record refusals."""
+        if not wanted:
+            return {}
+        if not self.store.has_signing_key:
+            refused.update({f"{n}:{v}": self.no_key_reason or NO_KEY for n, v in wanted.items()})
+            return {}
+        candidates: dict[str, tuple[str, Candidate]] = {}
+        for name, version in wanted.items():
+            try:
+                candidates[f"{name}:{version}"] = (name, _read_verified(self.store, name, version))
+            except Exception as exc:  # noqa: BLE001 - a store, I/O or signature failure refuses this version only
+                refused[f"{name}:{version}"] = _reason(exc)
+        try:
+            failed = probe({ref: c for ref, (_, c) in candidates.items()}, timeout=self.probe_timeout)
+        except Exception as exc:  # noqa: BLE001 - no child process: refuse rather than risk this one
+            failed = {ref: f"could not be checked in a child process: {_reason(exc)}" for ref in candidates}
+        loaded: dict[str, LoadedModel] = {}
+        for ref, (name, (manifest, files)) in candidates.items():
+            if ref in failed:
+                refused[ref] = failed[ref]
+                continue
+            try:
+                model = load_model(manifest, files)
+                if self.prepare is not None:
+                    self.prepare(model)
+            except Exception as exc:  # noqa: BLE001 - whatever fails here refuses the version, not the process
+                refused[ref] = _reason(exc)
+                continue
+            loaded[name] = model
+        for name, version in wanted.items():
+            if (why := refused.get(f"{name}:{version}")) is not None:
+                log.error("model %s:%s refused: %s", name, version, why)
+        return loaded
+
+    @staticmethod
+    def _describe(refused: dict[str, str], models: dict[str, LoadedModel]) -> str | None:
+        if not refused:
+            return None
+        serving = ", ".join(f"{n}:{m.version}" for n, m in models.items()) or "nothing"
+        return "; ".join(f"{ref} refused ({why})" for ref, why in refused.items()) + f"; serving {serving}"
+
     def start(self) -> None:
-        """Load now and start polling in the background."""
-        self.refresh()
+        """Load now and start polling in the background; a failure here is reported, never raised."""
+        try:
+            self.refresh()
+        except Exception as exc:  # the poller retries; /readyz reports it meanwhile
+            self.last_error = f"model store unreadable: {_reason(exc)}"
+            log.exception("model store unreadable at start")
         self._poller = Periodic(self.refresh, self.interval, "model-reload")
         self._poller.start()
 

@@ -24,8 +24,14 @@ def _settings() -> Settings:
     return Settings()
 
 
-def _store() -> ModelStore:
-    return ModelStore(_settings().store_path)
+def _store(settings: Settings | None = None, *, create_key: bool = False) -> ModelStore:
+    """The store opened with the model signing key (created first if ``create_key`` and none exists)."""
+    from service.signing_key import signing_store
+
+    try:
+        return signing_store(settings or _settings(), create_key=create_key, echo=_echo)
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -123,7 +129,7 @@ def train(data: Annotated[Path, typer.Option(help="Data directory (contract) or 
         models = MODEL_NAMES if model == "all" else (model,)
         if any(m not in MODEL_NAMES for m in models):
             raise _fail(f"--model must be one of {', '.join(MODEL_NAMES)} or all", 2)
-        results = train_models(data, ModelStore(settings.store_path), models=models, actor=settings.actor,
+        results = train_models(data, _store(settings, create_key=True), models=models, actor=settings.actor,
                                report_dir=settings.reports_path, progress=_echo)
     except ContractError as exc:
         raise _fail(f"refused: nothing was trained.\n{exc}") from exc
@@ -147,7 +153,7 @@ def _train_generic(settings: Settings, data: Path, task: str, target: str | None
         fitted, metrics, prep = train_generic(pd.read_csv(data), task=kind, target=target, spec=load_spec(spec))
     except GenericDataError as exc:
         raise _fail(f"refused: nothing was trained. {exc}") from exc
-    store = ModelStore(settings.store_path)
+    store = _store(settings, create_key=True)
     version = register_fit(store, name, fitted, metrics=metrics, fingerprint=data_fingerprint_file(data),
                            actor=settings.actor, synthetic=False)
     loaded = fitted.as_loaded(name, version)
@@ -210,7 +216,7 @@ def models_promote(ref: Annotated[str, typer.Argument(help="NAME:VERSION or NAME
     from training.promotion import PromotionRefused, promote
 
     settings = _settings()
-    store = ModelStore(settings.store_path)
+    store = _store(settings)
     try:
         name, version = store.resolve(ref)
         if data is None and settings.data_path.exists() and name in ("valuation", "pd", "claim_review"):
@@ -225,12 +231,31 @@ def models_promote(ref: Annotated[str, typer.Argument(help="NAME:VERSION or NAME
     typer.echo(f"{name}:{version} is champion")
 
 
+@models_app.command("sign")
+def models_sign(refs: Annotated[list[str], typer.Argument(help="NAME:VERSION (or NAME@ALIAS), one or more.")],
+                ) -> None:
+    """Sign versions with the model signing key after checking their files (migration, key rotation).
+
+    Signing vouches for a version: check what it is first (models show, history). Signing
+    again with a new key replaces the old signature.
+    """
+    settings = _settings()
+    store = _store(settings, create_key=True)
+    for ref in refs:
+        try:
+            name, version = store.resolve(ref)
+            signature = store.sign(name, version, actor=settings.actor)
+        except StoreError as exc:
+            raise _fail(f"{ref}: not signed: {exc}") from exc
+        typer.echo(f"{name}:{version} signed (key id {signature.key_id})")
+
+
 @models_app.command("rollback")
 def models_rollback(name: str, reason: Annotated[str, typer.Option(help="Why.")]) -> None:
     """Move champion back to the previous champion."""
     settings = _settings()
     try:
-        ev = ModelStore(settings.store_path).rollback(name, actor=settings.actor, reason=reason)
+        ev = _store(settings).rollback(name, actor=settings.actor, reason=reason)
     except StoreError as exc:
         raise _fail(str(exc)) from exc
     typer.echo(f"{name}: champion {ev.from_version} -> {ev.to_version}")

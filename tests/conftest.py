@@ -14,6 +14,7 @@ from training.synth.generator import generate_portfolio, write_portfolio
 
 PORTFOLIO_LOANS = int(os.environ.get("IPRISK_TEST_LOANS", "40000"))
 PORTFOLIO_SEED = 11
+TEST_SIGNING_KEY = "tests-model-signing-key-0123456789abcdef"  # signs the trained store; servers check it
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +29,8 @@ def portfolio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def trained(tmp_path_factory: pytest.TempPathFactory, portfolio_dir: Path) -> tuple[Path, list[RunResult]]:
     """A model store with all three models trained, registered and promoted."""
     root = tmp_path_factory.mktemp("store")
-    results = train_models(portfolio_dir, ModelStore(root / "models"), actor="tests",
+    results = train_models(portfolio_dir, ModelStore(root / "models", signing_key=TEST_SIGNING_KEY.encode()),
+                           actor="tests",
                            report_dir=root / "reports")
     return root / "models", results
 
@@ -38,4 +40,4 @@ def store_copy(trained: tuple[Path, list[RunResult]], tmp_path: Path) -> ModelSt
     """A private copy of the trained store that a test may change."""
     dst = tmp_path / "models"
     shutil.copytree(trained[0], dst)
-    return ModelStore(dst)
+    return ModelStore(dst, signing_key=TEST_SIGNING_KEY.encode())

@@ -95,7 +95,11 @@ def train_models(data_dir: Path, store: ModelStore, *, models: Sequence[str] = M
     in the same run, or the store's valuation champion when it is not retrained.
     A model with no champion yet is promoted at once (``promote_first``);
     otherwise the new version becomes ``challenger`` and waits for the gates.
+    Versions are signed with the store's signing key (unsigned if it has none).
     """
+    if not store.has_signing_key:
+        progress("warning: the model store has no signing key: the versions trained now are unsigned, "
+                 "and a server refuses them until they are signed (iprisk models sign)")
     progress(f"loading and validating {data_dir}")
     data = load_dataset(data_dir)
     fingerprint = data_fingerprint(data_dir)

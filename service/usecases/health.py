@@ -29,5 +29,6 @@ def readiness(engine: Engine, holder: BundleHolder, extra: dict[str, Any] | None
         details["missing_models"] = missing
     if holder.last_error:
         details["model_reload_error"] = holder.last_error
+        details["models_refused"] = holder.refused
     details.update(extra or {})
     return ready, details

@@ -24,6 +24,7 @@ from service.db.engine import make_engine
 from service.keys import new_key
 from service.server import server_config
 from service.settings import Settings
+from tests.conftest import TEST_SIGNING_KEY
 from training.pipeline import RunResult
 
 PG_URL = os.environ.get("IPRISK_TEST_DATABASE_URL")
@@ -114,7 +115,7 @@ def server(request: pytest.FixtureRequest, trained: tuple[Path, list[RunResult]]
     db_url, pg_name = (None, None) if backend == "sqlite" else _pg_database()
     # No rate limit here: tests send hundreds of requests with one key (tests/service/test_limits.py tests it).
     settings = Settings(home=home, database_url=db_url, reload_interval_seconds=0.2, log_level="WARNING",
-                        batch_max_items=5, rate_limit_per_minute=0)
+                        batch_max_items=5, rate_limit_per_minute=0, model_signing_key=TEST_SIGNING_KEY)
     srv, thread, base_url, app = start_server(settings)
     keys = {name: new_key(settings, role=role, institution=inst)[0] for name, (role, inst) in KEYS.items()}
     try:

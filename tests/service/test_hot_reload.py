@@ -8,6 +8,7 @@ import time
 
 from models_store import ModelStore
 from service.client import IpriskClient
+from tests.conftest import TEST_SIGNING_KEY
 from tests.service.conftest import Server
 from tests.service.test_scoring_api import application
 
@@ -24,7 +25,7 @@ def _register_copy(store: ModelStore, name: str) -> str:
 
 
 def test_hot_reload_under_concurrent_requests(server: Server) -> None:
-    store = ModelStore(server.settings.store_path)
+    store = ModelStore(server.settings.store_path, signing_key=TEST_SIGNING_KEY.encode())
     new_version = _register_copy(store, "pd")
     errors: list[BaseException] = []
     versions: list[str] = []
@@ -65,7 +66,7 @@ def test_hot_reload_under_concurrent_requests(server: Server) -> None:
 
 
 def test_tampered_version_is_refused_and_old_keeps_serving(server: Server) -> None:
-    store = ModelStore(server.settings.store_path)
+    store = ModelStore(server.settings.store_path, signing_key=TEST_SIGNING_KEY.encode())
     current = store.alias("valuation", "champion")
     new_version = _register_copy(store, "valuation")
     path = store.path("valuation", new_version) / "model_p50.txt"

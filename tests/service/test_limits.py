@@ -22,6 +22,7 @@ import pytest
 from service.errors import MAX_PROBLEMS
 from service.keys import new_key
 from service.settings import Settings
+from tests.conftest import TEST_SIGNING_KEY
 from tests.service.conftest import Server, start_server
 from tests.service.test_scoring_api import application
 from training.pipeline import RunResult
@@ -33,7 +34,8 @@ def _serve(tmp_path_factory: pytest.TempPathFactory, trained: tuple[Path, list[R
            **limits: object) -> Iterator[Server]:
     home = tmp_path_factory.mktemp("home-limits")
     shutil.copytree(trained[0], home / "models")
-    settings = Settings(home=home, log_level="WARNING", batch_max_items=5, **limits)  # type: ignore[arg-type]
+    settings = Settings(home=home, log_level="WARNING", batch_max_items=5, model_signing_key=TEST_SIGNING_KEY,
+                        **limits)  # type: ignore[arg-type]
     srv, thread, base_url, app = start_server(settings)
     keys = {role: new_key(settings, role=role, institution=f"{role}_1")[0] for role in ("bank", "data_team")}
     keys["bank_2"] = new_key(settings, role="bank", institution="bank_2")[0]
