@@ -119,8 +119,10 @@ def _claim(session: Session, institution: str, call: Call, digest: str) -> bool:
     insert = _INSERTS[session.get_bind().dialect.name]
     stmt = insert(_TABLE).values(institution=institution, key=call.key, method=call.method, route=call.route[:200],
                                  request_sha256=digest, status_code=0, response="", created_at=utcnow())
-    result = session.execute(stmt.on_conflict_do_nothing(index_elements=["institution", "key"]))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT … RETURNING, inserted or not
+    inserted = session.execute(stmt.on_conflict_do_nothing(index_elements=["institution", "key"])
+                               .returning(_TABLE.c.id)).first()
+    return inserted is not None
 
 
 def purge_older_than(session: Session, *, before: datetime) -> int:
