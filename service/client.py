@@ -16,10 +16,18 @@ Errors are exceptions named after what went wrong, carrying the server's
         ├── ConflictError         409
         ├── ValidationFailed      422
         └── ServerError           5xx
+
+Every write is sent with an ``Idempotency-Key`` generated for that call (or
+the one you pass as ``idempotency_key``) and reused on the client's own
+retries: a dropped connection, a timeout or a 503 is retried up to
+``retries`` times, and the server answers a retry of a request it already
+carried out with the stored answer instead of doing it again.
 """
 
 from __future__ import annotations
 
+import time
+import uuid
 from datetime import date
 from typing import Any, Literal, TypeVar
 
@@ -50,6 +58,7 @@ from service.schemas.funds import (
 )
 from service.schemas.insurance import QuoteRequest, QuoteResponse
 from service.schemas.loans import LoanCreate, LoanPublic
+from service.schemas.regulator import OutcomeCreate, OutcomePublic
 from service.schemas.scoring import (
     AssessmentRequest,
     AssessmentResponse,
@@ -112,13 +121,22 @@ _BY_STATUS: dict[int, type[ApiError]] = {401: AuthenticationError, 403: Permissi
                                          409: ConflictError, 422: ValidationFailed}
 
 
+IDEMPOTENCY_KEY = "Idempotency-Key"
+
+
+def new_idempotency_key() -> str:
+    """A fresh key for one logical write."""
+    return str(uuid.uuid4())
+
+
 class IpriskClient:
-    """Synchronous client with timeouts, typed requests and responses."""
+    """Synchronous client with timeouts, typed requests and responses, and idempotent retries of writes."""
 
     def __init__(self, base_url: str, *, api_key: str, timeout: float = 10.0, lang: Literal["en", "zh"] = "en",
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None, retries: int = 2, backoff: float = 0.2) -> None:
         self._http = httpx.Client(base_url=base_url, timeout=httpx.Timeout(timeout), transport=transport,
                                   headers={"Authorization": f"Bearer {api_key}", "Accept-Language": lang})
+        self.retries, self.backoff = retries, backoff
 
     def __enter__(self) -> IpriskClient:
         return self
@@ -132,11 +150,28 @@ class IpriskClient:
 
     def request(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None,
                 headers: dict[str, str] | None = None) -> Any:
-        """Send a request; return the decoded JSON or raise the matching error."""
-        try:
-            resp = self._http.request(method, path, json=json, params=params, headers=headers)
-        except httpx.HTTPError as exc:
-            raise TransportError(f"{method} {path}: {exc!r}") from exc
+        """Send a request; return the decoded JSON or raise the matching error.
+
+        A read, or a write carrying an ``Idempotency-Key``, is sent again (same key) after a transport
+        error or a 503, up to ``retries`` times; any other write is sent once.
+        """
+        repeatable = method == "GET" or IDEMPOTENCY_KEY in (headers or {})
+        for attempt in range(self.retries + 1 if repeatable else 1):
+            last = attempt == self.retries or not repeatable
+            try:
+                resp = self._http.request(method, path, json=json, params=params, headers=headers)
+            except httpx.HTTPError as exc:
+                if last:
+                    raise TransportError(f"{method} {path}: {exc!r}") from exc
+                time.sleep(self.backoff * 2**attempt)
+                continue
+            if resp.status_code != 503 or last:
+                break
+            time.sleep(min(float(resp.headers.get("Retry-After") or 0) or self.backoff * 2**attempt, 5.0))
+        return self._decode(resp)
+
+    @staticmethod
+    def _decode(resp: httpx.Response) -> Any:
         if resp.status_code >= 400:
             try:
                 body = resp.json()
@@ -151,9 +186,14 @@ class IpriskClient:
         payload = body.model_dump(mode="json", exclude_unset=True) if isinstance(body, BaseModel) else body
         return out.model_validate(self.request(method, path, json=payload, **kw))
 
-    def value(self, req: ValuationRequest | dict[str, Any]) -> ValuationResponse:
+    def _write(self, path: str, out: type[T], body: BaseModel | dict[str, Any] | None = None, *,
+               key: str | None = None) -> T:
+        """POST with an Idempotency-Key: ``key``, or a new one for this call (reused on its retries)."""
+        return self._send("POST", path, out, body, headers={IDEMPOTENCY_KEY: key or new_idempotency_key()})
+
+    def value(self, req: ValuationRequest | dict[str, Any], *, idempotency_key: str | None = None) -> ValuationResponse:
         """POST /v1/valuations."""
-        return self._send("POST", "/v1/valuations", ValuationResponse, req)
+        return self._write("/v1/valuations", ValuationResponse, req, key=idempotency_key)
 
     def get_valuation(self, valuation_id: str) -> ValuationResponse:
         """GET /v1/valuations/{id}."""
@@ -164,15 +204,17 @@ class IpriskClient:
         """GET /v1/valuations."""
         return self._send("GET", "/v1/valuations", Page, params=_page(since, until, limit, offset))
 
-    def assess(self, req: AssessmentRequest | dict[str, Any]) -> AssessmentResponse:
+    def assess(self, req: AssessmentRequest | dict[str, Any], *,
+               idempotency_key: str | None = None) -> AssessmentResponse:
         """POST /v1/assessments."""
-        return self._send("POST", "/v1/assessments", AssessmentResponse, req)
+        return self._write("/v1/assessments", AssessmentResponse, req, key=idempotency_key)
 
-    def assess_batch(self, items: list[AssessmentRequest | dict[str, Any]]) -> BatchResponse:
+    def assess_batch(self, items: list[AssessmentRequest | dict[str, Any]], *,
+                     idempotency_key: str | None = None) -> BatchResponse:
         """POST /v1/assessments/batch."""
         body = {"items": [i.model_dump(mode="json", exclude_unset=True) if isinstance(i, BaseModel) else i
                           for i in items]}
-        return self._send("POST", "/v1/assessments/batch", BatchResponse, body)
+        return self._write("/v1/assessments/batch", BatchResponse, body, key=idempotency_key)
 
     def get_assessment(self, assessment_id: str) -> AssessmentResponse:
         """GET /v1/assessments/{id}."""
@@ -183,25 +225,30 @@ class IpriskClient:
         """GET /v1/assessments."""
         return self._send("GET", "/v1/assessments", Page, params=_page(since, until, limit, offset))
 
-    def quote(self, req: QuoteRequest | dict[str, Any]) -> QuoteResponse:
+    def quote(self, req: QuoteRequest | dict[str, Any], *, idempotency_key: str | None = None) -> QuoteResponse:
         """POST /v1/insurance/quotes."""
-        return self._send("POST", "/v1/insurance/quotes", QuoteResponse, req)
+        return self._write("/v1/insurance/quotes", QuoteResponse, req, key=idempotency_key)
 
     def get_quote(self, quote_id: str) -> QuoteResponse:
         """GET /v1/insurance/quotes/{id}."""
         return self._send("GET", f"/v1/insurance/quotes/{quote_id}", QuoteResponse)
 
-    def book_loan(self, req: LoanCreate | dict[str, Any]) -> LoanPublic:
+    def book_loan(self, req: LoanCreate | dict[str, Any], *, idempotency_key: str | None = None) -> LoanPublic:
         """POST /v1/loans."""
-        return self._send("POST", "/v1/loans", LoanPublic, req)
+        return self._write("/v1/loans", LoanPublic, req, key=idempotency_key)
 
     def get_loan(self, loan_id: str) -> LoanPublic:
         """GET /v1/loans/{id}."""
         return self._send("GET", f"/v1/loans/{loan_id}", LoanPublic)
 
-    def close_loan(self, loan_id: str) -> LoanPublic:
+    def close_loan(self, loan_id: str, *, idempotency_key: str | None = None) -> LoanPublic:
         """POST /v1/loans/{id}/close."""
-        return self._send("POST", f"/v1/loans/{loan_id}/close", LoanPublic)
+        return self._write(f"/v1/loans/{loan_id}/close", LoanPublic, key=idempotency_key)
+
+    def report_outcome(self, req: OutcomeCreate | dict[str, Any], *,
+                       idempotency_key: str | None = None) -> OutcomePublic:
+        """POST /v1/outcomes."""
+        return self._write("/v1/outcomes", OutcomePublic, req, key=idempotency_key)
 
     def ready(self) -> dict[str, Any]:
         """GET /readyz (raises ServerError when not ready)."""
@@ -213,9 +260,9 @@ class IpriskClient:
     def _list(self, path: str, out: type[T], **kw: Any) -> list[T]:
         return TypeAdapter(list[out]).validate_python(self.request("GET", path, **kw))  # type: ignore[valid-type]
 
-    def create_fund(self, req: FundCreate | dict[str, Any]) -> FundPublic:
+    def create_fund(self, req: FundCreate | dict[str, Any], *, idempotency_key: str | None = None) -> FundPublic:
         """POST /v1/funds."""
-        return self._send("POST", "/v1/funds", FundPublic, req)
+        return self._write("/v1/funds", FundPublic, req, key=idempotency_key)
 
     def list_funds(self) -> list[FundPublic]:
         """GET /v1/funds."""
@@ -225,9 +272,10 @@ class IpriskClient:
         """GET /v1/funds/{fund_id}."""
         return self._send("GET", f"/v1/funds/{fund_id}", FundPublic)
 
-    def add_rule_version(self, fund_id: str, req: RuleVersionCreate | dict[str, Any]) -> RuleVersionPublic:
-        """POST /v1/funds/{fund_id}/rules."""
-        return self._send("POST", f"/v1/funds/{fund_id}/rules", RuleVersionPublic, req)
+    def add_rule_version(self, fund_id: str, req: RuleVersionCreate | dict[str, Any], *,
+                         idempotency_key: str | None = None) -> RuleVersionPublic:
+        """POST /v1/funds/{fund_id}/rules (in force from today or later; earlier: the regulator, with a reason)."""
+        return self._write(f"/v1/funds/{fund_id}/rules", RuleVersionPublic, req, key=idempotency_key)
 
     def list_rule_versions(self, fund_id: str) -> list[RuleVersionPublic]:
         """GET /v1/funds/{fund_id}/rules."""
@@ -241,13 +289,15 @@ class IpriskClient:
         """GET /v1/funds/{fund_id}/banks."""
         return self._list(f"/v1/funds/{fund_id}/banks", BankPublic)
 
-    def deposit(self, fund_id: str, req: DepositCreate | dict[str, Any]) -> BalancePublic:
-        """POST /v1/funds/{fund_id}/deposits."""
-        return self._send("POST", f"/v1/funds/{fund_id}/deposits", BalancePublic, req)
+    def deposit(self, fund_id: str, req: DepositCreate | dict[str, Any], *,
+                idempotency_key: str | None = None) -> BalancePublic:
+        """POST /v1/funds/{fund_id}/deposits (once per key: a retry never deposits twice)."""
+        return self._write(f"/v1/funds/{fund_id}/deposits", BalancePublic, req, key=idempotency_key)
 
-    def register_pool_loan(self, fund_id: str, req: PoolLoanCreate | dict[str, Any]) -> PoolLoanPublic:
+    def register_pool_loan(self, fund_id: str, req: PoolLoanCreate | dict[str, Any], *,
+                           idempotency_key: str | None = None) -> PoolLoanPublic:
         """POST /v1/funds/{fund_id}/loans."""
-        return self._send("POST", f"/v1/funds/{fund_id}/loans", PoolLoanPublic, req)
+        return self._write(f"/v1/funds/{fund_id}/loans", PoolLoanPublic, req, key=idempotency_key)
 
     def list_pool_loans(self, fund_id: str, *, limit: int = 50, offset: int = 0) -> PoolLoanPage:
         """GET /v1/funds/{fund_id}/loans."""
@@ -259,8 +309,7 @@ class IpriskClient:
 
     def file_claim(self, fund_id: str, req: ClaimCreate | dict[str, Any], *, idempotency_key: str) -> ClaimPublic:
         """POST /v1/funds/{fund_id}/claims with an Idempotency-Key (a replay returns the same claim)."""
-        return self._send("POST", f"/v1/funds/{fund_id}/claims", ClaimPublic, req,
-                          headers={"Idempotency-Key": idempotency_key})
+        return self._write(f"/v1/funds/{fund_id}/claims", ClaimPublic, req, key=idempotency_key)
 
     def list_claims(self, fund_id: str, *, status: str | None = None, limit: int = 50, offset: int = 0) -> ClaimPage:
         """GET /v1/funds/{fund_id}/claims."""
@@ -271,18 +320,22 @@ class IpriskClient:
         """GET /v1/funds/{fund_id}/claims/{claim_id}."""
         return self._send("GET", f"/v1/funds/{fund_id}/claims/{claim_id}", ClaimPublic)
 
-    def decide_claim(self, fund_id: str, claim_id: str, decision: str, reason: str | None = None) -> ClaimPublic:
+    def decide_claim(self, fund_id: str, claim_id: str, decision: str, reason: str | None = None, *,
+                     idempotency_key: str | None = None) -> ClaimPublic:
         """POST /v1/funds/{fund_id}/claims/{claim_id}/decision (approve, reject, request_info)."""
         body = {"decision": decision} | ({"reason": reason} if reason is not None else {})
-        return self._send("POST", f"/v1/funds/{fund_id}/claims/{claim_id}/decision", ClaimPublic, body)
+        return self._write(f"/v1/funds/{fund_id}/claims/{claim_id}/decision", ClaimPublic, body, key=idempotency_key)
 
-    def supplement_claim(self, fund_id: str, claim_id: str, req: EvidenceCreate | dict[str, Any]) -> ClaimPublic:
+    def supplement_claim(self, fund_id: str, claim_id: str, req: EvidenceCreate | dict[str, Any], *,
+                         idempotency_key: str | None = None) -> ClaimPublic:
         """POST /v1/funds/{fund_id}/claims/{claim_id}/evidence."""
-        return self._send("POST", f"/v1/funds/{fund_id}/claims/{claim_id}/evidence", ClaimPublic, req)
+        return self._write(f"/v1/funds/{fund_id}/claims/{claim_id}/evidence", ClaimPublic, req, key=idempotency_key)
 
-    def report_recovery(self, fund_id: str, claim_id: str, req: RecoveryCreate | dict[str, Any]) -> RecoveryPublic:
-        """POST /v1/funds/{fund_id}/claims/{claim_id}/recoveries."""
-        return self._send("POST", f"/v1/funds/{fund_id}/claims/{claim_id}/recoveries", RecoveryPublic, req)
+    def report_recovery(self, fund_id: str, claim_id: str, req: RecoveryCreate | dict[str, Any], *,
+                        idempotency_key: str | None = None) -> RecoveryPublic:
+        """POST /v1/funds/{fund_id}/claims/{claim_id}/recoveries (once per key: a retry never claws back twice)."""
+        return self._write(f"/v1/funds/{fund_id}/claims/{claim_id}/recoveries", RecoveryPublic, req,
+                           key=idempotency_key)
 
     def fund_ledger(self, fund_id: str, *, limit: int = 100, offset: int = 0) -> LedgerPage:
         """GET /v1/funds/{fund_id}/ledger."""

@@ -24,6 +24,7 @@ from service.bundle import ModelBundle
 from service.errors import Forbidden, Unauthorized, Unavailable
 from service.routing import confirm_key
 from service.settings import Settings
+from service.usecases.idempotency import HEADER, Call
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
@@ -180,3 +181,34 @@ def _q(part: str) -> float:
 
 
 LangDep = Annotated[Literal["en", "zh"], Depends(get_lang)]
+
+
+_KEY_DOC = ("A key the client generates once per logical request (a UUID) and reuses on every retry of it: the "
+            "same key and body give the same status and body (header `Idempotency-Replayed: true`) and write "
+            "nothing more; the same key with another request is 409. Keys belong to the institution; an answer "
+            "is kept for replay at least 30 days. Only successful answers are stored: a failed request may be "
+            "retried with its key.")
+
+
+def _call(request: Request, key: str | None) -> Call:
+    route = request.scope.get("route")
+    return Call(key=key, method=request.method, route=getattr(route, "path", request.url.path),
+                params=dict(request.path_params), status=getattr(route, "status_code", None) or 200)
+
+
+async def get_required_key(request: Request, key: Annotated[str, Header(
+        alias=HEADER, min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$",
+        description=f"Required: this request moves money. {_KEY_DOC}")]) -> Call:
+    """The request's ``Idempotency-Key`` (422 naming it when missing) and what identifies the request."""
+    return _call(request, key)
+
+
+async def get_optional_key(request: Request, key: Annotated[str | None, Header(
+        alias=HEADER, min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$",
+        description=f"Optional; recommended for every retry. {_KEY_DOC}")] = None) -> Call:
+    """The request's ``Idempotency-Key`` if it sent one, and what identifies the request."""
+    return _call(request, key)
+
+
+KeyRequiredDep = Annotated[Call, Depends(get_required_key)]
+KeyOptionalDep = Annotated[Call, Depends(get_optional_key)]

@@ -9,8 +9,14 @@ unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import Response
 from pydantic import BaseModel
+from sqlmodel import Session
+
+from service.auth import Principal
+from service.usecases.idempotency import Call, Result, once
 
 
 class ModelResponse(Response):
@@ -20,3 +26,17 @@ class ModelResponse(Response):
 
     def __init__(self, model: BaseModel | str, status_code: int = 200) -> None:
         super().__init__(content=model if isinstance(model, str) else model.model_dump_json(), status_code=status_code)
+
+
+def run_once(session: Session, principal: Principal, call: Call, body: BaseModel | None,
+             action: Callable[[], Result]) -> Response:
+    """Run ``action`` under ``call``'s ``Idempotency-Key`` (see :mod:`service.usecases.idempotency`).
+
+    The first answer and every replay are the same bytes with the same status; a replay says so in
+    ``Idempotency-Replayed: true``.
+    """
+    answer = once(session, principal, call, body, action)
+    response = ModelResponse(answer.body, status_code=answer.status)
+    if answer.replayed:
+        response.headers["Idempotency-Replayed"] = "true"
+    return response

@@ -5,38 +5,39 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from service.auth import Principal
 from service.db.tables import Assessment
-from service.deps import BundleDep, ConfigDep, LangDep, SessionDep, SettingsDep, require
+from service.deps import BundleDep, ConfigDep, KeyOptionalDep, LangDep, SessionDep, SettingsDep, require
 from service.errors import error_responses
-from service.responses import ModelResponse
+from service.responses import ModelResponse, run_once
 from service.routing import UnitOfWorkRoute
 from service.schemas.scoring import AssessmentRequest, AssessmentResponse, BatchRequest, BatchResponse, Page
 from service.usecases import scoring as uc
 
 router = APIRouter(prefix="/v1/assessments", tags=["assessments"], route_class=UnitOfWorkRoute,
-                   responses=error_responses(401, 403, 404, 422, 503))
+                   responses=error_responses(401, 403, 404, 409, 422, 503))
 Writer = Annotated[Principal, Depends(require("bank", "insurer"))]
 Reader = Annotated[Principal, Depends(require("bank", "insurer", "regulator"))]
 
 
 @router.post("", status_code=201, response_model=AssessmentResponse)
 def create_assessment(body: AssessmentRequest, session: SessionDep, principal: Writer, bundle: BundleDep,
-                      config: ConfigDep, lang: LangDep, request: Request) -> ModelResponse:
+                      config: ConfigDep, lang: LangDep, request: Request, once: KeyOptionalDep) -> Response:
     """Assess a pledge-loan application: PD, grade, LGD, EL, maximum loan, decision, reasons."""
-    stored = uc.create_assessment(session, principal, bundle, config, body, lang=lang,
-                                  metrics=request.app.state.metrics, offload=request.app.state.spare_core)
-    return ModelResponse(stored.json, status_code=201)
+    return run_once(session, principal, once, body, lambda: uc.create_assessment(
+        session, principal, bundle, config, body, lang=lang, metrics=request.app.state.metrics,
+        offload=request.app.state.spare_core).json)
 
 
-@router.post("/batch")
-def create_batch(body: BatchRequest, session: SessionDep, principal: Writer, bundle: BundleDep,
-                 config: ConfigDep, lang: LangDep, settings: SettingsDep, request: Request) -> BatchResponse:
+@router.post("/batch", response_model=BatchResponse)
+def create_batch(body: BatchRequest, session: SessionDep, principal: Writer, bundle: BundleDep, config: ConfigDep,
+                 lang: LangDep, settings: SettingsDep, request: Request, once: KeyOptionalDep) -> Response:
     """Assess several applications; each item succeeds or fails on its own."""
-    return uc.create_batch(session, principal, bundle, config, body, lang=lang, metrics=request.app.state.metrics,
-                           max_items=settings.batch_max_items, offload=request.app.state.spare_core)
+    return run_once(session, principal, once, body, lambda: uc.create_batch(
+        session, principal, bundle, config, body, lang=lang, metrics=request.app.state.metrics,
+        max_items=settings.batch_max_items, offload=request.app.state.spare_core))
 
 
 @router.get("/{assessment_id}", response_model=AssessmentResponse)

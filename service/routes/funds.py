@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from service.auth import Principal
-from service.deps import BankDep, BundleDep, LangDep, SessionDep, require
+from service.deps import BankDep, BundleDep, KeyOptionalDep, KeyRequiredDep, LangDep, SessionDep, require
 from service.errors import error_responses
+from service.responses import run_once
 from service.routing import UnitOfWorkRoute
 from service.schemas.claims import (
     ClaimCreate,
@@ -67,10 +68,11 @@ Ctx = Annotated[FundContext, Depends(get_fund_context)]
 Today = Annotated[date, Depends(get_today)]
 
 
-@router.post("", status_code=201)
-def create_fund(body: FundCreate, session: SessionDep, principal: Overseer, on: Today) -> FundPublic:
+@router.post("", status_code=201, response_model=FundPublic)
+def create_fund(body: FundCreate, session: SessionDep, principal: Overseer, on: Today, once: KeyOptionalDep
+                ) -> Response:
     """Create a fund (regulator, or the fund manager of the institution with that id)."""
-    return funds.create_fund(session, principal, body, on=on)
+    return run_once(session, principal, once, body, lambda: funds.create_fund(session, principal, body, on=on))
 
 
 @router.get("")
@@ -85,11 +87,15 @@ def get_fund(fund_id: FundId, session: SessionDep, principal: Reader, on: Today)
     return funds.get_fund(session, principal, fund_id, on=on)
 
 
-@router.post("/{fund_id}/rules", status_code=201)
-def add_rule_version(fund_id: FundId, body: RuleVersionCreate, session: SessionDep,
-                     principal: Overseer) -> RuleVersionPublic:
-    """Store a new version of the fund's rules; claims are judged under the version in force on their default date."""
-    return funds.add_rule_version(session, principal, fund_id, body)
+@router.post("/{fund_id}/rules", status_code=201, response_model=RuleVersionPublic)
+def add_rule_version(fund_id: FundId, body: RuleVersionCreate, session: SessionDep, principal: Overseer, on: Today,
+                     once: KeyOptionalDep) -> Response:
+    """Store a new version of the fund's rules, in force from today or later (earlier: the regulator, with a reason).
+
+    Claims are judged under the version in force on their default date.
+    """
+    return run_once(session, principal, once, body,
+                    lambda: funds.add_rule_version(session, principal, fund_id, body, on=on))
 
 
 @router.get("/{fund_id}/rules")
@@ -111,17 +117,19 @@ def list_banks(fund_id: FundId, session: SessionDep, principal: Reader) -> list[
     return funds.list_banks(session, principal, fund_id)
 
 
-@router.post("/{fund_id}/deposits", status_code=201)
-def deposit(fund_id: FundId, body: DepositCreate, session: SessionDep, principal: Manager) -> BalancePublic:
-    """Pay money into the fund; returns the balance after it."""
-    return funds.deposit(session, principal, fund_id, body)
+@router.post("/{fund_id}/deposits", status_code=201, response_model=BalancePublic)
+def deposit(fund_id: FundId, body: DepositCreate, session: SessionDep, principal: Manager,
+            once: KeyRequiredDep) -> Response:
+    """Pay money into the fund once per Idempotency-Key; returns the balance after it."""
+    return run_once(session, principal, once, body, lambda: funds.deposit(session, principal, fund_id, body))
 
 
-@router.post("/{fund_id}/loans", status_code=201)
+@router.post("/{fund_id}/loans", status_code=201, response_model=PoolLoanPublic)
 def register_loan(fund_id: FundId, body: PoolLoanCreate, session: SessionDep, principal: BankDep, ctx: Ctx,
-                  lang: LangDep, on: Today) -> PoolLoanPublic:
+                  lang: LangDep, on: Today, once: KeyOptionalDep) -> Response:
     """Register a loan into the pool; entry rules and the bank's committed line are checked."""
-    return pool.register_loan(session, principal, ctx, fund_id, body, on=on, lang=lang)
+    return run_once(session, principal, once, body,
+                    lambda: pool.register_loan(session, principal, ctx, fund_id, body, on=on, lang=lang))
 
 
 @router.get("/{fund_id}/loans")
@@ -161,25 +169,28 @@ def get_claim(fund_id: FundId, claim_id: RecordId, session: SessionDep, principa
     return claims.get_claim(session, principal, ctx, fund_id, claim_id, lang=lang)
 
 
-@router.post("/{fund_id}/claims/{claim_id}/decision")
+@router.post("/{fund_id}/claims/{claim_id}/decision", response_model=ClaimPublic)
 def decide(fund_id: FundId, claim_id: RecordId, body: DecisionCreate, session: SessionDep, principal: Manager,
-           ctx: Ctx, lang: LangDep) -> ClaimPublic:
+           ctx: Ctx, lang: LangDep, once: KeyOptionalDep) -> Response:
     """Approve (pays and posts to the ledger), reject with a reason, or request information."""
-    return decisions.decide(session, principal, ctx, fund_id, claim_id, body, lang=lang)
+    return run_once(session, principal, once, body,
+                    lambda: decisions.decide(session, principal, ctx, fund_id, claim_id, body, lang=lang))
 
 
-@router.post("/{fund_id}/claims/{claim_id}/evidence")
+@router.post("/{fund_id}/claims/{claim_id}/evidence", response_model=ClaimPublic)
 def supplement(fund_id: FundId, claim_id: RecordId, body: EvidenceCreate, session: SessionDep, principal: BankDep,
-               bundle: BundleDep, ctx: Ctx, lang: LangDep) -> ClaimPublic:
+               bundle: BundleDep, ctx: Ctx, lang: LangDep, once: KeyOptionalDep) -> Response:
     """Answer a request for information with more documents; the claim is judged again and re-queued."""
-    return decisions.supplement(session, principal, bundle, ctx, fund_id, claim_id, body, lang=lang)
+    return run_once(session, principal, once, body, lambda: decisions.supplement(
+        session, principal, bundle, ctx, fund_id, claim_id, body, lang=lang))
 
 
-@router.post("/{fund_id}/claims/{claim_id}/recoveries", status_code=201)
+@router.post("/{fund_id}/claims/{claim_id}/recoveries", status_code=201, response_model=RecoveryPublic)
 def report_recovery(fund_id: FundId, claim_id: RecordId, body: RecoveryCreate, session: SessionDep,
-                    principal: BankDep, on: Today) -> RecoveryPublic:
-    """Report money recovered on a paid claim; the fund's pro-rata part is clawed back."""
-    return decisions.report_recovery(session, principal, fund_id, claim_id, body, on=on)
+                    principal: BankDep, on: Today, once: KeyRequiredDep) -> Response:
+    """Report money recovered on a paid claim once per Idempotency-Key; the fund's pro-rata part is clawed back."""
+    return run_once(session, principal, once, body,
+                    lambda: decisions.report_recovery(session, principal, fund_id, claim_id, body, on=on))
 
 
 @router.get("/{fund_id}/ledger")

@@ -4,25 +4,27 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
 from service.auth import Principal
-from service.deps import ConfigDep, SessionDep, require
+from service.deps import ConfigDep, KeyOptionalDep, SessionDep, require
 from service.errors import error_responses
+from service.responses import run_once
 from service.routing import UnitOfWorkRoute
 from service.schemas.insurance import QuoteRequest, QuoteResponse
 from service.usecases import insurance as uc
 
 router = APIRouter(prefix="/v1/insurance", tags=["insurance"], route_class=UnitOfWorkRoute,
-                   responses=error_responses(401, 403, 404, 422, 503))
+                   responses=error_responses(401, 403, 404, 409, 422, 503))
 Writer = Annotated[Principal, Depends(require("bank", "insurer"))]
 Reader = Annotated[Principal, Depends(require("bank", "insurer", "regulator"))]
 
 
-@router.post("/quotes", status_code=201)
-def create_quote(body: QuoteRequest, session: SessionDep, principal: Writer, config: ConfigDep) -> QuoteResponse:
+@router.post("/quotes", status_code=201, response_model=QuoteResponse)
+def create_quote(body: QuoteRequest, session: SessionDep, principal: Writer, config: ConfigDep,
+                 once: KeyOptionalDep) -> Response:
     """Quote pledge-guarantee insurance for an assessment, or patent-enforcement insurance for patents."""
-    return uc.create_quote(session, principal, config, body)
+    return run_once(session, principal, once, body, lambda: uc.create_quote(session, principal, config, body))
 
 
 @router.get("/quotes/{quote_id}")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
 from service.auth import Principal
-from service.deps import BankDep, SessionDep, require
+from service.deps import BankDep, KeyOptionalDep, SessionDep, require
 from service.errors import error_responses
+from service.responses import run_once
 from service.routing import UnitOfWorkRoute
 from service.schemas.loans import LoanCreate, LoanPublic
 from service.usecases import loans as uc
@@ -18,10 +19,10 @@ router = APIRouter(prefix="/v1/loans", tags=["loans"], route_class=UnitOfWorkRou
 Reader = Annotated[Principal, Depends(require("bank", "regulator"))]
 
 
-@router.post("", status_code=201)
-def book_loan(body: LoanCreate, session: SessionDep, principal: BankDep) -> LoanPublic:
+@router.post("", status_code=201, response_model=LoanPublic)
+def book_loan(body: LoanCreate, session: SessionDep, principal: BankDep, once: KeyOptionalDep) -> Response:
     """Book a loan from an assessment; its patents become pledged."""
-    return uc.book_loan(session, principal, body)
+    return run_once(session, principal, once, body, lambda: uc.book_loan(session, principal, body))
 
 
 @router.get("/{loan_id}")
@@ -30,7 +31,7 @@ def get_loan(loan_id: str, session: SessionDep, principal: Reader) -> LoanPublic
     return uc.get_loan(session, principal, loan_id)
 
 
-@router.post("/{loan_id}/close")
-def close_loan(loan_id: str, session: SessionDep, principal: BankDep) -> LoanPublic:
+@router.post("/{loan_id}/close", response_model=LoanPublic)
+def close_loan(loan_id: str, session: SessionDep, principal: BankDep, once: KeyOptionalDep) -> Response:
     """Close a repaid loan and release its patents."""
-    return uc.close_loan(session, principal, loan_id)
+    return run_once(session, principal, once, None, lambda: uc.close_loan(session, principal, loan_id))

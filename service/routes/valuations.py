@@ -5,30 +5,30 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from service.auth import Principal
 from service.db.tables import Valuation
-from service.deps import BundleDep, ConfigDep, LangDep, SessionDep, require
+from service.deps import BundleDep, ConfigDep, KeyOptionalDep, LangDep, SessionDep, require
 from service.errors import error_responses
-from service.responses import ModelResponse
+from service.responses import ModelResponse, run_once
 from service.routing import UnitOfWorkRoute
 from service.schemas.scoring import Page, ValuationRequest, ValuationResponse
 from service.usecases import scoring as uc
 
 router = APIRouter(prefix="/v1/valuations", tags=["valuations"], route_class=UnitOfWorkRoute,
-                   responses=error_responses(401, 403, 404, 422, 503))
+                   responses=error_responses(401, 403, 404, 409, 422, 503))
 Writer = Annotated[Principal, Depends(require("bank", "insurer"))]
 Reader = Annotated[Principal, Depends(require("bank", "insurer", "regulator"))]
 
 
 @router.post("", status_code=201, response_model=ValuationResponse)
 def create_valuation(body: ValuationRequest, session: SessionDep, principal: Writer, bundle: BundleDep,
-                     config: ConfigDep, lang: LangDep, request: Request) -> ModelResponse:
+                     config: ConfigDep, lang: LangDep, request: Request, once: KeyOptionalDep) -> Response:
     """Value one or more patents: P10/P50/P90, income approach, scores, stars, checks, reasons."""
-    stored = uc.create_valuation(session, principal, bundle, config, body, lang=lang, metrics=request.app.state.metrics,
-                                 offload=request.app.state.spare_core)
-    return ModelResponse(stored.json, status_code=201)
+    return run_once(session, principal, once, body, lambda: uc.create_valuation(
+        session, principal, bundle, config, body, lang=lang, metrics=request.app.state.metrics,
+        offload=request.app.state.spare_core).json)
 
 
 @router.get("/{valuation_id}", response_model=ValuationResponse)

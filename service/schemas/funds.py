@@ -63,8 +63,12 @@ class RuleVersionCreate(BaseModel):
     """A new version of a fund's rules, in force from ``effective_from``."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=_rules_example)
-    effective_from: Day
+    effective_from: Day = Field(description="First day the version is in force: today (Beijing) or later. An "
+                                            "earlier day only by the regulator, with a `reason`, and only if no "
+                                            "claim with a default date on or after it has been filed.")
     rules: FundRules
+    reason: str | None = Field(default=None, min_length=1, max_length=500, pattern=r"^[^\x00-\x1f]*\S[^\x00-\x1f]*$",
+                               description="Why the version takes effect in the past (required then); audited.")
 
 
 class RuleVersionPublic(BaseModel):

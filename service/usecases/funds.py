@@ -23,7 +23,7 @@ from scoring.policy import ReasonText
 from service.auth import Principal
 from service.db import audit
 from service.db.fund_tables import Claim, Fund, FundBank, FundRuleVersion, PoolLoan
-from service.errors import Conflict, Forbidden, NotFound
+from service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.schemas.funds import (
     BalancePublic,
     BankAgreement,
@@ -116,10 +116,33 @@ def _version_public(v: FundRuleVersion) -> RuleVersionPublic:
                              created_by=v.created_by)
 
 
-def add_rule_version(session: Session, principal: Principal, fund_id: str, req: RuleVersionCreate) -> RuleVersionPublic:
-    """Store the next version of a fund's rules; 409 if one already starts that day."""
+def _check_backdating(session: Session, principal: Principal, fund_id: str, req: RuleVersionCreate, on: date) -> None:
+    """A version in force before today: the regulator only, with a reason, never under an already-filed claim.
+
+    A claim is judged under the version in force on its default date, so a backdated version would re-judge
+    every claim whose default date falls on or after its first day: 409 if any such claim was filed.
+    """
+    if req.effective_from >= on:
+        return
+    if principal.role != "regulator":
+        raise InvalidInput(f"effective_from {req.effective_from} is before today ({on}): a fund manager's rule "
+                           "version takes effect today or later; ask the regulator to backdate it",
+                           field="effective_from")
+    if req.reason is None or not req.reason.strip():
+        raise InvalidInput(f"a rule version in force before today ({on}) needs a reason", field="reason")
+    filed = session.exec(select(Claim).where(Claim.fund_id == fund_id, Claim.default_date >= req.effective_from)
+                         .order_by(col(Claim.default_date))).first()
+    if filed is not None:
+        raise Conflict(f"claim {filed.id} (default date {filed.default_date}) was filed under the rules in force then; "
+                       f"a version from {req.effective_from} would change how it is judged", field="effective_from")
+
+
+def add_rule_version(session: Session, principal: Principal, fund_id: str, req: RuleVersionCreate, *,
+                     on: date) -> RuleVersionPublic:
+    """Store the next version of a fund's rules (see :func:`_check_backdating`); 409 if one already starts that day."""
     visible_fund(session, principal, fund_id)
-    ledger.lock_fund(session, fund_id)  # version numbers are assigned one at a time
+    ledger.lock_fund(session, fund_id)  # version numbers are assigned one at a time; no claim is filed meanwhile
+    _check_backdating(session, principal, fund_id, req, on)
     taken = session.exec(select(FundRuleVersion).where(FundRuleVersion.fund_id == fund_id,
                                                        FundRuleVersion.effective_from == req.effective_from)).first()
     if taken is not None:
@@ -130,8 +153,11 @@ def add_rule_version(session: Session, principal: Principal, fund_id: str, req: 
                         rules=req.rules.model_dump(mode="json"), created_by=principal.institution)
     session.add(v)
     session.flush()
-    audit_fund(session, principal, "fund.rules", "fund", fund_id,
-           {"version": v.version, "effective_from": req.effective_from.isoformat(), "name": req.rules.name})
+    backdated = req.effective_from < on
+    audit_fund(session, principal, "fund.rules.backdate" if backdated else "fund.rules", "fund", fund_id,
+               {"version": v.version, "effective_from": req.effective_from.isoformat(), "name": req.rules.name,
+                "entered_on": on.isoformat(), "backdated_days": max((on - req.effective_from).days, 0),
+                "reason": req.reason})
     return _version_public(v)
 
 

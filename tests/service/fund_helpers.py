@@ -58,7 +58,9 @@ def new_fund(server: Server, rules: str | dict[str, Any], *, deposit: str | None
     fund_id = f"fund_{uuid.uuid4().hex[:10]}"
     mgr = manager_for(server, fund_id)
     mgr.create_fund({"id": fund_id, "name": f"test fund {fund_id}", "region": "guiyang"})
-    mgr.add_rule_version(fund_id, rule_body(rules) if isinstance(rules, str) else rules)
+    body = rule_body(rules) if isinstance(rules, str) else rules
+    with clock(server, date.fromisoformat(str(body["effective_from"]))):  # entered on its first day: not backdated
+        mgr.add_rule_version(fund_id, body)
     if deposit is not None:
         mgr.deposit(fund_id, {"amount_cny": deposit, "source": "provincial budget"})
     for bank in banks:

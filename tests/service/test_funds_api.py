@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -262,9 +263,10 @@ def test_claim_judged_under_the_rule_version_in_force_on_its_default_date(server
                    parties=[{"name": "fund", "role": "pool", "share": 0.5}, {"name": "bank", "role": "bank",
                                                                              "share": 0.5}])
     v2["effective_from"] = "2025-10-01"
-    assert mgr.add_rule_version(fund_id, v2).version == 2
-    with pytest.raises(ConflictError):
-        mgr.add_rule_version(fund_id, v2)
+    with clock(server, date(2025, 9, 30)):  # announced the day before it takes effect
+        assert mgr.add_rule_version(fund_id, v2).version == 2
+        with pytest.raises(ConflictError):
+            mgr.add_rule_version(fund_id, v2)
     with server.client("bank_a") as bank:
         loans = [pool_loan(server, bank, fund_id) for _ in range(2)]
         old = file(server, bank, fund_id, claim_body(loans[0]))
