@@ -19,6 +19,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from scoring.policy import ScoringConfig
+from service.audit_checkpoints import AuditKeeper
 from service.auth import KeyCache, Principal, hash_key, lookup_digest
 from service.bundle import ModelBundle
 from service.errors import Forbidden, Unauthorized, Unavailable
@@ -151,3 +152,11 @@ def _q(part: str) -> float:
 
 
 LangDep = Annotated[Literal["en", "zh"], Depends(get_lang)]
+
+
+async def get_audit(request: Request) -> AuditKeeper:
+    """The audit log's sealer and checkpoints (docs/audit.md)."""
+    return request.app.state.audit
+
+
+AuditDep = Annotated[AuditKeeper, Depends(get_audit)]

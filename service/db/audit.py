@@ -134,52 +134,59 @@ class Anchor:
 
 @dataclass(frozen=True)
 class ChainCheck:
-    """Outcome of recomputing the chain (``entries``: sealed entries checked up to the end)."""
+    """Outcome of recomputing the chain: ``entries`` sealed entries checked, the last one's ``head_hash``."""
 
     ok: bool
     entries: int
     first_broken_seq: int | None = None
     problem: str | None = None
     pending: int = 0
+    head_hash: str = GENESIS
 
 
 def verify_chain(session: Session, *, anchors: Iterable[Anchor] = (), start: Anchor | None = None,
                  batch: int = 5000) -> ChainCheck:
-    """Recompute every hash in ``seq`` order and compare with ``anchors``; name the first problem.
+    """Recompute every hash in ``seq`` order up to the sealer's head; compare with ``anchors``.
 
-    ``start`` skips the entries up to an anchor already checked (its entry must still
-    carry its hash).  Entries not sealed yet are counted in ``pending``, not judged.
+    The head is read first: everything it counts was committed with it, so sealing
+    going on meanwhile (another replica) cannot look like a gap.  ``start`` skips
+    the entries up to an anchor already checked (its entry must still carry its
+    hash).  Entries not sealed yet are counted in ``pending``, not judged.
     """
     conn = session.connection()
+    head = conn.execute(select(_HEAD.c.seq, _HEAD.c.last_hash).where(_HEAD.c.id == 1)).first()
     pending = conn.execute(select(func.count()).select_from(_LOG).where(_LOG.c.seq.is_(None))).scalar_one()
     known = {a.seq: a for a in anchors}
-    if start is not None:
-        known[start.seq] = start
-    prev, last_seq = (start.hash, start.seq) if start is not None else (GENESIS, 0)
+    prev, last_seq = GENESIS, 0
     if start is not None and start.seq > 0:
         if conn.execute(select(_LOG.c.hash).where(_LOG.c.seq == start.seq)).scalar() != start.hash:
-            return ChainCheck(False, 0, start.seq, f"entry {start.seq} differs from {start.source}: "
-                                                   "the log was rewritten", pending)
+            return ChainCheck(False, 0, start.seq, _rewritten(start), pending)
+        prev, last_seq = start.hash, start.seq
     while True:
-        rows = session.exec(select(AuditEntry).where(col(AuditEntry.seq) > last_seq)
-                            .order_by(col(AuditEntry.seq)).limit(batch)).all()
-        if not rows:
-            break
+        query = select(AuditEntry).where(col(AuditEntry.seq) > last_seq)
+        if head is not None:
+            query = query.where(col(AuditEntry.seq) <= head.seq)
+        rows = session.exec(query.order_by(col(AuditEntry.seq)).limit(batch)).all()
         for e in rows:
             problem = _link_problem(e, last_seq + 1, prev, known)
             if problem is not None:
-                return ChainCheck(False, last_seq, problem[0], problem[1], pending)
+                return ChainCheck(False, last_seq, problem[0], problem[1], pending, prev)
             prev, last_seq = e.hash or "", last_seq + 1
+        if len(rows) < batch:
+            break
     beyond = [a for a in known.values() if a.seq > last_seq]
     if beyond:
         a = max(beyond, key=lambda a: a.seq)
         return ChainCheck(False, last_seq, last_seq + 1, f"the log ends at entry {last_seq} but {a.source} "
-                                                         f"recorded entry {a.seq}: it was truncated", pending)
-    head = session.get(AuditHead, 1)
+                                                         f"recorded entry {a.seq}: it was truncated", pending, prev)
     if head is not None and (head.seq != last_seq or head.last_hash != prev):
         return ChainCheck(False, last_seq, last_seq + 1 if head.seq > last_seq else last_seq,
-                          f"chain ends at entry {last_seq} but the head records {head.seq}", pending)
-    return ChainCheck(True, last_seq, pending=pending)
+                          f"chain ends at entry {last_seq} but the head records {head.seq}", pending, prev)
+    return ChainCheck(True, last_seq, pending=pending, head_hash=prev)
+
+
+def _rewritten(anchor: Anchor) -> str:
+    return f"entry {anchor.seq} differs from {anchor.source}: the log was rewritten"
 
 
 def _link_problem(e: AuditEntry, expected_seq: int, prev: str, anchors: Mapping[int, Anchor]
@@ -193,5 +200,5 @@ def _link_problem(e: AuditEntry, expected_seq: int, prev: str, anchors: Mapping[
         return expected_seq, "content does not match its hash"
     anchor = anchors.get(expected_seq)
     if anchor is not None and anchor.hash != e.hash:
-        return expected_seq, f"entry {expected_seq} differs from {anchor.source}: the log was rewritten"
+        return expected_seq, _rewritten(anchor)
     return None
