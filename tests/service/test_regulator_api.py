@@ -167,8 +167,8 @@ def test_model_inventory_history_and_cards(server: Server) -> None:
 def test_only_the_regulator_reaches_the_view(server: Server, who: str) -> None:
     headers = {"Authorization": f"Bearer {server.keys[who]}"}
     for path in ("/v1/regulator/portfolio", "/v1/regulator/models", "/v1/regulator/audit/verify",
-                 "/v1/regulator/monitoring/drift", "/v1/regulator/monitoring/performance",
-                 "/v1/regulator/portfolio/export"):
+                 "/v1/regulator/audit/checkpoints", "/v1/regulator/monitoring/drift",
+                 "/v1/regulator/monitoring/performance", "/v1/regulator/portfolio/export"):
         assert httpx.get(f"{server.base_url}{path}", headers=headers).status_code == 403, path
 
 
@@ -204,6 +204,24 @@ def test_audit_tampering_is_detected_and_named(server: Server, seeded: dict[str,
             assert r.get("/v1/regulator/audit/verify").json()["ok"] is True
     finally:
         engine.dispose()
+
+
+def test_the_regulator_keeps_signed_checkpoints_and_verifies_against_them(server: Server,
+                                                                          seeded: dict[str, Any]) -> None:
+    server.app.state.audit.checkpoint(force=True)  # what the service does every minute and at shutdown
+    with _regulator(server) as r:
+        copy = r.get("/v1/regulator/audit/checkpoints").json()
+        latest = copy[-1]
+        verdict = r.get("/v1/regulator/audit/verify").json()
+        mine = r.get("/v1/regulator/audit/verify", params={"seq": latest["seq"], "hash": latest["hash"]}).json()
+        wrong = r.get("/v1/regulator/audit/verify", params={"seq": latest["seq"], "hash": "0" * 64}).json()
+        half = r.get("/v1/regulator/audit/verify", params={"seq": latest["seq"]})
+    assert latest["seq"] >= 1 and len(latest["sig"]) == 64
+    assert verdict["ok"] is True and verdict["checkpoint"] == latest and verdict["checkpoints"] == len(copy)
+    assert verdict["entries"] >= latest["seq"]
+    assert mine["ok"] is True
+    assert wrong["ok"] is False and "differs from your checkpoint" in wrong["problem"]
+    assert half.status_code == 422 and half.json()["field"] == "hash"
 
 
 def test_fund_statistics_by_party(server: Server) -> None:
