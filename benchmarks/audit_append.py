@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -102,6 +103,21 @@ def describe(ms: list[float]) -> str:
     return f"n={len(ms)} p50={statistics.median(ms):.1f} ms p99={q[98]:.1f} ms max={max(ms):.1f} ms"
 
 
+def start_sealer(seal: Callable[[Engine], int] | None, engine: Engine, stop: threading.Event
+                 ) -> threading.Thread | None:
+    """The background sealer, every 0.5 s, if this revision has one."""
+    if seal is None:
+        return None
+
+    def run() -> None:
+        while not stop.wait(0.5):
+            seal(engine)
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
 def main() -> None:
     """Run the measurements on a throwaway database."""
     ap = argparse.ArgumentParser()
@@ -122,16 +138,19 @@ def main() -> None:
             with Session(engines[0]) as s:
                 audit.ensure_head(s)
                 s.commit()
-        sealer = None
-        if seal is not None:
-            def run_sealer() -> None:
-                while not stop.wait(0.5):
-                    seal(engines[0])
-            sealer = threading.Thread(target=run_sealer, daemon=True)
-            sealer.start()
         latencies(engines[1], 20)  # warm the pools
+        sealer = start_sealer(seal, engines[0], stop)
         rate = throughput(engines, args.threads, args.seconds)
         print(f"throughput, 2 engines x {args.threads} threads: {rate:.0f} appends/s")
+        if sealer is not None:
+            stop.set()
+            sealer.join()
+            t0 = time.perf_counter()
+            n = seal(engines[0])
+            dt = time.perf_counter() - t0
+            print(f"sealing the backlog left:       {n} entries in {dt:.2f} s ({n / dt:.0f}/s)")
+            stop.clear()
+            sealer = start_sealer(seal, engines[0], stop)
         print(f"engine B alone:                 {describe(latencies(engines[1], 200))}")
         print(f"engine B, A holds a txn 2 s:    {describe(held_open(engines[0], engines[1], 2.0))}")
         stop.set()
