@@ -285,6 +285,15 @@ def test_verify_against_the_regulators_own_copy(keeper: AuditKeeper) -> None:
     assert wrong.problem == "entry 3 differs from your checkpoint: the log was rewritten"
 
 
+def test_verify_seals_what_was_committed_first(keeper: AuditKeeper) -> None:
+    _sealed_log(keeper, 2)
+    _write(keeper.engine, 3)
+    assert _verify(keeper.engine).pending == 1  # the chain alone reports it as pending
+    with Session(keeper.engine) as s:
+        verdict = keeper.verify(s)
+    assert verdict.ok and verdict.chain.entries == 3 and verdict.chain.pending == 0
+
+
 def test_checkpoints_only_when_the_head_moved(keeper: AuditKeeper) -> None:
     assert keeper.checkpoint() is None  # empty log: nothing to anchor
     _sealed_log(keeper, 2)
