@@ -124,7 +124,7 @@ STEPS: tuple[tuple[str, Any, str], ...] = (
     ("  LightGBM pred_contrib (LoadedModel.contributions)", LoadedModel, "contributions"),
     ("  LightGBM raw predict (LoadedModel.raw)", LoadedModel, "raw"),
     ("store rows (Core INSERT: assessment, snapshots)", uc, "store"),
-    ("audit.append (UPDATE head, INSERT entry, UPDATE head)", audit, "append"),
+    ("audit.append (INSERT entry; chained later by the sealer)", audit, "append"),
     ("session.commit", Session, "commit"),
     ("response JSON for the wire (ModelResponse)", responses.ModelResponse, "__init__"),
     ("create_assessment (whole use case)", uc, "create_assessment"),

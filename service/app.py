@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from scoring.pipeline import prepare_offload
 from scoring.policy import load_scoring_config
+from service.audit_checkpoints import audit_keeper
 from service.auth import KeyCache
 from service.bundle import BundleHolder
 from service.db.audit import ensure_head
@@ -64,6 +65,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             checkpointer = WalCheckpointer(engine, interval=settings.sqlite_checkpoint_interval_seconds)
             checkpointer.start()
         app.state.checkpointer = checkpointer
+        app.state.audit = audit_keeper(engine, settings)  # seals and anchors the audit log (docs/audit.md)
+        app.state.audit.start()
         app.state.monitor = monitor
         app.state.readiness_details = monitor.details
         app.state.settings = settings
@@ -80,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             holder.stop()
             if checkpointer is not None:
                 checkpointer.stop()
+            app.state.audit.stop()
             engine.dispose()
 
     app = FastAPI(title="iprisk", version="0.1.0", lifespan=lifespan,

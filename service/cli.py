@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from models_store import ModelStore, StoreError
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from service.audit_checkpoints import AuditKeeper
 
 app = typer.Typer(help="iprisk: risk engine for patent-pledge financing.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -322,3 +325,50 @@ def keys_list() -> None:
     for k in list_keys(_settings()):
         status = f"revoked {k.revoked_at}" if k.revoked_at else "active"
         typer.echo(f"{k.id}\t{k.prefix}…\t{k.role}\t{k.institution}\t{status}\t{k.label}")
+
+
+audit_app = typer.Typer(help="Seal, anchor and verify the audit log (docs/audit.md).", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+def _keeper() -> AuditKeeper:
+    from service.audit_checkpoints import audit_keeper
+    from service.db.engine import make_engine
+    from service.db.migrate import upgrade
+
+    settings = _settings()
+    engine = make_engine(settings.db_url)
+    upgrade(engine)
+    return audit_keeper(engine, settings)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Seal pending entries and write a signed checkpoint of the chain head now."""
+    from service.audit_checkpoints import AuditBroken
+
+    keeper = _keeper()
+    try:
+        cp = keeper.checkpoint(force=True)
+    except AuditBroken as exc:
+        raise _fail(f"not anchored: the chain does not verify ({exc})") from exc
+    finally:
+        keeper.engine.dispose()
+    typer.echo(json.dumps(cp.__dict__) if cp else "the log is empty: nothing to anchor")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Seal, recompute the chain and check it against the signed checkpoints; exit 1 if not ok."""
+    from sqlmodel import Session
+
+    keeper = _keeper()
+    try:
+        with Session(keeper.engine) as session:
+            verdict = keeper.verify(session)
+    finally:
+        keeper.engine.dispose()
+    typer.echo(json.dumps({"ok": verdict.ok, "entries": verdict.chain.entries, "pending": verdict.chain.pending,
+                           "checkpoints": len(verdict.checkpoints.valid), "problem": verdict.problem}))
+    if not verdict.ok:
+        raise typer.Exit(1)

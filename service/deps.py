@@ -19,6 +19,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from scoring.policy import ScoringConfig
+from service.audit_checkpoints import AuditKeeper
 from service.auth import KeyCache, Principal, hash_key, lookup_digest
 from service.bundle import ModelBundle
 from service.errors import Forbidden, Unauthorized, Unavailable
@@ -212,3 +213,11 @@ async def get_optional_key(request: Request, key: Annotated[str | None, Header(
 
 KeyRequiredDep = Annotated[Call, Depends(get_required_key)]
 KeyOptionalDep = Annotated[Call, Depends(get_optional_key)]
+
+
+async def get_audit(request: Request) -> AuditKeeper:
+    """The audit log's sealer and checkpoints (docs/audit.md)."""
+    return request.app.state.audit
+
+
+AuditDep = Annotated[AuditKeeper, Depends(get_audit)]

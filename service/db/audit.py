@@ -1,26 +1,32 @@
-"""The append-only, hash-chained audit log.
+"""The append-only, hash-chained audit log, appended without a shared row (docs/audit.md).
 
-Each entry's hash is sha256 over the previous hash and the entry's canonical
-JSON.  Appends first update the single ``audit_head`` row, which takes the
-database's write lock (SQLite) or a row lock (PostgreSQL), so concurrent
-transactions chain one after another instead of forking the chain.
+A request inserts its entry with a database-generated ``id`` and nothing else
+that another transaction could be waiting for.  The sealer (:func:`seal`, one at
+a time across replicas) later takes committed entries that have no chain
+position yet, in ``id`` order, and gives each the next ``seq`` and
+``prev_hash``/``hash``: sha256 over the previous hash and the entry's canonical
+JSON.  The chain order is the sealing order, so an entry whose transaction
+commits late simply gets a later ``seq``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import Connection, bindparam, func, insert, text, update
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from service.db.tables import AuditEntry, AuditHead, utcnow
 
 GENESIS = "0" * 64
-
+# pg_try_advisory_xact_lock key: one sealer at a time across replicas ("iprisk audit seal").
+SEAL_LOCK_KEY = 0x1A0D_5EA1_0000_0015
+SEAL_BATCH = 1000
 
 _HASHED = ("seq", "at", "key_id", "role", "institution", "action", "resource_type", "resource_id", "detail")
 
@@ -35,7 +41,7 @@ def entry_hash(prev_hash: str, entry: AuditEntry | Mapping[str, Any]) -> str:
 
 
 def ensure_head(session: Session) -> None:
-    """Create the head row if the log is new."""
+    """Create the sealer's cursor row if the log is new (migration 0003 creates it too)."""
     if session.get(AuditHead, 1) is None:
         session.add(AuditHead(id=1, seq=0, last_hash=GENESIS))
         session.flush()
@@ -43,60 +49,156 @@ def ensure_head(session: Session) -> None:
 
 _HEAD = AuditHead.__table__  # type: ignore[attr-defined]
 _LOG = AuditEntry.__table__  # type: ignore[attr-defined]
-# Core statements, built once: the entry is never read back in the request, so the
-# ORM's unit of work (about 1 ms per request, benchmarks/profile_assessment.py) is waste.
-_TAKE_HEAD = (update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + 1)
-              .returning(_HEAD.c.seq, _HEAD.c.last_hash))
-_INSERT = insert(_LOG)
+# Core statements, built once: the ORM's unit of work costs about 1 ms per request
+# (benchmarks/profile_assessment.py) and the entry is never read back in the request.
+_INSERT = insert(_LOG).returning(_LOG.c.id)
+_ANY_UNSEALED = select(_LOG.c.id).where(_LOG.c.seq.is_(None)).limit(1)
+_HEAD_FOR_UPDATE = select(_HEAD.c.seq, _HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update()
+# SQLite: a write first, so the sealer holds the database's write lock before it reads the head.
+_TOUCH_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq).returning(_HEAD.c.seq, _HEAD.c.last_hash)
+_SET_CHAIN = (update(_LOG).where(_LOG.c.id == bindparam("entry_id"), _LOG.c.seq.is_(None))
+              .values(seq=bindparam("seq"), prev_hash=bindparam("prev_hash"), hash=bindparam("hash")))
 _SET_HEAD = update(_HEAD).where(_HEAD.c.id == 1)
 
 
 def append(session: Session, *, key_id: int | None, role: str, institution: str, action: str,
            resource_type: str, resource_id: str, detail: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Append one entry in the caller's transaction (executes, never commits); returns the stored row."""
-    # One statement takes the lock and reads the head (SQLite ≥ 3.35 and PostgreSQL both RETURN).
+    """Insert one entry in the caller's transaction (executes, never commits); returns the stored row.
+
+    The row has its database ``id``; ``seq`` and the hashes stay ``None`` until the sealer chains it.
+    """
     # Pending ORM rows are flushed first, so the database's write order is the code's order.
     session.flush()
-    conn = session.connection()
-    seq, prev = conn.execute(_TAKE_HEAD).one()
-    row: dict[str, Any] = {"seq": seq, "at": utcnow(), "key_id": key_id, "role": role, "institution": institution,
+    row: dict[str, Any] = {"at": utcnow(), "key_id": key_id, "role": role, "institution": institution,
                            "action": action, "resource_type": resource_type, "resource_id": resource_id,
-                           "detail": detail or {}, "prev_hash": prev}
-    row["hash"] = entry_hash(prev, row)
-    conn.execute(_INSERT, [row])
-    conn.execute(_SET_HEAD, {"last_hash": row["hash"]})
+                           "detail": detail or {}}
+    row["id"] = session.connection().execute(_INSERT, row).scalar_one()
+    row.update(seq=None, prev_hash=None, hash=None)
     return row
+
+
+def seal(engine: Engine, *, batch: int = SEAL_BATCH) -> int:
+    """Chain every committed entry that has no ``seq`` yet; returns how many were sealed.
+
+    Returns 0 at once when another sealer holds the lock (PostgreSQL): sealing is
+    only delayed, and no request ever waits for a sealer.
+    """
+    total = 0
+    while True:
+        with engine.connect() as conn:
+            if conn.execute(_ANY_UNSEALED).first() is None:
+                return total
+        with engine.begin() as conn:
+            n = _seal_batch(conn, batch)
+        if n is None:
+            return total
+        total += n
+        if n < batch:
+            return total
+
+
+def _seal_batch(conn: Connection, batch: int) -> int | None:
+    """Seal up to ``batch`` entries in this transaction; ``None`` if another sealer is at work."""
+    if conn.dialect.name == "postgresql":
+        if not conn.execute(select(func.pg_try_advisory_xact_lock(SEAL_LOCK_KEY))).scalar_one():
+            return None
+        # Only sealers touch these rows; a bounded wait all the same, never an unbounded one.
+        conn.execute(text("SET LOCAL lock_timeout = '5s'"))
+        seq, prev = conn.execute(_HEAD_FOR_UPDATE).one()
+    else:
+        seq, prev = conn.execute(_TOUCH_HEAD).one()
+    # Committed entries only (READ COMMITTED / SQLite's snapshot); one still in flight is
+    # picked up by a later run, after whatever was sealed meanwhile.
+    rows = conn.execute(select(_LOG).where(_LOG.c.seq.is_(None)).order_by(_LOG.c.id).limit(batch)).mappings().all()
+    if not rows:
+        return 0
+    chain = []
+    for row in rows:
+        seq += 1
+        digest = entry_hash(prev, {**row, "seq": seq})
+        chain.append({"entry_id": row["id"], "seq": seq, "prev_hash": prev, "hash": digest})
+        prev = digest
+    conn.execute(_SET_CHAIN, chain)
+    conn.execute(_SET_HEAD, {"seq": seq, "last_hash": prev})
+    return len(chain)
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A chain position known from outside the database: entry ``seq`` had hash ``hash``."""
+
+    seq: int
+    hash: str
+    source: str
 
 
 @dataclass(frozen=True)
 class ChainCheck:
-    """Outcome of recomputing the chain."""
+    """Outcome of recomputing the chain: ``entries`` sealed entries checked, the last one's ``head_hash``."""
 
     ok: bool
     entries: int
     first_broken_seq: int | None = None
     problem: str | None = None
+    pending: int = 0
+    head_hash: str = GENESIS
 
 
-def verify_chain(session: Session, *, batch: int = 5000) -> ChainCheck:
-    """Recompute every hash in order; name the first broken link."""
-    prev, expected_seq, count = GENESIS, 1, 0
-    last_seq = 0
+def verify_chain(session: Session, *, anchors: Iterable[Anchor] = (), start: Anchor | None = None,
+                 batch: int = 5000) -> ChainCheck:
+    """Recompute every hash in ``seq`` order up to the sealer's head; compare with ``anchors``.
+
+    The head is read first: everything it counts was committed with it, so sealing
+    going on meanwhile (another replica) cannot look like a gap.  ``start`` skips
+    the entries up to an anchor already checked (its entry must still carry its
+    hash).  Entries not sealed yet are counted in ``pending``, not judged.
+    """
+    conn = session.connection()
+    head = conn.execute(select(_HEAD.c.seq, _HEAD.c.last_hash).where(_HEAD.c.id == 1)).first()
+    pending = conn.execute(select(func.count()).select_from(_LOG).where(_LOG.c.seq.is_(None))).scalar_one()
+    known = {a.seq: a for a in anchors}
+    prev, last_seq = GENESIS, 0
+    if start is not None and start.seq > 0:
+        if conn.execute(select(_LOG.c.hash).where(_LOG.c.seq == start.seq)).scalar() != start.hash:
+            return ChainCheck(False, 0, start.seq, _rewritten(start), pending)
+        prev, last_seq = start.hash, start.seq
     while True:
-        rows = session.exec(select(AuditEntry).where(AuditEntry.seq > last_seq)
-                            .order_by(col(AuditEntry.seq)).limit(batch)).all()
-        if not rows:
-            break
+        query = select(AuditEntry).where(col(AuditEntry.seq) > last_seq)
+        if head is not None:
+            query = query.where(col(AuditEntry.seq) <= head.seq)
+        rows = session.exec(query.order_by(col(AuditEntry.seq)).limit(batch)).all()
         for e in rows:
-            if e.seq != expected_seq:
-                return ChainCheck(False, count, expected_seq, f"entry {expected_seq} is missing")
-            if e.prev_hash != prev:
-                return ChainCheck(False, count, e.seq, "prev_hash does not match the previous entry")
-            if entry_hash(prev, e) != e.hash:
-                return ChainCheck(False, count, e.seq, "content does not match its hash")
-            prev, expected_seq, count, last_seq = e.hash, e.seq + 1, count + 1, e.seq
-    head = session.get(AuditHead, 1)
-    if head is not None and (head.seq != count or head.last_hash != prev):
-        return ChainCheck(False, count, count + 1 if head.seq > count else count,
-                          f"chain ends at entry {count} but the head records {head.seq}")
-    return ChainCheck(True, count)
+            problem = _link_problem(e, last_seq + 1, prev, known)
+            if problem is not None:
+                return ChainCheck(False, last_seq, problem[0], problem[1], pending, prev)
+            prev, last_seq = e.hash or "", last_seq + 1
+        if len(rows) < batch:
+            break
+    beyond = [a for a in known.values() if a.seq > last_seq]
+    if beyond:
+        a = max(beyond, key=lambda a: a.seq)
+        return ChainCheck(False, last_seq, last_seq + 1, f"the log ends at entry {last_seq} but {a.source} "
+                                                         f"recorded entry {a.seq}: it was truncated", pending, prev)
+    if head is not None and (head.seq != last_seq or head.last_hash != prev):
+        return ChainCheck(False, last_seq, last_seq + 1 if head.seq > last_seq else last_seq,
+                          f"chain ends at entry {last_seq} but the head records {head.seq}", pending, prev)
+    return ChainCheck(True, last_seq, pending=pending, head_hash=prev)
+
+
+def _rewritten(anchor: Anchor) -> str:
+    return f"entry {anchor.seq} differs from {anchor.source}: the log was rewritten"
+
+
+def _link_problem(e: AuditEntry, expected_seq: int, prev: str, anchors: Mapping[int, Anchor]
+                  ) -> tuple[int, str] | None:
+    """(seq, problem) if entry ``e`` does not continue the chain at ``expected_seq`` after ``prev``."""
+    if e.seq != expected_seq:
+        return expected_seq, f"entry {expected_seq} is missing"
+    if e.prev_hash != prev:
+        return expected_seq, "prev_hash does not match the previous entry"
+    if entry_hash(prev, e) != e.hash:
+        return expected_seq, "content does not match its hash"
+    anchor = anchors.get(expected_seq)
+    if anchor is not None and anchor.hash != e.hash:
+        return expected_seq, _rewritten(anchor)
+    return None

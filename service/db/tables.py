@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -128,7 +128,11 @@ class LoanPatent(SQLModel, table=True):
 
 
 class AuditHead(SQLModel, table=True):
-    """Single row: the chain's length and last hash; updating it serialises appends."""
+    """Single row: the sealer's cursor, i.e. the chain's length and last hash.
+
+    Only the sealer (one at a time, see :func:`service.db.audit.seal`) updates it;
+    request transactions never touch it, so they never wait for each other here.
+    """
 
     __tablename__ = "audit_head"
     id: int = Field(default=1, primary_key=True)
@@ -136,11 +140,28 @@ class AuditHead(SQLModel, table=True):
     last_hash: str = Field(default="0" * 64, max_length=64)
 
 
+def _big_id() -> Any:
+    # BIGSERIAL on PostgreSQL; INTEGER PRIMARY KEY AUTOINCREMENT on SQLite (ids never reused).
+    return Field(default=None, sa_column=Column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
+                                                autoincrement=True))
+
+
 class AuditEntry(SQLModel, table=True):
-    """One append-only audit record, chained to the one before by sha256."""
+    """One append-only audit record.
+
+    A request inserts it with a database-generated ``id`` and no chain fields;
+    the sealer later gives it its chain position ``seq`` and ``prev_hash``/``hash``
+    (sha256 over the previous hash and the content). See docs/audit.md.
+    """
 
     __tablename__ = "audit_log"
-    seq: int = Field(primary_key=True)
+    __table_args__ = (
+        Index("ix_audit_log_unsealed", "id", postgresql_where=text("seq IS NULL"),
+              sqlite_where=text("seq IS NULL")),
+        {"sqlite_autoincrement": True},
+    )
+    id: int | None = _big_id()
+    seq: int | None = Field(default=None, sa_type=BigInteger, unique=True)
     at: datetime = Field(default_factory=utcnow)
     key_id: int | None = None
     role: str = Field(max_length=32)
@@ -149,5 +170,5 @@ class AuditEntry(SQLModel, table=True):
     resource_type: str = Field(max_length=64)
     resource_id: str = Field(max_length=64)
     detail: dict[str, Any] = _json()
-    prev_hash: str = Field(max_length=64)
-    hash: str = Field(max_length=64)
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64)

@@ -8,11 +8,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from service.auth import Principal
-from service.deps import BundleDep, ConfigDep, SessionDep, require
+from service.deps import AuditDep, BundleDep, ConfigDep, SessionDep, require
 from service.errors import error_responses
 from service.routing import UnitOfWorkRoute
 from service.schemas.regulator import (
     AuditCheck,
+    AuditCheckpoint,
     DriftReport,
     FundStatistics,
     GroupBy,
@@ -28,6 +29,8 @@ router = APIRouter(prefix="/v1/regulator", tags=["regulator"], route_class=UnitO
                    responses=error_responses(401, 403, 404, 422, 503))
 Regulator = Annotated[Principal, Depends(require("regulator"))]
 Days = Annotated[int, Query(ge=1, le=3650, description="Window of recent traffic, days.")]
+KeptSeq = Annotated[int | None, Query(ge=1, description="Entry of a checkpoint you kept (with hash).")]
+KeptHash = Annotated[str | None, Query(pattern="^[0-9a-f]{64}$", description="Its hash, hex (with seq).")]
 
 
 @router.get("/portfolio")
@@ -90,6 +93,13 @@ def get_model_card(name: str, version: str, request: Request, _: Regulator) -> M
 
 
 @router.get("/audit/verify")
-def verify_audit(session: SessionDep, _: Regulator) -> AuditCheck:
-    """Recompute the audit hash chain; name the first broken link."""
-    return regulator.check_audit(session)
+def verify_audit(session: SessionDep, _: Regulator, keeper: AuditDep, seq: KeptSeq = None,
+                 hash: KeptHash = None) -> AuditCheck:
+    """Recompute the audit hash chain, check it against the signed checkpoints (and yours); name any problem."""
+    return regulator.check_audit(session, keeper, seq=seq, digest=hash)
+
+
+@router.get("/audit/checkpoints")
+def get_audit_checkpoints(_: Regulator, keeper: AuditDep) -> list[AuditCheckpoint]:
+    """The signed checkpoints of the audit chain, oldest first: keep a copy to verify against later."""
+    return regulator.export_checkpoints(keeper)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -203,13 +203,31 @@ class ModelCard(BaseModel):
     synthetic: bool
 
 
-class AuditCheck(BaseModel):
-    """Result of recomputing the audit chain."""
+Sha256Hex = Annotated[str, Field(pattern="^[0-9a-f]{64}$", description="A sha256 digest, lower-case hex.")]
 
-    ok: bool
-    entries: int
+
+class AuditCheckpoint(BaseModel):
+    """A signed checkpoint of the audit chain: entry ``seq`` had ``hash`` at ``at``."""
+
+    seq: int = Field(ge=1, description="Chain position of the entry the checkpoint anchors.")
+    hash: Sha256Hex
+    at: datetime = Field(description="When the checkpoint was written (UTC).")
+    sig: str = Field(description="HMAC-SHA256 of the canonical JSON of seq, hash and at, under the service's "
+                                 "audit key.")
+
+
+class AuditCheck(BaseModel):
+    """Result of recomputing the audit chain and checking it against the signed checkpoints."""
+
+    ok: bool = Field(description="Chain intact, consistent with every checkpoint, and every checkpoint genuine.")
+    entries: int = Field(description="Chained (sealed) entries checked.")
     first_broken_seq: int | None
-    problem: str | None
+    problem: str | None = Field(description="The first problem found: an altered, missing or rewritten entry, a "
+                                            "truncated log, or a forged checkpoint.")
+    pending: int = Field(default=0, description="Entries committed but not chained yet (chained within seconds).")
+    checkpoint: AuditCheckpoint | None = Field(
+        default=None, description="The latest validly signed checkpoint; the log must still pass through it.")
+    checkpoints: int = Field(default=0, description="Validly signed checkpoints the chain was checked against.")
 
 
 class PartyAmount(BaseModel):

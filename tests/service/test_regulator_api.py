@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from service.client import NotFoundError, PermissionDenied, ValidationFailed
+from service.keys import new_key
 from tests.service.conftest import Server
 from tests.service.test_scoring_api import application
 
@@ -167,8 +169,8 @@ def test_model_inventory_history_and_cards(server: Server) -> None:
 def test_only_the_regulator_reaches_the_view(server: Server, who: str) -> None:
     headers = {"Authorization": f"Bearer {server.keys[who]}"}
     for path in ("/v1/regulator/portfolio", "/v1/regulator/models", "/v1/regulator/audit/verify",
-                 "/v1/regulator/monitoring/drift", "/v1/regulator/monitoring/performance",
-                 "/v1/regulator/portfolio/export"):
+                 "/v1/regulator/audit/checkpoints", "/v1/regulator/monitoring/drift",
+                 "/v1/regulator/monitoring/performance", "/v1/regulator/portfolio/export"):
         assert httpx.get(f"{server.base_url}{path}", headers=headers).status_code == 403, path
 
 
@@ -204,6 +206,35 @@ def test_audit_tampering_is_detected_and_named(server: Server, seeded: dict[str,
             assert r.get("/v1/regulator/audit/verify").json()["ok"] is True
     finally:
         engine.dispose()
+
+
+def test_the_regulator_keeps_signed_checkpoints_and_verifies_against_them(server: Server,
+                                                                          seeded: dict[str, Any]) -> None:
+    new_key(server.settings, role="bank", institution="bank_late", label="written after the last verify")
+    engine = server.engine()
+    try:
+        deadline = time.monotonic() + 10
+        with engine.connect() as conn:  # the background sealer chains what was written, no verify needed
+            while conn.execute(text("SELECT COUNT(*) FROM audit_log WHERE seq IS NULL")).scalar_one():
+                assert time.monotonic() < deadline, "entries left unsealed"
+                conn.rollback()
+                time.sleep(0.1)
+    finally:
+        engine.dispose()
+    server.app.state.audit.checkpoint(force=True)  # what the service does every minute and at shutdown
+    with _regulator(server) as r:
+        copy = r.get("/v1/regulator/audit/checkpoints").json()
+        latest = copy[-1]
+        verdict = r.get("/v1/regulator/audit/verify").json()
+        mine = r.get("/v1/regulator/audit/verify", params={"seq": latest["seq"], "hash": latest["hash"]}).json()
+        wrong = r.get("/v1/regulator/audit/verify", params={"seq": latest["seq"], "hash": "0" * 64}).json()
+        half = r.get("/v1/regulator/audit/verify", params={"seq": latest["seq"]})
+    assert latest["seq"] >= 1 and len(latest["sig"]) == 64
+    assert verdict["ok"] is True and verdict["checkpoint"] == latest and verdict["checkpoints"] == len(copy)
+    assert verdict["entries"] >= latest["seq"]
+    assert mine["ok"] is True
+    assert wrong["ok"] is False and "differs from your checkpoint" in wrong["problem"]
+    assert half.status_code == 422 and half.json()["field"] == "hash"
 
 
 def test_fund_statistics_by_party(server: Server) -> None:
