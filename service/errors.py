@@ -218,9 +218,10 @@ def _service_response(exc: ServiceError) -> JSONResponse:
                         headers=headers)
 
 
-def _internal_error() -> JSONResponse:
+def _internal_error(request_id: str | None = None) -> JSONResponse:
     return JSONResponse(error_body("InternalError", "internal error; the request id identifies it in the logs",
-                                   None), status_code=500)
+                                   None), status_code=500,
+                        headers={"X-Request-ID": request_id} if request_id else None)
 
 
 class InternalErrors:
@@ -250,7 +251,8 @@ class InternalErrors:
         except Exception as exc:  # noqa: BLE001 - the last resort: every failure answers in the error shape
             _log_failure(logging.ERROR, "internal_error", scope, exc)
             if not started:
-                await _internal_error()(scope, receive, send)
+                # Outside the metrics middleware (installed last), so it names the request id itself.
+                await _internal_error((scope.get("state") or {}).get("request_id"))(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:
