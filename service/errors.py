@@ -198,7 +198,9 @@ def database_unavailable(exc: Exception) -> Unavailable | None:
 def _log_failure(level: int, event: str, scope: Scope, exc: BaseException) -> None:
     """One JSON log line naming the request and the exception's type and place, never its text."""
     route = getattr(scope.get("route"), "path", None)
-    frame = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+    frames = traceback.extract_tb(exc.__traceback__) if exc.__traceback__ else []
+    # The innermost frame of our own code says where; a library's innermost frame rarely does.
+    frame = [f for f in frames if "site-packages" not in f.filename][-1:] or frames[-1:]
     entry = {"event": event, "request_id": (scope.get("state") or {}).get("request_id"), "route": route,
              "method": scope.get("method"), "error": type(exc).__name__,
              "at": f"{frame[0].filename}:{frame[0].lineno}" if frame else None}
