@@ -5,6 +5,8 @@ start-up applies every head.
 
 Replicas may start together on one database: :func:`upgrade` runs under a
 lock, so one migrates and the others wait, then find the schema current.
+The rows start-up needs (the audit log's head) are created under the same
+lock: created check-then-insert by two replicas at once, one would crash.
 PostgreSQL takes a session advisory lock on a dedicated connection; SQLite
 takes an exclusive ``flock`` on a file beside the database.
 """
@@ -14,13 +16,16 @@ from __future__ import annotations
 import fcntl
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session
+
+from service.db.audit import ensure_head
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # pg_advisory_lock key of the schema migration: any constant no other code uses ("iprisk" in ASCII).
@@ -39,17 +44,30 @@ def alembic_config(engine: Engine, connection: Connection | None = None) -> Conf
 
 
 def upgrade(engine: Engine, revision: str = "heads", *, wait_seconds: float = 600.0) -> None:
-    """Bring the database schema to ``revision``, waiting at most ``wait_seconds`` for another migrator."""
+    """Bring the database schema to ``revision``, waiting at most ``wait_seconds`` for another migrator.
+
+    At ``heads`` the rows start-up needs are created too (see the module docstring).
+    """
     if engine.dialect.name == "postgresql":
         with _postgres_lock(engine, wait_seconds=wait_seconds) as conn:
             command.upgrade(alembic_config(engine, conn), revision)
+            _seed(conn, revision)
         return
     database = engine.url.database
     if not database or database == ":memory:":
-        command.upgrade(alembic_config(engine), revision)  # private to this process: nothing to race
-        return
-    with _file_lock(Path(f"{database}.migrate.lock"), wait_seconds=wait_seconds):
+        lock: AbstractContextManager[None] = nullcontext()  # private to this process: nothing to race
+    else:
+        lock = _file_lock(Path(f"{database}.migrate.lock"), wait_seconds=wait_seconds)
+    with lock:
         command.upgrade(alembic_config(engine), revision)
+        _seed(engine, revision)
+
+
+def _seed(bind: Engine | Connection, revision: str) -> None:
+    if revision == "heads":
+        with Session(bind) as session:
+            ensure_head(session)
+            session.commit()
 
 
 @contextmanager
