@@ -15,6 +15,7 @@ from service.auth import KeyCache
 from service.bundle import BundleHolder
 from service.db.audit import ensure_head
 from service.db.engine import WalCheckpointer, make_engine
+from service.db.limits import DbLimits
 from service.db.migrate import upgrade
 from service.errors import install_error_handlers
 from service.headers import SecurityHeaders
@@ -45,7 +46,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.home.mkdir(parents=True, exist_ok=True)
         app.state.scoring_config = load_scoring_config(settings.config_dir)
         app.state.funds = load_fund_context(settings.config_dir, app.state.scoring_config.reasons.claim_review)
-        engine = make_engine(settings.db_url)
+        engine = make_engine(settings.db_url, limits=DbLimits(
+            statement_timeout_ms=settings.db_statement_timeout_ms, lock_timeout_ms=settings.db_lock_timeout_ms,
+            idle_session_timeout_ms=settings.db_idle_session_timeout_ms,
+            connect_timeout_seconds=settings.db_connect_timeout_seconds,
+            pool_timeout_seconds=settings.db_pool_timeout_seconds))
         upgrade(engine)
         with Session(engine) as session:
             ensure_head(session)

@@ -14,11 +14,19 @@ Exception tree::
     └── Unavailable       503  models not loaded yet, database unreachable or busy (Retry-After)
 
 Every error renders as ``{"error": "ClassName", "detail": "...", "field": ...}``.
+
+Database failures (lost or refused connections, an exhausted pool, statement
+and lock timeouts, SQLite's "database is locked") are :class:`Unavailable`
+too, with ``Retry-After``.  Anything unexpected renders as ``InternalError``
+(500) in the same shape.  Both are logged with the request id, route and
+exception type only: an exception's text may quote business data.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import traceback
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -26,7 +34,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from models_store import StoreError
 from scoring.types import FieldError
@@ -119,8 +129,8 @@ class ErrorBody(BaseModel):
     """The JSON body of every error response."""
 
     error: str = Field(description="Unauthorized, Forbidden, NotFound, Conflict, InvalidInput, ValidationError, "
-                                   "HTTPError, TooSlow, TooLarge, RateLimited or "
-                                   "Unavailable.", examples=["ValidationError"])
+                                   "HTTPError, TooSlow, TooLarge, RateLimited, Unavailable or "
+                                   "InternalError.", examples=["ValidationError"])
     detail: str = Field(examples=["loan.amount_cny: Input should be less than or equal to 10000000000"])
     field: str | None = Field(description="The request field at fault, dotted, when one is.",
                               examples=["loan.amount_cny"])
@@ -168,6 +178,48 @@ def field_problem(error: Mapping[str, Any]) -> tuple[str, str]:
     return _loc(error.get("loc", ())), str(error.get("msg", ""))
 
 
+# SQLSTATEs that mean "busy, try again": the server cancelled a statement or a lock wait,
+# or a concurrent transaction won.  Any other operational failure means "unreachable".
+_BUSY_SQLSTATES = {"57014": "a statement timed out", "55P03": "a lock wait timed out",
+                   "40001": "a concurrent write conflicted", "40P01": "a concurrent write conflicted"}
+
+
+def database_unavailable(exc: Exception) -> Unavailable | None:
+    """The 503 that a database exception means, or ``None`` if it is not a failure of the database.
+
+    Integrity and data errors are not failures of the database (they are the
+    caller's or a bug) and stay ``None``.
+    """
+    if isinstance(exc, sa_exc.TimeoutError):
+        return Unavailable("database busy: no connection free", retry_after=1)
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return None
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate in _BUSY_SQLSTATES:
+        return Unavailable(f"database busy: {_BUSY_SQLSTATES[sqlstate]}", retry_after=1)
+    if "database is locked" in str(exc.orig):  # SQLite's busy timeout, or the writer queue's
+        return Unavailable("database busy: a lock wait timed out", retry_after=1)
+    if exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+        return Unavailable("database unavailable", retry_after=2)
+    return None
+
+
+def _log_failure(level: int, event: str, scope: Scope, exc: BaseException) -> None:
+    """One JSON log line naming the request and the exception's type and place, never its text."""
+    route = getattr(scope.get("route"), "path", None)
+    frames = traceback.extract_tb(exc.__traceback__) if exc.__traceback__ else []
+    # The innermost frame of our own code says where; a library's innermost frame rarely does.
+    frame = [f for f in frames if "site-packages" not in f.filename][-1:] or frames[-1:]
+    entry = {"event": event, "request_id": (scope.get("state") or {}).get("request_id"), "route": route,
+             "method": scope.get("method"), "error": type(exc).__name__,
+             "at": f"{frame[0].filename}:{frame[0].lineno}" if frame else None}
+    orig = getattr(exc, "orig", None)
+    if orig is not None:
+        entry["cause"] = type(orig).__name__
+        entry["sqlstate"] = getattr(orig, "sqlstate", None)
+    log.log(level, json.dumps(entry))
+
+
 def error_response(exc: ServiceError) -> JSONResponse:
     """The response for ``exc``: its status, the error body, and Retry-After or WWW-Authenticate where due.
 
@@ -203,8 +255,56 @@ def validation_response(problems: Sequence[Mapping[str, Any]]) -> JSONResponse:
     return JSONResponse(error_body("ValidationError", detail, first["field"], errors=errors), status_code=422)
 
 
+def _internal_error(request_id: str | None = None) -> JSONResponse:
+    return JSONResponse(error_body("InternalError", "internal error; the request id identifies it in the logs",
+                                   None), status_code=500,
+                        headers={"X-Request-ID": request_id} if request_id else None)
+
+
+class InternalErrors:
+    """Outermost guard: any exception nothing else handled becomes a JSON 500, logged without values.
+
+    Starlette's own last-resort handler re-raises after answering, so the
+    server would log the full traceback (with the exception's text); this
+    guard answers and stops there.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_started(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_started)
+        except Exception as exc:  # noqa: BLE001 - the last resort: every failure answers in the error shape
+            _log_failure(logging.ERROR, "internal_error", scope, exc)
+            if not started:
+                # Outside the metrics middleware (installed last), so it names the request id itself.
+                await _internal_error((scope.get("state") or {}).get("request_id"))(scope, receive, send)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the mapping of every expected error to its status and body."""
+    app.add_middleware(InternalErrors)
+
+    @app.exception_handler(sa_exc.DBAPIError)
+    @app.exception_handler(sa_exc.TimeoutError)
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        unavailable = database_unavailable(exc)
+        if unavailable is None:
+            _log_failure(logging.ERROR, "internal_error", request.scope, exc)
+            return _internal_error()
+        _log_failure(logging.WARNING, "database_unavailable", request.scope, exc)
+        return error_response(unavailable)
 
     @app.exception_handler(ServiceError)
     async def _service(_: Request, exc: ServiceError) -> JSONResponse:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import create_engine
 
+from service.db.limits import DbLimits, DeadlineConnection
 from service.periodic import Periodic
 
 log = logging.getLogger("iprisk.db")
@@ -38,16 +41,21 @@ def dump_json(value: Any) -> str:
     return value if isinstance(value, JSONText) else json.dumps(value)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, limits: DbLimits | None = None) -> Engine:
     """Create the engine for ``url`` with settings that suit a small service.
 
     SQLite gets WAL journaling, a busy timeout, and an in-process writer lock
     (see :func:`_serialise_writers`); PostgreSQL gets a pool sized for a
-    thread-pool server.
+    thread-pool server.  Every wait is bounded by ``limits`` (default
+    :class:`DbLimits`), and statement parameters never appear in exception
+    texts, so logs and error responses cannot carry business figures.
     """
+    limits = limits or DbLimits()
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                               json_serializer=dump_json)
+        busy_seconds = limits.lock_timeout_ms / 1000
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_seconds},
+                               json_serializer=dump_json, hide_parameters=True,
+                               pool_timeout=limits.pool_timeout_seconds)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -56,16 +64,26 @@ def make_engine(url: str) -> Engine:
             # FULL: a committed valuation, claim decision or audit entry survives a power loss.
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={limits.lock_timeout_ms}")
             cur.execute(f"PRAGMA wal_autocheckpoint={WAL_BACKSTOP_PAGES}")
             cur.close()
 
-        _serialise_writers(engine)
+        _serialise_writers(engine, wait_seconds=busy_seconds)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, json_serializer=dump_json)
+    engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, json_serializer=dump_json,
+                           hide_parameters=True, pool_timeout=limits.pool_timeout_seconds,
+                           connect_args=limits.postgres_connect_args())
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> DeadlineConnection:
+        conn = DeadlineConnection.connect(*cargs, **cparams)
+        conn.io_timeout = limits.io_timeout_seconds
+        return conn
+
+    return engine
 
 
-def _serialise_writers(engine: Engine) -> None:
+def _serialise_writers(engine: Engine, *, wait_seconds: float) -> None:
     """Queue this process's SQLite writers on a Python lock instead of SQLite's busy handler.
 
     SQLite allows one writer at a time; a blocked writer sleeps in steps of up
@@ -73,14 +91,18 @@ def _serialise_writers(engine: Engine) -> None:
     milliseconds.  A connection takes this lock just before its first write
     statement and releases it when its transaction ends.  Only a connection
     holding the lock can hold SQLite's write lock, so waiting here cannot
-    deadlock with SQLite's own locking.
+    deadlock with SQLite's own locking.  A writer waits at most
+    ``wait_seconds`` (then "database is locked", as from SQLite's own busy
+    timeout), so a stuck transaction cannot hold every other request for ever.
     """
     lock = threading.Lock()
 
     @event.listens_for(engine, "before_cursor_execute")
     def _acquire(conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
         if not conn.info.get("iprisk_write_lock") and statement.lstrip()[:7].upper().startswith(_WRITES):
-            lock.acquire()
+            if not lock.acquire(timeout=wait_seconds):
+                raise OperationalError(statement, None, sqlite3.OperationalError("database is locked"),
+                                       hide_parameters=True)
             conn.info["iprisk_write_lock"] = True
 
     def _release(conn: Connection) -> None:

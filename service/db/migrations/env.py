@@ -1,8 +1,9 @@
-"""Alembic environment: the engine comes from the caller (service.db.migrate)."""
+"""Alembic environment: the engine, or a connection of it, comes from the caller (service.db.migrate)."""
 
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 # Importing the table modules registers their tables on SQLModel.metadata.
@@ -12,10 +13,19 @@ import service.db.regulator_tables
 import service.db.tables  # noqa: F401
 
 target_metadata = SQLModel.metadata
-engine = context.config.attributes["engine"]
 
-with engine.begin() as connection:
+
+def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata,
                       render_as_batch=connection.dialect.name == "sqlite")
     with context.begin_transaction():
         context.run_migrations()
+
+
+# A connection is given when the caller holds a lock on it (PostgreSQL's advisory lock).
+given = context.config.attributes.get("connection")
+if given is not None:
+    _run(given)
+else:
+    with context.config.attributes["engine"].begin() as connection:
+        _run(connection)

@@ -1,0 +1,148 @@
+"""Database limits and the mapping of failures to responses, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import copy
+import io
+import logging
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
+
+from service.db.engine import make_engine
+from service.db.limits import DbLimits
+from service.logging import JsonFormatter
+from service.routes import assessments
+from service.schemas.scoring import EXAMPLE_BORROWER, EXAMPLE_LOAN, EXAMPLE_PATENT
+from tests.service.conftest import PG_URL, Server, _drop_pg, _pg_database
+
+
+def _post(server: Server, **borrower: Any) -> httpx.Response:
+    body = {"borrower": {**copy.deepcopy(EXAMPLE_BORROWER), **borrower}, "loan": dict(EXAMPLE_LOAN),
+            "patents": [{**EXAMPLE_PATENT, "patent_id": f"CN{uuid.uuid4().hex[:10]}"}], "as_of": "2026-06-30"}
+    return httpx.post(f"{server.base_url}/v1/assessments", json=body, timeout=60,
+                      headers={"Authorization": f"Bearer {server.keys['bank_a']}"})
+
+
+@contextmanager
+def _logs() -> Iterator[io.StringIO]:
+    """Everything the service and the server log meanwhile, as the JSON lines production writes."""
+    captured = io.StringIO()
+    handler = logging.StreamHandler(captured)
+    handler.setFormatter(JsonFormatter())
+    loggers = [logging.getLogger(n) for n in ("iprisk", "uvicorn", "uvicorn.error", "sqlalchemy", "")]
+    for lg in loggers:
+        lg.addHandler(handler)
+    try:
+        yield captured
+    finally:
+        for lg in loggers:
+            lg.removeHandler(handler)
+
+
+def test_postgres_sessions_carry_the_configured_timeouts() -> None:
+    if not PG_URL:
+        pytest.skip("PostgreSQL not configured (IPRISK_TEST_DATABASE_URL)")
+    url, name = _pg_database()
+    limits = DbLimits(statement_timeout_ms=1234, lock_timeout_ms=567, idle_session_timeout_ms=89_000,
+                      pool_timeout_seconds=0.5)
+    engine = make_engine("postgresql+psycopg" + url[len("postgresql"):], limits=limits)
+    try:
+        with engine.connect() as conn:
+            shown = [conn.exec_driver_sql(f"SHOW {s}").scalar_one() for s in
+                     ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")]
+            assert shown == ["1234ms", "567ms", "89s"]
+            with pytest.raises(OperationalError) as raised:
+                conn.execute(text("SELECT pg_sleep(3), :borrower"), {"borrower": "E-LEAK-1"})
+            assert "E-LEAK-1" not in str(raised.value)  # parameters never reach exception texts
+        assert engine.pool.timeout() == 0.5  # type: ignore[attr-defined]
+    finally:
+        engine.dispose()
+        _drop_pg(name)
+
+
+def test_sqlite_waits_for_a_writer_at_most_the_lock_timeout(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'busy.db'}"
+    engine = make_engine(url, limits=DbLimits(lock_timeout_ms=300))
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (v TEXT)"))
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one() == 300
+    holder = engine.connect()
+    holder.execute(text("INSERT INTO t VALUES ('held')"))  # holds this process's writer queue
+    try:
+        with pytest.raises(OperationalError, match="database is locked"), engine.begin() as conn:
+            conn.execute(text("INSERT INTO t VALUES (:v)"), {"v": "E-LEAK-2"})
+    finally:
+        holder.rollback()
+        holder.close()
+        engine.dispose()
+
+
+def test_a_failed_commit_answers_503_and_stores_nothing(server: Server) -> None:
+    engine = server.app.state.engine  # type: ignore[attr-defined]
+    before = server.count("assessments")
+
+    def lose_connection(_conn: Any) -> None:
+        raise OperationalError("COMMIT", None, Exception("server closed the connection unexpectedly"))
+
+    event.listen(engine, "commit", lose_connection)
+    try:
+        response = _post(server)
+    finally:
+        event.remove(engine, "commit", lose_connection)
+    assert response.status_code == 503, response.text
+    assert response.json() == {"error": "Unavailable", "detail": "database unavailable", "field": None}
+    assert response.headers["Retry-After"] == "2"
+    assert server.count("assessments") == before
+    assert _post(server).status_code == 201
+
+
+def test_a_locked_database_answers_503_busy(server: Server) -> None:
+    marker = f"E-LEAK-{uuid.uuid4().hex[:8]}"
+    if server.backend == "sqlite":
+        other = sqlite3.connect(server.settings.home / "iprisk.db", timeout=1, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another process's writer holds the database
+
+        def release() -> None:
+            other.execute("ROLLBACK")
+            other.close()
+    else:
+        engine = server.engine()
+        conn = engine.connect()
+        conn.execute(text("LOCK TABLE assessments IN ACCESS EXCLUSIVE MODE"))
+
+        def release() -> None:
+            conn.rollback()
+            conn.close()
+            engine.dispose()
+    try:
+        with _logs() as logged:
+            response = _post(server, enterprise_id=marker)
+    finally:
+        release()
+    assert response.status_code == 503, response.text
+    assert response.json()["detail"] == "database busy: a lock wait timed out"
+    assert response.headers["Retry-After"] == "1"
+    assert response.headers["x-request-id"] in logged.getvalue() and marker not in logged.getvalue()
+
+
+def test_an_unexpected_error_is_a_json_500_that_leaks_nothing(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: Any, **__: Any) -> None:
+        raise ValueError("borrower E-LEAK-3 pd 0.0421 amount 3000000")
+
+    monkeypatch.setattr(assessments.uc, "create_assessment", broken)
+    with _logs() as logged:
+        response = _post(server)
+    assert response.status_code == 500
+    assert response.json()["error"] == "InternalError" and "E-LEAK-3" not in response.text
+    lines = logged.getvalue()
+    assert response.headers["x-request-id"] in lines and '"error": "ValueError"' in lines
+    assert '"route": "/v1/assessments"' in lines and "E-LEAK-3" not in lines and "0.0421" not in lines

@@ -1,0 +1,69 @@
+"""Two replicas starting at once on one empty database: both start, the schema is migrated once."""
+
+from __future__ import annotations
+
+import multiprocessing
+from multiprocessing.synchronize import Barrier
+from pathlib import Path
+
+import pytest
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlmodel import Session
+
+from service.db.audit import ensure_head
+from service.db.engine import make_engine
+from service.db.migrate import alembic_config, upgrade
+from tests.service.conftest import PG_URL, _drop_pg, _pg_database
+
+
+def _replica_start(url: str, barrier: Barrier) -> None:
+    """What a replica's start-up does to the database (service.app's lifespan)."""
+    engine = make_engine(url)
+    barrier.wait(timeout=60)
+    upgrade(engine)
+    with Session(engine) as session:
+        ensure_head(session)
+        session.commit()
+    engine.dispose()
+
+
+def _start_two_replicas(url: str) -> list[int | None]:
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(2)
+    replicas = [ctx.Process(target=_replica_start, args=(url, barrier)) for _ in range(2)]
+    for p in replicas:
+        p.start()
+    for p in replicas:
+        p.join(timeout=120)
+    return [p.exitcode for p in replicas]
+
+
+def _assert_at_heads_once(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        heads = set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
+        with engine.connect() as conn:
+            versions = [r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version"))]
+            heads_rows = conn.execute(text("SELECT COUNT(*) FROM audit_head")).scalar_one()
+        assert sorted(versions) == sorted(heads)
+        assert heads_rows == 1
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_two_replicas_start_together_on_an_empty_database(backend: str, tmp_path: Path) -> None:
+    if backend == "postgresql":
+        if not PG_URL:
+            pytest.skip("PostgreSQL not configured (IPRISK_TEST_DATABASE_URL)")
+        raw, name = _pg_database()
+        url = "postgresql+psycopg" + raw[len("postgresql"):]
+    else:
+        url, name = f"sqlite:///{tmp_path / 'empty.db'}", None
+    try:
+        assert _start_two_replicas(url) == [0, 0]
+        _assert_at_heads_once(url)
+    finally:
+        if name:
+            _drop_pg(name)
