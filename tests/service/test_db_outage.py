@@ -30,6 +30,7 @@ from service.keys import new_key
 from service.logging import JsonFormatter
 from service.schemas.scoring import EXAMPLE_BORROWER, EXAMPLE_LOAN, EXAMPLE_PATENT
 from service.settings import Settings
+from tests.conftest import TEST_SIGNING_KEY
 from tests.service.conftest import PG_URL, _drop_pg, _pg_database, start_server
 from training.pipeline import RunResult
 
@@ -80,7 +81,8 @@ def outage(trained: tuple[Path, list[RunResult]], tmp_path_factory: pytest.TempP
     proxied = f"postgresql://{target.username}@127.0.0.1:{proxy.port}/{name}"
     settings = Settings(home=home, database_url=proxied, log_level="WARNING", reload_interval_seconds=60,
                         db_statement_timeout_ms=STATEMENT_MS, db_lock_timeout_ms=500, db_pool_timeout_seconds=1.0,
-                        db_connect_timeout_seconds=CONNECT_S)
+                        db_connect_timeout_seconds=CONNECT_S, model_signing_key=TEST_SIGNING_KEY,
+                        ops_public=True, rate_limit_per_minute=0)
     srv, thread, base_url, _ = start_server(settings)
     key = new_key(settings, role="bank", institution="bank_a")[0]
     try:
