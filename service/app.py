@@ -23,13 +23,16 @@ from service.limits import BodyLimit, RateLimit
 from service.logging import configure_logging
 from service.metrics import Metrics, MetricsMiddleware
 from service.monitor import DriftMonitor
+from service.periodic import Periodic
 from service.routes import assessments, funds, health, insurance, loans, outcomes, regulator, valuations
 from service.settings import Settings
 from service.signing_key import served_store
 from service.spare_core import SpareCore
 from service.text_guard import TextGuard
 from service.usecases.funds import load_fund_context
+from service.usecases.idempotency import purge_expired
 
+IDEMPOTENCY_PURGE_SECONDS = 3600.0
 ROUTERS = (health.router, valuations.router, assessments.router, insurance.router, loans.router, outcomes.router,
            regulator.router, funds.router)
 
@@ -72,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.checkpointer = checkpointer
         app.state.audit = audit_keeper(engine, settings)  # seals and anchors the audit log (docs/audit.md)
         app.state.audit.start()
+        purger = Periodic(lambda: purge_expired(engine), IDEMPOTENCY_PURGE_SECONDS, "idempotency-purge")
+        purger.start()
         app.state.monitor = monitor
         app.state.readiness_details = monitor.details
         app.state.settings = settings
@@ -89,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if checkpointer is not None:
                 checkpointer.stop()
             app.state.audit.stop()
+            purger.stop()
             engine.dispose()
 
     app = FastAPI(title="iprisk", version="0.1.0", lifespan=lifespan,

@@ -1,12 +1,19 @@
-"""A daemon thread that calls a function every ``interval`` seconds and survives its failures."""
+"""A daemon thread that calls a function every ``interval`` seconds and survives its failures.
+
+A failure is logged with its traceback the first time; while the same kind of
+failure repeats (a database outage fails the audit sealer every half second)
+one line a minute counts the repeats instead of a traceback per call.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 log = logging.getLogger("iprisk.periodic")
+REPEAT_LOG_SECONDS = 60.0
 
 
 class Periodic:
@@ -29,8 +36,24 @@ class Periodic:
             self._thread.join(timeout=5)
 
     def _run(self) -> None:
+        failing: str | None = None  # the kind of failure repeating now
+        repeats, last_logged = 0, 0.0
         while not self._stop.wait(self._interval):
             try:
                 self._fn()
-            except Exception:
-                log.exception("%s failed", self._thread.name)
+            except Exception as exc:
+                kind = type(exc).__name__
+                now = time.monotonic()
+                if kind != failing:
+                    log.exception("%s failed", self._thread.name)
+                    failing, repeats, last_logged = kind, 0, now
+                else:
+                    repeats += 1
+                    if now - last_logged >= REPEAT_LOG_SECONDS:
+                        log.error("%s still failing: %s, %d times since the last report", self._thread.name, kind,
+                                  repeats)
+                        repeats, last_logged = 0, now
+            else:
+                if failing is not None:
+                    log.info("%s recovered", self._thread.name)
+                failing = None

@@ -32,6 +32,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from service.auth import Principal
@@ -40,7 +41,7 @@ from service.db.tables import utcnow
 from service.errors import Conflict
 
 HEADER = "Idempotency-Key"
-# How long an answer is kept for replay at least; purge_older_than() is the cleanup an operator schedules.
+# How long an answer is kept for replay at least; the service purges older ones hourly (purge_expired).
 RETENTION = timedelta(days=30)
 _TABLE = IdempotencyRecord.__table__  # type: ignore[attr-defined]
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
@@ -123,6 +124,14 @@ def _claim(session: Session, institution: str, call: Call, digest: str) -> bool:
     inserted = session.execute(stmt.on_conflict_do_nothing(index_elements=["institution", "key"])
                                .returning(_TABLE.c.id)).first()
     return inserted is not None
+
+
+def purge_expired(engine: Engine) -> int:
+    """Delete the answers past :data:`RETENTION` in their own transaction (the service runs it hourly)."""
+    with Session(engine) as session:
+        n = purge_older_than(session, before=utcnow() - RETENTION)
+        session.commit()
+    return n
 
 
 def purge_older_than(session: Session, *, before: datetime) -> int:
