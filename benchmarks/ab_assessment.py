@@ -27,10 +27,9 @@ import httpx
 from bench_assessment import InProcess, ensure_store, with_database
 from cases import make_cases
 from load import closed_loop_load, http_poster, time_calls
-from servers import serve_iprisk
+from servers import make_key, serve_iprisk, store_for
 
 from models_store import ModelStore
-from service.keys import new_key
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -61,8 +60,12 @@ def main(argv: list[str] | None = None) -> int:
         sides, servers, keys = {}, {}, {}
         for name, tree in (("base", base_tree), ("this", REPO)):
             side = with_database(settings, Path(tmp) / f"{name}.db")
-            key, _ = new_key(side, role="bank", institution="bench", label=f"ab {name}")
-            env = dict(kv.split("=", 1) for kv in args.base_env) if name == "base" else {}
+            key = make_key(tree, side, label=f"ab {name}")
+            # the rate limit's work is measured, never its refusals
+            env = {"IPRISK_MODEL_STORE": str(store_for(tree, settings.store_path, Path(tmp) / name)),
+                   "IPRISK_RATE_LIMIT_PER_MINUTE": "100000000", "IPRISK_RATE_LIMIT_BURST": "100000"}
+            if name == "base":
+                env.update(kv.split("=", 1) for kv in args.base_env)
             server = stack.enter_context(serve_iprisk(side, Path(tmp) / f"{name}.log", name=name, app_dir=tree,
                                                       env=env))
             servers[name], keys[name] = server, key

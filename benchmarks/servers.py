@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -92,6 +93,31 @@ def serve_iprisk(settings: Settings, log_file: Path, *, name: str = "iprisk", ap
     """
     env = {"IPRISK_HOME": str(settings.home), "IPRISK_DATABASE_URL": settings.db_url, **(env or {})}
     return serve(name, "service.app:create_app", env=env, ready_path="/readyz", log_file=log_file, app_dir=app_dir)
+
+
+def make_key(code: Path, settings: Settings, *, institution: str = "bench", label: str = "") -> str:
+    """A bank key created by the code of the tree ``code`` (its own migrations make the schema).
+
+    An earlier revision may not read a schema migrated by this tree, so each side makes its own.
+    """
+    script = ("import sys; from service.keys import new_key; from service.settings import Settings; "
+              "print(new_key(Settings(home=sys.argv[1], database_url=sys.argv[2]), role='bank', "
+              "institution=sys.argv[3], label=sys.argv[4])[0])")
+    done = subprocess.run([sys.executable, "-c", script, str(settings.home), settings.db_url, institution, label],
+                          cwd=code, env={**os.environ, "PYTHONPATH": str(code)}, capture_output=True, text=True,
+                          check=True)
+    return done.stdout.strip().splitlines()[-1]
+
+
+def store_for(code: Path, store: Path, scratch: Path) -> Path:
+    """``store`` as the tree ``code`` can read it: before signed models (issue 15) a version directory
+    holding ``signature.json`` was refused, so such a tree gets a copy without them in ``scratch``."""
+    if (code / "models_store" / "signing.py").exists():
+        return store
+    copy = scratch / "models-unsigned"
+    if not copy.exists():
+        shutil.copytree(store, copy, ignore=shutil.ignore_patterns("signature.json"))
+    return copy
 
 
 def serve_naive(store: Path, log_file: Path) -> AbstractContextManager[Server]:

@@ -33,7 +33,7 @@ def _post(server: Server, **borrower: Any) -> httpx.Response:
 
 
 @contextmanager
-def _logs() -> Iterator[io.StringIO]:
+def captured_logs() -> Iterator[io.StringIO]:
     """Everything the service and the server log meanwhile, as the JSON lines production writes."""
     captured = io.StringIO()
     handler = logging.StreamHandler(captured)
@@ -124,7 +124,7 @@ def test_a_locked_database_answers_503_busy(server: Server) -> None:
             conn.close()
             engine.dispose()
     try:
-        with _logs() as logged:
+        with captured_logs() as logged:
             response = _post(server, enterprise_id=marker)
     finally:
         release()
@@ -139,7 +139,7 @@ def test_an_unexpected_error_is_a_json_500_that_leaks_nothing(server: Server, mo
         raise ValueError("borrower E-LEAK-3 pd 0.0421 amount 3000000")
 
     monkeypatch.setattr(assessments.uc, "create_assessment", broken)
-    with _logs() as logged:
+    with captured_logs() as logged:
         response = _post(server)
     assert response.status_code == 500
     assert response.json()["error"] == "InternalError" and "E-LEAK-3" not in response.text

@@ -8,8 +8,6 @@ server (connections reset, new ones refused), a frozen one a hung server
 from __future__ import annotations
 
 import copy
-import io
-import logging
 import shutil
 import threading
 import time
@@ -27,11 +25,11 @@ from sqlalchemy import text
 from benchmarks.tcp_proxy import TcpProxy
 from service.db.engine import make_engine
 from service.keys import new_key
-from service.logging import JsonFormatter
 from service.schemas.scoring import EXAMPLE_BORROWER, EXAMPLE_LOAN, EXAMPLE_PATENT
 from service.settings import Settings
 from tests.conftest import TEST_SIGNING_KEY
 from tests.service.conftest import PG_URL, _drop_pg, _pg_database, start_server
+from tests.service.test_db_errors import captured_logs
 from training.pipeline import RunResult
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="PostgreSQL not configured (IPRISK_TEST_DATABASE_URL)")
@@ -182,23 +180,15 @@ def test_flapping_loses_no_acknowledged_write(outage: Outage) -> None:
 
 def test_a_database_error_logs_ids_not_business_figures(outage: Outage) -> None:
     marker = f"E-LEAK-{uuid.uuid4().hex[:8]}"
-    captured = io.StringIO()
-    handler = logging.StreamHandler(captured)
-    handler.setFormatter(JsonFormatter())
-    loggers = [logging.getLogger(n) for n in ("iprisk", "uvicorn", "uvicorn.error", "sqlalchemy", "")]
-    for lg in loggers:
-        lg.addHandler(handler)
     engine = make_engine(outage.direct_url)
     try:
-        with engine.connect() as conn:
+        with captured_logs() as captured, engine.connect() as conn:
             # Hold the table: the service's INSERT, carrying the borrower's figures, waits out its lock timeout.
             conn.execute(text("LOCK TABLE assessments IN ACCESS EXCLUSIVE MODE"))
             response = outage.post(enterprise_id=marker, revenue_cny=48_765_432)
             conn.rollback()
     finally:
         engine.dispose()
-        for lg in loggers:
-            lg.removeHandler(handler)
     _assert_unavailable(response)
     assert response.json()["detail"] == "database busy: a lock wait timed out"
     logged = captured.getvalue()
