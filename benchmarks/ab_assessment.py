@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             key = make_key(tree, side, label=f"ab {name}")
             # the rate limit's work is measured, never its refusals
             env = {"IPRISK_MODEL_STORE": str(store_for(tree, settings.store_path, Path(tmp) / name)),
-                   "IPRISK_RATE_LIMIT_PER_MINUTE": "100000000", "IPRISK_RATE_LIMIT_BURST": "100000"}
+                   "IPRISK_RATE_LIMIT_PER_MINUTE": "1000000", "IPRISK_RATE_LIMIT_BURST": "100000"}
             if name == "base":
                 env.update(kv.split("=", 1) for kv in args.base_env)
             server = stack.enter_context(serve_iprisk(side, Path(tmp) / f"{name}.log", name=name, app_dir=tree,

@@ -73,7 +73,11 @@ def serve(name: str, app: str, *, env: dict[str, str], ready_path: str, log_file
         proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
     server = Server(name, f"http://{HOST}:{port}", proc)
     try:
-        _wait_ready(server, ready_path, timeout)
+        try:
+            _wait_ready(server, ready_path, timeout)
+        except (RuntimeError, TimeoutError) as exc:
+            tail = log_file.read_text(errors="replace").splitlines()[-15:]
+            raise RuntimeError(f"{exc}; the end of {log_file}:\n" + "\n".join(tail)) from exc
         yield server
     finally:
         proc.terminate()
