@@ -3,9 +3,10 @@
 LightGBM's text parser ends the process with a C++ ``terminate`` on some malformed
 files (a truncated tree, a non-number where a number belongs): no ``except`` catches
 that, so a signed-but-broken model would kill a replica at every start. The server
-first loads the exact verified bytes in a throwaway child; only what loaded there is
-loaded here. One child checks every candidate of a reload (about 1.5 s, mostly
-importing LightGBM); after a child dies, the candidates it had not reached get a new one.
+first parses the exact verified bytes in a throwaway child, with LightGBM's C library
+alone (no numpy or pandas to import: about 0.1 s instead of 2 s); only what parsed
+there is loaded here. One child checks every candidate of a reload; after a child dies,
+the candidates it had not reached get a new one.
 
 Protocol (stdin): one JSON line ``[{"ref", "manifest", "files": {name: size}}, ...]``
 then the file bytes in that order. The child prints ``start REF``, then ``ok REF`` or
@@ -14,11 +15,14 @@ then the file bytes in that order. The child prints ``start REF``, then ``ok REF
 
 from __future__ import annotations
 
+import ctypes
+import importlib.util
 import json
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 Candidate = tuple[dict[str, Any], dict[str, bytes]]  # (manifest as JSON data, files by name)
@@ -77,19 +81,55 @@ def probe(candidates: Mapping[str, Candidate], *, timeout: float = 120.0) -> dic
     return failed
 
 
-def main() -> None:
-    """Child side: load each candidate and report; a crash here is the point of the exercise."""
-    from scoring.models import load_model
+def _native_loader() -> Callable[[bytes], str | None]:
+    """Parse a LightGBM text model with LightGBM's C library alone; return the library's error or None.
 
+    Loading ``lib_lightgbm`` through ctypes skips importing the Python package (numpy, pandas,
+    scikit-learn: about 2 s of the child's 2.2 s); the parse is the step that can abort the
+    process, and everything Python-level is checked again when the server loads the model.
+    """
+    spec = importlib.util.find_spec("lightgbm")  # finds the package without importing it
+    roots = list(spec.submodule_search_locations or []) if spec else []
+    found = [Path(r) / "lib" / "lib_lightgbm.so" for r in roots if (Path(r) / "lib" / "lib_lightgbm.so").exists()]
+    if found:
+        lib = ctypes.cdll.LoadLibrary(str(found[0]))
+    else:  # an unusual install: let the package find its library
+        from lightgbm.basic import _LIB as lib  # type: ignore[attr-defined]
+    lib.LGBM_GetLastError.restype = ctypes.c_char_p
+
+    def load(data: bytes) -> str | None:
+        handle, iterations = ctypes.c_void_p(), ctypes.c_int()
+        if lib.LGBM_BoosterLoadModelFromString(ctypes.c_char_p(data), ctypes.byref(iterations),
+                                               ctypes.byref(handle)) != 0:
+            return str(lib.LGBM_GetLastError().decode(errors="replace"))
+        lib.LGBM_BoosterFree(handle)
+        return None
+
+    return load
+
+
+def main() -> None:
+    """Child side: parse each candidate's boosters and report; a crash here is the point of the exercise."""
+    load = _native_loader()
     stream = sys.stdin.buffer
     header = json.loads(stream.readline())
     for item in header:
         files = {name: stream.read(size) for name, size in item["files"].items()}
         print("start", item["ref"], flush=True)  # noqa: T201 - the protocol is stdout
-        try:
-            load_model(item["manifest"], files)
-        except Exception as exc:  # noqa: BLE001 - any Python failure is a refusal, reported to the parent
-            reason = f"{type(exc).__name__}: {exc}".replace("\n", " ")[:_TAIL]
-            print("fail", item["ref"], reason, flush=True)  # noqa: T201
+        # the booster files, as scoring.models.load_model picks them
+        problems = [f"{name}: {why}" for name, data in files.items()
+                    if name.startswith("model") and name.endswith(".txt") and (why := _parse(load, data))]
+        if problems:
+            print("fail", item["ref"], "; ".join(problems).replace("\n", " ")[:_TAIL], flush=True)  # noqa: T201
             continue
         print("ok", item["ref"], flush=True)  # noqa: T201
+
+
+def _parse(load: Callable[[bytes], str | None], data: bytes) -> str | None:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8 text: {exc}"
+    if b"\0" in data:
+        return "a NUL byte in the model text"
+    return load(data)
