@@ -142,19 +142,18 @@ class Replica:
 
     def rss_mb(self) -> float:
         """Resident memory of the process, MB."""
-        assert self.process is not None
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmRSS")
+        return self._status_mb("VmRSS")
 
     def hwm_mb(self) -> float:
         """Peak resident memory of the process so far, MB."""
+        return self._status_mb("VmHWM")
+
+    def _status_mb(self, field: str) -> float:
         assert self.process is not None
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmHWM")
+        raise RuntimeError(f"no {field} in /proc/{self.process.pid}/status")
 
 
 # --------------------------------------------------------------------------- load
