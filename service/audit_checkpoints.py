@@ -26,6 +26,7 @@ from sqlmodel import Session
 
 from service.db.audit import Anchor, ChainCheck, seal, verify_chain
 from service.periodic import Periodic
+from service.secret_files import create_secret_file
 from service.settings import Settings
 
 log = logging.getLogger("iprisk.audit")
@@ -40,19 +41,7 @@ class AuditBroken(RuntimeError):
 def load_key(path: Path) -> bytes:
     """The checkpoint key in ``path``; 32 random bytes written there (mode 0600) if it does not exist."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(secrets.token_bytes(KEY_BYTES))
-            f.flush()
-            os.fsync(f.fileno())
-        try:
-            os.link(tmp, path)  # atomic: replicas starting together all keep the first key written
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
+        create_secret_file(path, secrets.token_bytes(KEY_BYTES))
     key = path.read_bytes()
     if len(key) < KEY_BYTES:
         raise ValueError(f"the audit checkpoint key {path} is shorter than {KEY_BYTES} bytes")

@@ -9,13 +9,13 @@ never creates a key: with none it serves nothing unsigned and says why in ``/rea
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
 
 from models_store import ModelStore
 from models_store.signing import MIN_KEY_BYTES
+from service.secret_files import create_secret_file
 from service.settings import Settings
 
 NO_KEY = ("no model signing key is configured (IPRISK_MODEL_SIGNING_KEY, or a key file at {path}): "
@@ -58,14 +58,13 @@ def ensure_signing_key(settings: Settings, *, echo: Callable[[str], None] = prin
     if key is not None:
         return key
     path = signing_key_path(settings)
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    text = secrets.token_bytes(32).hex()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never overwrite a key
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text + "\n")
-    echo(f"created the model signing key {path} (mode 0600): keep it out of the model store and back it up; "
-         "the service serves only versions signed with it")
-    return text.encode()
+    if create_secret_file(path, (secrets.token_bytes(32).hex() + "\n").encode()):  # else another process did
+        echo(f"created the model signing key {path} (mode 0600): keep it out of the model store and back it up; "
+             "the service serves only versions signed with it")
+    key = load_signing_key(settings)
+    if key is None:  # removed between writing and reading
+        raise ValueError(f"the model signing key file {path} disappeared just after it was created")
+    return key
 
 
 def signing_store(settings: Settings, *, create_key: bool = False,
