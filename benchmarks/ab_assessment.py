@@ -44,8 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=300, help="sequential requests per side and round")
     ap.add_argument("--load", type=float, default=0.0, help="seconds of load at --clients per side and round")
     ap.add_argument("--clients", type=int, default=16)
-    ap.add_argument("--base-env", action="append", default=[], metavar="KEY=VALUE",
-                    help="a setting for the base server only (repeatable), e.g. to compare a setting on one tree")
+    ap.add_argument(
+        "--base-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a setting for the base server only (repeatable), e.g. to compare a setting on one tree",
+    )
     args = ap.parse_args(argv)
     settings = ensure_store(args.home)
     cases = make_cases(args.n + 20)
@@ -53,24 +58,36 @@ def main(argv: list[str] | None = None) -> int:
     local = InProcess(ModelStore(settings.store_path), cases)
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         base_tree = Path(tmp) / "base"
-        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(base_tree), args.base],
-                       check=True, capture_output=True)
-        stack.callback(subprocess.run, ["git", "-C", str(REPO), "worktree", "remove", "--force", str(base_tree)],
-                       check=False, capture_output=True)
+        subprocess.run(
+            ["git", "-C", str(REPO), "worktree", "add", "--detach", str(base_tree), args.base],
+            check=True,
+            capture_output=True,
+        )
+        stack.callback(
+            subprocess.run,
+            ["git", "-C", str(REPO), "worktree", "remove", "--force", str(base_tree)],
+            check=False,
+            capture_output=True,
+        )
         sides, servers, keys = {}, {}, {}
         for name, tree in (("base", base_tree), ("this", REPO)):
             side = with_database(settings, Path(tmp) / f"{name}.db")
             key = make_key(tree, side, label=f"ab {name}")
             # the rate limit's work is measured, never its refusals
-            env = {"IPRISK_MODEL_STORE": str(store_for(tree, settings.store_path, Path(tmp) / name)),
-                   "IPRISK_RATE_LIMIT_PER_MINUTE": "1000000", "IPRISK_RATE_LIMIT_BURST": "100000"}
+            env = {
+                "IPRISK_MODEL_STORE": str(store_for(tree, settings.store_path, Path(tmp) / name)),
+                "IPRISK_RATE_LIMIT_PER_MINUTE": "1000000",
+                "IPRISK_RATE_LIMIT_BURST": "100000",
+            }
             if name == "base":
                 env.update(kv.split("=", 1) for kv in args.base_env)
-            server = stack.enter_context(serve_iprisk(side, Path(tmp) / f"{name}.log", name=name, app_dir=tree,
-                                                      env=env))
+            server = stack.enter_context(
+                serve_iprisk(side, Path(tmp) / f"{name}.log", name=name, app_dir=tree, env=env)
+            )
             servers[name], keys[name] = server, key
-            client = stack.enter_context(httpx.Client(base_url=server.url, timeout=60,
-                                                      headers={"Authorization": f"Bearer {key}"}))
+            client = stack.enter_context(
+                httpx.Client(base_url=server.url, timeout=60, headers={"Authorization": f"Bearer {key}"})
+            )
             sides[name] = http_poster(client, "/v1/assessments")
         rounds: dict[str, list[float]] = {"floor": [], "base": [], "this": []}
         rps: dict[str, list[float]] = {"base": [], "this": []}
@@ -81,23 +98,36 @@ def main(argv: list[str] | None = None) -> int:
             print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1] * 1e3:.2f} ms" for k, v in rounds.items()), flush=True)
             if args.load > 0:
                 for name, server in servers.items():
-                    res = closed_loop_load(server.url, "/v1/assessments", payloads, clients=args.clients,
-                                           duration=args.load, headers={"Authorization": f"Bearer {keys[name]}"})
+                    res = closed_loop_load(
+                        server.url,
+                        "/v1/assessments",
+                        payloads,
+                        clients=args.clients,
+                        duration=args.load,
+                        headers={"Authorization": f"Bearer {keys[name]}"},
+                    )
                     if res.errors:
                         raise RuntimeError(f"{name}: {res.errors} failed requests under load")
                     rps[name].append(res.throughput_rps)
-                print(f"         load at {args.clients} clients: base {rps['base'][-1]:.1f} req/s, "
-                      f"this {rps['this'][-1]:.1f} req/s", flush=True)
+                print(
+                    f"         load at {args.clients} clients: base {rps['base'][-1]:.1f} req/s, "
+                    f"this {rps['this'][-1]:.1f} req/s",
+                    flush=True,
+                )
     med = {k: statistics.median(v) * 1e3 for k, v in rounds.items()}
     ratios = [t / b for b, t in zip(rounds["base"], rounds["this"], strict=True)]
-    print(f"\nmedian of {args.rounds} rounds: floor {med['floor']:.2f} ms, base ({args.base}) {med['base']:.2f} ms, "
-          f"this tree {med['this']:.2f} ms; this/base {statistics.median(ratios):.3f} "
-          f"(per round {', '.join(f'{x:.3f}' for x in ratios)})")
+    print(
+        f"\nmedian of {args.rounds} rounds: floor {med['floor']:.2f} ms, base ({args.base}) {med['base']:.2f} ms, "
+        f"this tree {med['this']:.2f} ms; this/base {statistics.median(ratios):.3f} "
+        f"(per round {', '.join(f'{x:.3f}' for x in ratios)})"
+    )
     if rps["base"]:
         load_ratios = [t / b for b, t in zip(rps["base"], rps["this"], strict=True)]
-        print(f"throughput at {args.clients} clients: base {statistics.median(rps['base']):.1f} req/s, this tree "
-              f"{statistics.median(rps['this']):.1f} req/s; this/base {statistics.median(load_ratios):.3f} "
-              f"(per round {', '.join(f'{x:.3f}' for x in load_ratios)})")
+        print(
+            f"throughput at {args.clients} clients: base {statistics.median(rps['base']):.1f} req/s, this tree "
+            f"{statistics.median(rps['this']):.1f} req/s; this/base {statistics.median(load_ratios):.3f} "
+            f"(per round {', '.join(f'{x:.3f}' for x in load_ratios)})"
+        )
     return 0
 
 

@@ -42,8 +42,16 @@ def one_append(engine: Engine, i: int) -> float:
     """Append one entry in its own transaction; seconds taken."""
     t0 = time.perf_counter()
     with Session(engine) as s:
-        audit.append(s, key_id=1, role="bank", institution=f"bank_{i % 4}", action="bench",
-                     resource_type="assessment", resource_id=str(i), detail={"i": i})
+        audit.append(
+            s,
+            key_id=1,
+            role="bank",
+            institution=f"bank_{i % 4}",
+            action="bench",
+            resource_type="assessment",
+            resource_id=str(i),
+            detail={"i": i},
+        )
         s.commit()
     return time.perf_counter() - t0
 
@@ -58,8 +66,9 @@ def throughput(engines: list[Engine], threads: int, seconds: float) -> float:
             one_append(engine, slot)
             counts[slot] += 1
 
-    pool = [threading.Thread(target=work, args=(k * threads + t, e))
-            for k, e in enumerate(engines) for t in range(threads)]
+    pool = [
+        threading.Thread(target=work, args=(k * threads + t, e)) for k, e in enumerate(engines) for t in range(threads)
+    ]
     t0 = time.perf_counter()
     for t in pool:
         t.start()
@@ -79,8 +88,16 @@ def held_open(holder: Engine, other: Engine, hold: float) -> list[float]:
 
     def hold_it() -> None:
         with Session(holder) as s:
-            audit.append(s, key_id=1, role="bank", institution="bank_frozen", action="bench",
-                         resource_type="assessment", resource_id="frozen", detail={})
+            audit.append(
+                s,
+                key_id=1,
+                role="bank",
+                institution="bank_frozen",
+                action="bench",
+                resource_type="assessment",
+                resource_id="frozen",
+                detail={},
+            )
             s.flush()
             ready.set()
             time.sleep(hold)
@@ -103,8 +120,9 @@ def describe(ms: list[float]) -> str:
     return f"n={len(ms)} p50={statistics.median(ms):.1f} ms p99={q[98]:.1f} ms max={max(ms):.1f} ms"
 
 
-def start_sealer(seal: Callable[[Engine], int] | None, engine: Engine, stop: threading.Event
-                 ) -> threading.Thread | None:
+def start_sealer(
+    seal: Callable[[Engine], int] | None, engine: Engine, stop: threading.Event
+) -> threading.Thread | None:
     """The background sealer, every 0.5 s, if this revision has one."""
     if seal is None:
         return None

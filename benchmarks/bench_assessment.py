@@ -71,8 +71,20 @@ from service.settings import Settings
 from service.spare_core import SpareCore
 
 HERE = Path(__file__).resolve().parent
-PACKAGES = ("lightgbm", "shap", "numpy", "pandas", "fastapi", "starlette", "uvicorn", "h11", "pydantic",
-            "sqlalchemy", "sqlmodel", "httpx")
+PACKAGES = (
+    "lightgbm",
+    "shap",
+    "numpy",
+    "pandas",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "h11",
+    "pydantic",
+    "sqlalchemy",
+    "sqlmodel",
+    "httpx",
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -84,8 +96,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--reps", type=int, help="interleaved repetitions (default 3)")
     ap.add_argument("--duration", type=float, help="seconds of load per throughput run (default 12)")
     ap.add_argument("--clients", type=int, default=16, help="concurrent clients in the load runs")
-    ap.add_argument("--quiet-below", type=float, default=0.3,
-                    help="before each measurement wait until other processes use fewer cores than this")
+    ap.add_argument(
+        "--quiet-below",
+        type=float,
+        default=0.3,
+        help="before each measurement wait until other processes use fewer cores than this",
+    )
     ap.add_argument("--settle-max", type=float, help="longest wait for quiet per measurement, s (default 120)")
     ap.add_argument("--out", type=Path, help="JSON output (default benchmarks/results/assessment[-quick].json)")
     args = ap.parse_args(argv)
@@ -101,11 +117,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def machine() -> dict[str, Any]:
     """Where and with what the figures were measured."""
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    return {"nproc": len(os.sched_getaffinity(0)), "cpu": cpu, "python": platform.python_version(),
-            "platform": platform.platform(), "loadavg_start": list(os.getloadavg()),
-            "versions": {p: metadata.version(p) for p in PACKAGES}}
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {
+        "nproc": len(os.sched_getaffinity(0)),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "loadavg_start": list(os.getloadavg()),
+        "versions": {p: metadata.version(p) for p in PACKAGES},
+    }
 
 
 def with_database(settings: Settings, db: Path) -> Settings:
@@ -161,8 +188,16 @@ class InProcess:
 
     def assess(self, case: Case) -> float:
         """(a'): the full pure-python scoring; returns the PD."""
-        return run_assessment(self.valuation, self.pd, borrower=case.borrower, loan=case.loan,
-                              patents=case.patents, as_of=AS_OF, config=self.config, caps=self.caps).credit.pd
+        return run_assessment(
+            self.valuation,
+            self.pd,
+            borrower=case.borrower,
+            loan=case.loan,
+            patents=case.patents,
+            as_of=AS_OF,
+            config=self.config,
+            caps=self.caps,
+        ).credit.pd
 
 
 def check_agreement(local: InProcess, naive: Server, iprisk: Server, key: str, cases: list[Case]) -> dict[str, Any]:
@@ -181,23 +216,26 @@ def in_process(call: Callable[[Any], Any], items: list[Any], *, n: int, warmup: 
     return asdict(LatencyStats.of(time_calls(call, items, n=n, warmup=warmup)))
 
 
-def _timed(server: Server, post: Callable[[bytes], None], payloads: list[bytes], *, n: int,
-           warmup: int) -> dict[str, Any]:
+def _timed(
+    server: Server, post: Callable[[bytes], None], payloads: list[bytes], *, n: int, warmup: int
+) -> dict[str, Any]:
     cpu0 = server.cpu_seconds()
     seconds = time_calls(post, payloads, n=n, warmup=warmup)
     cpu = (server.cpu_seconds() - cpu0) * 1e3 / (n + warmup)
     return {**asdict(LatencyStats.of(seconds)), "server_cpu_ms_per_request": cpu}
 
 
-def sequential(server: Server, path: str, headers: dict[str, str], payloads: list[bytes], *, n: int,
-               warmup: int) -> dict[str, Any]:
+def sequential(
+    server: Server, path: str, headers: dict[str, str], payloads: list[bytes], *, n: int, warmup: int
+) -> dict[str, Any]:
     """Sequential latency over one keep-alive httpx connection, with the server's CPU per request."""
     with httpx.Client(base_url=server.url, headers=headers, timeout=120) as client:
         return _timed(server, http_poster(client, path), payloads, n=n, warmup=warmup)
 
 
-def sequential_stdlib(server: Server, path: str, headers: dict[str, str], payloads: list[bytes], *, n: int,
-                      warmup: int) -> dict[str, Any]:
+def sequential_stdlib(
+    server: Server, path: str, headers: dict[str, str], payloads: list[bytes], *, n: int, warmup: int
+) -> dict[str, Any]:
     """As :func:`sequential`, through ``http.client`` (one keep-alive connection, body read in full)."""
     host, port = server.url.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=120)
@@ -216,11 +254,19 @@ def sequential_stdlib(server: Server, path: str, headers: dict[str, str], payloa
         conn.close()
 
 
-def load_run(server: Server, path: str, headers: dict[str, str], payloads: list[bytes],
-             args: argparse.Namespace) -> dict[str, Any]:
+def load_run(
+    server: Server, path: str, headers: dict[str, str], payloads: list[bytes], args: argparse.Namespace
+) -> dict[str, Any]:
     """Closed-loop load at ``args.clients`` clients for ``args.duration`` seconds."""
-    res: LoadResult = closed_loop_load(server.url, path, payloads, headers=headers, clients=args.clients,
-                                       duration=args.duration, server_cpu=server.cpu_seconds)
+    res: LoadResult = closed_loop_load(
+        server.url,
+        path,
+        payloads,
+        headers=headers,
+        clients=args.clients,
+        duration=args.duration,
+        server_cpu=server.cpu_seconds,
+    )
     out = asdict(res)
     out["latency"] = asdict(res.latency) if res.latency else None
     return out
@@ -249,8 +295,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     logs = settings.home / "bench-logs"
     latency: dict[str, list[dict[str, Any]]] = {v: [] for v in VARIANTS}
     load: dict[str, list[dict[str, Any]]] = {"b": [], "c": []}
-    with serve_naive(settings.store_path, logs / "naive.log") as naive, \
-            serve_iprisk(settings, logs / "iprisk.log") as iprisk:
+    with (
+        serve_naive(settings.store_path, logs / "naive.log") as naive,
+        serve_iprisk(settings, logs / "iprisk.log") as iprisk,
+    ):
         agreement = check_agreement(local, naive, iprisk, key, cases[:8])
 
         def own_cpu() -> float:
@@ -258,24 +306,36 @@ def _run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
 
         def record(series: list[dict[str, Any]], name: str, measure: Callable[[], dict[str, Any]]) -> None:
             before, waited = wait_for_quiet(own_cpu, below=args.quiet_below, max_wait=args.settle_max)
-            series.append(with_foreign_load(measure, own_cpu) | {"other_cpu_cores_before": before,
-                                                                 "waited_for_quiet_s": waited})
+            series.append(
+                with_foreign_load(measure, own_cpu) | {"other_cpu_cores_before": before, "waited_for_quiet_s": waited}
+            )
             r = series[-1]
             figure = f"{r['throughput_rps']:8.1f} req/s" if "throughput_rps" in r else f"{r['median_ms']:8.2f} ms"
-            print(f"  {name:8s} {figure}   (other processes: {r['other_cpu_cores']:.1f} cores; "
-                  f"waited {waited:.0f} s for quiet)", flush=True)
+            print(
+                f"  {name:8s} {figure}   (other processes: {r['other_cpu_cores']:.1f} cores; "
+                f"waited {waited:.0f} s for quiet)",
+                flush=True,
+            )
 
         for rep in range(args.reps):
             print(f"repetition {rep + 1}/{args.reps}", flush=True)
-            for name, call, items in (("a", local.floor, local.matrices),
-                                      ("a_spare", local.floor_spare, local.matrices),
-                                      ("a_prime", local.assess, cases)):
+            for name, call, items in (
+                ("a", local.floor, local.matrices),
+                ("a_spare", local.floor_spare, local.matrices),
+                ("a_prime", local.assess, cases),
+            ):
                 record(latency[name], name, partial(in_process, call, items, n=args.n, warmup=args.warmup))
             for name, server, path, headers in (("b", naive, "/assess", {}), ("c", iprisk, "/v1/assessments", auth)):
-                record(latency[name], name, partial(sequential, server, path, headers, payloads, n=args.n,
-                                                    warmup=args.warmup))
-            record(latency["c_stdlib"], "c_stdlib", partial(sequential_stdlib, iprisk, "/v1/assessments", auth,
-                                                            payloads, n=args.n, warmup=args.warmup))
+                record(
+                    latency[name],
+                    name,
+                    partial(sequential, server, path, headers, payloads, n=args.n, warmup=args.warmup),
+                )
+            record(
+                latency["c_stdlib"],
+                "c_stdlib",
+                partial(sequential_stdlib, iprisk, "/v1/assessments", auth, payloads, n=args.n, warmup=args.warmup),
+            )
             for name, server, path, headers in (("b", naive, "/assess", {}), ("c", iprisk, "/v1/assessments", auth)):
                 record(load[name], f"{name} load", partial(load_run, server, path, headers, payloads, args))
     return {"latency": latency, "load": load, "agreement": agreement}
@@ -284,9 +344,12 @@ def _run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     """Run, print the table, write the JSON."""
     args = parse_args(argv)
-    meta = {"started_at": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
-            "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-            "cases": "EXAMPLE_* with uuid patent ids and varied numbers, 1-3 patents, as_of " + AS_OF.isoformat()}
+    meta = {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "cases": "EXAMPLE_* with uuid patent ids and varied numbers, 1-3 patents, as_of " + AS_OF.isoformat(),
+    }
     t0 = time.perf_counter()
     raw = run(args)
     summary = summarise(raw)

@@ -76,8 +76,13 @@ def make_case(rng: random.Random) -> Case:
     loan.update(amount_cny=float(rng.randrange(5, 80)) * 1e5, tenor_months=rng.choice((12, 24, 36)))
     patents = [_patent(rng, borrower["enterprise_id"]) for _ in range(rng.randint(1, 3))]
     body = {"borrower": borrower, "loan": loan, "patents": patents, "as_of": AS_OF.isoformat()}
-    return Case(body=body, payload=json.dumps(body).encode(), borrower=Borrower.model_validate(borrower),
-                loan=LoanTerms.model_validate(loan), patents=tuple(Patent.model_validate(p) for p in patents))
+    return Case(
+        body=body,
+        payload=json.dumps(body).encode(),
+        borrower=Borrower.model_validate(borrower),
+        loan=LoanTerms.model_validate(loan),
+        patents=tuple(Patent.model_validate(p) for p in patents),
+    )
 
 
 def make_cases(n: int, *, seed: int = 20240601) -> list[Case]:

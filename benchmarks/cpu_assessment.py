@@ -112,15 +112,34 @@ def main(argv: list[str] | None = None) -> int:
         key, _ = new_key(settings, role="bank", institution="bench", label="cpu profile")
         cases = make_cases(400)
         headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-        with serve_iprisk(settings, Path(tmp) / "server.log") as server, \
-                httpx.Client(base_url=server.url, headers=headers, timeout=60) as client:
+        with (
+            serve_iprisk(settings, Path(tmp) / "server.log") as server,
+            httpx.Client(base_url=server.url, headers=headers, timeout=60) as client,
+        ):
             for case in cases[:30]:
                 client.post("/v1/assessments", content=case.payload).raise_for_status()
             samples = Path(tmp) / "spy.txt"
             recorder = subprocess.Popen(
-                [spy, "record", "-p", str(server.process.pid), "-r", str(args.rate), "-f", "raw", "-o", str(samples),
-                 "-d", str(int(args.seconds) + 2), "--nonblocking", "--threads", "--gil"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                [
+                    spy,
+                    "record",
+                    "-p",
+                    str(server.process.pid),
+                    "-r",
+                    str(args.rate),
+                    "-f",
+                    "raw",
+                    "-o",
+                    str(samples),
+                    "-d",
+                    str(int(args.seconds) + 2),
+                    "--nonblocking",
+                    "--threads",
+                    "--gil",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             time.sleep(1.0)
             cpu0, t0, latencies = thread_cpu(server.process.pid), time.perf_counter(), []
             while time.perf_counter() - t0 < args.seconds:
@@ -130,9 +149,12 @@ def main(argv: list[str] | None = None) -> int:
             cpu1, wall = thread_cpu(server.process.pid), time.perf_counter() - t0
             recorder.wait()
         n = len(latencies)
-        lines += [f"run of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {n} sequential requests in {wall:.1f} s, "
-                  f"median {statistics.median(latencies) * 1e3:.2f} ms, mean {wall / n * 1e3:.2f} ms", "",
-                  "1. server CPU per request, by thread (/proc; includes C code that runs without the GIL)"]
+        lines += [
+            f"run of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {n} sequential requests in {wall:.1f} s, "
+            f"median {statistics.median(latencies) * 1e3:.2f} ms, mean {wall / n * 1e3:.2f} ms",
+            "",
+            "1. server CPU per request, by thread (/proc; includes C code that runs without the GIL)",
+        ]
         for name in cpu1:
             spent = cpu1[name] - cpu0.get(name, 0.0)
             if spent > 0:

@@ -98,11 +98,24 @@ class Replica:
         """Start the process and wait until ``/healthz`` answers."""
         # `iprisk serve`, as production starts it: its server limits (limit_concurrency, the idle-connection
         # guard, header caps) are part of what is measured
-        cmd = [sys.executable, "-c", "from service.cli import main; main()", "serve", "--host", HOST,
-               "--port", str(self.port)]
+        cmd = [
+            sys.executable,
+            "-c",
+            "from service.cli import main; main()",
+            "serve",
+            "--host",
+            HOST,
+            "--port",
+            str(self.port),
+        ]
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen(cmd, env={**os.environ, **self.env, "PYTHONPATH": str(self.code)},
-                                            cwd=self.code, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                cmd,
+                env={**os.environ, **self.env, "PYTHONPATH": str(self.code)},
+                cwd=self.code,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         if self.cpu is not None:
             os.sched_setaffinity(self.process.pid, {self.cpu})
         deadline = time.monotonic() + timeout
@@ -174,22 +187,27 @@ class Shot:
 Target = tuple[str, str, str, list[bytes], str, int]
 
 
-async def _load(targets: list[Target], duration: float, t0: float,
-                events: list[tuple[float, Any]] | None = None) -> list[Shot]:
+async def _load(
+    targets: list[Target], duration: float, t0: float, events: list[tuple[float, Any]] | None = None
+) -> list[Shot]:
     """Closed-loop clients for every (replica, url, path, payloads, clients); events run at their times."""
     shots: list[Shot] = []
     deadline = t0 + duration
 
-    async def client_loop(name: str, url: str, path: str, payloads: list[bytes], key: str, offset: int,
-                          http: httpx.AsyncClient) -> None:
+    async def client_loop(
+        name: str, url: str, path: str, payloads: list[bytes], key: str, offset: int, http: httpx.AsyncClient
+    ) -> None:
         i = offset
         while time.perf_counter() < deadline:
             payload = payloads[i % len(payloads)]
             i += 1
             start = time.perf_counter()
             try:
-                resp = await http.post(url + path, content=payload, headers={"Authorization": f"Bearer {key}",
-                                                                              "Content-Type": "application/json"})
+                resp = await http.post(
+                    url + path,
+                    content=payload,
+                    headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+                )
                 status: int | str = resp.status_code
                 written = _written_ids(resp) if resp.status_code in (200, 201) else []
             except httpx.HTTPError as exc:
@@ -204,8 +222,11 @@ async def _load(targets: list[Target], duration: float, t0: float,
 
     limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
     async with httpx.AsyncClient(limits=limits, timeout=60.0) as http:
-        tasks = [client_loop(name, url, path, payloads, key, n * 7919, http)
-                 for name, url, path, payloads, key, clients in targets for n in range(clients)]
+        tasks = [
+            client_loop(name, url, path, payloads, key, n * 7919, http)
+            for name, url, path, payloads, key, clients in targets
+            for n in range(clients)
+        ]
         await asyncio.gather(*tasks, run_events())
     return shots
 
@@ -217,8 +238,9 @@ def _written_ids(resp: httpx.Response) -> list[str]:
     return [body["id"]]
 
 
-def run_load(targets: list[Target], duration: float, events: list[tuple[float, Any]] | None = None,
-             t0: float | None = None) -> list[Shot]:
+def run_load(
+    targets: list[Target], duration: float, events: list[tuple[float, Any]] | None = None, t0: float | None = None
+) -> list[Shot]:
     """Run the closed loops for ``duration`` s from ``t0`` (requests in flight then finish)."""
     return asyncio.run(_load(targets, duration, time.perf_counter() if t0 is None else t0, events))
 
@@ -230,12 +252,20 @@ def summary(shots: list[Shot], replica: str) -> dict[str, Any]:
     statuses: dict[str, int] = {}
     for s in mine:
         statuses[str(s.status)] = statuses.get(str(s.status), 0) + 1
-    out: dict[str, Any] = {"requests": len(mine), "statuses": statuses,
-                           "five_xx": sum(1 for s in mine if isinstance(s.status, int) and s.status >= 500)}
+    out: dict[str, Any] = {
+        "requests": len(mine),
+        "statuses": statuses,
+        "five_xx": sum(1 for s in mine if isinstance(s.status, int) and s.status >= 500),
+    }
     if len(ok):
         p50, p90, p99 = np.percentile(ok, [50, 90, 99])
-        out.update(ok=len(ok), median_ms=round(float(p50), 2), p90_ms=round(float(p90), 2),
-                   p99_ms=round(float(p99), 2), max_ms=round(float(ok.max()), 2))
+        out.update(
+            ok=len(ok),
+            median_ms=round(float(p50), 2),
+            p90_ms=round(float(p90), 2),
+            p99_ms=round(float(p99), 2),
+            max_ms=round(float(ok.max()), 2),
+        )
     return out
 
 
@@ -271,8 +301,10 @@ def _via(url: str, port: int) -> str:
 def batch_payloads(cases: list[Any], items: int) -> list[bytes]:
     """Batch bodies of ``items`` assessments each."""
     bodies = [c.body for c in cases]
-    return [json.dumps({"items": [bodies[(i + j) % len(bodies)] for j in range(items)]}).encode()
-            for i in range(0, len(bodies), items)]
+    return [
+        json.dumps({"items": [bodies[(i + j) % len(bodies)] for j in range(items)]}).encode()
+        for i in range(0, len(bodies), items)
+    ]
 
 
 # --------------------------------------------------------------------------- phases
@@ -306,8 +338,10 @@ class LockWaits:
     def _run(self) -> None:
         with psycopg.connect(self.db_url, autocommit=True) as conn:
             while not self._stop.wait(0.2):
-                rows = conn.execute("SELECT wait_event FROM pg_stat_activity WHERE datname = current_database() "
-                                    "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()").fetchall()
+                rows = conn.execute(
+                    "SELECT wait_event FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                ).fetchall()
                 self.samples += 1
                 for (event,) in rows:
                     self.waiting[event] = self.waiting.get(event, 0) + 1
@@ -326,8 +360,15 @@ def load_apart(targets: list[tuple[Target, int | None]], duration: float) -> lis
         return [shot for f in futures for shot in f.result()]
 
 
-def phase_contention(a: Replica, b: Replica, keys: dict[str, str], db_url: str, args: argparse.Namespace,
-                     singles: list[bytes], batches: list[bytes]) -> dict[str, Any]:
+def phase_contention(
+    a: Replica,
+    b: Replica,
+    keys: dict[str, str],
+    db_url: str,
+    args: argparse.Namespace,
+    singles: list[bytes],
+    batches: list[bytes],
+) -> dict[str, Any]:
     """B's write latency alone, then beside A's batches."""
     writes: Target = ("B", b.url, "/v1/assessments", singles, keys["B"], args.clients)
     a_cpu, b_cpu = (a.cpu, b.cpu) if args.pin_clients else (None, None)
@@ -336,22 +377,34 @@ def phase_contention(a: Replica, b: Replica, keys: dict[str, str], db_url: str, 
         solo = load_apart([(writes, b_cpu)], args.duration)
     cpu1 = b.cpu_seconds()
     with LockWaits(db_url) as shared_waits:
-        shared = load_apart([(writes, b_cpu),
-                             (("A", a.url, "/v1/assessments/batch", batches, keys["A"], args.clients), a_cpu)],
-                            args.duration)
+        shared = load_apart(
+            [(writes, b_cpu), (("A", a.url, "/v1/assessments/batch", batches, keys["A"], args.clients), a_cpu)],
+            args.duration,
+        )
     cpu2 = b.cpu_seconds()
     s, m = summary(solo, "B"), summary(shared, "B")
     s["server_cpu_ms_per_request"] = round((cpu1 - cpu0) * 1e3 / max(s["requests"], 1), 2)
     m["server_cpu_ms_per_request"] = round((cpu2 - cpu1) * 1e3 / max(m["requests"], 1), 2)
-    return {"clients_pinned": args.pin_clients, "solo_B": s, "beside_batches_B": m,
-            "batches_A": summary(shared, "A"),
-            "lock_waits": {"solo": solo_waits.result(), "beside_batches": shared_waits.result()},
-            "p99_ratio": round(m["p99_ms"] / s["p99_ms"], 2) if "p99_ms" in m and "p99_ms" in s else None,
-            "target": "B's p99 beside batches <= 3x solo, 0 5xx"}
+    return {
+        "clients_pinned": args.pin_clients,
+        "solo_B": s,
+        "beside_batches_B": m,
+        "batches_A": summary(shared, "A"),
+        "lock_waits": {"solo": solo_waits.result(), "beside_batches": shared_waits.result()},
+        "p99_ratio": round(m["p99_ms"] / s["p99_ms"], 2) if "p99_ms" in m and "p99_ms" in s else None,
+        "target": "B's p99 beside batches <= 3x solo, 0 5xx",
+    }
 
 
-def phase_faults(a: Replica, b: Replica, keys: dict[str, str], proxy: TcpProxy, db_url: str,
-                 args: argparse.Namespace, singles: list[bytes]) -> dict[str, Any]:
+def phase_faults(
+    a: Replica,
+    b: Replica,
+    keys: dict[str, str],
+    proxy: TcpProxy,
+    db_url: str,
+    args: argparse.Namespace,
+    singles: list[bytes],
+) -> dict[str, Any]:
     """kill -9 of A and a database outage under load; then count what was acknowledged and what is stored."""
     d = max(args.duration, 30.0)  # room for a restart, the outage and the recovery after it
     marks: dict[str, float] = {}
@@ -383,26 +436,42 @@ def phase_faults(a: Replica, b: Replica, keys: dict[str, str], proxy: TcpProxy, 
         mark("db_back")
 
     events = [(d * 0.2, kill_a), (d * 0.4, freeze_a), (d * 0.6, cut)]
-    shots = run_load([("A", a.url, "/v1/assessments", singles, keys["A"], args.clients),
-                      ("B", b.url, "/v1/assessments", singles, keys["B"], args.clients)], d, events, t_start)
+    shots = run_load(
+        [
+            ("A", a.url, "/v1/assessments", singles, keys["A"], args.clients),
+            ("B", b.url, "/v1/assessments", singles, keys["B"], args.clients),
+        ],
+        d,
+        events,
+        t_start,
+    )
     acked = {i for s in shots for i in s.written}
     with psycopg.connect(db_url) as conn:
         stored = {r[0] for r in conn.execute("SELECT id FROM assessments").fetchall()}
     cut_at, back_at = marks.get("db_cut", 0.0), marks.get("db_back", 0.0)
     during = [s for s in shots if s.start >= cut_at and s.end <= back_at]
     bad_during = [s for s in during if s.status != 503]
-    after = sorted((s for s in shots if s.start >= back_at and isinstance(s.status, int) and s.status < 300),
-                   key=lambda s: s.end)
-    frozen = [s for s in shots if s.replica == "B" and s.start >= marks.get("freeze_a", 0.0)
-              and s.end <= marks.get("thaw_a", 0.0)]
+    after = sorted(
+        (s for s in shots if s.start >= back_at and isinstance(s.status, int) and s.status < 300), key=lambda s: s.end
+    )
+    frozen = [
+        s
+        for s in shots
+        if s.replica == "B" and s.start >= marks.get("freeze_a", 0.0) and s.end <= marks.get("thaw_a", 0.0)
+    ]
     recovered = {r: next((round(s.end - back_at, 2) for s in after if s.replica == r), None) for r in ("A", "B")}
     return {
         "marks_s": {k: round(v, 2) for k, v in marks.items()},
-        "A": summary(shots, "A"), "B": summary(shots, "B"),
-        "acknowledged_writes": len(acked), "lost_acknowledged_writes": len(acked - stored),
+        "A": summary(shots, "A"),
+        "B": summary(shots, "B"),
+        "acknowledged_writes": len(acked),
+        "lost_acknowledged_writes": len(acked - stored),
         "B_while_A_frozen": summary(frozen, "B"),
-        "during_outage": {"requests": len(during), "not_503": len(bad_during),
-                          "statuses": sorted({str(s.status) for s in during})},
+        "during_outage": {
+            "requests": len(during),
+            "not_503": len(bad_during),
+            "statuses": sorted({str(s.status) for s in during}),
+        },
         "five_hundreds": sum(1 for s in shots if s.status == 500),
         "seconds_to_first_2xx_after_outage": recovered,
         "target": "0 acknowledged writes lost; only 503 while the database is away; recovery without restart",
@@ -425,11 +494,22 @@ def phase_bodies(b: Replica, keys: dict[str, str], args: argparse.Namespace) -> 
             size = len(resp.content)
         except httpx.HTTPError as exc:  # the server may close the connection after its 413
             status, size = type(exc).__name__, 0
-        results.append({"with_key": bool(i % 2), "status": status, "seconds": round(time.perf_counter() - t0, 3),
-                        "response_bytes": size})
-    return {"body_mb": round(len(big) / MB, 1), "requests": results, "rss_before_mb": round(rss0, 1),
-            "rss_after_mb": round(b.rss_mb(), 1), "peak_growth_mb": round(b.hwm_mb() - hwm0, 1),
-            "target": "413 each, RSS growth < 50 MB"}
+        results.append(
+            {
+                "with_key": bool(i % 2),
+                "status": status,
+                "seconds": round(time.perf_counter() - t0, 3),
+                "response_bytes": size,
+            }
+        )
+    return {
+        "body_mb": round(len(big) / MB, 1),
+        "requests": results,
+        "rss_before_mb": round(rss0, 1),
+        "rss_after_mb": round(b.rss_mb(), 1),
+        "peak_growth_mb": round(b.hwm_mb() - hwm0, 1),
+        "target": "413 each, RSS growth < 50 MB",
+    }
 
 
 def phase_idle(b: Replica, keys: dict[str, str], args: argparse.Namespace, singles: list[bytes]) -> dict[str, Any]:
@@ -447,9 +527,12 @@ def phase_idle(b: Replica, keys: dict[str, str], args: argparse.Namespace, singl
         for i in range(10):
             t0 = time.perf_counter()
             try:
-                resp = httpx.post(b.url + "/v1/assessments", content=singles[i],
-                                  headers={"Authorization": f"Bearer {keys['B']}",
-                                           "Content-Type": "application/json"}, timeout=30)
+                resp = httpx.post(
+                    b.url + "/v1/assessments",
+                    content=singles[i],
+                    headers={"Authorization": f"Bearer {keys['B']}", "Content-Type": "application/json"},
+                    timeout=30,
+                )
                 status: int | str = resp.status_code
             except httpx.HTTPError as exc:
                 status = type(exc).__name__
@@ -459,8 +542,12 @@ def phase_idle(b: Replica, keys: dict[str, str], args: argparse.Namespace, singl
     finally:
         for s in socks:
             s.close()
-    return {"idle_opened": len(socks), "idle_still_open_after_probes": open_after, "probes": probes,
-            "target": "every probe answered (no lock-out)"}
+    return {
+        "idle_opened": len(socks),
+        "idle_still_open_after_probes": open_after,
+        "probes": probes,
+        "target": "every probe answered (no lock-out)",
+    }
 
 
 def _still_open(sock: socket.socket) -> bool:
@@ -477,16 +564,18 @@ def _still_open(sock: socket.socket) -> bool:
 
 
 def _revision(tree: Path) -> str:
-    done = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(
+        ["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    )
     return done.stdout.strip() or tree.name
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--pg", default=os.environ.get("IPRISK_TEST_DATABASE_URL",
-                                                   "postgresql://postgres@127.0.0.1:5432/test"))
+    ap.add_argument(
+        "--pg", default=os.environ.get("IPRISK_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    )
     ap.add_argument("--home", type=Path, default=Path("/tmp/bench-home"), help="IPRISK_HOME with the models")
     ap.add_argument("--duration", type=float, default=60.0, help="seconds per load phase")
     ap.add_argument("--clients", type=int, default=16, help="clients per replica")
@@ -494,18 +583,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--outage", type=float, default=5.0, help="seconds the database is away")
     ap.add_argument("--big-bodies", type=int, default=4)
     ap.add_argument("--idle", type=int, default=1100)
-    ap.add_argument("--pin-clients", action=argparse.BooleanOptionalAction, default=True,
-                    help="run each replica's clients on the replica's core (default), or let them float")
-    ap.add_argument("--code", type=Path, default=HERE.parent,
-                    help="the tree whose service runs (a checkout of an earlier commit: a baseline)")
+    ap.add_argument(
+        "--pin-clients",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run each replica's clients on the replica's core (default), or let them float",
+    )
+    ap.add_argument(
+        "--code",
+        type=Path,
+        default=HERE.parent,
+        help="the tree whose service runs (a checkout of an earlier commit: a baseline)",
+    )
     ap.add_argument("--only-contention", action="store_true", help="stop after the contention phase")
     ap.add_argument("--quick", action="store_true", help="10 s phases, 4 clients")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args(argv)
     if args.quick:
         args.duration, args.clients, args.big_bodies = 10.0, 4, 2
-    name = ("fault_load" + ("-quick" if args.quick else "") + ("" if args.pin_clients else "-floating")
-            + ("" if args.code.resolve() == HERE.parent else f"-baseline-{_revision(args.code)}"))
+    name = (
+        "fault_load"
+        + ("-quick" if args.quick else "")
+        + ("" if args.pin_clients else "-floating")
+        + ("" if args.code.resolve() == HERE.parent else f"-baseline-{_revision(args.code)}")
+    )
     args.out = args.out or HERE / "results" / f"{name}.json"
     return args
 
@@ -526,17 +627,27 @@ def main(argv: list[str] | None = None) -> None:
     cases = make_cases(400)
     singles = [c.payload for c in cases]
     batches = batch_payloads(cases, args.batch_items)
-    out: dict[str, Any] = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
-                           "args": {k: str(v) for k, v in vars(args).items()}}
+    out: dict[str, Any] = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "args": {k: str(v) for k, v in vars(args).items()},
+    }
     with pg_database(args.pg) as (_name, db_url):
         settings = base.model_copy(update={"database_url": db_url})
         keys = {r: make_key(args.code, settings, institution=f"bank_{r.lower()}") for r in ("A", "B")}
         store = store_for(args.code, settings.store_path, logs)
-        env = {"IPRISK_HOME": str(settings.home), "IPRISK_DATABASE_URL": db_url, "IPRISK_DEMO": "false",
-               "IPRISK_MODEL_STORE": str(store),
-               "IPRISK_BATCH_MAX_ITEMS": str(max(args.batch_items, 1)), "IPRISK_RATE_LIMIT_PER_MINUTE": "0",
-               "IPRISK_SPARE_CORE_THREADS": "0", "IPRISK_DB_POOL_TIMEOUT_SECONDS": "5",
-               "IPRISK_DB_CONNECT_TIMEOUT_SECONDS": "2", "IPRISK_LOG_LEVEL": "WARNING"}
+        env = {
+            "IPRISK_HOME": str(settings.home),
+            "IPRISK_DATABASE_URL": db_url,
+            "IPRISK_DEMO": "false",
+            "IPRISK_MODEL_STORE": str(store),
+            "IPRISK_BATCH_MAX_ITEMS": str(max(args.batch_items, 1)),
+            "IPRISK_RATE_LIMIT_PER_MINUTE": "0",
+            "IPRISK_SPARE_CORE_THREADS": "0",
+            "IPRISK_DB_POOL_TIMEOUT_SECONDS": "5",
+            "IPRISK_DB_CONNECT_TIMEOUT_SECONDS": "2",
+            "IPRISK_LOG_LEVEL": "WARNING",
+        }
         a = Replica("A", free_port(), env, logs / "a.log", cpus[0], args.code)
         b = Replica("B", free_port(), env, logs / "b.log", cpus[1], args.code)
         proxy = TcpProxy(_host_port(db_url))
@@ -568,8 +679,6 @@ def _write(out: dict[str, Any], args: argparse.Namespace, logs: Path) -> None:
     args.out.write_text(json.dumps(out, indent=1, default=str) + "\n")
     print(f"wrote {args.out}")
     shutil.rmtree(logs, ignore_errors=True)
-
-
 
 
 if __name__ == "__main__":

@@ -60,8 +60,9 @@ def with_foreign_load(measure: Callable[[], dict[str, Any]], own_cpu: Callable[[
     return out
 
 
-def wait_for_quiet(own_cpu: Callable[[], float], *, below: float, max_wait: float,
-                   window: float = 1.0) -> tuple[float, float]:
+def wait_for_quiet(
+    own_cpu: Callable[[], float], *, below: float, max_wait: float, window: float = 1.0
+) -> tuple[float, float]:
     """Wait until other processes keep fewer than ``below`` cores busy (over ``window`` s), at most ``max_wait`` s.
 
     Returns the last load seen (cores) and the seconds waited.
@@ -114,15 +115,24 @@ class LoadResult:
     server_cpu_ms_per_request: float | None
 
 
-async def _closed_loop(base_url: str, path: str, payloads: Sequence[bytes], headers: dict[str, str], *,
-                       clients: int, duration: float, max_requests: int, timeout: float) -> tuple[
-                           list[float], int, float]:
+async def _closed_loop(
+    base_url: str,
+    path: str,
+    payloads: Sequence[bytes],
+    headers: dict[str, str],
+    *,
+    clients: int,
+    duration: float,
+    max_requests: int,
+    timeout: float,
+) -> tuple[list[float], int, float]:
     cycle = itertools.cycle(payloads)
     latencies: list[float] = []
     errors = 0
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base_url, headers={**headers, "Content-Type": "application/json"},
-                                 limits=limits, timeout=timeout) as client:
+    async with httpx.AsyncClient(
+        base_url=base_url, headers={**headers, "Content-Type": "application/json"}, limits=limits, timeout=timeout
+    ) as client:
         start = time.perf_counter()
         deadline = start + duration
 
@@ -145,9 +155,18 @@ async def _closed_loop(base_url: str, path: str, payloads: Sequence[bytes], head
     return latencies, errors, elapsed
 
 
-def closed_loop_load(base_url: str, path: str, payloads: Sequence[bytes], *, headers: dict[str, str],
-                     clients: int, duration: float, server_cpu: Callable[[], float] | None = None,
-                     max_requests: int = 100_000, timeout: float = 120.0) -> LoadResult:
+def closed_loop_load(
+    base_url: str,
+    path: str,
+    payloads: Sequence[bytes],
+    *,
+    headers: dict[str, str],
+    clients: int,
+    duration: float,
+    server_cpu: Callable[[], float] | None = None,
+    max_requests: int = 100_000,
+    timeout: float = 120.0,
+) -> LoadResult:
     """``clients`` concurrent keep-alive connections, each sending its next request when the last returns.
 
     Requests start until ``duration`` seconds have passed; those in flight then
@@ -155,13 +174,28 @@ def closed_loop_load(base_url: str, path: str, payloads: Sequence[bytes], *, hea
     time (start to last response).
     """
     cpu0 = server_cpu() if server_cpu else None
-    latencies, errors, elapsed = asyncio.run(_closed_loop(
-        base_url, path, payloads, headers, clients=clients, duration=duration, max_requests=max_requests,
-        timeout=timeout))
+    latencies, errors, elapsed = asyncio.run(
+        _closed_loop(
+            base_url,
+            path,
+            payloads,
+            headers,
+            clients=clients,
+            duration=duration,
+            max_requests=max_requests,
+            timeout=timeout,
+        )
+    )
     cpu_ms = None
     if server_cpu is not None and cpu0 is not None and latencies:
         cpu_ms = (server_cpu() - cpu0) * 1e3 / len(latencies)
-    return LoadResult(clients=clients, duration_s=duration, elapsed_s=elapsed, completed=len(latencies),
-                      errors=errors, throughput_rps=len(latencies) / elapsed,
-                      latency=LatencyStats.of(latencies) if latencies else None,
-                      server_cpu_ms_per_request=cpu_ms)
+    return LoadResult(
+        clients=clients,
+        duration_s=duration,
+        elapsed_s=elapsed,
+        completed=len(latencies),
+        errors=errors,
+        throughput_rps=len(latencies) / elapsed,
+        latency=LatencyStats.of(latencies) if latencies else None,
+        server_cpu_ms_per_request=cpu_ms,
+    )

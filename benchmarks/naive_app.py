@@ -89,18 +89,22 @@ def assess(models: Models, body: dict[str, Any]) -> dict[str, Any]:
     for c in ("filing_date", "grant_date"):
         patents[c] = pd.to_datetime(patents[c]).to_numpy().astype("datetime64[D]")
     owner_revenue = np.full(len(patents), float(body["borrower"]["revenue_cny"]))
-    xv = pd.DataFrame(F.to_matrix(F.valuation_columns(_columns(patents), as_of, owner_revenue=owner_revenue),
-                                  F.VALUATION_FEATURES), columns=[s.name for s in F.VALUATION_FEATURES])
+    xv = pd.DataFrame(
+        F.to_matrix(F.valuation_columns(_columns(patents), as_of, owner_revenue=owner_revenue), F.VALUATION_FEATURES),
+        columns=[s.name for s in F.VALUATION_FEATURES],
+    )
     p10, p90 = (models.valuation[r].predict(xv, raw_score=True) + models.offsets.get(r, 0.0) for r in ("p10", "p90"))
     sv_val, base_val = _shap(models.valuation["p50"], xv)
     p50 = np.exp(base_val + sv_val.sum(axis=1))  # as scoring.valuation.quantiles: P10/P90 clamped to the P50
     q = np.column_stack([np.minimum(np.exp(p10), p50), p50, np.maximum(np.exp(p90), p50)])
     package_value = float(p50.sum())
 
-    life = F.remaining_life_years(patents["patent_type"].to_numpy(dtype=object), patents["filing_date"].to_numpy(),
-                                  as_of)
-    summary = F.package_summary(patents["patent_type"].to_numpy(dtype=object), life,
-                                np.zeros(len(patents), dtype=int), 1)
+    life = F.remaining_life_years(
+        patents["patent_type"].to_numpy(dtype=object), patents["filing_date"].to_numpy(), as_of
+    )
+    summary = F.package_summary(
+        patents["patent_type"].to_numpy(dtype=object), life, np.zeros(len(patents), dtype=int), 1
+    )
     borrower = _frame([body["borrower"]], BORROWER_DEFAULTS)
     loan = _frame([body["loan"]], LOAN_DEFAULTS)
     cols = F.pd_columns(_columns(borrower), _columns(loan), summary, np.array([package_value]))
@@ -111,9 +115,16 @@ def assess(models: Models, body: dict[str, Any]) -> dict[str, Any]:
     return {
         "pd": float(1 / (1 + np.exp(-log_odds))),
         "package_p50": package_value,
-        "patents": [{"patent_id": pid, "p10": float(r[0]), "p50": float(r[1]), "p90": float(r[2]),
-                     "contributions": dict(zip(xv.columns, map(float, s), strict=True))}
-                    for pid, r, s in zip(patents["patent_id"], q, sv_val, strict=True)],
+        "patents": [
+            {
+                "patent_id": pid,
+                "p10": float(r[0]),
+                "p50": float(r[1]),
+                "p90": float(r[2]),
+                "contributions": dict(zip(xv.columns, map(float, s), strict=True)),
+            }
+            for pid, r, s in zip(patents["patent_id"], q, sv_val, strict=True)
+        ],
         "contributions": dict(zip(xp.columns, map(float, a * sv_pd[0]), strict=True)),
     }
 

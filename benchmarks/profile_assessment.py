@@ -55,10 +55,20 @@ PATH = "/v1/assessments"
 
 async def asgi_post(app: FastAPI, payload: bytes, headers: list[tuple[bytes, bytes]]) -> tuple[int, bytes]:
     """One POST straight into the ASGI app; returns status and body."""
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-             "scheme": "http", "path": PATH, "raw_path": PATH.encode(), "query_string": b"", "root_path": "",
-             "headers": [*headers, (b"content-length", str(len(payload)).encode())],
-             "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000)}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": PATH,
+        "raw_path": PATH.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [*headers, (b"content-length", str(len(payload)).encode())],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
     sent = False
     status, chunks = 0, []
 
@@ -99,8 +109,13 @@ def thread_hops(*, inline: bool):
         anyio.to_thread.run_sync = original
 
 
-async def timed_requests(app: FastAPI, cases: list[Case], headers: list[tuple[bytes, bytes]], n: int,
-                         profiler: cProfile.Profile | None = None) -> list[float]:
+async def timed_requests(
+    app: FastAPI,
+    cases: list[Case],
+    headers: list[tuple[bytes, bytes]],
+    n: int,
+    profiler: cProfile.Profile | None = None,
+) -> list[float]:
     """Sequential ASGI requests; seconds each."""
     out = []
     for i in range(n):
@@ -144,6 +159,7 @@ def step_timers():
                 return func(*args, **kwargs)
             finally:
                 timings[name].append(time.perf_counter() - t0)
+
         return wrapper
 
     for (name, owner, attr), (_, _, func) in zip(STEPS, originals, strict=True):
@@ -197,8 +213,11 @@ async def profile(args: argparse.Namespace, out: io.StringIO) -> None:
     tmp = tempfile.TemporaryDirectory()
     settings = with_database(ensure_store(args.home), Path(tmp.name) / "profile.db")
     key, _ = new_key(settings, role="bank", institution="bench", label="profile")
-    headers = [(b"host", b"bench"), (b"content-type", b"application/json"),
-               (b"authorization", f"Bearer {key}".encode())]
+    headers = [
+        (b"host", b"bench"),
+        (b"content-type", b"application/json"),
+        (b"authorization", f"Bearer {key}".encode()),
+    ]
     cases = make_cases(256, seed=7)
     app = create_app(settings)
     async with app.router.lifespan_context(app):
@@ -211,7 +230,7 @@ async def profile(args: argparse.Namespace, out: io.StringIO) -> None:
                 await timed_requests(app, cases, headers, 5)
                 hops["hops"] = 0
                 series = inline if block % 2 else threaded
-                series += await timed_requests(app, cases[block * 7:], headers, args.n // blocks)
+                series += await timed_requests(app, cases[block * 7 :], headers, args.n // blocks)
                 if not block % 2:
                     per_request = hops["hops"] / (args.n // blocks)
         emit(f"1. ASGI round trip, no network ({args.n} sequential requests)")
@@ -223,7 +242,7 @@ async def profile(args: argparse.Namespace, out: io.StringIO) -> None:
         with sql_timers(app.state.engine) as spent, step_timers() as timings:
             await timed_requests(app, cases, headers, args.n)
         # The same LightGBM calls in a tight loop (the benchmark's floor), on the same cases.
-        local = InProcess(ModelStore(settings.store_path), cases[:args.n])
+        local = InProcess(ModelStore(settings.store_path), cases[: args.n])
         floor_total = 0.0
         for m in local.matrices:
             t0 = time.perf_counter()
@@ -235,10 +254,13 @@ async def profile(args: argparse.Namespace, out: io.StringIO) -> None:
         for name, values in timings.items():
             emit(f"   {name:58s} {statistics.median(values) * 1e3:7.3f}  x{len(values) / args.n:.1f}")
         in_server = sum(timings["  LightGBM pred_contrib (LoadedModel.contributions)"]) + sum(
-            timings["  LightGBM raw predict (LoadedModel.raw)"])
-        emit(f"   LightGBM calls per request, mean: {in_server / args.n * 1e3:.3f} ms inside the request (its five "
-             f"calls, the P50 SHAP on the spare core), {floor_total / len(local.matrices) * 1e3:.3f} ms in a tight "
-             "loop (the floor's four)")
+            timings["  LightGBM raw predict (LoadedModel.raw)"]
+        )
+        emit(
+            f"   LightGBM calls per request, mean: {in_server / args.n * 1e3:.3f} ms inside the request (its five "
+            f"calls, the P50 SHAP on the spare core), {floor_total / len(local.matrices) * 1e3:.3f} ms in a tight "
+            "loop (the floor's four)"
+        )
         emit("   SQL statements per request, and time inside the database driver (the rest is Python):")
         for head, values in spent.items():
             emit(f"     {len(values) / args.n:4.1f} x {head:50s} {statistics.median(values) * 1e3:6.3f} ms each")

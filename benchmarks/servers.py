@@ -61,8 +61,16 @@ def _wait_ready(server: Server, path: str, timeout: float) -> None:
 
 
 @contextmanager
-def serve(name: str, app: str, *, env: dict[str, str], ready_path: str, log_file: Path,
-          app_dir: Path | None = None, timeout: float = 120.0) -> Iterator[Server]:
+def serve(
+    name: str,
+    app: str,
+    *,
+    env: dict[str, str],
+    ready_path: str,
+    log_file: Path,
+    app_dir: Path | None = None,
+    timeout: float = 120.0,
+) -> Iterator[Server]:
     """Start ``app`` (a ``module:factory``) under uvicorn; stop it on exit."""
     port = free_port()
     cmd = [sys.executable, "-m", "uvicorn", "--factory", app, "--port", str(port), *UVICORN_ARGS]
@@ -88,8 +96,14 @@ def serve(name: str, app: str, *, env: dict[str, str], ready_path: str, log_file
             proc.wait()
 
 
-def serve_iprisk(settings: Settings, log_file: Path, *, name: str = "iprisk", app_dir: Path | None = None,
-                 env: dict[str, str] | None = None) -> AbstractContextManager[Server]:
+def serve_iprisk(
+    settings: Settings,
+    log_file: Path,
+    *,
+    name: str = "iprisk",
+    app_dir: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> AbstractContextManager[Server]:
     """iprisk's real app (``service.app:create_app``) on the home and database of ``settings``.
 
     ``app_dir`` serves the code of another tree (it goes first on ``sys.path``); ``env`` adds settings
@@ -104,12 +118,19 @@ def make_key(code: Path, settings: Settings, *, institution: str = "bench", labe
 
     An earlier revision may not read a schema migrated by this tree, so each side makes its own.
     """
-    script = ("import sys; from service.keys import new_key; from service.settings import Settings; "
-              "print(new_key(Settings(home=sys.argv[1], database_url=sys.argv[2]), role='bank', "
-              "institution=sys.argv[3], label=sys.argv[4])[0])")
-    done = subprocess.run([sys.executable, "-c", script, str(settings.home), settings.db_url, institution, label],
-                          cwd=code, env={**os.environ, "PYTHONPATH": str(code)}, capture_output=True, text=True,
-                          check=True)
+    script = (
+        "import sys; from service.keys import new_key; from service.settings import Settings; "
+        "print(new_key(Settings(home=sys.argv[1], database_url=sys.argv[2]), role='bank', "
+        "institution=sys.argv[3], label=sys.argv[4])[0])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(settings.home), settings.db_url, institution, label],
+        cwd=code,
+        env={**os.environ, "PYTHONPATH": str(code)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return done.stdout.strip().splitlines()[-1]
 
 
@@ -126,5 +147,11 @@ def store_for(code: Path, store: Path, scratch: Path) -> Path:
 
 def serve_naive(store: Path, log_file: Path) -> AbstractContextManager[Server]:
     """The naive baseline of :mod:`naive_app` on the same model store."""
-    return serve("naive", "naive_app:create_app", env={"BENCH_MODEL_STORE": str(store)}, ready_path="/healthz",
-                 log_file=log_file, app_dir=HERE)
+    return serve(
+        "naive",
+        "naive_app:create_app",
+        env={"BENCH_MODEL_STORE": str(store)},
+        ready_path="/healthz",
+        log_file=log_file,
+        app_dir=HERE,
+    )

@@ -65,9 +65,7 @@ def read_history(model_dir: Path) -> list[AliasEvent]:
         try:
             events.append(AliasEvent.model_validate_json(line))
         except ValidationError as exc:
-            raise IntegrityError(
-                f"{path} line {number} is not a valid alias event", filename=HISTORY_FILENAME
-            ) from exc
+            raise IntegrityError(f"{path} line {number} is not a valid alias event", filename=HISTORY_FILENAME) from exc
     return events
 
 

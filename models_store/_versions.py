@@ -66,8 +66,7 @@ def write_manifest(directory: Path, manifest: Manifest) -> bytes:
     return data
 
 
-def publish(model_dir: Path, tmp: Path, template: Manifest,
-            sign: Callable[[bytes], bytes] | None = None) -> Manifest:
+def publish(model_dir: Path, tmp: Path, template: Manifest, sign: Callable[[bytes], bytes] | None = None) -> Manifest:
     """Write the manifest (and its signature) last and rename ``tmp`` to the next free number.
 
     Two writers may pick the same number; ``os.rename`` onto a non-empty directory
@@ -143,9 +142,7 @@ def load_manifest_bytes(vdir: Path, name: str, version: str) -> tuple[Manifest, 
             filename=MANIFEST_FILENAME,
         ) from exc
     if manifest.ref != ref:
-        raise IntegrityError(
-            f"{ref}: {MANIFEST_FILENAME} describes {manifest.ref} instead", filename=MANIFEST_FILENAME
-        )
+        raise IntegrityError(f"{ref}: {MANIFEST_FILENAME} describes {manifest.ref} instead", filename=MANIFEST_FILENAME)
     return manifest, raw
 
 
@@ -173,8 +170,7 @@ def verify_files(vdir: Path, manifest: Manifest) -> None:
         actual = sha256_file(path)
         if actual != expected:
             raise IntegrityError(
-                f"{ref}: file {fname!r} does not match the manifest: "
-                f"expected sha256 {expected}, actual {actual}",
+                f"{ref}: file {fname!r} does not match the manifest: expected sha256 {expected}, actual {actual}",
                 filename=fname,
                 expected=expected,
                 actual=actual,

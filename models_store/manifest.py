@@ -56,8 +56,7 @@ def validate_model_name(name: str) -> str:
     """
     if not isinstance(name, str) or not _MODEL_NAME_RE.fullmatch(name):
         raise InvalidReference(
-            f"invalid model name {name!r}: use 1-64 letters, digits, '_' or '-', "
-            "starting with a letter or digit"
+            f"invalid model name {name!r}: use 1-64 letters, digits, '_' or '-', starting with a letter or digit"
         )
     return name
 

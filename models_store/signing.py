@@ -64,8 +64,13 @@ def _mac(key: bytes, manifest_bytes: bytes) -> str:
 
 def sign(manifest_bytes: bytes, key: bytes, *, signed_by: str, signed_at: datetime) -> bytes:
     """Return the ``signature.json`` bytes for a manifest's exact bytes."""
-    signature = Signature(algorithm=ALGORITHM, key_id=key_id(check_key(key)), mac=_mac(key, manifest_bytes),
-                          signed_by=signed_by, signed_at=signed_at)
+    signature = Signature(
+        algorithm=ALGORITHM,
+        key_id=key_id(check_key(key)),
+        mac=_mac(key, manifest_bytes),
+        signed_by=signed_by,
+        signed_at=signed_at,
+    )
     return signature.model_dump_json(indent=2).encode() + b"\n"
 
 
@@ -82,8 +87,9 @@ def parse_signature(ref: str, raw: bytes | None) -> Signature:
     try:
         return Signature.model_validate_json(raw)
     except ValidationError as exc:
-        raise SignatureError(f"{ref}: {SIGNATURE_FILENAME} is not a valid signature: {exc.errors()[0]['msg']}",
-                             reason="invalid") from exc
+        raise SignatureError(
+            f"{ref}: {SIGNATURE_FILENAME} is not a valid signature: {exc.errors()[0]['msg']}", reason="invalid"
+        ) from exc
 
 
 def verify(ref: str, manifest_bytes: bytes, raw_signature: bytes | None, key: bytes) -> Signature:
@@ -102,7 +108,11 @@ def verify(ref: str, manifest_bytes: bytes, raw_signature: bytes | None, key: by
         return signature
     mine = key_id(key)
     if signature.key_id != mine:
-        raise SignatureError(f"{ref} is signed with another key (key id {signature.key_id}; the configured key "
-                             f"is {mine}): sign it again with the configured key", reason="other_key")
-    raise SignatureError(f"{ref}: the signature does not match the manifest: the manifest was changed after "
-                         "signing", reason="mismatch")
+        raise SignatureError(
+            f"{ref} is signed with another key (key id {signature.key_id}; the configured key "
+            f"is {mine}): sign it again with the configured key",
+            reason="other_key",
+        )
+    raise SignatureError(
+        f"{ref}: the signature does not match the manifest: the manifest was changed after signing", reason="mismatch"
+    )

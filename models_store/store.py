@@ -175,9 +175,7 @@ class ModelStore:
                     "name": name,
                     "version": "1",  # placeholder: the number is allocated at publish time
                     "created_at": self._clock(),
-                    "features": [
-                        f if isinstance(f, FeatureSpec) else FeatureSpec.model_validate(f) for f in features
-                    ],
+                    "features": [f if isinstance(f, FeatureSpec) else FeatureSpec.model_validate(f) for f in features],
                     "params": dict(params),
                     "metrics": dict(metrics),
                     "extra": dict(extra or {}),
@@ -396,17 +394,13 @@ class ModelStore:
         validate_alias(alias)
         return self._move(name, alias, version, actor=actor, reason=reason, forced=forced, action="set")
 
-    def promote(
-        self, name: str, version: str, *, actor: str, reason: str, forced: bool = False
-    ) -> AliasEvent:
+    def promote(self, name: str, version: str, *, actor: str, reason: str, forced: bool = False) -> AliasEvent:
         """Make ``version`` the champion after verifying it; see :meth:`set_alias`.
 
         The gates deciding whether a promotion is allowed live outside the store;
         ``forced`` records that they were overridden (and then needs a reason).
         """
-        return self._move(
-            name, "champion", version, actor=actor, reason=reason, forced=forced, action="promote"
-        )
+        return self._move(name, "champion", version, actor=actor, reason=reason, forced=forced, action="promote")
 
     def rollback(self, name: str, *, actor: str, reason: str) -> AliasEvent:
         """Move the champion back to the version that was champion before the current one.
@@ -475,9 +469,7 @@ class ModelStore:
         _check_move(actor, reason, forced=forced)
         self.verify(name, version)  # outside the lock: hashing may be slow, versions never change
         with locked(self._lock_path(name)):
-            return self._record(
-                name, alias, version, actor=actor, reason=reason, forced=forced, action=action
-            )
+            return self._record(name, alias, version, actor=actor, reason=reason, forced=forced, action=action)
 
     def _record(
         self,

@@ -71,10 +71,13 @@ def working_days_between(start: date, end: date, calendar: HolidayCalendar) -> i
         return 0
     weeks, extra = divmod((end - start).days, 7)
     weekdays = weeks * (7 - len(calendar.weekend)) + sum(
-        (start + timedelta(days=i)).weekday() not in calendar.weekend for i in range(1, extra + 1))
+        (start + timedelta(days=i)).weekday() not in calendar.weekend for i in range(1, extra + 1)
+    )
     # count in O(listed days), not O(days in range): a claim may be decades late
-    off = sum(start < d <= end and d.weekday() not in calendar.weekend and d not in calendar.workdays
-              for d in calendar.holidays)
+    off = sum(
+        start < d <= end and d.weekday() not in calendar.weekend and d not in calendar.workdays
+        for d in calendar.holidays
+    )
     made_up = sum(start < d <= end and d.weekday() in calendar.weekend for d in calendar.workdays)
     return weekdays - off + made_up
 
@@ -105,8 +108,9 @@ def add_working_days(start: date, n: int, calendar: HolidayCalendar) -> date:
     return day
 
 
-def build_calendar(holidays: Iterable[date], workdays: Iterable[date],
-                   overrides: CalendarOverrides | None = None) -> HolidayCalendar:
+def build_calendar(
+    holidays: Iterable[date], workdays: Iterable[date], overrides: CalendarOverrides | None = None
+) -> HolidayCalendar:
     """A calendar from published holidays and make-up days, with overrides applied last.
 
     An override holiday removes the day from the make-up days and the other way round.

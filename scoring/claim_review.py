@@ -69,8 +69,9 @@ def claim_matrix(facts: ClaimReviewFacts) -> np.ndarray:
         "amount_cny": np.array([facts.loan_amount_cny]),
         "appraised_value_cny": np.array([_nan(facts.appraised_value_cny)]),
     }
-    cols = F.claim_columns(claims, loans, np.array([facts.default_date], dtype="datetime64[D]"),
-                           np.array([_nan(facts.package_value_cny)]))
+    cols = F.claim_columns(
+        claims, loans, np.array([facts.default_date], dtype="datetime64[D]"), np.array([_nan(facts.package_value_cny)])
+    )
     return F.to_matrix(cols, F.CLAIM_FEATURES)
 
 
@@ -91,12 +92,16 @@ def review_claim(model: LoadedModel, facts: ClaimReviewFacts) -> ClaimReview:
         TreeSHAP contributions in log-odds: ``base_value + Σ values == output``.
     """
     ex = model.explain(claim_matrix(facts), space=SPACE)[0]
-    return ClaimReview(model_version=model.version, probability=float(sigmoid(np.array(ex.output))),
-                       contributions=Contributions.from_explanation(ex))
+    return ClaimReview(
+        model_version=model.version,
+        probability=float(sigmoid(np.array(ex.output))),
+        contributions=Contributions.from_explanation(ex),
+    )
 
 
-def review_reasons(review: ClaimReview, texts: Mapping[str, ReasonText], *, lang: Literal["en", "zh"],
-                   k: int = 4) -> list[Reason]:
+def review_reasons(
+    review: ClaimReview, texts: Mapping[str, ReasonText], *, lang: Literal["en", "zh"], k: int = 4
+) -> list[Reason]:
     """The (at most ``k``) features that raised the irregularity score most, with their texts."""
     c = review.contributions
     ex = Explanation(space=c.space, base_value=c.base_value, contributions=dict(c.values), output=c.output)

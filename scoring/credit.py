@@ -64,14 +64,19 @@ class CreditAssessment(BaseModel):
     contributions: Contributions
 
 
-def pd_matrix(borrower: Borrower, loan: LoanTerms, patents: Sequence[Patent], as_of: date,
-              package_value: float) -> np.ndarray:
+def pd_matrix(
+    borrower: Borrower, loan: LoanTerms, patents: Sequence[Patent], as_of: date, package_value: float
+) -> np.ndarray:
     """PD model inputs for one application (one row)."""
     as_of64 = np.datetime64(as_of, "D")
-    life = F.remaining_life_years(np.array([p.patent_type for p in patents], dtype=object),
-                                  np.array([np.datetime64(p.filing_date, "D") for p in patents]), as_of64)
-    summary = F.package_summary(np.array([p.patent_type for p in patents], dtype=object), life,
-                                np.zeros(len(patents), dtype=int), 1)
+    life = F.remaining_life_years(
+        np.array([p.patent_type for p in patents], dtype=object),
+        np.array([np.datetime64(p.filing_date, "D") for p in patents]),
+        as_of64,
+    )
+    summary = F.package_summary(
+        np.array([p.patent_type for p in patents], dtype=object), life, np.zeros(len(patents), dtype=int), 1
+    )
     ent = {k: np.array([v], dtype=object) for k, v in borrower.model_dump().items()}
     ln = {k: np.array([v], dtype=object) for k, v in loan.model_dump().items()}
     cols = F.pd_columns(ent, ln, summary, np.array([package_value], dtype=float))
@@ -89,23 +94,41 @@ def loss_given_default(loan: LoanTerms, package: PackageValuation, *, floor: flo
     recovery = min(ead, package.liquidation_value)
     gross = max(floor, 1 - recovery / ead)
     cover = min(1.0, loan.insured_share + loan.fund_cover_share + loan.guarantee_share)
-    return Lgd(without_cover=gross, with_cover=gross * (1 - cover), collateral_recovery_cny=recovery,
-               cover_share=cover)
+    return Lgd(without_cover=gross, with_cover=gross * (1 - cover), collateral_recovery_cny=recovery, cover_share=cover)
 
 
-def _policy(policy: DecisionPolicy, metrics: dict[str, float], texts: ScoringConfig,
-            lang: Lang) -> tuple[Decision, list[PolicyReason]]:
+def _policy(
+    policy: DecisionPolicy, metrics: dict[str, float], texts: ScoringConfig, lang: Lang
+) -> tuple[Decision, list[PolicyReason]]:
     fired = [r for r in policy.rules if _OPS[r.op](metrics[r.metric], r.value)]
     decision: Decision = fired[0].decision if fired else policy.default
-    reasons = [PolicyReason(code=r.code, text=getattr(texts.reasons.policy[r.code], lang), metric=r.metric,
-                            value=metrics[r.metric], threshold=r.value) for r in fired]
+    reasons = [
+        PolicyReason(
+            code=r.code,
+            text=getattr(texts.reasons.policy[r.code], lang),
+            metric=r.metric,
+            value=metrics[r.metric],
+            threshold=r.value,
+        )
+        for r in fired
+    ]
     return decision, reasons
 
 
-def assess_credit(model: LoadedModel, *, borrower: Borrower, loan: LoanTerms, patents: Sequence[Patent],
-                  checks: Sequence[Sequence[Check]], package: PackageValuation, as_of: date,
-                  config: ScoringConfig, caps: LtvCaps, lang: Lang = "en",
-                  x: np.ndarray | None = None) -> CreditAssessment:
+def assess_credit(
+    model: LoadedModel,
+    *,
+    borrower: Borrower,
+    loan: LoanTerms,
+    patents: Sequence[Patent],
+    checks: Sequence[Sequence[Check]],
+    package: PackageValuation,
+    as_of: date,
+    config: ScoringConfig,
+    caps: LtvCaps,
+    lang: Lang = "en",
+    x: np.ndarray | None = None,
+) -> CreditAssessment:
     """Score one pledge-loan application.
 
     Parameters
@@ -139,7 +162,8 @@ def assess_credit(model: LoadedModel, *, borrower: Borrower, loan: LoanTerms, pa
     lgd = loss_given_default(loan, package, floor=config.valuation.lgd_floor)
     ead = loan.amount_cny
     metrics = {
-        "pd": pd, "ltv": ead / package.total_p50 if package.total_p50 > 0 else 1e9,
+        "pd": pd,
+        "ltv": ead / package.total_p50 if package.total_p50 > 0 else 1e9,
         "amount_over_max": ead / package.max_pledge_amount if package.max_pledge_amount > 0 else 1e9,
         "failed_checks": float(sum(c.status == "fail" for cs in checks for c in cs)),
         "warned_checks": float(sum(c.status == "warn" for cs in checks for c in cs)),
@@ -148,9 +172,17 @@ def assess_credit(model: LoadedModel, *, borrower: Borrower, loan: LoanTerms, pa
     }
     decision, policy_reasons = _policy(config.decision, metrics, config, lang)
     return CreditAssessment(
-        pd=pd, grade=grade.grade, grade_expected_default_rate=grade.expected_default_rate, lgd=lgd, ead=ead,
-        expected_loss=pd * lgd.with_cover * ead, expected_loss_without_cover=pd * lgd.without_cover * ead,
-        ltv=metrics["ltv"], max_loan_amount=package.max_pledge_amount, decision=decision,
-        reasons=top_reasons(ex, config.reasons.pd, lang=lang, k=4), policy_reasons=policy_reasons,
+        pd=pd,
+        grade=grade.grade,
+        grade_expected_default_rate=grade.expected_default_rate,
+        lgd=lgd,
+        ead=ead,
+        expected_loss=pd * lgd.with_cover * ead,
+        expected_loss_without_cover=pd * lgd.without_cover * ead,
+        ltv=metrics["ltv"],
+        max_loan_amount=package.max_pledge_amount,
+        decision=decision,
+        reasons=top_reasons(ex, config.reasons.pd, lang=lang, k=4),
+        policy_reasons=policy_reasons,
         contributions=Contributions.from_explanation(ex),
     )

@@ -38,8 +38,14 @@ class Reason(BaseModel):
     direction: Literal["increases", "decreases"]
 
 
-def top_reasons(ex: Explanation, texts: dict[str, ReasonText], *, lang: Literal["en", "zh"], k: int = 4,
-                direction: Literal["increases", "both"] = "increases") -> list[Reason]:
+def top_reasons(
+    ex: Explanation,
+    texts: dict[str, ReasonText],
+    *,
+    lang: Literal["en", "zh"],
+    k: int = 4,
+    direction: Literal["increases", "both"] = "increases",
+) -> list[Reason]:
     """The ``k`` largest contributions, mapped to their fixed texts.
 
     With ``direction="increases"`` (adverse-action practice) only features
@@ -53,6 +59,13 @@ def top_reasons(ex: Explanation, texts: dict[str, ReasonText], *, lang: Literal[
         if value == 0:
             continue
         t = texts[name]
-        out.append(Reason(code=t.code, text=getattr(t, lang), feature=name, contribution=value,
-                          direction="increases" if value > 0 else "decreases"))
+        out.append(
+            Reason(
+                code=t.code,
+                text=getattr(t, lang),
+                feature=name,
+                contribution=value,
+                direction="increases" if value > 0 else "decreases",
+            )
+        )
     return out

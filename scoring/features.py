@@ -119,17 +119,21 @@ def encode_category(values: np.ndarray, categories: Sequence[str]) -> np.ndarray
     return np.array([index.get(v, np.nan) if isinstance(v, str) else np.nan for v in values], dtype=float)
 
 
-def remaining_life_years(patent_type: np.ndarray, filing_date: np.ndarray,
-                         as_of: np.ndarray | np.datetime64) -> np.ndarray:
+def remaining_life_years(
+    patent_type: np.ndarray, filing_date: np.ndarray, as_of: np.ndarray | np.datetime64
+) -> np.ndarray:
     """Statutory life left at ``as_of`` in years (0 once expired)."""
     term = np.array([vocab.STATUTORY_TERM_YEARS.get(t, np.nan) for t in patent_type], dtype=float)
-    age = _days(np.broadcast_to(np.asarray(as_of, dtype="datetime64[D]"), np.shape(filing_date)),
-                filing_date) / DAYS_PER_YEAR
+    age = (
+        _days(np.broadcast_to(np.asarray(as_of, dtype="datetime64[D]"), np.shape(filing_date)), filing_date)
+        / DAYS_PER_YEAR
+    )
     return np.clip(term - age, 0.0, None)
 
 
-def valuation_columns(patents: Columns, as_of: np.ndarray | np.datetime64,
-                      *, owner_revenue: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def valuation_columns(
+    patents: Columns, as_of: np.ndarray | np.datetime64, *, owner_revenue: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
     """Derive valuation inputs for patents at ``as_of``.
 
     Parameters
@@ -149,16 +153,32 @@ def valuation_columns(patents: Columns, as_of: np.ndarray | np.datetime64,
     n = len(patents["patent_id"])
     as_of_arr = np.broadcast_to(np.asarray(as_of, dtype="datetime64[D]"), (n,))
     age = _days(as_of_arr, patents["filing_date"]) / DAYS_PER_YEAR
-    out = {s.name: encode_category(np.asarray(patents[s.name], dtype=object), s.categories or ())
-           for s in VALUATION_FEATURES[:5]}
+    out = {
+        s.name: encode_category(np.asarray(patents[s.name], dtype=object), s.categories or ())
+        for s in VALUATION_FEATURES[:5]
+    }
     out["age_years"] = age
-    out["remaining_life_years"] = remaining_life_years(np.asarray(patents["patent_type"], dtype=object),
-                                                       patents["filing_date"], as_of_arr)
+    out["remaining_life_years"] = remaining_life_years(
+        np.asarray(patents["patent_type"], dtype=object), patents["filing_date"], as_of_arr
+    )
     out["granted"] = (np.asarray(patents["legal_status"], dtype=object) == "granted").astype(float)
-    for name in ("claims_count", "independent_claims", "family_size", "foreign_family_members",
-                 "forward_citations", "licences_count", "transfers_count", "prior_pledges_count",
-                 "litigation_count", "invalidation_requests", "annual_fees_paid_years",
-                 "fees_up_to_date", "strategic_emerging", "patent_award", "co_owned"):
+    for name in (
+        "claims_count",
+        "independent_claims",
+        "family_size",
+        "foreign_family_members",
+        "forward_citations",
+        "licences_count",
+        "transfers_count",
+        "prior_pledges_count",
+        "litigation_count",
+        "invalidation_requests",
+        "annual_fees_paid_years",
+        "fees_up_to_date",
+        "strategic_emerging",
+        "patent_award",
+        "co_owned",
+    ):
         out[name] = _num(patents, name)
     out["citations_per_year"] = out["forward_citations"] / np.maximum(age, 0.5)
     rev = np.full(n, np.nan) if owner_revenue is None else np.asarray(owner_revenue, dtype=float)
@@ -166,15 +186,17 @@ def valuation_columns(patents: Columns, as_of: np.ndarray | np.datetime64,
     return out
 
 
-def package_summary(patent_type: np.ndarray, remaining_life: np.ndarray,
-                    group: np.ndarray, n_groups: int) -> dict[str, np.ndarray]:
+def package_summary(
+    patent_type: np.ndarray, remaining_life: np.ndarray, group: np.ndarray, n_groups: int
+) -> dict[str, np.ndarray]:
     """Per-loan collateral facts from the pledged patents of each loan.
 
     ``group`` gives each patent's loan index in ``0..n_groups-1``.
     """
     counts = np.bincount(group, minlength=n_groups).astype(float)
-    inv = np.bincount(group, weights=(np.asarray(patent_type, dtype=object) == "invention").astype(float),
-                      minlength=n_groups)
+    inv = np.bincount(
+        group, weights=(np.asarray(patent_type, dtype=object) == "invention").astype(float), minlength=n_groups
+    )
     min_life = np.full(n_groups, np.inf)
     np.minimum.at(min_life, group, np.asarray(remaining_life, dtype=float))
     min_life[np.isinf(min_life)] = np.nan
@@ -183,8 +205,9 @@ def package_summary(patent_type: np.ndarray, remaining_life: np.ndarray,
     return {"n_patents": counts, "invention_share": share, "min_remaining_life_years": min_life}
 
 
-def pd_columns(enterprises: Columns, loans: Columns, collateral: Mapping[str, np.ndarray],
-               package_value: np.ndarray) -> dict[str, np.ndarray]:
+def pd_columns(
+    enterprises: Columns, loans: Columns, collateral: Mapping[str, np.ndarray], package_value: np.ndarray
+) -> dict[str, np.ndarray]:
     """Derive PD inputs for loans.
 
     Parameters
@@ -209,8 +232,16 @@ def pd_columns(enterprises: Columns, loans: Columns, collateral: Mapping[str, np
         "purpose": encode_category(np.asarray(loans["purpose"], dtype=object), vocab.LOAN_PURPOSES),
         "log_revenue": np.log1p(_num(enterprises, "revenue_cny")),
     }
-    for name in ("employees", "years_registered", "rd_intensity", "high_tech", "specialised_sme",
-                 "leverage", "prior_overdue_count", "bad_credit_3y"):
+    for name in (
+        "employees",
+        "years_registered",
+        "rd_intensity",
+        "high_tech",
+        "specialised_sme",
+        "leverage",
+        "prior_overdue_count",
+        "bad_credit_3y",
+    ):
         out[name] = _num(enterprises, name)
     amount = _num(loans, "amount_cny")
     out["log_amount"] = np.log(amount)
@@ -222,8 +253,9 @@ def pd_columns(enterprises: Columns, loans: Columns, collateral: Mapping[str, np
     return out
 
 
-def claim_columns(claims: Columns, loans: Columns, default_date: np.ndarray,
-                  package_value: np.ndarray) -> dict[str, np.ndarray]:
+def claim_columns(
+    claims: Columns, loans: Columns, default_date: np.ndarray, package_value: np.ndarray
+) -> dict[str, np.ndarray]:
     """Derive claim-review inputs; ``loans`` and ``default_date`` align with ``claims``."""
     months = _days(default_date, loans["origination_date"]) / (DAYS_PER_YEAR / 12)
     principal = _num(claims, "principal_outstanding_cny")

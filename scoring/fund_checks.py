@@ -52,8 +52,9 @@ class EntryFacts(BaseModel):
     ip_share_of_collateral: Share = Decimal(1)
     is_sme: bool = True
     years_registered: float = Field(ge=0, le=100)
-    clean_credit_years: float | None = Field(default=None, ge=0, le=100,
-                                             description="Years since the last bad credit record; null: none.")
+    clean_credit_years: float | None = Field(
+        default=None, ge=0, le=100, description="Years since the last bad credit record; null: none."
+    )
     pledge_registered: bool = Field(default=True, description="The pledge is registered with CNIPA.")
     appraised_value_cny: Cny | None = Field(default=None, description="Appraised value of the pledged patents.")
     package_value_cny: Cny | None = Field(default=None, description="Model (P50) value of the pledged patents.")
@@ -98,20 +99,52 @@ def entry_checks(rules: FundRules, facts: EntryFacts) -> list[Check]:
     if e.sme_only:
         out.append(_check("sme", facts.is_sme, "SME_OK", "SME_NOT"))
     if e.min_years_registered > 0:
-        out.append(_check("years_registered", facts.years_registered >= e.min_years_registered, "YEARS_OK",
-                          "YEARS_SHORT", years=facts.years_registered, min=e.min_years_registered))
+        out.append(
+            _check(
+                "years_registered",
+                facts.years_registered >= e.min_years_registered,
+                "YEARS_OK",
+                "YEARS_SHORT",
+                years=facts.years_registered,
+                min=e.min_years_registered,
+            )
+        )
     if e.clean_credit_years is not None:
         if facts.clean_credit_years is None:
             out.append(_check("clean_credit", True, "CREDIT_NONE", "CREDIT_BAD", years=e.clean_credit_years))
         else:
-            out.append(_check("clean_credit", facts.clean_credit_years >= e.clean_credit_years, "CREDIT_OK",
-                              "CREDIT_BAD", years=e.clean_credit_years, since=facts.clean_credit_years))
+            out.append(
+                _check(
+                    "clean_credit",
+                    facts.clean_credit_years >= e.clean_credit_years,
+                    "CREDIT_OK",
+                    "CREDIT_BAD",
+                    years=e.clean_credit_years,
+                    since=facts.clean_credit_years,
+                )
+            )
     if e.permitted_purposes is not None:
-        out.append(_check("purpose", facts.purpose in e.permitted_purposes, "PURPOSE_OK", "PURPOSE_NOT",
-                          purpose=facts.purpose, allowed=", ".join(e.permitted_purposes)))
+        out.append(
+            _check(
+                "purpose",
+                facts.purpose in e.permitted_purposes,
+                "PURPOSE_OK",
+                "PURPOSE_NOT",
+                purpose=facts.purpose,
+                allowed=", ".join(e.permitted_purposes),
+            )
+        )
     if e.min_ip_share is not None:
-        out.append(_check("ip_share", facts.ip_share_of_collateral >= e.min_ip_share, "IP_SHARE_OK", "IP_SHARE_LOW",
-                          share=facts.ip_share_of_collateral, min=e.min_ip_share))
+        out.append(
+            _check(
+                "ip_share",
+                facts.ip_share_of_collateral >= e.min_ip_share,
+                "IP_SHARE_OK",
+                "IP_SHARE_LOW",
+                share=facts.ip_share_of_collateral,
+                min=e.min_ip_share,
+            )
+        )
     if e.pledge_registration_required:
         out.append(_check("pledge_registered", facts.pledge_registered, "PLEDGE_OK", "PLEDGE_MISSING"))
     return out
@@ -129,15 +162,36 @@ def bank_checks(rules: FundRules, standing: BankStanding, amount_fen: int) -> li
     used = standing.outstanding_fen + amount_fen
     out = [
         _check("bank_cooperating", True, "BANK_COOPERATING", "BANK_NOT_COOPERATING"),
-        _check("commitment", standing.committed_line_fen >= required, "COMMITMENT_OK", "COMMITMENT_SHORT",
-               line=money(standing.committed_line_fen), required=money(required), multiple=multiple,
-               share=money(standing.pool_share_fen)),
-        _check("credit_line", used <= standing.committed_line_fen, "LINE_OK", "LINE_EXCEEDED", used=money(used),
-               line=money(standing.committed_line_fen)),
+        _check(
+            "commitment",
+            standing.committed_line_fen >= required,
+            "COMMITMENT_OK",
+            "COMMITMENT_SHORT",
+            line=money(standing.committed_line_fen),
+            required=money(required),
+            multiple=multiple,
+            share=money(standing.pool_share_fen),
+        ),
+        _check(
+            "credit_line",
+            used <= standing.committed_line_fen,
+            "LINE_OK",
+            "LINE_EXCEEDED",
+            used=money(used),
+            line=money(standing.committed_line_fen),
+        ),
     ]
     if c.suspension_loss_rate is not None:
-        out.append(_check("loss_rate", standing.loss_rate <= c.suspension_loss_rate, "LOSS_RATE_OK",
-                          "BANK_SUSPENDED", rate=f"{standing.loss_rate:.4f}", limit=c.suspension_loss_rate))
+        out.append(
+            _check(
+                "loss_rate",
+                standing.loss_rate <= c.suspension_loss_rate,
+                "LOSS_RATE_OK",
+                "BANK_SUSPENDED",
+                rate=f"{standing.loss_rate:.4f}",
+                limit=c.suspension_loss_rate,
+            )
+        )
     return out
 
 
@@ -146,16 +200,42 @@ def claim_checks(rules: FundRules, claim: ClaimFacts, *, calendar: HolidayCalend
     e = rules.eligibility
     out = []
     if e.pool_entry_before_default:
-        out.append(_check("entered_before_default", claim.entered_on < claim.default_date, "ENTRY_BEFORE_DEFAULT",
-                          "ENTRY_AFTER_DEFAULT", entered=claim.entered_on, default=claim.default_date))
-    out.append(_check("npl_class", claim.npl_class in e.npl_classes, "NPL_OK", "NPL_NOT", npl_class=claim.npl_class,
-                      allowed=", ".join(e.npl_classes)))
+        out.append(
+            _check(
+                "entered_before_default",
+                claim.entered_on < claim.default_date,
+                "ENTRY_BEFORE_DEFAULT",
+                "ENTRY_AFTER_DEFAULT",
+                entered=claim.entered_on,
+                default=claim.default_date,
+            )
+        )
+    out.append(
+        _check(
+            "npl_class",
+            claim.npl_class in e.npl_classes,
+            "NPL_OK",
+            "NPL_NOT",
+            npl_class=claim.npl_class,
+            allowed=", ".join(e.npl_classes),
+        )
+    )
     if e.filing_deadline_working_days is not None:
         days = working_days_between(claim.default_date, claim.filed_on, calendar)
-        out.append(_check("filing_deadline", days <= e.filing_deadline_working_days, "FILED_IN_TIME", "FILED_LATE",
-                          days=days, limit=e.filing_deadline_working_days, default=claim.default_date,
-                          filed=claim.filed_on))
+        out.append(
+            _check(
+                "filing_deadline",
+                days <= e.filing_deadline_working_days,
+                "FILED_IN_TIME",
+                "FILED_LATE",
+                days=days,
+                limit=e.filing_deadline_working_days,
+                default=claim.default_date,
+                filed=claim.filed_on,
+            )
+        )
     if e.evidence_required:
-        out.append(_check("evidence", claim.evidence_count > 0, "EVIDENCE_OK", "EVIDENCE_MISSING",
-                          count=claim.evidence_count))
+        out.append(
+            _check("evidence", claim.evidence_count > 0, "EVIDENCE_OK", "EVIDENCE_MISSING", count=claim.evidence_count)
+        )
     return out

@@ -45,12 +45,28 @@ def base_step_reason(step: BaseStep, texts: Texts, lang: Lang) -> str:
 def party_reason(party: PartyPayout, base_fen: int, texts: Texts, lang: Lang) -> str:
     """How a party's amount follows from its share (the bank: what it bears)."""
     code = "PARTY_BANK" if party.role == "bank" else "PARTY_SHARE"
-    return _say(texts, lang, code, party=party.name, share=party.share, base=money(base_fen),
-                share_amount=money(party.share_amount_fen), amount=money(party.amount_fen))
+    return _say(
+        texts,
+        lang,
+        code,
+        party=party.name,
+        share=party.share,
+        base=money(base_fen),
+        share_amount=money(party.share_amount_fen),
+        amount=money(party.amount_fen),
+    )
 
 
 def cap_reason(party: str, cap: CapStep, texts: Texts, lang: Lang) -> str:
     """What one cap allowed."""
-    return _say(texts, lang, f"CAP_{cap.cap.upper()}", party=party, limit=money(cap.limit_fen),
-                used=money(cap.used_fen), room=money(cap.room_fen), before=money(cap.before_fen),
-                after=money(cap.after_fen))
+    return _say(
+        texts,
+        lang,
+        f"CAP_{cap.cap.upper()}",
+        party=party,
+        limit=money(cap.limit_fen),
+        used=money(cap.used_fen),
+        room=money(cap.room_fen),
+        before=money(cap.before_fen),
+        after=money(cap.after_fen),
+    )

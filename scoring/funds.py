@@ -28,15 +28,17 @@ def _cents(amount: Decimal) -> Decimal:
     return amount.quantize(Decimal("0.01")) + 0
 
 
-Cny = Annotated[Decimal, Field(ge=0, le=MAX_CNY, max_digits=14, decimal_places=2, description="CNY (yuan)."),
-                AfterValidator(_cents)]
+Cny = Annotated[
+    Decimal, Field(ge=0, le=MAX_CNY, max_digits=14, decimal_places=2, description="CNY (yuan)."), AfterValidator(_cents)
+]
 Share = Annotated[Decimal, Field(ge=0, le=1, max_digits=7, decimal_places=6)]
 Multiple = Annotated[Decimal, Field(ge=0, le=1000, max_digits=8, decimal_places=4)]
 PartyName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$", description="e.g. fund, bank, insurer.")]
 Role = Literal["pool", "bank", "co_payer"]
 NplClass = Literal["normal", "special_mention", "substandard", "doubtful", "loss"]
-CapName = Literal["party_per_loan", "per_loan", "claimed", "per_borrower_year", "per_bank_year",
-                  "per_fund_year", "balance"]
+CapName = Literal[
+    "party_per_loan", "per_loan", "claimed", "per_borrower_year", "per_bank_year", "per_fund_year", "balance"
+]
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -90,8 +92,9 @@ class Eligibility(BaseModel):
     model_config = _FROZEN
     sme_only: bool = True
     min_years_registered: float = Field(default=0, ge=0, le=100)
-    clean_credit_years: float | None = Field(default=None, ge=0, le=100,
-                                             description="No bad credit record in this many years.")
+    clean_credit_years: float | None = Field(
+        default=None, ge=0, le=100, description="No bad credit record in this many years."
+    )
     permitted_purposes: tuple[Purpose, ...] | None = Field(default=None, description="None: any purpose.")
     min_ip_share: Share | None = Field(default=None, description="Minimum IP share of all collateral.")
     npl_classes: tuple[NplClass, ...] = Field(default=("substandard", "doubtful", "loss"), min_length=1)

@@ -43,8 +43,7 @@ class GradeScale(BaseModel):
     def indices(self, pds: np.ndarray) -> np.ndarray:
         """Grade index of each PD."""
         bounds = np.array([g.pd_upper for g in self.grades])
-        return np.minimum(np.searchsorted(bounds, np.asarray(pds, dtype=float), side="right"),
-                          len(bounds) - 1)
+        return np.minimum(np.searchsorted(bounds, np.asarray(pds, dtype=float), side="right"), len(bounds) - 1)
 
 
 def load_grade_scale(path: str | Path | None = None) -> GradeScale:

@@ -34,8 +34,9 @@ def annuity_factor(rate: float, years: float) -> float:
     return factor + (years - whole) / (1 + rate) ** (whole + 1)
 
 
-def relief_from_royalty(patent: Patent, *, as_of: date, revenue: float | None,
-                        assumptions: ValuationAssumptions) -> IncomeApproach | None:
+def relief_from_royalty(
+    patent: Patent, *, as_of: date, revenue: float | None, assumptions: ValuationAssumptions
+) -> IncomeApproach | None:
     """Value = Σₜ revenue × royalty × (1 − tax) / (1 + r)ᵗ over the remaining economic life.
 
     Parameters
@@ -62,7 +63,13 @@ def relief_from_royalty(patent: Patent, *, as_of: date, revenue: float | None,
     factor = annuity_factor(assumptions.discount_rate, life) * (1 - assumptions.tax_rate) * revenue
     mid = (low + high) / 2
     return IncomeApproach(
-        value=factor * mid, value_low=factor * low, value_high=factor * high, royalty_rate=mid,
-        royalty_range=(low, high), discount_rate=assumptions.discount_rate, tax_rate=assumptions.tax_rate,
-        remaining_economic_life_years=round(life, 3), revenue_used_cny=revenue,
+        value=factor * mid,
+        value_low=factor * low,
+        value_high=factor * high,
+        royalty_rate=mid,
+        royalty_range=(low, high),
+        discount_rate=assumptions.discount_rate,
+        tax_rate=assumptions.tax_rate,
+        remaining_economic_life_years=round(life, 3),
+        revenue_used_cny=revenue,
     )

@@ -64,8 +64,15 @@ class EnforcementQuote(BaseModel):
     reasons: list[QuoteReason]
 
 
-def quote_guarantee(*, pd: float, lgd_without_cover: float, ead: float, insured_share: float,
-                    split: LossSplit, params: GuaranteeInsurance) -> GuaranteeQuote:
+def quote_guarantee(
+    *,
+    pd: float,
+    lgd_without_cover: float,
+    ead: float,
+    insured_share: float,
+    split: LossSplit,
+    params: GuaranteeInsurance,
+) -> GuaranteeQuote:
     """Price guarantee insurance from PD and LGD.
 
     Parameters
@@ -101,15 +108,27 @@ def quote_guarantee(*, pd: float, lgd_without_cover: float, ead: float, insured_
     ]
     if premium != raw:
         bound = "minimum" if premium > raw else "maximum"
-        reasons.append(QuoteReason(code="INS_RATE_BOUND", text=f"Premium set at the {bound} rate",
-                                   value=premium / sum_insured if sum_insured else 0.0))
-    return GuaranteeQuote(sum_insured=sum_insured, insurer_expected_loss=el, premium=premium,
-                          premium_rate=premium / sum_insured if sum_insured else 0.0,
-                          expected_loss_ratio=el / premium if premium else 0.0, split=split, reasons=reasons)
+        reasons.append(
+            QuoteReason(
+                code="INS_RATE_BOUND",
+                text=f"Premium set at the {bound} rate",
+                value=premium / sum_insured if sum_insured else 0.0,
+            )
+        )
+    return GuaranteeQuote(
+        sum_insured=sum_insured,
+        insurer_expected_loss=el,
+        premium=premium,
+        premium_rate=premium / sum_insured if sum_insured else 0.0,
+        expected_loss_ratio=el / premium if premium else 0.0,
+        split=split,
+        reasons=reasons,
+    )
 
 
-def quote_enforcement(patents: Sequence[Patent], *, tier: Literal["basic", "enhanced"] | str,
-                      params: EnforcementInsurance) -> EnforcementQuote:
+def quote_enforcement(
+    patents: Sequence[Patent], *, tier: Literal["basic", "enhanced"] | str, params: EnforcementInsurance
+) -> EnforcementQuote:
     """Price patent-enforcement insurance: base + per patent, loaded for litigation history."""
     t = params.tiers[tier]
     base = t.base_premium + t.per_patent * len(patents)
@@ -120,5 +139,12 @@ def quote_enforcement(patents: Sequence[Patent], *, tier: Literal["basic", "enha
         QuoteReason(code="ENF_PER_PATENT", text="Premium per patent covered", value=t.per_patent * len(patents)),
         QuoteReason(code="ENF_LITIGATION", text="Loading for past litigation per patent", value=loading),
     ]
-    return EnforcementQuote(tier=tier, patents=len(patents), base_premium=base, litigation_loading=loading,
-                            premium=base * (1 + loading), limit=base * t.limit_multiple, reasons=reasons)
+    return EnforcementQuote(
+        tier=tier,
+        patents=len(patents),
+        base_premium=base,
+        litigation_loading=loading,
+        premium=base * (1 + loading),
+        limit=base * t.limit_multiple,
+        reasons=reasons,
+    )

@@ -68,7 +68,8 @@ class LoadedModel:
     manifest: Mapping[str, Any] = field(default_factory=dict)
     offsets: Mapping[str, float] = field(default_factory=dict)
     _split: dict[tuple[str, int], tuple[lgb.Booster, ...]] = field(
-        default_factory=dict, init=False, repr=False, compare=False)
+        default_factory=dict, init=False, repr=False, compare=False
+    )
     _split_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     @property
@@ -103,8 +104,10 @@ class LoadedModel:
         """
         if n <= 1 or self.boosters[role].current_iteration() < 2:
             return [lambda: self.contributions(x, role)]
-        return [(lambda i=i, b=b: self._scaled(b.predict(x, pred_contrib=True, **PREDICT_PARAMS), role, first=i == 0))
-                for i, b in enumerate(self.split_boosters(role, n))]
+        return [
+            (lambda i=i, b=b: self._scaled(b.predict(x, pred_contrib=True, **PREDICT_PARAMS), role, first=i == 0))
+            for i, b in enumerate(self.split_boosters(role, n))
+        ]
 
     def split_boosters(self, role: str, n: int) -> tuple[lgb.Booster, ...]:
         """``n`` boosters over consecutive ranges of the role's trees, built once per model and ``n``.
@@ -124,8 +127,10 @@ class LoadedModel:
                     whole = self.boosters[role]
                     iterations = whole.current_iteration()
                     edges = np.linspace(0, iterations, min(n, iterations) + 1).round().astype(int).tolist()
-                    found = tuple(lgb.Booster(model_str=whole.model_to_string(start_iteration=a, num_iteration=b - a))
-                                  for a, b in itertools.pairwise(edges))
+                    found = tuple(
+                        lgb.Booster(model_str=whole.model_to_string(start_iteration=a, num_iteration=b - a))
+                        for a, b in itertools.pairwise(edges)
+                    )
                     self._split[key] = found
         return found
 
@@ -148,9 +153,12 @@ class LoadedModel:
         """Explanations of rows of a :meth:`contributions` matrix."""
         names = self.feature_names
         return [
-            Explanation(space=space, base_value=float(row[-1]),
-                        contributions={n: float(v) for n, v in zip(names, row[:-1], strict=True)},
-                        output=float(row.sum()))
+            Explanation(
+                space=space,
+                base_value=float(row[-1]),
+                contributions={n: float(v) for n, v in zip(names, row[:-1], strict=True)},
+                output=float(row.sum()),
+            )
             for row in contrib
         ]
 
@@ -163,9 +171,12 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 def feature_specs_from_manifest(items: list[Mapping[str, Any]]) -> tuple[FeatureSpec, ...]:
     """Rebuild feature specs from manifest entries."""
     return tuple(
-        FeatureSpec(name=str(i["name"]), kind=i.get("kind", "numeric"),
-                    categories=tuple(i["categories"]) if i.get("categories") else None,
-                    monotone=int(i.get("monotone", 0) or 0))
+        FeatureSpec(
+            name=str(i["name"]),
+            kind=i.get("kind", "numeric"),
+            categories=tuple(i["categories"]) if i.get("categories") else None,
+            monotone=int(i.get("monotone", 0) or 0),
+        )
         for i in items
     )
 
@@ -180,14 +191,18 @@ def load_model(manifest: Mapping[str, Any], files: Mapping[str, bytes]) -> Loade
     for fname, data in files.items():
         if not fname.startswith("model") or not fname.endswith(".txt"):
             continue
-        role = "main" if fname == "model.txt" else fname[len("model_"):-len(".txt")]
+        role = "main" if fname == "model.txt" else fname[len("model_") : -len(".txt")]
         boosters[role] = lgb.Booster(model_str=data.decode("utf-8"))
     extra = manifest.get("extra") or {}
     cal = extra.get("calibration")
     calibration = (float(cal["a"]), float(cal["b"])) if cal else None
     return LoadedModel(
-        name=str(manifest["name"]), version=str(manifest["version"]), task=str(manifest["task"]),
+        name=str(manifest["name"]),
+        version=str(manifest["version"]),
+        task=str(manifest["task"]),
         features=feature_specs_from_manifest(list(manifest["features"])),
-        boosters=boosters, calibration=calibration, manifest=manifest,
+        boosters=boosters,
+        calibration=calibration,
+        manifest=manifest,
         offsets={str(k): float(v) for k, v in (extra.get("offsets") or {}).items()},
     )

@@ -128,8 +128,14 @@ def covered_base(covered: CoveredBase, loss: LossFacts) -> tuple[int, tuple[Base
 def cap_step(cap: CapName, amount_fen: int, limit_fen: int, used_fen: int = 0) -> CapStep:
     """Apply one cap: the amount is cut to ``limit − used`` (never below 0)."""
     room = max(limit_fen - used_fen, 0)
-    return CapStep(cap=cap, limit_fen=limit_fen, used_fen=used_fen, room_fen=room, before_fen=amount_fen,
-                   after_fen=min(amount_fen, room))
+    return CapStep(
+        cap=cap,
+        limit_fen=limit_fen,
+        used_fen=used_fen,
+        room_fen=room,
+        before_fen=amount_fen,
+        after_fen=min(amount_fen, room),
+    )
 
 
 CapSpec = tuple[CapName, int, int]  # cap, limit (fen), already used (fen)
@@ -140,8 +146,11 @@ def _pool_caps(rules: FundRules, loss: LossFacts, usage: CapUsage, available_fen
     caps: list[tuple[CapName, int | None, int]] = [
         ("per_loan", None if c.per_loan_cny is None else to_fen(c.per_loan_cny), 0),
         ("claimed", loss.claimed_fen, 0),
-        ("per_borrower_year", None if c.per_borrower_year_cny is None else to_fen(c.per_borrower_year_cny),
-         usage.borrower_year_fen),
+        (
+            "per_borrower_year",
+            None if c.per_borrower_year_cny is None else to_fen(c.per_borrower_year_cny),
+            usage.borrower_year_fen,
+        ),
         ("per_bank_year", None if c.per_bank_year_cny is None else to_fen(c.per_bank_year_cny), usage.bank_year_fen),
         ("per_fund_year", None if c.per_fund_year_cny is None else to_fen(c.per_fund_year_cny), usage.fund_year_fen),
         ("balance", max(available_fen, 0), 0),
@@ -158,8 +167,14 @@ def _party_payout(party: Party, base_fen: int, left_fen: int, caps: Sequence[Cap
     for name, limit, used in caps:
         steps.append(cap_step(name, amount, limit, used))
         amount = steps[-1].after_fen
-    return PartyPayout(name=party.name, role=party.role, share=party.share, share_amount_fen=share_amount,
-                       caps=tuple(steps), amount_fen=amount)
+    return PartyPayout(
+        name=party.name,
+        role=party.role,
+        share=party.share,
+        share_amount_fen=share_amount,
+        caps=tuple(steps),
+        amount_fen=amount,
+    )
 
 
 def compute_payout(rules: FundRules, loss: LossFacts, *, usage: CapUsage, available_fen: int) -> Payout:
@@ -193,13 +208,20 @@ def compute_payout(rules: FundRules, loss: LossFacts, *, usage: CapUsage, availa
             others.append(_party_payout(p, base, left, pool_caps if p.role == "pool" else ()))
     bank = next(p for p in rules.parties if p.role == "bank")
     borne = loss_fen - sum(p.amount_fen for p in others)
-    bank_out = PartyPayout(name=bank.name, role="bank", share=bank.share,
-                           share_amount_fen=fen_times(base, bank.share), amount_fen=borne)
+    bank_out = PartyPayout(
+        name=bank.name, role="bank", share=bank.share, share_amount_fen=fen_times(base, bank.share), amount_fen=borne
+    )
     by_name = {p.name: p for p in [*others, bank_out]}
     parties = tuple(by_name[p.name] for p in rules.parties)
     pool = next(p for p in others if p.role == "pool")
-    return Payout(loss_fen=loss_fen, base_steps=steps, covered_base_fen=base, parties=parties,
-                  pool_payout_fen=pool.amount_fen, bank_borne_fen=borne)
+    return Payout(
+        loss_fen=loss_fen,
+        base_steps=steps,
+        covered_base_fen=base,
+        parties=parties,
+        pool_payout_fen=pool.amount_fen,
+        bank_borne_fen=borne,
+    )
 
 
 def _pro_rata(amount_fen: int, part_fen: int, whole_fen: int) -> int:
@@ -218,8 +240,9 @@ class RecoveryShare(BaseModel):
     cumulative_fen: int = Field(description="This party's part of all recoveries so far.")
 
 
-def share_recovery(parties: Sequence[tuple[str, Role, int]], *, loss_fen: int, recovered_before_fen: int,
-                   amount_fen: int) -> tuple[RecoveryShare, ...]:
+def share_recovery(
+    parties: Sequence[tuple[str, Role, int]], *, loss_fen: int, recovered_before_fen: int, amount_fen: int
+) -> tuple[RecoveryShare, ...]:
     """Claw a recovery back from the bank to each party pro rata to what it paid.
 
     Parameters
@@ -248,12 +271,16 @@ def share_recovery(parties: Sequence[tuple[str, Role, int]], *, loss_fen: int, r
         if role == "bank":
             continue
         before, after = (_pro_rata(x, paid, loss_fen) for x in (recovered_before_fen, total))
-        out.append(RecoveryShare(name=name, role=role, paid_fen=paid, amount_fen=after - before,
-                                 cumulative_fen=after))
+        out.append(RecoveryShare(name=name, role=role, paid_fen=paid, amount_fen=after - before, cumulative_fen=after))
         given += after - before
     bank_name, _, bank_paid = next(p for p in parties if p[1] == "bank")
     bank_before = recovered_before_fen - sum(s.cumulative_fen - s.amount_fen for s in out)
-    bank = RecoveryShare(name=bank_name, role="bank", paid_fen=bank_paid, amount_fen=amount_fen - given,
-                         cumulative_fen=bank_before + amount_fen - given)
+    bank = RecoveryShare(
+        name=bank_name,
+        role="bank",
+        paid_fen=bank_paid,
+        amount_fen=amount_fen - given,
+        cumulative_fen=bank_before + amount_fen - given,
+    )
     order = {p[0]: i for i, p in enumerate(parties)}
     return tuple(sorted([*out, bank], key=lambda s: order[s.name]))

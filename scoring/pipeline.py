@@ -54,11 +54,21 @@ class AssessmentResult(BaseModel):
     inputs: np.ndarray = Field(exclude=True, description="PD model input row.")
 
 
-def _start_valuation(model: LoadedModel, patents: Sequence[Patent], *, as_of: date, config: ScoringConfig,
-                     caps: LtvCaps, lang: Lang, pledgor: str | None, tenor_months: int | None,
-                     pledged_in_service: Pledged, owner_revenue: float | None,
-                     revenue_attributable: float | None,
-                     offload: Offload) -> tuple[PackageValuation, list[list[Check]], Callable[[], ValuationResult]]:
+def _start_valuation(
+    model: LoadedModel,
+    patents: Sequence[Patent],
+    *,
+    as_of: date,
+    config: ScoringConfig,
+    caps: LtvCaps,
+    lang: Lang,
+    pledgor: str | None,
+    tenor_months: int | None,
+    pledged_in_service: Pledged,
+    owner_revenue: float | None,
+    revenue_attributable: float | None,
+    offload: Offload,
+) -> tuple[PackageValuation, list[list[Check]], Callable[[], ValuationResult]]:
     """The package figures and checks at once; the call that finishes the valuation once its SHAP is in.
 
     Nothing in the package figures or the credit assessment needs the
@@ -69,42 +79,92 @@ def _start_valuation(model: LoadedModel, patents: Sequence[Patent], *, as_of: da
     x = valuation_matrix(patents, as_of, owner_revenue)
     contributions = offload(lambda n: model.contribution_parts(x, OFFLOADED_ROLE, n))
     pledged = pledged_in_service() if callable(pledged_in_service) else pledged_in_service
-    checks = [check_pledge(p, as_of=as_of, texts=config.reasons.checks, lang=lang, pledgor=pledgor,
-                           tenor_months=tenor_months, pledged_in_service=p.patent_id in pledged)
-              for p in patents]
+    checks = [
+        check_pledge(
+            p,
+            as_of=as_of,
+            texts=config.reasons.checks,
+            lang=lang,
+            pledgor=pledgor,
+            tenor_months=tenor_months,
+            pledged_in_service=p.patent_id in pledged,
+        )
+        for p in patents
+    ]
     q = quantiles(model, x)
     package = value_package(q, [caps.cap(p.patent_type) for p in patents], checks, config)
 
     def finish() -> ValuationResult:
-        valuations = value_patents(model, patents, q=q, contributions=sum(contributions()), as_of=as_of, config=config,
-                                   caps=caps, checks=checks, lang=lang, owner_revenue=owner_revenue,
-                                   revenue_attributable=revenue_attributable)
+        valuations = value_patents(
+            model,
+            patents,
+            q=q,
+            contributions=sum(contributions()),
+            as_of=as_of,
+            config=config,
+            caps=caps,
+            checks=checks,
+            lang=lang,
+            owner_revenue=owner_revenue,
+            revenue_attributable=revenue_attributable,
+        )
         return ValuationResult(patents=valuations, package=package, inputs=x)
 
     return package, checks, finish
 
 
-def run_valuation(model: LoadedModel, patents: Sequence[Patent], *, as_of: date, config: ScoringConfig,
-                  caps: LtvCaps, lang: Lang = "en", pledgor: str | None = None, tenor_months: int | None = None,
-                  pledged_in_service: Pledged = (), owner_revenue: float | None = None,
-                  revenue_attributable: float | None = None, offload: Offload = inline) -> ValuationResult:
+def run_valuation(
+    model: LoadedModel,
+    patents: Sequence[Patent],
+    *,
+    as_of: date,
+    config: ScoringConfig,
+    caps: LtvCaps,
+    lang: Lang = "en",
+    pledgor: str | None = None,
+    tenor_months: int | None = None,
+    pledged_in_service: Pledged = (),
+    owner_revenue: float | None = None,
+    revenue_attributable: float | None = None,
+    offload: Offload = inline,
+) -> ValuationResult:
     """Value a package of patents and run every registration check.
 
     ``pledged_in_service`` holds ids of patents securing other active loans
     recorded by the service (double-pledge detection), or is a call that
     returns them.  An ``offload`` with a spare core shares the SHAP with it.
     """
-    _, _, finish = _start_valuation(model, patents, as_of=as_of, config=config, caps=caps, lang=lang,
-                                    pledgor=pledgor, tenor_months=tenor_months,
-                                    pledged_in_service=pledged_in_service, owner_revenue=owner_revenue,
-                                    revenue_attributable=revenue_attributable, offload=offload)
+    _, _, finish = _start_valuation(
+        model,
+        patents,
+        as_of=as_of,
+        config=config,
+        caps=caps,
+        lang=lang,
+        pledgor=pledgor,
+        tenor_months=tenor_months,
+        pledged_in_service=pledged_in_service,
+        owner_revenue=owner_revenue,
+        revenue_attributable=revenue_attributable,
+        offload=offload,
+    )
     return finish()
 
 
-def run_assessment(valuation_model: LoadedModel, pd_model: LoadedModel, *, borrower: Borrower,
-                   loan: LoanTerms, patents: Sequence[Patent], as_of: date, config: ScoringConfig,
-                   caps: LtvCaps, lang: Lang = "en", pledged_in_service: Pledged = (),
-                   offload: Offload = inline) -> AssessmentResult:
+def run_assessment(
+    valuation_model: LoadedModel,
+    pd_model: LoadedModel,
+    *,
+    borrower: Borrower,
+    loan: LoanTerms,
+    patents: Sequence[Patent],
+    as_of: date,
+    config: ScoringConfig,
+    caps: LtvCaps,
+    lang: Lang = "en",
+    pledged_in_service: Pledged = (),
+    offload: Offload = inline,
+) -> AssessmentResult:
     """Value the pledged patents, then score the loan on them.
 
     With an ``offload`` that runs work on another thread, the valuation's
@@ -112,10 +172,31 @@ def run_assessment(valuation_model: LoadedModel, pd_model: LoadedModel, *, borro
     the result is the same, only sooner when a core is free.
     """
     package, checks, finish = _start_valuation(
-        valuation_model, patents, as_of=as_of, config=config, caps=caps, lang=lang,
-        pledgor=borrower.enterprise_id, tenor_months=loan.tenor_months, pledged_in_service=pledged_in_service,
-        owner_revenue=borrower.revenue_cny, revenue_attributable=None, offload=offload)
+        valuation_model,
+        patents,
+        as_of=as_of,
+        config=config,
+        caps=caps,
+        lang=lang,
+        pledgor=borrower.enterprise_id,
+        tenor_months=loan.tenor_months,
+        pledged_in_service=pledged_in_service,
+        owner_revenue=borrower.revenue_cny,
+        revenue_attributable=None,
+        offload=offload,
+    )
     x = pd_matrix(borrower, loan, patents, as_of, package.total_p50)
-    credit = assess_credit(pd_model, borrower=borrower, loan=loan, patents=patents, checks=checks,
-                           package=package, as_of=as_of, config=config, caps=caps, lang=lang, x=x)
+    credit = assess_credit(
+        pd_model,
+        borrower=borrower,
+        loan=loan,
+        patents=patents,
+        checks=checks,
+        package=package,
+        as_of=as_of,
+        config=config,
+        caps=caps,
+        lang=lang,
+        x=x,
+    )
     return AssessmentResult(valuation=finish(), credit=credit, inputs=x)

@@ -36,8 +36,7 @@ def add_months(day: date, months: int) -> date:
     raise ValueError("unreachable")
 
 
-def _mk(texts: dict[str, ReasonText], lang: Lang, check: str, outcome: Status, code: str,
-        **fmt: object) -> Check:
+def _mk(texts: dict[str, ReasonText], lang: Lang, check: str, outcome: Status, code: str, **fmt: object) -> Check:
     text = getattr(texts[code], lang).format(**fmt)
     return Check(check=check, status=outcome, code=code, reason=text)
 
@@ -59,9 +58,16 @@ def _term(patent: Patent, as_of: date, tenor_months: int | None) -> tuple[Status
     return ("pass" if code == "TERM_OK" else "fail"), code, {"maturity": maturity, "expiry": expiry}
 
 
-def check_pledge(patent: Patent, *, as_of: date, texts: dict[str, ReasonText], lang: Lang = "en",
-                 pledgor: str | None = None, tenor_months: int | None = None,
-                 pledged_in_service: bool = False) -> list[Check]:
+def check_pledge(
+    patent: Patent,
+    *,
+    as_of: date,
+    texts: dict[str, ReasonText],
+    lang: Lang = "en",
+    pledgor: str | None = None,
+    tenor_months: int | None = None,
+    pledged_in_service: bool = False,
+) -> list[Check]:
     """Run every registration ground for one patent.
 
     Parameters
@@ -90,25 +96,67 @@ def check_pledge(patent: Patent, *, as_of: date, texts: dict[str, ReasonText], l
     status, code, fmt = _owner(patent, pledgor)
     out.append(_mk(texts, lang, "registered_owner", status, code, **fmt))
     in_force = patent.legal_status == "granted" and patent.expiry() > as_of
-    out.append(_mk(texts, lang, "legal_status", "pass" if in_force else "fail",
-                   "STATUS_OK" if in_force else "STATUS_BAD",
-                   status=patent.legal_status if patent.expiry() > as_of else "expired"))
-    out.append(_mk(texts, lang, "annual_fees", "pass" if patent.fees_up_to_date else "fail",
-                   "FEES_OK" if patent.fees_up_to_date else "FEES_UNPAID"))
-    out.append(_mk(texts, lang, "ownership_dispute", "fail" if patent.ownership_dispute else "pass",
-                   "DISPUTE_FOUND" if patent.ownership_dispute else "DISPUTE_NONE"))
-    out.append(_mk(texts, lang, "preservation_order", "fail" if patent.preservation_order else "pass",
-                   "PRESERVATION_FOUND" if patent.preservation_order else "PRESERVATION_NONE"))
+    out.append(
+        _mk(
+            texts,
+            lang,
+            "legal_status",
+            "pass" if in_force else "fail",
+            "STATUS_OK" if in_force else "STATUS_BAD",
+            status=patent.legal_status if patent.expiry() > as_of else "expired",
+        )
+    )
+    out.append(
+        _mk(
+            texts,
+            lang,
+            "annual_fees",
+            "pass" if patent.fees_up_to_date else "fail",
+            "FEES_OK" if patent.fees_up_to_date else "FEES_UNPAID",
+        )
+    )
+    out.append(
+        _mk(
+            texts,
+            lang,
+            "ownership_dispute",
+            "fail" if patent.ownership_dispute else "pass",
+            "DISPUTE_FOUND" if patent.ownership_dispute else "DISPUTE_NONE",
+        )
+    )
+    out.append(
+        _mk(
+            texts,
+            lang,
+            "preservation_order",
+            "fail" if patent.preservation_order else "pass",
+            "PRESERVATION_FOUND" if patent.preservation_order else "PRESERVATION_NONE",
+        )
+    )
     status, code, fmt = _term(patent, as_of, tenor_months)
     out.append(_mk(texts, lang, "debt_term", status, code, **fmt))
     if not patent.co_owned:
         out.append(_mk(texts, lang, "co_owner_consent", "pass", "CO_OWNER_NA"))
     else:
         ok = patent.co_owner_consent
-        out.append(_mk(texts, lang, "co_owner_consent", "pass" if ok else "fail",
-                       "CO_OWNER_CONSENT" if ok else "CO_OWNER_NO_CONSENT"))
+        out.append(
+            _mk(
+                texts,
+                lang,
+                "co_owner_consent",
+                "pass" if ok else "fail",
+                "CO_OWNER_CONSENT" if ok else "CO_OWNER_NO_CONSENT",
+            )
+        )
     code = "PLEDGE_DOUBLE" if pledged_in_service else "PLEDGE_REGISTERED" if patent.currently_pledged else "PLEDGE_FREE"
     out.append(_mk(texts, lang, "not_already_pledged", "pass" if code == "PLEDGE_FREE" else "fail", code))
-    out.append(_mk(texts, lang, "invalidation", "warn" if patent.invalidation_pending else "pass",
-                   "INVALIDATION_PENDING" if patent.invalidation_pending else "INVALIDATION_NONE"))
+    out.append(
+        _mk(
+            texts,
+            lang,
+            "invalidation",
+            "warn" if patent.invalidation_pending else "pass",
+            "INVALIDATION_PENDING" if patent.invalidation_pending else "INVALIDATION_NONE",
+        )
+    )
     return out

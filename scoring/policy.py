@@ -64,8 +64,9 @@ class DecisionRule(BaseModel):
     """If ``metric op value`` then ``decision`` with reason ``code``."""
 
     model_config = _FROZEN
-    metric: Literal["pd", "ltv", "amount_over_max", "failed_checks", "warned_checks", "tenor_over_cap",
-                    "expected_loss_rate"]
+    metric: Literal[
+        "pd", "ltv", "amount_over_max", "failed_checks", "warned_checks", "tenor_over_cap", "expected_loss_rate"
+    ]
     op: Literal[">", ">=", "<", "<="]
     value: float
     decision: Literal["approve", "refer", "decline"]
@@ -151,8 +152,7 @@ class ScoringConfig(BaseModel):
     def _every_feature_has_a_reason(self) -> ScoringConfig:
         from scoring.features import CLAIM_FEATURES, PD_FEATURES, VALUATION_FEATURES
 
-        for model, specs in (("pd", PD_FEATURES), ("valuation", VALUATION_FEATURES),
-                             ("claim_review", CLAIM_FEATURES)):
+        for model, specs in (("pd", PD_FEATURES), ("valuation", VALUATION_FEATURES), ("claim_review", CLAIM_FEATURES)):
             missing = [s.name for s in specs if s.name not in getattr(self.reasons, model)]
             if missing:
                 raise ValueError(f"reasons.yaml: no {model} reason text for {missing}")

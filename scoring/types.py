@@ -20,12 +20,37 @@ Count = Annotated[int, Field(ge=0, le=100_000)]
 
 PatentType = Literal["invention", "utility_model", "design"]
 IpcSection = Literal["A", "B", "C", "D", "E", "F", "G", "H"]
-TechField = Literal["software", "pharma_biotech", "medical_devices", "consumer", "electronics",
-                    "chemicals_materials", "automotive_industrial", "semiconductors"]
-Industry = Literal["resource_processing", "new_energy_batteries", "computing_power", "baijiu",
-                   "new_energy_comprehensive", "advanced_equipment", "other"]
-Region = Literal["guiyang", "zunyi", "liupanshui", "anshun", "bijie", "tongren", "qiandongnan", "qiannan",
-                 "qianxinan", "guian_new_area"]
+TechField = Literal[
+    "software",
+    "pharma_biotech",
+    "medical_devices",
+    "consumer",
+    "electronics",
+    "chemicals_materials",
+    "automotive_industrial",
+    "semiconductors",
+]
+Industry = Literal[
+    "resource_processing",
+    "new_energy_batteries",
+    "computing_power",
+    "baijiu",
+    "new_energy_comprehensive",
+    "advanced_equipment",
+    "other",
+]
+Region = Literal[
+    "guiyang",
+    "zunyi",
+    "liupanshui",
+    "anshun",
+    "bijie",
+    "tongren",
+    "qiandongnan",
+    "qiannan",
+    "qianxinan",
+    "guian_new_area",
+]
 LegalStatus = Literal["pending", "granted", "lapsed", "invalidated"]
 OwnerType = Literal["enterprise", "university", "research_institute", "individual"]
 Purpose = Literal["rd", "industrialisation", "ip_operation", "working_capital", "other"]

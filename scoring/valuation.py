@@ -22,13 +22,37 @@ _FROZEN = ConfigDict(extra="forbid", frozen=True)
 
 # Which model inputs speak to which CNIPA value dimension (LVD / TVD / EVD).
 DIMENSIONS: dict[str, tuple[str, ...]] = {
-    "legal": ("patent_type", "age_years", "remaining_life_years", "granted", "claims_count",
-              "independent_claims", "invalidation_requests", "annual_fees_paid_years", "fees_up_to_date",
-              "co_owned"),
-    "technical": ("ipc_section", "tech_field", "family_size", "foreign_family_members", "forward_citations",
-                  "citations_per_year", "patent_award"),
-    "economic": ("industry", "owner_type", "licences_count", "transfers_count", "prior_pledges_count",
-                 "litigation_count", "strategic_emerging", "log_owner_revenue"),
+    "legal": (
+        "patent_type",
+        "age_years",
+        "remaining_life_years",
+        "granted",
+        "claims_count",
+        "independent_claims",
+        "invalidation_requests",
+        "annual_fees_paid_years",
+        "fees_up_to_date",
+        "co_owned",
+    ),
+    "technical": (
+        "ipc_section",
+        "tech_field",
+        "family_size",
+        "foreign_family_members",
+        "forward_citations",
+        "citations_per_year",
+        "patent_award",
+    ),
+    "economic": (
+        "industry",
+        "owner_type",
+        "licences_count",
+        "transfers_count",
+        "prior_pledges_count",
+        "litigation_count",
+        "strategic_emerging",
+        "log_owner_revenue",
+    ),
 }
 
 
@@ -69,8 +93,9 @@ def patent_columns(patents: Sequence[Patent]) -> dict[str, np.ndarray]:
     for name in Patent.model_fields:
         values = [getattr(p, name) for p in patents]
         if name in ("filing_date", "grant_date"):
-            out[name] = np.array([np.datetime64(v, "D") if v else np.datetime64("NaT") for v in values],
-                                 dtype="datetime64[D]")
+            out[name] = np.array(
+                [np.datetime64(v, "D") if v else np.datetime64("NaT") for v in values], dtype="datetime64[D]"
+            )
         else:
             out[name] = np.array(values, dtype=object)
     return out
@@ -89,8 +114,10 @@ def dimension_scores(contrib: dict[str, float]) -> dict[str, float]:
     score = 100 · sigmoid(2 · Σ SHAP of the dimension's inputs), so +0.35 log
     value (≈ +42% value) from a dimension scores about 67.
     """
-    return {d: round(float(100 / (1 + np.exp(-2 * sum(contrib.get(f, 0.0) for f in feats)))), 1)
-            for d, feats in DIMENSIONS.items()}
+    return {
+        d: round(float(100 / (1 + np.exp(-2 * sum(contrib.get(f, 0.0) for f in feats)))), 1)
+        for d, feats in DIMENSIONS.items()
+    }
 
 
 def stars_from_reference(log_p50: float, reference: dict[str, list[float]] | None) -> int:
@@ -117,10 +144,20 @@ def quantiles(model: LoadedModel, x: np.ndarray) -> np.ndarray:
     return np.column_stack([np.minimum(p10, p50), p50, np.maximum(p90, p50)])
 
 
-def value_patents(model: LoadedModel, patents: Sequence[Patent], *, q: np.ndarray, contributions: np.ndarray,
-                  as_of: date, config: ScoringConfig, caps: LtvCaps, checks: Sequence[list[Check]],
-                  lang: Lang = "en", owner_revenue: float | None = None,
-                  revenue_attributable: float | None = None) -> list[PatentValuation]:
+def value_patents(
+    model: LoadedModel,
+    patents: Sequence[Patent],
+    *,
+    q: np.ndarray,
+    contributions: np.ndarray,
+    as_of: date,
+    config: ScoringConfig,
+    caps: LtvCaps,
+    checks: Sequence[list[Check]],
+    lang: Lang = "en",
+    owner_revenue: float | None = None,
+    revenue_attributable: float | None = None,
+) -> list[PatentValuation]:
     """Value each patent: P10/P50/P90 (CNY), SHAP drivers, dimension scores, stars, income approach.
 
     Parameters
@@ -166,20 +203,29 @@ def value_patents(model: LoadedModel, patents: Sequence[Patent], *, q: np.ndarra
     for i, p in enumerate(patents):
         ex = explanations[i]
         scores = dimension_scores(ex.contributions)
-        out.append(PatentValuation(
-            patent_id=p.patent_id, p10=float(q[i, 0]), p50=float(q[i, 1]), p90=float(q[i, 2]),
-            income_approach=relief_from_royalty(p, as_of=as_of, revenue=per_patent_revenue, assumptions=va),
-            legal_score=scores["legal"], technical_score=scores["technical"], economic_score=scores["economic"],
-            stars=stars_from_reference(ex.output, reference),
-            contributions=Contributions.from_explanation(ex),
-            reasons=top_reasons(ex, config.reasons.valuation, lang=lang, k=4, direction="both"),
-            checks=list(checks[i]), ltv_cap=caps.cap(p.patent_type),
-        ))
+        out.append(
+            PatentValuation(
+                patent_id=p.patent_id,
+                p10=float(q[i, 0]),
+                p50=float(q[i, 1]),
+                p90=float(q[i, 2]),
+                income_approach=relief_from_royalty(p, as_of=as_of, revenue=per_patent_revenue, assumptions=va),
+                legal_score=scores["legal"],
+                technical_score=scores["technical"],
+                economic_score=scores["economic"],
+                stars=stars_from_reference(ex.output, reference),
+                contributions=Contributions.from_explanation(ex),
+                reasons=top_reasons(ex, config.reasons.valuation, lang=lang, k=4, direction="both"),
+                checks=list(checks[i]),
+                ltv_cap=caps.cap(p.patent_type),
+            )
+        )
     return out
 
 
-def value_package(q: np.ndarray, ltv_caps: Sequence[float], checks: Sequence[Sequence[Check]],
-                  config: ScoringConfig) -> PackageValuation:
+def value_package(
+    q: np.ndarray, ltv_caps: Sequence[float], checks: Sequence[Sequence[Check]], config: ScoringConfig
+) -> PackageValuation:
     """Totals, liquidation value and maximum pledge amount of a package.
 
     ``q`` holds the patents' :func:`quantiles`, ``ltv_caps`` and ``checks``
@@ -189,7 +235,9 @@ def value_package(q: np.ndarray, ltv_caps: Sequence[float], checks: Sequence[Seq
     p10, p50, p90 = ([float(v) for v in q[:, j]] for j in range(3))
     total_p50 = sum(p50)
     return PackageValuation(
-        total_p10=sum(p10), total_p50=total_p50, total_p90=sum(p90),
+        total_p10=sum(p10),
+        total_p50=total_p50,
+        total_p90=sum(p90),
         liquidation_value=total_p50 * va.liquidation_factor * (1 - va.disposal_cost_share),
         max_pledge_amount=sum(v * cap for v, cap in zip(p50, ltv_caps, strict=True)),
         registrable=not any(c.status == "fail" for cs in checks for c in cs),

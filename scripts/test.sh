@@ -58,4 +58,8 @@ else
     fi
 fi
 
+# Format and lint first: a few seconds, and a failure here fails the build.
+.venv/bin/ruff format --check --quiet .
+.venv/bin/ruff check --quiet .
+
 exec .venv/bin/python -m pytest "$@"

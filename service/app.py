@@ -33,8 +33,16 @@ from service.usecases.funds import load_fund_context
 from service.usecases.idempotency import purge_expired
 
 IDEMPOTENCY_PURGE_SECONDS = 3600.0
-ROUTERS = (health.router, valuations.router, assessments.router, insurance.router, loans.router, outcomes.router,
-           regulator.router, funds.router)
+ROUTERS = (
+    health.router,
+    valuations.router,
+    assessments.router,
+    insurance.router,
+    loans.router,
+    outcomes.router,
+    regulator.router,
+    funds.router,
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -49,24 +57,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.home.mkdir(parents=True, exist_ok=True)
         app.state.scoring_config = load_scoring_config(settings.config_dir)
         app.state.funds = load_fund_context(settings.config_dir, app.state.scoring_config.reasons.claim_review)
-        engine = make_engine(settings.db_url, limits=DbLimits(
-            statement_timeout_ms=settings.db_statement_timeout_ms, lock_timeout_ms=settings.db_lock_timeout_ms,
-            idle_session_timeout_ms=settings.db_idle_session_timeout_ms,
-            connect_timeout_seconds=settings.db_connect_timeout_seconds,
-            pool_timeout_seconds=settings.db_pool_timeout_seconds))
+        engine = make_engine(
+            settings.db_url,
+            limits=DbLimits(
+                statement_timeout_ms=settings.db_statement_timeout_ms,
+                lock_timeout_ms=settings.db_lock_timeout_ms,
+                idle_session_timeout_ms=settings.db_idle_session_timeout_ms,
+                connect_timeout_seconds=settings.db_connect_timeout_seconds,
+                pool_timeout_seconds=settings.db_pool_timeout_seconds,
+            ),
+        )
         upgrade(engine)
         with Session(engine) as session:
             ensure_head(session)
             session.commit()
-        spare_core = SpareCore(settings.spare_core_threads, metrics.valuation_shap,
-                               in_flight=lambda: metrics.in_flight)
+        spare_core = SpareCore(settings.spare_core_threads, metrics.valuation_shap, in_flight=lambda: metrics.in_flight)
         store, no_key = served_store(settings)  # the key that signs models, held outside the store
-        holder = BundleHolder(store, no_key_reason=no_key, interval=settings.reload_interval_seconds,
-                              on_swap=lambda b: metrics.set_models(b.versions),
-                              prepare=lambda m: prepare_offload(m, spare_core.parts))
+        holder = BundleHolder(
+            store,
+            no_key_reason=no_key,
+            interval=settings.reload_interval_seconds,
+            on_swap=lambda b: metrics.set_models(b.versions),
+            prepare=lambda m: prepare_offload(m, spare_core.parts),
+        )
         holder.start()
-        monitor = DriftMonitor(engine, holder, metrics, interval=settings.drift_interval_seconds,
-                               window_days=settings.drift_window_days)
+        monitor = DriftMonitor(
+            engine, holder, metrics, interval=settings.drift_interval_seconds, window_days=settings.drift_window_days
+        )
         monitor.start()
         checkpointer = None
         if engine.dialect.name == "sqlite":
@@ -97,17 +114,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             purger.stop()
             engine.dispose()
 
-    app = FastAPI(title="iprisk", version="0.1.0", lifespan=lifespan,
-                  description="Risk engine for patent-pledge financing. Every number comes with its reasons "
-                              "(SHAP) and the model version that produced it. Authenticate with "
-                              "`Authorization: Bearer <API key>`.")
+    app = FastAPI(
+        title="iprisk",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Risk engine for patent-pledge financing. Every number comes with its reasons "
+        "(SHAP) and the model version that produced it. Authenticate with "
+        "`Authorization: Bearer <API key>`.",
+    )
     # inside the metrics, so its 422s are counted and logged; batch items fail one by one
     # Outermost last. Inside the metrics, so refusals are counted and logged; the rate and body
     # limits before the text guard, which buffers the body, and before authentication and parsing.
     app.add_middleware(TextGuard, per_item={f"{assessments.router.prefix}/batch": "items"})
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout_seconds)
-    app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst,
-                       keys=key_cache)
+    app.add_middleware(
+        RateLimit, per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst, keys=key_cache
+    )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     install_error_handlers(app)

@@ -146,8 +146,15 @@ class AuditVerdict:
 class AuditKeeper:
     """Seals the audit log and writes checkpoints in the background; verifies on demand."""
 
-    def __init__(self, engine: Engine, checkpoints: CheckpointLog, *, seal_interval: float,
-                 checkpoint_interval: float, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        checkpoints: CheckpointLog,
+        *,
+        seal_interval: float,
+        checkpoint_interval: float,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.engine = engine
         self.checkpoints = checkpoints
         self._clock = clock
@@ -201,6 +208,9 @@ def audit_keeper(engine: Engine, settings: Settings) -> AuditKeeper:
     """The keeper the settings describe; the key is created on first use (home/keys/audit.key)."""
     key_file = settings.audit_key_file or settings.home / "keys" / "audit.key"
     directory = settings.audit_checkpoint_dir or settings.home / "audit-checkpoints"
-    return AuditKeeper(engine, CheckpointLog(directory, load_key(key_file)),
-                       seal_interval=settings.audit_seal_interval_seconds,
-                       checkpoint_interval=settings.audit_checkpoint_interval_seconds)
+    return AuditKeeper(
+        engine,
+        CheckpointLog(directory, load_key(key_file)),
+        seal_interval=settings.audit_seal_interval_seconds,
+        checkpoint_interval=settings.audit_checkpoint_interval_seconds,
+    )

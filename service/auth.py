@@ -37,16 +37,16 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_key(session: Session, *, role: str, institution: str, label: str = "",
-               key: str | None = None) -> tuple[str, ApiKey]:
+def create_key(
+    session: Session, *, role: str, institution: str, label: str = "", key: str | None = None
+) -> tuple[str, ApiKey]:
     """Create a key; return the plain key (shown once) and its stored row."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     if not institution.strip():
         raise ValueError("institution must not be empty")
     plain = key or KEY_PREFIX + secrets.token_urlsafe(32)
-    row = ApiKey(key_hash=hash_key(plain), prefix=plain[:10], role=role, institution=institution.strip(),
-                 label=label)
+    row = ApiKey(key_hash=hash_key(plain), prefix=plain[:10], role=role, institution=institution.strip(), label=label)
     session.add(row)
     session.flush()
     return plain, row
@@ -66,8 +66,9 @@ def revoke_key(session: Session, key_id: int) -> ApiKey:
 
 def lookup_digest(session: Session, digest: str) -> Principal | None:
     """The principal of the active key whose sha256 is ``digest``, or None."""
-    row = session.exec(select(ApiKey.id, ApiKey.role, ApiKey.institution, ApiKey.revoked_at)
-                       .where(ApiKey.key_hash == digest)).first()
+    row = session.exec(
+        select(ApiKey.id, ApiKey.role, ApiKey.institution, ApiKey.revoked_at).where(ApiKey.key_hash == digest)
+    ).first()
     if row is None or row[3] is not None or row[0] is None:
         return None
     return Principal(key_id=row[0], role=row[1], institution=row[2])

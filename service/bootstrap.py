@@ -43,8 +43,9 @@ def ensure_models(settings: Settings, *, progress: Callable[[str], None] = print
         frames = generate_portfolio(n_loans=settings.bootstrap_loans, seed=settings.bootstrap_seed)
         data_dir.mkdir(parents=True, exist_ok=True)
         write_portfolio(frames, data_dir)
-    train_models(data_dir, store, models=missing, actor="bootstrap", report_dir=settings.reports_path,
-                 progress=progress)
+    train_models(
+        data_dir, store, models=missing, actor="bootstrap", report_dir=settings.reports_path, progress=progress
+    )
     for name in missing:
         if store.alias(name, "champion") is None:
             version = store.alias(name, "challenger")

@@ -15,8 +15,12 @@ from service.settings import Settings
 if TYPE_CHECKING:
     from service.audit_checkpoints import AuditKeeper
 
-app = typer.Typer(help="iprisk: risk engine for patent-pledge financing.", no_args_is_help=True,
-                  add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="iprisk: risk engine for patent-pledge financing.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 data_app = typer.Typer(help="Generate or check data sets.", no_args_is_help=True)
 models_app = typer.Typer(help="Inspect and move model versions.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
@@ -47,17 +51,18 @@ def _echo(message: str) -> None:
 
 
 @app.command()
-def serve(host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
-          port: Annotated[int | None, typer.Option(help="Port.")] = None,
-          workers: Annotated[int, typer.Option(help="Worker processes.")] = 1) -> None:
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
     """Bootstrap models if the store is empty, then serve the API."""
     from service.server import run_server, server_config
 
     settings = _settings()
     host, port = host or settings.host, port or settings.port
     prepare_serving(settings, host=host, port=port)
-    run_server(server_config(settings, "service.app:create_app", factory=True, host=host, port=port,
-                             workers=workers))
+    run_server(server_config(settings, "service.app:create_app", factory=True, host=host, port=port, workers=workers))
 
 
 def prepare_serving(settings: Settings, *, host: str, port: int) -> None:
@@ -80,10 +85,12 @@ def bootstrap() -> None:
 
 
 @data_app.command("generate")
-def data_generate(loans: Annotated[int, typer.Option(min=10, help="Number of loans.")] = 20_000,
-                  seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 1,
-                  out: Annotated[Path, typer.Option(help="Output directory.")] = Path("data"),
-                  fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv") -> None:
+def data_generate(
+    loans: Annotated[int, typer.Option(min=10, help="Number of loans.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 1,
+    out: Annotated[Path, typer.Option(help="Output directory.")] = Path("data"),
+    fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+) -> None:
     """Generate a SYNTHETIC portfolio with ground truth."""
     import time
 
@@ -113,12 +120,14 @@ def data_validate(directory: Path) -> None:
 
 
 @app.command()
-def train(data: Annotated[Path, typer.Option(help="Data directory (contract) or CSV file (generic).")],
-          model: Annotated[str, typer.Option(help="valuation, pd, claim_review or all.")] = "all",
-          task: Annotated[str | None, typer.Option(help="Generic task: binary or regression.")] = None,
-          target: Annotated[str | None, typer.Option(help="Generic: target column.")] = None,
-          name: Annotated[str | None, typer.Option(help="Generic: model name to register.")] = None,
-          spec: Annotated[Path | None, typer.Option(help="Generic: column spec (YAML).")] = None) -> None:
+def train(
+    data: Annotated[Path, typer.Option(help="Data directory (contract) or CSV file (generic).")],
+    model: Annotated[str, typer.Option(help="valuation, pd, claim_review or all.")] = "all",
+    task: Annotated[str | None, typer.Option(help="Generic task: binary or regression.")] = None,
+    target: Annotated[str | None, typer.Option(help="Generic: target column.")] = None,
+    name: Annotated[str | None, typer.Option(help="Generic: model name to register.")] = None,
+    spec: Annotated[Path | None, typer.Option(help="Generic: column spec (YAML).")] = None,
+) -> None:
     """Train, evaluate, report and register models."""
     from training.contract import ContractError
 
@@ -132,8 +141,14 @@ def train(data: Annotated[Path, typer.Option(help="Data directory (contract) or 
         models = MODEL_NAMES if model == "all" else (model,)
         if any(m not in MODEL_NAMES for m in models):
             raise _fail(f"--model must be one of {', '.join(MODEL_NAMES)} or all", 2)
-        results = train_models(data, _store(settings, create_key=True), models=models, actor=settings.actor,
-                               report_dir=settings.reports_path, progress=_echo)
+        results = train_models(
+            data,
+            _store(settings, create_key=True),
+            models=models,
+            actor=settings.actor,
+            report_dir=settings.reports_path,
+            progress=_echo,
+        )
     except ContractError as exc:
         raise _fail(f"refused: nothing was trained.\n{exc}") from exc
     for r in results:
@@ -141,8 +156,9 @@ def train(data: Annotated[Path, typer.Option(help="Data directory (contract) or 
         typer.echo(f"{r.name}:{r.version} registered as {state}; report {r.report}")
 
 
-def _train_generic(settings: Settings, data: Path, task: str, target: str | None, name: str | None,
-                   spec: Path | None) -> None:
+def _train_generic(
+    settings: Settings, data: Path, task: str, target: str | None, name: str | None, spec: Path | None
+) -> None:
     import pandas as pd
 
     from training.generic import GenericDataError, load_spec, train_generic
@@ -157,11 +173,24 @@ def _train_generic(settings: Settings, data: Path, task: str, target: str | None
     except GenericDataError as exc:
         raise _fail(f"refused: nothing was trained. {exc}") from exc
     store = _store(settings, create_key=True)
-    version = register_fit(store, name, fitted, metrics=metrics, fingerprint=data_fingerprint_file(data),
-                           actor=settings.actor, synthetic=False)
+    version = register_fit(
+        store,
+        name,
+        fitted,
+        metrics=metrics,
+        fingerprint=data_fingerprint_file(data),
+        actor=settings.actor,
+        synthetic=False,
+    )
     loaded = fitted.as_loaded(name, version)
-    report = write_report(settings.reports_path / name / version, name=name, version=version, metrics=metrics,
-                          plots=build_plots(loaded, prep, metrics), synthetic=False)
+    report = write_report(
+        settings.reports_path / name / version,
+        name=name,
+        version=version,
+        metrics=metrics,
+        plots=build_plots(loaded, prep, metrics),
+        synthetic=False,
+    )
     if store.alias(name, "champion") is None:
         store.promote(name, version, actor=settings.actor, reason="first version of this model")
     else:
@@ -170,10 +199,12 @@ def _train_generic(settings: Settings, data: Path, task: str, target: str | None
 
 
 @app.command()
-def predict(model: Annotated[str, typer.Option(help="NAME, NAME@ALIAS or NAME:VERSION.")],
-            data: Annotated[Path, typer.Option(help="Data directory or CSV.")],
-            out: Annotated[Path, typer.Option(help="Output CSV.")],
-            explain: Annotated[bool, typer.Option(help="Add SHAP columns.")] = False) -> None:
+def predict(
+    model: Annotated[str, typer.Option(help="NAME, NAME@ALIAS or NAME:VERSION.")],
+    data: Annotated[Path, typer.Option(help="Data directory or CSV.")],
+    out: Annotated[Path, typer.Option(help="Output CSV.")],
+    explain: Annotated[bool, typer.Option(help="Add SHAP columns.")] = False,
+) -> None:
     """Score a data set with a stored model; one output row per input."""
     from training.contract import ContractError
     from training.generic import GenericDataError
@@ -210,11 +241,12 @@ def models_show(ref: str) -> None:
 
 
 @models_app.command("promote")
-def models_promote(ref: Annotated[str, typer.Argument(help="NAME:VERSION or NAME@challenger.")],
-                   data: Annotated[Path | None, typer.Option(help="Test data for the gates.")] = None,
-                   reason: Annotated[str, typer.Option(help="Why.")] = "",
-                   force: Annotated[bool, typer.Option(help="Promote even if gates fail (needs --reason).")] = False,
-                   ) -> None:
+def models_promote(
+    ref: Annotated[str, typer.Argument(help="NAME:VERSION or NAME@challenger.")],
+    data: Annotated[Path | None, typer.Option(help="Test data for the gates.")] = None,
+    reason: Annotated[str, typer.Option(help="Why.")] = "",
+    force: Annotated[bool, typer.Option(help="Promote even if gates fail (needs --reason).")] = False,
+) -> None:
     """Promote a version to champion if it passes its gates against the champion."""
     from training.promotion import PromotionRefused, promote
 
@@ -235,8 +267,9 @@ def models_promote(ref: Annotated[str, typer.Argument(help="NAME:VERSION or NAME
 
 
 @models_app.command("sign")
-def models_sign(refs: Annotated[list[str], typer.Argument(help="NAME:VERSION (or NAME@ALIAS), one or more.")],
-                ) -> None:
+def models_sign(
+    refs: Annotated[list[str], typer.Argument(help="NAME:VERSION (or NAME@ALIAS), one or more.")],
+) -> None:
     """Sign versions with the model signing key after checking their files (migration, key rotation).
 
     Signing vouches for a version: check what it is first (models show, history). Signing
@@ -265,9 +298,10 @@ def models_rollback(name: str, reason: Annotated[str, typer.Option(help="Why.")]
 
 
 @models_app.command("history")
-def models_history(name: str,
-                   on: Annotated[str | None, typer.Option(help="ISO date-time: who was champion then.")] = None,
-                   ) -> None:
+def models_history(
+    name: str,
+    on: Annotated[str | None, typer.Option(help="ISO date-time: who was champion then.")] = None,
+) -> None:
     """Every alias move of a model, or the champion at one instant."""
     store = _store()
     if on is not None:
@@ -291,9 +325,11 @@ app.add_typer(keys_app, name="keys")
 
 
 @keys_app.command("create")
-def keys_create(role: Annotated[str, typer.Option(help="bank, insurer, fund_manager, regulator or data_team.")],
-                institution: Annotated[str, typer.Option(help="Institution id (bank, fund, insurer...).")],
-                label: Annotated[str, typer.Option(help="Free text.")] = "") -> None:
+def keys_create(
+    role: Annotated[str, typer.Option(help="bank, insurer, fund_manager, regulator or data_team.")],
+    institution: Annotated[str, typer.Option(help="Institution id (bank, fund, insurer...).")],
+    label: Annotated[str, typer.Option(help="Free text.")] = "",
+) -> None:
     """Create a key and print it once."""
     from service.keys import new_key
 
@@ -368,7 +404,16 @@ def audit_verify() -> None:
             verdict = keeper.verify(session)
     finally:
         keeper.engine.dispose()
-    typer.echo(json.dumps({"ok": verdict.ok, "entries": verdict.chain.entries, "pending": verdict.chain.pending,
-                           "checkpoints": len(verdict.checkpoints.valid), "problem": verdict.problem}))
+    typer.echo(
+        json.dumps(
+            {
+                "ok": verdict.ok,
+                "entries": verdict.chain.entries,
+                "pending": verdict.chain.pending,
+                "checkpoints": len(verdict.checkpoints.valid),
+                "problem": verdict.problem,
+            }
+        )
+    )
     if not verdict.ok:
         raise typer.Exit(1)

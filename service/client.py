@@ -117,8 +117,13 @@ class ServerError(ApiError):
     """5xx."""
 
 
-_BY_STATUS: dict[int, type[ApiError]] = {401: AuthenticationError, 403: PermissionDenied, 404: NotFoundError,
-                                         409: ConflictError, 422: ValidationFailed}
+_BY_STATUS: dict[int, type[ApiError]] = {
+    401: AuthenticationError,
+    403: PermissionDenied,
+    404: NotFoundError,
+    409: ConflictError,
+    422: ValidationFailed,
+}
 
 
 IDEMPOTENCY_KEY = "Idempotency-Key"
@@ -132,10 +137,23 @@ def new_idempotency_key() -> str:
 class IpriskClient:
     """Synchronous client with timeouts, typed requests and responses, and idempotent retries of writes."""
 
-    def __init__(self, base_url: str, *, api_key: str, timeout: float = 10.0, lang: Literal["en", "zh"] = "en",
-                 transport: httpx.BaseTransport | None = None, retries: int = 2, backoff: float = 0.2) -> None:
-        self._http = httpx.Client(base_url=base_url, timeout=httpx.Timeout(timeout), transport=transport,
-                                  headers={"Authorization": f"Bearer {api_key}", "Accept-Language": lang})
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_key: str,
+        timeout: float = 10.0,
+        lang: Literal["en", "zh"] = "en",
+        transport: httpx.BaseTransport | None = None,
+        retries: int = 2,
+        backoff: float = 0.2,
+    ) -> None:
+        self._http = httpx.Client(
+            base_url=base_url,
+            timeout=httpx.Timeout(timeout),
+            transport=transport,
+            headers={"Authorization": f"Bearer {api_key}", "Accept-Language": lang},
+        )
         self.retries, self.backoff = retries, backoff
 
     def __enter__(self) -> IpriskClient:
@@ -148,8 +166,15 @@ class IpriskClient:
         """Close the connection pool."""
         self._http.close()
 
-    def request(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None,
-                headers: dict[str, str] | None = None) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
         """Send a request; return the decoded JSON or raise the matching error.
 
         A read, or a write carrying an ``Idempotency-Key``, is sent again (same key) after a transport
@@ -181,13 +206,15 @@ class IpriskClient:
             raise cls(resp.status_code, body if isinstance(body, dict) else {"detail": str(body)})
         return resp.json() if resp.content else None
 
-    def _send(self, method: str, path: str, out: type[T], body: BaseModel | dict[str, Any] | None = None,
-              **kw: Any) -> T:
+    def _send(
+        self, method: str, path: str, out: type[T], body: BaseModel | dict[str, Any] | None = None, **kw: Any
+    ) -> T:
         payload = body.model_dump(mode="json", exclude_unset=True) if isinstance(body, BaseModel) else body
         return out.model_validate(self.request(method, path, json=payload, **kw))
 
-    def _write(self, path: str, out: type[T], body: BaseModel | dict[str, Any] | None = None, *,
-               key: str | None = None) -> T:
+    def _write(
+        self, path: str, out: type[T], body: BaseModel | dict[str, Any] | None = None, *, key: str | None = None
+    ) -> T:
         """POST with an Idempotency-Key: ``key``, or a new one for this call (reused on its retries)."""
         return self._send("POST", path, out, body, headers={IDEMPOTENCY_KEY: key or new_idempotency_key()})
 
@@ -199,29 +226,34 @@ class IpriskClient:
         """GET /v1/valuations/{id}."""
         return self._send("GET", f"/v1/valuations/{valuation_id}", ValuationResponse)
 
-    def list_valuations(self, *, since: date | None = None, until: date | None = None, limit: int = 50,
-                        offset: int = 0) -> Page:
+    def list_valuations(
+        self, *, since: date | None = None, until: date | None = None, limit: int = 50, offset: int = 0
+    ) -> Page:
         """GET /v1/valuations."""
         return self._send("GET", "/v1/valuations", Page, params=_page(since, until, limit, offset))
 
-    def assess(self, req: AssessmentRequest | dict[str, Any], *,
-               idempotency_key: str | None = None) -> AssessmentResponse:
+    def assess(
+        self, req: AssessmentRequest | dict[str, Any], *, idempotency_key: str | None = None
+    ) -> AssessmentResponse:
         """POST /v1/assessments."""
         return self._write("/v1/assessments", AssessmentResponse, req, key=idempotency_key)
 
-    def assess_batch(self, items: list[AssessmentRequest | dict[str, Any]], *,
-                     idempotency_key: str | None = None) -> BatchResponse:
+    def assess_batch(
+        self, items: list[AssessmentRequest | dict[str, Any]], *, idempotency_key: str | None = None
+    ) -> BatchResponse:
         """POST /v1/assessments/batch."""
-        body = {"items": [i.model_dump(mode="json", exclude_unset=True) if isinstance(i, BaseModel) else i
-                          for i in items]}
+        body = {
+            "items": [i.model_dump(mode="json", exclude_unset=True) if isinstance(i, BaseModel) else i for i in items]
+        }
         return self._write("/v1/assessments/batch", BatchResponse, body, key=idempotency_key)
 
     def get_assessment(self, assessment_id: str) -> AssessmentResponse:
         """GET /v1/assessments/{id}."""
         return self._send("GET", f"/v1/assessments/{assessment_id}", AssessmentResponse)
 
-    def list_assessments(self, *, since: date | None = None, until: date | None = None, limit: int = 50,
-                         offset: int = 0) -> Page:
+    def list_assessments(
+        self, *, since: date | None = None, until: date | None = None, limit: int = 50, offset: int = 0
+    ) -> Page:
         """GET /v1/assessments."""
         return self._send("GET", "/v1/assessments", Page, params=_page(since, until, limit, offset))
 
@@ -245,8 +277,9 @@ class IpriskClient:
         """POST /v1/loans/{id}/close."""
         return self._write(f"/v1/loans/{loan_id}/close", LoanPublic, key=idempotency_key)
 
-    def report_outcome(self, req: OutcomeCreate | dict[str, Any], *,
-                       idempotency_key: str | None = None) -> OutcomePublic:
+    def report_outcome(
+        self, req: OutcomeCreate | dict[str, Any], *, idempotency_key: str | None = None
+    ) -> OutcomePublic:
         """POST /v1/outcomes."""
         return self._write("/v1/outcomes", OutcomePublic, req, key=idempotency_key)
 
@@ -272,8 +305,9 @@ class IpriskClient:
         """GET /v1/funds/{fund_id}."""
         return self._send("GET", f"/v1/funds/{fund_id}", FundPublic)
 
-    def add_rule_version(self, fund_id: str, req: RuleVersionCreate | dict[str, Any], *,
-                         idempotency_key: str | None = None) -> RuleVersionPublic:
+    def add_rule_version(
+        self, fund_id: str, req: RuleVersionCreate | dict[str, Any], *, idempotency_key: str | None = None
+    ) -> RuleVersionPublic:
         """POST /v1/funds/{fund_id}/rules (in force from today or later; earlier: the regulator, with a reason)."""
         return self._write(f"/v1/funds/{fund_id}/rules", RuleVersionPublic, req, key=idempotency_key)
 
@@ -289,13 +323,15 @@ class IpriskClient:
         """GET /v1/funds/{fund_id}/banks."""
         return self._list(f"/v1/funds/{fund_id}/banks", BankPublic)
 
-    def deposit(self, fund_id: str, req: DepositCreate | dict[str, Any], *,
-                idempotency_key: str | None = None) -> BalancePublic:
+    def deposit(
+        self, fund_id: str, req: DepositCreate | dict[str, Any], *, idempotency_key: str | None = None
+    ) -> BalancePublic:
         """POST /v1/funds/{fund_id}/deposits (once per key: a retry never deposits twice)."""
         return self._write(f"/v1/funds/{fund_id}/deposits", BalancePublic, req, key=idempotency_key)
 
-    def register_pool_loan(self, fund_id: str, req: PoolLoanCreate | dict[str, Any], *,
-                           idempotency_key: str | None = None) -> PoolLoanPublic:
+    def register_pool_loan(
+        self, fund_id: str, req: PoolLoanCreate | dict[str, Any], *, idempotency_key: str | None = None
+    ) -> PoolLoanPublic:
         """POST /v1/funds/{fund_id}/loans."""
         return self._write(f"/v1/funds/{fund_id}/loans", PoolLoanPublic, req, key=idempotency_key)
 
@@ -320,22 +356,32 @@ class IpriskClient:
         """GET /v1/funds/{fund_id}/claims/{claim_id}."""
         return self._send("GET", f"/v1/funds/{fund_id}/claims/{claim_id}", ClaimPublic)
 
-    def decide_claim(self, fund_id: str, claim_id: str, decision: str, reason: str | None = None, *,
-                     idempotency_key: str | None = None) -> ClaimPublic:
+    def decide_claim(
+        self,
+        fund_id: str,
+        claim_id: str,
+        decision: str,
+        reason: str | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> ClaimPublic:
         """POST /v1/funds/{fund_id}/claims/{claim_id}/decision (approve, reject, request_info)."""
         body = {"decision": decision} | ({"reason": reason} if reason is not None else {})
         return self._write(f"/v1/funds/{fund_id}/claims/{claim_id}/decision", ClaimPublic, body, key=idempotency_key)
 
-    def supplement_claim(self, fund_id: str, claim_id: str, req: EvidenceCreate | dict[str, Any], *,
-                         idempotency_key: str | None = None) -> ClaimPublic:
+    def supplement_claim(
+        self, fund_id: str, claim_id: str, req: EvidenceCreate | dict[str, Any], *, idempotency_key: str | None = None
+    ) -> ClaimPublic:
         """POST /v1/funds/{fund_id}/claims/{claim_id}/evidence."""
         return self._write(f"/v1/funds/{fund_id}/claims/{claim_id}/evidence", ClaimPublic, req, key=idempotency_key)
 
-    def report_recovery(self, fund_id: str, claim_id: str, req: RecoveryCreate | dict[str, Any], *,
-                        idempotency_key: str | None = None) -> RecoveryPublic:
+    def report_recovery(
+        self, fund_id: str, claim_id: str, req: RecoveryCreate | dict[str, Any], *, idempotency_key: str | None = None
+    ) -> RecoveryPublic:
         """POST /v1/funds/{fund_id}/claims/{claim_id}/recoveries (once per key: a retry never claws back twice)."""
-        return self._write(f"/v1/funds/{fund_id}/claims/{claim_id}/recoveries", RecoveryPublic, req,
-                           key=idempotency_key)
+        return self._write(
+            f"/v1/funds/{fund_id}/claims/{claim_id}/recoveries", RecoveryPublic, req, key=idempotency_key
+        )
 
     def fund_ledger(self, fund_id: str, *, limit: int = 100, offset: int = 0) -> LedgerPage:
         """GET /v1/funds/{fund_id}/ledger."""

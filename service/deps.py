@@ -54,8 +54,9 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-async def get_principal(request: Request, session: SessionDep,
-                        authorization: Annotated[str | None, Header(include_in_schema=False)] = None) -> Principal:
+async def get_principal(
+    request: Request, session: SessionDep, authorization: Annotated[str | None, Header(include_in_schema=False)] = None
+) -> Principal:
     """The caller behind ``Authorization: Bearer <key>``; 401 otherwise.
 
     A key seen before comes from the in-memory cache and is confirmed active
@@ -98,9 +99,11 @@ def require(*roles: str) -> Callable[[Principal], Principal]:
 OPS_ROLES = ("regulator", "data_team")
 
 
-async def get_ops_reader(request: Request, session: SessionDep,
-                         authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-                         ) -> Principal | None:
+async def get_ops_reader(
+    request: Request,
+    session: SessionDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Principal | None:
     """A regulator or data-team caller (401/403 otherwise); None when operations data is public."""
     if request.app.state.settings.ops_public:
         return None
@@ -108,8 +111,9 @@ async def get_ops_reader(request: Request, session: SessionDep,
     return await require(*OPS_ROLES)(request, principal)
 
 
-async def get_ops_details(request: Request, session: SessionDep,
-                          authorization: Annotated[str | None, Header(include_in_schema=False)] = None) -> bool:
+async def get_ops_details(
+    request: Request, session: SessionDep, authorization: Annotated[str | None, Header(include_in_schema=False)] = None
+) -> bool:
     """Whether to show readiness details: without a key, or with another role's key, only the status."""
     if authorization is None and not request.app.state.settings.ops_public:
         return False
@@ -184,29 +188,56 @@ def _q(part: str) -> float:
 LangDep = Annotated[Literal["en", "zh"], Depends(get_lang)]
 
 
-_KEY_DOC = ("A key the client generates once per logical request (a UUID) and reuses on every retry of it: the "
-            "same key and body give the same status and body (header `Idempotency-Replayed: true`) and write "
-            "nothing more; the same key with another request is 409. Keys belong to the institution; an answer "
-            "is kept for replay at least 30 days. Only successful answers are stored: a failed request may be "
-            "retried with its key.")
+_KEY_DOC = (
+    "A key the client generates once per logical request (a UUID) and reuses on every retry of it: the "
+    "same key and body give the same status and body (header `Idempotency-Replayed: true`) and write "
+    "nothing more; the same key with another request is 409. Keys belong to the institution; an answer "
+    "is kept for replay at least 30 days. Only successful answers are stored: a failed request may be "
+    "retried with its key."
+)
 
 
 def _call(request: Request, key: str | None) -> Call:
     route = request.scope.get("route")
-    return Call(key=key, method=request.method, route=getattr(route, "path", request.url.path),
-                params=dict(request.path_params), status=getattr(route, "status_code", None) or 200)
+    return Call(
+        key=key,
+        method=request.method,
+        route=getattr(route, "path", request.url.path),
+        params=dict(request.path_params),
+        status=getattr(route, "status_code", None) or 200,
+    )
 
 
-async def get_required_key(request: Request, key: Annotated[str, Header(
-        alias=HEADER, min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$",
-        description=f"Required: this request moves money. {_KEY_DOC}")]) -> Call:
+async def get_required_key(
+    request: Request,
+    key: Annotated[
+        str,
+        Header(
+            alias=HEADER,
+            min_length=1,
+            max_length=128,
+            pattern=r"^[\x21-\x7e]+$",
+            description=f"Required: this request moves money. {_KEY_DOC}",
+        ),
+    ],
+) -> Call:
     """The request's ``Idempotency-Key`` (422 naming it when missing) and what identifies the request."""
     return _call(request, key)
 
 
-async def get_optional_key(request: Request, key: Annotated[str | None, Header(
-        alias=HEADER, min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$",
-        description=f"Optional; recommended for every retry. {_KEY_DOC}")] = None) -> Call:
+async def get_optional_key(
+    request: Request,
+    key: Annotated[
+        str | None,
+        Header(
+            alias=HEADER,
+            min_length=1,
+            max_length=128,
+            pattern=r"^[\x21-\x7e]+$",
+            description=f"Optional; recommended for every retry. {_KEY_DOC}",
+        ),
+    ] = None,
+) -> Call:
     """The request's ``Idempotency-Key`` if it sent one, and what identifies the request."""
     return _call(request, key)
 

@@ -128,14 +128,19 @@ class FieldProblem(BaseModel):
 class ErrorBody(BaseModel):
     """The JSON body of every error response."""
 
-    error: str = Field(description="Unauthorized, Forbidden, NotFound, Conflict, InvalidInput, ValidationError, "
-                                   "HTTPError, TooSlow, TooLarge, RateLimited, Unavailable or "
-                                   "InternalError.", examples=["ValidationError"])
+    error: str = Field(
+        description="Unauthorized, Forbidden, NotFound, Conflict, InvalidInput, ValidationError, "
+        "HTTPError, TooSlow, TooLarge, RateLimited, Unavailable or "
+        "InternalError.",
+        examples=["ValidationError"],
+    )
     detail: str = Field(examples=["loan.amount_cny: Input should be less than or equal to 10000000000"])
-    field: str | None = Field(description="The request field at fault, dotted, when one is.",
-                              examples=["loan.amount_cny"])
-    errors: list[FieldProblem] | None = Field(default=None, description="Every problem found (request "
-                                                                        "validation only).")
+    field: str | None = Field(
+        description="The request field at fault, dotted, when one is.", examples=["loan.amount_cny"]
+    )
+    errors: list[FieldProblem] | None = Field(
+        default=None, description="Every problem found (request validation only)."
+    )
 
 
 _MEANING = {
@@ -180,8 +185,12 @@ def field_problem(error: Mapping[str, Any]) -> tuple[str, str]:
 
 # SQLSTATEs that mean "busy, try again": the server cancelled a statement or a lock wait,
 # or a concurrent transaction won.  Any other operational failure means "unreachable".
-_BUSY_SQLSTATES = {"57014": "a statement timed out", "55P03": "a lock wait timed out",
-                   "40001": "a concurrent write conflicted", "40P01": "a concurrent write conflicted"}
+_BUSY_SQLSTATES = {
+    "57014": "a statement timed out",
+    "55P03": "a lock wait timed out",
+    "40001": "a concurrent write conflicted",
+    "40P01": "a concurrent write conflicted",
+}
 
 
 def database_unavailable(exc: Exception) -> Unavailable | None:
@@ -210,9 +219,14 @@ def _log_failure(level: int, event: str, scope: Scope, exc: BaseException) -> No
     frames = traceback.extract_tb(exc.__traceback__) if exc.__traceback__ else []
     # The innermost frame of our own code says where; a library's innermost frame rarely does.
     frame = [f for f in frames if "site-packages" not in f.filename][-1:] or frames[-1:]
-    entry = {"event": event, "request_id": (scope.get("state") or {}).get("request_id"), "route": route,
-             "method": scope.get("method"), "error": type(exc).__name__,
-             "at": f"{frame[0].filename}:{frame[0].lineno}" if frame else None}
+    entry = {
+        "event": event,
+        "request_id": (scope.get("state") or {}).get("request_id"),
+        "route": route,
+        "method": scope.get("method"),
+        "error": type(exc).__name__,
+        "at": f"{frame[0].filename}:{frame[0].lineno}" if frame else None,
+    }
     orig = getattr(exc, "orig", None)
     if orig is not None:
         entry["cause"] = type(orig).__name__
@@ -229,8 +243,7 @@ def error_response(exc: ServiceError) -> JSONResponse:
     retry_after = getattr(exc, "retry_after", None)
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after)
-    return JSONResponse(error_body(type(exc).__name__, exc.detail, exc.field), status_code=exc.status,
-                        headers=headers)
+    return JSONResponse(error_body(type(exc).__name__, exc.detail, exc.field), status_code=exc.status, headers=headers)
 
 
 # A bad body can hold any number of problems and arbitrarily long keys: the answer stays a few KB.
@@ -256,9 +269,11 @@ def validation_response(problems: Sequence[Mapping[str, Any]]) -> JSONResponse:
 
 
 def _internal_error(request_id: str | None = None) -> JSONResponse:
-    return JSONResponse(error_body("InternalError", "internal error; the request id identifies it in the logs",
-                                   None), status_code=500,
-                        headers={"X-Request-ID": request_id} if request_id else None)
+    return JSONResponse(
+        error_body("InternalError", "internal error; the request id identifies it in the logs", None),
+        status_code=500,
+        headers={"X-Request-ID": request_id} if request_id else None,
+    )
 
 
 class InternalErrors:
@@ -316,8 +331,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(error_body("HTTPError", str(exc.detail), None), status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+        return JSONResponse(
+            error_body("HTTPError", str(exc.detail), None),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(StoreError)
     async def _store(_: Request, exc: StoreError) -> JSONResponse:

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_ALWAYS = ((b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
-           (b"referrer-policy", b"no-referrer"))
+_ALWAYS = ((b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"), (b"referrer-policy", b"no-referrer"))
 _API = ((b"cache-control", b"no-store"),)
 _CSP = ((b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),)
 _DOCS = ("/docs", "/redoc")

@@ -30,9 +30,16 @@ def _session(settings: Settings) -> Session:
 
 def _audit(session: Session, action: str, row: ApiKey) -> None:
     ensure_head(session)
-    audit.append(session, key_id=None, role="cli", institution=row.institution, action=action,
-                 resource_type="api_key", resource_id=str(row.id),
-                 detail={"role": row.role, "prefix": row.prefix, "label": row.label})
+    audit.append(
+        session,
+        key_id=None,
+        role="cli",
+        institution=row.institution,
+        action=action,
+        resource_type="api_key",
+        resource_id=str(row.id),
+        detail={"role": row.role, "prefix": row.prefix, "label": row.label},
+    )
 
 
 def new_key(settings: Settings, *, role: str, institution: str, label: str = "") -> tuple[str, ApiKey]:
@@ -67,8 +74,9 @@ def _write_secret(path: Path, text: str) -> None:
         f.write(text)
 
 
-def ensure_demo_key(settings: Settings, *, bootstrapped: bool, host: str, port: int,
-                    echo: Callable[[str], None]) -> str | None:
+def ensure_demo_key(
+    settings: Settings, *, bootstrapped: bool, host: str, port: int, echo: Callable[[str], None]
+) -> str | None:
     """The demo bank key: created once, on the start that bootstrapped the synthetic models; None otherwise.
 
     Only for the demo: never with ``IPRISK_DEMO=false`` or an ``IPRISK_DATABASE_URL``.  The key is
@@ -82,16 +90,22 @@ def ensure_demo_key(settings: Settings, *, bootstrapped: bool, host: str, port: 
         return None
     path = settings.home / DEMO_FILE
     with _session(settings) as session:
-        earlier = session.exec(select(ApiKey).where(ApiKey.institution == DEMO_INSTITUTION, ApiKey.label == "demo")
-                               .order_by(ApiKey.id.desc())).first()  # type: ignore[union-attr]
+        earlier = session.exec(
+            select(ApiKey)
+            .where(ApiKey.institution == DEMO_INSTITUTION, ApiKey.label == "demo")
+            .order_by(ApiKey.id.desc())
+        ).first()  # type: ignore[union-attr]
         if earlier is None and bootstrapped:
             plain = settings.demo_key.get_secret_value() if settings.demo_key else None
             plain, row = create_key(session, role="bank", institution=DEMO_INSTITUTION, label="demo", key=plain)
             _audit(session, "key.create", row)
             session.commit()
             _write_secret(path, plain + "\n")
-            echo(_demo_text(plain, f"demo API key (role bank, institution {DEMO_INSTITUTION}), shown once: {plain}",
-                            host, port))
+            echo(
+                _demo_text(
+                    plain, f"demo API key (role bank, institution {DEMO_INSTITUTION}), shown once: {plain}", host, port
+                )
+            )
             return plain
     if earlier is None:
         return None
@@ -99,14 +113,23 @@ def ensure_demo_key(settings: Settings, *, bootstrapped: bool, host: str, port: 
         echo(f"demo key {earlier.prefix}… (id {earlier.id}) was revoked; no demo key is created again")
     else:
         where = f"in {path}" if path.exists() else "no longer on disk"
-        echo(_demo_text(f"$(cat {path})", f"demo API key {earlier.prefix}… (id {earlier.id}, role bank): {where}; "
-                                          f"revoke it with `iprisk keys revoke {earlier.id}`", host, port))
+        echo(
+            _demo_text(
+                f"$(cat {path})",
+                f"demo API key {earlier.prefix}… (id {earlier.id}, role bank): {where}; "
+                f"revoke it with `iprisk keys revoke {earlier.id}`",
+                host,
+                port,
+            )
+        )
     return None
 
 
 def _demo_text(key: str, intro: str, host: str, port: int) -> str:
     body = json.dumps({"borrower": EXAMPLE_BORROWER, "loan": EXAMPLE_LOAN, "patents": [EXAMPLE_PATENT]})
-    return (f"\n{intro}\n"
-            f"try:\n  curl -s -X POST http://{host}:{port}/v1/assessments "
-            f"-H \"Authorization: Bearer {key}\" -H 'Content-Type: application/json' -d '{body}'\n"
-            f"API documentation: http://{host}:{port}/docs\n")
+    return (
+        f"\n{intro}\n"
+        f"try:\n  curl -s -X POST http://{host}:{port}/v1/assessments "
+        f"-H \"Authorization: Bearer {key}\" -H 'Content-Type: application/json' -d '{body}'\n"
+        f"API documentation: http://{host}:{port}/docs\n"
+    )

@@ -106,8 +106,9 @@ class TokenBuckets:
     Only the event loop's thread calls :meth:`take`, so there is no lock.
     """
 
-    def __init__(self, *, per_minute: int, burst: int, max_buckets: int = 50_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, *, per_minute: int, burst: int, max_buckets: int = 50_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.rate = per_minute / 60.0
         self.burst = float(burst)
         self.max_buckets = max_buckets
@@ -144,13 +145,22 @@ class TokenBuckets:
 class RateLimit:
     """ASGI middleware: 429 with ``Retry-After`` when a key (or an address without a known key) exceeds its rate."""
 
-    def __init__(self, app: ASGIApp, *, per_minute: int, burst: int, keys: KeyCache,
-                 exempt: frozenset[str] = frozenset({"/healthz"}), max_buckets: int = 50_000) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        per_minute: int,
+        burst: int,
+        keys: KeyCache,
+        exempt: frozenset[str] = frozenset({"/healthz"}),
+        max_buckets: int = 50_000,
+    ) -> None:
         self.app = app
         self.keys = keys
         self.exempt = exempt
-        self.buckets = TokenBuckets(per_minute=per_minute, burst=burst, max_buckets=max_buckets) \
-            if per_minute > 0 else None
+        self.buckets = (
+            TokenBuckets(per_minute=per_minute, burst=burst, max_buckets=max_buckets) if per_minute > 0 else None
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.buckets is None or scope["type"] != "http" or scope.get("path") in self.exempt:
@@ -159,8 +169,9 @@ class RateLimit:
         wait = self.buckets.take(self._who(scope))
         if wait > 0:
             retry = max(1, math.ceil(wait))
-            await _refuse(RateLimited(f"too many requests: retry in {retry} s", retry_after=retry),
-                          scope, receive, send)
+            await _refuse(
+                RateLimited(f"too many requests: retry in {retry} s", retry_after=retry), scope, receive, send
+            )
             return
         await self.app(scope, receive, send)
 

@@ -11,8 +11,11 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message (JSON messages merged)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        base = {"time": datetime.fromtimestamp(record.created, UTC).isoformat(), "level": record.levelname,
-                "logger": record.name}
+        base = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+        }
         msg = record.getMessage()
         try:
             parsed = json.loads(msg)

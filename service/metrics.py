@@ -32,23 +32,35 @@ class Metrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self.requests = Counter("iprisk_http_requests", "HTTP requests.", ["route", "method", "status"], registry=r)
-        self.latency = Histogram("iprisk_http_request_duration_seconds", "HTTP request latency.",
-                                 ["route", "method"], buckets=LATENCY_BUCKETS, registry=r)
+        self.latency = Histogram(
+            "iprisk_http_request_duration_seconds",
+            "HTTP request latency.",
+            ["route", "method"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
         self.pd = Histogram("iprisk_pd", "Calibrated 12-month PD of assessments.", buckets=PD_BUCKETS, registry=r)
-        self.value = Histogram("iprisk_patent_value_p50_cny", "P50 value of valued patents (CNY).",
-                               buckets=VALUE_BUCKETS, registry=r)
+        self.value = Histogram(
+            "iprisk_patent_value_p50_cny", "P50 value of valued patents (CNY).", buckets=VALUE_BUCKETS, registry=r
+        )
         self.valuation_shap = Counter(
-            "iprisk_valuation_shap", "Valuation SHAP computations (valuations and assessments), by where they ran "
-            "(spare_core: shared with the helper thread; inline: whole on the request's thread).", ["where"],
-            registry=r)
+            "iprisk_valuation_shap",
+            "Valuation SHAP computations (valuations and assessments), by where they ran "
+            "(spare_core: shared with the helper thread; inline: whole on the request's thread).",
+            ["where"],
+            registry=r,
+        )
         # A plain int, read on the request path (service.spare_core); the gauge reads it at scrape time.
         self.in_flight = 0
-        Gauge("iprisk_http_requests_in_flight", "HTTP requests being served now.",
-              registry=r).set_function(lambda: self.in_flight)
-        self.model_info = Gauge("iprisk_model_info", "Model versions served (1 = serving).",
-                                ["model", "version"], registry=r)
-        self.psi = Gauge("iprisk_model_psi", "PSI between training reference and recent traffic.",
-                         ["model", "feature"], registry=r)
+        Gauge("iprisk_http_requests_in_flight", "HTTP requests being served now.", registry=r).set_function(
+            lambda: self.in_flight
+        )
+        self.model_info = Gauge(
+            "iprisk_model_info", "Model versions served (1 = serving).", ["model", "version"], registry=r
+        )
+        self.psi = Gauge(
+            "iprisk_model_psi", "PSI between training reference and recent traffic.", ["model", "feature"], registry=r
+        )
 
     def set_models(self, versions: dict[str, str]) -> None:
         """Record which versions serve now."""
@@ -97,6 +109,12 @@ class MetricsMiddleware:
         method = scope.get("method", "")
         self.metrics.requests.labels(route=template, method=method, status=f"{code // 100}xx").inc()
         self.metrics.latency.labels(route=template, method=method).observe(elapsed)
-        entry: dict[str, Any] = {"event": "request", "request_id": request_id, "method": method,
-                                 "route": template, "status": code, "ms": round(elapsed * 1000, 3)}
+        entry: dict[str, Any] = {
+            "event": "request",
+            "request_id": request_id,
+            "method": method,
+            "route": template,
+            "status": code,
+            "ms": round(elapsed * 1000, 3),
+        }
         access_log.info(json.dumps(entry))

@@ -30,8 +30,9 @@ _TAIL = 300
 
 
 def _payload(items: Mapping[str, Candidate]) -> bytes:
-    header = [{"ref": ref, "manifest": m, "files": {f: len(b) for f, b in files.items()}}
-              for ref, (m, files) in items.items()]
+    header = [
+        {"ref": ref, "manifest": m, "files": {f: len(b) for f, b in files.items()}} for ref, (m, files) in items.items()
+    ]
     return json.dumps(header).encode() + b"\n" + b"".join(b for _, files in items.values() for b in files.values())
 
 
@@ -77,7 +78,7 @@ def probe(candidates: Mapping[str, Candidate], *, timeout: float = 120.0) -> dic
         if died_on is None:
             break
         failed[died_on] = why
-        pending = pending[pending.index(died_on) + 1:]
+        pending = pending[pending.index(died_on) + 1 :]
     return failed
 
 
@@ -99,8 +100,10 @@ def _native_loader() -> Callable[[bytes], str | None]:
 
     def load(data: bytes) -> str | None:
         handle, iterations = ctypes.c_void_p(), ctypes.c_int()
-        if lib.LGBM_BoosterLoadModelFromString(ctypes.c_char_p(data), ctypes.byref(iterations),
-                                               ctypes.byref(handle)) != 0:
+        if (
+            lib.LGBM_BoosterLoadModelFromString(ctypes.c_char_p(data), ctypes.byref(iterations), ctypes.byref(handle))
+            != 0
+        ):
             return str(lib.LGBM_GetLastError().decode(errors="replace"))
         lib.LGBM_BoosterFree(handle)
         return None
@@ -117,8 +120,11 @@ def main() -> None:
         files = {name: stream.read(size) for name, size in item["files"].items()}
         print("start", item["ref"], flush=True)  # noqa: T201 - the protocol is stdout
         # the booster files, as scoring.models.load_model picks them
-        problems = [f"{name}: {why}" for name, data in files.items()
-                    if name.startswith("model") and name.endswith(".txt") and (why := _parse(load, data))]
+        problems = [
+            f"{name}: {why}"
+            for name, data in files.items()
+            if name.startswith("model") and name.endswith(".txt") and (why := _parse(load, data))
+        ]
         if problems:
             print("fail", item["ref"], "; ".join(problems).replace("\n", " ")[:_TAIL], flush=True)  # noqa: T201
             continue

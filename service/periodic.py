@@ -50,8 +50,9 @@ class Periodic:
                 else:
                     repeats += 1
                     if now - last_logged >= REPEAT_LOG_SECONDS:
-                        log.error("%s still failing: %s, %d times since the last report", self._thread.name, kind,
-                                  repeats)
+                        log.error(
+                            "%s still failing: %s, %d times since the last report", self._thread.name, kind, repeats
+                        )
                         repeats, last_logged = 0, now
             else:
                 if failing is not None:

@@ -28,8 +28,9 @@ class ModelResponse(Response):
         super().__init__(content=model if isinstance(model, str) else model.model_dump_json(), status_code=status_code)
 
 
-def run_once(session: Session, principal: Principal, call: Call, body: BaseModel | None,
-             action: Callable[[], Result]) -> Response:
+def run_once(
+    session: Session, principal: Principal, call: Call, body: BaseModel | None, action: Callable[[], Result]
+) -> Response:
     """Run ``action`` under ``call``'s ``Idempotency-Key`` (see :mod:`service.usecases.idempotency`).
 
     The first answer and every replay are the same bytes with the same status; a replay says so in

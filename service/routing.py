@@ -77,6 +77,7 @@ def unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         return kwargs[name] if own else kwargs.pop(name)
 
     if inspect.iscoroutinefunction(endpoint):
+
         @functools.wraps(endpoint)
         async def run_async(*args: Any, **kwargs: Any) -> Any:
             request = request_of(kwargs)
@@ -86,6 +87,7 @@ def unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Any]:
 
         wrapper: Callable[..., Any] = run_async
     else:
+
         @functools.wraps(endpoint)
         def run(*args: Any, **kwargs: Any) -> Any:
             request = request_of(kwargs)

@@ -108,8 +108,10 @@ class GuardedProtocol(HttpToolsProtocol):
         excess = len(live) - limit + 1
         if excess <= 0:
             return
-        idle = sorted((c for c in live if c is not self and isinstance(c, GuardedProtocol) and c._idle()),
-                      key=lambda c: c._idle_since)
+        idle = sorted(
+            (c for c in live if c is not self and isinstance(c, GuardedProtocol) and c._idle()),
+            key=lambda c: c._idle_since,
+        )
         for conn in idle[:excess]:
             conn._expire()
             # Counted no more from now, not from when the loop gets to its connection_lost: uvicorn's
@@ -120,12 +122,16 @@ class GuardedProtocol(HttpToolsProtocol):
 def server_config(settings: Settings, app: Any, **options: Any) -> uvicorn.Config:
     """The uvicorn configuration of ``app`` under ``settings``' limits; ``options`` add to or override it."""
     base: dict[str, Any] = {
-        "host": settings.host, "port": settings.port, "http": GuardedProtocol,
+        "host": settings.host,
+        "port": settings.port,
+        "http": GuardedProtocol,
         "limit_concurrency": settings.limit_concurrency,
         "timeout_keep_alive": settings.timeout_keep_alive_seconds,
         # used only if the h11 protocol is chosen instead; GuardedProtocol caps headers itself
         "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
-        "log_level": settings.log_level.lower(), "access_log": False, "server_header": False,
+        "log_level": settings.log_level.lower(),
+        "access_log": False,
+        "server_header": False,
     }
     return uvicorn.Config(app, **{**base, **options})
 

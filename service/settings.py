@@ -44,44 +44,64 @@ class Settings(BaseSettings):
     drift_interval_seconds: float = Field(default=300.0, gt=0, le=86_400)
     drift_window_days: int = Field(default=30, ge=1, le=3650)
     sqlite_checkpoint_interval_seconds: float = Field(
-        default=1.0, gt=0, le=3600, description="Background WAL checkpoints of the SQLite database.")
+        default=1.0, gt=0, le=3600, description="Background WAL checkpoints of the SQLite database."
+    )
     spare_core_threads: int = Field(
-        default_factory=lambda: 1 if _usable_cores() >= 2 else 0, ge=0, le=4,
+        default_factory=lambda: 1 if _usable_cores() >= 2 else 0,
+        ge=0,
+        le=4,
         description="Helper threads that share the valuation SHAP of an assessment or a valuation when it is the "
-                    "only request in flight (0: all on the request's thread). Default 1 where two cores are usable.")
+        "only request in flight (0: all on the request's thread). Default 1 where two cores are usable.",
+    )
     # --- hardening (issue 15): request limits -------------------------------------------------
-    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024, le=256 * 1024 * 1024,
-                                description="Largest request body, enforced while reading (413 beyond).")
-    rate_limit_per_minute: int = Field(default=1200, ge=0, le=1_000_000,
-                                       description="Requests per API key per minute on this replica (0: off).")
+    max_body_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=1024,
+        le=256 * 1024 * 1024,
+        description="Largest request body, enforced while reading (413 beyond).",
+    )
+    rate_limit_per_minute: int = Field(
+        default=1200, ge=0, le=1_000_000, description="Requests per API key per minute on this replica (0: off)."
+    )
     rate_limit_burst: int = Field(default=120, ge=1, le=100_000, description="Requests a key may send at once.")
-    limit_concurrency: int = Field(default=256, ge=1, le=100_000,
-                                   description="Connections and tasks served at once; beyond it a quick 503.")
+    limit_concurrency: int = Field(
+        default=256, ge=1, le=100_000, description="Connections and tasks served at once; beyond it a quick 503."
+    )
     timeout_keep_alive_seconds: float = Field(default=5.0, gt=0, le=600, description="Idle keep-alive timeout.")
-    body_timeout_seconds: float = Field(default=30.0, gt=0, le=600,
-                                        description="Longest wait for the rest of a request body (408 beyond).")
+    body_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=600, description="Longest wait for the rest of a request body (408 beyond)."
+    )
     ops_public: bool = Field(default=False, description="/metrics and readiness details without a key.")
-    demo: bool = Field(default=True, description="Create and print a demo bank key when the service bootstraps "
-                                                 "its own synthetic models on SQLite (never with a database URL).")
+    demo: bool = Field(
+        default=True,
+        description="Create and print a demo bank key when the service bootstraps "
+        "its own synthetic models on SQLite (never with a database URL).",
+    )
     # --- hardening (issue 15): database ---------------------------------------------------------
     db_statement_timeout_ms: int = Field(default=15_000, ge=100, le=3_600_000)
     db_lock_timeout_ms: int = Field(default=5_000, ge=10, le=3_600_000)
     db_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=600)
     db_connect_timeout_seconds: int = Field(default=3, ge=1, le=600)
-    db_idle_session_timeout_ms: int = Field(default=600_000, ge=1000, le=86_400_000,
-                                            description="PostgreSQL idle_in_transaction_session_timeout.")
+    db_idle_session_timeout_ms: int = Field(
+        default=600_000, ge=1000, le=86_400_000, description="PostgreSQL idle_in_transaction_session_timeout."
+    )
     # --- hardening (issue 15): signed models and audit anchoring ------------------------------
     model_signing_key: SecretStr | None = Field(
-        default=None, description="HMAC key that signs model manifests (else model_signing_key_file).")
+        default=None, description="HMAC key that signs model manifests (else model_signing_key_file)."
+    )
     model_signing_key_file: Path | None = Field(
-        default=None, description="File holding the model signing key; default home/keys/model-signing.key.")
+        default=None, description="File holding the model signing key; default home/keys/model-signing.key."
+    )
     audit_key_file: Path | None = Field(
-        default=None, description="File holding the audit checkpoint key; default home/keys/audit.key.")
+        default=None, description="File holding the audit checkpoint key; default home/keys/audit.key."
+    )
     audit_checkpoint_dir: Path | None = Field(
-        default=None, description="Where signed audit checkpoints go (outside the database); default "
-                                  "home/audit-checkpoints.")
-    audit_seal_interval_seconds: float = Field(default=0.5, gt=0, le=3600,
-                                               description="How often committed audit entries are chained.")
+        default=None,
+        description="Where signed audit checkpoints go (outside the database); default home/audit-checkpoints.",
+    )
+    audit_seal_interval_seconds: float = Field(
+        default=0.5, gt=0, le=3600, description="How often committed audit entries are chained."
+    )
     audit_checkpoint_interval_seconds: float = Field(default=60.0, gt=0, le=86_400)
     log_level: str = "INFO"
     actor: str = Field(default="cli", description="Who the CLI acts as in model history.")
@@ -104,7 +124,7 @@ class Settings(BaseSettings):
         if self.database_url:
             url = self.database_url
             if url.startswith("postgresql://"):
-                url = "postgresql+psycopg://" + url[len("postgresql://"):]
+                url = "postgresql+psycopg://" + url[len("postgresql://") :]
             return url
         return f"sqlite:///{self.home / 'iprisk.db'}"
 

@@ -18,8 +18,10 @@ from models_store.signing import MIN_KEY_BYTES
 from service.secret_files import create_secret_file
 from service.settings import Settings
 
-NO_KEY = ("no model signing key is configured (IPRISK_MODEL_SIGNING_KEY, or a key file at {path}): "
-          "unsigned models are not served; sign versions with `iprisk models sign NAME:VERSION`")
+NO_KEY = (
+    "no model signing key is configured (IPRISK_MODEL_SIGNING_KEY, or a key file at {path}): "
+    "unsigned models are not served; sign versions with `iprisk models sign NAME:VERSION`"
+)
 
 
 def signing_key_path(settings: Settings) -> Path:
@@ -59,16 +61,17 @@ def ensure_signing_key(settings: Settings, *, echo: Callable[[str], None] = prin
         return key
     path = signing_key_path(settings)
     if create_secret_file(path, (secrets.token_bytes(32).hex() + "\n").encode()):  # else another process did
-        echo(f"created the model signing key {path} (mode 0600): keep it out of the model store and back it up; "
-             "the service serves only versions signed with it")
+        echo(
+            f"created the model signing key {path} (mode 0600): keep it out of the model store and back it up; "
+            "the service serves only versions signed with it"
+        )
     key = load_signing_key(settings)
     if key is None:  # removed between writing and reading
         raise ValueError(f"the model signing key file {path} disappeared just after it was created")
     return key
 
 
-def signing_store(settings: Settings, *, create_key: bool = False,
-                  echo: Callable[[str], None] = print) -> ModelStore:
+def signing_store(settings: Settings, *, create_key: bool = False, echo: Callable[[str], None] = print) -> ModelStore:
     """The model store opened with the configured key (created first if ``create_key``).
 
     Raises

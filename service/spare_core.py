@@ -68,8 +68,14 @@ class SpareCore:
     whole, on the caller's thread, as if there were no helper.
     """
 
-    def __init__(self, threads: int, counter: Counter | None = None, *, parts: int = 4,
-                 in_flight: Callable[[], int] | None = None) -> None:
+    def __init__(
+        self,
+        threads: int,
+        counter: Counter | None = None,
+        *,
+        parts: int = 4,
+        in_flight: Callable[[], int] | None = None,
+    ) -> None:
         self.parts = parts if threads else 1
         self._in_flight = in_flight
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="iprisk-spare") if threads else None

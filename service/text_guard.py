@@ -71,9 +71,15 @@ def first_bad(value: Any, path: tuple[str, ...] = ()) -> tuple[str, str] | None:
 
 
 def _refuse(field: str, why: str) -> JSONResponse:
-    return JSONResponse(error_body("ValidationError", f"{field}: {why}", field,
-                                   errors=[{"field": field, "problem": why, "type": "text_unstorable"}]),
-                        status_code=422)
+    return JSONResponse(
+        error_body(
+            "ValidationError",
+            f"{field}: {why}",
+            field,
+            errors=[{"field": field, "problem": why, "type": "text_unstorable"}],
+        ),
+        status_code=422,
+    )
 
 
 class TextGuard:

@@ -29,9 +29,12 @@ def portfolio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def trained(tmp_path_factory: pytest.TempPathFactory, portfolio_dir: Path) -> tuple[Path, list[RunResult]]:
     """A model store with all three models trained, registered and promoted."""
     root = tmp_path_factory.mktemp("store")
-    results = train_models(portfolio_dir, ModelStore(root / "models", signing_key=TEST_SIGNING_KEY.encode()),
-                           actor="tests",
-                           report_dir=root / "reports")
+    results = train_models(
+        portfolio_dir,
+        ModelStore(root / "models", signing_key=TEST_SIGNING_KEY.encode()),
+        actor="tests",
+        report_dir=root / "reports",
+    )
     return root / "models", results
 
 

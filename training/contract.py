@@ -107,10 +107,16 @@ PATENTS = Table(
         _c("currently_pledged", "bool", "Registered in an active pledge now."),
         _c("strategic_emerging", "bool", "In a strategic emerging industry."),
         _c("patent_award", "bool", "Won a national patent award."),
-        _c("observed_price_cny", "float", "An observed price of the patent.", unit="CNY",
-           nullable=True, min=0, max=1e11),
-        _c("price_source", "category", "Where the observed price comes from.",
-           nullable=True, allowed=PRICE_SOURCES),
+        _c(
+            "observed_price_cny",
+            "float",
+            "An observed price of the patent.",
+            unit="CNY",
+            nullable=True,
+            min=0,
+            max=1e11,
+        ),
+        _c("price_source", "category", "Where the observed price comes from.", nullable=True, allowed=PRICE_SOURCES),
         _c("price_date", "date", "Date of the observed price.", nullable=True),
     ),
     description="Patents: legal, technical and economic facts, and observed prices.",
@@ -148,8 +154,7 @@ LOANS = Table(
         _c("tenor_months", "int", "Tenor.", unit="months", min=1, max=120),
         _c("purpose", "category", "Loan purpose.", allowed=LOAN_PURPOSES),
         _c("origination_date", "date", "Origination date."),
-        _c("appraised_value_cny", "float", "Appraised value of the pledged package.", unit="CNY",
-           min=0, max=1e11),
+        _c("appraised_value_cny", "float", "Appraised value of the pledged package.", unit="CNY", min=0, max=1e11),
         _c("ltv", "float", "Amount / appraised value.", unit="ratio", min=0, max=10),
         _c("ip_share_of_collateral", "float", "IP share of all collateral.", unit="ratio", min=0, max=1),
         _c("insured_share", "float", "Share of loss covered by insurance.", unit="ratio", min=0, max=1),
@@ -178,8 +183,15 @@ OUTCOMES = Table(
         _c("days_past_due", "int", "Maximum days past due.", unit="days", min=0, max=10000),
         _c("npl_class", "category", "Five-category loan classification.", allowed=NPL_CLASSES),
         _c("default_date", "date", "Date of default.", nullable=True),
-        _c("disposal_price_cny", "float", "Price realised for the pledged patents.", unit="CNY",
-           nullable=True, min=0, max=1e11),
+        _c(
+            "disposal_price_cny",
+            "float",
+            "Price realised for the pledged patents.",
+            unit="CNY",
+            nullable=True,
+            min=0,
+            max=1e11,
+        ),
     ),
     description="What happened to each loan.",
 )
@@ -193,11 +205,9 @@ CLAIMS = Table(
         _c("fund_id", "str", "Fund claimed against."),
         _c("bank_id", "str", "Claiming bank."),
         _c("filing_date", "date", "Date the claim was filed."),
-        _c("principal_outstanding_cny", "float", "Principal outstanding at default.", unit="CNY",
-           min=0, max=1e10),
+        _c("principal_outstanding_cny", "float", "Principal outstanding at default.", unit="CNY", min=0, max=1e10),
         _c("claimed_amount_cny", "float", "Amount claimed.", unit="CNY", min=0, max=1e10),
-        _c("working_days_to_file", "int", "Working days from default to filing.", unit="days",
-           min=0, max=3650),
+        _c("working_days_to_file", "int", "Working days from default to filing.", unit="days", min=0, max=3650),
         _c("evidence_provided", "bool", "Collection or litigation evidence attached."),
         _c("patent_pledged_elsewhere", "bool", "A pledged patent is also pledged elsewhere."),
         _c("bank_prior_claims", "int", "Claims the bank filed earlier.", min=0, max=100000),
@@ -245,8 +255,15 @@ CLAIMS_TRUTH = Table(
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
-        PATENTS, ENTERPRISES, LOANS, LOAN_PATENTS, OUTCOMES, CLAIMS,
-        PATENTS_TRUTH, LOANS_TRUTH, CLAIMS_TRUTH,
+        PATENTS,
+        ENTERPRISES,
+        LOANS,
+        LOAN_PATENTS,
+        OUTCOMES,
+        CLAIMS,
+        PATENTS_TRUTH,
+        LOANS_TRUTH,
+        CLAIMS_TRUTH,
     )
 }
 
@@ -314,8 +331,9 @@ def _coerce(table: Table, col: Column, raw: pd.Series, problems: list[Problem]) 
             bad = ~empty & ~text.isin(col.allowed).fillna(False)
             if bad.any():
                 seen = sorted({str(v) for v in text[bad].head(5)})
-                problems.append(Problem(table.name, col.name, _row_numbers(bad),
-                                        f"not one of {list(col.allowed)} (got {seen})"))
+                problems.append(
+                    Problem(table.name, col.name, _row_numbers(bad), f"not one of {list(col.allowed)} (got {seen})")
+                )
         return out
     if col.kind == "bool":
         low = text.str.lower()
@@ -340,13 +358,15 @@ def _coerce(table: Table, col: Column, raw: pd.Series, problems: list[Problem]) 
     if col.min is not None:
         low_mask = num < col.min
         if low_mask.fillna(False).any():
-            problems.append(Problem(table.name, col.name, _row_numbers(low_mask.fillna(False)),
-                                    f"below the minimum {col.min:g}"))
+            problems.append(
+                Problem(table.name, col.name, _row_numbers(low_mask.fillna(False)), f"below the minimum {col.min:g}")
+            )
     if col.max is not None:
         high = num > col.max
         if high.fillna(False).any():
-            problems.append(Problem(table.name, col.name, _row_numbers(high.fillna(False)),
-                                    f"above the maximum {col.max:g}"))
+            problems.append(
+                Problem(table.name, col.name, _row_numbers(high.fillna(False)), f"above the maximum {col.max:g}")
+            )
     return num.astype(float)
 
 
@@ -419,12 +439,14 @@ def _cross_checks(frames: Mapping[str, pd.DataFrame], problems: list[Problem]) -
             problems.append(Problem("patents", "grant_date", _row_numbers(early), "before filing_date"))
         indep = p["independent_claims"] > p["claims_count"]
         if indep.any():
-            problems.append(Problem("patents", "independent_claims", _row_numbers(indep),
-                                    "more independent claims than claims"))
+            problems.append(
+                Problem("patents", "independent_claims", _row_numbers(indep), "more independent claims than claims")
+            )
 
 
-def load_dataset(directory: str | Path, *, tables: tuple[str, ...] | None = None,
-                 truth: bool = True) -> dict[str, pd.DataFrame]:
+def load_dataset(
+    directory: str | Path, *, tables: tuple[str, ...] | None = None, truth: bool = True
+) -> dict[str, pd.DataFrame]:
     """Read, check and type every contract table in ``directory``.
 
     Parameters
@@ -495,12 +517,22 @@ def describe_markdown() -> str:
     lines = ["# Data contract", "", (__doc__ or "").strip(), ""]
     for t in TABLES.values():
         tag = " (ground truth, evaluation only)" if t.truth else ""
-        lines += [f"## `{t.name}`{tag}", "", t.description, "", f"Key: {', '.join(t.key)}", "",
-                  "| column | type | unit | nullable | allowed / range | meaning |",
-                  "|---|---|---|---|---|---|"]
+        lines += [
+            f"## `{t.name}`{tag}",
+            "",
+            t.description,
+            "",
+            f"Key: {', '.join(t.key)}",
+            "",
+            "| column | type | unit | nullable | allowed / range | meaning |",
+            "|---|---|---|---|---|---|",
+        ]
         for c in t.columns:
-            rng = ", ".join(c.allowed) if c.allowed else (
-                f"{c.min:g} … {c.max:g}" if c.min is not None and c.max is not None else "")
+            rng = (
+                ", ".join(c.allowed)
+                if c.allowed
+                else (f"{c.min:g} … {c.max:g}" if c.min is not None and c.max is not None else "")
+            )
             null = "yes" if c.nullable else "no"
             lines.append(f"| {c.name} | {c.kind} | {c.unit} | {null} | {rng} | {c.description} |")
         lines.append("")

@@ -30,9 +30,15 @@ def _auc(y: np.ndarray, s: np.ndarray) -> float | None:
 def binary_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float | None]:
     """AUC, Gini, KS, Brier and mean PD of a probability against outcomes."""
     auc = _auc(y, p)
-    return {"auc": auc, "gini": None if auc is None else 2 * auc - 1, "ks": ks_statistic(y, p),
-            "brier": float(np.mean((p - y) ** 2)), "mean_score": float(np.mean(p)),
-            "event_rate": float(np.mean(y)), "n": len(y)}
+    return {
+        "auc": auc,
+        "gini": None if auc is None else 2 * auc - 1,
+        "ks": ks_statistic(y, p),
+        "brier": float(np.mean((p - y) ** 2)),
+        "mean_score": float(np.mean(p)),
+        "event_rate": float(np.mean(y)),
+        "n": len(y),
+    }
 
 
 def calibration_by_grade(y: np.ndarray, p: np.ndarray, scale: GradeScale) -> list[dict[str, Any]]:
@@ -44,9 +50,17 @@ def calibration_by_grade(y: np.ndarray, p: np.ndarray, scale: GradeScale) -> lis
         n = int(m.sum())
         k = int(np.sum(y[m]))
         p_value = float(binomtest(k, n, g.expected_default_rate).pvalue) if n else None
-        rows.append({"grade": g.grade, "n": n, "defaults": k, "expected_rate": g.expected_default_rate,
-                     "mean_pd": float(p[m].mean()) if n else None,
-                     "realised_rate": k / n if n else None, "binomial_p_value": p_value})
+        rows.append(
+            {
+                "grade": g.grade,
+                "n": n,
+                "defaults": k,
+                "expected_rate": g.expected_default_rate,
+                "mean_pd": float(p[m].mean()) if n else None,
+                "realised_rate": k / n if n else None,
+                "binomial_p_value": p_value,
+            }
+        )
     return rows
 
 
@@ -57,8 +71,9 @@ def precision_at_capacity(y: np.ndarray, score: np.ndarray, capacity: float) -> 
     return float(np.mean(y[top]))
 
 
-def psi_report(train_x: np.ndarray, test_x: np.ndarray, names: list[str],
-               train_score: np.ndarray, test_score: np.ndarray) -> dict[str, Any]:
+def psi_report(
+    train_x: np.ndarray, test_x: np.ndarray, names: list[str], train_score: np.ndarray, test_score: np.ndarray
+) -> dict[str, Any]:
     """PSI per feature and for the score between the train and test samples."""
     out: dict[str, Any] = {"features": {}}
     for j, name in enumerate(names):
@@ -73,8 +88,7 @@ def psi_report(train_x: np.ndarray, test_x: np.ndarray, names: list[str],
 
 def reference_distributions(x: np.ndarray, names: list[str], score: np.ndarray) -> dict[str, Any]:
     """Training-sample bins kept in the manifest so the service can compute PSI on traffic."""
-    return {"features": {n: reference_bins(x[:, j]) for j, n in enumerate(names)},
-            "score": reference_bins(score)}
+    return {"features": {n: reference_bins(x[:, j]) for j, n in enumerate(names)}, "score": reference_bins(score)}
 
 
 def evaluate_valuation(model: LoadedModel, prep: Prepared) -> dict[str, Any]:
@@ -94,13 +108,16 @@ def evaluate_valuation(model: LoadedModel, prep: Prepared) -> dict[str, Any]:
         m["coverage_p10_p90_vs_true"] = float(np.mean((truth >= lo) & (truth <= hi)))
         # The oracle knows each true value; the observed prices' own error
         # against truth is the floor any model trained on them faces.
-        m["oracle"] = {"mdape_vs_true": 0.0,
-                       "observed_price_mdape_vs_true": float(np.median(np.abs(obs - truth) / truth))}
+        m["oracle"] = {
+            "mdape_vs_true": 0.0,
+            "observed_price_mdape_vs_true": float(np.median(np.abs(obs - truth) / truth)),
+        }
     return m
 
 
-def evaluate_binary(model: LoadedModel, prep: Prepared, *, scale: GradeScale | None = None,
-                    capacity: float | None = None) -> dict[str, Any]:
+def evaluate_binary(
+    model: LoadedModel, prep: Prepared, *, scale: GradeScale | None = None, capacity: float | None = None
+) -> dict[str, Any]:
     """Out-of-time metrics of a binary model, with the oracle's beside them."""
     t = prep.test
     p = sigmoid(model.raw(prep.x[t]))
@@ -118,8 +135,7 @@ def evaluate_binary(model: LoadedModel, prep: Prepared, *, scale: GradeScale | N
         m["oracle"] = binary_metrics(truth_t, np.asarray(oracle_score)[t])
         m["model_vs_truth"] = binary_metrics(truth_t, p)
         if capacity is not None:
-            m["oracle"]["precision_at_capacity"] = precision_at_capacity(
-                truth_t, np.asarray(oracle_score)[t], capacity)
+            m["oracle"]["precision_at_capacity"] = precision_at_capacity(truth_t, np.asarray(oracle_score)[t], capacity)
             m["model_vs_truth"]["precision_at_capacity"] = precision_at_capacity(truth_t, p, capacity)
     train_p = sigmoid(model.raw(prep.x[prep.train]))
     m["psi"] = psi_report(prep.x[prep.train], prep.x[t], model.feature_names, train_p, p)

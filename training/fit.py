@@ -49,30 +49,47 @@ class Fitted:
 
     def files(self) -> dict[str, bytes]:
         """Model text files for the store (never pickle)."""
-        return {("model.txt" if role == "main" else f"model_{role}.txt"): b.model_to_string().encode()
-                for role, b in self.boosters.items()}
+        return {
+            ("model.txt" if role == "main" else f"model_{role}.txt"): b.model_to_string().encode()
+            for role, b in self.boosters.items()
+        }
 
     def as_loaded(self, name: str = "candidate", version: str = "0") -> LoadedModel:
         """This fit as a servable model (for evaluation before registration)."""
-        return LoadedModel(name=name, version=version, task=self.task, features=self.features,
-                           boosters=self.boosters, calibration=self.calibration,
-                           offsets=self.extra.get("offsets") or {})
+        return LoadedModel(
+            name=name,
+            version=version,
+            task=self.task,
+            features=self.features,
+            boosters=self.boosters,
+            calibration=self.calibration,
+            offsets=self.extra.get("offsets") or {},
+        )
 
 
-def _dataset(prep: Prepared, rows: np.ndarray, specs: Sequence[FeatureSpec],
-             reference: lgb.Dataset | None = None) -> lgb.Dataset:
+def _dataset(
+    prep: Prepared, rows: np.ndarray, specs: Sequence[FeatureSpec], reference: lgb.Dataset | None = None
+) -> lgb.Dataset:
     cats = [i for i, s in enumerate(specs) if s.kind == "categorical"]
-    return lgb.Dataset(prep.x[rows], prep.y[rows], feature_name=[s.name for s in specs],
-                       categorical_feature=cats, reference=reference, free_raw_data=False)
+    return lgb.Dataset(
+        prep.x[rows],
+        prep.y[rows],
+        feature_name=[s.name for s in specs],
+        categorical_feature=cats,
+        reference=reference,
+        free_raw_data=False,
+    )
 
 
-def _train(params: dict[str, Any], prep: Prepared, specs: Sequence[FeatureSpec],
-           callbacks: list[Any] | None = None) -> lgb.Booster:
+def _train(
+    params: dict[str, Any], prep: Prepared, specs: Sequence[FeatureSpec], callbacks: list[Any] | None = None
+) -> lgb.Booster:
     train = _dataset(prep, prep.train, specs)
     valid = _dataset(prep, prep.valid, specs, reference=train)
     cbs = [lgb.early_stopping(EARLY_STOPPING, verbose=False), *(callbacks or [])]
-    return lgb.train(params, train, num_boost_round=MAX_ROUNDS, valid_sets=[valid],
-                     valid_names=["valid"], callbacks=cbs)
+    return lgb.train(
+        params, train, num_boost_round=MAX_ROUNDS, valid_sets=[valid], valid_names=["valid"], callbacks=cbs
+    )
 
 
 def fit_valuation(prep: Prepared, specs: Sequence[FeatureSpec]) -> Fitted:
@@ -83,10 +100,18 @@ def fit_valuation(prep: Prepared, specs: Sequence[FeatureSpec]) -> Fitted:
         boosters[role] = _train(params, prep, specs)
     params = {**BASE_PARAMS, "objective": "quantile", "alphas": list(QUANTILES.values())}
     offsets = conformal_offsets(boosters, prep, coverage=QUANTILES["p90"] - QUANTILES["p10"])
-    return Fitted(boosters, params, tuple(specs), "quantile_regression",
-                  extra={"space": "log CNY", "offsets": offsets,
-                         "interval_calibration": "conformalised on the validation fold",
-                         "best_iterations": {r: b.best_iteration for r, b in boosters.items()}})
+    return Fitted(
+        boosters,
+        params,
+        tuple(specs),
+        "quantile_regression",
+        extra={
+            "space": "log CNY",
+            "offsets": offsets,
+            "interval_calibration": "conformalised on the validation fold",
+            "best_iterations": {r: b.best_iteration for r, b in boosters.items()},
+        },
+    )
 
 
 def conformal_offsets(boosters: dict[str, lgb.Booster], prep: Prepared, *, coverage: float) -> dict[str, float]:
@@ -117,8 +142,9 @@ def fit_platt(raw: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(res.x[0]), float(res.x[1])
 
 
-def fit_binary(prep: Prepared, specs: Sequence[FeatureSpec], *, calibrate: bool = True,
-               monotone: bool = True) -> Fitted:
+def fit_binary(
+    prep: Prepared, specs: Sequence[FeatureSpec], *, calibrate: bool = True, monotone: bool = True
+) -> Fitted:
     """Binary LightGBM with monotone constraints, Platt-calibrated on the validation fold.
 
     Platt scaling keeps explanations additive: the calibrated log-odds are a
@@ -135,8 +161,12 @@ def fit_binary(prep: Prepared, specs: Sequence[FeatureSpec], *, calibrate: bool 
         calibration = fit_platt(np.asarray(raw, dtype=float), prep.y[prep.valid])
     extra: dict[str, Any] = {"space": "log-odds", "best_iteration": booster.best_iteration}
     if calibration:
-        extra["calibration"] = {"method": "platt", "a": calibration[0], "b": calibration[1],
-                                "fitted_on": "validation fold"}
+        extra["calibration"] = {
+            "method": "platt",
+            "a": calibration[0],
+            "b": calibration[1],
+            "fitted_on": "validation fold",
+        }
     return Fitted({"main": booster}, params, tuple(specs), "binary", calibration, extra)
 
 
@@ -144,5 +174,10 @@ def fit_regression(prep: Prepared, specs: Sequence[FeatureSpec]) -> Fitted:
     """Plain L2 regression (generic tabular task)."""
     params = {**BASE_PARAMS, "objective": "regression", "metric": "l2"}
     booster = _train(params, prep, specs)
-    return Fitted({"main": booster}, params, tuple(specs), "regression",
-                  extra={"space": "target units", "best_iteration": booster.best_iteration})
+    return Fitted(
+        {"main": booster},
+        params,
+        tuple(specs),
+        "regression",
+        extra={"space": "target units", "best_iteration": booster.best_iteration},
+    )

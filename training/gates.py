@@ -54,29 +54,56 @@ def load_gates(path: Path | None = None) -> dict[str, list[Gate]]:
 
 def _check(g: Gate, cand: float | None, champ: float | None) -> GateCheck:
     if cand is None:
-        return GateCheck(metric=g.metric, candidate=None, champion=champ, passed=False,
-                         reason="candidate has no value for this metric")
+        return GateCheck(
+            metric=g.metric,
+            candidate=None,
+            champion=champ,
+            passed=False,
+            reason="candidate has no value for this metric",
+        )
     if g.floor is not None and cand < g.floor:
-        return GateCheck(metric=g.metric, candidate=cand, champion=champ, passed=False,
-                         reason=f"{cand:.4f} below the floor {g.floor}")
+        return GateCheck(
+            metric=g.metric,
+            candidate=cand,
+            champion=champ,
+            passed=False,
+            reason=f"{cand:.4f} below the floor {g.floor}",
+        )
     if g.ceiling is not None and cand > g.ceiling:
-        return GateCheck(metric=g.metric, candidate=cand, champion=champ, passed=False,
-                         reason=f"{cand:.4f} above the ceiling {g.ceiling}")
+        return GateCheck(
+            metric=g.metric,
+            candidate=cand,
+            champion=champ,
+            passed=False,
+            reason=f"{cand:.4f} above the ceiling {g.ceiling}",
+        )
     if champ is None:
-        return GateCheck(metric=g.metric, candidate=cand, champion=None, passed=True,
-                         reason=f"{cand:.4f}; no champion to compare with")
+        return GateCheck(
+            metric=g.metric,
+            candidate=cand,
+            champion=None,
+            passed=True,
+            reason=f"{cand:.4f}; no champion to compare with",
+        )
     drop = (champ - cand) if g.higher_is_better else (cand - champ)
     ok = drop <= g.max_drop + 1e-12
-    return GateCheck(metric=g.metric, candidate=cand, champion=champ, passed=ok,
-                     reason=f"candidate {cand:.4f} vs champion {champ:.4f} (worse by {drop:.4f}, "
-                            f"allowed {g.max_drop})")
+    return GateCheck(
+        metric=g.metric,
+        candidate=cand,
+        champion=champ,
+        passed=ok,
+        reason=f"candidate {cand:.4f} vs champion {champ:.4f} (worse by {drop:.4f}, allowed {g.max_drop})",
+    )
 
 
-def check_gates(name: str, gates: list[Gate], candidate: Mapping[str, Any],
-                champion: Mapping[str, Any] | None) -> GateResult:
+def check_gates(
+    name: str, gates: list[Gate], candidate: Mapping[str, Any], champion: Mapping[str, Any] | None
+) -> GateResult:
     """Compare flat metric mappings of candidate and champion."""
-    checks = [_check(g, _num(candidate.get(g.metric)), None if champion is None else _num(champion.get(g.metric)))
-              for g in gates]
+    checks = [
+        _check(g, _num(candidate.get(g.metric)), None if champion is None else _num(champion.get(g.metric)))
+        for g in gates
+    ]
     return GateResult(name=name, passed=all(c.passed for c in checks), checks=checks)
 
 

@@ -56,8 +56,9 @@ def _is_id_like(name: str, s: pd.Series) -> bool:
     return (named and unique_ratio > 0.9) or (textual and unique_ratio > 0.95)
 
 
-def infer_features(frame: pd.DataFrame, target: str,
-                   spec: GenericSpec) -> tuple[list[FeatureSpec], list[str], dict[str, str]]:
+def infer_features(
+    frame: pd.DataFrame, target: str, spec: GenericSpec
+) -> tuple[list[FeatureSpec], list[str], dict[str, str]]:
     """Feature specs, id columns, and the columns left out with the reason."""
     skipped: dict[str, str] = {}
     ids = [c for c in spec.id_columns if c in frame.columns]
@@ -93,8 +94,9 @@ def encode_frame(frame: pd.DataFrame, features: tuple[FeatureSpec, ...] | list[F
     for f in features:
         s = frame[f.name]
         if f.kind == "categorical":
-            cols[f.name] = encode_category(s.map(lambda v: None if pd.isna(v) else str(v)).to_numpy(dtype=object),
-                                           f.categories or ())
+            cols[f.name] = encode_category(
+                s.map(lambda v: None if pd.isna(v) else str(v)).to_numpy(dtype=object), f.categories or ()
+            )
         else:
             num = pd.to_numeric(s, errors="coerce")
             bad = num.isna() & s.notna() & (s.astype(str).str.strip() != "")
@@ -105,8 +107,9 @@ def encode_frame(frame: pd.DataFrame, features: tuple[FeatureSpec, ...] | list[F
     return to_matrix(cols, features)
 
 
-def _target(frame: pd.DataFrame, target: str, task: Literal["binary", "regression"],
-            spec: GenericSpec) -> tuple[np.ndarray, str | None]:
+def _target(
+    frame: pd.DataFrame, target: str, task: Literal["binary", "regression"], spec: GenericSpec
+) -> tuple[np.ndarray, str | None]:
     if target not in frame.columns:
         raise GenericDataError(f"target column {target!r} not in the file (columns: {list(frame.columns)})")
     y = frame[target]
@@ -128,8 +131,9 @@ def _target(frame: pd.DataFrame, target: str, task: Literal["binary", "regressio
     return (y.astype(str) == positive).to_numpy(dtype=float), positive
 
 
-def train_generic(frame: pd.DataFrame, *, task: Literal["binary", "regression"], target: str,
-                  spec: GenericSpec, seed: int = 0) -> tuple[Fitted, dict[str, Any], Prepared]:
+def train_generic(
+    frame: pd.DataFrame, *, task: Literal["binary", "regression"], target: str, spec: GenericSpec, seed: int = 0
+) -> tuple[Fitted, dict[str, Any], Prepared]:
     """Fit a generic model and evaluate it on a held-out test split.
 
     The split is out-of-time on ``spec.date_column`` when given, else random (20%).
@@ -139,13 +143,22 @@ def train_generic(frame: pd.DataFrame, *, task: Literal["binary", "regression"],
     prep = _prepared(frame, feats, y, spec, seed)
     fitted = fit_binary(prep, feats, monotone=bool(spec.monotone)) if task == "binary" else fit_regression(prep, feats)
     metrics = generic_metrics(fitted, prep)
-    fitted.extra.update({"generic": True, "target": target, "id_columns": ids, "skipped_columns": skipped,
-                         "positive_label": positive, "spec": spec.model_dump()})
+    fitted.extra.update(
+        {
+            "generic": True,
+            "target": target,
+            "id_columns": ids,
+            "skipped_columns": skipped,
+            "positive_label": positive,
+            "spec": spec.model_dump(),
+        }
+    )
     return fitted, metrics, prep
 
 
-def _prepared(frame: pd.DataFrame, feats: tuple[FeatureSpec, ...] | list[FeatureSpec], y: np.ndarray,
-              spec: GenericSpec, seed: int) -> Prepared:
+def _prepared(
+    frame: pd.DataFrame, feats: tuple[FeatureSpec, ...] | list[FeatureSpec], y: np.ndarray, spec: GenericSpec, seed: int
+) -> Prepared:
     x = encode_frame(frame, feats)
     if spec.date_column:
         dates = pd.to_datetime(frame[spec.date_column], errors="coerce").to_numpy().astype("datetime64[D]")
@@ -180,5 +193,9 @@ def generic_metrics(fitted: Fitted, prep: Prepared) -> dict[str, Any]:
         return {"n_test": int(t.sum()), **binary_metrics(prep.y[t], 1 / (1 + np.exp(-raw)))}
     err = raw - prep.y[t]
     var = float(np.var(prep.y[t])) or 1.0
-    return {"n_test": int(t.sum()), "rmse": float(np.sqrt(np.mean(err**2))),
-            "mae": float(np.mean(np.abs(err))), "r2": float(1 - np.mean(err**2) / var)}
+    return {
+        "n_test": int(t.sum()),
+        "rmse": float(np.sqrt(np.mean(err**2))),
+        "mae": float(np.mean(np.abs(err))),
+        "r2": float(1 - np.mean(err**2) / var),
+    }

@@ -53,8 +53,9 @@ def is_synthetic(data: Mapping[str, pd.DataFrame]) -> bool:
     return any(k.endswith("_truth") for k in data)
 
 
-def fit_and_evaluate(name: str, data: Mapping[str, pd.DataFrame], valuation: LoadedModel | None,
-                     scale: GradeScale) -> tuple[Fitted, Prepared, dict[str, Any]]:
+def fit_and_evaluate(
+    name: str, data: Mapping[str, pd.DataFrame], valuation: LoadedModel | None, scale: GradeScale
+) -> tuple[Fitted, Prepared, dict[str, Any]]:
     """Fit one of the three bundled models and evaluate it out of time."""
     if name == "valuation":
         prep = prepare_valuation(data)
@@ -64,8 +65,10 @@ def fit_and_evaluate(name: str, data: Mapping[str, pd.DataFrame], valuation: Loa
         served_x, served_dates = pledged_patents_matrix(data)
         ref_rows = served_dates <= prep.dates[prep.train].max()
         fitted.extra["reference"] = reference_distributions(
-            served_x[ref_rows], [s.name for s in F.VALUATION_FEATURES],
-            fitted.as_loaded().raw(served_x[ref_rows], "p50"))
+            served_x[ref_rows],
+            [s.name for s in F.VALUATION_FEATURES],
+            fitted.as_loaded().raw(served_x[ref_rows], "p50"),
+        )
         fitted.extra["reference_population"] = "pledged patents at loan origination, training period"
         return fitted, prep, metrics
     if name == "pd":
@@ -80,15 +83,23 @@ def fit_and_evaluate(name: str, data: Mapping[str, pd.DataFrame], valuation: Loa
         raise ValueError(f"unknown model {name!r}; expected one of {MODEL_NAMES}")
     loaded = fitted.as_loaded()
     fitted.extra["reference"] = reference_distributions(
-        prep.x[prep.train], loaded.feature_names, sigmoid(loaded.raw(prep.x[prep.train])))
+        prep.x[prep.train], loaded.feature_names, sigmoid(loaded.raw(prep.x[prep.train]))
+    )
     if valuation is not None:
         fitted.extra["valuation_version"] = valuation.version
     return fitted, prep, metrics
 
 
-def train_models(data_dir: Path, store: ModelStore, *, models: Sequence[str] = MODEL_NAMES,
-                 actor: str, report_dir: Path, promote_first: bool = True,
-                 progress: Progress = _noop) -> list[RunResult]:
+def train_models(
+    data_dir: Path,
+    store: ModelStore,
+    *,
+    models: Sequence[str] = MODEL_NAMES,
+    actor: str,
+    report_dir: Path,
+    promote_first: bool = True,
+    progress: Progress = _noop,
+) -> list[RunResult]:
     """Train, evaluate, report and register the requested models.
 
     The PD and claim models value collateral with the valuation model trained
@@ -98,8 +109,10 @@ def train_models(data_dir: Path, store: ModelStore, *, models: Sequence[str] = M
     Versions are signed with the store's signing key (unsigned if it has none).
     """
     if not store.has_signing_key:
-        progress("warning: the model store has no signing key: the versions trained now are unsigned, "
-                 "and a server refuses them until they are signed (iprisk models sign)")
+        progress(
+            "warning: the model store has no signing key: the versions trained now are unsigned, "
+            "and a server refuses them until they are signed (iprisk models sign)"
+        )
     progress(f"loading and validating {data_dir}")
     data = load_dataset(data_dir)
     fingerprint = data_fingerprint(data_dir)
@@ -112,13 +125,20 @@ def train_models(data_dir: Path, store: ModelStore, *, models: Sequence[str] = M
     for name in [m for m in MODEL_NAMES if m in models]:
         progress(f"training {name}")
         fitted, prep, metrics = fit_and_evaluate(name, data, valuation, scale)
-        version = register_fit(store, name, fitted, metrics=metrics, fingerprint=fingerprint,
-                               actor=actor, synthetic=synthetic)
+        version = register_fit(
+            store, name, fitted, metrics=metrics, fingerprint=fingerprint, actor=actor, synthetic=synthetic
+        )
         loaded = load_version(store, f"{name}:{version}")
         if name == "valuation":
             valuation = loaded
-        report = write_report(report_dir / name / version, name=name, version=version, metrics=metrics,
-                              plots=build_plots(loaded, prep, metrics), synthetic=synthetic)
+        report = write_report(
+            report_dir / name / version,
+            name=name,
+            version=version,
+            metrics=metrics,
+            plots=build_plots(loaded, prep, metrics),
+            synthetic=synthetic,
+        )
         promoted = False
         if promote_first and store.alias(name, "champion") is None:
             store.promote(name, version, actor=actor, reason="first version of this model")
@@ -133,11 +153,15 @@ def train_models(data_dir: Path, store: ModelStore, *, models: Sequence[str] = M
 def summary_line(name: str, metrics: Mapping[str, Any]) -> str:
     """One line of headline metrics for progress output and the README."""
     if name == "valuation":
-        parts = [f"MdAPE vs observed {metrics['mdape_vs_observed']:.3f}",
-                 f"P10-P90 coverage vs observed {metrics['coverage_vs_observed']:.3f}"]
+        parts = [
+            f"MdAPE vs observed {metrics['mdape_vs_observed']:.3f}",
+            f"P10-P90 coverage vs observed {metrics['coverage_vs_observed']:.3f}",
+        ]
         if "coverage_p10_p90_vs_true" in metrics:
-            parts += [f"MdAPE vs true {metrics['mdape_vs_true']:.3f}",
-                      f"coverage vs true {metrics['coverage_p10_p90_vs_true']:.3f}"]
+            parts += [
+                f"MdAPE vs true {metrics['mdape_vs_true']:.3f}",
+                f"coverage vs true {metrics['coverage_p10_p90_vs_true']:.3f}",
+            ]
         return ", ".join(parts)
     m = metrics["model"]
     line = f"AUC {m['auc']:.3f}, KS {m['ks']:.3f}, Brier {m['brier']:.4f}"

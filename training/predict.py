@@ -22,8 +22,9 @@ def _valuation_rows(data: dict[str, pd.DataFrame], as_of: np.datetime64) -> tupl
     return patents["patent_id"].to_numpy(), valuation_matrix(patents, data["enterprises"], dates)
 
 
-def _bundled_rows(store: ModelStore, model: LoadedModel, data_dir: Path,
-                  as_of: np.datetime64) -> tuple[str, np.ndarray, np.ndarray]:
+def _bundled_rows(
+    store: ModelStore, model: LoadedModel, data_dir: Path, as_of: np.datetime64
+) -> tuple[str, np.ndarray, np.ndarray]:
     data = load_dataset(data_dir, truth=False)
     if model.name == "valuation" or model.task == "quantile_regression":
         ids, x = _valuation_rows(data, as_of)
@@ -39,8 +40,9 @@ def _bundled_rows(store: ModelStore, model: LoadedModel, data_dir: Path,
     return "claim_id", prep.ids, prep.x
 
 
-def predict(store: ModelStore, ref: str, data: Path, *, explain: bool = False,
-            as_of: np.datetime64 | None = None) -> pd.DataFrame:
+def predict(
+    store: ModelStore, ref: str, data: Path, *, explain: bool = False, as_of: np.datetime64 | None = None
+) -> pd.DataFrame:
     """Score ``data`` with the model ``ref``.
 
     Parameters

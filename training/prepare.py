@@ -49,8 +49,9 @@ def cols(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     return out
 
 
-def split_masks(dates: np.ndarray, *, test_fraction: float = 0.2, valid_fraction: float = 0.15,
-                seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def split_masks(
+    dates: np.ndarray, *, test_fraction: float = 0.2, valid_fraction: float = 0.15, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Out-of-time split: the latest ``test_fraction`` by date is the test set.
 
     The validation fold (early stopping, calibration) is a random share of the
@@ -64,16 +65,16 @@ def split_masks(dates: np.ndarray, *, test_fraction: float = 0.2, valid_fraction
     return test, valid
 
 
-def valuation_matrix(patents: pd.DataFrame, enterprises: pd.DataFrame,
-                     as_of: np.ndarray) -> np.ndarray:
+def valuation_matrix(patents: pd.DataFrame, enterprises: pd.DataFrame, as_of: np.ndarray) -> np.ndarray:
     """Valuation feature matrix for ``patents`` at ``as_of`` (owner revenue joined)."""
     revenue = patents["owner_id"].map(enterprises.set_index("enterprise_id")["revenue_cny"])
     columns = F.valuation_columns(cols(patents), as_of, owner_revenue=revenue.to_numpy(dtype=float))
     return F.to_matrix(columns, F.VALUATION_FEATURES)
 
 
-def prepare_valuation(data: Mapping[str, pd.DataFrame], *,
-                      price_bias: Mapping[str, float] = DEFAULT_PRICE_BIAS) -> Prepared:
+def prepare_valuation(
+    data: Mapping[str, pd.DataFrame], *, price_bias: Mapping[str, float] = DEFAULT_PRICE_BIAS
+) -> Prepared:
     """Rows: patents with an observed price; target: log fair value implied by it."""
     patents = data["patents"]
     priced = patents[patents["observed_price_cny"].notna() & (patents["observed_price_cny"] > 0)]
@@ -102,8 +103,9 @@ def pledged_patents_matrix(data: Mapping[str, pd.DataFrame]) -> tuple[np.ndarray
     return valuation_matrix(links, data["enterprises"], dates), dates
 
 
-def package_values(data: Mapping[str, pd.DataFrame], valuation: LoadedModel | None,
-                   *, as_of_by_loan: pd.Series | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+def package_values(
+    data: Mapping[str, pd.DataFrame], valuation: LoadedModel | None, *, as_of_by_loan: pd.Series | None = None
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Per-loan collateral summary and model P50 package value (CNY) at origination."""
     loans = data["loans"]
     links = data["loan_patents"].merge(data["patents"], on="patent_id", how="left")
@@ -111,8 +113,9 @@ def package_values(data: Mapping[str, pd.DataFrame], valuation: LoadedModel | No
     group = links["loan_id"].map(pos).to_numpy(dtype=int)
     as_of_s = as_of_by_loan if as_of_by_loan is not None else loans.set_index("loan_id")["origination_date"]
     as_of = links["loan_id"].map(as_of_s).to_numpy().astype("datetime64[D]")
-    life = F.remaining_life_years(links["patent_type"].to_numpy(dtype=object),
-                                  links["filing_date"].to_numpy().astype("datetime64[D]"), as_of)
+    life = F.remaining_life_years(
+        links["patent_type"].to_numpy(dtype=object), links["filing_date"].to_numpy().astype("datetime64[D]"), as_of
+    )
     summary = F.package_summary(links["patent_type"].to_numpy(dtype=object), life, group, len(loans))
     if valuation is None:
         value = loans["appraised_value_cny"].to_numpy(dtype=float)
@@ -137,8 +140,16 @@ def prepare_pd(data: Mapping[str, pd.DataFrame], valuation: LoadedModel | None) 
     truth = None
     if "loans_truth" in data:
         truth = loans["loan_id"].map(data["loans_truth"].set_index("loan_id")["true_pd"]).to_numpy(float)[keep]
-    return Prepared(x[keep], outcome[keep].astype(bool).to_numpy(dtype=float), loans["loan_id"].to_numpy()[keep],
-                    dates, test, valid, truth, extra={"package_value": value[keep]})
+    return Prepared(
+        x[keep],
+        outcome[keep].astype(bool).to_numpy(dtype=float),
+        loans["loan_id"].to_numpy()[keep],
+        dates,
+        test,
+        valid,
+        truth,
+        extra={"package_value": value[keep]},
+    )
 
 
 def prepare_claims(data: Mapping[str, pd.DataFrame], valuation: LoadedModel | None) -> Prepared:
@@ -149,9 +160,12 @@ def prepare_claims(data: Mapping[str, pd.DataFrame], valuation: LoadedModel | No
     value_by_loan = pd.Series(value, index=loans["loan_id"])
     cl_loans = loans.set_index("loan_id").loc[claims["loan_id"]].reset_index()
     default_date = claims["loan_id"].map(data["outcomes"].set_index("loan_id")["default_date"])
-    columns = F.claim_columns(cols(claims), cols(cl_loans),
-                              default_date.to_numpy().astype("datetime64[D]"),
-                              claims["loan_id"].map(value_by_loan).to_numpy(dtype=float))
+    columns = F.claim_columns(
+        cols(claims),
+        cols(cl_loans),
+        default_date.to_numpy().astype("datetime64[D]"),
+        claims["loan_id"].map(value_by_loan).to_numpy(dtype=float),
+    )
     x = F.to_matrix(columns, F.CLAIM_FEATURES)
     dates = claims["filing_date"].to_numpy().astype("datetime64[D]")
     test, valid = split_masks(dates)

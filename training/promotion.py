@@ -65,8 +65,9 @@ def evaluate_promotion(store: ModelStore, name: str, version: str, data_dir: Pat
     return check_gates(name, gates, holdout_metrics(store, candidate, data), champion)
 
 
-def promote(store: ModelStore, name: str, version: str, *, actor: str, reason: str,
-            data_dir: Path | None, force: bool = False) -> GateResult | None:
+def promote(
+    store: ModelStore, name: str, version: str, *, actor: str, reason: str, data_dir: Path | None, force: bool = False
+) -> GateResult | None:
     """Promote after the gates pass; with ``force`` promote anyway and record it as forced.
 
     Raises

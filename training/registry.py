@@ -35,17 +35,33 @@ def data_fingerprint(directory: Path) -> str:
     return h.hexdigest()
 
 
-def register_fit(store: ModelStore, name: str, fitted: Fitted, *, metrics: dict[str, Any],
-                 fingerprint: str, actor: str, synthetic: bool, extra: dict[str, Any] | None = None) -> str:
+def register_fit(
+    store: ModelStore,
+    name: str,
+    fitted: Fitted,
+    *,
+    metrics: dict[str, Any],
+    fingerprint: str,
+    actor: str,
+    synthetic: bool,
+    extra: dict[str, Any] | None = None,
+) -> str:
     """Register a fitted model; return its new version."""
     features = [{k: v for k, v in asdict(f).items() if v is not None} for f in fitted.features]
     for f in features:
         if "categories" in f:
             f["categories"] = list(f["categories"])
     manifest = store.register(
-        name, fitted.files(), task=fitted.task, features=features, params=fitted.params,
-        metrics=metrics, data_fingerprint=fingerprint, created_by=actor,
-        extra={**fitted.extra, **(extra or {})}, synthetic=synthetic,
+        name,
+        fitted.files(),
+        task=fitted.task,
+        features=features,
+        params=fitted.params,
+        metrics=metrics,
+        data_fingerprint=fingerprint,
+        created_by=actor,
+        extra={**fitted.extra, **(extra or {})},
+        synthetic=synthetic,
     )
     return str(manifest.version)
 

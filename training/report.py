@@ -78,16 +78,22 @@ def _valuation_scatter(model: LoadedModel, prep: Prepared) -> str:
     ax.loglog(ref, p50, ".", alpha=0.3)
     lo, hi = float(np.min(ref)), float(np.max(ref))
     ax.plot([lo, hi], [lo, hi], ":", color="grey")
-    ax.set(xlabel="true value (CNY)" if prep.truth is not None else "observed (CNY)",
-           ylabel="P50 (CNY)", title="Valuation, out-of-time test")
+    ax.set(
+        xlabel="true value (CNY)" if prep.truth is not None else "observed (CNY)",
+        ylabel="P50 (CNY)",
+        title="Valuation, out-of-time test",
+    )
     return _png(fig)
 
 
 def build_plots(model: LoadedModel, prep: Prepared, metrics: dict[str, Any]) -> dict[str, str]:
     """Base64 PNG plots for the model's report."""
     role = "p50" if model.task == "quantile_regression" else "main"
-    plots = {"shap_summary": _bars(_shap_summary(model, prep.x[prep.test], role),
-                                   "SHAP summary (mean |contribution|)", "mean |SHAP|")}
+    plots = {
+        "shap_summary": _bars(
+            _shap_summary(model, prep.x[prep.test], role), "SHAP summary (mean |contribution|)", "mean |SHAP|"
+        )
+    }
     if model.task == "quantile_regression":
         plots["valuation"] = _valuation_scatter(model, prep)
         return plots
@@ -96,8 +102,12 @@ def build_plots(model: LoadedModel, prep: Prepared, metrics: dict[str, Any]) -> 
         p = sigmoid(model.raw(prep.x[t]))
         oracle = prep.extra.get("oracle_score", prep.truth)
         oracle_y = prep.truth if "oracle_score" in prep.extra else prep.y
-        plots["roc"] = _roc(prep.y[t], p, None if oracle is None else np.asarray(oracle)[t],
-                            None if oracle_y is None else np.asarray(oracle_y)[t])
+        plots["roc"] = _roc(
+            prep.y[t],
+            p,
+            None if oracle is None else np.asarray(oracle)[t],
+            None if oracle_y is None else np.asarray(oracle_y)[t],
+        )
         plots["calibration"] = _calibration(prep.y[t], p)
     if "psi" in metrics:
         psi_values = {k: v["psi"] for k, v in metrics["psi"]["features"].items()}
@@ -106,18 +116,21 @@ def build_plots(model: LoadedModel, prep: Prepared, metrics: dict[str, Any]) -> 
     return plots
 
 
-def write_report(out_dir: Path, *, name: str, version: str | None, metrics: dict[str, Any],
-                 plots: dict[str, str], synthetic: bool) -> Path:
+def write_report(
+    out_dir: Path, *, name: str, version: str | None, metrics: dict[str, Any], plots: dict[str, str], synthetic: bool
+) -> Path:
     """Write ``metrics.json`` and ``report.html`` for one model run; return the HTML path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, default=float), encoding="utf-8")
     label = "<p><strong>SYNTHETIC DATA</strong>: figures describe the bundled generator, not a real book.</p>"
     imgs = "".join(f'<h2>{html.escape(k)}</h2><img src="data:image/png;base64,{v}"/>' for k, v in plots.items())
-    body = (f"<html><head><meta charset='utf-8'><title>{html.escape(name)} report</title></head><body>"
-            f"<h1>{html.escape(name)} version {html.escape(str(version))}</h1>"
-            f"{label if synthetic else ''}<h2>metrics</h2>"
-            f"<pre>{html.escape(json.dumps(metrics, indent=2, default=float))}</pre>"
-            f"{imgs}</body></html>")
+    body = (
+        f"<html><head><meta charset='utf-8'><title>{html.escape(name)} report</title></head><body>"
+        f"<h1>{html.escape(name)} version {html.escape(str(version))}</h1>"
+        f"{label if synthetic else ''}<h2>metrics</h2>"
+        f"<pre>{html.escape(json.dumps(metrics, indent=2, default=float))}</pre>"
+        f"{imgs}</body></html>"
+    )
     path = out_dir / "report.html"
     path.write_text(body, encoding="utf-8")
     return path

@@ -56,22 +56,41 @@ _ANY_UNSEALED = select(_LOG.c.id).where(_LOG.c.seq.is_(None)).limit(1)
 _HEAD_FOR_UPDATE = select(_HEAD.c.seq, _HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update()
 # SQLite: a write first, so the sealer holds the database's write lock before it reads the head.
 _TOUCH_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq).returning(_HEAD.c.seq, _HEAD.c.last_hash)
-_SET_CHAIN = (update(_LOG).where(_LOG.c.id == bindparam("entry_id"), _LOG.c.seq.is_(None))
-              .values(seq=bindparam("seq"), prev_hash=bindparam("prev_hash"), hash=bindparam("hash")))
+_SET_CHAIN = (
+    update(_LOG)
+    .where(_LOG.c.id == bindparam("entry_id"), _LOG.c.seq.is_(None))
+    .values(seq=bindparam("seq"), prev_hash=bindparam("prev_hash"), hash=bindparam("hash"))
+)
 _SET_HEAD = update(_HEAD).where(_HEAD.c.id == 1)
 
 
-def append(session: Session, *, key_id: int | None, role: str, institution: str, action: str,
-           resource_type: str, resource_id: str, detail: dict[str, Any] | None = None) -> dict[str, Any]:
+def append(
+    session: Session,
+    *,
+    key_id: int | None,
+    role: str,
+    institution: str,
+    action: str,
+    resource_type: str,
+    resource_id: str,
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Insert one entry in the caller's transaction (executes, never commits); returns the stored row.
 
     The row has its database ``id``; ``seq`` and the hashes stay ``None`` until the sealer chains it.
     """
     # Pending ORM rows are flushed first, so the database's write order is the code's order.
     session.flush()
-    row: dict[str, Any] = {"at": utcnow(), "key_id": key_id, "role": role, "institution": institution,
-                           "action": action, "resource_type": resource_type, "resource_id": resource_id,
-                           "detail": detail or {}}
+    row: dict[str, Any] = {
+        "at": utcnow(),
+        "key_id": key_id,
+        "role": role,
+        "institution": institution,
+        "action": action,
+        "resource_type": resource_type,
+        "resource_id": resource_id,
+        "detail": detail or {},
+    }
     row["id"] = session.connection().execute(_INSERT, row).scalar_one()
     row.update(seq=None, prev_hash=None, hash=None)
     return row
@@ -144,8 +163,9 @@ class ChainCheck:
     head_hash: str = GENESIS
 
 
-def verify_chain(session: Session, *, anchors: Iterable[Anchor] = (), start: Anchor | None = None,
-                 batch: int = 5000) -> ChainCheck:
+def verify_chain(
+    session: Session, *, anchors: Iterable[Anchor] = (), start: Anchor | None = None, batch: int = 5000
+) -> ChainCheck:
     """Recompute every hash in ``seq`` order up to the sealer's head; compare with ``anchors``.
 
     The head is read first: everything it counts was committed with it, so sealing
@@ -177,11 +197,23 @@ def verify_chain(session: Session, *, anchors: Iterable[Anchor] = (), start: Anc
     beyond = [a for a in known.values() if a.seq > last_seq]
     if beyond:
         a = max(beyond, key=lambda a: a.seq)
-        return ChainCheck(False, last_seq, last_seq + 1, f"the log ends at entry {last_seq} but {a.source} "
-                                                         f"recorded entry {a.seq}: it was truncated", pending, prev)
+        return ChainCheck(
+            False,
+            last_seq,
+            last_seq + 1,
+            f"the log ends at entry {last_seq} but {a.source} recorded entry {a.seq}: it was truncated",
+            pending,
+            prev,
+        )
     if head is not None and (head.seq != last_seq or head.last_hash != prev):
-        return ChainCheck(False, last_seq, last_seq + 1 if head.seq > last_seq else last_seq,
-                          f"chain ends at entry {last_seq} but the head records {head.seq}", pending, prev)
+        return ChainCheck(
+            False,
+            last_seq,
+            last_seq + 1 if head.seq > last_seq else last_seq,
+            f"chain ends at entry {last_seq} but the head records {head.seq}",
+            pending,
+            prev,
+        )
     return ChainCheck(True, last_seq, pending=pending, head_hash=prev)
 
 
@@ -189,8 +221,7 @@ def _rewritten(anchor: Anchor) -> str:
     return f"entry {anchor.seq} differs from {anchor.source}: the log was rewritten"
 
 
-def _link_problem(e: AuditEntry, expected_seq: int, prev: str, anchors: Mapping[int, Anchor]
-                  ) -> tuple[int, str] | None:
+def _link_problem(e: AuditEntry, expected_seq: int, prev: str, anchors: Mapping[int, Anchor]) -> tuple[int, str] | None:
     """(seq, problem) if entry ``e`` does not continue the chain at ``expected_seq`` after ``prev``."""
     if e.seq != expected_seq:
         return expected_seq, f"entry {expected_seq} is missing"

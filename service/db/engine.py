@@ -53,9 +53,13 @@ def make_engine(url: str, *, limits: DbLimits | None = None) -> Engine:
     limits = limits or DbLimits()
     if url.startswith("sqlite"):
         busy_seconds = limits.lock_timeout_ms / 1000
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_seconds},
-                               json_serializer=dump_json, hide_parameters=True,
-                               pool_timeout=limits.pool_timeout_seconds)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": busy_seconds},
+            json_serializer=dump_json,
+            hide_parameters=True,
+            pool_timeout=limits.pool_timeout_seconds,
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -70,9 +74,16 @@ def make_engine(url: str, *, limits: DbLimits | None = None) -> Engine:
 
         _serialise_writers(engine, wait_seconds=busy_seconds)
         return engine
-    engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, json_serializer=dump_json,
-                           hide_parameters=True, pool_timeout=limits.pool_timeout_seconds,
-                           connect_args=limits.postgres_connect_args())
+    engine = create_engine(
+        url,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        json_serializer=dump_json,
+        hide_parameters=True,
+        pool_timeout=limits.pool_timeout_seconds,
+        connect_args=limits.postgres_connect_args(),
+    )
 
     @event.listens_for(engine, "do_connect")
     def _connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> DeadlineConnection:
@@ -101,8 +112,9 @@ def _serialise_writers(engine: Engine, *, wait_seconds: float) -> None:
     def _acquire(conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
         if not conn.info.get("iprisk_write_lock") and statement.lstrip()[:7].upper().startswith(_WRITES):
             if not lock.acquire(timeout=wait_seconds):
-                raise OperationalError(statement, None, sqlite3.OperationalError("database is locked"),
-                                       hide_parameters=True)
+                raise OperationalError(
+                    statement, None, sqlite3.OperationalError("database is locked"), hide_parameters=True
+                )
             conn.info["iprisk_write_lock"] = True
 
     def _release(conn: Connection) -> None:

@@ -92,9 +92,11 @@ class Claim(SQLModel, table=True):
     """A bank's compensation claim: facts, rule checks, payout, review score, decision, money figures."""
 
     __tablename__ = "fund_claims"
-    __table_args__ = (UniqueConstraint("fund_id", "bank_id", "idempotency_key"),
-                      Index("ix_fund_claims_fund_status", "fund_id", "status"),
-                      Index("ix_fund_claims_fund_year", "fund_id", "year"))
+    __table_args__ = (
+        UniqueConstraint("fund_id", "bank_id", "idempotency_key"),
+        Index("ix_fund_claims_fund_status", "fund_id", "status"),
+        Index("ix_fund_claims_fund_year", "fund_id", "year"),
+    )
     id: str = Field(primary_key=True, max_length=36)
     fund_id: str = Field(foreign_key="funds.id", max_length=64)
     bank_id: str = Field(max_length=64)

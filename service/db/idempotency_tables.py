@@ -20,8 +20,10 @@ class IdempotencyRecord(SQLModel, table=True):
     """The answer given to the first request with an institution's ``Idempotency-Key``."""
 
     __tablename__ = "idempotency_record"
-    __table_args__ = (UniqueConstraint("institution", "key", name="uq_idempotency_record_institution_key"),
-                      Index("ix_idempotency_record_created_at", "created_at"))
+    __table_args__ = (
+        UniqueConstraint("institution", "key", name="uq_idempotency_record_institution_key"),
+        Index("ix_idempotency_record_created_at", "created_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     institution: str = Field(max_length=64)
     key: str = Field(max_length=128)

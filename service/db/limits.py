@@ -44,8 +44,10 @@ class DbLimits:
 
     def postgres_connect_args(self) -> dict[str, Any]:
         """psycopg connection arguments: server-side timeouts as start-up options, a connect timeout."""
-        options = (f"-c statement_timeout={self.statement_timeout_ms} -c lock_timeout={self.lock_timeout_ms} "
-                   f"-c idle_in_transaction_session_timeout={self.idle_session_timeout_ms}")
+        options = (
+            f"-c statement_timeout={self.statement_timeout_ms} -c lock_timeout={self.lock_timeout_ms} "
+            f"-c idle_in_transaction_session_timeout={self.idle_session_timeout_ms}"
+        )
         return {"options": options, "connect_timeout": self.connect_timeout_seconds, "application_name": "iprisk"}
 
 

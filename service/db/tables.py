@@ -142,8 +142,10 @@ class AuditHead(SQLModel, table=True):
 
 def _big_id() -> Any:
     # BIGSERIAL on PostgreSQL; INTEGER PRIMARY KEY AUTOINCREMENT on SQLite (ids never reused).
-    return Field(default=None, sa_column=Column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
-                                                autoincrement=True))
+    return Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    )
 
 
 class AuditEntry(SQLModel, table=True):
@@ -156,8 +158,7 @@ class AuditEntry(SQLModel, table=True):
 
     __tablename__ = "audit_log"
     __table_args__ = (
-        Index("ix_audit_log_unsealed", "id", postgresql_where=text("seq IS NULL"),
-              sqlite_where=text("seq IS NULL")),
+        Index("ix_audit_log_unsealed", "id", postgresql_where=text("seq IS NULL"), sqlite_where=text("seq IS NULL")),
         {"sqlite_autoincrement": True},
     )
     id: int | None = _big_id()

@@ -16,28 +16,78 @@ from service.routing import UnitOfWorkRoute
 from service.schemas.scoring import AssessmentRequest, AssessmentResponse, BatchRequest, BatchResponse, Page
 from service.usecases import scoring as uc
 
-router = APIRouter(prefix="/v1/assessments", tags=["assessments"], route_class=UnitOfWorkRoute,
-                   responses=error_responses(401, 403, 404, 409, 422, 503))
+router = APIRouter(
+    prefix="/v1/assessments",
+    tags=["assessments"],
+    route_class=UnitOfWorkRoute,
+    responses=error_responses(401, 403, 404, 409, 422, 503),
+)
 Writer = Annotated[Principal, Depends(require("bank", "insurer"))]
 Reader = Annotated[Principal, Depends(require("bank", "insurer", "regulator"))]
 
 
 @router.post("", status_code=201, response_model=AssessmentResponse)
-def create_assessment(body: AssessmentRequest, session: SessionDep, principal: Writer, bundle: BundleDep,
-                      config: ConfigDep, lang: LangDep, request: Request, once: KeyOptionalDep) -> Response:
+def create_assessment(
+    body: AssessmentRequest,
+    session: SessionDep,
+    principal: Writer,
+    bundle: BundleDep,
+    config: ConfigDep,
+    lang: LangDep,
+    request: Request,
+    once: KeyOptionalDep,
+) -> Response:
     """Assess a pledge-loan application: PD, grade, LGD, EL, maximum loan, decision, reasons."""
-    return run_once(session, principal, once, body, lambda: uc.create_assessment(
-        session, principal, bundle, config, body, lang=lang, metrics=request.app.state.metrics,
-        offload=request.app.state.spare_core).json)
+    return run_once(
+        session,
+        principal,
+        once,
+        body,
+        lambda: (
+            uc.create_assessment(
+                session,
+                principal,
+                bundle,
+                config,
+                body,
+                lang=lang,
+                metrics=request.app.state.metrics,
+                offload=request.app.state.spare_core,
+            ).json
+        ),
+    )
 
 
 @router.post("/batch", response_model=BatchResponse)
-def create_batch(body: BatchRequest, session: SessionDep, principal: Writer, bundle: BundleDep, config: ConfigDep,
-                 lang: LangDep, settings: SettingsDep, request: Request, once: KeyOptionalDep) -> Response:
+def create_batch(
+    body: BatchRequest,
+    session: SessionDep,
+    principal: Writer,
+    bundle: BundleDep,
+    config: ConfigDep,
+    lang: LangDep,
+    settings: SettingsDep,
+    request: Request,
+    once: KeyOptionalDep,
+) -> Response:
     """Assess several applications; each item succeeds or fails on its own."""
-    return run_once(session, principal, once, body, lambda: uc.create_batch(
-        session, principal, bundle, config, body, lang=lang, metrics=request.app.state.metrics,
-        max_items=settings.batch_max_items, offload=request.app.state.spare_core))
+    return run_once(
+        session,
+        principal,
+        once,
+        body,
+        lambda: uc.create_batch(
+            session,
+            principal,
+            bundle,
+            config,
+            body,
+            lang=lang,
+            metrics=request.app.state.metrics,
+            max_items=settings.batch_max_items,
+            offload=request.app.state.spare_core,
+        ),
+    )
 
 
 @router.get("/{assessment_id}", response_model=AssessmentResponse)
@@ -47,9 +97,15 @@ def get_assessment(assessment_id: str, session: SessionDep, principal: Reader) -
 
 
 @router.get("", response_model=Page)
-def list_assessments(session: SessionDep, principal: Reader, since: date | None = None, until: date | None = None,
-                     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> ModelResponse:
+def list_assessments(
+    session: SessionDep,
+    principal: Reader,
+    since: date | None = None,
+    until: date | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> ModelResponse:
     """The caller's assessments, newest first, filtered by creation date."""
-    return ModelResponse(uc.list_results(session, principal, Assessment, since=since, until=until, limit=limit,
-                                         offset=offset))
+    return ModelResponse(
+        uc.list_results(session, principal, Assessment, since=since, until=until, limit=limit, offset=offset)
+    )

@@ -40,8 +40,12 @@ from service.usecases import claims, decisions, funds, pool
 from service.usecases.funds import FundContext
 from service.usecases.scoring import today
 
-router = APIRouter(prefix="/v1/funds", tags=["funds"], route_class=UnitOfWorkRoute,
-                   responses=error_responses(401, 403, 404, 409, 422, 503))
+router = APIRouter(
+    prefix="/v1/funds",
+    tags=["funds"],
+    route_class=UnitOfWorkRoute,
+    responses=error_responses(401, 403, 404, 409, 422, 503),
+)
 Reader = Annotated[Principal, Depends(require("bank", "fund_manager", "regulator"))]
 Overseer = Annotated[Principal, Depends(require("fund_manager", "regulator"))]
 Manager = Annotated[Principal, Depends(require("fund_manager"))]
@@ -49,9 +53,16 @@ FundId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
 RecordId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,36}$")]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
-IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=128,
-                                       pattern=r"^[\x21-\x7e]+$",
-                                       description="The same key and body give the same claim.")]
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=128,
+        pattern=r"^[\x21-\x7e]+$",
+        description="The same key and body give the same claim.",
+    ),
+]
 
 
 def get_fund_context(request: Request) -> FundContext:
@@ -69,8 +80,9 @@ Today = Annotated[date, Depends(get_today)]
 
 
 @router.post("", status_code=201, response_model=FundPublic)
-def create_fund(body: FundCreate, session: SessionDep, principal: Overseer, on: Today, once: KeyOptionalDep
-                ) -> Response:
+def create_fund(
+    body: FundCreate, session: SessionDep, principal: Overseer, on: Today, once: KeyOptionalDep
+) -> Response:
     """Create a fund (regulator, or the fund manager of the institution with that id)."""
     return run_once(session, principal, once, body, lambda: funds.create_fund(session, principal, body, on=on))
 
@@ -88,14 +100,16 @@ def get_fund(fund_id: FundId, session: SessionDep, principal: Reader, on: Today)
 
 
 @router.post("/{fund_id}/rules", status_code=201, response_model=RuleVersionPublic)
-def add_rule_version(fund_id: FundId, body: RuleVersionCreate, session: SessionDep, principal: Overseer, on: Today,
-                     once: KeyOptionalDep) -> Response:
+def add_rule_version(
+    fund_id: FundId, body: RuleVersionCreate, session: SessionDep, principal: Overseer, on: Today, once: KeyOptionalDep
+) -> Response:
     """Store a new version of the fund's rules, in force from today or later (earlier: the regulator, with a reason).
 
     Claims are judged under the version in force on their default date.
     """
-    return run_once(session, principal, once, body,
-                    lambda: funds.add_rule_version(session, principal, fund_id, body, on=on))
+    return run_once(
+        session, principal, once, body, lambda: funds.add_rule_version(session, principal, fund_id, body, on=on)
+    )
 
 
 @router.get("/{fund_id}/rules")
@@ -105,8 +119,9 @@ def list_rule_versions(fund_id: FundId, session: SessionDep, principal: Reader) 
 
 
 @router.put("/{fund_id}/banks/{bank_id}")
-def set_bank(fund_id: FundId, bank_id: FundId, body: BankAgreement, session: SessionDep,
-             principal: Manager) -> BankPublic:
+def set_bank(
+    fund_id: FundId, bank_id: FundId, body: BankAgreement, session: SessionDep, principal: Manager
+) -> BankPublic:
     """Record a cooperating bank's pool share and committed credit line."""
     return funds.set_bank(session, principal, fund_id, bank_id, body)
 
@@ -118,37 +133,69 @@ def list_banks(fund_id: FundId, session: SessionDep, principal: Reader) -> list[
 
 
 @router.post("/{fund_id}/deposits", status_code=201, response_model=BalancePublic)
-def deposit(fund_id: FundId, body: DepositCreate, session: SessionDep, principal: Manager,
-            once: KeyRequiredDep) -> Response:
+def deposit(
+    fund_id: FundId, body: DepositCreate, session: SessionDep, principal: Manager, once: KeyRequiredDep
+) -> Response:
     """Pay money into the fund once per Idempotency-Key; returns the balance after it."""
     return run_once(session, principal, once, body, lambda: funds.deposit(session, principal, fund_id, body))
 
 
 @router.post("/{fund_id}/loans", status_code=201, response_model=PoolLoanPublic)
-def register_loan(fund_id: FundId, body: PoolLoanCreate, session: SessionDep, principal: BankDep, ctx: Ctx,
-                  lang: LangDep, on: Today, once: KeyOptionalDep) -> Response:
+def register_loan(
+    fund_id: FundId,
+    body: PoolLoanCreate,
+    session: SessionDep,
+    principal: BankDep,
+    ctx: Ctx,
+    lang: LangDep,
+    on: Today,
+    once: KeyOptionalDep,
+) -> Response:
     """Register a loan into the pool; entry rules and the bank's committed line are checked."""
-    return run_once(session, principal, once, body,
-                    lambda: pool.register_loan(session, principal, ctx, fund_id, body, on=on, lang=lang))
+    return run_once(
+        session,
+        principal,
+        once,
+        body,
+        lambda: pool.register_loan(session, principal, ctx, fund_id, body, on=on, lang=lang),
+    )
 
 
 @router.get("/{fund_id}/loans")
-def list_pool_loans(fund_id: FundId, session: SessionDep, principal: Reader, ctx: Ctx, lang: LangDep,
-                    limit: Limit = 50, offset: Offset = 0) -> PoolLoanPage:
+def list_pool_loans(
+    fund_id: FundId,
+    session: SessionDep,
+    principal: Reader,
+    ctx: Ctx,
+    lang: LangDep,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> PoolLoanPage:
     """Pooled loans, newest first (a bank: its own)."""
     return pool.list_pool_loans(session, principal, ctx, fund_id, lang=lang, limit=limit, offset=offset)
 
 
 @router.get("/{fund_id}/loans/{pool_loan_id}")
-def get_pool_loan(fund_id: FundId, pool_loan_id: RecordId, session: SessionDep, principal: Reader, ctx: Ctx,
-                  lang: LangDep) -> PoolLoanPublic:
+def get_pool_loan(
+    fund_id: FundId, pool_loan_id: RecordId, session: SessionDep, principal: Reader, ctx: Ctx, lang: LangDep
+) -> PoolLoanPublic:
     """One pooled loan with its entry checks."""
     return pool.get_pool_loan(session, principal, ctx, fund_id, pool_loan_id, lang=lang)
 
 
 @router.post("/{fund_id}/claims", status_code=201, responses={200: {"description": "Replay of an earlier filing"}})
-def file_claim(fund_id: FundId, body: ClaimCreate, key: IdempotencyKey, session: SessionDep, principal: BankDep,
-               bundle: BundleDep, ctx: Ctx, lang: LangDep, on: Today, response: Response) -> ClaimPublic:
+def file_claim(
+    fund_id: FundId,
+    body: ClaimCreate,
+    key: IdempotencyKey,
+    session: SessionDep,
+    principal: BankDep,
+    bundle: BundleDep,
+    ctx: Ctx,
+    lang: LangDep,
+    on: Today,
+    response: Response,
+) -> ClaimPublic:
     """File a claim: every rule as pass/fail, the payout by party with each cap, the review score with reasons."""
     claim, created = claims.file_claim(session, principal, bundle, ctx, fund_id, body, key=key, on=on, lang=lang)
     response.status_code = 201 if created else 200
@@ -156,46 +203,95 @@ def file_claim(fund_id: FundId, body: ClaimCreate, key: IdempotencyKey, session:
 
 
 @router.get("/{fund_id}/claims")
-def list_claims(fund_id: FundId, session: SessionDep, principal: Reader, ctx: Ctx, lang: LangDep,
-                status: ClaimStatus | None = None, limit: Limit = 50, offset: Offset = 0) -> ClaimPage:
+def list_claims(
+    fund_id: FundId,
+    session: SessionDep,
+    principal: Reader,
+    ctx: Ctx,
+    lang: LangDep,
+    status: ClaimStatus | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> ClaimPage:
     """Claims newest first, by status (the manager's queue: status=pending); a bank sees its own."""
     return claims.list_claims(session, principal, ctx, fund_id, status=status, lang=lang, limit=limit, offset=offset)
 
 
 @router.get("/{fund_id}/claims/{claim_id}")
-def get_claim(fund_id: FundId, claim_id: RecordId, session: SessionDep, principal: Reader, ctx: Ctx,
-              lang: LangDep) -> ClaimPublic:
+def get_claim(
+    fund_id: FundId, claim_id: RecordId, session: SessionDep, principal: Reader, ctx: Ctx, lang: LangDep
+) -> ClaimPublic:
     """One claim with its checks, payout, review score and decision."""
     return claims.get_claim(session, principal, ctx, fund_id, claim_id, lang=lang)
 
 
 @router.post("/{fund_id}/claims/{claim_id}/decision", response_model=ClaimPublic)
-def decide(fund_id: FundId, claim_id: RecordId, body: DecisionCreate, session: SessionDep, principal: Manager,
-           ctx: Ctx, lang: LangDep, once: KeyOptionalDep) -> Response:
+def decide(
+    fund_id: FundId,
+    claim_id: RecordId,
+    body: DecisionCreate,
+    session: SessionDep,
+    principal: Manager,
+    ctx: Ctx,
+    lang: LangDep,
+    once: KeyOptionalDep,
+) -> Response:
     """Approve (pays and posts to the ledger), reject with a reason, or request information."""
-    return run_once(session, principal, once, body,
-                    lambda: decisions.decide(session, principal, ctx, fund_id, claim_id, body, lang=lang))
+    return run_once(
+        session,
+        principal,
+        once,
+        body,
+        lambda: decisions.decide(session, principal, ctx, fund_id, claim_id, body, lang=lang),
+    )
 
 
 @router.post("/{fund_id}/claims/{claim_id}/evidence", response_model=ClaimPublic)
-def supplement(fund_id: FundId, claim_id: RecordId, body: EvidenceCreate, session: SessionDep, principal: BankDep,
-               bundle: BundleDep, ctx: Ctx, lang: LangDep, once: KeyOptionalDep) -> Response:
+def supplement(
+    fund_id: FundId,
+    claim_id: RecordId,
+    body: EvidenceCreate,
+    session: SessionDep,
+    principal: BankDep,
+    bundle: BundleDep,
+    ctx: Ctx,
+    lang: LangDep,
+    once: KeyOptionalDep,
+) -> Response:
     """Answer a request for information with more documents; the claim is judged again and re-queued."""
-    return run_once(session, principal, once, body, lambda: decisions.supplement(
-        session, principal, bundle, ctx, fund_id, claim_id, body, lang=lang))
+    return run_once(
+        session,
+        principal,
+        once,
+        body,
+        lambda: decisions.supplement(session, principal, bundle, ctx, fund_id, claim_id, body, lang=lang),
+    )
 
 
 @router.post("/{fund_id}/claims/{claim_id}/recoveries", status_code=201, response_model=RecoveryPublic)
-def report_recovery(fund_id: FundId, claim_id: RecordId, body: RecoveryCreate, session: SessionDep,
-                    principal: BankDep, on: Today, once: KeyRequiredDep) -> Response:
+def report_recovery(
+    fund_id: FundId,
+    claim_id: RecordId,
+    body: RecoveryCreate,
+    session: SessionDep,
+    principal: BankDep,
+    on: Today,
+    once: KeyRequiredDep,
+) -> Response:
     """Report money recovered on a paid claim once per Idempotency-Key; the fund's pro-rata part is clawed back."""
-    return run_once(session, principal, once, body,
-                    lambda: decisions.report_recovery(session, principal, fund_id, claim_id, body, on=on))
+    return run_once(
+        session,
+        principal,
+        once,
+        body,
+        lambda: decisions.report_recovery(session, principal, fund_id, claim_id, body, on=on),
+    )
 
 
 @router.get("/{fund_id}/ledger")
-def get_ledger(fund_id: FundId, session: SessionDep, principal: Overseer, limit: Limit = 100,
-               offset: Offset = 0) -> LedgerPage:
+def get_ledger(
+    fund_id: FundId, session: SessionDep, principal: Overseer, limit: Limit = 100, offset: Offset = 0
+) -> LedgerPage:
     """The fund's double-entry ledger lines, oldest first."""
     return funds.get_ledger(session, principal, fund_id, limit=limit, offset=offset)
 

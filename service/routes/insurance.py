@@ -14,15 +14,20 @@ from service.routing import UnitOfWorkRoute
 from service.schemas.insurance import QuoteRequest, QuoteResponse
 from service.usecases import insurance as uc
 
-router = APIRouter(prefix="/v1/insurance", tags=["insurance"], route_class=UnitOfWorkRoute,
-                   responses=error_responses(401, 403, 404, 409, 422, 503))
+router = APIRouter(
+    prefix="/v1/insurance",
+    tags=["insurance"],
+    route_class=UnitOfWorkRoute,
+    responses=error_responses(401, 403, 404, 409, 422, 503),
+)
 Writer = Annotated[Principal, Depends(require("bank", "insurer"))]
 Reader = Annotated[Principal, Depends(require("bank", "insurer", "regulator"))]
 
 
 @router.post("/quotes", status_code=201, response_model=QuoteResponse)
-def create_quote(body: QuoteRequest, session: SessionDep, principal: Writer, config: ConfigDep,
-                 once: KeyOptionalDep) -> Response:
+def create_quote(
+    body: QuoteRequest, session: SessionDep, principal: Writer, config: ConfigDep, once: KeyOptionalDep
+) -> Response:
     """Quote pledge-guarantee insurance for an assessment, or patent-enforcement insurance for patents."""
     return run_once(session, principal, once, body, lambda: uc.create_quote(session, principal, config, body))
 

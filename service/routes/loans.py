@@ -14,8 +14,9 @@ from service.routing import UnitOfWorkRoute
 from service.schemas.loans import LoanCreate, LoanPublic
 from service.usecases import loans as uc
 
-router = APIRouter(prefix="/v1/loans", tags=["loans"], route_class=UnitOfWorkRoute,
-                   responses=error_responses(401, 403, 404, 409, 422))
+router = APIRouter(
+    prefix="/v1/loans", tags=["loans"], route_class=UnitOfWorkRoute, responses=error_responses(401, 403, 404, 409, 422)
+)
 Reader = Annotated[Principal, Depends(require("bank", "regulator"))]
 
 

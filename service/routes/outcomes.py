@@ -11,8 +11,12 @@ from service.routing import UnitOfWorkRoute
 from service.schemas.regulator import OutcomeCreate, OutcomePublic
 from service.usecases.outcomes import report_outcome
 
-router = APIRouter(prefix="/v1/outcomes", tags=["outcomes"], route_class=UnitOfWorkRoute,
-                   responses=error_responses(401, 403, 404, 409, 422))
+router = APIRouter(
+    prefix="/v1/outcomes",
+    tags=["outcomes"],
+    route_class=UnitOfWorkRoute,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
 
 
 @router.post("", status_code=201, response_model=OutcomePublic)

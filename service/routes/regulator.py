@@ -25,8 +25,12 @@ from service.schemas.regulator import (
 from service.usecases import fund_stats, inventory, portfolio, regulator
 from service.usecases.monitoring import performance_report
 
-router = APIRouter(prefix="/v1/regulator", tags=["regulator"], route_class=UnitOfWorkRoute,
-                   responses=error_responses(401, 403, 404, 422, 503))
+router = APIRouter(
+    prefix="/v1/regulator",
+    tags=["regulator"],
+    route_class=UnitOfWorkRoute,
+    responses=error_responses(401, 403, 404, 422, 503),
+)
 Regulator = Annotated[Principal, Depends(require("regulator"))]
 Days = Annotated[int, Query(ge=1, le=3650, description="Window of recent traffic, days.")]
 KeptSeq = Annotated[int | None, Query(ge=1, description="Entry of a checkpoint you kept (with hash).")]
@@ -39,12 +43,22 @@ def get_portfolio(session: SessionDep, _: Regulator, group_by: GroupBy = "bank")
     return portfolio.portfolio_report(session, group_by)
 
 
-@router.get("/portfolio/export", response_class=Response, responses={200: {
-    "description": "The file, as an attachment.",
-    "content": {"text/csv": {"schema": {"type": "string"}},
-                "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}}}}})
-def export_portfolio(session: SessionDep, _: Regulator, group_by: GroupBy = "bank",
-                     format: Literal["csv", "parquet"] = "csv") -> Response:
+@router.get(
+    "/portfolio/export",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The file, as an attachment.",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+)
+def export_portfolio(
+    session: SessionDep, _: Regulator, group_by: GroupBy = "bank", format: Literal["csv", "parquet"] = "csv"
+) -> Response:
     """The portfolio statistics as CSV or Parquet, for publication."""
     body, media = portfolio.export(portfolio.portfolio_report(session, group_by), format)
     name = f"iprisk-portfolio-{group_by}.{format}"
@@ -58,8 +72,9 @@ def get_funds(session: SessionDep, _: Regulator) -> list[FundStatistics]:
 
 
 @router.get("/monitoring/drift")
-def get_drift(session: SessionDep, _: Regulator, bundle: BundleDep, request: Request, days: Days = 30
-              ) -> list[DriftReport]:
+def get_drift(
+    session: SessionDep, _: Regulator, bundle: BundleDep, request: Request, days: Days = 30
+) -> list[DriftReport]:
     """PSI per input and for the score, training reference vs recent traffic (bands 0.10 / 0.25)."""
     reports = regulator.drift_all(session, bundle, request.app.state.metrics, days=days)
     request.app.state.monitor.record(reports)
@@ -67,8 +82,9 @@ def get_drift(session: SessionDep, _: Regulator, bundle: BundleDep, request: Req
 
 
 @router.get("/monitoring/performance")
-def get_performance(session: SessionDep, _: Regulator, config: ConfigDep,
-                    as_of: date | None = None) -> PerformanceReport:
+def get_performance(
+    session: SessionDep, _: Regulator, config: ConfigDep, as_of: date | None = None
+) -> PerformanceReport:
     """Realised default rate by grade vs expected (binomial test) and AUC on matured loans."""
     return performance_report(session, config.grades, as_of=as_of or datetime.now(UTC).date())
 
@@ -93,8 +109,9 @@ def get_model_card(name: str, version: str, request: Request, _: Regulator) -> M
 
 
 @router.get("/audit/verify")
-def verify_audit(session: SessionDep, _: Regulator, keeper: AuditDep, seq: KeptSeq = None,
-                 hash: KeptHash = None) -> AuditCheck:
+def verify_audit(
+    session: SessionDep, _: Regulator, keeper: AuditDep, seq: KeptSeq = None, hash: KeptHash = None
+) -> AuditCheck:
     """Recompute the audit hash chain, check it against the signed checkpoints (and yours); name any problem."""
     return regulator.check_audit(session, keeper, seq=seq, digest=hash)
 

@@ -16,19 +16,46 @@ from service.routing import UnitOfWorkRoute
 from service.schemas.scoring import Page, ValuationRequest, ValuationResponse
 from service.usecases import scoring as uc
 
-router = APIRouter(prefix="/v1/valuations", tags=["valuations"], route_class=UnitOfWorkRoute,
-                   responses=error_responses(401, 403, 404, 409, 422, 503))
+router = APIRouter(
+    prefix="/v1/valuations",
+    tags=["valuations"],
+    route_class=UnitOfWorkRoute,
+    responses=error_responses(401, 403, 404, 409, 422, 503),
+)
 Writer = Annotated[Principal, Depends(require("bank", "insurer"))]
 Reader = Annotated[Principal, Depends(require("bank", "insurer", "regulator"))]
 
 
 @router.post("", status_code=201, response_model=ValuationResponse)
-def create_valuation(body: ValuationRequest, session: SessionDep, principal: Writer, bundle: BundleDep,
-                     config: ConfigDep, lang: LangDep, request: Request, once: KeyOptionalDep) -> Response:
+def create_valuation(
+    body: ValuationRequest,
+    session: SessionDep,
+    principal: Writer,
+    bundle: BundleDep,
+    config: ConfigDep,
+    lang: LangDep,
+    request: Request,
+    once: KeyOptionalDep,
+) -> Response:
     """Value one or more patents: P10/P50/P90, income approach, scores, stars, checks, reasons."""
-    return run_once(session, principal, once, body, lambda: uc.create_valuation(
-        session, principal, bundle, config, body, lang=lang, metrics=request.app.state.metrics,
-        offload=request.app.state.spare_core).json)
+    return run_once(
+        session,
+        principal,
+        once,
+        body,
+        lambda: (
+            uc.create_valuation(
+                session,
+                principal,
+                bundle,
+                config,
+                body,
+                lang=lang,
+                metrics=request.app.state.metrics,
+                offload=request.app.state.spare_core,
+            ).json
+        ),
+    )
 
 
 @router.get("/{valuation_id}", response_model=ValuationResponse)
@@ -38,9 +65,15 @@ def get_valuation(valuation_id: str, session: SessionDep, principal: Reader) -> 
 
 
 @router.get("", response_model=Page)
-def list_valuations(session: SessionDep, principal: Reader, since: date | None = None, until: date | None = None,
-                    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> ModelResponse:
+def list_valuations(
+    session: SessionDep,
+    principal: Reader,
+    since: date | None = None,
+    until: date | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> ModelResponse:
     """The caller's valuations, newest first, filtered by creation date."""
-    return ModelResponse(uc.list_results(session, principal, Valuation, since=since, until=until, limit=limit,
-                                         offset=offset))
+    return ModelResponse(
+        uc.list_results(session, principal, Valuation, since=since, until=until, limit=limit, offset=offset)
+    )

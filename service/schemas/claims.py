@@ -29,14 +29,30 @@ MAX_EVIDENCE = 50
 class PoolLoanCreate(BaseModel):
     """Register a loan into the pool: a booked loan (``loan_id``) or its facts."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"facts": {"borrower_id": "E-GY-0001", "amount_cny": 3000000, "origination_date": "2026-01-15",
-                   "tenor_months": 24, "purpose": "rd", "ip_share_of_collateral": 0.8, "is_sme": True,
-                   "years_registered": 6.5}}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "facts": {
+                        "borrower_id": "E-GY-0001",
+                        "amount_cny": 3000000,
+                        "origination_date": "2026-01-15",
+                        "tenor_months": 24,
+                        "purpose": "rd",
+                        "ip_share_of_collateral": 0.8,
+                        "is_sme": True,
+                        "years_registered": 6.5,
+                    }
+                }
+            ]
+        },
+    )
     loan_id: Ref | None = Field(default=None, description="A loan booked with POST /v1/loans.")
     facts: EntryFacts | None = None
-    clean_credit_years: float | None = Field(default=None, ge=0, le=100,
-                                             description="With loan_id: years since the last bad credit record.")
+    clean_credit_years: float | None = Field(
+        default=None, ge=0, le=100, description="With loan_id: years since the last bad credit record."
+    )
     pledge_registered: bool = Field(default=True, description="With loan_id: the pledge is registered.")
     appraised_value_cny: Cny | None = Field(default=None, description="With loan_id: the appraisal.")
 
@@ -77,18 +93,30 @@ class PoolLoanPublic(BaseModel):
 class ClaimCreate(BaseModel):
     """A compensation claim on a pooled loan that defaulted."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"pool_loan_id": "00000000-0000-0000-0000-000000000000", "default_date": "2026-11-20",
-         "npl_class": "substandard", "principal_outstanding_cny": 2400000, "claimed_amount_cny": 960000,
-         "evidence": ["collection notice 2026-11-21", "civil complaint filed 2026-11-24"]}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "pool_loan_id": "00000000-0000-0000-0000-000000000000",
+                    "default_date": "2026-11-20",
+                    "npl_class": "substandard",
+                    "principal_outstanding_cny": 2400000,
+                    "claimed_amount_cny": 960000,
+                    "evidence": ["collection notice 2026-11-21", "civil complaint filed 2026-11-24"],
+                }
+            ]
+        },
+    )
     pool_loan_id: Ref
     default_date: Day
     npl_class: NplClass
     principal_outstanding_cny: Positive
     interest_outstanding_cny: Cny = Decimal(0)
     claimed_amount_cny: Cny = Field(description="What the bank asks the fund for.")
-    evidence: list[Document] = Field(default_factory=list, max_length=MAX_EVIDENCE,
-                                     description="Collection or litigation documents.")
+    evidence: list[Document] = Field(
+        default_factory=list, max_length=MAX_EVIDENCE, description="Collection or litigation documents."
+    )
 
 
 class BaseStepPublic(BaseModel):
@@ -174,8 +202,15 @@ class ClaimPublic(BaseModel):
 class DecisionCreate(BaseModel):
     """A fund manager's decision; reject and request_info need a reason."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"decision": "approve"}, {"decision": "reject", "reason": "loan entered the pool after the default"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"decision": "approve"},
+                {"decision": "reject", "reason": "loan entered the pool after the default"},
+            ]
+        },
+    )
     decision: Literal["approve", "reject", "request_info"]
     reason: Text | None = None
 
@@ -189,8 +224,12 @@ class DecisionCreate(BaseModel):
 class EvidenceCreate(BaseModel):
     """Documents a bank adds to a claim after the fund manager asked for more information."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"evidence": ["court acceptance notice 2025-10-20"], "note": "litigation filed"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"evidence": ["court acceptance notice 2025-10-20"], "note": "litigation filed"}]
+        },
+    )
     evidence: list[Document] = Field(min_length=1, max_length=MAX_EVIDENCE)
     note: Text | None = None
 
@@ -198,8 +237,9 @@ class EvidenceCreate(BaseModel):
 class RecoveryCreate(BaseModel):
     """Money the bank recovered on a paid claim (collection, disposal of the patents)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"amount_cny": "300000.00", "recovered_on": "2026-03-31"}]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"amount_cny": "300000.00", "recovered_on": "2026-03-31"}]}
+    )
     amount_cny: Positive
     recovered_on: Day
 

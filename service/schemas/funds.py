@@ -30,8 +30,11 @@ def _example(body: dict[str, Any]) -> ConfigDict:
 def _rules_example(schema: dict[str, Any]) -> None:
     # Read lazily, when the OpenAPI document is built: the worked 40/60 example itself.
     raw = yaml.safe_load(EXAMPLE_RULES.read_text(encoding="utf-8"))
-    schema["examples"] = [json.loads(json.dumps({"effective_from": raw["effective_from"], "rules": raw["rules"]},
-                                                default=str))]
+    schema["examples"] = [
+        json.loads(json.dumps({"effective_from": raw["effective_from"], "rules": raw["rules"]}, default=str))
+    ]
+
+
 Positive = Annotated[Cny, Field(gt=0)]
 LedgerKind = Literal["deposit", "reserve", "release", "payout", "clawback"]
 Account = Literal["cash_available", "cash_reserved", "contributions", "claims_paid", "recoveries"]
@@ -41,8 +44,14 @@ INSTITUTION_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
 class FundCreate(BaseModel):
     """A new fund; its id is the institution of its managers' API keys."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"id": "fund_guiyang", "name": "Guiyang IP pledge risk compensation pool", "region": "guiyang"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"id": "fund_guiyang", "name": "Guiyang IP pledge risk compensation pool", "region": "guiyang"}
+            ]
+        },
+    )
     id: str = Field(pattern=INSTITUTION_PATTERN)
     name: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")
     region: Region | None = None
@@ -63,12 +72,19 @@ class RuleVersionCreate(BaseModel):
     """A new version of a fund's rules, in force from ``effective_from``."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=_rules_example)
-    effective_from: Day = Field(description="First day the version is in force: today (Beijing) or later. An "
-                                            "earlier day only by the regulator, with a `reason`, and only if no "
-                                            "claim with a default date on or after it has been filed.")
+    effective_from: Day = Field(
+        description="First day the version is in force: today (Beijing) or later. An "
+        "earlier day only by the regulator, with a `reason`, and only if no "
+        "claim with a default date on or after it has been filed."
+    )
     rules: FundRules
-    reason: str | None = Field(default=None, min_length=1, max_length=500, pattern=r"^[^\x00-\x1f]*\S[^\x00-\x1f]*$",
-                               description="Why the version takes effect in the past (required then); audited.")
+    reason: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        pattern=r"^[^\x00-\x1f]*\S[^\x00-\x1f]*$",
+        description="Why the version takes effect in the past (required then); audited.",
+    )
 
 
 class RuleVersionPublic(BaseModel):
@@ -85,8 +101,9 @@ class RuleVersionPublic(BaseModel):
 class BankAgreement(BaseModel):
     """A bank's cooperation with a fund: its share of the pool and its committed credit line."""
 
-    model_config = _example({"pool_share_cny": "2000000.00", "committed_line_cny": "20000000.00",
-                             "joined_on": "2025-01-01"})
+    model_config = _example(
+        {"pool_share_cny": "2000000.00", "committed_line_cny": "20000000.00", "joined_on": "2025-01-01"}
+    )
     pool_share_cny: Cny
     committed_line_cny: Cny
     joined_on: Day

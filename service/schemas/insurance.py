@@ -34,10 +34,22 @@ class EnforcementQuoteRequest(BaseModel):
 class QuoteRequest(BaseModel):
     """Either product, chosen by ``product``."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"quote": {"product": "pledge_guarantee", "assessment_id": "00000000-0000-0000-0000-000000000000",
-                   "insured_share": 0.3, "split": {"government": 0.4, "bank": 0.2, "insurer": 0.4}}},
-        {"quote": {"product": "patent_enforcement", "tier": "basic", "patents": [EXAMPLE_PATENT]}}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "quote": {
+                        "product": "pledge_guarantee",
+                        "assessment_id": "00000000-0000-0000-0000-000000000000",
+                        "insured_share": 0.3,
+                        "split": {"government": 0.4, "bank": 0.2, "insurer": 0.4},
+                    }
+                },
+                {"quote": {"product": "patent_enforcement", "tier": "basic", "patents": [EXAMPLE_PATENT]}},
+            ]
+        },
+    )
     quote: Annotated[GuaranteeQuoteRequest | EnforcementQuoteRequest, Field(discriminator="product")]
 
 

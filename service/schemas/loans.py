@@ -12,8 +12,12 @@ from scoring.types import Day
 class LoanCreate(BaseModel):
     """Book a loan from an assessment: its patents become pledged."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"assessment_id": "00000000-0000-0000-0000-000000000000", "origination_date": "2026-11-27"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"assessment_id": "00000000-0000-0000-0000-000000000000", "origination_date": "2026-11-27"}]
+        },
+    )
     assessment_id: str = Field(max_length=36)
     origination_date: Day | None = Field(default=None, description="Default: today (UTC).")
 

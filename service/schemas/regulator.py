@@ -17,9 +17,21 @@ GroupBy = Literal["bank", "region", "industry", "patent_type", "vintage"]
 class OutcomeCreate(BaseModel):
     """What happened to a booked loan, reported by its bank."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"loan_id": "00000000-0000-0000-0000-000000000000", "as_of": "2026-11-27", "status": "default",
-         "days_past_due": 120, "npl_class": "substandard", "default_date": "2026-10-01"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "loan_id": "00000000-0000-0000-0000-000000000000",
+                    "as_of": "2026-11-27",
+                    "status": "default",
+                    "days_past_due": 120,
+                    "npl_class": "substandard",
+                    "default_date": "2026-10-01",
+                }
+            ]
+        },
+    )
     loan_id: str = Field(max_length=36)
     as_of: Day
     status: Literal["performing", "repaid", "default"]
@@ -212,8 +224,9 @@ class AuditCheckpoint(BaseModel):
     seq: int = Field(ge=1, description="Chain position of the entry the checkpoint anchors.")
     hash: Sha256Hex
     at: datetime = Field(description="When the checkpoint was written (UTC).")
-    sig: str = Field(description="HMAC-SHA256 of the canonical JSON of seq, hash and at, under the service's "
-                                 "audit key.")
+    sig: str = Field(
+        description="HMAC-SHA256 of the canonical JSON of seq, hash and at, under the service's audit key."
+    )
 
 
 class AuditCheck(BaseModel):
@@ -222,11 +235,14 @@ class AuditCheck(BaseModel):
     ok: bool = Field(description="Chain intact, consistent with every checkpoint, and every checkpoint genuine.")
     entries: int = Field(description="Chained (sealed) entries checked.")
     first_broken_seq: int | None
-    problem: str | None = Field(description="The first problem found: an altered, missing or rewritten entry, a "
-                                            "truncated log, or a forged checkpoint.")
+    problem: str | None = Field(
+        description="The first problem found: an altered, missing or rewritten entry, a "
+        "truncated log, or a forged checkpoint."
+    )
     pending: int = Field(default=0, description="Entries committed but not chained yet (chained within seconds).")
     checkpoint: AuditCheckpoint | None = Field(
-        default=None, description="The latest validly signed checkpoint; the log must still pass through it.")
+        default=None, description="The latest validly signed checkpoint; the log must still pass through it."
+    )
     checkpoints: int = Field(default=0, description="Validly signed checkpoints the chain was checked against.")
 
 

@@ -24,19 +24,45 @@ MAX_PATENTS = 50
 _STRICT = ConfigDict(extra="forbid")
 
 EXAMPLE_PATENT: dict[str, Any] = {
-    "patent_id": "CN202110123456.7", "patent_type": "invention", "ipc_section": "H",
-    "tech_field": "electronics", "industry": "computing_power", "filing_date": "2021-03-15",
-    "grant_date": "2023-06-20", "legal_status": "granted", "annual_fees_paid_years": 5,
-    "fees_up_to_date": True, "claims_count": 12, "independent_claims": 2, "family_size": 3,
-    "foreign_family_members": 1, "forward_citations": 8, "licences_count": 1, "owner_id": "E-GY-0001",
+    "patent_id": "CN202110123456.7",
+    "patent_type": "invention",
+    "ipc_section": "H",
+    "tech_field": "electronics",
+    "industry": "computing_power",
+    "filing_date": "2021-03-15",
+    "grant_date": "2023-06-20",
+    "legal_status": "granted",
+    "annual_fees_paid_years": 5,
+    "fees_up_to_date": True,
+    "claims_count": 12,
+    "independent_claims": 2,
+    "family_size": 3,
+    "foreign_family_members": 1,
+    "forward_citations": 8,
+    "licences_count": 1,
+    "owner_id": "E-GY-0001",
 }
 EXAMPLE_BORROWER: dict[str, Any] = {
-    "enterprise_id": "E-GY-0001", "industry": "computing_power", "region": "guiyang", "revenue_cny": 48_000_000,
-    "employees": 120, "years_registered": 6.5, "rd_intensity": 0.08, "high_tech": True,
-    "specialised_sme": False, "leverage": 0.45, "prior_overdue_count": 0, "bad_credit_3y": False,
+    "enterprise_id": "E-GY-0001",
+    "industry": "computing_power",
+    "region": "guiyang",
+    "revenue_cny": 48_000_000,
+    "employees": 120,
+    "years_registered": 6.5,
+    "rd_intensity": 0.08,
+    "high_tech": True,
+    "specialised_sme": False,
+    "leverage": 0.45,
+    "prior_overdue_count": 0,
+    "bad_credit_3y": False,
 }
-EXAMPLE_LOAN: dict[str, Any] = {"amount_cny": 3_000_000, "tenor_months": 24, "purpose": "rd",
-                                "insured_share": 0.2, "fund_cover_share": 0.4}
+EXAMPLE_LOAN: dict[str, Any] = {
+    "amount_cny": 3_000_000,
+    "tenor_months": 24,
+    "purpose": "rd",
+    "insured_share": 0.2,
+    "fund_cover_share": 0.4,
+}
 
 
 def _unique_ids(patents: list[Patent]) -> None:
@@ -52,8 +78,9 @@ class ValuationContext(BaseModel):
 
     model_config = _STRICT
     as_of: Day | None = Field(default=None, description="Valuation date (default: today, UTC).")
-    revenue_attributable_cny: float | None = Field(default=None, ge=0, le=1e11,
-                                                   description="Annual revenue the package supports, CNY.")
+    revenue_attributable_cny: float | None = Field(
+        default=None, ge=0, le=1e11, description="Annual revenue the package supports, CNY."
+    )
     owner_revenue_cny: float | None = Field(default=None, ge=0, le=1e12, description="Owner's annual revenue.")
     pledgor_id: str | None = Field(default=None, max_length=64, description="Enterprise offering the pledge.")
     tenor_months: int | None = Field(default=None, ge=1, le=120, description="Intended loan tenor.")
@@ -62,9 +89,17 @@ class ValuationContext(BaseModel):
 class ValuationRequest(BaseModel):
     """One or more patents to value as a package."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"patents": [EXAMPLE_PATENT], "context": {"owner_revenue_cny": 48_000_000, "pledgor_id": "E-GY-0001",
-                                                  "tenor_months": 24}}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "patents": [EXAMPLE_PATENT],
+                    "context": {"owner_revenue_cny": 48_000_000, "pledgor_id": "E-GY-0001", "tenor_months": 24},
+                }
+            ]
+        },
+    )
     patents: list[Patent] = Field(min_length=1, max_length=MAX_PATENTS)
     context: ValuationContext = Field(default_factory=ValuationContext)
 
@@ -95,8 +130,12 @@ class ValuationResponse(Stored):
 class AssessmentRequest(BaseModel):
     """Borrower, loan and pledged patents (or an earlier valuation of them)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"borrower": EXAMPLE_BORROWER, "loan": EXAMPLE_LOAN, "patents": [EXAMPLE_PATENT]}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"borrower": EXAMPLE_BORROWER, "loan": EXAMPLE_LOAN, "patents": [EXAMPLE_PATENT]}]
+        },
+    )
     borrower: Borrower
     loan: LoanTerms
     patents: list[Patent] | None = Field(default=None, min_length=1, max_length=MAX_PATENTS)
@@ -124,8 +163,10 @@ def check_dated(patents: list[Patent], as_of: date | None) -> None:
     for i, p in enumerate(patents):
         for name, when in (("filing_date", p.filing_date), ("grant_date", p.grant_date)):
             if when is not None and when > day:
-                raise FieldError(f"patents.{i}.{name}", f"{when} is after as_of {day}: a patent is valued as of "
-                                                        "a day its facts are known")
+                raise FieldError(
+                    f"patents.{i}.{name}",
+                    f"{when} is after as_of {day}: a patent is valued as of a day its facts are known",
+                )
 
 
 def check_tenor(patents: list[Patent], tenor_months: int, as_of: date | None) -> None:
@@ -133,8 +174,10 @@ def check_tenor(patents: list[Patent], tenor_months: int, as_of: date | None) ->
     maturity = add_months(_day(as_of), tenor_months)
     for i, p in enumerate(patents):
         if maturity > p.expiry():
-            raise FieldError("loan.tenor_months", f"the loan ends {maturity}, after patents[{i}] "
-                             f"({p.patent_id}) expires {p.expiry()}")
+            raise FieldError(
+                "loan.tenor_months",
+                f"the loan ends {maturity}, after patents[{i}] ({p.patent_id}) expires {p.expiry()}",
+            )
 
 
 class AssessmentResponse(Stored):
@@ -160,11 +203,17 @@ class AssessmentResponse(Stored):
 class BatchRequest(BaseModel):
     """Several applications; each succeeds or fails on its own."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"items": [{"borrower": EXAMPLE_BORROWER, "loan": EXAMPLE_LOAN, "patents": [EXAMPLE_PATENT]}]}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"items": [{"borrower": EXAMPLE_BORROWER, "loan": EXAMPLE_LOAN, "patents": [EXAMPLE_PATENT]}]}]
+        },
+    )
     items: list[dict[str, Any]] = Field(
-        min_length=1, max_length=BATCH_ITEMS_CEILING,
-        description="Assessment requests (see AssessmentRequest); at most `IPRISK_BATCH_MAX_ITEMS` (default 100).")
+        min_length=1,
+        max_length=BATCH_ITEMS_CEILING,
+        description="Assessment requests (see AssessmentRequest); at most `IPRISK_BATCH_MAX_ITEMS` (default 100).",
+    )
 
 
 class BatchItemError(BaseModel):

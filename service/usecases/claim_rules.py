@@ -48,40 +48,60 @@ class Evaluation:
 
     def as_json(self) -> dict[str, Any]:
         """The stored, language-neutral form."""
-        return {"checks": [c.model_dump(mode="json") for c in self.checks],
-                "payout": self.payout.model_dump(mode="json"), "review": self.review}
+        return {
+            "checks": [c.model_dump(mode="json") for c in self.checks],
+            "payout": self.payout.model_dump(mode="json"),
+            "review": self.review,
+        }
 
 
 def rules_of(session: Session, fund_id: str, version: int) -> FundRules:
     """The rules of one stored version."""
-    row = session.exec(select(FundRuleVersion).where(FundRuleVersion.fund_id == fund_id,
-                                                     FundRuleVersion.version == version)).one()
+    row = session.exec(
+        select(FundRuleVersion).where(FundRuleVersion.fund_id == fund_id, FundRuleVersion.version == version)
+    ).one()
     return FundRules.model_validate(row.rules)
 
 
-def cap_usage(session: Session, fund_id: str, year: int, *, borrower_id: str, bank_id: str,
-              exclude: str | None = None) -> CapUsage:
+def cap_usage(
+    session: Session, fund_id: str, year: int, *, borrower_id: str, bank_id: str, exclude: str | None = None
+) -> CapUsage:
     """The pool's amounts reserved or paid on the year's other claims (fen)."""
+
     def used(*where: object) -> int:
-        q = select(func.coalesce(func.sum(Claim.pool_amount_fen), 0)).where(Claim.fund_id == fund_id,
-                                                                            Claim.year == year, *where)
+        q = select(func.coalesce(func.sum(Claim.pool_amount_fen), 0)).where(
+            Claim.fund_id == fund_id, Claim.year == year, *where
+        )
         if exclude is not None:
             q = q.where(Claim.id != exclude)
         return int(session.exec(q).one())
 
-    return CapUsage(borrower_year_fen=used(Claim.borrower_id == borrower_id),
-                    bank_year_fen=used(Claim.bank_id == bank_id), fund_year_fen=used())
+    return CapUsage(
+        borrower_year_fen=used(Claim.borrower_id == borrower_id),
+        bank_year_fen=used(Claim.bank_id == bank_id),
+        fund_year_fen=used(),
+    )
 
 
-def payout_now(session: Session, rules: FundRules, loan: PoolLoan, req: ClaimCreate, *, year: int,
-               claim: Claim | None = None) -> Payout:
+def payout_now(
+    session: Session, rules: FundRules, loan: PoolLoan, req: ClaimCreate, *, year: int, claim: Claim | None = None
+) -> Payout:
     """The payout with the year's usage by other claims and the balance available (plus the claim's own hold)."""
     facts = EntryFacts.model_validate(loan.facts)
-    loss = LossFacts(principal_fen=to_fen(req.principal_outstanding_cny),
-                     interest_fen=to_fen(req.interest_outstanding_cny), ip_share=facts.ip_share_of_collateral,
-                     claimed_fen=to_fen(req.claimed_amount_cny))
-    usage = cap_usage(session, loan.fund_id, year, borrower_id=loan.borrower_id, bank_id=loan.bank_id,
-                      exclude=claim.id if claim else None)
+    loss = LossFacts(
+        principal_fen=to_fen(req.principal_outstanding_cny),
+        interest_fen=to_fen(req.interest_outstanding_cny),
+        ip_share=facts.ip_share_of_collateral,
+        claimed_fen=to_fen(req.claimed_amount_cny),
+    )
+    usage = cap_usage(
+        session,
+        loan.fund_id,
+        year,
+        borrower_id=loan.borrower_id,
+        bank_id=loan.bank_id,
+        exclude=claim.id if claim else None,
+    )
     available = ledger.available_fen(session, loan.fund_id) + (claim.pool_amount_fen if claim else 0)
     return compute_payout(rules, loss, usage=usage, available_fen=available)
 
@@ -90,13 +110,17 @@ def _pledged_elsewhere(session: Session, loan_id: str | None) -> bool:
     if loan_id is None:
         return False
     ids = select(LoanPatent.patent_id).where(LoanPatent.loan_id == loan_id)
-    other = session.exec(select(LoanPatent.id).where(col(LoanPatent.patent_id).in_(ids), LoanPatent.loan_id != loan_id,
-                                                     col(LoanPatent.active).is_(True))).first()
+    other = session.exec(
+        select(LoanPatent.id).where(
+            col(LoanPatent.patent_id).in_(ids), LoanPatent.loan_id != loan_id, col(LoanPatent.active).is_(True)
+        )
+    ).first()
     return other is not None
 
 
-def _review(session: Session, bundle: ModelBundle, loan: PoolLoan, req: ClaimCreate, working_days: int,
-            claim: Claim | None) -> dict[str, Any]:
+def _review(
+    session: Session, bundle: ModelBundle, loan: PoolLoan, req: ClaimCreate, working_days: int, claim: Claim | None
+) -> dict[str, Any]:
     try:
         model = bundle.get("claim_review")
     except KeyError as exc:
@@ -105,23 +129,48 @@ def _review(session: Session, bundle: ModelBundle, loan: PoolLoan, req: ClaimCre
     if claim is not None:
         q = q.where(col(Claim.created_at) < claim.created_at)
     facts = EntryFacts.model_validate(loan.facts)
-    review = review_claim(model, ClaimReviewFacts(
-        origination_date=facts.origination_date, default_date=req.default_date, loan_amount_cny=float(facts.amount_cny),
-        appraised_value_cny=None if facts.appraised_value_cny is None else float(facts.appraised_value_cny),
-        package_value_cny=None if facts.package_value_cny is None else float(facts.package_value_cny),
-        principal_outstanding_cny=float(req.principal_outstanding_cny),
-        claimed_amount_cny=float(req.claimed_amount_cny), working_days_to_file=working_days,
-        evidence_provided=bool(req.evidence), patent_pledged_elsewhere=_pledged_elsewhere(session, loan.loan_id),
-        bank_prior_claims=int(session.exec(q).one())))
+    review = review_claim(
+        model,
+        ClaimReviewFacts(
+            origination_date=facts.origination_date,
+            default_date=req.default_date,
+            loan_amount_cny=float(facts.amount_cny),
+            appraised_value_cny=None if facts.appraised_value_cny is None else float(facts.appraised_value_cny),
+            package_value_cny=None if facts.package_value_cny is None else float(facts.package_value_cny),
+            principal_outstanding_cny=float(req.principal_outstanding_cny),
+            claimed_amount_cny=float(req.claimed_amount_cny),
+            working_days_to_file=working_days,
+            evidence_provided=bool(req.evidence),
+            patent_pledged_elsewhere=_pledged_elsewhere(session, loan.loan_id),
+            bank_prior_claims=int(session.exec(q).one()),
+        ),
+    )
     return review.model_dump(mode="json") | {"synthetic": bool(model.manifest.get("synthetic"))}
 
 
-def evaluate(session: Session, bundle: ModelBundle, ctx: FundContext, rules: FundRules, loan: PoolLoan,
-             req: ClaimCreate, *, filed_on: date, claim: Claim | None = None) -> Evaluation:
+def evaluate(
+    session: Session,
+    bundle: ModelBundle,
+    ctx: FundContext,
+    rules: FundRules,
+    loan: PoolLoan,
+    req: ClaimCreate,
+    *,
+    filed_on: date,
+    claim: Claim | None = None,
+) -> Evaluation:
     """Every rule, the payout and the review score of a claim filed on ``filed_on``."""
-    checks = entry_checks(rules, EntryFacts.model_validate(loan.facts)) + claim_checks(rules, ClaimFacts(
-        entered_on=loan.entered_on, default_date=req.default_date, filed_on=filed_on, npl_class=req.npl_class,
-        evidence_count=len(req.evidence)), calendar=ctx.calendar)
+    checks = entry_checks(rules, EntryFacts.model_validate(loan.facts)) + claim_checks(
+        rules,
+        ClaimFacts(
+            entered_on=loan.entered_on,
+            default_date=req.default_date,
+            filed_on=filed_on,
+            npl_class=req.npl_class,
+            evidence_count=len(req.evidence),
+        ),
+        calendar=ctx.calendar,
+    )
     payout = payout_now(session, rules, loan, req, year=filed_on.year, claim=claim)
     days = working_days_between(req.default_date, filed_on, ctx.calendar)
     return Evaluation(checks=checks, payout=payout, review=_review(session, bundle, loan, req, days, claim))

@@ -28,41 +28,78 @@ OPEN = ("pending", "info_requested")
 def payout_public(p: Payout, ctx: FundContext, lang: Lang) -> PayoutPublic:
     """A payout with the reason of each base step, party and cap."""
     t = ctx.texts
-    steps = [BaseStepPublic(step=s.step, amount_cny=to_cny(s.amount_fen), reason=base_step_reason(s, t, lang))
-             for s in p.base_steps]
+    steps = [
+        BaseStepPublic(step=s.step, amount_cny=to_cny(s.amount_fen), reason=base_step_reason(s, t, lang))
+        for s in p.base_steps
+    ]
     parties = [
-        PartyPublic(name=x.name, role=x.role, share=x.share, share_amount_cny=to_cny(x.share_amount_fen),
-                    amount_cny=to_cny(x.amount_fen), reason=party_reason(x, p.covered_base_fen, t, lang),
-                    caps=[CapPublic(cap=c.cap, limit_cny=to_cny(c.limit_fen), used_cny=to_cny(c.used_fen),
-                                    room_cny=to_cny(c.room_fen), before_cny=to_cny(c.before_fen),
-                                    after_cny=to_cny(c.after_fen), binding=c.binding,
-                                    reason=cap_reason(x.name, c, t, lang)) for c in x.caps])
+        PartyPublic(
+            name=x.name,
+            role=x.role,
+            share=x.share,
+            share_amount_cny=to_cny(x.share_amount_fen),
+            amount_cny=to_cny(x.amount_fen),
+            reason=party_reason(x, p.covered_base_fen, t, lang),
+            caps=[
+                CapPublic(
+                    cap=c.cap,
+                    limit_cny=to_cny(c.limit_fen),
+                    used_cny=to_cny(c.used_fen),
+                    room_cny=to_cny(c.room_fen),
+                    before_cny=to_cny(c.before_fen),
+                    after_cny=to_cny(c.after_fen),
+                    binding=c.binding,
+                    reason=cap_reason(x.name, c, t, lang),
+                )
+                for c in x.caps
+            ],
+        )
         for x in p.parties
     ]
-    return PayoutPublic(loss_cny=to_cny(p.loss_fen), base_steps=steps, covered_base_cny=to_cny(p.covered_base_fen),
-                        parties=parties, pool_payout_cny=to_cny(p.pool_payout_fen),
-                        bank_borne_cny=to_cny(p.bank_borne_fen))
+    return PayoutPublic(
+        loss_cny=to_cny(p.loss_fen),
+        base_steps=steps,
+        covered_base_cny=to_cny(p.covered_base_fen),
+        parties=parties,
+        pool_payout_cny=to_cny(p.pool_payout_fen),
+        bank_borne_cny=to_cny(p.bank_borne_fen),
+    )
 
 
 def review_public(raw: dict[str, object], ctx: FundContext, lang: Lang) -> ReviewPublic:
     """The stored review score with its top reasons in ``lang``."""
     review = ClaimReview.model_validate({k: v for k, v in raw.items() if k != "synthetic"})
-    return ReviewPublic(version=review.model_version, probability=review.probability,
-                        contributions=review.contributions,
-                        reasons=review_reasons(review, ctx.claim_texts, lang=lang))
+    return ReviewPublic(
+        version=review.model_version,
+        probability=review.probability,
+        contributions=review.contributions,
+        reasons=review_reasons(review, ctx.claim_texts, lang=lang),
+    )
 
 
 def claim_public(claim: Claim, ctx: FundContext, lang: Lang) -> ClaimPublic:
     """A claim as returned to a bank, a manager or the regulator."""
     ev = claim.evaluation
     return ClaimPublic(
-        id=claim.id, fund_id=claim.fund_id, bank_id=claim.bank_id, pool_loan_id=claim.pool_loan_id,
-        borrower_id=claim.borrower_id, idempotency_key=claim.idempotency_key, status=claim.status,  # type: ignore[arg-type]
-        default_date=claim.default_date, filed_on=claim.filed_on, rule_version=claim.rule_version,
-        eligible=claim.eligible, checks=checks_public(ev["checks"], ctx, lang),
+        id=claim.id,
+        fund_id=claim.fund_id,
+        bank_id=claim.bank_id,
+        pool_loan_id=claim.pool_loan_id,
+        borrower_id=claim.borrower_id,
+        idempotency_key=claim.idempotency_key,
+        status=claim.status,  # type: ignore[arg-type]
+        default_date=claim.default_date,
+        filed_on=claim.filed_on,
+        rule_version=claim.rule_version,
+        eligible=claim.eligible,
+        checks=checks_public(ev["checks"], ctx, lang),
         payout=payout_public(Payout.model_validate(ev["payout"]), ctx, lang),
-        reserved_cny=to_cny(claim.pool_amount_fen if claim.status in OPEN else 0), paid_cny=to_cny(claim.paid_fen),
-        recovered_cny=to_cny(claim.recovered_fen), clawed_back_cny=to_cny(claim.clawed_back_fen),
-        review=review_public(ev["review"], ctx, lang), decision_reason=claim.decision_reason,
+        reserved_cny=to_cny(claim.pool_amount_fen if claim.status in OPEN else 0),
+        paid_cny=to_cny(claim.paid_fen),
+        recovered_cny=to_cny(claim.recovered_fen),
+        clawed_back_cny=to_cny(claim.clawed_back_fen),
+        review=review_public(ev["review"], ctx, lang),
+        decision_reason=claim.decision_reason,
         decided_at=claim.decided_at.replace(tzinfo=UTC) if claim.decided_at else None,
-        created_at=claim.created_at.replace(tzinfo=UTC))
+        created_at=claim.created_at.replace(tzinfo=UTC),
+    )

@@ -39,8 +39,9 @@ def request_hash(fund_id: str, req: ClaimCreate) -> str:
 
 
 def _replay(session: Session, fund_id: str, bank_id: str, key: str, digest: str) -> Claim | None:
-    row = session.exec(select(Claim).where(Claim.fund_id == fund_id, Claim.bank_id == bank_id,
-                                           Claim.idempotency_key == key)).first()
+    row = session.exec(
+        select(Claim).where(Claim.fund_id == fund_id, Claim.bank_id == bank_id, Claim.idempotency_key == key)
+    ).first()
     if row is not None and row.request_hash != digest:
         raise Conflict("this Idempotency-Key was used for a different claim", field="Idempotency-Key")
     return row
@@ -49,8 +50,10 @@ def _replay(session: Session, fund_id: str, bank_id: str, key: str, digest: str)
 def _admissible(session: Session, loan: PoolLoan, req: ClaimCreate, filed_on: date) -> None:
     """What makes a claim unusable rather than ineligible: 422 (bad facts) or 409 (a claim exists)."""
     if req.default_date < loan.origination_date:
-        raise InvalidInput(f"default_date {req.default_date} is before the loan's origination "
-                           f"{loan.origination_date}", field="default_date")
+        raise InvalidInput(
+            f"default_date {req.default_date} is before the loan's origination {loan.origination_date}",
+            field="default_date",
+        )
     if req.default_date > filed_on:
         raise InvalidInput(f"default_date {req.default_date} is in the future", field="default_date")
     if to_fen(req.principal_outstanding_cny) > loan.amount_fen:
@@ -59,8 +62,18 @@ def _admissible(session: Session, loan: PoolLoan, req: ClaimCreate, filed_on: da
         raise Conflict(f"pooled loan {loan.id} already has a claim that is not rejected", field="pool_loan_id")
 
 
-def file_claim(session: Session, principal: Principal, bundle: ModelBundle, ctx: FundContext, fund_id: str,
-               req: ClaimCreate, *, key: str, on: date, lang: Lang) -> tuple[ClaimPublic, bool]:
+def file_claim(
+    session: Session,
+    principal: Principal,
+    bundle: ModelBundle,
+    ctx: FundContext,
+    fund_id: str,
+    req: ClaimCreate,
+    *,
+    key: str,
+    on: date,
+    lang: Lang,
+) -> tuple[ClaimPublic, bool]:
     """File a claim on day ``on`` (or replay the one filed with ``key``); return it and whether it is new."""
     visible_fund(session, principal, fund_id)
     digest = request_hash(fund_id, req)
@@ -77,18 +90,50 @@ def file_claim(session: Session, principal: Principal, bundle: ModelBundle, ctx:
     if version is None:
         raise InvalidInput(f"fund {fund_id} had no rules in force on {req.default_date}", field="default_date")
     ev = evaluate(session, bundle, ctx, FundRules.model_validate(version.rules), loan, req, filed_on=on)
-    claim = Claim(id=str(uuid.uuid4()), fund_id=fund_id, bank_id=principal.institution, pool_loan_id=loan.id,
-                  borrower_id=loan.borrower_id, idempotency_key=key, request_hash=digest,
-                  default_date=req.default_date, filed_on=on, year=on.year, rule_version=version.version,
-                  eligible=ev.eligible, status="pending", loss_fen=ev.payout.loss_fen, pool_amount_fen=ev.reserve_fen,
-                  score=float(ev.review["probability"]), request=req.model_dump(mode="json"), evaluation=ev.as_json())
+    claim = Claim(
+        id=str(uuid.uuid4()),
+        fund_id=fund_id,
+        bank_id=principal.institution,
+        pool_loan_id=loan.id,
+        borrower_id=loan.borrower_id,
+        idempotency_key=key,
+        request_hash=digest,
+        default_date=req.default_date,
+        filed_on=on,
+        year=on.year,
+        rule_version=version.version,
+        eligible=ev.eligible,
+        status="pending",
+        loss_fen=ev.payout.loss_fen,
+        pool_amount_fen=ev.reserve_fen,
+        score=float(ev.review["probability"]),
+        request=req.model_dump(mode="json"),
+        evaluation=ev.as_json(),
+    )
     session.add(claim)
     session.flush()
-    ledger.post(session, fund_id, kind="reserve", claim_id=claim.id, memo=f"claim {claim.id} filed",
-                postings=[("cash_reserved", ev.reserve_fen, 0), ("cash_available", 0, ev.reserve_fen)])
-    audit_fund(session, principal, "fund.claim.file", "fund_claim", claim.id,
-               {"fund_id": fund_id, "eligible": ev.eligible, "reserved_fen": ev.reserve_fen,
-                "score": claim.score, "rule_version": version.version})
+    ledger.post(
+        session,
+        fund_id,
+        kind="reserve",
+        claim_id=claim.id,
+        memo=f"claim {claim.id} filed",
+        postings=[("cash_reserved", ev.reserve_fen, 0), ("cash_available", 0, ev.reserve_fen)],
+    )
+    audit_fund(
+        session,
+        principal,
+        "fund.claim.file",
+        "fund_claim",
+        claim.id,
+        {
+            "fund_id": fund_id,
+            "eligible": ev.eligible,
+            "reserved_fen": ev.reserve_fen,
+            "score": claim.score,
+            "rule_version": version.version,
+        },
+    )
     return claim_public(claim, ctx, lang), True
 
 
@@ -102,14 +147,24 @@ def own_claim(session: Session, principal: Principal, fund_id: str, claim_id: st
     return claim
 
 
-def get_claim(session: Session, principal: Principal, ctx: FundContext, fund_id: str, claim_id: str, *,
-              lang: Lang) -> ClaimPublic:
+def get_claim(
+    session: Session, principal: Principal, ctx: FundContext, fund_id: str, claim_id: str, *, lang: Lang
+) -> ClaimPublic:
     """One claim with its checks, payout and review."""
     return claim_public(own_claim(session, principal, fund_id, claim_id), ctx, lang)
 
 
-def list_claims(session: Session, principal: Principal, ctx: FundContext, fund_id: str, *, status: ClaimStatus | None,
-                lang: Lang, limit: int, offset: int) -> ClaimPage:
+def list_claims(
+    session: Session,
+    principal: Principal,
+    ctx: FundContext,
+    fund_id: str,
+    *,
+    status: ClaimStatus | None,
+    lang: Lang,
+    limit: int,
+    offset: int,
+) -> ClaimPage:
     """Claims newest first, optionally by status (a bank: only its own) — the manager's queue."""
     visible_fund(session, principal, fund_id)
     q = select(Claim).where(Claim.fund_id == fund_id)

@@ -37,16 +37,25 @@ def fund_statistics(session: Session, fund: Fund) -> FundStatistics:
     bal = ledger.balance(session, fund.id)
     paid, recovered, contributions = float(bal.paid_cny), float(bal.recovered_cny), float(bal.contributions_cny)
     return FundStatistics(
-        fund_id=fund.id, name=fund.name, banks=len(banks), pool_share_cny=sum(b.pool_share_fen for b in banks) / FEN,
-        committed_lines_cny=lines / FEN, pooled_loans=len(loans), pooled_amount_cny=pooled / FEN,
-        line_utilisation=pooled / lines if lines else None, claims=dict(counts),
+        fund_id=fund.id,
+        name=fund.name,
+        banks=len(banks),
+        pool_share_cny=sum(b.pool_share_fen for b in banks) / FEN,
+        committed_lines_cny=lines / FEN,
+        pooled_loans=len(loans),
+        pooled_amount_cny=pooled / FEN,
+        line_utilisation=pooled / lines if lines else None,
+        claims=dict(counts),
         claimed_loss_cny=sum(c.loss_fen for c in claims) / FEN,
-        paid_by_party=_by_party(p for c in claims if c.status == "approved"
-                                for p in c.evaluation["payout"]["parties"]),
+        paid_by_party=_by_party(p for c in claims if c.status == "approved" for p in c.evaluation["payout"]["parties"]),
         recovered_by_party=_by_party(s for r in recoveries for s in r.shares),
-        contributions_cny=contributions, paid_cny=paid, recovered_cny=recovered, balance_cny=float(bal.balance_cny),
+        contributions_cny=contributions,
+        paid_cny=paid,
+        recovered_cny=recovered,
+        balance_cny=float(bal.balance_cny),
         committed_cny=float(bal.committed_cny),
-        fund_utilisation=(paid - recovered) / contributions if contributions else None, reconciled=bal.reconciled,
+        fund_utilisation=(paid - recovered) / contributions if contributions else None,
+        reconciled=bal.reconciled,
     )
 
 

@@ -51,15 +51,25 @@ def load_fund_context(config_dir: Path | None, claim_texts: dict[str, ReasonText
     """Texts and calendar, with overrides from ``config_dir`` when it has them (read once at start-up)."""
     texts = config_dir / "fund_texts.yaml" if config_dir and (config_dir / "fund_texts.yaml").exists() else None
     cal = config_dir / "calendar.yaml" if config_dir and (config_dir / "calendar.yaml").exists() else None
-    return FundContext(texts=load_texts(texts), claim_texts=dict(claim_texts),
-                       calendar=chinese_calendar(load_overrides(cal)))
+    return FundContext(
+        texts=load_texts(texts), claim_texts=dict(claim_texts), calendar=chinese_calendar(load_overrides(cal))
+    )
 
 
-def audit_fund(session: Session, principal: Principal, action: str, rtype: str, rid: str,
-               detail: dict[str, object]) -> None:
+def audit_fund(
+    session: Session, principal: Principal, action: str, rtype: str, rid: str, detail: dict[str, object]
+) -> None:
     """Append an audit entry for a fund write (same transaction)."""
-    audit.append(session, key_id=principal.key_id, role=principal.role, institution=principal.institution,
-                 action=action, resource_type=rtype, resource_id=rid, detail=detail)
+    audit.append(
+        session,
+        key_id=principal.key_id,
+        role=principal.role,
+        institution=principal.institution,
+        action=action,
+        resource_type=rtype,
+        resource_id=rid,
+        detail=detail,
+    )
 
 
 def visible_fund(session: Session, principal: Principal, fund_id: str) -> Fund:
@@ -72,22 +82,31 @@ def visible_fund(session: Session, principal: Principal, fund_id: str) -> Fund:
 
 def rule_version_on(session: Session, fund_id: str, day: date) -> FundRuleVersion | None:
     """The rule version in force on ``day``: the latest ``effective_from`` not after it."""
-    return session.exec(select(FundRuleVersion).where(FundRuleVersion.fund_id == fund_id,
-                                                      col(FundRuleVersion.effective_from) <= day)
-                        .order_by(col(FundRuleVersion.effective_from).desc())).first()
+    return session.exec(
+        select(FundRuleVersion)
+        .where(FundRuleVersion.fund_id == fund_id, col(FundRuleVersion.effective_from) <= day)
+        .order_by(col(FundRuleVersion.effective_from).desc())
+    ).first()
 
 
 def _fund_public(session: Session, fund: Fund, on: date) -> FundPublic:
     current = rule_version_on(session, fund.id, on)
-    return FundPublic(id=fund.id, name=fund.name, region=fund.region, created_at=fund.created_at.replace(tzinfo=UTC),
-                      created_by=fund.created_by, current_rule_version=current.version if current else None)
+    return FundPublic(
+        id=fund.id,
+        name=fund.name,
+        region=fund.region,
+        created_at=fund.created_at.replace(tzinfo=UTC),
+        created_by=fund.created_by,
+        current_rule_version=current.version if current else None,
+    )
 
 
 def create_fund(session: Session, principal: Principal, req: FundCreate, *, on: date) -> FundPublic:
     """Create a fund; a fund manager may create only the fund named after its institution."""
     if principal.role == "fund_manager" and req.id != principal.institution:
-        raise Forbidden(f"a fund manager of {principal.institution!r} may only create fund {principal.institution!r}",
-                        field="id")
+        raise Forbidden(
+            f"a fund manager of {principal.institution!r} may only create fund {principal.institution!r}", field="id"
+        )
     if session.get(Fund, req.id) is not None:
         raise Conflict(f"fund {req.id} exists", field="id")
     fund = Fund(id=req.id, name=req.name, region=req.region, created_by=principal.institution)
@@ -111,9 +130,14 @@ def get_fund(session: Session, principal: Principal, fund_id: str, *, on: date) 
 
 
 def _version_public(v: FundRuleVersion) -> RuleVersionPublic:
-    return RuleVersionPublic(fund_id=v.fund_id, version=v.version, effective_from=v.effective_from,
-                             rules=FundRules.model_validate(v.rules), created_at=v.created_at.replace(tzinfo=UTC),
-                             created_by=v.created_by)
+    return RuleVersionPublic(
+        fund_id=v.fund_id,
+        version=v.version,
+        effective_from=v.effective_from,
+        rules=FundRules.model_validate(v.rules),
+        created_at=v.created_at.replace(tzinfo=UTC),
+        created_by=v.created_by,
+    )
 
 
 def _check_backdating(session: Session, principal: Principal, fund_id: str, req: RuleVersionCreate, on: date) -> None:
@@ -125,56 +149,90 @@ def _check_backdating(session: Session, principal: Principal, fund_id: str, req:
     if req.effective_from >= on:
         return
     if principal.role != "regulator":
-        raise InvalidInput(f"effective_from {req.effective_from} is before today ({on}): a fund manager's rule "
-                           "version takes effect today or later; ask the regulator to backdate it",
-                           field="effective_from")
+        raise InvalidInput(
+            f"effective_from {req.effective_from} is before today ({on}): a fund manager's rule "
+            "version takes effect today or later; ask the regulator to backdate it",
+            field="effective_from",
+        )
     if req.reason is None or not req.reason.strip():
         raise InvalidInput(f"a rule version in force before today ({on}) needs a reason", field="reason")
-    filed = session.exec(select(Claim).where(Claim.fund_id == fund_id, Claim.default_date >= req.effective_from)
-                         .order_by(col(Claim.default_date))).first()
+    filed = session.exec(
+        select(Claim)
+        .where(Claim.fund_id == fund_id, Claim.default_date >= req.effective_from)
+        .order_by(col(Claim.default_date))
+    ).first()
     if filed is not None:
-        raise Conflict(f"claim {filed.id} (default date {filed.default_date}) was filed under the rules in force then; "
-                       f"a version from {req.effective_from} would change how it is judged", field="effective_from")
+        raise Conflict(
+            f"claim {filed.id} (default date {filed.default_date}) was filed under the rules in force then; "
+            f"a version from {req.effective_from} would change how it is judged",
+            field="effective_from",
+        )
 
 
-def add_rule_version(session: Session, principal: Principal, fund_id: str, req: RuleVersionCreate, *,
-                     on: date) -> RuleVersionPublic:
+def add_rule_version(
+    session: Session, principal: Principal, fund_id: str, req: RuleVersionCreate, *, on: date
+) -> RuleVersionPublic:
     """Store the next version of a fund's rules (see :func:`_check_backdating`); 409 if one already starts that day."""
     visible_fund(session, principal, fund_id)
     ledger.lock_fund(session, fund_id)  # version numbers are assigned one at a time; no claim is filed meanwhile
     _check_backdating(session, principal, fund_id, req, on)
-    taken = session.exec(select(FundRuleVersion).where(FundRuleVersion.fund_id == fund_id,
-                                                       FundRuleVersion.effective_from == req.effective_from)).first()
+    taken = session.exec(
+        select(FundRuleVersion).where(
+            FundRuleVersion.fund_id == fund_id, FundRuleVersion.effective_from == req.effective_from
+        )
+    ).first()
     if taken is not None:
-        raise Conflict(f"version {taken.version} already takes effect on {req.effective_from}",
-                       field="effective_from")
+        raise Conflict(f"version {taken.version} already takes effect on {req.effective_from}", field="effective_from")
     last = session.exec(select(func.max(FundRuleVersion.version)).where(FundRuleVersion.fund_id == fund_id)).one()
-    v = FundRuleVersion(fund_id=fund_id, version=(last or 0) + 1, effective_from=req.effective_from,
-                        rules=req.rules.model_dump(mode="json"), created_by=principal.institution)
+    v = FundRuleVersion(
+        fund_id=fund_id,
+        version=(last or 0) + 1,
+        effective_from=req.effective_from,
+        rules=req.rules.model_dump(mode="json"),
+        created_by=principal.institution,
+    )
     session.add(v)
     session.flush()
     backdated = req.effective_from < on
-    audit_fund(session, principal, "fund.rules.backdate" if backdated else "fund.rules", "fund", fund_id,
-               {"version": v.version, "effective_from": req.effective_from.isoformat(), "name": req.rules.name,
-                "entered_on": on.isoformat(), "backdated_days": max((on - req.effective_from).days, 0),
-                "reason": req.reason})
+    audit_fund(
+        session,
+        principal,
+        "fund.rules.backdate" if backdated else "fund.rules",
+        "fund",
+        fund_id,
+        {
+            "version": v.version,
+            "effective_from": req.effective_from.isoformat(),
+            "name": req.rules.name,
+            "entered_on": on.isoformat(),
+            "backdated_days": max((on - req.effective_from).days, 0),
+            "reason": req.reason,
+        },
+    )
     return _version_public(v)
 
 
 def list_rule_versions(session: Session, principal: Principal, fund_id: str) -> list[RuleVersionPublic]:
     """Every version of a fund's rules, oldest first."""
     visible_fund(session, principal, fund_id)
-    rows = session.exec(select(FundRuleVersion).where(FundRuleVersion.fund_id == fund_id)
-                        .order_by(col(FundRuleVersion.version))).all()
+    rows = session.exec(
+        select(FundRuleVersion).where(FundRuleVersion.fund_id == fund_id).order_by(col(FundRuleVersion.version))
+    ).all()
     return [_version_public(v) for v in rows]
 
 
 def bank_figures(session: Session, fund_id: str, bank_id: str) -> tuple[int, int]:
     """(pooled principal, claimed loss of claims not rejected) of a bank in a fund, fen."""
-    pooled = session.exec(select(func.coalesce(func.sum(PoolLoan.amount_fen), 0))
-                          .where(PoolLoan.fund_id == fund_id, PoolLoan.bank_id == bank_id)).one()
-    lost = session.exec(select(func.coalesce(func.sum(Claim.loss_fen), 0))
-                        .where(Claim.fund_id == fund_id, Claim.bank_id == bank_id, Claim.status != "rejected")).one()
+    pooled = session.exec(
+        select(func.coalesce(func.sum(PoolLoan.amount_fen), 0)).where(
+            PoolLoan.fund_id == fund_id, PoolLoan.bank_id == bank_id
+        )
+    ).one()
+    lost = session.exec(
+        select(func.coalesce(func.sum(Claim.loss_fen), 0)).where(
+            Claim.fund_id == fund_id, Claim.bank_id == bank_id, Claim.status != "rejected"
+        )
+    ).one()
     return int(pooled), int(lost)
 
 
@@ -185,9 +243,16 @@ def loss_rate(pooled_fen: int, lost_fen: int) -> Decimal:
 
 def _bank_public(session: Session, row: FundBank) -> BankPublic:
     pooled, lost = bank_figures(session, row.fund_id, row.bank_id)
-    return BankPublic(fund_id=row.fund_id, bank_id=row.bank_id, pool_share_cny=to_cny(row.pool_share_fen),
-                      committed_line_cny=to_cny(row.committed_line_fen), joined_on=row.joined_on,
-                      pooled_cny=to_cny(pooled), claimed_loss_cny=to_cny(lost), loss_rate=loss_rate(pooled, lost))
+    return BankPublic(
+        fund_id=row.fund_id,
+        bank_id=row.bank_id,
+        pool_share_cny=to_cny(row.pool_share_fen),
+        committed_line_cny=to_cny(row.committed_line_fen),
+        joined_on=row.joined_on,
+        pooled_cny=to_cny(pooled),
+        claimed_loss_cny=to_cny(lost),
+        loss_rate=loss_rate(pooled, lost),
+    )
 
 
 def set_bank(session: Session, principal: Principal, fund_id: str, bank_id: str, req: BankAgreement) -> BankPublic:
@@ -200,8 +265,14 @@ def set_bank(session: Session, principal: Principal, fund_id: str, bank_id: str,
     row.joined_on = req.joined_on
     session.add(row)
     session.flush()
-    audit_fund(session, principal, "fund.bank", "fund", fund_id,
-           {"bank_id": bank_id, "pool_share_fen": row.pool_share_fen, "committed_line_fen": row.committed_line_fen})
+    audit_fund(
+        session,
+        principal,
+        "fund.bank",
+        "fund",
+        fund_id,
+        {"bank_id": bank_id, "pool_share_fen": row.pool_share_fen, "committed_line_fen": row.committed_line_fen},
+    )
     return _bank_public(session, row)
 
 
@@ -219,10 +290,16 @@ def deposit(session: Session, principal: Principal, fund_id: str, req: DepositCr
     visible_fund(session, principal, fund_id)
     ledger.lock_fund(session, fund_id)
     amount = to_fen(req.amount_cny)
-    txn = ledger.post(session, fund_id, kind="deposit", memo=req.source,
-                      postings=[("cash_available", amount, 0), ("contributions", 0, amount)])
-    audit_fund(session, principal, "fund.deposit", "fund", fund_id, {"amount_fen": amount, "txn_id": txn,
-                                                                  "source": req.source})
+    txn = ledger.post(
+        session,
+        fund_id,
+        kind="deposit",
+        memo=req.source,
+        postings=[("cash_available", amount, 0), ("contributions", 0, amount)],
+    )
+    audit_fund(
+        session, principal, "fund.deposit", "fund", fund_id, {"amount_fen": amount, "txn_id": txn, "source": req.source}
+    )
     return ledger.balance(session, fund_id)
 
 

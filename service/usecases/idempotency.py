@@ -71,14 +71,23 @@ class Answer:
 
 def request_sha256(call: Call, body: BaseModel | None) -> str:
     """sha256 of what makes two requests "the same": method, route template, path parameters, parsed body."""
-    blob = json.dumps({"method": call.method, "route": call.route, "params": dict(call.params),
-                       "body": body.model_dump(mode="json") if body is not None else None},
-                      sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    blob = json.dumps(
+        {
+            "method": call.method,
+            "route": call.route,
+            "params": dict(call.params),
+            "body": body.model_dump(mode="json") if body is not None else None,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def once(session: Session, principal: Principal, call: Call, body: BaseModel | None,
-         action: Callable[[], Result]) -> Answer:
+def once(
+    session: Session, principal: Principal, call: Call, body: BaseModel | None, action: Callable[[], Result]
+) -> Answer:
     """Run ``action`` once per (institution, key); replay its stored answer to a retry with the same request."""
     if call.key is None:
         return Answer(call.status, _text(action()))
@@ -93,8 +102,11 @@ def once(session: Session, principal: Principal, call: Call, body: BaseModel | N
             raise Conflict(f"a request with this {HEADER} is in progress; retry it", field=HEADER)
         return stored
     answer = Answer(call.status, _text(action()))
-    session.execute(update(_TABLE).where(_TABLE.c.institution == principal.institution, _TABLE.c.key == call.key)
-                    .values(status_code=answer.status, response=answer.body))
+    session.execute(
+        update(_TABLE)
+        .where(_TABLE.c.institution == principal.institution, _TABLE.c.key == call.key)
+        .values(status_code=answer.status, response=answer.body)
+    )
     return answer
 
 
@@ -103,13 +115,17 @@ def _text(result: Result) -> str:
 
 
 def _stored(session: Session, institution: str, key: str, digest: str) -> Answer | None:
-    row = session.exec(select(IdempotencyRecord).where(IdempotencyRecord.institution == institution,
-                                                       IdempotencyRecord.key == key)).first()
+    row = session.exec(
+        select(IdempotencyRecord).where(IdempotencyRecord.institution == institution, IdempotencyRecord.key == key)
+    ).first()
     if row is None:
         return None
     if row.request_sha256 != digest:
-        raise Conflict(f"this {HEADER} was used for a different request ({row.method} {row.route}, "
-                       "another body or another record): send a new key", field=HEADER)
+        raise Conflict(
+            f"this {HEADER} was used for a different request ({row.method} {row.route}, "
+            "another body or another record): send a new key",
+            field=HEADER,
+        )
     if row.status_code == 0:  # only visible if a future change commits the claim early
         raise Conflict(f"a request with this {HEADER} is in progress; retry it", field=HEADER)
     return Answer(row.status_code, row.response, replayed=True)
@@ -118,11 +134,20 @@ def _stored(session: Session, institution: str, key: str, digest: str) -> Answer
 def _claim(session: Session, institution: str, call: Call, digest: str) -> bool:
     """Insert the key's row unless one exists; True if this transaction now owns the key."""
     insert = _INSERTS[session.get_bind().dialect.name]
-    stmt = insert(_TABLE).values(institution=institution, key=call.key, method=call.method, route=call.route[:200],
-                                 request_sha256=digest, status_code=0, response="", created_at=utcnow())
+    stmt = insert(_TABLE).values(
+        institution=institution,
+        key=call.key,
+        method=call.method,
+        route=call.route[:200],
+        request_sha256=digest,
+        status_code=0,
+        response="",
+        created_at=utcnow(),
+    )
     # RETURNING, not rowcount: psycopg reports -1 for an INSERT … RETURNING, inserted or not
-    inserted = session.execute(stmt.on_conflict_do_nothing(index_elements=["institution", "key"])
-                               .returning(_TABLE.c.id)).first()
+    inserted = session.execute(
+        stmt.on_conflict_do_nothing(index_elements=["institution", "key"]).returning(_TABLE.c.id)
+    ).first()
     return inserted is not None
 
 

@@ -21,26 +21,56 @@ def create_quote(session: Session, principal: Principal, config: ScoringConfig, 
     q = req.quote
     qid = str(uuid.uuid4())
     if isinstance(q, GuaranteeQuoteRequest):
-        a = visible(session, principal, Assessment, q.assessment_id, what="assessment",
-                    field="quote.assessment_id", read=False)
+        a = visible(
+            session, principal, Assessment, q.assessment_id, what="assessment", field="quote.assessment_id", read=False
+        )
         resp = a.response
-        g = quote_guarantee(pd=resp["pd"], lgd_without_cover=resp["lgd"]["without_cover"], ead=resp["ead"],
-                            insured_share=q.insured_share, split=q.split, params=config.insurance.guarantee)
-        out = QuoteResponse(id=qid, created_at=_now(), product=q.product, assessment_id=a.id,
-                            model_versions=dict(a.model_versions), guarantee=g)
+        g = quote_guarantee(
+            pd=resp["pd"],
+            lgd_without_cover=resp["lgd"]["without_cover"],
+            ead=resp["ead"],
+            insured_share=q.insured_share,
+            split=q.split,
+            params=config.insurance.guarantee,
+        )
+        out = QuoteResponse(
+            id=qid,
+            created_at=_now(),
+            product=q.product,
+            assessment_id=a.id,
+            model_versions=dict(a.model_versions),
+            guarantee=g,
+        )
         premium = g.premium
     else:
         e = quote_enforcement(q.patents, tier=q.tier, params=config.insurance.enforcement)
-        out = QuoteResponse(id=qid, created_at=_now(), product=q.product, assessment_id=None, model_versions={},
-                            enforcement=e)
+        out = QuoteResponse(
+            id=qid, created_at=_now(), product=q.product, assessment_id=None, model_versions={}, enforcement=e
+        )
         premium = e.premium
-    session.add(InsuranceQuote(id=qid, institution=principal.institution, key_id=principal.key_id,
-                               created_at=out.created_at, product=q.product,
-                               assessment_id=out.assessment_id, premium=premium,
-                               request=req.model_dump(mode="json"), response=out.model_dump(mode="json")))
-    audit.append(session, key_id=principal.key_id, role=principal.role, institution=principal.institution,
-                 action="insurance_quote.create", resource_type="insurance_quote", resource_id=qid,
-                 detail={"product": q.product, "premium": premium})
+    session.add(
+        InsuranceQuote(
+            id=qid,
+            institution=principal.institution,
+            key_id=principal.key_id,
+            created_at=out.created_at,
+            product=q.product,
+            assessment_id=out.assessment_id,
+            premium=premium,
+            request=req.model_dump(mode="json"),
+            response=out.model_dump(mode="json"),
+        )
+    )
+    audit.append(
+        session,
+        key_id=principal.key_id,
+        role=principal.role,
+        institution=principal.institution,
+        action="insurance_quote.create",
+        resource_type="insurance_quote",
+        resource_id=qid,
+        detail={"product": q.product, "premium": premium},
+    )
     return out
 
 

@@ -16,8 +16,19 @@ CARDS = Path(__file__).resolve().parents[1] / "config" / "model_cards.yaml"
 
 
 def _moves(store: ModelStore, name: str) -> list[AliasMove]:
-    return [AliasMove(alias=e.alias, from_version=e.from_version, to_version=e.to_version, actor=e.actor,
-                      reason=e.reason, forced=e.forced, at=e.at, action=e.action) for e in store.history(name)]
+    return [
+        AliasMove(
+            alias=e.alias,
+            from_version=e.from_version,
+            to_version=e.to_version,
+            actor=e.actor,
+            reason=e.reason,
+            forced=e.forced,
+            at=e.at,
+            action=e.action,
+        )
+        for e in store.history(name)
+    ]
 
 
 def inventory(store: ModelStore) -> ModelInventory:
@@ -26,11 +37,21 @@ def inventory(store: ModelStore) -> ModelInventory:
     history: dict[str, list[AliasMove]] = {}
     for name in store.names():
         aliases = store.aliases(name)
-        models[name] = [ModelVersionInfo(
-            name=name, version=m.version, task=m.task, created_at=m.created_at, created_by=m.created_by,
-            synthetic=m.synthetic, aliases=sorted(a for a, v in aliases.items() if v == m.version),
-            metrics=m.metrics, data_fingerprint=m.data_fingerprint, files=dict(m.files),
-        ) for m in store.versions(name)]
+        models[name] = [
+            ModelVersionInfo(
+                name=name,
+                version=m.version,
+                task=m.task,
+                created_at=m.created_at,
+                created_by=m.created_by,
+                synthetic=m.synthetic,
+                aliases=sorted(a for a, v in aliases.items() if v == m.version),
+                metrics=m.metrics,
+                data_fingerprint=m.data_fingerprint,
+                files=dict(m.files),
+            )
+            for m in store.versions(name)
+        ]
         history[name] = _moves(store, name)
     return ModelInventory(models=models, history=history)
 
@@ -55,7 +76,15 @@ def model_card(store: ModelStore, name: str, version: str) -> ModelCard:
         "intended_use": "As documented by the team that registered it.",
         "known_limits": ["No model-specific card has been written for this model."],
     }
-    return ModelCard(name=name, version=version, purpose=card["purpose"], data=card["data"],
-                     intended_use=card["intended_use"], known_limits=list(card["known_limits"]),
-                     metrics=m.metrics, features=[f.name for f in m.features],
-                     promoted=[e for e in _moves(store, name) if e.to_version == version], synthetic=m.synthetic)
+    return ModelCard(
+        name=name,
+        version=version,
+        purpose=card["purpose"],
+        data=card["data"],
+        intended_use=card["intended_use"],
+        known_limits=list(card["known_limits"]),
+        metrics=m.metrics,
+        features=[f.name for f in m.features],
+        promoted=[e for e in _moves(store, name) if e.to_version == version],
+        synthetic=m.synthetic,
+    )

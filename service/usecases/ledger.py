@@ -37,14 +37,20 @@ def lock_fund(session: Session, fund_id: str) -> None:
 
     Must run before the transaction reads any balance it then checks.
     """
-    result = session.execute(update(Fund).where(col(Fund.id) == fund_id)
-                             .values(lock_version=Fund.lock_version + 1))
+    result = session.execute(update(Fund).where(col(Fund.id) == fund_id).values(lock_version=Fund.lock_version + 1))
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFound(f"no fund {fund_id}")
 
 
-def post(session: Session, fund_id: str, *, kind: str, postings: Sequence[Posting], claim_id: str | None = None,
-         memo: str = "") -> str | None:
+def post(
+    session: Session,
+    fund_id: str,
+    *,
+    kind: str,
+    postings: Sequence[Posting],
+    claim_id: str | None = None,
+    memo: str = "",
+) -> str | None:
     """Append one balanced transaction (zero lines dropped); return its id, or None if all were zero."""
     lines = [(a, d, c) for a, d, c in postings if d or c]
     if sum(d for _, d, _ in lines) != sum(c for _, _, c in lines):
@@ -55,16 +61,29 @@ def post(session: Session, fund_id: str, *, kind: str, postings: Sequence[Postin
         return None
     txn = str(uuid.uuid4())
     for account, debit, credit in lines:
-        session.add(LedgerLine(fund_id=fund_id, txn_id=txn, kind=kind, account=account, debit_fen=debit,
-                               credit_fen=credit, claim_id=claim_id, memo=memo[:200]))
+        session.add(
+            LedgerLine(
+                fund_id=fund_id,
+                txn_id=txn,
+                kind=kind,
+                account=account,
+                debit_fen=debit,
+                credit_fen=credit,
+                claim_id=claim_id,
+                memo=memo[:200],
+            )
+        )
     session.flush()
     return txn
 
 
 def account_balances(session: Session, fund_id: str) -> dict[str, tuple[int, int]]:
     """Account → (Σ debits, Σ credits) in fen."""
-    rows = session.exec(select(LedgerLine.account, func.sum(LedgerLine.debit_fen), func.sum(LedgerLine.credit_fen))
-                        .where(LedgerLine.fund_id == fund_id).group_by(col(LedgerLine.account))).all()
+    rows = session.exec(
+        select(LedgerLine.account, func.sum(LedgerLine.debit_fen), func.sum(LedgerLine.credit_fen))
+        .where(LedgerLine.fund_id == fund_id)
+        .group_by(col(LedgerLine.account))
+    ).all()
     return {a: (int(d or 0), int(c or 0)) for a, d, c in rows}
 
 
@@ -81,26 +100,49 @@ def available_fen(session: Session, fund_id: str) -> int:
 def balance(session: Session, fund_id: str) -> BalancePublic:
     """Balance, paid, recovered and committed, all derived from the lines, with the reconciliation."""
     sums = account_balances(session, fund_id)
-    net = {a: _net(sums, a) for a in ("cash_available", "cash_reserved", "contributions", "claims_paid",
-                                      "recoveries")}
+    net = {a: _net(sums, a) for a in ("cash_available", "cash_reserved", "contributions", "claims_paid", "recoveries")}
     debits, credits = sum(d for d, _ in sums.values()), sum(c for _, c in sums.values())
     cash = net["cash_available"] + net["cash_reserved"]
-    reconciled = (debits == credits and cash == net["contributions"] - net["claims_paid"] + net["recoveries"]
-                  and net["cash_available"] >= 0 and net["cash_reserved"] >= 0)
+    reconciled = (
+        debits == credits
+        and cash == net["contributions"] - net["claims_paid"] + net["recoveries"]
+        and net["cash_available"] >= 0
+        and net["cash_reserved"] >= 0
+    )
     entries = session.exec(select(func.count()).select_from(LedgerLine).where(LedgerLine.fund_id == fund_id)).one()
-    return BalancePublic(fund_id=fund_id, contributions_cny=to_cny(net["contributions"]),
-                         paid_cny=to_cny(net["claims_paid"]), recovered_cny=to_cny(net["recoveries"]),
-                         balance_cny=to_cny(cash), committed_cny=to_cny(net["cash_reserved"]),
-                         available_cny=to_cny(net["cash_available"]), debits_cny=to_cny(debits),
-                         credits_cny=to_cny(credits), entries=int(entries), reconciled=reconciled)
+    return BalancePublic(
+        fund_id=fund_id,
+        contributions_cny=to_cny(net["contributions"]),
+        paid_cny=to_cny(net["claims_paid"]),
+        recovered_cny=to_cny(net["recoveries"]),
+        balance_cny=to_cny(cash),
+        committed_cny=to_cny(net["cash_reserved"]),
+        available_cny=to_cny(net["cash_available"]),
+        debits_cny=to_cny(debits),
+        credits_cny=to_cny(credits),
+        entries=int(entries),
+        reconciled=reconciled,
+    )
 
 
 def page(session: Session, fund_id: str, *, limit: int, offset: int) -> LedgerPage:
     """Ledger lines oldest first."""
     total = session.exec(select(func.count()).select_from(LedgerLine).where(LedgerLine.fund_id == fund_id)).one()
-    rows = session.exec(select(LedgerLine).where(LedgerLine.fund_id == fund_id).order_by(col(LedgerLine.id))
-                        .offset(offset).limit(limit)).all()
-    items = [LedgerLinePublic(id=r.id or 0, txn_id=r.txn_id, kind=r.kind, account=r.account,  # type: ignore[arg-type]
-                              debit_cny=to_cny(r.debit_fen), credit_cny=to_cny(r.credit_fen), claim_id=r.claim_id,
-                              memo=r.memo, created_at=r.created_at.replace(tzinfo=UTC)) for r in rows]
+    rows = session.exec(
+        select(LedgerLine).where(LedgerLine.fund_id == fund_id).order_by(col(LedgerLine.id)).offset(offset).limit(limit)
+    ).all()
+    items = [
+        LedgerLinePublic(
+            id=r.id or 0,
+            txn_id=r.txn_id,
+            kind=r.kind,
+            account=r.account,  # type: ignore[arg-type]
+            debit_cny=to_cny(r.debit_fen),
+            credit_cny=to_cny(r.credit_fen),
+            claim_id=r.claim_id,
+            memo=r.memo,
+            created_at=r.created_at.replace(tzinfo=UTC),
+        )
+        for r in rows
+    ]
     return LedgerPage(total=int(total), limit=limit, offset=offset, items=items)

@@ -18,13 +18,21 @@ from service.usecases.tenancy import visible
 
 
 def _public(session: Session, loan: Loan) -> LoanPublic:
-    ids = session.exec(select(LoanPatent.patent_id).where(LoanPatent.loan_id == loan.id)
-                       .order_by(col(LoanPatent.id))).all()
-    return LoanPublic(id=loan.id, assessment_id=loan.assessment_id, borrower_id=loan.borrower_id,
-                      amount_cny=loan.amount_cny, tenor_months=loan.tenor_months,
-                      origination_date=loan.origination_date, status=loan.status, patent_ids=list(ids),
-                      created_at=loan.created_at.replace(tzinfo=UTC),
-                      closed_at=loan.closed_at.replace(tzinfo=UTC) if loan.closed_at else None)
+    ids = session.exec(
+        select(LoanPatent.patent_id).where(LoanPatent.loan_id == loan.id).order_by(col(LoanPatent.id))
+    ).all()
+    return LoanPublic(
+        id=loan.id,
+        assessment_id=loan.assessment_id,
+        borrower_id=loan.borrower_id,
+        amount_cny=loan.amount_cny,
+        tenor_months=loan.tenor_months,
+        origination_date=loan.origination_date,
+        status=loan.status,
+        patent_ids=list(ids),
+        created_at=loan.created_at.replace(tzinfo=UTC),
+        closed_at=loan.closed_at.replace(tzinfo=UTC) if loan.closed_at else None,
+    )
 
 
 def origination_facts(session: Session, a: Assessment) -> dict[str, Any]:
@@ -38,32 +46,51 @@ def origination_facts(session: Session, a: Assessment) -> dict[str, Any]:
     for p in patents or []:
         by_type[p["patent_type"]] = by_type.get(p["patent_type"], 0.0) + p50.get(p["patent_id"], 0.0)
     resp = a.response
-    return {"region": a.request["borrower"]["region"], "industry": a.request["borrower"]["industry"],
-            "patent_type": max(by_type, key=lambda k: by_type[k]) if by_type else None,
-            "collateral_p50": resp["valuation"]["package"]["total_p50"], "ltv": resp["ltv"], "pd": resp["pd"],
-            "grade": resp["grade"], "expected_loss": resp["expected_loss"]}
+    return {
+        "region": a.request["borrower"]["region"],
+        "industry": a.request["borrower"]["industry"],
+        "patent_type": max(by_type, key=lambda k: by_type[k]) if by_type else None,
+        "collateral_p50": resp["valuation"]["package"]["total_p50"],
+        "ltv": resp["ltv"],
+        "pd": resp["pd"],
+        "grade": resp["grade"],
+        "expected_loss": resp["expected_loss"],
+    }
 
 
 def book_loan(session: Session, principal: Principal, req: LoanCreate) -> LoanPublic:
     """Book a loan from the caller's assessment; 409 if a patent is already pledged."""
-    a = visible(session, principal, Assessment, req.assessment_id, what="assessment", field="assessment_id",
-                read=False)
+    a = visible(session, principal, Assessment, req.assessment_id, what="assessment", field="assessment_id", read=False)
     if session.exec(select(Loan).where(Loan.assessment_id == a.id)).first() is not None:
         raise Conflict(f"assessment {a.id} is already booked as a loan", field="assessment_id")
     patent_ids = [p["patent_id"] for p in a.response["valuation"]["patents"]]
     taken = pledged_elsewhere(session, patent_ids)
     if taken:
         raise Conflict(f"patents already pledged in an active loan: {sorted(taken)}", field="assessment_id")
-    loan = Loan(id=str(uuid.uuid4()), institution=principal.institution, assessment_id=a.id,
-                borrower_id=a.borrower_id, amount_cny=a.amount_cny, tenor_months=a.request["loan"]["tenor_months"],
-                origination_date=req.origination_date or today(), **origination_facts(session, a))
+    loan = Loan(
+        id=str(uuid.uuid4()),
+        institution=principal.institution,
+        assessment_id=a.id,
+        borrower_id=a.borrower_id,
+        amount_cny=a.amount_cny,
+        tenor_months=a.request["loan"]["tenor_months"],
+        origination_date=req.origination_date or today(),
+        **origination_facts(session, a),
+    )
     session.add(loan)
     session.flush()
     for pid in patent_ids:
         session.add(LoanPatent(loan_id=loan.id, patent_id=pid, active=True))
-    audit.append(session, key_id=principal.key_id, role=principal.role, institution=principal.institution,
-                 action="loan.book", resource_type="loan", resource_id=loan.id,
-                 detail={"assessment_id": a.id, "patents": patent_ids, "amount_cny": a.amount_cny})
+    audit.append(
+        session,
+        key_id=principal.key_id,
+        role=principal.role,
+        institution=principal.institution,
+        action="loan.book",
+        resource_type="loan",
+        resource_id=loan.id,
+        detail={"assessment_id": a.id, "patents": patent_ids, "amount_cny": a.amount_cny},
+    )
     session.flush()
     return _public(session, loan)
 
@@ -83,7 +110,15 @@ def close_loan(session: Session, principal: Principal, loan_id: str) -> LoanPubl
     for lp in session.exec(select(LoanPatent).where(LoanPatent.loan_id == loan_id)).all():
         lp.active = False
         session.add(lp)
-    audit.append(session, key_id=principal.key_id, role=principal.role, institution=principal.institution,
-                 action="loan.close", resource_type="loan", resource_id=loan_id, detail={})
+    audit.append(
+        session,
+        key_id=principal.key_id,
+        role=principal.role,
+        institution=principal.institution,
+        action="loan.close",
+        resource_type="loan",
+        resource_id=loan_id,
+        detail={},
+    )
     session.flush()
     return _public(session, loan)

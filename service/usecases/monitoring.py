@@ -32,8 +32,12 @@ def drift_report(session: Session, model: LoadedModel, *, days: int, now: dateti
     window = (col(FeatureSnapshot.model) == model.name, col(FeatureSnapshot.created_at) >= since)
     # The inputs come back as their JSON text and are parsed in one call: per-row JSON
     # processing cost 17 µs a row, most of a run.
-    rows = session.exec(select(cast(FeatureSnapshot.x, String), FeatureSnapshot.score).where(*window)
-                        .order_by(col(FeatureSnapshot.created_at).desc()).limit(MAX_ROWS)).all()
+    rows = session.exec(
+        select(cast(FeatureSnapshot.x, String), FeatureSnapshot.score)
+        .where(*window)
+        .order_by(col(FeatureSnapshot.created_at).desc())
+        .limit(MAX_ROWS)
+    ).all()
     sampled = None
     if len(rows) == MAX_ROWS:
         total = session.exec(select(func.count()).select_from(FeatureSnapshot).where(*window)).one()
@@ -41,8 +45,15 @@ def drift_report(session: Session, model: LoadedModel, *, days: int, now: dateti
     reference: dict[str, Any] = (model.manifest.get("extra") or {}).get("reference") or {}
     base = {"model": model.name, "version": model.version, "since": since, "rows": len(rows)}
     if len(rows) < MIN_ROWS or not reference:
-        return DriftReport(**base, score_psi=None, score_band=None, features=[], alert=False, watch=[],
-                           note=f"need at least {MIN_ROWS} scored rows (have {len(rows)}) and a training reference")
+        return DriftReport(
+            **base,
+            score_psi=None,
+            score_band=None,
+            features=[],
+            alert=False,
+            watch=[],
+            note=f"need at least {MIN_ROWS} scored rows (have {len(rows)}) and a training reference",
+        )
     x = _input_matrix([r[0] for r in rows])
     scores = np.array([r[1] for r in rows], dtype=float)
     features = []
@@ -55,9 +66,15 @@ def drift_report(session: Session, model: LoadedModel, *, days: int, now: dateti
     ref = reference["score"]
     score_psi = psi(ref["shares"], bin_shares(scores, ref["edges"]))
     values = [f.psi for f in features] + [score_psi]
-    return DriftReport(**base, score_psi=score_psi, score_band=psi_band(score_psi), features=features,
-                       alert=max(values) > PSI_ACT,
-                       watch=[f.feature for f in features if PSI_WATCH <= f.psi <= PSI_ACT], note=sampled)
+    return DriftReport(
+        **base,
+        score_psi=score_psi,
+        score_band=psi_band(score_psi),
+        features=features,
+        alert=max(values) > PSI_ACT,
+        watch=[f.feature for f in features if PSI_WATCH <= f.psi <= PSI_ACT],
+        note=sampled,
+    )
 
 
 def _input_matrix(texts: list[str], *, chunk: int = 2_000) -> np.ndarray:
@@ -70,7 +87,7 @@ def _input_matrix(texts: list[str], *, chunk: int = 2_000) -> np.ndarray:
     rows: list[list[float]] = []
     for start in range(0, len(texts), chunk):
         # Only numbers and nulls inside, so null -> NaN (which json reads) is a safe textual swap.
-        rows += json.loads("[" + ",".join(texts[start:start + chunk]).replace("null", "NaN") + "]")
+        rows += json.loads("[" + ",".join(texts[start : start + chunk]).replace("null", "NaN") + "]")
     width = max(len(r) for r in rows)
     if any(len(r) != width for r in rows):  # older versions with fewer inputs
         rows = [r + [math.nan] * (width - len(r)) for r in rows]
@@ -88,8 +105,9 @@ def _labelled_loans(session: Session, as_of: date) -> list[tuple[float, bool]]:
         if not reports or loan.pd is None:
             continue
         horizon = loan.origination_date + timedelta(days=365)
-        defaulted = any(o.status == "default" and o.default_date is not None and o.default_date <= horizon
-                        for o in reports)
+        defaulted = any(
+            o.status == "default" and o.default_date is not None and o.default_date <= horizon for o in reports
+        )
         matured = any(o.status == "repaid" for o in reports) or as_of >= horizon
         if defaulted or matured:
             out.append((loan.pd, defaulted))
@@ -100,8 +118,9 @@ def performance_report(session: Session, scale: GradeScale, *, as_of: date) -> P
     """Realised default rate by grade against the expected rate (binomial test), and AUC."""
     data = _labelled_loans(session, as_of)
     if not data:
-        return PerformanceReport(loans=0, defaults=0, auc=None, by_grade=[],
-                                 note="no matured loans with reported outcomes yet")
+        return PerformanceReport(
+            loans=0, defaults=0, auc=None, by_grade=[], note="no matured loans with reported outcomes yet"
+        )
     pds = np.array([d[0] for d in data])
     y = np.array([d[1] for d in data], dtype=float)
     idx = scale.indices(pds)
@@ -109,9 +128,21 @@ def performance_report(session: Session, scale: GradeScale, *, as_of: date) -> P
     for i, g in enumerate(scale.grades):
         m = idx == i
         n, k = int(m.sum()), int(y[m].sum())
-        rows.append(GradeRow(grade=g.grade, loans=n, defaults=k, expected_rate=g.expected_default_rate,
-                             realised_rate=k / n if n else None,
-                             binomial_p_value=float(binomtest(k, n, g.expected_default_rate).pvalue) if n else None))
+        rows.append(
+            GradeRow(
+                grade=g.grade,
+                loans=n,
+                defaults=k,
+                expected_rate=g.expected_default_rate,
+                realised_rate=k / n if n else None,
+                binomial_p_value=float(binomtest(k, n, g.expected_default_rate).pvalue) if n else None,
+            )
+        )
     auc = float(roc_auc_score(y, pds)) if 0 < y.sum() < len(y) else None
-    return PerformanceReport(loans=len(data), defaults=int(y.sum()), auc=auc, by_grade=rows,
-                             note=None if auc is not None else "AUC needs both defaults and non-defaults")
+    return PerformanceReport(
+        loans=len(data),
+        defaults=int(y.sum()),
+        auc=auc,
+        by_grade=rows,
+        note=None if auc is not None else "AUC needs both defaults and non-defaults",
+    )

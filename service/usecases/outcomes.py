@@ -15,9 +15,16 @@ from service.usecases.tenancy import visible
 
 def _public(row: LoanOutcome) -> OutcomePublic:
     assert row.id is not None
-    return OutcomePublic(id=row.id, loan_id=row.loan_id, as_of=row.as_of, status=row.status,
-                         days_past_due=row.days_past_due, npl_class=row.npl_class, default_date=row.default_date,
-                         reported_at=row.reported_at)
+    return OutcomePublic(
+        id=row.id,
+        loan_id=row.loan_id,
+        as_of=row.as_of,
+        status=row.status,
+        days_past_due=row.days_past_due,
+        npl_class=row.npl_class,
+        default_date=row.default_date,
+        reported_at=row.reported_at,
+    )
 
 
 def report_outcome(session: Session, principal: Principal, req: OutcomeCreate) -> OutcomePublic:
@@ -27,9 +34,16 @@ def report_outcome(session: Session, principal: Principal, req: OutcomeCreate) -
         raise InvalidInput("as_of is before the loan's origination date", field="as_of")
     if req.default_date is not None and req.default_date < loan.origination_date:
         raise InvalidInput("default_date is before the loan's origination date", field="default_date")
-    row = LoanOutcome(loan_id=loan.id, institution=principal.institution, key_id=principal.key_id, as_of=req.as_of,
-                      status=req.status, days_past_due=req.days_past_due, npl_class=req.npl_class,
-                      default_date=req.default_date)
+    row = LoanOutcome(
+        loan_id=loan.id,
+        institution=principal.institution,
+        key_id=principal.key_id,
+        as_of=req.as_of,
+        status=req.status,
+        days_past_due=req.days_past_due,
+        npl_class=req.npl_class,
+        default_date=req.default_date,
+    )
     session.add(row)
     if req.status == "repaid" and loan.status == "active":
         loan.status, loan.closed_at = "closed", utcnow()
@@ -41,7 +55,14 @@ def report_outcome(session: Session, principal: Principal, req: OutcomeCreate) -
         loan.status = "defaulted"
         session.add(loan)
     session.flush()
-    audit.append(session, key_id=principal.key_id, role=principal.role, institution=principal.institution,
-                 action="outcome.report", resource_type="loan", resource_id=loan.id,
-                 detail={"status": req.status, "npl_class": req.npl_class, "days_past_due": req.days_past_due})
+    audit.append(
+        session,
+        key_id=principal.key_id,
+        role=principal.role,
+        institution=principal.institution,
+        action="outcome.report",
+        resource_type="loan",
+        resource_id=loan.id,
+        detail={"status": req.status, "npl_class": req.npl_class, "days_past_due": req.days_past_due},
+    )
     return _public(row)

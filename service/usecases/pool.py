@@ -36,12 +36,21 @@ def checks_public(checks: list[dict[str, Any]], ctx: FundContext, lang: Lang) ->
 
 def pool_loan_public(row: PoolLoan, ctx: FundContext, lang: Lang) -> PoolLoanPublic:
     """A pooled loan as returned."""
-    return PoolLoanPublic(id=row.id, fund_id=row.fund_id, bank_id=row.bank_id, loan_id=row.loan_id,
-                          borrower_id=row.borrower_id, amount_cny=to_cny(row.amount_fen),
-                          origination_date=row.origination_date, entered_on=row.entered_on,
-                          rule_version=row.rule_version, status=row.status,
-                          facts=EntryFacts.model_validate(row.facts), checks=checks_public(row.checks, ctx, lang),
-                          created_at=row.created_at.replace(tzinfo=UTC))
+    return PoolLoanPublic(
+        id=row.id,
+        fund_id=row.fund_id,
+        bank_id=row.bank_id,
+        loan_id=row.loan_id,
+        borrower_id=row.borrower_id,
+        amount_cny=to_cny(row.amount_fen),
+        origination_date=row.origination_date,
+        entered_on=row.entered_on,
+        rule_version=row.rule_version,
+        status=row.status,
+        facts=EntryFacts.model_validate(row.facts),
+        checks=checks_public(row.checks, ctx, lang),
+        created_at=row.created_at.replace(tzinfo=UTC),
+    )
 
 
 def _booked_facts(session: Session, principal: Principal, req: PoolLoanCreate) -> EntryFacts:
@@ -53,16 +62,25 @@ def _booked_facts(session: Session, principal: Principal, req: PoolLoanCreate) -
     if a is None:
         raise NotFound(f"no assessment behind loan {loan.id}", field="loan_id")
     borrower, terms = a.request["borrower"], a.request["loan"]
-    clean = req.clean_credit_years if req.clean_credit_years is not None else (
-        0.0 if borrower.get("bad_credit_3y") else 3.0)  # the assessment only says "none in 3 years"
+    clean = (
+        req.clean_credit_years
+        if req.clean_credit_years is not None
+        else (0.0 if borrower.get("bad_credit_3y") else 3.0)
+    )  # the assessment only says "none in 3 years"
     return EntryFacts(
-        borrower_id=loan.borrower_id, amount_cny=Decimal(str(loan.amount_cny)).quantize(Decimal("0.01")),
-        origination_date=loan.origination_date, tenor_months=loan.tenor_months, purpose=terms["purpose"],
+        borrower_id=loan.borrower_id,
+        amount_cny=Decimal(str(loan.amount_cny)).quantize(Decimal("0.01")),
+        origination_date=loan.origination_date,
+        tenor_months=loan.tenor_months,
+        purpose=terms["purpose"],
         ip_share_of_collateral=Decimal(str(terms.get("ip_share_of_collateral", 1))).quantize(Decimal("0.000001")),
         is_sme=borrower.get("is_sme", True),
-        years_registered=borrower["years_registered"], clean_credit_years=clean,
-        pledge_registered=req.pledge_registered, appraised_value_cny=req.appraised_value_cny,
-        package_value_cny=Decimal(str(a.response["valuation"]["package"]["total_p50"])).quantize(Decimal("0.01")))
+        years_registered=borrower["years_registered"],
+        clean_credit_years=clean,
+        pledge_registered=req.pledge_registered,
+        appraised_value_cny=req.appraised_value_cny,
+        package_value_cny=Decimal(str(a.response["valuation"]["package"]["total_p50"])).quantize(Decimal("0.01")),
+    )
 
 
 def _standing(session: Session, fund_id: str, bank_id: str, on: date) -> BankStanding:
@@ -70,9 +88,14 @@ def _standing(session: Session, fund_id: str, bank_id: str, on: date) -> BankSta
     if row is None:
         return BankStanding(cooperating=False)
     pooled, lost = bank_figures(session, fund_id, bank_id)
-    return BankStanding(cooperating=True, pool_share_fen=row.pool_share_fen, committed_line_fen=row.committed_line_fen,
-                        years_in_pool=max((on - row.joined_on).days, 0) / 365.25, outstanding_fen=pooled,
-                        loss_rate=loss_rate(pooled, lost))
+    return BankStanding(
+        cooperating=True,
+        pool_share_fen=row.pool_share_fen,
+        committed_line_fen=row.committed_line_fen,
+        years_in_pool=max((on - row.joined_on).days, 0) / 365.25,
+        outstanding_fen=pooled,
+        loss_rate=loss_rate(pooled, lost),
+    )
 
 
 def _refuse(checks: list[Check], ctx: FundContext, lang: Lang, error: type[ServiceError], field: str | None) -> None:
@@ -82,8 +105,9 @@ def _refuse(checks: list[Check], ctx: FundContext, lang: Lang, error: type[Servi
         raise error(f"the loan cannot enter the pool — {reasons}", field=field)
 
 
-def register_loan(session: Session, principal: Principal, ctx: FundContext, fund_id: str, req: PoolLoanCreate, *,
-                  on: date, lang: Lang) -> PoolLoanPublic:
+def register_loan(
+    session: Session, principal: Principal, ctx: FundContext, fund_id: str, req: PoolLoanCreate, *, on: date, lang: Lang
+) -> PoolLoanPublic:
     """Register a loan into the pool if it and the bank meet the rules in force today; 422 naming each failure."""
     visible_fund(session, principal, fund_id)
     ledger.lock_fund(session, fund_id)  # the committed-line check reads what other entries wrote
@@ -91,8 +115,10 @@ def register_loan(session: Session, principal: Principal, ctx: FundContext, fund
     field = "facts" if req.facts is not None else "loan_id"
     if facts.origination_date > on:
         raise InvalidInput(f"origination_date {facts.origination_date} is in the future", field=field)
-    if req.loan_id is not None and session.exec(select(PoolLoan).where(PoolLoan.fund_id == fund_id,
-                                                                       PoolLoan.loan_id == req.loan_id)).first():
+    if (
+        req.loan_id is not None
+        and session.exec(select(PoolLoan).where(PoolLoan.fund_id == fund_id, PoolLoan.loan_id == req.loan_id)).first()
+    ):
         raise Conflict(f"loan {req.loan_id} is already in the pool", field="loan_id")
     version = rule_version_on(session, fund_id, on)
     if version is None:
@@ -103,14 +129,29 @@ def register_loan(session: Session, principal: Principal, ctx: FundContext, fund
     _refuse(checks, ctx, lang, InvalidInput, field)  # the loan's facts: 422
     bank = bank_checks(rules, _standing(session, fund_id, principal.institution, on), amount)
     _refuse(bank, ctx, lang, Conflict, None)  # the bank's standing with the fund: 409
-    row = PoolLoan(id=str(uuid.uuid4()), fund_id=fund_id, bank_id=principal.institution, loan_id=req.loan_id,
-                   borrower_id=facts.borrower_id, amount_fen=amount, origination_date=facts.origination_date,
-                   entered_on=on, rule_version=version.version, facts=facts.model_dump(mode="json"),
-                   checks=[c.model_dump(mode="json") for c in checks + bank])
+    row = PoolLoan(
+        id=str(uuid.uuid4()),
+        fund_id=fund_id,
+        bank_id=principal.institution,
+        loan_id=req.loan_id,
+        borrower_id=facts.borrower_id,
+        amount_fen=amount,
+        origination_date=facts.origination_date,
+        entered_on=on,
+        rule_version=version.version,
+        facts=facts.model_dump(mode="json"),
+        checks=[c.model_dump(mode="json") for c in checks + bank],
+    )
     session.add(row)
     session.flush()
-    audit_fund(session, principal, "fund.loan.register", "fund_loan", row.id,
-           {"fund_id": fund_id, "amount_fen": amount, "rule_version": version.version, "loan_id": req.loan_id})
+    audit_fund(
+        session,
+        principal,
+        "fund.loan.register",
+        "fund_loan",
+        row.id,
+        {"fund_id": fund_id, "amount_fen": amount, "rule_version": version.version, "loan_id": req.loan_id},
+    )
     return pool_loan_public(row, ctx, lang)
 
 
@@ -123,14 +164,16 @@ def own_pool_loan(session: Session, principal: Principal, fund_id: str, pool_loa
     return row
 
 
-def get_pool_loan(session: Session, principal: Principal, ctx: FundContext, fund_id: str, pool_loan_id: str, *,
-                  lang: Lang) -> PoolLoanPublic:
+def get_pool_loan(
+    session: Session, principal: Principal, ctx: FundContext, fund_id: str, pool_loan_id: str, *, lang: Lang
+) -> PoolLoanPublic:
     """One pooled loan."""
     return pool_loan_public(own_pool_loan(session, principal, fund_id, pool_loan_id), ctx, lang)
 
 
-def list_pool_loans(session: Session, principal: Principal, ctx: FundContext, fund_id: str, *, lang: Lang,
-                    limit: int, offset: int) -> PoolLoanPage:
+def list_pool_loans(
+    session: Session, principal: Principal, ctx: FundContext, fund_id: str, *, lang: Lang, limit: int, offset: int
+) -> PoolLoanPage:
     """Pooled loans, newest first (a bank: only its own)."""
     visible_fund(session, principal, fund_id)
     q = select(PoolLoan).where(PoolLoan.fund_id == fund_id)
@@ -138,5 +181,6 @@ def list_pool_loans(session: Session, principal: Principal, ctx: FundContext, fu
         q = q.where(PoolLoan.bank_id == principal.institution)
     total = session.exec(select(func.count()).select_from(q.subquery())).one()
     rows = session.exec(q.order_by(col(PoolLoan.created_at).desc(), col(PoolLoan.id)).offset(offset).limit(limit)).all()
-    return PoolLoanPage(total=int(total), limit=limit, offset=offset,
-                        items=[pool_loan_public(r, ctx, lang) for r in rows])
+    return PoolLoanPage(
+        total=int(total), limit=limit, offset=offset, items=[pool_loan_public(r, ctx, lang) for r in rows]
+    )

@@ -21,21 +21,50 @@ from service.schemas.regulator import (
 )
 
 TEN_M, TWENTY_M = 10_000_000.0, 20_000_000.0
-GROUP_COLUMN = {"bank": "institution", "region": "region", "industry": "industry", "patent_type": "patent_type",
-                "vintage": "vintage"}
+GROUP_COLUMN = {
+    "bank": "institution",
+    "region": "region",
+    "industry": "industry",
+    "patent_type": "patent_type",
+    "vintage": "vintage",
+}
 
 
 def loan_frame(session: Session) -> pd.DataFrame:
     """Every booked loan with its origination facts and latest reported outcome."""
     loans = session.exec(select(Loan)).all()
-    frame = pd.DataFrame([{"id": x.id, "institution": x.institution, "region": x.region, "industry": x.industry,
-                           "patent_type": x.patent_type, "amount": x.amount_cny, "pd": x.pd,
-                           "expected_loss": x.expected_loss, "collateral": x.collateral_p50, "ltv": x.ltv,
-                           "origination": pd.Timestamp(x.origination_date)} for x in loans],
-                         columns=["id", "institution", "region", "industry", "patent_type", "amount", "pd",
-                                  "expected_loss", "collateral", "ltv", "origination"])
-    outcomes = session.exec(select(LoanOutcome).order_by(LoanOutcome.loan_id, LoanOutcome.as_of,
-                                                         LoanOutcome.id)).all()
+    frame = pd.DataFrame(
+        [
+            {
+                "id": x.id,
+                "institution": x.institution,
+                "region": x.region,
+                "industry": x.industry,
+                "patent_type": x.patent_type,
+                "amount": x.amount_cny,
+                "pd": x.pd,
+                "expected_loss": x.expected_loss,
+                "collateral": x.collateral_p50,
+                "ltv": x.ltv,
+                "origination": pd.Timestamp(x.origination_date),
+            }
+            for x in loans
+        ],
+        columns=[
+            "id",
+            "institution",
+            "region",
+            "industry",
+            "patent_type",
+            "amount",
+            "pd",
+            "expected_loss",
+            "collateral",
+            "ltv",
+            "origination",
+        ],
+    )
+    outcomes = session.exec(select(LoanOutcome).order_by(LoanOutcome.loan_id, LoanOutcome.as_of, LoanOutcome.id)).all()
     latest = {o.loan_id: o for o in outcomes}
     frame["npl_class"] = frame["id"].map(lambda i: latest[i].npl_class if i in latest else None)
     frame["origination"] = pd.to_datetime(frame["origination"])
@@ -57,19 +86,29 @@ def _group(key: str, g: pd.DataFrame) -> PortfolioGroup:
     npl = g["npl_class"].isin(NPL_CLASSES_BAD)
     reported_amount = float(amount[reported].sum())
     return PortfolioGroup(
-        key=key, loans=len(g), amount_cny=float(amount.sum()),
+        key=key,
+        loans=len(g),
+        amount_cny=float(amount.sum()),
         tickets=TicketBands(
-            under_10m=int((amount < TEN_M).sum()), from_10m_to_20m=int(((amount >= TEN_M) & (amount < TWENTY_M)).sum()),
-            over_20m=int((amount >= TWENTY_M).sum()), amount_under_10m=float(amount[amount < TEN_M].sum()),
+            under_10m=int((amount < TEN_M).sum()),
+            from_10m_to_20m=int(((amount >= TEN_M) & (amount < TWENTY_M)).sum()),
+            over_20m=int((amount >= TWENTY_M).sum()),
+            amount_under_10m=float(amount[amount < TEN_M].sum()),
             amount_10m_to_20m=float(amount[(amount >= TEN_M) & (amount < TWENTY_M)].sum()),
-            amount_over_20m=float(amount[amount >= TWENTY_M].sum())),
+            amount_over_20m=float(amount[amount >= TWENTY_M].sum()),
+        ),
         average_pd=float(g["pd"].mean()) if g["pd"].notna().any() else None,
         expected_loss_cny=float(g["expected_loss"].fillna(0).sum()),
-        npl_count=int(npl.sum()), npl_amount_cny=float(amount[npl].sum()),
+        npl_count=int(npl.sum()),
+        npl_amount_cny=float(amount[npl].sum()),
         npl_rate=float(amount[npl].sum()) / reported_amount if reported_amount > 0 else None,
         collateral_p50_cny=float(g["collateral"].fillna(0).sum()),
-        ltv=Distribution(mean=float(g["ltv"].mean()) if g["ltv"].notna().any() else None,
-                         p10=_quantile(g["ltv"], 0.1), p50=_quantile(g["ltv"], 0.5), p90=_quantile(g["ltv"], 0.9)),
+        ltv=Distribution(
+            mean=float(g["ltv"].mean()) if g["ltv"].notna().any() else None,
+            p10=_quantile(g["ltv"], 0.1),
+            p50=_quantile(g["ltv"], 0.5),
+            p90=_quantile(g["ltv"], 0.9),
+        ),
     )
 
 
@@ -78,10 +117,16 @@ def portfolio_report(session: Session, group_by: GroupBy) -> PortfolioReport:
     frame = loan_frame(session)
     column = GROUP_COLUMN[group_by]
     groups = [_group(str(k), g) for k, g in frame.fillna({column: "unknown"}).groupby(column, sort=True)]
-    monthly = [MonthPoint(month=str(m), loans=len(g), amount_cny=float(g["amount"].sum()),
-                          average_pd=float(g["pd"].mean()) if g["pd"].notna().any() else None,
-                          expected_loss_cny=float(g["expected_loss"].fillna(0).sum()))
-               for m, g in frame.groupby("month", sort=True)]
+    monthly = [
+        MonthPoint(
+            month=str(m),
+            loans=len(g),
+            amount_cny=float(g["amount"].sum()),
+            average_pd=float(g["pd"].mean()) if g["pd"].notna().any() else None,
+            expected_loss_cny=float(g["expected_loss"].fillna(0).sum()),
+        )
+        for m, g in frame.groupby("month", sort=True)
+    ]
     return PortfolioReport(group_by=group_by, total=_group("all", frame), groups=groups, monthly=monthly)
 
 
@@ -105,5 +150,3 @@ def export(report: PortfolioReport, fmt: str) -> tuple[bytes, str]:
         frame.to_parquet(buf, index=False)
         return buf.getvalue(), "application/vnd.apache.parquet"
     return frame.to_csv(index=False).encode(), "text/csv; charset=utf-8"
-
-

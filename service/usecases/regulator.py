@@ -32,22 +32,37 @@ def drift_all(session: Session, bundle: ModelBundle, metrics: Metrics, *, days: 
 
 def drift_summary(reports: list[DriftReport]) -> dict[str, object]:
     """What /readyz shows about drift (never failing readiness)."""
-    return {r.model: {"alert": r.alert, "score_psi": r.score_psi, "rows": r.rows,
-                      "act": [f.feature for f in r.features if f.band == "act"]} for r in reports}
+    return {
+        r.model: {
+            "alert": r.alert,
+            "score_psi": r.score_psi,
+            "rows": r.rows,
+            "act": [f.feature for f in r.features if f.band == "act"],
+        }
+        for r in reports
+    }
 
 
-def check_audit(session: Session, keeper: AuditKeeper, *, seq: int | None = None, digest: str | None = None
-                ) -> AuditCheck:
+def check_audit(
+    session: Session, keeper: AuditKeeper, *, seq: int | None = None, digest: str | None = None
+) -> AuditCheck:
     """Seal, recompute the chain, check it against every signed checkpoint and the caller's own (seq, hash)."""
     if (seq is None) != (digest is None):
-        raise InvalidInput("give both seq and hash of a checkpoint you kept, or neither",
-                           field="hash" if digest is None else "seq")
+        raise InvalidInput(
+            "give both seq and hash of a checkpoint you kept, or neither", field="hash" if digest is None else "seq"
+        )
     anchor = Anchor(seq, digest, "your checkpoint") if seq is not None and digest is not None else None
     verdict = keeper.verify(session, anchor=anchor)
     c, latest = verdict.chain, verdict.checkpoints.latest
-    return AuditCheck(ok=verdict.ok, entries=c.entries, first_broken_seq=c.first_broken_seq,
-                      problem=verdict.problem, pending=c.pending, checkpoints=len(verdict.checkpoints.valid),
-                      checkpoint=AuditCheckpoint.model_validate(latest.__dict__) if latest is not None else None)
+    return AuditCheck(
+        ok=verdict.ok,
+        entries=c.entries,
+        first_broken_seq=c.first_broken_seq,
+        problem=verdict.problem,
+        pending=c.pending,
+        checkpoints=len(verdict.checkpoints.valid),
+        checkpoint=AuditCheckpoint.model_validate(latest.__dict__) if latest is not None else None,
+    )
 
 
 def export_checkpoints(keeper: AuditKeeper) -> list[AuditCheckpoint]:

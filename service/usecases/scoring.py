@@ -48,8 +48,9 @@ T = TypeVar("T")
 
 _PLEDGES = LoanPatent.__table__  # type: ignore[attr-defined]
 # Built once and run on the session's connection: both are on every scoring request's path.
-_ACTIVE_PLEDGES = (select(_PLEDGES.c.patent_id)
-                   .where(_PLEDGES.c.patent_id.in_(bindparam("ids", expanding=True)), _PLEDGES.c.active.is_(True)))
+_ACTIVE_PLEDGES = select(_PLEDGES.c.patent_id).where(
+    _PLEDGES.c.patent_id.in_(bindparam("ids", expanding=True)), _PLEDGES.c.active.is_(True)
+)
 
 
 @dataclass(frozen=True)
@@ -72,13 +73,31 @@ def pledged_elsewhere(session: Session, patent_ids: list[str]) -> set[str]:
     return set(session.connection().execute(_ACTIVE_PLEDGES, {"ids": patent_ids}).scalars())
 
 
-def snapshot(principal: Principal, *, model: str, version: str, result_type: str, result_id: str, x: np.ndarray,
-             scores: list[float], now: datetime) -> list[dict[str, Any]]:
+def snapshot(
+    principal: Principal,
+    *,
+    model: str,
+    version: str,
+    result_type: str,
+    result_id: str,
+    x: np.ndarray,
+    scores: list[float],
+    now: datetime,
+) -> list[dict[str, Any]]:
     """Feature-snapshot rows keeping the exact model inputs of every scored row (NaN as null), for drift."""
-    return [{"created_at": now, "model": model, "version": version, "institution": principal.institution,
-             "result_type": result_type, "result_id": result_id, "score": score,
-             "x": [None if not math.isfinite(v) else float(v) for v in row]}
-            for row, score in zip(x, scores, strict=True)]
+    return [
+        {
+            "created_at": now,
+            "model": model,
+            "version": version,
+            "institution": principal.institution,
+            "result_type": result_type,
+            "result_id": result_id,
+            "score": score,
+            "x": [None if not math.isfinite(v) else float(v) for v in row],
+        }
+        for row, score in zip(x, scores, strict=True)
+    ]
 
 
 @cache
@@ -96,17 +115,31 @@ def _synthetic(bundle: ModelBundle, *names: str) -> bool:
     return any(bool(bundle.get(n).manifest.get("synthetic")) for n in names)
 
 
-def _valuation_response(bundle: ModelBundle, result: ValuationResult, *, vid: str, created: datetime,
-                        as_of: date) -> ValuationResponse:
-    return ValuationResponse(id=vid, created_at=created.replace(tzinfo=UTC), as_of=as_of,
-                             model_versions={"valuation": bundle.get("valuation").version},
-                             synthetic_models=_synthetic(bundle, "valuation"),
-                             patents=result.patents, package=result.package)
+def _valuation_response(
+    bundle: ModelBundle, result: ValuationResult, *, vid: str, created: datetime, as_of: date
+) -> ValuationResponse:
+    return ValuationResponse(
+        id=vid,
+        created_at=created.replace(tzinfo=UTC),
+        as_of=as_of,
+        model_versions={"valuation": bundle.get("valuation").version},
+        synthetic_models=_synthetic(bundle, "valuation"),
+        patents=result.patents,
+        package=result.package,
+    )
 
 
-def create_valuation(session: Session, principal: Principal, bundle: ModelBundle, config: ScoringConfig,
-                     req: ValuationRequest, *, lang: Lang, metrics: Metrics,
-                     offload: Offload = inline) -> Recorded[ValuationResponse]:
+def create_valuation(
+    session: Session,
+    principal: Principal,
+    bundle: ModelBundle,
+    config: ScoringConfig,
+    req: ValuationRequest,
+    *,
+    lang: Lang,
+    metrics: Metrics,
+    offload: Offload = inline,
+) -> Recorded[ValuationResponse]:
     """Value a package, store it with its input and model version, and audit it.
 
     ``offload`` may share the valuation's SHAP with a spare core (``service.spare_core``).
@@ -114,24 +147,64 @@ def create_valuation(session: Session, principal: Principal, bundle: ModelBundle
     ctx = req.context
     as_of = ctx.as_of or today()
     result = run_valuation(
-        bundle.get("valuation"), req.patents, as_of=as_of, config=config,
-        caps=config.ltv.for_institution(principal.institution), lang=lang, pledgor=ctx.pledgor_id,
+        bundle.get("valuation"),
+        req.patents,
+        as_of=as_of,
+        config=config,
+        caps=config.ltv.for_institution(principal.institution),
+        lang=lang,
+        pledgor=ctx.pledgor_id,
         tenor_months=ctx.tenor_months,
         pledged_in_service=lambda: pledged_elsewhere(session, [p.patent_id for p in req.patents]),
-        owner_revenue=ctx.owner_revenue_cny, revenue_attributable=ctx.revenue_attributable_cny, offload=offload)
+        owner_revenue=ctx.owner_revenue_cny,
+        revenue_attributable=ctx.revenue_attributable_cny,
+        offload=offload,
+    )
     vid, now = str(uuid.uuid4()), utcnow()
     response = _valuation_response(bundle, result, vid=vid, created=now, as_of=as_of)
     body = JSONText(response.model_dump_json())
-    store(session, Valuation, [{
-        "id": vid, "institution": principal.institution, "key_id": principal.key_id, "created_at": now,
-        "as_of": as_of, "n_patents": len(req.patents), "total_p50": result.package.total_p50,
-        "request": JSONText(req.model_dump_json()), "response": body, "model_versions": response.model_versions}])
-    audit.append(session, key_id=principal.key_id, role=principal.role, institution=principal.institution,
-                 action="valuation.create", resource_type="valuation", resource_id=vid,
-                 detail={"model_versions": response.model_versions, "total_p50": result.package.total_p50})
-    store(session, FeatureSnapshot, snapshot(
-        principal, model="valuation", version=response.model_versions["valuation"], result_type="valuation",
-        result_id=vid, x=result.inputs, scores=[math.log(v.p50) for v in result.patents], now=now))
+    store(
+        session,
+        Valuation,
+        [
+            {
+                "id": vid,
+                "institution": principal.institution,
+                "key_id": principal.key_id,
+                "created_at": now,
+                "as_of": as_of,
+                "n_patents": len(req.patents),
+                "total_p50": result.package.total_p50,
+                "request": JSONText(req.model_dump_json()),
+                "response": body,
+                "model_versions": response.model_versions,
+            }
+        ],
+    )
+    audit.append(
+        session,
+        key_id=principal.key_id,
+        role=principal.role,
+        institution=principal.institution,
+        action="valuation.create",
+        resource_type="valuation",
+        resource_id=vid,
+        detail={"model_versions": response.model_versions, "total_p50": result.package.total_p50},
+    )
+    store(
+        session,
+        FeatureSnapshot,
+        snapshot(
+            principal,
+            model="valuation",
+            version=response.model_versions["valuation"],
+            result_type="valuation",
+            result_id=vid,
+            x=result.inputs,
+            scores=[math.log(v.p50) for v in result.patents],
+            now=now,
+        ),
+    )
     for v in result.patents:
         metrics.value.observe(v.p50)
     return Recorded(response, body)
@@ -151,8 +224,7 @@ def _patents_for(session: Session, principal: Principal, req: AssessmentRequest)
     if req.patents is not None:
         return list(req.patents), None
     assert req.valuation_id is not None
-    row = visible(session, principal, Valuation, req.valuation_id, what="valuation",
-                  field="valuation_id", read=False)
+    row = visible(session, principal, Valuation, req.valuation_id, what="valuation", field="valuation_id", read=False)
     patents = [Patent.model_validate(p) for p in row.request["patents"]]
     try:
         check_dated(patents, req.as_of)
@@ -165,9 +237,17 @@ def _patents_for(session: Session, principal: Principal, req: AssessmentRequest)
     return patents, row.id
 
 
-def create_assessment(session: Session, principal: Principal, bundle: ModelBundle, config: ScoringConfig,
-                      req: AssessmentRequest, *, lang: Lang, metrics: Metrics,
-                      offload: Offload = inline) -> Recorded[AssessmentResponse]:
+def create_assessment(
+    session: Session,
+    principal: Principal,
+    bundle: ModelBundle,
+    config: ScoringConfig,
+    req: AssessmentRequest,
+    *,
+    lang: Lang,
+    metrics: Metrics,
+    offload: Offload = inline,
+) -> Recorded[AssessmentResponse]:
     """Assess one pledge-loan application, store it with inputs and versions, audit it.
 
     ``offload`` may run the valuation's SHAP beside the credit scoring (``service.spare_core``).
@@ -175,42 +255,109 @@ def create_assessment(session: Session, principal: Principal, bundle: ModelBundl
     patents, valuation_id = _patents_for(session, principal, req)
     as_of = req.as_of or today()
     caps = config.ltv.for_institution(principal.institution)
-    result = run_assessment(bundle.get("valuation"), bundle.get("pd"), borrower=req.borrower, loan=req.loan,
-                            patents=patents, as_of=as_of, config=config, caps=caps, lang=lang,
-                            # looked up while the valuation's SHAP computes
-                            pledged_in_service=lambda: pledged_elsewhere(session, [p.patent_id for p in patents]),
-                            offload=offload)
+    result = run_assessment(
+        bundle.get("valuation"),
+        bundle.get("pd"),
+        borrower=req.borrower,
+        loan=req.loan,
+        patents=patents,
+        as_of=as_of,
+        config=config,
+        caps=caps,
+        lang=lang,
+        # looked up while the valuation's SHAP computes
+        pledged_in_service=lambda: pledged_elsewhere(session, [p.patent_id for p in patents]),
+        offload=offload,
+    )
     aid, now = str(uuid.uuid4()), utcnow()
     versions = {"valuation": bundle.get("valuation").version, "pd": bundle.get("pd").version}
     valuation = _valuation_response(bundle, result.valuation, vid=valuation_id or aid, created=now, as_of=as_of)
     response = AssessmentResponse(
-        id=aid, created_at=now.replace(tzinfo=UTC), as_of=as_of, model_versions=versions,
-        synthetic_models=_synthetic(bundle, "valuation", "pd"), valuation_id=valuation_id, valuation=valuation,
+        id=aid,
+        created_at=now.replace(tzinfo=UTC),
+        as_of=as_of,
+        model_versions=versions,
+        synthetic_models=_synthetic(bundle, "valuation", "pd"),
+        valuation_id=valuation_id,
+        valuation=valuation,
         **dict(result.credit),  # validated instances: pydantic takes them as they are
     )
     body = JSONText(response.model_dump_json())
-    store(session, Assessment, [{
-        "id": aid, "institution": principal.institution, "key_id": principal.key_id, "created_at": now,
-        "as_of": as_of, "borrower_id": req.borrower.enterprise_id, "amount_cny": req.loan.amount_cny,
-        "pd": result.credit.pd, "grade": result.credit.grade, "decision": result.credit.decision,
-        "expected_loss": result.credit.expected_loss, "valuation_id": valuation_id,
-        "request": JSONText(req.model_dump_json()), "response": body, "model_versions": versions}])
-    audit.append(session, key_id=principal.key_id, role=principal.role, institution=principal.institution,
-                 action="assessment.create", resource_type="assessment", resource_id=aid,
-                 detail={"model_versions": versions, "pd": result.credit.pd, "decision": result.credit.decision})
-    store(session, FeatureSnapshot, [
-        *snapshot(principal, model="pd", version=versions["pd"], result_type="assessment", result_id=aid,
-                  x=result.inputs, scores=[result.credit.pd], now=now),
-        *snapshot(principal, model="valuation", version=versions["valuation"], result_type="assessment",
-                  result_id=aid, x=result.valuation.inputs, scores=[math.log(v.p50) for v in result.valuation.patents],
-                  now=now)])
+    store(
+        session,
+        Assessment,
+        [
+            {
+                "id": aid,
+                "institution": principal.institution,
+                "key_id": principal.key_id,
+                "created_at": now,
+                "as_of": as_of,
+                "borrower_id": req.borrower.enterprise_id,
+                "amount_cny": req.loan.amount_cny,
+                "pd": result.credit.pd,
+                "grade": result.credit.grade,
+                "decision": result.credit.decision,
+                "expected_loss": result.credit.expected_loss,
+                "valuation_id": valuation_id,
+                "request": JSONText(req.model_dump_json()),
+                "response": body,
+                "model_versions": versions,
+            }
+        ],
+    )
+    audit.append(
+        session,
+        key_id=principal.key_id,
+        role=principal.role,
+        institution=principal.institution,
+        action="assessment.create",
+        resource_type="assessment",
+        resource_id=aid,
+        detail={"model_versions": versions, "pd": result.credit.pd, "decision": result.credit.decision},
+    )
+    store(
+        session,
+        FeatureSnapshot,
+        [
+            *snapshot(
+                principal,
+                model="pd",
+                version=versions["pd"],
+                result_type="assessment",
+                result_id=aid,
+                x=result.inputs,
+                scores=[result.credit.pd],
+                now=now,
+            ),
+            *snapshot(
+                principal,
+                model="valuation",
+                version=versions["valuation"],
+                result_type="assessment",
+                result_id=aid,
+                x=result.valuation.inputs,
+                scores=[math.log(v.p50) for v in result.valuation.patents],
+                now=now,
+            ),
+        ],
+    )
     metrics.pd.observe(result.credit.pd)
     return Recorded(response, body)
 
 
-def create_batch(session: Session, principal: Principal, bundle: ModelBundle, config: ScoringConfig,
-                 req: BatchRequest, *, lang: Lang, metrics: Metrics, max_items: int,
-                 offload: Offload = inline) -> BatchResponse:
+def create_batch(
+    session: Session,
+    principal: Principal,
+    bundle: ModelBundle,
+    config: ScoringConfig,
+    req: BatchRequest,
+    *,
+    lang: Lang,
+    metrics: Metrics,
+    max_items: int,
+    offload: Offload = inline,
+) -> BatchResponse:
     """Assess each item on its own: a bad item fails alone and writes nothing of its own."""
     if len(req.items) > max_items:
         raise InvalidInput(f"at most {max_items} items per batch (got {len(req.items)})", field="items")
@@ -223,21 +370,52 @@ def create_batch(session: Session, principal: Principal, bundle: ModelBundle, co
             item = AssessmentRequest.model_validate(raw)
             # Every failure is raised before create_assessment writes anything,
             # so a failed item leaves no row behind without a savepoint.
-            results.append(BatchItem(index=i, status="ok", assessment=create_assessment(
-                session, principal, bundle, config, item, lang=lang, metrics=metrics, offload=offload).model))
+            results.append(
+                BatchItem(
+                    index=i,
+                    status="ok",
+                    assessment=create_assessment(
+                        session, principal, bundle, config, item, lang=lang, metrics=metrics, offload=offload
+                    ).model,
+                )
+            )
         except ValidationError as exc:
             field, problem = field_problem(exc.errors()[0])
-            results.append(BatchItem(index=i, status="error", error=BatchItemError(
-                error="ValidationError", detail=f"{field}: {problem}", field=f"items.{i}.{field}")))
+            results.append(
+                BatchItem(
+                    index=i,
+                    status="error",
+                    error=BatchItemError(
+                        error="ValidationError", detail=f"{field}: {problem}", field=f"items.{i}.{field}"
+                    ),
+                )
+            )
         except ServiceError as exc:
-            results.append(BatchItem(index=i, status="error", error=BatchItemError(
-                error=type(exc).__name__, detail=exc.detail, field=f"items.{i}.{exc.field}" if exc.field else None)))
+            results.append(
+                BatchItem(
+                    index=i,
+                    status="error",
+                    error=BatchItemError(
+                        error=type(exc).__name__,
+                        detail=exc.detail,
+                        field=f"items.{i}.{exc.field}" if exc.field else None,
+                    ),
+                )
+            )
     ok = sum(r.status == "ok" for r in results)
     return BatchResponse(succeeded=ok, failed=len(results) - ok, results=results)
 
 
-def list_results(session: Session, principal: Principal, table: type[Valuation] | type[Assessment], *,
-                 since: date | None, until: date | None, limit: int, offset: int) -> Page:
+def list_results(
+    session: Session,
+    principal: Principal,
+    table: type[Valuation] | type[Assessment],
+    *,
+    since: date | None,
+    until: date | None,
+    limit: int,
+    offset: int,
+) -> Page:
     """A page of the caller's stored results, newest first, filtered by creation date."""
     q = select(table)
     if principal.role != "regulator":
@@ -252,9 +430,20 @@ def list_results(session: Session, principal: Principal, table: type[Valuation] 
 
 
 def _summary(row: Valuation | Assessment) -> dict[str, Any]:
-    base = {"id": row.id, "created_at": row.created_at.replace(tzinfo=UTC).isoformat(),
-            "as_of": row.as_of.isoformat(), "model_versions": row.model_versions}
+    base = {
+        "id": row.id,
+        "created_at": row.created_at.replace(tzinfo=UTC).isoformat(),
+        "as_of": row.as_of.isoformat(),
+        "model_versions": row.model_versions,
+    }
     if isinstance(row, Valuation):
         return {**base, "n_patents": row.n_patents, "total_p50": row.total_p50}
-    return {**base, "borrower_id": row.borrower_id, "amount_cny": row.amount_cny, "pd": row.pd,
-            "grade": row.grade, "decision": row.decision, "expected_loss": row.expected_loss}
+    return {
+        **base,
+        "borrower_id": row.borrower_id,
+        "amount_cny": row.amount_cny,
+        "pd": row.pd,
+        "grade": row.grade,
+        "decision": row.decision,
+        "expected_loss": row.expected_loss,
+    }

@@ -19,8 +19,16 @@ class Owned(Protocol):
 T = TypeVar("T", bound=Owned)
 
 
-def visible(session: Session, principal: Principal, table: type[T], rid: Any, *, what: str,
-            field: str | None = None, read: bool = True) -> T:
+def visible(
+    session: Session,
+    principal: Principal,
+    table: type[T],
+    rid: Any,
+    *,
+    what: str,
+    field: str | None = None,
+    read: bool = True,
+) -> T:
     """The row ``rid`` of ``table`` if the caller may see it; otherwise 404, as if it did not exist.
 
     The regulator sees every institution's records when ``read``; a record the

@@ -20,8 +20,14 @@ MODEL_TEXT = b"tree\nversion=v4\nnum_class=1\n"
 
 def register(store: ModelStore, name: str = "pd", files: dict[str, bytes] | None = None) -> str:
     manifest = store.register(
-        name, files or {"model.txt": MODEL_TEXT}, task="binary", features=[{"name": "age", "kind": "numeric"}],
-        params={"num_leaves": 15}, metrics={"auc": 0.71}, data_fingerprint="abc", created_by="alice",
+        name,
+        files or {"model.txt": MODEL_TEXT},
+        task="binary",
+        features=[{"name": "age", "kind": "numeric"}],
+        params={"num_leaves": 15},
+        metrics={"auc": 0.71},
+        data_fingerprint="abc",
+        created_by="alice",
     )
     return manifest.version
 

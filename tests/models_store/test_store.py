@@ -51,9 +51,7 @@ def store(tmp_path: Path, clock: FakeClock) -> ModelStore:
     return ModelStore(tmp_path / "store", clock=clock)
 
 
-def register(
-    store: ModelStore, name: str = "pd", content: bytes = MODEL_TEXT, **overrides: object
-) -> Manifest:
+def register(store: ModelStore, name: str = "pd", content: bytes = MODEL_TEXT, **overrides: object) -> Manifest:
     kwargs: dict[str, object] = {
         "task": "binary",
         "features": [
@@ -139,9 +137,7 @@ def test_concurrent_registers_get_distinct_versions(store: ModelStore) -> None:
     assert not [e for e in entries(store.root / "pd") if e.startswith(".tmp-")]
 
 
-def test_failure_mid_register_leaves_no_visible_version(
-    store: ModelStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_failure_mid_register_leaves_no_visible_version(store: ModelStore, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken_write(directory: Path, manifest: Manifest) -> None:
         raise OSError("disk full")
 
@@ -368,9 +364,7 @@ def test_promote_rollback_history_and_champion_on(store: ModelStore, clock: Fake
         store.rollback("pd", actor="carol", reason="again")
 
 
-def test_history_is_persisted_as_json_lines_and_filtered_by_alias(
-    store: ModelStore, clock: FakeClock
-) -> None:
+def test_history_is_persisted_as_json_lines_and_filtered_by_alias(store: ModelStore, clock: FakeClock) -> None:
     register(store)
     register(store)
     store.set_alias("pd", "challenger", "2", actor="alice", reason="shadow run")

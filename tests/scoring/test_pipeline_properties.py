@@ -50,7 +50,7 @@ def _field(info: Any) -> st.SearchStrategy[Any] | None:
         lo_f, hi_f = float(lo if lo is not None else 0.0), float(hi if hi is not None else 1e6)
         inner = st.floats(lo_f, hi_f, allow_nan=False, allow_infinity=False)
         if hi_f > 1000 * max(lo_f, 1.0):
-            inner = st.one_of(inner, st.floats(math.log10(max(lo_f, 1.0)), math.log10(hi_f)).map(lambda e: 10 ** e))
+            inner = st.one_of(inner, st.floats(math.log10(max(lo_f, 1.0)), math.log10(hi_f)).map(lambda e: 10**e))
         return st.one_of(st.just(lo_f), st.just(hi_f), inner).filter(lambda v: lo_f <= v <= hi_f)
     return None
 
@@ -66,12 +66,19 @@ def _patents(draw: st.DrawFn, as_of: date) -> list[dict[str, Any]]:
         filed = draw(st.dates(max(EARLIEST, as_of - timedelta(days=25 * 365)), as_of))
         p = draw(_model(Patent))
         # the cross-field rules of Patent, drawn rather than filtered (filtering most draws away is slow)
-        granted = draw(st.dates(filed, as_of)) if p["legal_status"] == "granted" else draw(
-            st.one_of(st.none(), st.dates(filed, as_of)))
-        p.update(patent_id=f"CN{i}", filing_date=filed.isoformat(),
-                 grant_date=granted.isoformat() if granted else None, owner_id="E-1",
-                 independent_claims=draw(st.integers(1, min(100, p["claims_count"]))),
-                 foreign_family_members=draw(st.integers(0, p["family_size"])))
+        granted = (
+            draw(st.dates(filed, as_of))
+            if p["legal_status"] == "granted"
+            else draw(st.one_of(st.none(), st.dates(filed, as_of)))
+        )
+        p.update(
+            patent_id=f"CN{i}",
+            filing_date=filed.isoformat(),
+            grant_date=granted.isoformat() if granted else None,
+            owner_id="E-1",
+            independent_claims=draw(st.integers(1, min(100, p["claims_count"]))),
+            foreign_family_members=draw(st.integers(0, p["family_size"])),
+        )
         patents.append(p)
     return patents
 
@@ -107,7 +114,8 @@ def champions(trained: tuple[Path, list[RunResult]]) -> tuple[LoadedModel, Loade
 
 
 def test_every_accepted_application_gets_finite_consistent_figures(
-        champions: tuple[LoadedModel, LoadedModel, ScoringConfig]) -> None:
+    champions: tuple[LoadedModel, LoadedModel, ScoringConfig],
+) -> None:
     valuation, pd_model, config = champions
     accepted: list[AssessmentRequest] = []
 
@@ -115,8 +123,16 @@ def test_every_accepted_application_gets_finite_consistent_figures(
     @given(body=applications())
     def check(body: dict[str, Any]) -> None:
         req = _accepted(AssessmentRequest, body, accepted)
-        r = run_assessment(valuation, pd_model, borrower=req.borrower, loan=req.loan, patents=list(req.patents or []),
-                           as_of=req.as_of or date.today(), config=config, caps=config.ltv.for_institution("bank_a"))
+        r = run_assessment(
+            valuation,
+            pd_model,
+            borrower=req.borrower,
+            loan=req.loan,
+            patents=list(req.patents or []),
+            as_of=req.as_of or date.today(),
+            config=config,
+            caps=config.ltv.for_institution("bank_a"),
+        )
         _all_finite(r.model_dump())  # NaN or inf would be sent as null
         json.loads(r.model_dump_json())  # and it serialises
         credit, pkg = r.credit, r.valuation.package
@@ -137,8 +153,13 @@ def test_every_accepted_application_gets_finite_consistent_figures(
 
 
 def _examples(n: int) -> Any:
-    return settings(max_examples=n, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+    return settings(
+        max_examples=n,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
+    )
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -174,7 +195,8 @@ def _all_finite(x: Any) -> None:
 
 
 def test_every_accepted_valuation_gets_finite_ordered_explained_figures(
-        champions: tuple[LoadedModel, LoadedModel, ScoringConfig]) -> None:
+    champions: tuple[LoadedModel, LoadedModel, ScoringConfig],
+) -> None:
     valuation, _, config = champions
     accepted: list[ValuationRequest] = []
 
@@ -183,9 +205,16 @@ def test_every_accepted_valuation_gets_finite_ordered_explained_figures(
     def check(body: dict[str, Any]) -> None:
         req = _accepted(ValuationRequest, body, accepted)
         ctx = req.context
-        r = run_valuation(valuation, req.patents, as_of=ctx.as_of or date.today(), config=config,
-                          caps=config.ltv.for_institution("bank_a"), tenor_months=ctx.tenor_months,
-                          owner_revenue=ctx.owner_revenue_cny, revenue_attributable=ctx.revenue_attributable_cny)
+        r = run_valuation(
+            valuation,
+            req.patents,
+            as_of=ctx.as_of or date.today(),
+            config=config,
+            caps=config.ltv.for_institution("bank_a"),
+            tenor_months=ctx.tenor_months,
+            owner_revenue=ctx.owner_revenue_cny,
+            revenue_attributable=ctx.revenue_attributable_cny,
+        )
         _all_finite(r.model_dump())
         for v in r.patents:
             _explained_quantiles(v)

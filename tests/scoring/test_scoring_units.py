@@ -19,8 +19,15 @@ CONFIG = load_scoring_config()
 
 
 def _patent(**over: object) -> Patent:
-    base = {"patent_id": "P1", "patent_type": "invention", "ipc_section": "G", "tech_field": "software",
-            "filing_date": date(2020, 1, 1), "grant_date": date(2022, 1, 1), "owner_id": "E1"}
+    base = {
+        "patent_id": "P1",
+        "patent_type": "invention",
+        "ipc_section": "G",
+        "tech_field": "software",
+        "filing_date": date(2020, 1, 1),
+        "grant_date": date(2022, 1, 1),
+        "owner_id": "E1",
+    }
     return Patent.model_validate({**base, **over})
 
 
@@ -63,15 +70,28 @@ def test_every_refusal_ground_and_the_warning() -> None:
         "not_already_pledged": {"currently_pledged": True},
     }
     for check, over in cases.items():
-        out = {c.check: c.status for c in check_pledge(_patent(**over), as_of=date(2026, 1, 1), texts=texts,
-                                                       pledgor="E1", tenor_months=12)}
+        out = {
+            c.check: c.status
+            for c in check_pledge(_patent(**over), as_of=date(2026, 1, 1), texts=texts, pledgor="E1", tenor_months=12)
+        }
         assert out[check] == "fail", check
         assert sum(s == "fail" for s in out.values()) == 1, (check, out)
-    term = check_pledge(_patent(filing_date=date(2006, 6, 1), grant_date=date(2008, 1, 1)), as_of=date(2025, 1, 1),
-                        texts=texts, pledgor="E1", tenor_months=24)
+    term = check_pledge(
+        _patent(filing_date=date(2006, 6, 1), grant_date=date(2008, 1, 1)),
+        as_of=date(2025, 1, 1),
+        texts=texts,
+        pledgor="E1",
+        tenor_months=24,
+    )
     assert {c.check: c.status for c in term}["debt_term"] == "fail"
-    pending = check_pledge(_patent(invalidation_pending=True), as_of=date(2026, 1, 1), texts=texts, pledgor="E1",
-                           tenor_months=12, lang="zh")
+    pending = check_pledge(
+        _patent(invalidation_pending=True),
+        as_of=date(2026, 1, 1),
+        texts=texts,
+        pledgor="E1",
+        tenor_months=12,
+        lang="zh",
+    )
     inv = next(c for c in pending if c.check == "invalidation")
     assert inv.status == "warn" and inv.reason == "存在待审的无效宣告请求"
 
@@ -100,14 +120,21 @@ def test_psi_bands() -> None:
 
 def test_guarantee_premium_and_bounds() -> None:
     split = LossSplit(government=0.5, bank=0.2, insurer=0.3)
-    q = quote_guarantee(pd=0.05, lgd_without_cover=0.6, ead=1_000_000, insured_share=0.5, split=split,
-                        params=CONFIG.insurance.guarantee)
+    q = quote_guarantee(
+        pd=0.05, lgd_without_cover=0.6, ead=1_000_000, insured_share=0.5, split=split, params=CONFIG.insurance.guarantee
+    )
     el = 0.05 * min(0.6 * 1_000_000 * 0.3, 500_000)
     assert q.insurer_expected_loss == pytest.approx(el)
     assert q.premium == pytest.approx(el * 1.3 / 0.75)
     assert q.expected_loss_ratio == pytest.approx(0.75 / 1.3)
-    tiny = quote_guarantee(pd=0.0001, lgd_without_cover=0.1, ead=1_000_000, insured_share=0.5, split=split,
-                           params=CONFIG.insurance.guarantee)
+    tiny = quote_guarantee(
+        pd=0.0001,
+        lgd_without_cover=0.1,
+        ead=1_000_000,
+        insured_share=0.5,
+        split=split,
+        params=CONFIG.insurance.guarantee,
+    )
     assert tiny.premium == pytest.approx(0.005 * 500_000)
     with pytest.raises(ValueError, match="sum to 1"):
         LossSplit(government=0.5, bank=0.5, insurer=0.5)

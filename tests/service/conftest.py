@@ -104,8 +104,9 @@ def start_server(settings: Settings) -> tuple[uvicorn.Server, threading.Thread, 
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def server(request: pytest.FixtureRequest, trained: tuple[Path, list[RunResult]],
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(
+    request: pytest.FixtureRequest, trained: tuple[Path, list[RunResult]], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
     """A live service with its own database and model store copy, and one key per role."""
     backend = request.param
     if backend == "postgresql" and not PG_URL:
@@ -114,8 +115,15 @@ def server(request: pytest.FixtureRequest, trained: tuple[Path, list[RunResult]]
     shutil.copytree(trained[0], home / "models")
     db_url, pg_name = (None, None) if backend == "sqlite" else _pg_database()
     # No rate limit here: tests send hundreds of requests with one key (tests/service/test_limits.py tests it).
-    settings = Settings(home=home, database_url=db_url, reload_interval_seconds=0.2, log_level="WARNING",
-                        batch_max_items=5, rate_limit_per_minute=0, model_signing_key=TEST_SIGNING_KEY)
+    settings = Settings(
+        home=home,
+        database_url=db_url,
+        reload_interval_seconds=0.2,
+        log_level="WARNING",
+        batch_max_items=5,
+        rate_limit_per_minute=0,
+        model_signing_key=TEST_SIGNING_KEY,
+    )
     srv, thread, base_url, app = start_server(settings)
     keys = {name: new_key(settings, role=role, institution=inst)[0] for name, (role, inst) in KEYS.items()}
     try:

@@ -20,7 +20,7 @@ from tests.service.conftest import Server
 EXAMPLES = Path(__file__).resolve().parents[2] / "scoring" / "config" / "funds"
 ENTERED = date(2025, 3, 3)
 DEFAULTED = date(2025, 9, 26)  # a Friday before the 2025 National Day holiday
-FILED = date(2025, 10, 10)     # 5 working days later: 28 (a make-up Sunday), 29, 30 Sep, 9, 10 Oct
+FILED = date(2025, 10, 10)  # 5 working days later: 28 (a make-up Sunday), 29, 30 Sep, 9, 10 Oct
 
 
 def rule_body(example: str, **override: Any) -> dict[str, Any]:
@@ -52,8 +52,13 @@ def manager_for(server: Server, fund_id: str) -> IpriskClient:
     return IpriskClient(server.base_url, api_key=manager_key(server, fund_id), timeout=60)
 
 
-def new_fund(server: Server, rules: str | dict[str, Any], *, deposit: str | None = "100000000.00",
-             banks: tuple[str, ...] = ("bank_a", "bank_b")) -> tuple[str, IpriskClient]:
+def new_fund(
+    server: Server,
+    rules: str | dict[str, Any],
+    *,
+    deposit: str | None = "100000000.00",
+    banks: tuple[str, ...] = ("bank_a", "bank_b"),
+) -> tuple[str, IpriskClient]:
     """A fund with one rule version, a deposit and cooperating banks; returns its id and its manager."""
     fund_id = f"fund_{uuid.uuid4().hex[:10]}"
     mgr = manager_for(server, fund_id)
@@ -64,16 +69,25 @@ def new_fund(server: Server, rules: str | dict[str, Any], *, deposit: str | None
     if deposit is not None:
         mgr.deposit(fund_id, {"amount_cny": deposit, "source": "provincial budget"})
     for bank in banks:
-        mgr.set_fund_bank(fund_id, bank, {"pool_share_cny": "2000000", "committed_line_cny": "200000000",
-                                          "joined_on": "2024-01-01"})
+        mgr.set_fund_bank(
+            fund_id, bank, {"pool_share_cny": "2000000", "committed_line_cny": "200000000", "joined_on": "2024-01-01"}
+        )
     return fund_id, mgr
 
 
 def facts(**over: Any) -> dict[str, Any]:
     """Entry facts of an eligible loan."""
-    return {"borrower_id": f"E-{uuid.uuid4().hex[:8]}", "amount_cny": "15000000.00", "origination_date": "2025-03-01",
-            "tenor_months": 24, "purpose": "rd", "ip_share_of_collateral": "1", "is_sme": True,
-            "years_registered": 5, **over}
+    return {
+        "borrower_id": f"E-{uuid.uuid4().hex[:8]}",
+        "amount_cny": "15000000.00",
+        "origination_date": "2025-03-01",
+        "tenor_months": 24,
+        "purpose": "rd",
+        "ip_share_of_collateral": "1",
+        "is_sme": True,
+        "years_registered": 5,
+        **over,
+    }
 
 
 def pool_loan(server: Server, client: IpriskClient, fund_id: str, **over: Any) -> str:
@@ -84,13 +98,26 @@ def pool_loan(server: Server, client: IpriskClient, fund_id: str, **over: Any) -
 
 def claim_body(pool_loan_id: str, **over: Any) -> dict[str, Any]:
     """A timely, evidenced claim on a substandard loan."""
-    return {"pool_loan_id": pool_loan_id, "default_date": DEFAULTED.isoformat(), "npl_class": "substandard",
-            "principal_outstanding_cny": "1000000.00", "claimed_amount_cny": "1000000.00",
-            "evidence": ["collection notice", "civil complaint"], **over}
+    return {
+        "pool_loan_id": pool_loan_id,
+        "default_date": DEFAULTED.isoformat(),
+        "npl_class": "substandard",
+        "principal_outstanding_cny": "1000000.00",
+        "claimed_amount_cny": "1000000.00",
+        "evidence": ["collection notice", "civil complaint"],
+        **over,
+    }
 
 
-def file(server: Server, client: IpriskClient, fund_id: str, body: dict[str, Any], *, key: str | None = None,
-         on: date = FILED) -> Any:
+def file(
+    server: Server,
+    client: IpriskClient,
+    fund_id: str,
+    body: dict[str, Any],
+    *,
+    key: str | None = None,
+    on: date = FILED,
+) -> Any:
     """File a claim on ``on`` with a fresh (or the given) Idempotency-Key."""
     with clock(server, on):
         return client.file_claim(fund_id, body, idempotency_key=key or uuid.uuid4().hex)
@@ -103,12 +130,30 @@ def amounts(claim: Any) -> dict[str, Decimal]:
 
 def fund_rows(server: Server) -> tuple[int, ...]:
     """Rows in every fund table and the audit log."""
-    return tuple(server.count(t) for t in ("funds", "fund_rule_versions", "fund_banks", "fund_loans", "fund_claims",
-                                           "fund_recoveries", "fund_ledger", "audit_log"))
+    return tuple(
+        server.count(t)
+        for t in (
+            "funds",
+            "fund_rule_versions",
+            "fund_banks",
+            "fund_loans",
+            "fund_claims",
+            "fund_recoveries",
+            "fund_ledger",
+            "audit_log",
+        )
+    )
 
 
 def four_party_claim(server: Server, bank: IpriskClient, fund_id: str) -> Any:
     """The 54/26/16/4 worked example's claim: ¥1,234,567.89 principal on a loan with 75% IP collateral."""
-    return file(server, bank, fund_id, claim_body(pool_loan(server, bank, fund_id, ip_share_of_collateral="0.75"),
-                                                  principal_outstanding_cny="1234567.89",
-                                                  claimed_amount_cny="1234567.89"))
+    return file(
+        server,
+        bank,
+        fund_id,
+        claim_body(
+            pool_loan(server, bank, fund_id, ip_share_of_collateral="0.75"),
+            principal_outstanding_cny="1234567.89",
+            claimed_amount_cny="1234567.89",
+        ),
+    )

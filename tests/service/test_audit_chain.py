@@ -39,7 +39,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     pg_url, name = _pg_database()
     try:
-        yield "postgresql+psycopg://" + pg_url[len("postgresql://"):]
+        yield "postgresql+psycopg://" + pg_url[len("postgresql://") :]
     finally:
         _drop_pg(name)
 
@@ -58,13 +58,25 @@ def engines(url: str) -> Iterator[tuple[Engine, Engine]]:
 
 @pytest.fixture
 def keeper(engines: tuple[Engine, Engine], tmp_path: Path) -> AuditKeeper:
-    return AuditKeeper(engines[0], CheckpointLog(tmp_path / "checkpoints", load_key(tmp_path / "keys" / "audit.key")),
-                       seal_interval=3600, checkpoint_interval=3600)
+    return AuditKeeper(
+        engines[0],
+        CheckpointLog(tmp_path / "checkpoints", load_key(tmp_path / "keys" / "audit.key")),
+        seal_interval=3600,
+        checkpoint_interval=3600,
+    )
 
 
 def _append(session: Session, n: int, institution: str = "bank_a") -> dict[str, object]:
-    return audit.append(session, key_id=1, role="bank", institution=institution, action="assessment.create",
-                        resource_type="assessment", resource_id=f"a-{n}", detail={"n": n, "pd": 0.01 * n})
+    return audit.append(
+        session,
+        key_id=1,
+        role="bank",
+        institution=institution,
+        action="assessment.create",
+        resource_type="assessment",
+        resource_id=f"a-{n}",
+        detail={"n": n, "pd": 0.01 * n},
+    )
 
 
 def _write(engine: Engine, n: int, institution: str = "bank_a") -> None:
@@ -195,10 +207,16 @@ def _sealed_log(keeper: AuditKeeper, n: int) -> None:
 def _rechain_from(engine: Engine, seq: int) -> None:
     """What a database writer can do: recompute every hash from ``seq`` on, and the head."""
     with Session(engine) as s:
-        rows = s.exec(audit.select(audit.AuditEntry).where(audit.col(audit.AuditEntry.seq) >= seq)
-                      .order_by(audit.col(audit.AuditEntry.seq))).all()
-        prev = s.exec(audit.select(audit.AuditEntry.hash).where(audit.AuditEntry.seq == seq - 1)).one() \
-            if seq > 1 else audit.GENESIS
+        rows = s.exec(
+            audit.select(audit.AuditEntry)
+            .where(audit.col(audit.AuditEntry.seq) >= seq)
+            .order_by(audit.col(audit.AuditEntry.seq))
+        ).all()
+        prev = (
+            s.exec(audit.select(audit.AuditEntry.hash).where(audit.AuditEntry.seq == seq - 1)).one()
+            if seq > 1
+            else audit.GENESIS
+        )
         for e in rows:
             e.prev_hash, e.hash = prev, audit.entry_hash(prev, e)
             prev = e.hash
@@ -324,13 +342,26 @@ def test_migration_keeps_an_existing_chain_valid_and_downgrades(url: str) -> Non
         with engine.begin() as conn:  # a log chained by the old code: seq and hash written at append
             conn.execute(text("INSERT INTO audit_head (id, seq, last_hash) VALUES (1, 0, :g)"), {"g": prev})
             for seq in (1, 2, 3):
-                row = {"seq": seq, "at": datetime.now(UTC), "key_id": 1, "role": "bank", "institution": "bank_a",
-                       "action": "x", "resource_type": "r", "resource_id": str(seq), "detail": {"n": seq}}
+                row = {
+                    "seq": seq,
+                    "at": datetime.now(UTC),
+                    "key_id": 1,
+                    "role": "bank",
+                    "institution": "bank_a",
+                    "action": "x",
+                    "resource_type": "r",
+                    "resource_id": str(seq),
+                    "detail": {"n": seq},
+                }
                 digest = audit.entry_hash(prev, row)
-                conn.execute(text("INSERT INTO audit_log (seq, at, key_id, role, institution, action, resource_type,"
-                                  " resource_id, detail, prev_hash, hash) VALUES (:seq, :at, :key_id, :role,"
-                                  " :institution, :action, :resource_type, :resource_id, :detail, :p, :h)"),
-                             {**row, "detail": json.dumps(row["detail"]), "p": prev, "h": digest})
+                conn.execute(
+                    text(
+                        "INSERT INTO audit_log (seq, at, key_id, role, institution, action, resource_type,"
+                        " resource_id, detail, prev_hash, hash) VALUES (:seq, :at, :key_id, :role,"
+                        " :institution, :action, :resource_type, :resource_id, :detail, :p, :h)"
+                    ),
+                    {**row, "detail": json.dumps(row["detail"]), "p": prev, "h": digest},
+                )
                 conn.execute(text("UPDATE audit_head SET seq = :s, last_hash = :h"), {"s": seq, "h": digest})
                 prev = digest
         upgrade(engine)

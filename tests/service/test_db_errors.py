@@ -26,10 +26,18 @@ from tests.service.conftest import PG_URL, Server, _drop_pg, _pg_database
 
 
 def _post(server: Server, **borrower: Any) -> httpx.Response:
-    body = {"borrower": {**copy.deepcopy(EXAMPLE_BORROWER), **borrower}, "loan": dict(EXAMPLE_LOAN),
-            "patents": [{**EXAMPLE_PATENT, "patent_id": f"CN{uuid.uuid4().hex[:10]}"}], "as_of": "2026-06-30"}
-    return httpx.post(f"{server.base_url}/v1/assessments", json=body, timeout=60,
-                      headers={"Authorization": f"Bearer {server.keys['bank_a']}"})
+    body = {
+        "borrower": {**copy.deepcopy(EXAMPLE_BORROWER), **borrower},
+        "loan": dict(EXAMPLE_LOAN),
+        "patents": [{**EXAMPLE_PATENT, "patent_id": f"CN{uuid.uuid4().hex[:10]}"}],
+        "as_of": "2026-06-30",
+    }
+    return httpx.post(
+        f"{server.base_url}/v1/assessments",
+        json=body,
+        timeout=60,
+        headers={"Authorization": f"Bearer {server.keys['bank_a']}"},
+    )
 
 
 @contextmanager
@@ -52,13 +60,16 @@ def test_postgres_sessions_carry_the_configured_timeouts() -> None:
     if not PG_URL:
         pytest.skip("PostgreSQL not configured (IPRISK_TEST_DATABASE_URL)")
     url, name = _pg_database()
-    limits = DbLimits(statement_timeout_ms=1234, lock_timeout_ms=567, idle_session_timeout_ms=89_000,
-                      pool_timeout_seconds=0.5)
-    engine = make_engine("postgresql+psycopg" + url[len("postgresql"):], limits=limits)
+    limits = DbLimits(
+        statement_timeout_ms=1234, lock_timeout_ms=567, idle_session_timeout_ms=89_000, pool_timeout_seconds=0.5
+    )
+    engine = make_engine("postgresql+psycopg" + url[len("postgresql") :], limits=limits)
     try:
         with engine.connect() as conn:
-            shown = [conn.exec_driver_sql(f"SHOW {s}").scalar_one() for s in
-                     ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")]
+            shown = [
+                conn.exec_driver_sql(f"SHOW {s}").scalar_one()
+                for s in ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")
+            ]
             assert shown == ["1234ms", "567ms", "89s"]
             with pytest.raises(OperationalError) as raised:
                 conn.execute(text("SELECT pg_sleep(3), :borrower"), {"borrower": "E-LEAK-1"})
@@ -123,6 +134,7 @@ def test_a_locked_database_answers_503_busy(server: Server) -> None:
             conn.rollback()
             conn.close()
             engine.dispose()
+
     try:
         with captured_logs() as logged:
             response = _post(server, enterprise_id=marker)

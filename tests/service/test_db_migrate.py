@@ -58,7 +58,7 @@ def test_two_replicas_start_together_on_an_empty_database(backend: str, tmp_path
         if not PG_URL:
             pytest.skip("PostgreSQL not configured (IPRISK_TEST_DATABASE_URL)")
         raw, name = _pg_database()
-        url = "postgresql+psycopg" + raw[len("postgresql"):]
+        url = "postgresql+psycopg" + raw[len("postgresql") :]
     else:
         url, name = f"sqlite:///{tmp_path / 'empty.db'}", None
     try:

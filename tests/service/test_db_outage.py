@@ -52,10 +52,15 @@ class Outage:
 
     def post(self, **borrower: Any) -> httpx.Response:
         """One assessment, a write of one row (plus its audit entry)."""
-        body = {"borrower": {**copy.deepcopy(EXAMPLE_BORROWER), **borrower}, "loan": dict(EXAMPLE_LOAN),
-                "patents": [{**EXAMPLE_PATENT, "patent_id": f"CN{uuid.uuid4().hex[:10]}"}], "as_of": "2026-06-30"}
-        return httpx.post(f"{self.base_url}/v1/assessments", json=body, timeout=30,
-                          headers={"Authorization": f"Bearer {self.key}"})
+        body = {
+            "borrower": {**copy.deepcopy(EXAMPLE_BORROWER), **borrower},
+            "loan": dict(EXAMPLE_LOAN),
+            "patents": [{**EXAMPLE_PATENT, "patent_id": f"CN{uuid.uuid4().hex[:10]}"}],
+            "as_of": "2026-06-30",
+        }
+        return httpx.post(
+            f"{self.base_url}/v1/assessments", json=body, timeout=30, headers={"Authorization": f"Bearer {self.key}"}
+        )
 
     def stored(self, ids: list[str]) -> set[str]:
         """Which of ``ids`` are in the database (read directly, not through the proxy)."""
@@ -77,14 +82,23 @@ def outage(trained: tuple[Path, list[RunResult]], tmp_path_factory: pytest.TempP
     target = urlsplit(direct_url)
     proxy = TcpProxy((target.hostname or "127.0.0.1", target.port or 5432)).start()
     proxied = f"postgresql://{target.username}@127.0.0.1:{proxy.port}/{name}"
-    settings = Settings(home=home, database_url=proxied, log_level="WARNING", reload_interval_seconds=60,
-                        db_statement_timeout_ms=STATEMENT_MS, db_lock_timeout_ms=500, db_pool_timeout_seconds=1.0,
-                        db_connect_timeout_seconds=CONNECT_S, model_signing_key=TEST_SIGNING_KEY,
-                        ops_public=True, rate_limit_per_minute=0)
+    settings = Settings(
+        home=home,
+        database_url=proxied,
+        log_level="WARNING",
+        reload_interval_seconds=60,
+        db_statement_timeout_ms=STATEMENT_MS,
+        db_lock_timeout_ms=500,
+        db_pool_timeout_seconds=1.0,
+        db_connect_timeout_seconds=CONNECT_S,
+        model_signing_key=TEST_SIGNING_KEY,
+        ops_public=True,
+        rate_limit_per_minute=0,
+    )
     srv, thread, base_url, _ = start_server(settings)
     key = new_key(settings, role="bank", institution="bank_a")[0]
     try:
-        env = Outage(base_url, key, proxy, "postgresql+psycopg" + direct_url[len("postgresql"):])
+        env = Outage(base_url, key, proxy, "postgresql+psycopg" + direct_url[len("postgresql") :])
         assert env.post().status_code == 201  # warm: key cached, pool holds connections
         yield env
     finally:

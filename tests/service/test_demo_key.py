@@ -62,8 +62,9 @@ def _demo_keys(home: Path, url: str | None = None) -> list[ApiKey]:
         engine.dispose()
 
 
-def test_a_demo_start_creates_the_key_once_and_shows_it_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                               served: list[uvicorn.Config]) -> None:
+def test_a_demo_start_creates_the_key_once_and_shows_it_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, served: list[uvicorn.Config]
+) -> None:
     first = _serve(tmp_path, monkeypatch, trains=True)
     shown = KEY.findall(first)
     assert len(set(shown)) == 1, first
@@ -86,8 +87,9 @@ def test_a_demo_start_creates_the_key_once_and_shows_it_once(tmp_path: Path, mon
     assert len(served) == 3
 
 
-def test_a_revoked_demo_key_is_not_created_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                 served: list[uvicorn.Config]) -> None:
+def test_a_revoked_demo_key_is_not_created_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, served: list[uvicorn.Config]
+) -> None:
     plain = KEY.findall(_serve(tmp_path, monkeypatch, trains=True))[0]
     key_id = _demo_keys(tmp_path)[0].id
     revoked = CliRunner().invoke(app, ["keys", "revoke", str(key_id)], env={"IPRISK_HOME": str(tmp_path)})
@@ -102,8 +104,9 @@ def test_a_revoked_demo_key_is_not_created_again(tmp_path: Path, monkeypatch: py
     engine.dispose()
 
 
-def test_no_demo_key_when_demo_is_off_or_a_database_is_configured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                  served: list[uvicorn.Config]) -> None:
+def test_no_demo_key_when_demo_is_off_or_a_database_is_configured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, served: list[uvicorn.Config]
+) -> None:
     off = _serve(tmp_path / "off", monkeypatch, trains=True, IPRISK_DEMO="false")
     assert not KEY.search(off) and not (tmp_path / "off" / DEMO_FILE).exists()
     assert _demo_keys(tmp_path / "off") == []
@@ -113,17 +116,18 @@ def test_no_demo_key_when_demo_is_off_or_a_database_is_configured(tmp_path: Path
     assert _demo_keys(tmp_path, url) == []
 
 
-def test_a_start_with_models_already_there_prints_no_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                           trained: tuple[Path, list[RunResult]],
-                                                           served: list[uvicorn.Config]) -> None:
+def test_a_start_with_models_already_there_prints_no_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, trained: tuple[Path, list[RunResult]], served: list[uvicorn.Config]
+) -> None:
     shutil.copytree(trained[0], tmp_path / "models")
     out = _serve(tmp_path, monkeypatch, trains=None)  # the real bootstrap: every model has a champion
     assert not KEY.search(out) and "ipr_" not in out
     assert not (tmp_path / DEMO_FILE).exists()
 
 
-def test_serve_runs_with_the_configured_server_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                      served: list[uvicorn.Config]) -> None:
+def test_serve_runs_with_the_configured_server_limits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, served: list[uvicorn.Config]
+) -> None:
     _serve(tmp_path, monkeypatch, trains=False, IPRISK_LIMIT_CONCURRENCY="77", IPRISK_TIMEOUT_KEEP_ALIVE_SECONDS="3")
     config: Any = served[0]
     assert config.limit_concurrency == 77 and config.timeout_keep_alive == 3

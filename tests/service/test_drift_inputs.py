@@ -37,13 +37,25 @@ def test_drift_uses_the_most_recent_rows_and_says_so(tmp_path: Path, monkeypatch
     upgrade(engine)
     now = datetime.now(UTC)
     # 150 old rows at 0, then 100 recent rows at 1: only the recent ones may be read.
-    rows = [{"created_at": now - timedelta(hours=250 - i), "model": "pd", "version": "1", "institution": "b",
-             "result_type": "assessment", "result_id": str(i), "score": -3.0, "x": [0.0 if i < 150 else 1.0]}
-            for i in range(250)]
+    rows = [
+        {
+            "created_at": now - timedelta(hours=250 - i),
+            "model": "pd",
+            "version": "1",
+            "institution": "b",
+            "result_type": "assessment",
+            "result_id": str(i),
+            "score": -3.0,
+            "x": [0.0 if i < 150 else 1.0],
+        }
+        for i in range(250)
+    ]
     with engine.begin() as conn:
         conn.execute(insert(FeatureSnapshot.__table__), rows)  # type: ignore[attr-defined]
-    reference = {"features": {"f": {"edges": [0.5], "shares": [0.5, 0.5, 0.0]}},
-                 "score": {"edges": [-2.0], "shares": [0.5, 0.5, 0.0]}}
+    reference = {
+        "features": {"f": {"edges": [0.5], "shares": [0.5, 0.5, 0.0]}},
+        "score": {"edges": [-2.0], "shares": [0.5, 0.5, 0.0]},
+    }
     model = SimpleNamespace(name="pd", version="1", feature_names=["f"], manifest={"extra": {"reference": reference}})
     monkeypatch.setattr(monitoring, "MAX_ROWS", 100)
     with Session(engine) as session:

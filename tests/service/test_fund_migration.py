@@ -18,8 +18,15 @@ from service.db.engine import make_engine
 from service.db.migrate import alembic_config, upgrade
 from tests.service.conftest import PG_URL, _drop_pg, _pg_database
 
-FUND_TABLES = {"funds", "fund_rule_versions", "fund_banks", "fund_loans", "fund_claims", "fund_recoveries",
-               "fund_ledger"}
+FUND_TABLES = {
+    "funds",
+    "fund_rule_versions",
+    "fund_banks",
+    "fund_loans",
+    "fund_claims",
+    "fund_recoveries",
+    "fund_ledger",
+}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -28,7 +35,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         pytest.skip("PostgreSQL not configured (IPRISK_TEST_DATABASE_URL)")
     url, name = (f"sqlite:///{tmp_path / 'm.db'}", None) if request.param == "sqlite" else _pg_database()
     if name:
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     eng = make_engine(url)
     try:
         yield eng

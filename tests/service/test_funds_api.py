@@ -35,23 +35,41 @@ D = Decimal
 
 # rule set, loan facts, claim figures → expected payout by party, to the fen
 WORKED = [
-    ("guiyang_40_60", {}, {"principal_outstanding_cny": "3456789.01", "interest_outstanding_cny": "12345.67",
-                           "claimed_amount_cny": "1400000.00"},
-     {"fund": D("1382715.60"), "bank": D("2086419.08")}),
-    ("four_party_54_26_16_4", {"ip_share_of_collateral": "0.75"}, {"principal_outstanding_cny": "1234567.89",
-                                                                   "claimed_amount_cny": "500000.00"},
-     {"fund": D("500000.00"), "bank": D("549382.70"), "insurer": D("148148.15"), "appraiser": D("37037.04")}),
-    ("first_10m_50pct", {}, {"principal_outstanding_cny": "12000000.00", "claimed_amount_cny": "6000000.00"},
-     {"fund": D("5000000.00"), "bank": D("7000000.00")}),
-    ("provincial_city", {}, {"principal_outstanding_cny": "8000000.00", "claimed_amount_cny": "8000000.00"},
-     {"provincial_fund": D("1500000.00"), "city_fund": D("1000000.00"), "bank": D("5500000.00")}),
+    (
+        "guiyang_40_60",
+        {},
+        {
+            "principal_outstanding_cny": "3456789.01",
+            "interest_outstanding_cny": "12345.67",
+            "claimed_amount_cny": "1400000.00",
+        },
+        {"fund": D("1382715.60"), "bank": D("2086419.08")},
+    ),
+    (
+        "four_party_54_26_16_4",
+        {"ip_share_of_collateral": "0.75"},
+        {"principal_outstanding_cny": "1234567.89", "claimed_amount_cny": "500000.00"},
+        {"fund": D("500000.00"), "bank": D("549382.70"), "insurer": D("148148.15"), "appraiser": D("37037.04")},
+    ),
+    (
+        "first_10m_50pct",
+        {},
+        {"principal_outstanding_cny": "12000000.00", "claimed_amount_cny": "6000000.00"},
+        {"fund": D("5000000.00"), "bank": D("7000000.00")},
+    ),
+    (
+        "provincial_city",
+        {},
+        {"principal_outstanding_cny": "8000000.00", "claimed_amount_cny": "8000000.00"},
+        {"provincial_fund": D("1500000.00"), "city_fund": D("1000000.00"), "bank": D("5500000.00")},
+    ),
 ]
 
 
 @pytest.mark.parametrize(("rules", "loan", "figures", "expected"), WORKED, ids=[w[0] for w in WORKED])
-def test_worked_examples_pay_to_the_fen_and_post_to_the_ledger(server: Server, rules: str, loan: dict[str, Any],
-                                                               figures: dict[str, str],
-                                                               expected: dict[str, Decimal]) -> None:
+def test_worked_examples_pay_to_the_fen_and_post_to_the_ledger(
+    server: Server, rules: str, loan: dict[str, Any], figures: dict[str, str], expected: dict[str, Decimal]
+) -> None:
     fund_id, mgr = new_fund(server, rules, deposit="60000000.00")
     with server.client("bank_a") as bank:
         claim = file(server, bank, fund_id, claim_body(pool_loan(server, bank, fund_id, **loan), **figures))
@@ -67,25 +85,44 @@ def test_worked_examples_pay_to_the_fen_and_post_to_the_ledger(server: Server, r
     assert balance.balance_cny == balance.available_cny == D("60000000.00") - pool.amount_cny
     assert balance.committed_cny == 0 and balance.reconciled and balance.debits_cny == balance.credits_cny
     kinds = [(line.kind, line.account, line.debit_cny, line.credit_cny) for line in mgr.fund_ledger(fund_id).items]
-    assert kinds == [("deposit", "cash_available", D("60000000.00"), 0), ("deposit", "contributions", 0,
-                                                                          D("60000000.00")),
-                     ("reserve", "cash_reserved", pool.amount_cny, 0), ("reserve", "cash_available", 0,
-                                                                         pool.amount_cny),
-                     ("payout", "claims_paid", pool.amount_cny, 0), ("payout", "cash_reserved", 0, pool.amount_cny)]
+    assert kinds == [
+        ("deposit", "cash_available", D("60000000.00"), 0),
+        ("deposit", "contributions", 0, D("60000000.00")),
+        ("reserve", "cash_reserved", pool.amount_cny, 0),
+        ("reserve", "cash_available", 0, pool.amount_cny),
+        ("payout", "claims_paid", pool.amount_cny, 0),
+        ("payout", "cash_reserved", 0, pool.amount_cny),
+    ]
     mgr.close()
 
 
 def test_claim_shows_every_rule_every_cap_and_the_review_with_reasons(server: Server) -> None:
     fund_id, mgr = new_fund(server, "guiyang_40_60")
     with server.client("bank_a") as bank:
-        claim = file(server, bank, fund_id, claim_body(pool_loan(server, bank, fund_id),
-                                                       principal_outstanding_cny="12500000.00",
-                                                       claimed_amount_cny="12500000.00"))
+        claim = file(
+            server,
+            bank,
+            fund_id,
+            claim_body(
+                pool_loan(server, bank, fund_id),
+                principal_outstanding_cny="12500000.00",
+                claimed_amount_cny="12500000.00",
+            ),
+        )
     with server.client("bank_a", lang="zh") as bank_zh:
         zh = bank_zh.get_claim(fund_id, claim.id)
     checks = {c.rule: c for c in claim.checks}
-    assert set(checks) == {"sme", "years_registered", "clean_credit", "purpose", "pledge_registered",
-                           "entered_before_default", "npl_class", "filing_deadline", "evidence"}
+    assert set(checks) == {
+        "sme",
+        "years_registered",
+        "clean_credit",
+        "purpose",
+        "pledge_registered",
+        "entered_before_default",
+        "npl_class",
+        "filing_deadline",
+        "evidence",
+    }
     assert checks["filing_deadline"].reason == "Filed 5 working days after the default (limit 10)"
     assert {c.rule: c.reason for c in zh.checks}["filing_deadline"] == "违约后第5个工作日提交（期限10个工作日）"
     fund = claim.payout.parties[0]
@@ -97,8 +134,9 @@ def test_claim_shows_every_rule_every_cap_and_the_review_with_reasons(server: Se
     assert review.model == "claim_review" and 0 < review.probability < 1
     c = review.contributions
     assert c.space == "log-odds"
-    assert math.isclose(c.base_value + sum(c.values.values()), math.log(review.probability / (1 - review.probability)),
-                        abs_tol=1e-6)
+    assert math.isclose(
+        c.base_value + sum(c.values.values()), math.log(review.probability / (1 - review.probability)), abs_tol=1e-6
+    )
     assert len(review.reasons) <= 4 and all(r.contribution > 0 for r in review.reasons)
     assert [r.code for r in zh.review.reasons] == [r.code for r in review.reasons]
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in r.text) for r in zh.review.reasons)
@@ -126,12 +164,18 @@ def test_same_key_same_claim_different_body_409(server: Server) -> None:
             file(server, bank, fund_id, body)
         assert info.value.field == "pool_loan_id"
     assert fund_rows(server) == after_first
-    with httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {server.keys['bank_a']}",
-                                                         "Idempotency-Key": key}) as raw, clock(server, FILED):
+    with (
+        httpx.Client(
+            base_url=server.base_url,
+            headers={"Authorization": f"Bearer {server.keys['bank_a']}", "Idempotency-Key": key},
+        ) as raw,
+        clock(server, FILED),
+    ):
         replay = raw.post(f"/v1/funds/{fund_id}/claims", json=body)
         assert replay.status_code == 200 and replay.json()["id"] == first.id
-        fresh = raw.post(f"/v1/funds/{fund_id}/claims", json=claim_body(fresh_loan),
-                         headers={"Idempotency-Key": uuid.uuid4().hex})
+        fresh = raw.post(
+            f"/v1/funds/{fund_id}/claims", json=claim_body(fresh_loan), headers={"Idempotency-Key": uuid.uuid4().hex}
+        )
         assert fresh.status_code == 201
         missing = raw.post(f"/v1/funds/{fund_id}/claims", json=body, headers={"Idempotency-Key": ""})
         assert missing.status_code == 422
@@ -154,7 +198,11 @@ def test_balance_caps_the_payout_and_approval_uses_the_balance_then(server: Serv
     assert mgr.decide_claim(fund_id, first.id, "approve").paid_cny == D("1382715.60")
     b = mgr.fund_balance(fund_id)
     assert (b.contributions_cny, b.paid_cny, b.balance_cny, b.committed_cny) == (
-        D("3000000.00"), D("2765431.20"), D("234568.80"), 0)
+        D("3000000.00"),
+        D("2765431.20"),
+        D("234568.80"),
+        0,
+    )
     assert b.reconciled
     mgr.close()
 
@@ -196,8 +244,14 @@ def test_reject_releases_request_info_then_approve(server: Server) -> None:
 def test_ineligible_claim_is_queued_but_cannot_be_approved(server: Server) -> None:
     fund_id, mgr = new_fund(server, "guiyang_40_60")
     with server.client("bank_a") as bank:
-        late = file(server, bank, fund_id, claim_body(pool_loan(server, bank, fund_id), default_date="2025-09-05",
-                                                      npl_class="special_mention", evidence=[]))
+        late = file(
+            server,
+            bank,
+            fund_id,
+            claim_body(
+                pool_loan(server, bank, fund_id), default_date="2025-09-05", npl_class="special_mention", evidence=[]
+            ),
+        )
     failed = {c.rule: c.reason for c in late.checks if not c.passed}
     assert set(failed) == {"npl_class", "filing_deadline", "evidence"}
     assert failed["filing_deadline"].startswith("Filed 20 working days after the default on 2025-09-05")
@@ -219,8 +273,9 @@ def test_request_info_then_the_bank_adds_evidence(server: Server) -> None:
         with pytest.raises(ConflictError):  # nobody asked yet
             bank.supplement_claim(fund_id, bare.id, {"evidence": ["court acceptance notice"]})
         mgr.decide_claim(fund_id, bare.id, "request_info", "attach the collection or litigation evidence")
-        again = bank.supplement_claim(fund_id, bare.id, {"evidence": ["court acceptance notice 2025-10-08"],
-                                                         "note": "litigation started"})
+        again = bank.supplement_claim(
+            fund_id, bare.id, {"evidence": ["court acceptance notice 2025-10-08"], "note": "litigation started"}
+        )
     assert again.status == "pending" and again.eligible and again.reserved_cny == D("400000.00")
     assert {c.rule: c.reason for c in again.checks}["evidence"] == "1 collection or litigation documents attached"
     assert again.filed_on == FILED and again.id == bare.id
@@ -239,7 +294,11 @@ def test_recoveries_claw_back_pro_rata(server: Server) -> None:
         with clock(server, FILED):
             rec = bank.report_recovery(fund_id, claim.id, {"amount_cny": "300000.00", "recovered_on": "2025-10-09"})
             assert {s.name: s.amount_cny for s in rec.shares} == {
-                "fund": D("121500.00"), "bank": D("133500.00"), "insurer": D("36000.00"), "appraiser": D("9000.00")}
+                "fund": D("121500.00"),
+                "bank": D("133500.00"),
+                "insurer": D("36000.00"),
+                "appraiser": D("9000.00"),
+            }
             assert rec.clawed_back_cny == D("121500.00")
             before = fund_rows(server)
             with pytest.raises(ValidationFailed) as info:
@@ -259,9 +318,11 @@ def test_recoveries_claw_back_pro_rata(server: Server) -> None:
 
 def test_claim_judged_under_the_rule_version_in_force_on_its_default_date(server: Server) -> None:
     fund_id, mgr = new_fund(server, "guiyang_40_60")
-    v2 = rule_body("guiyang_40_60", name="From October 2025: 50/50",
-                   parties=[{"name": "fund", "role": "pool", "share": 0.5}, {"name": "bank", "role": "bank",
-                                                                             "share": 0.5}])
+    v2 = rule_body(
+        "guiyang_40_60",
+        name="From October 2025: 50/50",
+        parties=[{"name": "fund", "role": "pool", "share": 0.5}, {"name": "bank", "role": "bank", "share": 0.5}],
+    )
     v2["effective_from"] = "2025-10-01"
     with clock(server, date(2025, 9, 30)):  # announced the day before it takes effect
         assert mgr.add_rule_version(fund_id, v2).version == 2
@@ -294,8 +355,9 @@ def test_pool_entry_rules_and_bank_commitments(server: Server) -> None:
         other.register_pool_loan(fund_id, {"facts": facts()})
     assert "no cooperation agreement" in info.value.detail
     assert fund_rows(server) == before
-    mgr.set_fund_bank(fund_id, "bank_b", {"pool_share_cny": "30000000", "committed_line_cny": "200000000",
-                                          "joined_on": "2024-01-01"})
+    mgr.set_fund_bank(
+        fund_id, "bank_b", {"pool_share_cny": "30000000", "committed_line_cny": "200000000", "joined_on": "2024-01-01"}
+    )
     with server.client("bank_b") as other, clock(server, ENTERED), pytest.raises(ConflictError) as info:
         other.register_pool_loan(fund_id, {"facts": facts()})  # 10 × ¥30m = ¥300m > ¥200m committed
     assert "COMMITMENT" not in info.value.detail and "below 10 × pool share" in info.value.detail
@@ -329,8 +391,11 @@ def test_tenancy_and_roles(server: Server) -> None:
         claim = file(server, bank, fund_id, claim_body(loan_id))
     before = fund_rows(server)
     with server.client("bank_b") as b:
-        for call in (lambda: b.get_claim(fund_id, claim.id), lambda: b.get_pool_loan(fund_id, loan_id),
-                     lambda: file(server, b, fund_id, claim_body(loan_id))):
+        for call in (
+            lambda: b.get_claim(fund_id, claim.id),
+            lambda: b.get_pool_loan(fund_id, loan_id),
+            lambda: file(server, b, fund_id, claim_body(loan_id)),
+        ):
             with pytest.raises(NotFoundError):
                 call()
         with clock(server, FILED), pytest.raises(NotFoundError):
@@ -339,11 +404,14 @@ def test_tenancy_and_roles(server: Server) -> None:
         assert [x.bank_id for x in b.list_fund_banks(fund_id)] == ["bank_b"]
         with pytest.raises(PermissionDenied):
             b.fund_balance(fund_id)
-    for call in (lambda: other_mgr.get_claim(fund_id, claim.id), lambda: other_mgr.fund_ledger(fund_id),
-                 lambda: other_mgr.decide_claim(fund_id, claim.id, "approve"),
-                 lambda: other_mgr.decide_claim(other_fund, claim.id, "approve"),
-                 lambda: other_mgr.deposit(fund_id, {"amount_cny": "1", "source": "x"}),
-                 lambda: other_mgr.add_rule_version(fund_id, rule_body("guiyang_40_60"))):
+    for call in (
+        lambda: other_mgr.get_claim(fund_id, claim.id),
+        lambda: other_mgr.fund_ledger(fund_id),
+        lambda: other_mgr.decide_claim(fund_id, claim.id, "approve"),
+        lambda: other_mgr.decide_claim(other_fund, claim.id, "approve"),
+        lambda: other_mgr.deposit(fund_id, {"amount_cny": "1", "source": "x"}),
+        lambda: other_mgr.add_rule_version(fund_id, rule_body("guiyang_40_60")),
+    ):
         with pytest.raises(NotFoundError):
             call()
     assert [f.id for f in other_mgr.list_funds()] == [other_fund]
@@ -353,12 +421,15 @@ def test_tenancy_and_roles(server: Server) -> None:
         assert reg.get_claim(fund_id, claim.id).id == claim.id
         assert reg.fund_balance(fund_id).reconciled and reg.fund_ledger(fund_id).total == 4
         assert {fund_id, other_fund} <= {f.id for f in reg.list_funds()}
-        for call in (lambda: reg.decide_claim(fund_id, claim.id, "approve"),
-                     lambda: reg.deposit(fund_id, {"amount_cny": "1", "source": "x"}),
-                     lambda: file(server, reg, fund_id, claim_body(loan_id)),
-                     lambda: reg.register_pool_loan(fund_id, {"facts": facts()}),
-                     lambda: reg.set_fund_bank(fund_id, "bank_a", {"pool_share_cny": "1", "committed_line_cny": "1",
-                                                                   "joined_on": "2024-01-01"})):
+        for call in (
+            lambda: reg.decide_claim(fund_id, claim.id, "approve"),
+            lambda: reg.deposit(fund_id, {"amount_cny": "1", "source": "x"}),
+            lambda: file(server, reg, fund_id, claim_body(loan_id)),
+            lambda: reg.register_pool_loan(fund_id, {"facts": facts()}),
+            lambda: reg.set_fund_bank(
+                fund_id, "bank_a", {"pool_share_cny": "1", "committed_line_cny": "1", "joined_on": "2024-01-01"}
+            ),
+        ):
             with pytest.raises(PermissionDenied):
                 call()
     with pytest.raises(PermissionDenied):
@@ -370,20 +441,52 @@ def test_tenancy_and_roles(server: Server) -> None:
 
 
 BAD = [
-    ("rules", "rules.parties", lambda fid: ("POST", f"/v1/funds/{fid}/rules", rule_body(
-        "guiyang_40_60", parties=[{"name": "fund", "role": "pool", "share": 0.4},
-                                  {"name": "bank", "role": "bank", "share": 0.5}]))),
-    ("rules", "rules.parties.0.share", lambda fid: ("POST", f"/v1/funds/{fid}/rules", rule_body(
-        "guiyang_40_60", parties=[{"name": "fund", "role": "pool", "share": -0.4},
-                                  {"name": "bank", "role": "bank", "share": 1.4}]))),
-    ("rules", "rules.caps.per_loan_cny", lambda fid: ("POST", f"/v1/funds/{fid}/rules", rule_body(
-        "guiyang_40_60", caps={"per_loan_cny": -1}))),
-    ("manager", "amount_cny", lambda fid: ("POST", f"/v1/funds/{fid}/deposits", {"amount_cny": -100,
-                                                                                  "source": "x"})),
-    ("manager", "amount_cny", lambda fid: ("POST", f"/v1/funds/{fid}/deposits", {"amount_cny": "0.001",
-                                                                                  "source": "x"})),
-    ("bank", "principal_outstanding_cny", lambda fid: ("POST", f"/v1/funds/{fid}/claims", claim_body(
-        "x", principal_outstanding_cny=-5))),
+    (
+        "rules",
+        "rules.parties",
+        lambda fid: (
+            "POST",
+            f"/v1/funds/{fid}/rules",
+            rule_body(
+                "guiyang_40_60",
+                parties=[
+                    {"name": "fund", "role": "pool", "share": 0.4},
+                    {"name": "bank", "role": "bank", "share": 0.5},
+                ],
+            ),
+        ),
+    ),
+    (
+        "rules",
+        "rules.parties.0.share",
+        lambda fid: (
+            "POST",
+            f"/v1/funds/{fid}/rules",
+            rule_body(
+                "guiyang_40_60",
+                parties=[
+                    {"name": "fund", "role": "pool", "share": -0.4},
+                    {"name": "bank", "role": "bank", "share": 1.4},
+                ],
+            ),
+        ),
+    ),
+    (
+        "rules",
+        "rules.caps.per_loan_cny",
+        lambda fid: ("POST", f"/v1/funds/{fid}/rules", rule_body("guiyang_40_60", caps={"per_loan_cny": -1})),
+    ),
+    ("manager", "amount_cny", lambda fid: ("POST", f"/v1/funds/{fid}/deposits", {"amount_cny": -100, "source": "x"})),
+    (
+        "manager",
+        "amount_cny",
+        lambda fid: ("POST", f"/v1/funds/{fid}/deposits", {"amount_cny": "0.001", "source": "x"}),
+    ),
+    (
+        "bank",
+        "principal_outstanding_cny",
+        lambda fid: ("POST", f"/v1/funds/{fid}/claims", claim_body("x", principal_outstanding_cny=-5)),
+    ),
     ("bank", "pool_loan_id", lambda fid: ("POST", f"/v1/funds/{fid}/claims", claim_body(str(uuid.uuid4())))),
     ("bank", "facts.amount_cny", lambda fid: ("POST", f"/v1/funds/{fid}/loans", {"facts": facts(amount_cny=-1)})),
 ]

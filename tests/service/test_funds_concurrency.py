@@ -102,8 +102,9 @@ def test_concurrent_filings_with_one_key_make_one_claim(server: Server) -> None:
         with ThreadPoolExecutor(3) as pool, clock(server, FILED):
             clients = [IpriskClient(server.base_url, api_key=server.keys["bank_a"], timeout=120) for _ in range(3)]
             try:
-                futures = [pool.submit(c.file_claim, fund_id, claim_body(loan_id), idempotency_key=key)
-                           for c in clients]
+                futures = [
+                    pool.submit(c.file_claim, fund_id, claim_body(loan_id), idempotency_key=key) for c in clients
+                ]
                 return {f.result(timeout=300).id for f in futures}
             finally:
                 for c in clients:

@@ -45,22 +45,31 @@ def test_no_server_errors_and_every_response_as_documented(server: Server) -> No
 
     for op in operations:
 
-        @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
-                  derandomize=SEED is None, database=None)
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=SEED is None,
+            database=None,
+        )
         @given(case=op.as_strategy())
         def run(case: schemathesis.Case) -> None:
             for who in KEYS:
-                response = case.call(base_url=server.base_url, timeout=30,
-                                     headers={"Authorization": f"Bearer {server.keys[who]}"})
+                response = case.call(
+                    base_url=server.base_url, timeout=30, headers={"Authorization": f"Bearer {server.keys[who]}"}
+                )
                 if response.status_code >= 500:
-                    failures.append(f"{who}: {case.method} {case.formatted_path} -> "
-                                    f"{response.status_code} {response.text[:300]}")
+                    failures.append(
+                        f"{who}: {case.method} {case.formatted_path} -> {response.status_code} {response.text[:300]}"
+                    )
                     continue
                 try:
                     case.validate_response(response, checks=CONFORMANCE)
                 except (AssertionError, FailureGroup) as exc:
-                    failures.append(f"{who}: {case.method} {case.formatted_path} -> {response.status_code} "
-                                    f"is not as documented: {str(exc)[:400]}")
+                    failures.append(
+                        f"{who}: {case.method} {case.formatted_path} -> {response.status_code} "
+                        f"is not as documented: {str(exc)[:400]}"
+                    )
 
         (seed(int(SEED))(run) if SEED is not None else run)()
     assert failures == []

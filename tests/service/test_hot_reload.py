@@ -18,9 +18,18 @@ def _register_copy(store: ModelStore, name: str) -> str:
     _, version = store.resolve(f"{name}@champion")
     m = store.verify(name, version)
     files = {f: store.read_file(name, version, f) for f in m.files}
-    new = store.register(name, files, task=m.task, features=[f.model_dump() for f in m.features], params=m.params,
-                         metrics=m.metrics, data_fingerprint=m.data_fingerprint, created_by="tests",
-                         extra=m.extra, synthetic=m.synthetic)
+    new = store.register(
+        name,
+        files,
+        task=m.task,
+        features=[f.model_dump() for f in m.features],
+        params=m.params,
+        metrics=m.metrics,
+        data_fingerprint=m.data_fingerprint,
+        created_by="tests",
+        extra=m.extra,
+        synthetic=m.synthetic,
+    )
     return str(new.version)
 
 

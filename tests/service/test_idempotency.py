@@ -45,9 +45,24 @@ from tests.service.fund_helpers import (
 )
 from tests.service.test_scoring_api import application, patent
 
-TABLES = ("funds", "fund_rule_versions", "fund_banks", "fund_loans", "fund_claims", "fund_recoveries",
-          "fund_ledger", "audit_log", "valuations", "assessments", "insurance_quotes", "loans", "loan_patents",
-          "loan_outcomes", "feature_snapshots", "idempotency_record")
+TABLES = (
+    "funds",
+    "fund_rule_versions",
+    "fund_banks",
+    "fund_loans",
+    "fund_claims",
+    "fund_recoveries",
+    "fund_ledger",
+    "audit_log",
+    "valuations",
+    "assessments",
+    "insurance_quotes",
+    "loans",
+    "loan_patents",
+    "loan_outcomes",
+    "feature_snapshots",
+    "idempotency_record",
+)
 
 
 def rows(server: Server) -> dict[str, int]:
@@ -100,18 +115,30 @@ def test_fund_set_up_writes_act_once(server: Server) -> None:
     mgr.close()
     new_id = f"fund_{uuid.uuid4().hex[:10]}"
     manager = Caller(server, manager_key(server, new_id))
-    made = check_once(manager, "/v1/funds", {"id": new_id, "name": "a fund"},
-                      clash=("/v1/funds", {"id": new_id, "name": "another name"}))
+    made = check_once(
+        manager,
+        "/v1/funds",
+        {"id": new_id, "name": "a fund"},
+        clash=("/v1/funds", {"id": new_id, "name": "another name"}),
+    )
     assert made["id"] == new_id
     manager = Caller(server, manager_key(server, fund_id))
     rules = {"effective_from": "2025-12-01", "rules": {**_rules(), "name": "from December"}}
     with clock(server, FILED):
-        version = check_once(manager, f"/v1/funds/{fund_id}/rules", rules,
-                             clash=(f"/v1/funds/{fund_id}/rules", {**rules, "effective_from": "2026-01-01"}))
+        version = check_once(
+            manager,
+            f"/v1/funds/{fund_id}/rules",
+            rules,
+            clash=(f"/v1/funds/{fund_id}/rules", {**rules, "effective_from": "2026-01-01"}),
+        )
     assert version["version"] == 2
     deposit = {"amount_cny": "1234.56", "source": "city budget"}
-    balance = check_once(manager, f"/v1/funds/{fund_id}/deposits", deposit,
-                         clash=(f"/v1/funds/{fund_id}/deposits", {**deposit, "amount_cny": "1234.57"}))
+    balance = check_once(
+        manager,
+        f"/v1/funds/{fund_id}/deposits",
+        deposit,
+        clash=(f"/v1/funds/{fund_id}/deposits", {**deposit, "amount_cny": "1234.57"}),
+    )
     assert Decimal(balance["contributions_cny"]) == Decimal("100001234.56")  # once, not twice
 
 
@@ -126,25 +153,34 @@ def test_claim_workflow_writes_act_once(server: Server) -> None:
     bank, manager = as_(server, "bank_a"), Caller(server, manager_key(server, fund_id))
     body = {"facts": facts()}
     with clock(server, ENTERED):
-        entered = check_once(bank, f"/v1/funds/{fund_id}/loans", body,
-                             clash=(f"/v1/funds/{fund_id}/loans", {"facts": facts()}))
+        entered = check_once(
+            bank, f"/v1/funds/{fund_id}/loans", body, clash=(f"/v1/funds/{fund_id}/loans", {"facts": facts()})
+        )
     with server.client("bank_a") as c:
         claim = file(server, c, fund_id, claim_body(entered["id"]))
     path = f"/v1/funds/{fund_id}/claims/{claim.id}"
     with clock(server, FILED):
-        asked = check_once(manager, f"{path}/decision", {"decision": "request_info", "reason": "court papers?"},
-                           clash=(f"{path}/decision", {"decision": "approve"}))
+        asked = check_once(
+            manager,
+            f"{path}/decision",
+            {"decision": "request_info", "reason": "court papers?"},
+            clash=(f"{path}/decision", {"decision": "approve"}),
+        )
         assert asked["status"] == "info_requested"
         more = {"evidence": ["court acceptance notice"], "note": "filed"}
-        again = check_once(bank, f"{path}/evidence", more,
-                           clash=(f"{path}/evidence", {"evidence": ["another notice"]}))
+        again = check_once(bank, f"{path}/evidence", more, clash=(f"{path}/evidence", {"evidence": ["another notice"]}))
         assert again["status"] == "pending"
-        paid = check_once(manager, f"{path}/decision", {"decision": "approve"},
-                          clash=(f"{path}/decision", {"decision": "reject", "reason": "no"}))
+        paid = check_once(
+            manager,
+            f"{path}/decision",
+            {"decision": "approve"},
+            clash=(f"{path}/decision", {"decision": "reject", "reason": "no"}),
+        )
         assert paid["status"] == "approved"
         recovery = {"amount_cny": "1000.00", "recovered_on": FILED.isoformat()}
-        got = check_once(bank, f"{path}/recoveries", recovery,
-                         clash=(f"{path}/recoveries", {**recovery, "amount_cny": "1000.01"}))
+        got = check_once(
+            bank, f"{path}/recoveries", recovery, clash=(f"{path}/recoveries", {**recovery, "amount_cny": "1000.01"})
+        )
     assert Decimal(got["amount_cny"]) == Decimal("1000.00")
     with server.client("regulator") as reg:
         assert reg.get_claim(fund_id, claim.id).recovered_cny == Decimal("1000.00")  # recovered once
@@ -156,23 +192,30 @@ def test_loan_outcome_and_quote_writes_act_once(server: Server) -> None:
         a, b = c.assess(application()), c.assess(application())
     loan = check_once(bank, "/v1/loans", {"assessment_id": a.id}, clash=("/v1/loans", {"assessment_id": b.id}))
     other = bank.post("/v1/loans", {"assessment_id": b.id}, key=None).json()
-    outcome = {"loan_id": loan["id"], "as_of": loan["origination_date"], "status": "performing", "days_past_due": 3,
-               "npl_class": "normal"}
+    outcome = {
+        "loan_id": loan["id"],
+        "as_of": loan["origination_date"],
+        "status": "performing",
+        "days_past_due": 3,
+        "npl_class": "normal",
+    }
     check_once(bank, "/v1/outcomes", outcome, clash=("/v1/outcomes", {**outcome, "days_past_due": 4}))
     closed = check_once(bank, f"/v1/loans/{loan['id']}/close", None, clash=(f"/v1/loans/{other['id']}/close", None))
     assert closed["status"] == "closed"
     quote = {"quote": {"product": "patent_enforcement", "tier": "basic", "patents": [patent()]}}
-    check_once(bank, "/v1/insurance/quotes", quote,
-               clash=("/v1/insurance/quotes", {"quote": {**quote["quote"], "tier": "enhanced"}}))
+    check_once(
+        bank,
+        "/v1/insurance/quotes",
+        quote,
+        clash=("/v1/insurance/quotes", {"quote": {**quote["quote"], "tier": "enhanced"}}),
+    )
 
 
 def test_scoring_writes_act_once(server: Server) -> None:
     bank, app = as_(server, "bank_a"), application()
-    check_once(bank, "/v1/valuations", {"patents": app["patents"]},
-               clash=("/v1/valuations", {"patents": [patent()]}))
+    check_once(bank, "/v1/valuations", {"patents": app["patents"]}, clash=("/v1/valuations", {"patents": [patent()]}))
     check_once(bank, "/v1/assessments", app, clash=("/v1/assessments", application()))
-    check_once(bank, "/v1/assessments/batch", {"items": [app]},
-               clash=("/v1/assessments/batch", {"items": [app, app]}))
+    check_once(bank, "/v1/assessments/batch", {"items": [app]}, clash=("/v1/assessments/batch", {"items": [app, app]}))
 
 
 def test_a_key_on_another_route_is_409(server: Server) -> None:
@@ -192,10 +235,16 @@ def test_money_routes_require_the_key(server: Server, route: str) -> None:
     with server.client("bank_a") as c:
         claim = file(server, c, fund_id, claim_body(pool_loan(server, c, fund_id)))
     caller, path, body = {
-        "deposits": (Caller(server, manager_key(server, fund_id)), f"/v1/funds/{fund_id}/deposits",
-                     {"amount_cny": "1", "source": "x"}),
-        "recoveries": (as_(server, "bank_a"), f"/v1/funds/{fund_id}/claims/{claim.id}/recoveries",
-                       {"amount_cny": "1", "recovered_on": FILED.isoformat()}),
+        "deposits": (
+            Caller(server, manager_key(server, fund_id)),
+            f"/v1/funds/{fund_id}/deposits",
+            {"amount_cny": "1", "source": "x"},
+        ),
+        "recoveries": (
+            as_(server, "bank_a"),
+            f"/v1/funds/{fund_id}/claims/{claim.id}/recoveries",
+            {"amount_cny": "1", "recovered_on": FILED.isoformat()},
+        ),
     }[route]
     before = rows(server)
     with clock(server, FILED):
@@ -279,15 +328,20 @@ def test_concurrent_requests_with_one_key_post_once(server: Server) -> None:
 
 def test_answers_are_kept_for_the_retention_period_then_purged(server: Server) -> None:
     fund_id, mgr = new_fund(server, "guiyang_40_60")
-    manager, key, body = Caller(server, manager_key(server, fund_id)), str(uuid.uuid4()), {"amount_cny": "1",
-                                                                                           "source": "x"}
+    manager, key, body = (
+        Caller(server, manager_key(server, fund_id)),
+        str(uuid.uuid4()),
+        {"amount_cny": "1", "source": "x"},
+    )
     assert manager.post(f"/v1/funds/{fund_id}/deposits", body, key=key).status_code == 201
     engine = server.engine()
     try:
         with Session(engine) as session:
             assert purge_older_than(session, before=utcnow() - RETENTION) == 0
-            session.execute(text("UPDATE idempotency_record SET created_at = :at WHERE key = :key"),
-                            {"at": utcnow() - RETENTION - timedelta(days=1), "key": key})
+            session.execute(
+                text("UPDATE idempotency_record SET created_at = :at WHERE key = :key"),
+                {"at": utcnow() - RETENTION - timedelta(days=1), "key": key},
+            )
             session.commit()
         assert purge_expired(engine) == 1  # what the service runs hourly
         assert purge_expired(engine) == 0
@@ -305,7 +359,7 @@ def test_migration_matches_the_model_and_downgrades(backend: str, tmp_path: Any)
         pytest.skip("PostgreSQL not configured (IPRISK_TEST_DATABASE_URL)")
     url, name = (f"sqlite:///{tmp_path / 'm.db'}", None) if backend == "sqlite" else _pg_database()
     if name:
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     engine = make_engine(url)
     try:
         upgrade(engine)

@@ -30,12 +30,12 @@ from training.pipeline import RunResult
 MB = 1024 * 1024
 
 
-def _serve(tmp_path_factory: pytest.TempPathFactory, trained: tuple[Path, list[RunResult]],
-           **limits: object) -> Iterator[Server]:
+def _serve(
+    tmp_path_factory: pytest.TempPathFactory, trained: tuple[Path, list[RunResult]], **limits: object
+) -> Iterator[Server]:
     home = tmp_path_factory.mktemp("home-limits")
     shutil.copytree(trained[0], home / "models")
-    settings = Settings(home=home, log_level="WARNING", batch_max_items=5, model_signing_key=TEST_SIGNING_KEY,
-                        **limits)  # type: ignore[arg-type]
+    settings = Settings(home=home, log_level="WARNING", batch_max_items=5, model_signing_key=TEST_SIGNING_KEY, **limits)  # type: ignore[arg-type]
     srv, thread, base_url, app = start_server(settings)
     keys = {role: new_key(settings, role=role, institution=f"{role}_1")[0] for role in ("bank", "data_team")}
     keys["bank_2"] = new_key(settings, role="bank", institution="bank_2")[0]
@@ -49,8 +49,15 @@ def _serve(tmp_path_factory: pytest.TempPathFactory, trained: tuple[Path, list[R
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory: pytest.TempPathFactory, trained: tuple[Path, list[RunResult]]) -> Iterator[Server]:
     """Default body limit (4 MB), short timeouts, few connections, no rate limit, public operations data."""
-    yield from _serve(tmp_path_factory, trained, body_timeout_seconds=1.0, timeout_keep_alive_seconds=1.5,
-                      limit_concurrency=64, rate_limit_per_minute=0, ops_public=True)
+    yield from _serve(
+        tmp_path_factory,
+        trained,
+        body_timeout_seconds=1.0,
+        timeout_keep_alive_seconds=1.5,
+        limit_concurrency=64,
+        rate_limit_per_minute=0,
+        ops_public=True,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +96,9 @@ def _chunks(total: int, size: int = 64 * 1024) -> Iterator[bytes]:
     yield b"1" * max(total - sent - 2, 0) + b"]}"
 
 
-def _post_big(server: Server, *, total: int, headers: dict[str, str], declare_length: bool) -> tuple[httpx.Response,
-                                                                                                         float, int]:
+def _post_big(
+    server: Server, *, total: int, headers: dict[str, str], declare_length: bool
+) -> tuple[httpx.Response, float, int]:
     """POST ``total`` bytes to the batch route; (response, seconds, growth of the peak RSS in bytes)."""
     if declare_length:
         headers = {**headers, "Content-Length": str(total)}
@@ -98,8 +106,9 @@ def _post_big(server: Server, *, total: int, headers: dict[str, str], declare_le
     _peak_rss_reset()
     t0 = time.perf_counter()
     with httpx.Client(base_url=server.base_url, timeout=60) as client:
-        r = client.post("/v1/assessments/batch", content=_chunks(total),
-                        headers={**headers, "Content-Type": "application/json"})
+        r = client.post(
+            "/v1/assessments/batch", content=_chunks(total), headers={**headers, "Content-Type": "application/json"}
+        )
     return r, time.perf_counter() - t0, _peak_rss() - before
 
 
@@ -122,9 +131,11 @@ def test_a_chunked_body_over_the_limit_is_cut_off(limited: Server) -> None:
 
 def test_a_body_under_the_limit_still_reaches_the_route(limited: Server) -> None:
     with httpx.Client(base_url=limited.base_url, timeout=60) as client:
-        chunked = client.post("/v1/assessments/batch",
-                              headers={**_auth(limited.keys["bank"]), "Content-Type": "application/json"},
-                              content=iter([b'{"items": [', json.dumps(application()).encode(), b"]}"]))
+        chunked = client.post(
+            "/v1/assessments/batch",
+            headers={**_auth(limited.keys["bank"]), "Content-Type": "application/json"},
+            content=iter([b'{"items": [', json.dumps(application()).encode(), b"]}"]),
+        )
     assert chunked.status_code == 200, chunked.text
     assert chunked.json()["succeeded"] == 1
 
@@ -132,8 +143,10 @@ def test_a_body_under_the_limit_still_reaches_the_route(limited: Server) -> None
 def test_a_body_that_does_not_arrive_in_time_gets_408(limited: Server) -> None:
     port = int(limited.base_url.rsplit(":", 1)[1])
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(b"POST /v1/assessments HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     b"Content-Length: 1000\r\n\r\n{\"borrower\":")
+        sock.sendall(
+            b"POST /v1/assessments HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 1000\r\n\r\n{"borrower":'
+        )
         t0 = time.monotonic()
         answer = _read_response(sock)
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
@@ -154,8 +167,9 @@ def test_oversize_batches_are_refused_fast_with_a_small_answer(server: Server) -
     headers = {**_auth(server.keys["bank_a"]), "Content-Type": "application/json"}
     with httpx.Client(base_url=server.base_url, timeout=60) as client:
         t0 = time.perf_counter()
-        huge = client.post("/v1/assessments/batch", content=b'{"items": [' + b"1," * (MB // 2) + b"1]}",
-                           headers=headers)
+        huge = client.post(
+            "/v1/assessments/batch", content=b'{"items": [' + b"1," * (MB // 2) + b"1]}", headers=headers
+        )
         seconds = time.perf_counter() - t0
         many_bad = client.post("/v1/assessments/batch", json={"items": [1] * 5}, headers=headers)
         too_many = client.post("/v1/assessments/batch", json={"items": [application()] * 6}, headers=headers)
@@ -198,8 +212,7 @@ def test_a_key_over_its_rate_waits_for_retry_after_and_others_are_not_held(rated
 def test_unknown_keys_share_their_address_bucket(rated: Server) -> None:
     with httpx.Client(base_url=rated.base_url, timeout=30) as client:
         time.sleep(3)  # the address bucket refills from earlier tests
-        codes = [client.get("/v1/assessments", headers=_auth(f"ipr_{uuid.uuid4().hex}")).status_code
-                 for _ in range(10)]
+        codes = [client.get("/v1/assessments", headers=_auth(f"ipr_{uuid.uuid4().hex}")).status_code for _ in range(10)]
     assert codes[0] == 401 and 429 in codes  # a fresh random key each time does not get a fresh bucket
 
 
@@ -252,9 +265,12 @@ def test_slow_or_huge_headers_are_cut_off(limited: Server) -> None:
 
 def test_every_response_carries_the_security_headers(limited: Server) -> None:
     with httpx.Client(base_url=limited.base_url, timeout=30) as client:
-        answers = {"health": client.get("/healthz"), "api": client.get("/v1/assessments"),
-                   "too_large": client.post("/v1/assessments", content=b"x" * (5 * MB)),
-                   "docs": client.get("/docs")}
+        answers = {
+            "health": client.get("/healthz"),
+            "api": client.get("/v1/assessments"),
+            "too_large": client.post("/v1/assessments", content=b"x" * (5 * MB)),
+            "docs": client.get("/docs"),
+        }
     for name, r in answers.items():
         assert r.headers["x-content-type-options"] == "nosniff", name
         assert r.headers["x-frame-options"] == "DENY", name

@@ -45,13 +45,21 @@ def portfolio_applications(portfolio_dir: Path, n: int, seed: int) -> list[dict[
     links = data["loan_patents"].groupby("loan_id")["patent_id"].apply(list)
     apps = []
     for _, loan in loans.iterrows():
-        borrower = _clean({"enterprise_id": loan["enterprise_id"], **ent.loc[loan["enterprise_id"]].to_dict()},
-                          BORROWER_FIELDS)
-        patents = [_clean({"patent_id": pid, **pats.loc[pid].to_dict()}, PATENT_FIELDS)
-                   for pid in links[loan["loan_id"]]]
+        borrower = _clean(
+            {"enterprise_id": loan["enterprise_id"], **ent.loc[loan["enterprise_id"]].to_dict()}, BORROWER_FIELDS
+        )
+        patents = [
+            _clean({"patent_id": pid, **pats.loc[pid].to_dict()}, PATENT_FIELDS) for pid in links[loan["loan_id"]]
+        ]
         terms = _clean(loan.to_dict(), LOAN_FIELDS)
-        apps.append({"borrower": borrower, "loan": terms, "patents": patents,
-                     "as_of": loan["origination_date"].date().isoformat()})
+        apps.append(
+            {
+                "borrower": borrower,
+                "loan": terms,
+                "patents": patents,
+                "as_of": loan["origination_date"].date().isoformat(),
+            }
+        )
     return apps
 
 
@@ -88,8 +96,10 @@ def test_psi_silent_on_ordinary_traffic_then_alerts_on_shift(server: Server, por
 
     shifted = portfolio_applications(portfolio_dir, 400, seed=2)
     for app in shifted:
-        app["borrower"].update(leverage=min(4.5, app["borrower"]["leverage"] + 1.5),
-                               prior_overdue_count=app["borrower"]["prior_overdue_count"] + 6)
+        app["borrower"].update(
+            leverage=min(4.5, app["borrower"]["leverage"] + 1.5),
+            prior_overdue_count=app["borrower"]["prior_overdue_count"] + 6,
+        )
         app["loan"]["amount_cny"] = app["loan"]["amount_cny"] * 8
     assert _send(server, shifted) >= 300
     alarm = _drift(server)

@@ -13,10 +13,18 @@ from service.app import create_app
 from service.routes import assessments, funds, insurance, loans, outcomes, regulator, valuations
 from service.settings import Settings
 
-ROUTES = [r for m in (valuations, assessments, insurance, loans, outcomes, funds, regulator)
-          for r in m.router.routes if isinstance(r, APIRoute)]
-BODIES = [(r.path, h) for r in ROUTES for n, h in typing.get_type_hints(r.endpoint).items()
-          if n == "body" and isinstance(h, type) and issubclass(h, BaseModel)]
+ROUTES = [
+    r
+    for m in (valuations, assessments, insurance, loans, outcomes, funds, regulator)
+    for r in m.router.routes
+    if isinstance(r, APIRoute)
+]
+BODIES = [
+    (r.path, h)
+    for r in ROUTES
+    for n, h in typing.get_type_hints(r.endpoint).items()
+    if n == "body" and isinstance(h, type) and issubclass(h, BaseModel)
+]
 
 
 def test_every_write_route_has_a_body_model() -> None:

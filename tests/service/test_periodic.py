@@ -18,8 +18,9 @@ def _run_for(seconds: float, fn: object) -> None:
     job.stop()
 
 
-def test_a_repeating_failure_logs_one_traceback_then_counts(caplog: pytest.LogCaptureFixture,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_repeating_failure_logs_one_traceback_then_counts(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(periodic, "REPEAT_LOG_SECONDS", 0.1)
     calls = {"n": 0}
 

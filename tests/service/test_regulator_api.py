@@ -21,8 +21,9 @@ from tests.service.test_scoring_api import application
 REGION = "tongren"  # only this module's seeded loans use it
 
 
-def _book(server: Server, who: str, amount: float, *, industry: str, origination: str,
-          patent_type: str = "invention") -> str:
+def _book(
+    server: Server, who: str, amount: float, *, industry: str, origination: str, patent_type: str = "invention"
+) -> str:
     app = application(amount_cny=amount, tenor_months=12)
     app["borrower"].update(region=REGION, industry=industry)
     if patent_type != "invention":
@@ -34,8 +35,9 @@ def _book(server: Server, who: str, amount: float, *, industry: str, origination
 
 
 def _regulator(server: Server) -> httpx.Client:
-    return httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {server.keys['regulator']}"},
-                        timeout=30)
+    return httpx.Client(
+        base_url=server.base_url, headers={"Authorization": f"Bearer {server.keys['regulator']}"}, timeout=30
+    )
 
 
 def _outcome(server: Server, who: str, loan_id: str, **body: Any) -> dict[str, Any]:
@@ -50,18 +52,41 @@ def seeded(server: Server) -> dict[str, Any]:
     ids = {
         "a3": _book(server, "bank_a", 3e6, industry="baijiu", origination=two_years_ago),
         "a12": _book(server, "bank_a", 12e6, industry="baijiu", origination=two_years_ago),
-        "a25": _book(server, "bank_a", 25e6, industry="computing_power", origination=two_years_ago,
-                     patent_type="utility_model"),
+        "a25": _book(
+            server, "bank_a", 25e6, industry="computing_power", origination=two_years_ago, patent_type="utility_model"
+        ),
         "b5": _book(server, "bank_b", 5e6, industry="computing_power", origination=two_years_ago),
         "b8": _book(server, "bank_b", 8e6, industry="baijiu", origination=two_years_ago),
     }
     default_day = (date.today() - timedelta(days=500)).isoformat()
-    _outcome(server, "bank_a", ids["a12"], as_of=date.today().isoformat(), status="default", days_past_due=200,
-             npl_class="doubtful", default_date=default_day)
-    _outcome(server, "bank_b", ids["b5"], as_of=date.today().isoformat(), status="repaid", days_past_due=0,
-             npl_class="normal")
-    _outcome(server, "bank_a", ids["a3"], as_of=date.today().isoformat(), status="performing", days_past_due=0,
-             npl_class="normal")
+    _outcome(
+        server,
+        "bank_a",
+        ids["a12"],
+        as_of=date.today().isoformat(),
+        status="default",
+        days_past_due=200,
+        npl_class="doubtful",
+        default_date=default_day,
+    )
+    _outcome(
+        server,
+        "bank_b",
+        ids["b5"],
+        as_of=date.today().isoformat(),
+        status="repaid",
+        days_past_due=0,
+        npl_class="normal",
+    )
+    _outcome(
+        server,
+        "bank_a",
+        ids["a3"],
+        as_of=date.today().isoformat(),
+        status="performing",
+        days_past_due=0,
+        npl_class="normal",
+    )
     return ids
 
 
@@ -71,8 +96,14 @@ def test_portfolio_by_region_has_exact_figures(server: Server, seeded: dict[str,
     g = next(x for x in report["groups"] if x["key"] == REGION)
     assert g["loans"] == 5
     assert g["amount_cny"] == pytest.approx(53e6)
-    assert g["tickets"] == {"under_10m": 3, "from_10m_to_20m": 1, "over_20m": 1, "amount_under_10m": 16e6,
-                            "amount_10m_to_20m": 12e6, "amount_over_20m": 25e6}
+    assert g["tickets"] == {
+        "under_10m": 3,
+        "from_10m_to_20m": 1,
+        "over_20m": 1,
+        "amount_under_10m": 16e6,
+        "amount_10m_to_20m": 12e6,
+        "amount_over_20m": 25e6,
+    }
     assert g["npl_count"] == 1 and g["npl_amount_cny"] == pytest.approx(12e6)
     # NPL rate over loans with a reported outcome: 12m / (3m + 12m + 5m).
     assert g["npl_rate"] == pytest.approx(12 / 20)
@@ -85,8 +116,10 @@ def test_portfolio_by_region_has_exact_figures(server: Server, seeded: dict[str,
 
 def test_portfolio_by_bank_industry_type_vintage(server: Server, seeded: dict[str, Any]) -> None:
     with _regulator(server) as r:
-        by = {k: r.get("/v1/regulator/portfolio", params={"group_by": k}).json()
-              for k in ("bank", "industry", "patent_type", "vintage")}
+        by = {
+            k: r.get("/v1/regulator/portfolio", params={"group_by": k}).json()
+            for k in ("bank", "industry", "patent_type", "vintage")
+        }
     banks = {g["key"]: g for g in by["bank"]["groups"]}
     assert banks["bank_a"]["loans"] >= 3 and banks["bank_b"]["loans"] >= 2
     assert {g["key"] for g in by["patent_type"]["groups"]} >= {"invention", "utility_model"}
@@ -114,19 +147,54 @@ def test_outcome_validation_and_tenancy_write_nothing(server: Server, seeded: di
     before = (server.count("loan_outcomes"), server.count("audit_log"))
     with server.client("bank_a") as c:
         with pytest.raises(ValidationFailed):
-            c.request("POST", "/v1/outcomes", json={"loan_id": seeded["a3"], "as_of": "2026-01-01",
-                                                    "status": "default", "days_past_due": 100,
-                                                    "npl_class": "loss"})
+            c.request(
+                "POST",
+                "/v1/outcomes",
+                json={
+                    "loan_id": seeded["a3"],
+                    "as_of": "2026-01-01",
+                    "status": "default",
+                    "days_past_due": 100,
+                    "npl_class": "loss",
+                },
+            )
         with pytest.raises(ValidationFailed):
-            c.request("POST", "/v1/outcomes", json={"loan_id": seeded["a3"], "as_of": "2026-01-01",
-                                                    "status": "default", "days_past_due": 100,
-                                                    "npl_class": "normal", "default_date": "2025-12-01"})
+            c.request(
+                "POST",
+                "/v1/outcomes",
+                json={
+                    "loan_id": seeded["a3"],
+                    "as_of": "2026-01-01",
+                    "status": "default",
+                    "days_past_due": 100,
+                    "npl_class": "normal",
+                    "default_date": "2025-12-01",
+                },
+            )
         with pytest.raises(NotFoundError):
-            c.request("POST", "/v1/outcomes", json={"loan_id": seeded["b8"], "as_of": "2026-01-01",
-                                                    "status": "repaid", "days_past_due": 0, "npl_class": "normal"})
+            c.request(
+                "POST",
+                "/v1/outcomes",
+                json={
+                    "loan_id": seeded["b8"],
+                    "as_of": "2026-01-01",
+                    "status": "repaid",
+                    "days_past_due": 0,
+                    "npl_class": "normal",
+                },
+            )
     with server.client("regulator") as reg, pytest.raises(PermissionDenied):
-        reg.request("POST", "/v1/outcomes", json={"loan_id": seeded["a3"], "as_of": "2026-01-01",
-                                                  "status": "repaid", "days_past_due": 0, "npl_class": "normal"})
+        reg.request(
+            "POST",
+            "/v1/outcomes",
+            json={
+                "loan_id": seeded["a3"],
+                "as_of": "2026-01-01",
+                "status": "repaid",
+                "days_past_due": 0,
+                "npl_class": "normal",
+            },
+        )
     assert (server.count("loan_outcomes"), server.count("audit_log")) == before
 
 
@@ -150,8 +218,9 @@ def test_model_inventory_history_and_cards(server: Server) -> None:
         inv = r.get("/v1/regulator/models").json()
         card = r.get("/v1/regulator/models/pd/1/card").json()
         before = r.get("/v1/regulator/models/pd/champion", params={"at": "2000-01-01T00:00:00Z"}).json()
-        now = r.get("/v1/regulator/models/pd/champion",
-                    params={"at": datetime.now(UTC).isoformat().replace("+00:00", "Z")}).json()
+        now = r.get(
+            "/v1/regulator/models/pd/champion", params={"at": datetime.now(UTC).isoformat().replace("+00:00", "Z")}
+        ).json()
         missing = r.get("/v1/regulator/models/nope/1/card")
     assert set(inv["models"]) >= {"valuation", "pd", "claim_review"}
     pd1 = inv["models"]["pd"][0]
@@ -168,9 +237,15 @@ def test_model_inventory_history_and_cards(server: Server) -> None:
 @pytest.mark.parametrize("who", ["bank_a", "insurer", "fund_manager", "data_team"])
 def test_only_the_regulator_reaches_the_view(server: Server, who: str) -> None:
     headers = {"Authorization": f"Bearer {server.keys[who]}"}
-    for path in ("/v1/regulator/portfolio", "/v1/regulator/models", "/v1/regulator/audit/verify",
-                 "/v1/regulator/audit/checkpoints", "/v1/regulator/monitoring/drift",
-                 "/v1/regulator/monitoring/performance", "/v1/regulator/portfolio/export"):
+    for path in (
+        "/v1/regulator/portfolio",
+        "/v1/regulator/models",
+        "/v1/regulator/audit/verify",
+        "/v1/regulator/audit/checkpoints",
+        "/v1/regulator/monitoring/drift",
+        "/v1/regulator/monitoring/performance",
+        "/v1/regulator/portfolio/export",
+    ):
         assert httpx.get(f"{server.base_url}{path}", headers=headers).status_code == 403, path
 
 
@@ -200,16 +275,16 @@ def test_audit_tampering_is_detected_and_named(server: Server, seeded: dict[str,
             if not isinstance(values["detail"], str):
                 values["detail"] = json.dumps(values["detail"])
             cols = ", ".join(values)
-            conn.execute(text(f"INSERT INTO audit_log ({cols}) VALUES ({', '.join(':' + k for k in values)})"),
-                         values)
+            conn.execute(text(f"INSERT INTO audit_log ({cols}) VALUES ({', '.join(':' + k for k in values)})"), values)
         with _regulator(server) as r:
             assert r.get("/v1/regulator/audit/verify").json()["ok"] is True
     finally:
         engine.dispose()
 
 
-def test_the_regulator_keeps_signed_checkpoints_and_verifies_against_them(server: Server,
-                                                                          seeded: dict[str, Any]) -> None:
+def test_the_regulator_keeps_signed_checkpoints_and_verifies_against_them(
+    server: Server, seeded: dict[str, Any]
+) -> None:
     new_key(server.settings, role="bank", institution="bank_late", label="written after the last verify")
     engine = server.engine()
     try:

@@ -42,8 +42,9 @@ def counted_hand_offs() -> Iterator[dict[str, int]]:
 def test_every_api_route_uses_the_unit_of_work_route() -> None:
     routes = [r for router in ROUTERS for r in router.routes if isinstance(r, APIRoute)]
     assert len(routes) > 30
-    assert all(isinstance(r, UnitOfWorkRoute) for r in routes), [r.path for r in routes
-                                                                  if not isinstance(r, UnitOfWorkRoute)]
+    assert all(isinstance(r, UnitOfWorkRoute) for r in routes), [
+        r.path for r in routes if not isinstance(r, UnitOfWorkRoute)
+    ]
 
 
 def test_a_warm_request_makes_one_hand_off(server: Server) -> None:
@@ -107,8 +108,9 @@ def test_the_stored_response_is_the_one_returned_byte_for_byte(server: Server, p
     engine = server.engine()
     try:
         with engine.connect() as conn:
-            stored = conn.execute(text(f"SELECT request, response FROM {table} WHERE id = :id"),
-                                  {"id": r.json()["id"]}).one()
+            stored = conn.execute(
+                text(f"SELECT request, response FROM {table} WHERE id = :id"), {"id": r.json()["id"]}
+            ).one()
     finally:
         engine.dispose()
     as_json = [v if isinstance(v, dict) else json.loads(v) for v in stored]

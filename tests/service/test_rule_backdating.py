@@ -29,8 +29,10 @@ def audit_entries(server: Server, fund_id: str, action: str) -> list[dict[str, A
     engine = server.engine()
     try:
         with engine.connect() as conn:
-            rows = conn.execute(text("SELECT detail, institution FROM audit_log WHERE resource_id = :f "
-                                     "AND action = :a ORDER BY seq"), {"f": fund_id, "a": action}).all()
+            rows = conn.execute(
+                text("SELECT detail, institution FROM audit_log WHERE resource_id = :f AND action = :a ORDER BY seq"),
+                {"f": fund_id, "a": action},
+            ).all()
     finally:
         engine.dispose()
     return [{"detail": d if isinstance(d, dict) else json.loads(d), "institution": i} for d, i in rows]
@@ -76,8 +78,9 @@ def test_no_backdating_under_a_filed_claim(server: Server) -> None:
     fund_id, mgr = new_fund(server, "guiyang_40_60")
     mgr.close()
     with server.client("bank_a") as bank:
-        claim = file(server, bank, fund_id, claim_body(pool_loan(server, bank, fund_id),
-                                                       default_date=THREE_DAYS_AGO.isoformat()))
+        claim = file(
+            server, bank, fund_id, claim_body(pool_loan(server, bank, fund_id), default_date=THREE_DAYS_AGO.isoformat())
+        )
     before = fund_rows(server)
     with server.client("regulator") as reg, clock(server, FILED):
         for day in (THREE_DAYS_AGO, THREE_DAYS_AGO - timedelta(days=30)):  # on and before the claim's default

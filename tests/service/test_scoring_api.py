@@ -33,15 +33,34 @@ def patent(**over: Any) -> dict[str, Any]:
 
 def application(**loan: Any) -> dict[str, Any]:
     p = patent()
-    return {"borrower": copy.deepcopy(EXAMPLE_BORROWER), "loan": {**EXAMPLE_LOAN, **loan}, "patents": [p],
-            "as_of": "2026-06-30"}
+    return {
+        "borrower": copy.deepcopy(EXAMPLE_BORROWER),
+        "loan": {**EXAMPLE_LOAN, **loan},
+        "patents": [p],
+        "as_of": "2026-06-30",
+    }
 
 
 def test_valuation_figures_and_explanations(server: Server) -> None:
-    pats = [patent(), patent(patent_type="utility_model", filing_date="2022-01-10", grant_date="2022-09-01",
-                             tech_field="automotive_industrial", ipc_section="B")]
-    body = {"patents": pats, "context": {"as_of": "2026-06-30", "owner_revenue_cny": 48_000_000,
-                                         "pledgor_id": "E-GY-0001", "tenor_months": 24}}
+    pats = [
+        patent(),
+        patent(
+            patent_type="utility_model",
+            filing_date="2022-01-10",
+            grant_date="2022-09-01",
+            tech_field="automotive_industrial",
+            ipc_section="B",
+        ),
+    ]
+    body = {
+        "patents": pats,
+        "context": {
+            "as_of": "2026-06-30",
+            "owner_revenue_cny": 48_000_000,
+            "pledgor_id": "E-GY-0001",
+            "tenor_months": 24,
+        },
+    }
     with server.client("bank_a") as c:
         v = c.value(body)
     assert v.model_versions == {"valuation": "1"} and v.synthetic_models
@@ -52,9 +71,17 @@ def test_valuation_figures_and_explanations(server: Server) -> None:
         assert c_.space == "log CNY"
         assert math.isclose(c_.base_value + sum(c_.values.values()), math.log(pv.p50), abs_tol=1e-6)
         assert 1 <= pv.stars <= 5 and 0 <= pv.legal_score <= 100
-        assert {ch.check for ch in pv.checks} == {"registered_owner", "legal_status", "annual_fees",
-                                                  "ownership_dispute", "preservation_order", "debt_term",
-                                                  "co_owner_consent", "not_already_pledged", "invalidation"}
+        assert {ch.check for ch in pv.checks} == {
+            "registered_owner",
+            "legal_status",
+            "annual_fees",
+            "ownership_dispute",
+            "preservation_order",
+            "debt_term",
+            "co_owner_consent",
+            "not_already_pledged",
+            "invalidation",
+        }
         assert all(ch.status == "pass" for ch in pv.checks)
         ia = pv.income_approach
         assert ia is not None and ia.revenue_used_cny == pytest.approx(48_000_000 * 0.3 / 2)
@@ -68,8 +95,15 @@ def test_valuation_figures_and_explanations(server: Server) -> None:
 
 
 def test_checks_fail_for_refusal_grounds(server: Server) -> None:
-    bad = patent(legal_status="lapsed", fees_up_to_date=False, owner_id="E-OTHER", ownership_dispute=True,
-                 co_owned=True, co_owner_consent=False, invalidation_pending=True)
+    bad = patent(
+        legal_status="lapsed",
+        fees_up_to_date=False,
+        owner_id="E-OTHER",
+        ownership_dispute=True,
+        co_owned=True,
+        co_owner_consent=False,
+        invalidation_pending=True,
+    )
     with server.client("bank_a") as c:
         v = c.value({"patents": [bad], "context": {"pledgor_id": "E-GY-0001", "tenor_months": 12}})
     status = {ch.check: ch.status for ch in v.patents[0].checks}
@@ -148,13 +182,26 @@ def test_tenant_isolation_on_every_read(server: Server) -> None:
     with server.client("bank_a") as a_client:
         a = a_client.assess(application())
         v = a_client.value({"patents": [patent()]})
-        q = a_client.quote({"quote": {"product": "pledge_guarantee", "assessment_id": a.id, "insured_share": 0.3,
-                                      "split": {"government": 0.4, "bank": 0.2, "insurer": 0.4}}})
+        q = a_client.quote(
+            {
+                "quote": {
+                    "product": "pledge_guarantee",
+                    "assessment_id": a.id,
+                    "insured_share": 0.3,
+                    "split": {"government": 0.4, "bank": 0.2, "insurer": 0.4},
+                }
+            }
+        )
         loan = a_client.book_loan({"assessment_id": a.id})
     with server.client("bank_b") as b:
-        for call in (lambda: b.get_assessment(a.id), lambda: b.get_valuation(v.id), lambda: b.get_quote(q.id),
-                     lambda: b.get_loan(loan.id), lambda: b.close_loan(loan.id),
-                     lambda: b.assess({"borrower": EXAMPLE_BORROWER, "loan": EXAMPLE_LOAN, "valuation_id": v.id})):
+        for call in (
+            lambda: b.get_assessment(a.id),
+            lambda: b.get_valuation(v.id),
+            lambda: b.get_quote(q.id),
+            lambda: b.get_loan(loan.id),
+            lambda: b.close_loan(loan.id),
+            lambda: b.assess({"borrower": EXAMPLE_BORROWER, "loan": EXAMPLE_LOAN, "valuation_id": v.id}),
+        ):
             with pytest.raises(NotFoundError):
                 call()
         assert a.id not in {i["id"] for i in b.list_assessments(limit=500).items}
@@ -166,10 +213,25 @@ def test_tenant_isolation_on_every_read(server: Server) -> None:
 def test_insurance_quotes(server: Server) -> None:
     with server.client("bank_a") as c:
         a = c.assess(application())
-        q = c.quote({"quote": {"product": "pledge_guarantee", "assessment_id": a.id, "insured_share": 0.3,
-                               "split": {"government": 0.4, "bank": 0.2, "insurer": 0.4}}})
-        e = c.quote({"quote": {"product": "patent_enforcement", "tier": "enhanced",
-                               "patents": [patent(litigation_count=2), patent()]}})
+        q = c.quote(
+            {
+                "quote": {
+                    "product": "pledge_guarantee",
+                    "assessment_id": a.id,
+                    "insured_share": 0.3,
+                    "split": {"government": 0.4, "bank": 0.2, "insurer": 0.4},
+                }
+            }
+        )
+        e = c.quote(
+            {
+                "quote": {
+                    "product": "patent_enforcement",
+                    "tier": "enhanced",
+                    "patents": [patent(litigation_count=2), patent()],
+                }
+            }
+        )
     g = q.guarantee
     assert g is not None
     assert g.sum_insured == pytest.approx(a.ead * 0.3)
@@ -283,16 +345,23 @@ def test_patent_facts_after_the_valuation_date_are_422(server: Server) -> None:
     before = server.count("valuations")
     with server.client("bank_a") as c:
         with pytest.raises(ValidationFailed) as info:
-            c.value({"patents": [patent(filing_date="2025-01-02", grant_date="2025-09-01")],
-                     "context": {"as_of": "2025-06-30"}})
+            c.value(
+                {
+                    "patents": [patent(filing_date="2025-01-02", grant_date="2025-09-01")],
+                    "context": {"as_of": "2025-06-30"},
+                }
+            )
         assert info.value.field == "patents.0.grant_date"
         assert info.value.detail.startswith("patents.0.grant_date: 2025-09-01 is after as_of 2025-06-30")
-        v = c.value({"patents": [patent(filing_date="2025-01-02", legal_status="pending", grant_date=None)],
-                     "context": {"as_of": "2025-06-30"}})  # pending, filed before the date: fine
+        v = c.value(
+            {
+                "patents": [patent(filing_date="2025-01-02", legal_status="pending", grant_date=None)],
+                "context": {"as_of": "2025-06-30"},
+            }
+        )  # pending, filed before the date: fine
         # an assessment of that valuation dated before its filing is refused, naming as_of
         with pytest.raises(ValidationFailed) as info:
-            c.assess({"borrower": EXAMPLE_BORROWER, "loan": EXAMPLE_LOAN, "valuation_id": v.id,
-                      "as_of": "2024-12-31"})
+            c.assess({"borrower": EXAMPLE_BORROWER, "loan": EXAMPLE_LOAN, "valuation_id": v.id, "as_of": "2024-12-31"})
         assert info.value.field == "as_of" and "patents.0.filing_date: 2025-01-02 is after" in info.value.detail
     assert server.count("valuations") == before + 1
 

@@ -45,8 +45,16 @@ def _signed(home: Path) -> ModelStore:
 @contextmanager
 def _serving(home: Path, **overrides: Any) -> Iterator[tuple[str, IpriskClient]]:
     """A live server on ``home`` (SQLite); yields its URL and a bank client."""
-    settings = Settings(**{"home": home, "reload_interval_seconds": 0.2, "log_level": "CRITICAL",
-                           "ops_public": True, "model_signing_key": TEST_SIGNING_KEY, **overrides})
+    settings = Settings(
+        **{
+            "home": home,
+            "reload_interval_seconds": 0.2,
+            "log_level": "CRITICAL",
+            "ops_public": True,
+            "model_signing_key": TEST_SIGNING_KEY,
+            **overrides,
+        }
+    )
     server, thread, base_url, _ = start_server(settings)
     key = new_key(settings, role="bank", institution="bank_a")[0]
     try:
@@ -91,9 +99,18 @@ def _register(store: ModelStore, name: str, edit: Callable[[bytes], bytes] = byt
     m = store.manifest(name, "1")
     files = {f: (store.root / name / "1" / f).read_bytes() for f in m.files}
     files["model.txt"] = edit(files["model.txt"])
-    new = store.register(name, files, task=m.task, features=[f.model_dump() for f in m.features], params=m.params,
-                         metrics=m.metrics, data_fingerprint=m.data_fingerprint, created_by="tests",
-                         extra=m.extra, synthetic=m.synthetic)
+    new = store.register(
+        name,
+        files,
+        task=m.task,
+        features=[f.model_dump() for f in m.features],
+        params=m.params,
+        metrics=m.metrics,
+        data_fingerprint=m.data_fingerprint,
+        created_by="tests",
+        extra=m.extra,
+        synthetic=m.synthetic,
+    )
     return new.version
 
 
@@ -163,7 +180,11 @@ def test_reload_refuses_attacks_and_keeps_serving(home: Path) -> None:
         assert status == 200
         assert "SignatureError" in details["models_refused"][f"pd:{edited}"]
         assert (after.model_versions["pd"], after.pd, after.grade, after.decision) == (
-            "1", before.pd, before.grade, before.decision)
+            "1",
+            before.pd,
+            before.grade,
+            before.decision,
+        )
         # 2. signed, matching checksums, but LightGBM aborts on it
         unreadable = _register(signed, "pd", _unparsable)
         signed.promote("pd", unreadable, actor="tests", reason="bad build", forced=True)

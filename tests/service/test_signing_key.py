@@ -53,8 +53,16 @@ def test_ensure_creates_a_private_key_once(tmp_path: Path) -> None:
 def _fake_training(data_dir: Path, store: ModelStore, *, models: list[str], **_: object) -> list[object]:
     """Registers what training would, in milliseconds (training itself is tested in tests/training)."""
     for name in models:
-        version = store.register(name, {"model.txt": b"tree\n"}, task="binary", features=[], params={},
-                                 metrics={}, data_fingerprint="x", created_by="bootstrap").version
+        version = store.register(
+            name,
+            {"model.txt": b"tree\n"},
+            task="binary",
+            features=[],
+            params={},
+            metrics={},
+            data_fingerprint="x",
+            created_by="bootstrap",
+        ).version
         store.promote(name, version, actor="bootstrap", reason="first")
     return []
 

@@ -81,6 +81,7 @@ def test_a_busy_helper_is_not_waited_for_the_work_runs_whole_inline() -> None:
             started.set()
             release.wait(10)
             return "held"
+
         return [part] * 1
 
     asked: list[int] = []
@@ -236,15 +237,21 @@ def _close(a: Any, b: Any, path: str = "") -> None:
 def _assess(models: tuple[Any, Any], body: dict[str, Any], offload: Any) -> dict[str, Any]:
     req = AssessmentRequest.model_validate(body)
     config = load_scoring_config(None)
-    result = run_assessment(*models, borrower=req.borrower, loan=req.loan, patents=list(req.patents or []),
-                            as_of=req.as_of, config=config, caps=config.ltv.for_institution("bank_a"),
-                            pledged_in_service=lambda: {req.patents[0].patent_id} if req.patents else set(),
-                            offload=offload)
+    result = run_assessment(
+        *models,
+        borrower=req.borrower,
+        loan=req.loan,
+        patents=list(req.patents or []),
+        as_of=req.as_of,
+        config=config,
+        caps=config.ltv.for_institution("bank_a"),
+        pledged_in_service=lambda: {req.patents[0].patent_id} if req.patents else set(),
+        offload=offload,
+    )
     return result.model_dump(mode="json") | {"inputs": result.inputs.tolist()}
 
 
-def test_the_assessment_is_the_same_with_and_without_the_spare_core(
-        trained: tuple[Path, list[RunResult]]) -> None:
+def test_the_assessment_is_the_same_with_and_without_the_spare_core(trained: tuple[Path, list[RunResult]]) -> None:
     store = ModelStore(trained[0])
     models = (load_champion(store, "valuation"), load_champion(store, "pd"))
     counter = _counter()
@@ -261,13 +268,22 @@ def test_the_assessment_is_the_same_with_and_without_the_spare_core(
             assert c["output"] == pytest.approx(math.log(v["p50"]), abs=1e-9)
             # The pledged-elsewhere lookup ran and fed the double-pledge check.
             assert {"code": "PLEDGE_DOUBLE", "status": "fail"}.items() <= next(
-                ch for ch in v["checks"] if ch["code"].startswith("PLEDGE_")).items()
+                ch for ch in v["checks"] if ch["code"].startswith("PLEDGE_")
+            ).items()
         # A valuation alone: the helper and the caller share the SHAP, with the same figures.
         req = AssessmentRequest.model_validate(body)
         config = load_scoring_config(None)
-        valued = [run_valuation(models[0], list(req.patents or []), as_of=req.as_of, config=config,
-                                caps=config.ltv.for_institution("bank_a"), offload=offload).model_dump(mode="json")
-                  for offload in (inline, spare)]
+        valued = [
+            run_valuation(
+                models[0],
+                list(req.patents or []),
+                as_of=req.as_of,
+                config=config,
+                caps=config.ltv.for_institution("bank_a"),
+                offload=offload,
+            ).model_dump(mode="json")
+            for offload in (inline, spare)
+        ]
         _close(valued[1], valued[0])
         assert _count(counter, "spare_core") == 3  # every shared run took the helper, none fell back inline
     finally:

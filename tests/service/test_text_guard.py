@@ -31,8 +31,11 @@ def _post(server: Server, path: str, body: Any, who: str = "bank_a") -> httpx.Re
     # ensure_ascii: the escapes \u0000 and \ud800 go over the wire as JSON allows
     content = json.dumps(body, ensure_ascii=True).encode()
     with httpx.Client(base_url=server.base_url, timeout=30) as raw:
-        return raw.post(path, content=content, headers={"Authorization": f"Bearer {server.keys[who]}",
-                                                        "Content-Type": "application/json"})
+        return raw.post(
+            path,
+            content=content,
+            headers={"Authorization": f"Bearer {server.keys[who]}", "Content-Type": "application/json"},
+        )
 
 
 def _counts(server: Server) -> tuple[int, ...]:
@@ -48,8 +51,9 @@ BODIES = [
 
 
 @pytest.mark.parametrize(("path", "body", "field", "word"), BODIES)
-def test_unstorable_text_in_a_body_is_422_and_writes_nothing(server: Server, path: str, body: Any, field: str,
-                                                            word: str) -> None:
+def test_unstorable_text_in_a_body_is_422_and_writes_nothing(
+    server: Server, path: str, body: Any, field: str, word: str
+) -> None:
     if body == "patent_id":
         body = application()
         body["patents"][0]["patent_id"] = "CN\x00123"
@@ -88,8 +92,11 @@ def test_text_that_can_be_stored_passes_through(server: Server) -> None:
 
 def test_a_body_that_is_not_json_gets_the_routes_own_answer(server: Server) -> None:
     with httpx.Client(base_url=server.base_url, timeout=30) as raw:
-        r = raw.post("/v1/loans", content=b'{"assessment_id": "\\u0000', headers={
-            "Authorization": f"Bearer {server.keys['bank_a']}", "Content-Type": "application/json"})
+        r = raw.post(
+            "/v1/loans",
+            content=b'{"assessment_id": "\\u0000',
+            headers={"Authorization": f"Bearer {server.keys['bank_a']}", "Content-Type": "application/json"},
+        )
     assert r.status_code == 422 and r.json()["error"] == "ValidationError"
 
 

@@ -30,8 +30,19 @@ def _run(*args: str) -> str:
 
 
 def _train_credit() -> str:
-    return _run("train", "--task", "binary", "--data", str(CSV), "--target", "defaulted",
-                "--name", "credit", "--spec", str(SPEC))
+    return _run(
+        "train",
+        "--task",
+        "binary",
+        "--data",
+        str(CSV),
+        "--target",
+        "defaulted",
+        "--name",
+        "credit",
+        "--spec",
+        str(SPEC),
+    )
 
 
 def test_generic_binary_train_and_predict_with_shap(env: Path, tmp_path: Path) -> None:
@@ -65,16 +76,28 @@ def test_predict_without_target_column(env: Path, tmp_path: Path) -> None:
 
 
 def test_generic_refuses_bad_target(env: Path) -> None:
-    result = CliRunner().invoke(app, ["train", "--task", "binary", "--data", str(CSV), "--target", "age",
-                                      "--name", "bad"])
+    result = CliRunner().invoke(
+        app, ["train", "--task", "binary", "--data", str(CSV), "--target", "age", "--name", "bad"]
+    )
     assert result.exit_code == 1
     assert "needs 2" in result.output
     assert not (env / "models" / "bad").exists()
 
 
 def test_regression_task(env: Path) -> None:
-    out = _run("train", "--task", "regression", "--data", str(CSV), "--target", "debt_ratio", "--name", "debt",
-               "--spec", str(SPEC))
+    out = _run(
+        "train",
+        "--task",
+        "regression",
+        "--data",
+        str(CSV),
+        "--target",
+        "debt_ratio",
+        "--name",
+        "debt",
+        "--spec",
+        str(SPEC),
+    )
     assert "debt:1 registered" in out
 
 

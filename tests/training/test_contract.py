@@ -45,8 +45,7 @@ def test_generated_portfolio_loads(portfolio_dir: Path) -> None:
         ("loans", 9, "bank_id", "", "missing value"),
     ],
 )
-def test_bad_value_is_named(data_copy: Path, table: str, row: int, column: str, value: str,
-                            problem: str) -> None:
+def test_bad_value_is_named(data_copy: Path, table: str, row: int, column: str, value: str, problem: str) -> None:
     _edit(data_copy / f"{table}.csv", row, column, value)
     with pytest.raises(ContractError) as info:
         load_dataset(data_copy)
@@ -96,7 +95,8 @@ def test_contract_document_lists_every_table() -> None:
 def test_contract_document_is_current() -> None:
     doc = Path(__file__).resolve().parents[2] / "docs" / "data-contract.md"
     assert doc.read_text(encoding="utf-8") == describe_markdown() + "\n", (
-        "regenerate docs/data-contract.md from training.contract.describe_markdown()")
+        "regenerate docs/data-contract.md from training.contract.describe_markdown()"
+    )
 
 
 API_TABLES = [(Patent, PATENTS), (Borrower, ENTERPRISES), (LoanTerms, LOANS)]

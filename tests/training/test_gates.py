@@ -51,15 +51,18 @@ def test_forced_promotion_of_a_failing_candidate_is_marked(store_copy: ModelStor
     version = _register_pd(store_copy, portfolio_dir, shuffle=True)
     with pytest.raises(ValueError, match="reason"):
         promote(store_copy, "pd", version, actor="bob", reason=" ", data_dir=portfolio_dir, force=True)
-    promote(store_copy, "pd", version, actor="bob", reason="regulator-approved override",
-            data_dir=portfolio_dir, force=True)
+    promote(
+        store_copy, "pd", version, actor="bob", reason="regulator-approved override", data_dir=portfolio_dir, force=True
+    )
     last = store_copy.history("pd")[-1]
     assert last.forced is True and last.to_version == version
 
 
 def test_gate_arithmetic() -> None:
-    gates = [Gate(metric="auc", higher_is_better=True, max_drop=0.01, floor=0.6),
-             Gate(metric="brier", higher_is_better=False, max_drop=0.001)]
+    gates = [
+        Gate(metric="auc", higher_is_better=True, max_drop=0.01, floor=0.6),
+        Gate(metric="brier", higher_is_better=False, max_drop=0.001),
+    ]
     ok = check_gates("pd", gates, {"auc": 0.795, "brier": 0.0305}, {"auc": 0.80, "brier": 0.030})
     assert ok.passed
     bad = check_gates("pd", gates, {"auc": 0.78, "brier": 0.0305}, {"auc": 0.80, "brier": 0.030})

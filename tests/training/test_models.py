@@ -61,8 +61,11 @@ def test_shap_plus_base_equals_raw(trained: Trained, portfolio_dir: Path, name: 
     model = load_version(store, f"{name}@champion")
     data = load_dataset(portfolio_dir)
     valuation = load_version(store, "valuation@champion")
-    prep = {"valuation": lambda: prepare_valuation(data), "pd": lambda: prepare_pd(data, valuation),
-            "claim_review": lambda: prepare_claims(data, valuation)}[name]()
+    prep = {
+        "valuation": lambda: prepare_valuation(data),
+        "pd": lambda: prepare_pd(data, valuation),
+        "claim_review": lambda: prepare_claims(data, valuation),
+    }[name]()
     role = "p50" if name == "valuation" else "main"
     x = prep.x[:500]
     contrib = model.contributions(x, role)

@@ -27,9 +27,7 @@ def small() -> dict[str, pd.DataFrame]:
 
 
 def _origination_of_patents(book: dict[str, pd.DataFrame]) -> pd.Series:
-    lp = book["loan_patents"].merge(
-        book["loans"][["loan_id", "origination_date", "enterprise_id", "tenor_months"]]
-    )
+    lp = book["loan_patents"].merge(book["loans"][["loan_id", "origination_date", "enterprise_id", "tenor_months"]])
     return book["patents"][["patent_id"]].merge(lp, on="patent_id", how="left")
 
 
@@ -182,9 +180,7 @@ def test_true_value_matches_relief_from_royalty_sum():
     age = (as_of - pat["filing_date"]).astype(float) / 365.25
     for i in range(3):
         term = [20, 20, 10][i]
-        life = min(
-            term - age[i], vp.economic_life_cap_years[["software", "semiconductors", "electronics"][i]]
-        )
+        life = min(term - age[i], vp.economic_life_cap_years[["software", "semiconductors", "electronics"][i]])
         sums = []
         for years in (int(np.floor(life)), int(np.ceil(life))):
             rev = drivers["revenue"][i] * (1 - vp.revenue_decay) ** np.arange(years)

@@ -25,9 +25,7 @@ def test_every_parameter_has_a_description_and_a_source():
 
 def test_parameters_md_embeds_the_current_parameter_table():
     text = DOC.read_text(encoding="utf-8")
-    assert render_parameter_table() in text, (
-        "regenerate the table in parameters.md from render_parameter_table()"
-    )
+    assert render_parameter_table() in text, "regenerate the table in parameters.md from render_parameter_table()"
     assert "SYNTHETIC" in text
 
 

@@ -39,16 +39,12 @@ def draw_enterprises(
     is_sme = rng.random(n) < p.sme_share
     shift = lookup(p.industry_revenue_log_shift, INDUSTRIES)[industry]
     z = rng.standard_normal(n)
-    sme_rev = np.clip(
-        p.sme_revenue_median_cny * np.exp(shift + p.sme_revenue_log_sd * z), *p.sme_revenue_bounds_cny
-    )
+    sme_rev = np.clip(p.sme_revenue_median_cny * np.exp(shift + p.sme_revenue_log_sd * z), *p.sme_revenue_bounds_cny)
     large_rev = np.maximum(
         p.large_revenue_median_cny * np.exp(p.large_revenue_log_sd * z), p.sme_revenue_bounds_cny[1] + 1e6
     )
     revenue = np.round(np.where(is_sme, sme_rev, large_rev), -3)
-    employees = np.rint(
-        revenue / p.revenue_per_employee_cny * np.exp(p.employees_log_sd * rng.standard_normal(n))
-    )
+    employees = np.rint(revenue / p.revenue_per_employee_cny * np.exp(p.employees_log_sd * rng.standard_normal(n)))
     employees = np.where(is_sme, np.clip(employees, 1, 999), np.maximum(employees, 300)).astype(np.int64)
 
     years = p.years_registered_offset + rng.gamma(*p.years_registered_gamma, size=n)
@@ -56,16 +52,10 @@ def draw_enterprises(
     log_rd = p.rd_intensity_log_sd * rng.standard_normal(n)
     rd = np.round(np.clip(p.rd_intensity_median * np.exp(log_rd), 0.001, 1.0), 4)
     high_tech = rng.random(n) < sigmoid(p.high_tech_logit[0] + p.high_tech_logit[1] * log_rd)
-    specialised = is_sme & (
-        rng.random(n) < sigmoid(p.specialised_logit[0] + p.specialised_logit[1] * high_tech)
-    )
+    specialised = is_sme & (rng.random(n) < sigmoid(p.specialised_logit[0] + p.specialised_logit[1] * high_tech))
 
     distress = rng.standard_normal(n)
-    leverage = (
-        p.leverage_mean
-        + p.leverage_distress_loading * distress
-        + p.leverage_noise_sd * rng.standard_normal(n)
-    )
+    leverage = p.leverage_mean + p.leverage_distress_loading * distress + p.leverage_noise_sd * rng.standard_normal(n)
     leverage = np.round(np.clip(leverage, *p.leverage_bounds), 3)
     overdue = rng.poisson(np.exp(p.overdue_log_rate[0] + p.overdue_log_rate[1] * distress))
     a, b, c = p.bad_credit_logit

@@ -77,9 +77,7 @@ def draw_claims(
     lo, hi = p.principal_outstanding_range
     principal = np.round(amount * (lo + (hi - lo) * rng.random(n)), 0)
     over = rng.random(n) < p.over_claim_share
-    claimed = np.where(
-        over, np.minimum(amount, np.round(principal * rng.uniform(*p.over_claim_range, n))), principal
-    )
+    claimed = np.where(over, np.minimum(amount, np.round(principal * rng.uniform(*p.over_claim_range, n))), principal)
     early = (default_date - origination).astype("timedelta64[D]").astype(int) < p.early_default_days
     inflated = loans["appraised_value_cny"] > p.inflated_ratio * package_true
     logit = (
@@ -105,9 +103,7 @@ def draw_claims(
         "working_days_to_file": wd.astype(np.int64),
         "evidence_provided": evidence,
         "patent_pledged_elsewhere": elsewhere,
-        "review_source": np.where(
-            field, CLAIM_SOURCES.index("field_review"), CLAIM_SOURCES.index("desk_review")
-        ),
+        "review_source": np.where(field, CLAIM_SOURCES.index("field_review"), CLAIM_SOURCES.index("desk_review")),
         "review_irregular": review,
         "true_irregular": irregular,
         "true_irregular_prob": prob,

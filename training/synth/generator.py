@@ -33,9 +33,7 @@ def _originations(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sorted origination dates and their vintage index (volumes grow per year)."""
     w = growth ** np.arange(n_vintages)
-    vintage = np.sort(
-        np.minimum(np.searchsorted(np.cumsum(w) / w.sum(), rng.random(n), side="right"), n_vintages - 1)
-    )
+    vintage = np.sort(np.minimum(np.searchsorted(np.cumsum(w) / w.sum(), rng.random(n), side="right"), n_vintages - 1))
     year_start = np.array([np.datetime64(f"{start_year + v}-01-01") for v in range(n_vintages + 1)])
     span = (year_start[1:] - year_start[:-1]).astype(int)[vintage]
     date = year_start[vintage] + (rng.random(n) * span).astype("int64").astype("timedelta64[D]")

@@ -48,16 +48,12 @@ def draw_terms(
     appraised = np.maximum(np.round(package_true * factor, -2), 100.0)
     raw = np.minimum(ltv_target * appraised, p.amount_max_to_revenue * revenue)
     unit = p.amount_rounding_cny
-    amount = np.where(
-        raw >= p.amount_min_cny, np.round(raw / unit) * unit, np.maximum(np.round(raw, -3), 1000.0)
-    )
+    amount = np.where(raw >= p.amount_min_cny, np.round(raw / unit) * unit, np.maximum(np.round(raw, -3), 1000.0))
     tenors = np.array(list(p.tenor_months))
     tenor = tenors[pick(rng, np.array(list(p.tenor_months.values())), n)]
     purpose = pick(rng, weights(p.purpose_mix, LOAN_PURPOSES), n)
     lo_s, hi_s = p.mixed_ip_share_range
-    ip_share = np.where(
-        rng.random(n) < p.ip_only_share, 1.0, np.round(lo_s + (hi_s - lo_s) * rng.random(n), 2)
-    )
+    ip_share = np.where(rng.random(n) < p.ip_only_share, 1.0, np.round(lo_s + (hi_s - lo_s) * rng.random(n), 2))
     insured = rng.random(n) < interpolate(p.insured_share_first_last, vintage_frac)
     lo_c, hi_c = p.insured_cover_range
     insured_share = np.where(insured, np.round(lo_c + (hi_c - lo_c) * rng.random(n), 2), 0.0)
@@ -121,9 +117,7 @@ def true_pd(
     return sigmoid(logit)
 
 
-def _npl_class(
-    rng: np.random.Generator, p: OutcomeParams, default: np.ndarray, dpd: np.ndarray
-) -> np.ndarray:
+def _npl_class(rng: np.random.Generator, p: OutcomeParams, default: np.ndarray, dpd: np.ndarray) -> np.ndarray:
     bucket = SUBSTANDARD + (dpd >= 180) + (dpd >= 360)
     shift = np.where(rng.random(len(dpd)) < p.npl_misclass_share, rng.choice([-1, 1], len(dpd)), 0)
     bad = np.clip(bucket + shift, SUBSTANDARD, len(NPL_CLASSES) - 1)
@@ -151,9 +145,7 @@ def draw_outcomes(
     days = lo + (hi - lo) * rng.beta(*p.default_timing_beta, n)
     early = inflated & (rng.random(n) < p.early_default_share_inflated)
     days = np.where(early, lo + (90 - lo) * rng.random(n), days)
-    default_date = np.where(
-        default, origination + np.rint(days).astype("timedelta64[D]"), np.datetime64("NaT")
-    )
+    default_date = np.where(default, origination + np.rint(days).astype("timedelta64[D]"), np.datetime64("NaT"))
     late = rng.integers(p.late_payment_days[0], p.late_payment_days[1] + 1, n)
     current_dpd = np.where(rng.random(n) < p.late_payment_share, late, 0)
     default_dpd = 90 + np.rint(rng.gamma(*p.default_dpd_gamma, n))

@@ -125,9 +125,7 @@ class EnterpriseParams(_Frozen):
     revenue_per_employee_cny: float = _p(0.9e6, _A, "Median revenue per employee.")
     employees_log_sd: float = _p(0.45, _A, "Log-sd of employees given revenue.")
     years_registered_offset: float = _p(0.3, _A, "Minimum years registered.")
-    years_registered_gamma: tuple[float, float] = _p(
-        (1.8, 5.0), _A, "Gamma (shape, scale) of years beyond it."
-    )
+    years_registered_gamma: tuple[float, float] = _p((1.8, 5.0), _A, "Gamma (shape, scale) of years beyond it.")
     rd_intensity_median: float = _p(0.045, _A, "Median R&D spend / revenue.")
     rd_intensity_log_sd: float = _p(0.6, _A, "Log-sd of R&D intensity.")
     high_tech_logit: tuple[float, float] = _p(
@@ -161,9 +159,7 @@ class PatentParams(_Frozen):
         _A + " (project brief)",
         "Patent type mix.",
     )
-    same_industry_as_owner: float = _p(
-        0.85, _A, "P(patent industry = borrower industry), else drawn at random."
-    )
+    same_industry_as_owner: float = _p(0.85, _A, "P(patent industry = borrower industry), else drawn at random.")
     tech_field_by_industry: dict[str, dict[str, float]] = _p(
         {
             "resource_processing": {
@@ -245,9 +241,7 @@ class PatentParams(_Frozen):
         "Poisson log-rate of family members beyond 1 (q = 0).",
     )
     family_quality_loading: float = _p(0.7, _A, "Per unit quality.")
-    foreign_logit: tuple[float, float] = _p(
-        (-1.2, 1.0), _A, "Logit (intercept, quality) that a member is foreign."
-    )
+    foreign_logit: tuple[float, float] = _p((-1.2, 1.0), _A, "Logit (intercept, quality) that a member is foreign.")
     claims_median: dict[str, float] = _p(
         {"invention": 9.0, "utility_model": 6.0, "design": 1.0},
         _A,
@@ -255,19 +249,13 @@ class PatentParams(_Frozen):
     )
     claims_quality_loading: float = _p(0.3, _A, "Log claims per unit quality.")
     claims_log_sd: float = _p(0.25, _A, "Log-sd of claims given quality.")
-    independent_log_rate: tuple[float, float] = _p(
-        (-1.2, 0.5), _A, "1 + Poisson(exp(a + b q)) independent claims."
-    )
+    independent_log_rate: tuple[float, float] = _p((-1.2, 0.5), _A, "1 + Poisson(exp(a + b q)) independent claims.")
     licences_log_rate: tuple[float, float] = _p((-1.8, 0.9), _A, "Poisson log-rate (a, b·q) of licences.")
     transfers_log_rate: tuple[float, float] = _p((-1.7, 0.4), _A, "Poisson log-rate of transfers.")
     prior_pledges_log_rate: tuple[float, float] = _p((-1.6, 0.2), _A, "Poisson log-rate of earlier pledges.")
     litigation_log_rate: tuple[float, float] = _p((-3.3, 0.9), _A, "Poisson log-rate of infringement suits.")
-    invalidation_log_rate: tuple[float, float] = _p(
-        (-3.6, 0.6), _A, "Poisson log-rate of invalidation requests."
-    )
-    strategic_logit: tuple[float, float] = _p(
-        (-0.5, 0.9), _A, "Logit (intercept, quality) of strategic emerging."
-    )
+    invalidation_log_rate: tuple[float, float] = _p((-3.6, 0.6), _A, "Poisson log-rate of invalidation requests.")
+    strategic_logit: tuple[float, float] = _p((-0.5, 0.9), _A, "Logit (intercept, quality) of strategic emerging.")
     strategic_field_shift: dict[str, float] = _p(
         {
             "software": 0.5,
@@ -311,9 +299,7 @@ class ValueParams(_Frozen):
         0.25, "DESIGN.md (1 − tax); China's standard enterprise income tax rate", "Tax on royalty savings."
     )
     discount_rate: float = _p(0.12, _A + " (IP-risk-adjusted rate)", "Annual discount rate r.")
-    revenue_decay: float = _p(
-        0.10, _A + " (technology obsolescence)", "Annual decline of attributable revenue."
-    )
+    revenue_decay: float = _p(0.10, _A + " (technology obsolescence)", "Annual decline of attributable revenue.")
     economic_life_cap_years: dict[str, float] = _p(
         {
             "software": 6.0,
@@ -367,9 +353,7 @@ class PriceParams(_Frozen):
         "Mix of price sources among priced patents.",
     )
     noise_sd: float = _p(0.15, _A, "Log-sd of price noise around true value × bias.")
-    appraisal_lead_days: tuple[int, int] = _p(
-        (0, 60), _A, "Appraisal dated this many days before origination."
-    )
+    appraisal_lead_days: tuple[int, int] = _p((0, 60), _A, "Appraisal dated this many days before origination.")
     market_lead_years: tuple[float, float] = _p(
         (0.1, 3.0), _A, "Transfer / licence / earlier-disposal prices dated this long before origination."
     )
@@ -497,12 +481,8 @@ class PDParams(_Frozen):
 class OutcomeParams(_Frozen):
     """Realised outcomes of each loan over its first 12 months."""
 
-    default_day_range: tuple[int, int] = _p(
-        (15, 365), "DESIGN.md (12-month PD horizon)", "Default day range."
-    )
-    default_timing_beta: tuple[float, float] = _p(
-        (2.0, 1.3), _A, "Beta shape of default timing in the range."
-    )
+    default_day_range: tuple[int, int] = _p((15, 365), "DESIGN.md (12-month PD horizon)", "Default day range.")
+    default_timing_beta: tuple[float, float] = _p((2.0, 1.3), _A, "Beta shape of default timing in the range.")
     early_default_share_inflated: float = _p(0.4, _A, "Inflated-appraisal defaults that come within 90 days.")
     late_payment_share: float = _p(0.12, _A, "Performing loans with some days past due.")
     late_payment_days: tuple[int, int] = _p((1, 60), _A, "Uniform dpd of late-paying performing loans.")
@@ -538,9 +518,7 @@ class ClaimParams(_Frozen):
     irregular_intercept: float = _p(-2.9, _A + " (~15-20% of claims irregular)", "Logit intercept.")
     early_default_days: int = _p(90, _A, "A default within this many days is 'very soon'.")
     early_default: float = _p(1.8, _A, "Logit term: default very soon after origination.")
-    inflated_ratio: float = _p(
-        2.0, _A, "Appraised / true package value above which appraisal is 'far above'."
-    )
+    inflated_ratio: float = _p(2.0, _A, "Appraised / true package value above which appraisal is 'far above'.")
     inflated_appraisal: float = _p(2.2, _A, "Logit term: appraisal far above true value.")
     pledged_elsewhere: float = _p(2.5, _A, "Logit term: a patent pledged twice.")
     late_filing_days: int = _p(10, "DESIGN.md (e.g. 10 working days)", "Filing later than this is late.")

@@ -43,9 +43,7 @@ def _classify(rng: np.random.Generator, p: PatentParams, owner_industry: np.ndar
     return {"patent_type": ptype, "industry": industry, "tech_field": tech, "ipc_section": ipc}
 
 
-def _dates(
-    rng: np.random.Generator, p: PatentParams, ptype: np.ndarray, as_of: np.ndarray
-) -> dict[str, np.ndarray]:
+def _dates(rng: np.random.Generator, p: PatentParams, ptype: np.ndarray, as_of: np.ndarray) -> dict[str, np.ndarray]:
     """Filing/grant dates, legal status and fee history at ``as_of``."""
     n = len(ptype)
     lo, hi = _by_type(p.grant_lag_years, 0)[ptype], _by_type(p.grant_lag_years, 1)[ptype]
@@ -95,9 +93,7 @@ def _signals(
     rate = lookup(p.citations_per_year, PATENT_TYPES)[ptype] * np.minimum(age, p.citations_age_cap_years)
     mix = rng.gamma(p.citations_gamma_shape, 1.0 / p.citations_gamma_shape, n)
     citations = rng.poisson(rate * np.exp(p.citations_quality_loading * q) * mix)
-    family = 1 + rng.poisson(
-        np.exp(lookup(p.family_log_rate, PATENT_TYPES)[ptype] + p.family_quality_loading * q)
-    )
+    family = 1 + rng.poisson(np.exp(lookup(p.family_log_rate, PATENT_TYPES)[ptype] + p.family_quality_loading * q))
     foreign = rng.binomial(family - 1, sigmoid(p.foreign_logit[0] + p.foreign_logit[1] * q))
     claims = np.rint(
         lookup(p.claims_median, PATENT_TYPES)[ptype]

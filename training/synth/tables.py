@@ -41,9 +41,7 @@ def _patent_ids(pat: dict[str, np.ndarray]) -> np.ndarray:
     """CNIPA-style application numbers: filing year, type digit, serial."""
     year = (pat["filing_date"].astype("datetime64[Y]").astype(int) + 1970).tolist()
     kind = (pat["patent_type"] + 1).tolist()
-    return np.array(
-        [f"CN{y}{k}{i:07d}" for i, (y, k) in enumerate(zip(year, kind, strict=True), 1)], dtype=object
-    )
+    return np.array([f"CN{y}{k}{i:07d}" for i, (y, k) in enumerate(zip(year, kind, strict=True), 1)], dtype=object)
 
 
 def _owner_ids(pat: dict[str, np.ndarray], ent_ids: np.ndarray) -> np.ndarray:
@@ -98,8 +96,7 @@ def build_frames(
             "purpose": _labels(LOAN_PURPOSES, terms["purpose"]),
             "origination_date": _dates(orig),
             **{
-                k: terms[k]
-                for k in ("appraised_value_cny", "ltv", "ip_share_of_collateral", "insured_share", "pooled")
+                k: terms[k] for k in ("appraised_value_cny", "ltv", "ip_share_of_collateral", "insured_share", "pooled")
             },
             "fund_id": _labels(FUNDS, terms["fund"]),
         },

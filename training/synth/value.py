@@ -38,9 +38,9 @@ def value_drivers(
     )
     lo = np.array([p.royalty_ranges[f][0] for f in TECH_FIELDS])[pat["tech_field"]]
     hi = np.array([p.royalty_ranges[f][1] for f in TECH_FIELDS])[pat["tech_field"]]
-    royalty = (lo + (hi - lo) * ndtr(p.royalty_quality_loading * q)) * lookup(
-        p.royalty_type_factor, PATENT_TYPES
-    )[pat["patent_type"]]
+    royalty = (lo + (hi - lo) * ndtr(p.royalty_quality_loading * q)) * lookup(p.royalty_type_factor, PATENT_TYPES)[
+        pat["patent_type"]
+    ]
     return {"revenue": np.exp(log_r), "royalty": royalty}
 
 
@@ -103,9 +103,7 @@ def observed_prices(
         "transfers_count": np.where(
             (source == TRANSFER) | disposal, np.maximum(pat["transfers_count"], 1), pat["transfers_count"]
         ),
-        "licences_count": np.where(
-            source == LICENCE, np.maximum(pat["licences_count"], 1), pat["licences_count"]
-        ),
+        "licences_count": np.where(source == LICENCE, np.maximum(pat["licences_count"], 1), pat["licences_count"]),
         "prior_pledges_count": np.where(
             disposal, np.maximum(pat["prior_pledges_count"], 1), pat["prior_pledges_count"]
         ),
