@@ -25,7 +25,7 @@ from models_store.manifest import (
     SIGNATURE_FILENAME,
     AliasEvent,
     FeatureKind,
-    FeatureSpec,
+    FeatureRecord,
     Manifest,
     parse_ref,
 )
@@ -39,7 +39,7 @@ __all__ = [
     "AliasEvent",
     "AliasNotFound",
     "FeatureKind",
-    "FeatureSpec",
+    "FeatureRecord",
     "IntegrityError",
     "InvalidReference",
     "Manifest",

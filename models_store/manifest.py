@@ -18,7 +18,7 @@ __all__ = [
     "AliasEvent",
     "AliasName",
     "FeatureKind",
-    "FeatureSpec",
+    "FeatureRecord",
     "Manifest",
     "parse_ref",
     "validate_alias",
@@ -139,8 +139,8 @@ FileName = Annotated[str, AfterValidator(validate_filename)]
 ModelName = Annotated[str, AfterValidator(validate_model_name)]
 
 
-class FeatureSpec(BaseModel):
-    """One model input feature.
+class FeatureRecord(BaseModel):
+    """A model input as the manifest records it (the trained form of ``scoring.features.FeatureSpec``).
 
     ``categories`` lists the levels of a categorical feature in the order the model
     encodes them; it must be ``None`` for numeric and bool features.
@@ -154,7 +154,7 @@ class FeatureSpec(BaseModel):
     monotone: Literal[-1, 0, 1] = 0
 
     @model_validator(mode="after")
-    def _check_categories(self) -> FeatureSpec:
+    def _check_categories(self) -> FeatureRecord:
         if self.categories is not None:
             if self.kind != "categorical":
                 raise ValueError(f"feature {self.name!r}: categories are only allowed for categorical")
@@ -177,7 +177,7 @@ class Manifest(BaseModel):
     created_at: UtcDatetime
     created_by: NonEmptyStr
     task: NonEmptyStr
-    features: list[FeatureSpec]
+    features: list[FeatureRecord]
     params: dict[str, Any]
     metrics: dict[str, Any]
     data_fingerprint: NonEmptyStr

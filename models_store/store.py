@@ -34,7 +34,7 @@ from models_store.manifest import (
     SIGNATURE_FILENAME,
     AliasAction,
     AliasEvent,
-    FeatureSpec,
+    FeatureRecord,
     Manifest,
     parse_ref,
     validate_alias,
@@ -102,7 +102,7 @@ class ModelStore:
         files: Mapping[str, bytes],
         *,
         task: str,
-        features: Iterable[FeatureSpec | Mapping[str, Any]],
+        features: Iterable[FeatureRecord | Mapping[str, Any]],
         params: Mapping[str, Any],
         metrics: Mapping[str, Any],
         data_fingerprint: str,
@@ -162,7 +162,7 @@ class ModelStore:
         self,
         name: str,
         *,
-        features: Iterable[FeatureSpec | Mapping[str, Any]],
+        features: Iterable[FeatureRecord | Mapping[str, Any]],
         params: Mapping[str, Any],
         metrics: Mapping[str, Any],
         extra: Mapping[str, Any] | None,
@@ -175,7 +175,9 @@ class ModelStore:
                     "name": name,
                     "version": "1",  # placeholder: the number is allocated at publish time
                     "created_at": self._clock(),
-                    "features": [f if isinstance(f, FeatureSpec) else FeatureSpec.model_validate(f) for f in features],
+                    "features": [
+                        f if isinstance(f, FeatureRecord) else FeatureRecord.model_validate(f) for f in features
+                    ],
                     "params": dict(params),
                     "metrics": dict(metrics),
                     "extra": dict(extra or {}),

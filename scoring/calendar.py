@@ -16,16 +16,17 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from scoring.vocab import FROZEN
 
 CONFIG_FILE = Path(__file__).parent / "config" / "calendar.yaml"
-_FROZEN = ConfigDict(extra="forbid", frozen=True)
 
 
 class CalendarOverrides(BaseModel):
     """Days to add to the package's calendar: extra holidays and extra working days."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     holidays: tuple[date, ...] = ()
     workdays: tuple[date, ...] = ()
 
@@ -37,7 +38,7 @@ class HolidayCalendar(BaseModel):
     is not a weekend day and not a listed holiday.
     """
 
-    model_config = _FROZEN
+    model_config = FROZEN
     holidays: frozenset[date] = frozenset()
     workdays: frozenset[date] = Field(default=frozenset(), description="Make-up working days (调休上班).")
     weekend: frozenset[int] = Field(default=frozenset({5, 6}), description="ISO weekday - 1 (5 = Saturday).")

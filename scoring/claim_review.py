@@ -13,21 +13,21 @@ from datetime import date
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from scoring import features as F
 from scoring.explain import Contributions, Reason, top_reasons
 from scoring.models import Explanation, LoadedModel, sigmoid
 from scoring.policy import ReasonText
+from scoring.vocab import FROZEN
 
-_FROZEN = ConfigDict(extra="forbid", frozen=True)
 SPACE = "log-odds"
 
 
 class ClaimReviewFacts(BaseModel):
     """What the model sees of a claim and its loan (CNY, dates, counts)."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     origination_date: date
     default_date: date
     loan_amount_cny: float = Field(gt=0)
@@ -44,7 +44,7 @@ class ClaimReviewFacts(BaseModel):
 class ClaimReview(BaseModel):
     """Probability that the claim is irregular, and the contributions behind it."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     model_version: str
     probability: float = Field(ge=0, le=1)
     contributions: Contributions

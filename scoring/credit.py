@@ -8,26 +8,26 @@ from datetime import date
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from scoring import features as F
 from scoring.explain import Contributions, Reason, top_reasons
 from scoring.models import Explanation, LoadedModel, sigmoid
-from scoring.pledge_checks import Check
+from scoring.pledge_checks import PledgeCheck
 from scoring.policy import DecisionPolicy, LtvCaps, ScoringConfig
 from scoring.types import Borrower, LoanTerms, Patent
 from scoring.valuation import PackageValuation
+from scoring.vocab import FROZEN
+from scoring.vocab.lang import Lang
 
-Lang = Literal["en", "zh"]
 Decision = Literal["approve", "refer", "decline"]
-_FROZEN = ConfigDict(extra="forbid", frozen=True)
 _OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 
 
 class Lgd(BaseModel):
     """Loss given default, before and after fund, insurance and guarantee cover."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     without_cover: float = Field(ge=0, le=1)
     with_cover: float = Field(ge=0, le=1)
     collateral_recovery_cny: float
@@ -37,7 +37,7 @@ class Lgd(BaseModel):
 class PolicyReason(BaseModel):
     """A decision-policy rule that fired."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     code: str
     text: str
     metric: str
@@ -48,7 +48,7 @@ class PolicyReason(BaseModel):
 class CreditAssessment(BaseModel):
     """Everything a loan officer needs to act on an application."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     pd: float = Field(ge=0, le=1, description="Calibrated 12-month probability of default.")
     grade: str
     grade_expected_default_rate: float
@@ -121,7 +121,7 @@ def assess_credit(
     borrower: Borrower,
     loan: LoanTerms,
     patents: Sequence[Patent],
-    checks: Sequence[Sequence[Check]],
+    checks: Sequence[Sequence[PledgeCheck]],
     package: PackageValuation,
     as_of: date,
     config: ScoringConfig,

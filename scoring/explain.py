@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from scoring.models import Explanation
 from scoring.policy import ReasonText
-
-_FROZEN = ConfigDict(extra="forbid", frozen=True)
+from scoring.vocab import FROZEN
 
 
 class Contributions(BaseModel):
     """Exact TreeSHAP contributions: ``base_value + Σ values == output`` in ``space``."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     space: str = Field(description="Space of the values: 'log-odds' (PD, claim) or 'log CNY' (value).")
     base_value: float
     output: float
@@ -30,7 +29,7 @@ class Contributions(BaseModel):
 class Reason(BaseModel):
     """One principal reason: a fixed code and text, the feature behind it and its weight."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     code: str
     text: str
     feature: str

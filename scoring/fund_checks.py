@@ -21,19 +21,20 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from scoring.calendar import HolidayCalendar, working_days_between
-from scoring.funds import Cny, FundRules, NplClass, Share, fen_times, to_cny
+from scoring.funds import FundRules, NplClass
 from scoring.types import Day, Purpose
+from scoring.vocab import FROZEN
+from scoring.vocab.money import Money, fen_times, to_cny
+from scoring.vocab.shares import ExactShare
 
-_FROZEN = ConfigDict(extra="forbid", frozen=True)
 
-
-class Check(BaseModel):
+class RuleCheck(BaseModel):
     """One rule's outcome: its code and the values its text quotes."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     rule: str
     passed: bool
     code: str
@@ -43,27 +44,27 @@ class Check(BaseModel):
 class EntryFacts(BaseModel):
     """Borrower and loan facts a bank gives when it registers a loan into a pool."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     borrower_id: str = Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f]+$")
-    amount_cny: Cny = Field(gt=0)
+    amount_cny: Money = Field(gt=0)
     origination_date: Day = Field(description="On or after 1985-04-01 (the Patent Law).")
     tenor_months: int = Field(ge=1, le=120)
     purpose: Purpose
-    ip_share_of_collateral: Share = Decimal(1)
+    ip_share_of_collateral: ExactShare = Decimal(1)
     is_sme: bool = True
     years_registered: float = Field(ge=0, le=100)
     clean_credit_years: float | None = Field(
         default=None, ge=0, le=100, description="Years since the last bad credit record; null: none."
     )
     pledge_registered: bool = Field(default=True, description="The pledge is registered with CNIPA.")
-    appraised_value_cny: Cny | None = Field(default=None, description="Appraised value of the pledged patents.")
-    package_value_cny: Cny | None = Field(default=None, description="Model (P50) value of the pledged patents.")
+    appraised_value_cny: Money | None = Field(default=None, description="Appraised value of the pledged patents.")
+    package_value_cny: Money | None = Field(default=None, description="Model (P50) value of the pledged patents.")
 
 
 class BankStanding(BaseModel):
     """A bank's place in a pool when it registers a loan (fen)."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     cooperating: bool
     pool_share_fen: int = 0
     committed_line_fen: int = 0
@@ -75,7 +76,7 @@ class BankStanding(BaseModel):
 class ClaimFacts(BaseModel):
     """When and how a claim was filed."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     entered_on: date
     default_date: date
     filed_on: date
@@ -88,11 +89,13 @@ def money(fen: int) -> str:
     return f"¥{to_cny(fen):,.2f}"
 
 
-def _check(rule: str, passed: bool, ok: str, bad: str, **params: object) -> Check:
-    return Check(rule=rule, passed=passed, code=ok if passed else bad, params={k: str(v) for k, v in params.items()})
+def _check(rule: str, passed: bool, ok: str, bad: str, **params: object) -> RuleCheck:
+    return RuleCheck(
+        rule=rule, passed=passed, code=ok if passed else bad, params={k: str(v) for k, v in params.items()}
+    )
 
 
-def entry_checks(rules: FundRules, facts: EntryFacts) -> list[Check]:
+def entry_checks(rules: FundRules, facts: EntryFacts) -> list[RuleCheck]:
     """Borrower and loan rules, each as pass or fail (only the rules the version sets)."""
     e = rules.eligibility
     out = []
@@ -150,7 +153,7 @@ def entry_checks(rules: FundRules, facts: EntryFacts) -> list[Check]:
     return out
 
 
-def bank_checks(rules: FundRules, standing: BankStanding, amount_fen: int) -> list[Check]:
+def bank_checks(rules: FundRules, standing: BankStanding, amount_fen: int) -> list[RuleCheck]:
     """Commitment rules for the registering bank (none when the version sets no commitments)."""
     c = rules.commitments
     if c is None:
@@ -195,7 +198,7 @@ def bank_checks(rules: FundRules, standing: BankStanding, amount_fen: int) -> li
     return out
 
 
-def claim_checks(rules: FundRules, claim: ClaimFacts, *, calendar: HolidayCalendar) -> list[Check]:
+def claim_checks(rules: FundRules, claim: ClaimFacts, *, calendar: HolidayCalendar) -> list[RuleCheck]:
     """Claim rules: pool entry before default, NPL class, filing deadline (working days), evidence."""
     e = rules.eligibility
     out = []

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
 
 import yaml
 
-from scoring.fund_checks import Check, money
+from scoring.fund_checks import RuleCheck, money
 from scoring.payout import BaseStep, CapStep, PartyPayout
 from scoring.policy import ReasonText
+from scoring.vocab.lang import Lang
 
 TEXTS_FILE = Path(__file__).parent / "config" / "fund_texts.yaml"
-Lang = Literal["en", "zh"]
 Texts = Mapping[str, ReasonText]
 
 
@@ -32,7 +31,7 @@ def _say(texts: Texts, lang: Lang, code: str, **params: object) -> str:
     return getattr(texts[code], lang).format(**params)
 
 
-def check_reason(check: Check, texts: Texts, lang: Lang) -> str:
+def check_reason(check: RuleCheck, texts: Texts, lang: Lang) -> str:
     """Why a rule passed or failed."""
     return _say(texts, lang, check.code, **check.params)
 

@@ -11,92 +11,66 @@ apply it.  Money is exact: integer **fen** (1 CNY = 100 fen) inside,
 from __future__ import annotations
 
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from scoring.types import Purpose
+from scoring.vocab import FROZEN
+from scoring.vocab.money import Money
+from scoring.vocab.shares import ExactShare, Multiple
 
-MAX_CNY = Decimal("100000000000")  # ¥100bn: larger than any fund, small enough for BIGINT fen
-
-
-def _cents(amount: Decimal) -> Decimal:
-    """Normalise to exactly two places (1.5 and 1.50 are the same amount; -0 is 0)."""
-    return amount.quantize(Decimal("0.01")) + 0
-
-
-Cny = Annotated[
-    Decimal, Field(ge=0, le=MAX_CNY, max_digits=14, decimal_places=2, description="CNY (yuan)."), AfterValidator(_cents)
-]
-Share = Annotated[Decimal, Field(ge=0, le=1, max_digits=7, decimal_places=6)]
-Multiple = Annotated[Decimal, Field(ge=0, le=1000, max_digits=8, decimal_places=4)]
 PartyName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$", description="e.g. fund, bank, insurer.")]
-Role = Literal["pool", "bank", "co_payer"]
+PartyRole = Literal["pool", "bank", "co_payer"]
 NplClass = Literal["normal", "special_mention", "substandard", "doubtful", "loss"]
 CapName = Literal[
     "party_per_loan", "per_loan", "claimed", "per_borrower_year", "per_bank_year", "per_fund_year", "balance"
 ]
-_FROZEN = ConfigDict(extra="forbid", frozen=True)
-
-
-def to_fen(cny: Decimal) -> int:
-    """CNY (at most two decimal places) → integer fen."""
-    return int((cny * 100).to_integral_value(rounding=ROUND_HALF_UP))
-
-
-def to_cny(fen: int) -> Decimal:
-    """Integer fen → CNY with exactly two decimal places."""
-    return Decimal(fen).scaleb(-2)
-
-
-def fen_times(fen: int, factor: Decimal) -> int:
-    """``fen × factor`` rounded half up to the fen."""
-    return int((Decimal(fen) * factor).to_integral_value(rounding=ROUND_HALF_UP))
 
 
 class Party(BaseModel):
     """One party sharing the loss: ``pool`` is this fund, ``bank`` the lender, ``co_payer`` anyone else."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     name: PartyName
-    role: Role
-    share: Share
-    cap_per_loan_cny: Cny | None = Field(default=None, description="This party pays at most this per loan.")
+    role: PartyRole
+    share: ExactShare
+    cap_per_loan_cny: Money | None = Field(default=None, description="This party pays at most this per loan.")
 
 
 class CoveredBase(BaseModel):
     """Which part of the loss is shared."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     principal_only: bool = Field(default=True, description="Interest outstanding is not covered.")
     ip_share_only: bool = Field(default=False, description="Only the IP share of mixed collateral is covered.")
-    first_cny_of_loan: Cny | None = Field(default=None, description="Only the first X CNY of a loan's loss.")
+    first_cny_of_loan: Money | None = Field(default=None, description="Only the first X CNY of a loan's loss.")
 
 
 class Caps(BaseModel):
     """Caps on the pool's payout (CNY); None means no cap."""
 
-    model_config = _FROZEN
-    per_loan_cny: Cny | None = None
-    per_borrower_year_cny: Cny | None = None
-    per_bank_year_cny: Cny | None = None
-    per_fund_year_cny: Cny | None = None
+    model_config = FROZEN
+    per_loan_cny: Money | None = None
+    per_borrower_year_cny: Money | None = None
+    per_bank_year_cny: Money | None = None
+    per_fund_year_cny: Money | None = None
 
 
 class Eligibility(BaseModel):
     """Who and what may enter the pool, and which claims qualify."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     sme_only: bool = True
     min_years_registered: float = Field(default=0, ge=0, le=100)
     clean_credit_years: float | None = Field(
         default=None, ge=0, le=100, description="No bad credit record in this many years."
     )
     permitted_purposes: tuple[Purpose, ...] | None = Field(default=None, description="None: any purpose.")
-    min_ip_share: Share | None = Field(default=None, description="Minimum IP share of all collateral.")
+    min_ip_share: ExactShare | None = Field(default=None, description="Minimum IP share of all collateral.")
     npl_classes: tuple[NplClass, ...] = Field(default=("substandard", "doubtful", "loss"), min_length=1)
     filing_deadline_working_days: int | None = Field(default=None, ge=1, le=3650)
     evidence_required: bool = True
@@ -107,16 +81,18 @@ class Eligibility(BaseModel):
 class Commitments(BaseModel):
     """What a cooperating bank commits, and when it is suspended."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     line_multiple: Multiple = Field(default=Decimal(10), description="Credit line ≥ this × the bank's pool share.")
     first_year_multiple: Multiple = Field(default=Decimal(6), description="The multiple in the bank's first year.")
-    suspension_loss_rate: Share | None = Field(default=None, description="Suspend new entries above this loss rate.")
+    suspension_loss_rate: ExactShare | None = Field(
+        default=None, description="Suspend new entries above this loss rate."
+    )
 
 
 class FundRules(BaseModel):
     """One version of a fund's rules."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     name: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]*$")
     parties: tuple[Party, ...] = Field(min_length=2, max_length=10)
     covered: CoveredBase = CoveredBase()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from itertools import pairwise
 from pathlib import Path
-from typing import Annotated
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
-Probability = Annotated[float, Field(ge=0, le=1)]
+from scoring.vocab.shares import Probability
+
 CONFIG_DIR = Path(__file__).parent / "config"
 
 

@@ -5,18 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from scoring.policy import EnforcementInsurance, GuaranteeInsurance
 from scoring.types import Patent
-
-_FROZEN = ConfigDict(extra="forbid", frozen=True)
+from scoring.vocab import FROZEN
 
 
 class LossSplit(BaseModel):
     """Shares of a default loss (after collateral recovery) among government, bank and insurer."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     government: float = Field(ge=0, le=1)
     bank: float = Field(ge=0, le=1)
     insurer: float = Field(ge=0, le=1)
@@ -32,7 +31,7 @@ class LossSplit(BaseModel):
 class QuoteReason(BaseModel):
     """One driver of a premium, with its figure."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     code: str
     text: str
     value: float
@@ -41,7 +40,7 @@ class QuoteReason(BaseModel):
 class GuaranteeQuote(BaseModel):
     """Pledge-financing guarantee insurance (保证保险) quote."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     sum_insured: float = Field(description="EAD × insured share, CNY.")
     insurer_expected_loss: float = Field(description="PD × min(insurer's share of the loss, sum insured), CNY.")
     premium: float
@@ -54,7 +53,7 @@ class GuaranteeQuote(BaseModel):
 class EnforcementQuote(BaseModel):
     """Patent-enforcement insurance quote for a package."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     tier: str
     patents: int
     base_premium: float

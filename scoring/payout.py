@@ -20,27 +20,28 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from scoring.funds import CapName, CoveredBase, FundRules, Party, Role, Share, fen_times, to_fen
-
-_FROZEN = ConfigDict(extra="forbid", frozen=True)
+from scoring.funds import CapName, CoveredBase, FundRules, Party, PartyRole
+from scoring.vocab import FROZEN
+from scoring.vocab.money import fen_times, to_fen
+from scoring.vocab.shares import ExactShare
 
 
 class LossFacts(BaseModel):
     """The loss of one defaulted loan, in fen."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     principal_fen: int = Field(ge=0)
     interest_fen: int = Field(default=0, ge=0)
-    ip_share: Share = Decimal(1)
+    ip_share: ExactShare = Decimal(1)
     claimed_fen: int = Field(ge=0, description="What the bank asked the fund for.")
 
 
 class CapUsage(BaseModel):
     """The pool's payouts already made or reserved in the year, in fen."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     borrower_year_fen: int = Field(default=0, ge=0)
     bank_year_fen: int = Field(default=0, ge=0)
     fund_year_fen: int = Field(default=0, ge=0)
@@ -49,7 +50,7 @@ class CapUsage(BaseModel):
 class BaseStep(BaseModel):
     """One step from the loss to the covered base."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     step: Literal["loss", "principal_only", "ip_share", "first_of_loan"]
     amount_fen: int
     parameter: str = Field(default="", description="The share or limit the step applied.")
@@ -58,7 +59,7 @@ class BaseStep(BaseModel):
 class CapStep(BaseModel):
     """One cap applied to a party's amount: room = limit − used."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     cap: CapName
     limit_fen: int
     used_fen: int
@@ -75,9 +76,9 @@ class CapStep(BaseModel):
 class PartyPayout(BaseModel):
     """What one party pays (the bank: bears) and why."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     name: str
-    role: Role
+    role: PartyRole
     share: Decimal
     share_amount_fen: int = Field(description="share × covered base, before caps.")
     caps: tuple[CapStep, ...] = ()
@@ -87,7 +88,7 @@ class PartyPayout(BaseModel):
 class Payout(BaseModel):
     """The whole computation: base steps, every party with its caps, the pool's payout."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     loss_fen: int
     base_steps: tuple[BaseStep, ...]
     covered_base_fen: int
@@ -232,16 +233,16 @@ def _pro_rata(amount_fen: int, part_fen: int, whole_fen: int) -> int:
 class RecoveryShare(BaseModel):
     """One party's part of a recovery, pro rata to what it paid (the bank: bore)."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     name: str
-    role: Role
+    role: PartyRole
     paid_fen: int
     amount_fen: int
     cumulative_fen: int = Field(description="This party's part of all recoveries so far.")
 
 
 def share_recovery(
-    parties: Sequence[tuple[str, Role, int]], *, loss_fen: int, recovered_before_fen: int, amount_fen: int
+    parties: Sequence[tuple[str, PartyRole, int]], *, loss_fen: int, recovered_before_fen: int, amount_fen: int
 ) -> tuple[RecoveryShare, ...]:
     """Claw a recovery back from the bank to each party pro rata to what it paid.
 

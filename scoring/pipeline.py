@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from datetime import date
-from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from scoring.credit import CreditAssessment, assess_credit, pd_matrix
 from scoring.models import LoadedModel, Offload, inline
-from scoring.pledge_checks import Check, check_pledge
+from scoring.pledge_checks import PledgeCheck, check_pledge
 from scoring.policy import LtvCaps, ScoringConfig
 from scoring.types import Borrower, LoanTerms, Patent
 from scoring.valuation import (
@@ -22,8 +21,8 @@ from scoring.valuation import (
     value_package,
     value_patents,
 )
+from scoring.vocab.lang import Lang
 
-Lang = Literal["en", "zh"]
 # Ids of patents pledged for other active loans in the service, or the call that looks them up.
 Pledged = Collection[str] | Callable[[], Collection[str]]
 # The valuation booster whose SHAP an Offload may compute in parts, beside the credit scoring.
@@ -68,7 +67,7 @@ def _start_valuation(
     owner_revenue: float | None,
     revenue_attributable: float | None,
     offload: Offload,
-) -> tuple[PackageValuation, list[list[Check]], Callable[[], ValuationResult]]:
+) -> tuple[PackageValuation, list[list[PledgeCheck]], Callable[[], ValuationResult]]:
     """The package figures and checks at once; the call that finishes the valuation once its SHAP is in.
 
     Nothing in the package figures or the credit assessment needs the

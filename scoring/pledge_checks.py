@@ -9,12 +9,12 @@ from pydantic import BaseModel, ConfigDict
 
 from scoring.policy import ReasonText
 from scoring.types import Patent
+from scoring.vocab.lang import Lang
 
 Status = Literal["pass", "fail", "warn"]
-Lang = Literal["en", "zh"]
 
 
-class Check(BaseModel):
+class PledgeCheck(BaseModel):
     """One registration ground and its outcome."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -36,9 +36,9 @@ def add_months(day: date, months: int) -> date:
     raise ValueError("unreachable")
 
 
-def _mk(texts: dict[str, ReasonText], lang: Lang, check: str, outcome: Status, code: str, **fmt: object) -> Check:
+def _mk(texts: dict[str, ReasonText], lang: Lang, check: str, outcome: Status, code: str, **fmt: object) -> PledgeCheck:
     text = getattr(texts[code], lang).format(**fmt)
-    return Check(check=check, status=outcome, code=code, reason=text)
+    return PledgeCheck(check=check, status=outcome, code=code, reason=text)
 
 
 def _owner(patent: Patent, pledgor: str | None) -> tuple[Status, str, dict[str, object]]:
@@ -67,7 +67,7 @@ def check_pledge(
     pledgor: str | None = None,
     tenor_months: int | None = None,
     pledged_in_service: bool = False,
-) -> list[Check]:
+) -> list[PledgeCheck]:
     """Run every registration ground for one patent.
 
     Parameters
@@ -77,7 +77,7 @@ def check_pledge(
     as_of
         Date of the (intended) pledge; the debt runs ``tenor_months`` from it.
     texts
-        Check texts by code (``reasons.yaml``, ``checks``).
+        PledgeCheck texts by code (``reasons.yaml``, ``checks``).
     lang
         Language of the reasons.
     pledgor
@@ -89,7 +89,7 @@ def check_pledge(
 
     Returns
     -------
-    list of Check
+    list of PledgeCheck
         One entry per ground; any ``fail`` means CNIPA would refuse registration.
     """
     out = []

@@ -8,22 +8,22 @@ validated into frozen models once at start-up.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from scoring.grades import GradeScale, load_grade_scale
+from scoring.vocab import FROZEN
+from scoring.vocab.shares import Share
 
 CONFIG_DIR = Path(__file__).parent / "config"
-Share = Annotated[float, Field(ge=0, le=1)]
-_FROZEN = ConfigDict(extra="forbid", frozen=True)
 
 
 class LtvCaps(BaseModel):
     """Maximum loan-to-value by patent type, and the tenor cap."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     invention: Share
     utility_model: Share
     design: Share
@@ -37,7 +37,7 @@ class LtvCaps(BaseModel):
 class LtvPolicy(BaseModel):
     """Caps by institution, with a default."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     default: LtvCaps
     institutions: dict[str, LtvCaps] = Field(default_factory=dict)
 
@@ -49,7 +49,7 @@ class LtvPolicy(BaseModel):
 class ValuationAssumptions(BaseModel):
     """Income-approach and liquidation assumptions."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     royalty_ranges: dict[str, tuple[Share, Share]]
     tax_rate: Share
     discount_rate: float = Field(gt=0, le=1)
@@ -63,7 +63,7 @@ class ValuationAssumptions(BaseModel):
 class DecisionRule(BaseModel):
     """If ``metric op value`` then ``decision`` with reason ``code``."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     metric: Literal[
         "pd", "ltv", "amount_over_max", "failed_checks", "warned_checks", "tenor_over_cap", "expected_loss_rate"
     ]
@@ -76,7 +76,7 @@ class DecisionRule(BaseModel):
 class DecisionPolicy(BaseModel):
     """Ordered rules; the first match decides, else ``default``."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     rules: tuple[DecisionRule, ...]
     default: Literal["approve", "refer", "decline"] = "approve"
 
@@ -84,7 +84,7 @@ class DecisionPolicy(BaseModel):
 class ReasonText(BaseModel):
     """A reason code with its English and Chinese texts."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     code: str = ""
     en: str
     zh: str
@@ -93,7 +93,7 @@ class ReasonText(BaseModel):
 class ReasonCatalogue(BaseModel):
     """Reason texts by model and feature, plus policy reasons by code."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     pd: dict[str, ReasonText]
     valuation: dict[str, ReasonText]
     claim_review: dict[str, ReasonText]
@@ -104,7 +104,7 @@ class ReasonCatalogue(BaseModel):
 class GuaranteeInsurance(BaseModel):
     """Pricing parameters of pledge-financing guarantee insurance."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     risk_loading: float = Field(ge=0, le=5)
     expense_ratio: float = Field(ge=0, lt=1)
     min_premium_rate: Share
@@ -114,7 +114,7 @@ class GuaranteeInsurance(BaseModel):
 class EnforcementTier(BaseModel):
     """One tier of patent-enforcement insurance."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     base_premium: float = Field(ge=0)
     per_patent: float = Field(ge=0)
     limit_multiple: float = Field(gt=0)
@@ -123,7 +123,7 @@ class EnforcementTier(BaseModel):
 class EnforcementInsurance(BaseModel):
     """Tiers and litigation loading of patent-enforcement insurance."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     tiers: dict[str, EnforcementTier]
     litigation_loading_per_suit: float = Field(ge=0)
     max_loading: float = Field(ge=0)
@@ -132,7 +132,7 @@ class EnforcementInsurance(BaseModel):
 class InsuranceConfig(BaseModel):
     """Both insurance products."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     guarantee: GuaranteeInsurance
     enforcement: EnforcementInsurance
 
@@ -140,7 +140,7 @@ class InsuranceConfig(BaseModel):
 class ScoringConfig(BaseModel):
     """Everything scoring needs besides models."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     ltv: LtvPolicy
     valuation: ValuationAssumptions
     decision: DecisionPolicy

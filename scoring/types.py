@@ -9,13 +9,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from scoring.vocab import STATUTORY_TERM_YEARS
+from scoring.vocab import FROZEN, STATUTORY_TERM_YEARS
+from scoring.vocab.shares import Share
 
-Probability = Annotated[float, Field(ge=0, le=1)]
-Share = Annotated[float, Field(ge=0, le=1)]
-Cny = Annotated[float, Field(ge=0, le=1e11, description="Amount in CNY (yuan).")]
 Count = Annotated[int, Field(ge=0, le=100_000)]
 
 PatentType = Literal["invention", "utility_model", "design"]
@@ -55,7 +53,6 @@ LegalStatus = Literal["pending", "granted", "lapsed", "invalidated"]
 OwnerType = Literal["enterprise", "university", "research_institute", "individual"]
 Purpose = Literal["rd", "industrialisation", "ip_operation", "working_capital", "other"]
 
-_FROZEN = ConfigDict(extra="forbid", frozen=True)
 EARLIEST = date(1985, 4, 1)  # China's Patent Law took effect on 1 April 1985
 # Far enough ahead for any scenario, and near enough that expiry (filing + 20 years)
 # and maturity (+ 120 months) stay inside Python's calendar, which ends in 9999.
@@ -80,7 +77,7 @@ class FieldError(ValueError):
 class Patent(BaseModel):
     """Legal, technical and economic facts of one patent."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     patent_id: str = Field(min_length=1, max_length=64, description="Application or patent number.")
     patent_type: PatentType
     ipc_section: IpcSection
@@ -136,7 +133,7 @@ class Patent(BaseModel):
 class Borrower(BaseModel):
     """The enterprise asking for the loan."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     enterprise_id: str = Field(min_length=1, max_length=64)
     industry: Industry
     region: Region
@@ -155,7 +152,7 @@ class Borrower(BaseModel):
 class LoanTerms(BaseModel):
     """The loan applied for."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     amount_cny: float = Field(ge=1, le=1e10, description="Principal, CNY (the data contract's range).")
     tenor_months: int = Field(ge=1, le=120)
     purpose: Purpose

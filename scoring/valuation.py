@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from scoring import features as F
 from scoring.explain import Contributions, Reason, top_reasons
 from scoring.income import IncomeApproach, relief_from_royalty
 from scoring.models import LoadedModel
-from scoring.pledge_checks import Check
+from scoring.pledge_checks import PledgeCheck
 from scoring.policy import LtvCaps, ScoringConfig
 from scoring.types import Patent
-
-Lang = Literal["en", "zh"]
-_FROZEN = ConfigDict(extra="forbid", frozen=True)
+from scoring.vocab import FROZEN
+from scoring.vocab.lang import Lang
 
 # Which model inputs speak to which CNIPA value dimension (LVD / TVD / EVD).
 DIMENSIONS: dict[str, tuple[str, ...]] = {
@@ -59,7 +57,7 @@ DIMENSIONS: dict[str, tuple[str, ...]] = {
 class PatentValuation(BaseModel):
     """Value of one patent with its reasons and registration checks."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     patent_id: str
     p10: float = Field(description="10th percentile of value, CNY.")
     p50: float = Field(description="Median value, CNY.")
@@ -71,14 +69,14 @@ class PatentValuation(BaseModel):
     stars: int = Field(ge=1, le=5)
     contributions: Contributions
     reasons: list[Reason]
-    checks: list[Check]
+    checks: list[PledgeCheck]
     ltv_cap: float
 
 
 class PackageValuation(BaseModel):
     """Figures for the whole package of patents."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
     total_p10: float
     total_p50: float
     total_p90: float
@@ -153,7 +151,7 @@ def value_patents(
     as_of: date,
     config: ScoringConfig,
     caps: LtvCaps,
-    checks: Sequence[list[Check]],
+    checks: Sequence[list[PledgeCheck]],
     lang: Lang = "en",
     owner_revenue: float | None = None,
     revenue_attributable: float | None = None,
@@ -224,7 +222,7 @@ def value_patents(
 
 
 def value_package(
-    q: np.ndarray, ltv_caps: Sequence[float], checks: Sequence[Sequence[Check]], config: ScoringConfig
+    q: np.ndarray, ltv_caps: Sequence[float], checks: Sequence[Sequence[PledgeCheck]], config: ScoringConfig
 ) -> PackageValuation:
     """Totals, liquidation value and maximum pledge amount of a package.
 

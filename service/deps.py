@@ -12,13 +12,14 @@ endpoint left open, and rolls back on any error.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from scoring.policy import ScoringConfig
+from scoring.vocab.lang import Lang
 from service.audit_checkpoints import AuditKeeper
 from service.auth import KeyCache, Principal, hash_key, lookup_digest
 from service.bundle import ModelBundle
@@ -126,9 +127,20 @@ async def get_ops_details(
 
 OpsReaderDep = Annotated[Principal | None, Depends(get_ops_reader)]
 OpsDetailsDep = Annotated[bool, Depends(get_ops_details)]
+# Who may call: one name per set of roles, named by the people in it.
 BankDep = Annotated[Principal, Depends(require("bank"))]
-BankOrReaderDep = Annotated[Principal, Depends(require("bank", "regulator"))]
-InsuranceDep = Annotated[Principal, Depends(require("bank", "insurer"))]
+RegulatorDep = Annotated[Principal, Depends(require("regulator"))]
+FundManagerDep = Annotated[Principal, Depends(require("fund_manager"))]
+ScorerDep = Annotated[Principal, Depends(require("bank", "insurer"))]
+"""Values, assesses and prices: banks and insurers."""
+ScoringReaderDep = Annotated[Principal, Depends(require("bank", "insurer", "regulator"))]
+"""Reads valuations, assessments and quotes: their scorers and the regulator."""
+LoanReaderDep = Annotated[Principal, Depends(require("bank", "regulator"))]
+"""Reads booked loans and outcomes: the lending bank and the regulator."""
+FundReaderDep = Annotated[Principal, Depends(require("bank", "fund_manager", "regulator"))]
+"""Reads a fund's rules, pool and claims: member banks, its manager and the regulator."""
+FundOverseerDep = Annotated[Principal, Depends(require("fund_manager", "regulator"))]
+"""Oversees a fund: its manager and the regulator."""
 
 
 async def get_bundle(request: Request) -> ModelBundle:
@@ -158,7 +170,7 @@ async def get_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-async def get_lang(accept_language: Annotated[str | None, Header()] = None) -> Literal["en", "zh"]:
+async def get_lang(accept_language: Annotated[str | None, Header()] = None) -> Lang:
     """``zh`` when Accept-Language prefers Chinese, else ``en``."""
     if not accept_language:
         return "en"
@@ -185,7 +197,7 @@ def _q(part: str) -> float:
     return 1.0
 
 
-LangDep = Annotated[Literal["en", "zh"], Depends(get_lang)]
+LangDep = Annotated[Lang, Depends(get_lang)]
 
 
 _KEY_DOC = (

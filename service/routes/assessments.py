@@ -5,11 +5,19 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from service.auth import Principal
 from service.db.tables import Assessment
-from service.deps import BundleDep, ConfigDep, KeyOptionalDep, LangDep, SessionDep, SettingsDep, require
+from service.deps import (
+    BundleDep,
+    ConfigDep,
+    KeyOptionalDep,
+    LangDep,
+    ScorerDep,
+    ScoringReaderDep,
+    SessionDep,
+    SettingsDep,
+)
 from service.errors import error_responses
 from service.responses import ModelResponse, run_once
 from service.routing import UnitOfWorkRoute
@@ -22,15 +30,13 @@ router = APIRouter(
     route_class=UnitOfWorkRoute,
     responses=error_responses(401, 403, 404, 409, 422, 503),
 )
-Writer = Annotated[Principal, Depends(require("bank", "insurer"))]
-Reader = Annotated[Principal, Depends(require("bank", "insurer", "regulator"))]
 
 
 @router.post("", status_code=201, response_model=AssessmentResponse)
 def create_assessment(
     body: AssessmentRequest,
     session: SessionDep,
-    principal: Writer,
+    principal: ScorerDep,
     bundle: BundleDep,
     config: ConfigDep,
     lang: LangDep,
@@ -62,7 +68,7 @@ def create_assessment(
 def create_batch(
     body: BatchRequest,
     session: SessionDep,
-    principal: Writer,
+    principal: ScorerDep,
     bundle: BundleDep,
     config: ConfigDep,
     lang: LangDep,
@@ -91,7 +97,7 @@ def create_batch(
 
 
 @router.get("/{assessment_id}", response_model=AssessmentResponse)
-def get_assessment(assessment_id: str, session: SessionDep, principal: Reader) -> ModelResponse:
+def get_assessment(assessment_id: str, session: SessionDep, principal: ScoringReaderDep) -> ModelResponse:
     """A stored assessment, as it was returned."""
     return ModelResponse(uc.get_assessment(session, principal, assessment_id))
 
@@ -99,7 +105,7 @@ def get_assessment(assessment_id: str, session: SessionDep, principal: Reader) -
 @router.get("", response_model=Page)
 def list_assessments(
     session: SessionDep,
-    principal: Reader,
+    principal: ScoringReaderDep,
     since: date | None = None,
     until: date | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,

@@ -7,8 +7,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
-from service.auth import Principal
-from service.deps import BankDep, BundleDep, KeyOptionalDep, KeyRequiredDep, LangDep, SessionDep, require
+from service.deps import (
+    BankDep,
+    BundleDep,
+    FundManagerDep,
+    FundOverseerDep,
+    FundReaderDep,
+    KeyOptionalDep,
+    KeyRequiredDep,
+    LangDep,
+    SessionDep,
+)
 from service.errors import error_responses
 from service.responses import run_once
 from service.routing import UnitOfWorkRoute
@@ -46,9 +55,6 @@ router = APIRouter(
     route_class=UnitOfWorkRoute,
     responses=error_responses(401, 403, 404, 409, 422, 503),
 )
-Reader = Annotated[Principal, Depends(require("bank", "fund_manager", "regulator"))]
-Overseer = Annotated[Principal, Depends(require("fund_manager", "regulator"))]
-Manager = Annotated[Principal, Depends(require("fund_manager"))]
 FundId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
 RecordId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,36}$")]
 Limit = Annotated[int, Query(ge=1, le=500)]
@@ -81,27 +87,32 @@ Today = Annotated[date, Depends(get_today)]
 
 @router.post("", status_code=201, response_model=FundPublic)
 def create_fund(
-    body: FundCreate, session: SessionDep, principal: Overseer, on: Today, once: KeyOptionalDep
+    body: FundCreate, session: SessionDep, principal: FundOverseerDep, on: Today, once: KeyOptionalDep
 ) -> Response:
     """Create a fund (regulator, or the fund manager of the institution with that id)."""
     return run_once(session, principal, once, body, lambda: funds.create_fund(session, principal, body, on=on))
 
 
 @router.get("")
-def list_funds(session: SessionDep, principal: Reader, on: Today) -> list[FundPublic]:
+def list_funds(session: SessionDep, principal: FundReaderDep, on: Today) -> list[FundPublic]:
     """Funds the caller may see."""
     return funds.list_funds(session, principal, on=on)
 
 
 @router.get("/{fund_id}")
-def get_fund(fund_id: FundId, session: SessionDep, principal: Reader, on: Today) -> FundPublic:
+def get_fund(fund_id: FundId, session: SessionDep, principal: FundReaderDep, on: Today) -> FundPublic:
     """One fund and its rule version in force today."""
     return funds.get_fund(session, principal, fund_id, on=on)
 
 
 @router.post("/{fund_id}/rules", status_code=201, response_model=RuleVersionPublic)
 def add_rule_version(
-    fund_id: FundId, body: RuleVersionCreate, session: SessionDep, principal: Overseer, on: Today, once: KeyOptionalDep
+    fund_id: FundId,
+    body: RuleVersionCreate,
+    session: SessionDep,
+    principal: FundOverseerDep,
+    on: Today,
+    once: KeyOptionalDep,
 ) -> Response:
     """Store a new version of the fund's rules, in force from today or later (earlier: the regulator, with a reason).
 
@@ -113,28 +124,28 @@ def add_rule_version(
 
 
 @router.get("/{fund_id}/rules")
-def list_rule_versions(fund_id: FundId, session: SessionDep, principal: Reader) -> list[RuleVersionPublic]:
+def list_rule_versions(fund_id: FundId, session: SessionDep, principal: FundReaderDep) -> list[RuleVersionPublic]:
     """Every version of the fund's rules."""
     return funds.list_rule_versions(session, principal, fund_id)
 
 
 @router.put("/{fund_id}/banks/{bank_id}")
 def set_bank(
-    fund_id: FundId, bank_id: FundId, body: BankAgreement, session: SessionDep, principal: Manager
+    fund_id: FundId, bank_id: FundId, body: BankAgreement, session: SessionDep, principal: FundManagerDep
 ) -> BankPublic:
     """Record a cooperating bank's pool share and committed credit line."""
     return funds.set_bank(session, principal, fund_id, bank_id, body)
 
 
 @router.get("/{fund_id}/banks")
-def list_banks(fund_id: FundId, session: SessionDep, principal: Reader) -> list[BankPublic]:
+def list_banks(fund_id: FundId, session: SessionDep, principal: FundReaderDep) -> list[BankPublic]:
     """Cooperating banks with their pooled amounts and loss rates (a bank: its own)."""
     return funds.list_banks(session, principal, fund_id)
 
 
 @router.post("/{fund_id}/deposits", status_code=201, response_model=BalancePublic)
 def deposit(
-    fund_id: FundId, body: DepositCreate, session: SessionDep, principal: Manager, once: KeyRequiredDep
+    fund_id: FundId, body: DepositCreate, session: SessionDep, principal: FundManagerDep, once: KeyRequiredDep
 ) -> Response:
     """Pay money into the fund once per Idempotency-Key; returns the balance after it."""
     return run_once(session, principal, once, body, lambda: funds.deposit(session, principal, fund_id, body))
@@ -165,7 +176,7 @@ def register_loan(
 def list_pool_loans(
     fund_id: FundId,
     session: SessionDep,
-    principal: Reader,
+    principal: FundReaderDep,
     ctx: Ctx,
     lang: LangDep,
     limit: Limit = 50,
@@ -177,7 +188,7 @@ def list_pool_loans(
 
 @router.get("/{fund_id}/loans/{pool_loan_id}")
 def get_pool_loan(
-    fund_id: FundId, pool_loan_id: RecordId, session: SessionDep, principal: Reader, ctx: Ctx, lang: LangDep
+    fund_id: FundId, pool_loan_id: RecordId, session: SessionDep, principal: FundReaderDep, ctx: Ctx, lang: LangDep
 ) -> PoolLoanPublic:
     """One pooled loan with its entry checks."""
     return pool.get_pool_loan(session, principal, ctx, fund_id, pool_loan_id, lang=lang)
@@ -206,7 +217,7 @@ def file_claim(
 def list_claims(
     fund_id: FundId,
     session: SessionDep,
-    principal: Reader,
+    principal: FundReaderDep,
     ctx: Ctx,
     lang: LangDep,
     status: ClaimStatus | None = None,
@@ -219,7 +230,7 @@ def list_claims(
 
 @router.get("/{fund_id}/claims/{claim_id}")
 def get_claim(
-    fund_id: FundId, claim_id: RecordId, session: SessionDep, principal: Reader, ctx: Ctx, lang: LangDep
+    fund_id: FundId, claim_id: RecordId, session: SessionDep, principal: FundReaderDep, ctx: Ctx, lang: LangDep
 ) -> ClaimPublic:
     """One claim with its checks, payout, review score and decision."""
     return claims.get_claim(session, principal, ctx, fund_id, claim_id, lang=lang)
@@ -231,7 +242,7 @@ def decide(
     claim_id: RecordId,
     body: DecisionCreate,
     session: SessionDep,
-    principal: Manager,
+    principal: FundManagerDep,
     ctx: Ctx,
     lang: LangDep,
     once: KeyOptionalDep,
@@ -290,13 +301,13 @@ def report_recovery(
 
 @router.get("/{fund_id}/ledger")
 def get_ledger(
-    fund_id: FundId, session: SessionDep, principal: Overseer, limit: Limit = 100, offset: Offset = 0
+    fund_id: FundId, session: SessionDep, principal: FundOverseerDep, limit: Limit = 100, offset: Offset = 0
 ) -> LedgerPage:
     """The fund's double-entry ledger lines, oldest first."""
     return funds.get_ledger(session, principal, fund_id, limit=limit, offset=offset)
 
 
 @router.get("/{fund_id}/balance")
-def get_balance(fund_id: FundId, session: SessionDep, principal: Overseer) -> BalancePublic:
+def get_balance(fund_id: FundId, session: SessionDep, principal: FundOverseerDep) -> BalancePublic:
     """Balance, paid, recovered and committed, derived from the ledger, with the reconciliation."""
     return funds.get_balance(session, principal, fund_id)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Response
 
-from fastapi import APIRouter, Depends, Response
-
-from service.auth import Principal
-from service.deps import ConfigDep, KeyOptionalDep, SessionDep, require
+from service.deps import ConfigDep, KeyOptionalDep, ScorerDep, ScoringReaderDep, SessionDep
 from service.errors import error_responses
 from service.responses import run_once
 from service.routing import UnitOfWorkRoute
@@ -20,19 +17,17 @@ router = APIRouter(
     route_class=UnitOfWorkRoute,
     responses=error_responses(401, 403, 404, 409, 422, 503),
 )
-Writer = Annotated[Principal, Depends(require("bank", "insurer"))]
-Reader = Annotated[Principal, Depends(require("bank", "insurer", "regulator"))]
 
 
 @router.post("/quotes", status_code=201, response_model=QuoteResponse)
 def create_quote(
-    body: QuoteRequest, session: SessionDep, principal: Writer, config: ConfigDep, once: KeyOptionalDep
+    body: QuoteRequest, session: SessionDep, principal: ScorerDep, config: ConfigDep, once: KeyOptionalDep
 ) -> Response:
     """Quote pledge-guarantee insurance for an assessment, or patent-enforcement insurance for patents."""
     return run_once(session, principal, once, body, lambda: uc.create_quote(session, principal, config, body))
 
 
 @router.get("/quotes/{quote_id}")
-def get_quote(quote_id: str, session: SessionDep, principal: Reader) -> QuoteResponse:
+def get_quote(quote_id: str, session: SessionDep, principal: ScoringReaderDep) -> QuoteResponse:
     """A stored quote."""
     return uc.get_quote(session, principal, quote_id)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Response
 
-from fastapi import APIRouter, Depends, Response
-
-from service.auth import Principal
-from service.deps import BankDep, KeyOptionalDep, SessionDep, require
+from service.deps import BankDep, KeyOptionalDep, LoanReaderDep, SessionDep
 from service.errors import error_responses
 from service.responses import run_once
 from service.routing import UnitOfWorkRoute
@@ -17,7 +14,6 @@ from service.usecases import loans as uc
 router = APIRouter(
     prefix="/v1/loans", tags=["loans"], route_class=UnitOfWorkRoute, responses=error_responses(401, 403, 404, 409, 422)
 )
-Reader = Annotated[Principal, Depends(require("bank", "regulator"))]
 
 
 @router.post("", status_code=201, response_model=LoanPublic)
@@ -27,7 +23,7 @@ def book_loan(body: LoanCreate, session: SessionDep, principal: BankDep, once: K
 
 
 @router.get("/{loan_id}")
-def get_loan(loan_id: str, session: SessionDep, principal: Reader) -> LoanPublic:
+def get_loan(loan_id: str, session: SessionDep, principal: LoanReaderDep) -> LoanPublic:
     """One booked loan."""
     return uc.get_loan(session, principal, loan_id)
 

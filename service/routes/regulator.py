@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from service.auth import Principal
-from service.deps import AuditDep, BundleDep, ConfigDep, SessionDep, require
+from service.deps import AuditDep, BundleDep, ConfigDep, RegulatorDep, SessionDep
 from service.errors import error_responses
 from service.routing import UnitOfWorkRoute
 from service.schemas.regulator import (
@@ -31,14 +30,13 @@ router = APIRouter(
     route_class=UnitOfWorkRoute,
     responses=error_responses(401, 403, 404, 422, 503),
 )
-Regulator = Annotated[Principal, Depends(require("regulator"))]
 Days = Annotated[int, Query(ge=1, le=3650, description="Window of recent traffic, days.")]
 KeptSeq = Annotated[int | None, Query(ge=1, description="Entry of a checkpoint you kept (with hash).")]
 KeptHash = Annotated[str | None, Query(pattern="^[0-9a-f]{64}$", description="Its hash, hex (with seq).")]
 
 
 @router.get("/portfolio")
-def get_portfolio(session: SessionDep, _: Regulator, group_by: GroupBy = "bank") -> PortfolioReport:
+def get_portfolio(session: SessionDep, _: RegulatorDep, group_by: GroupBy = "bank") -> PortfolioReport:
     """Loans, amounts, ticket bands, PD, EL, NPL rate, collateral and LTV by group, with a monthly series."""
     return portfolio.portfolio_report(session, group_by)
 
@@ -57,7 +55,7 @@ def get_portfolio(session: SessionDep, _: Regulator, group_by: GroupBy = "bank")
     },
 )
 def export_portfolio(
-    session: SessionDep, _: Regulator, group_by: GroupBy = "bank", format: Literal["csv", "parquet"] = "csv"
+    session: SessionDep, _: RegulatorDep, group_by: GroupBy = "bank", format: Literal["csv", "parquet"] = "csv"
 ) -> Response:
     """The portfolio statistics as CSV or Parquet, for publication."""
     body, media = portfolio.export(portfolio.portfolio_report(session, group_by), format)
@@ -66,14 +64,14 @@ def export_portfolio(
 
 
 @router.get("/funds")
-def get_funds(session: SessionDep, _: Regulator) -> list[FundStatistics]:
+def get_funds(session: SessionDep, _: RegulatorDep) -> list[FundStatistics]:
     """Every fund: pool vs committed lines, claims by status, paid and recovered by party, utilisation."""
     return fund_stats.all_fund_statistics(session)
 
 
 @router.get("/monitoring/drift")
 def get_drift(
-    session: SessionDep, _: Regulator, bundle: BundleDep, request: Request, days: Days = 30
+    session: SessionDep, _: RegulatorDep, bundle: BundleDep, request: Request, days: Days = 30
 ) -> list[DriftReport]:
     """PSI per input and for the score, training reference vs recent traffic (bands 0.10 / 0.25)."""
     reports = regulator.drift_all(session, bundle, request.app.state.metrics, days=days)
@@ -83,40 +81,40 @@ def get_drift(
 
 @router.get("/monitoring/performance")
 def get_performance(
-    session: SessionDep, _: Regulator, config: ConfigDep, as_of: date | None = None
+    session: SessionDep, _: RegulatorDep, config: ConfigDep, as_of: date | None = None
 ) -> PerformanceReport:
     """Realised default rate by grade vs expected (binomial test) and AUC on matured loans."""
     return performance_report(session, config.grades, as_of=as_of or datetime.now(UTC).date())
 
 
 @router.get("/models")
-def get_models(request: Request, _: Regulator) -> ModelInventory:
+def get_models(request: Request, _: RegulatorDep) -> ModelInventory:
     """Every model and version with its manifest facts, aliases and who moved them when."""
     return inventory.inventory(request.app.state.models.store)
 
 
 @router.get("/models/{name}/champion")
-def get_champion_at(name: str, request: Request, _: Regulator, at: datetime) -> dict[str, object]:
+def get_champion_at(name: str, request: Request, _: RegulatorDep, at: datetime) -> dict[str, object]:
     """Which version was champion at a given instant."""
     when = at if at.tzinfo else at.replace(tzinfo=UTC)
     return inventory.champion_at(request.app.state.models.store, name, when)
 
 
 @router.get("/models/{name}/{version}/card")
-def get_model_card(name: str, version: str, request: Request, _: Regulator) -> ModelCard:
+def get_model_card(name: str, version: str, request: Request, _: RegulatorDep) -> ModelCard:
     """The model card of one version."""
     return inventory.model_card(request.app.state.models.store, name, version)
 
 
 @router.get("/audit/verify")
 def verify_audit(
-    session: SessionDep, _: Regulator, keeper: AuditDep, seq: KeptSeq = None, hash: KeptHash = None
+    session: SessionDep, _: RegulatorDep, keeper: AuditDep, seq: KeptSeq = None, hash: KeptHash = None
 ) -> AuditCheck:
     """Recompute the audit hash chain, check it against the signed checkpoints (and yours); name any problem."""
     return regulator.check_audit(session, keeper, seq=seq, digest=hash)
 
 
 @router.get("/audit/checkpoints")
-def get_audit_checkpoints(_: Regulator, keeper: AuditDep) -> list[AuditCheckpoint]:
+def get_audit_checkpoints(_: RegulatorDep, keeper: AuditDep) -> list[AuditCheckpoint]:
     """The signed checkpoints of the audit chain, oldest first: keep a copy to verify against later."""
     return regulator.export_checkpoints(keeper)

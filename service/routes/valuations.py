@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from service.auth import Principal
 from service.db.tables import Valuation
-from service.deps import BundleDep, ConfigDep, KeyOptionalDep, LangDep, SessionDep, require
+from service.deps import BundleDep, ConfigDep, KeyOptionalDep, LangDep, ScorerDep, ScoringReaderDep, SessionDep
 from service.errors import error_responses
 from service.responses import ModelResponse, run_once
 from service.routing import UnitOfWorkRoute
@@ -22,15 +21,13 @@ router = APIRouter(
     route_class=UnitOfWorkRoute,
     responses=error_responses(401, 403, 404, 409, 422, 503),
 )
-Writer = Annotated[Principal, Depends(require("bank", "insurer"))]
-Reader = Annotated[Principal, Depends(require("bank", "insurer", "regulator"))]
 
 
 @router.post("", status_code=201, response_model=ValuationResponse)
 def create_valuation(
     body: ValuationRequest,
     session: SessionDep,
-    principal: Writer,
+    principal: ScorerDep,
     bundle: BundleDep,
     config: ConfigDep,
     lang: LangDep,
@@ -59,7 +56,7 @@ def create_valuation(
 
 
 @router.get("/{valuation_id}", response_model=ValuationResponse)
-def get_valuation(valuation_id: str, session: SessionDep, principal: Reader) -> ModelResponse:
+def get_valuation(valuation_id: str, session: SessionDep, principal: ScoringReaderDep) -> ModelResponse:
     """A stored valuation, as it was returned."""
     return ModelResponse(uc.get_valuation(session, principal, valuation_id))
 
@@ -67,7 +64,7 @@ def get_valuation(valuation_id: str, session: SessionDep, principal: Reader) -> 
 @router.get("", response_model=Page)
 def list_valuations(
     session: SessionDep,
-    principal: Reader,
+    principal: ScoringReaderDep,
     since: date | None = None,
     until: date | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,

@@ -14,8 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from scoring.explain import Contributions, Reason
 from scoring.fund_checks import EntryFacts
-from scoring.funds import CapName, Cny, NplClass, Role
+from scoring.funds import CapName, NplClass, PartyRole
 from scoring.types import Day, FieldError
+from scoring.vocab.money import Money
 from service.schemas.funds import Positive
 
 _STRICT = ConfigDict(extra="forbid")
@@ -54,7 +55,7 @@ class PoolLoanCreate(BaseModel):
         default=None, ge=0, le=100, description="With loan_id: years since the last bad credit record."
     )
     pledge_registered: bool = Field(default=True, description="With loan_id: the pledge is registered.")
-    appraised_value_cny: Cny | None = Field(default=None, description="With loan_id: the appraisal.")
+    appraised_value_cny: Money | None = Field(default=None, description="With loan_id: the appraisal.")
 
     @model_validator(mode="after")
     def _one_source(self) -> PoolLoanCreate:
@@ -112,8 +113,8 @@ class ClaimCreate(BaseModel):
     default_date: Day
     npl_class: NplClass
     principal_outstanding_cny: Positive
-    interest_outstanding_cny: Cny = Decimal(0)
-    claimed_amount_cny: Cny = Field(description="What the bank asks the fund for.")
+    interest_outstanding_cny: Money = Decimal(0)
+    claimed_amount_cny: Money = Field(description="What the bank asks the fund for.")
     evidence: list[Document] = Field(
         default_factory=list, max_length=MAX_EVIDENCE, description="Collection or litigation documents."
     )
@@ -144,7 +145,7 @@ class PartyPublic(BaseModel):
     """What one party pays (the bank: bears)."""
 
     name: str
-    role: Role
+    role: PartyRole
     share: Decimal
     share_amount_cny: Decimal
     caps: list[CapPublic]
@@ -248,7 +249,7 @@ class RecoverySharePublic(BaseModel):
     """One party's part of a recovery, pro rata to what it paid."""
 
     name: str
-    role: Role
+    role: PartyRole
     paid_cny: Decimal
     amount_cny: Decimal
     cumulative_cny: Decimal

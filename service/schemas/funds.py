@@ -16,8 +16,9 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from scoring.funds import Cny, FundRules
+from scoring.funds import FundRules
 from scoring.types import Day, Region
+from scoring.vocab.money import Money
 
 _STRICT = ConfigDict(extra="forbid")
 EXAMPLE_RULES = Path(__file__).resolve().parents[2] / "scoring" / "config" / "funds" / "guiyang_40_60.yaml"
@@ -35,7 +36,7 @@ def _rules_example(schema: dict[str, Any]) -> None:
     ]
 
 
-Positive = Annotated[Cny, Field(gt=0)]
+Positive = Annotated[Money, Field(gt=0)]
 LedgerKind = Literal["deposit", "reserve", "release", "payout", "clawback"]
 Account = Literal["cash_available", "cash_reserved", "contributions", "claims_paid", "recoveries"]
 INSTITUTION_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
@@ -104,8 +105,8 @@ class BankAgreement(BaseModel):
     model_config = _example(
         {"pool_share_cny": "2000000.00", "committed_line_cny": "20000000.00", "joined_on": "2025-01-01"}
     )
-    pool_share_cny: Cny
-    committed_line_cny: Cny
+    pool_share_cny: Money
+    committed_line_cny: Money
     joined_on: Day
 
 

@@ -16,9 +16,10 @@ from sqlmodel import Session, col, select
 
 from scoring.calendar import working_days_between
 from scoring.claim_review import ClaimReviewFacts, review_claim
-from scoring.fund_checks import Check, ClaimFacts, EntryFacts, claim_checks, entry_checks
-from scoring.funds import FundRules, to_fen
+from scoring.fund_checks import ClaimFacts, EntryFacts, RuleCheck, claim_checks, entry_checks
+from scoring.funds import FundRules
 from scoring.payout import CapUsage, LossFacts, Payout, compute_payout
+from scoring.vocab.money import to_fen
 from service.bundle import ModelBundle
 from service.db.fund_tables import Claim, FundRuleVersion, PoolLoan
 from service.db.tables import LoanPatent
@@ -32,7 +33,7 @@ from service.usecases.funds import FundContext
 class Evaluation:
     """Checks, payout and review of one claim."""
 
-    checks: list[Check]
+    checks: list[RuleCheck]
     payout: Payout
     review: dict[str, Any]
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC
-from typing import Literal
 
 from scoring.claim_review import ClaimReview, review_reasons
 from scoring.fund_reasons import base_step_reason, cap_reason, party_reason
-from scoring.funds import to_cny
 from scoring.payout import Payout
+from scoring.vocab.lang import Lang
+from scoring.vocab.money import to_cny
 from service.db.fund_tables import Claim
 from service.schemas.claims import (
     BaseStepPublic,
@@ -21,7 +21,6 @@ from service.schemas.claims import (
 from service.usecases.funds import FundContext
 from service.usecases.pool import checks_public
 
-Lang = Literal["en", "zh"]
 OPEN = ("pending", "info_requested")
 
 

@@ -12,12 +12,13 @@ import hashlib
 import json
 import uuid
 from datetime import date
-from typing import Literal
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from scoring.funds import FundRules, to_fen
+from scoring.funds import FundRules
+from scoring.vocab.lang import Lang
+from scoring.vocab.money import to_fen
 from service.auth import Principal
 from service.bundle import ModelBundle
 from service.db.fund_tables import Claim, PoolLoan
@@ -28,8 +29,6 @@ from service.usecases.claim_rules import evaluate
 from service.usecases.claim_views import claim_public
 from service.usecases.funds import FundContext, audit_fund, rule_version_on, visible_fund
 from service.usecases.pool import own_pool_loan
-
-Lang = Literal["en", "zh"]
 
 
 def request_hash(fund_id: str, req: ClaimCreate) -> str:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date
-from typing import Literal
 
 from sqlmodel import Session
 
-from scoring.fund_checks import Check
-from scoring.funds import to_cny, to_fen
+from scoring.fund_checks import RuleCheck
 from scoring.payout import Payout, share_recovery
+from scoring.vocab.lang import Lang
+from scoring.vocab.money import to_cny, to_fen
 from service.auth import Principal
 from service.bundle import ModelBundle
 from service.db.fund_tables import Claim, PoolLoan, Recovery
@@ -39,12 +39,10 @@ from service.usecases.claim_views import OPEN, claim_public
 from service.usecases.claims import own_claim
 from service.usecases.funds import FundContext, audit_fund, visible_fund
 
-Lang = Literal["en", "zh"]
-
 
 def _approve(session: Session, claim: Claim) -> int:
     if not claim.eligible:
-        failed = [Check.model_validate(c).rule for c in claim.evaluation["checks"] if not c["passed"]]
+        failed = [RuleCheck.model_validate(c).rule for c in claim.evaluation["checks"] if not c["passed"]]
         raise Conflict(
             f"the claim fails the fund's rules ({', '.join(failed)}): reject it or request information",
             field="decision",

@@ -18,8 +18,9 @@ from sqlmodel import Session, col, select
 
 from scoring.calendar import HolidayCalendar, chinese_calendar, load_overrides
 from scoring.fund_reasons import load_texts
-from scoring.funds import FundRules, to_cny, to_fen
+from scoring.funds import FundRules
 from scoring.policy import ReasonText
+from scoring.vocab.money import to_cny, to_fen
 from service.auth import Principal
 from service.db import audit
 from service.db.fund_tables import Claim, Fund, FundBank, FundRuleVersion, PoolLoan

@@ -23,7 +23,7 @@ from datetime import UTC
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from scoring.funds import to_cny
+from scoring.vocab.money import to_cny
 from service.db.fund_tables import Fund, LedgerLine
 from service.errors import NotFound
 from service.schemas.funds import BalancePublic, LedgerLinePublic, LedgerPage

@@ -5,14 +5,16 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from scoring.fund_checks import BankStanding, Check, EntryFacts, bank_checks, entry_checks
+from scoring.fund_checks import BankStanding, EntryFacts, RuleCheck, bank_checks, entry_checks
 from scoring.fund_reasons import check_reason
-from scoring.funds import FundRules, to_cny, to_fen
+from scoring.funds import FundRules
+from scoring.vocab.lang import Lang
+from scoring.vocab.money import to_cny, to_fen
 from service.auth import Principal
 from service.db.fund_tables import FundBank, PoolLoan
 from service.db.tables import Assessment, Loan
@@ -22,14 +24,12 @@ from service.usecases import ledger
 from service.usecases.funds import FundContext, audit_fund, bank_figures, loss_rate, rule_version_on, visible_fund
 from service.usecases.tenancy import visible
 
-Lang = Literal["en", "zh"]
-
 
 def checks_public(checks: list[dict[str, Any]], ctx: FundContext, lang: Lang) -> list[CheckPublic]:
     """Stored checks with their reasons in ``lang``."""
     out = []
     for raw in checks:
-        c = Check.model_validate(raw)
+        c = RuleCheck.model_validate(raw)
         out.append(CheckPublic(rule=c.rule, passed=c.passed, code=c.code, reason=check_reason(c, ctx.texts, lang)))
     return out
 
@@ -98,7 +98,9 @@ def _standing(session: Session, fund_id: str, bank_id: str, on: date) -> BankSta
     )
 
 
-def _refuse(checks: list[Check], ctx: FundContext, lang: Lang, error: type[ServiceError], field: str | None) -> None:
+def _refuse(
+    checks: list[RuleCheck], ctx: FundContext, lang: Lang, error: type[ServiceError], field: str | None
+) -> None:
     failed = [c for c in checks if not c.passed]
     if failed:
         reasons = "; ".join(f"{c.rule}: {check_reason(c, ctx.texts, lang)}" for c in failed)

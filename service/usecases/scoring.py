@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from functools import cache
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 from pydantic import ValidationError
@@ -18,6 +18,7 @@ from scoring.models import Offload, inline
 from scoring.pipeline import ValuationResult, run_assessment, run_valuation
 from scoring.policy import ScoringConfig
 from scoring.types import Patent
+from scoring.vocab.lang import Lang
 from service.auth import Principal
 from service.bundle import ModelBundle
 from service.clock import business_today
@@ -43,7 +44,6 @@ from service.schemas.scoring import (
 from service.text_guard import first_bad
 from service.usecases.tenancy import visible
 
-Lang = Literal["en", "zh"]
 T = TypeVar("T")
 
 _PLEDGES = LoanPatent.__table__  # type: ignore[attr-defined]

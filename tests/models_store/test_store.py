@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from models_store import (
     AliasNotFound,
-    FeatureSpec,
+    FeatureRecord,
     IntegrityError,
     InvalidReference,
     Manifest,
@@ -57,7 +57,7 @@ def register(store: ModelStore, name: str = "pd", content: bytes = MODEL_TEXT, *
         "features": [
             {"name": "age_months", "kind": "numeric"},
             {"name": "ipc_section", "kind": "categorical", "categories": ["A", "B", "H"]},
-            FeatureSpec(name="has_litigation", kind="bool"),
+            FeatureRecord(name="has_litigation", kind="bool"),
         ],
         "params": {"num_leaves": 31, "objective": "binary"},
         "metrics": {"auc": 0.74},

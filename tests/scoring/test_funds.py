@@ -22,8 +22,9 @@ from scoring.calendar import (
 )
 from scoring.fund_checks import BankStanding, ClaimFacts, EntryFacts, bank_checks, claim_checks, entry_checks
 from scoring.fund_reasons import base_step_reason, cap_reason, check_reason, load_texts, party_reason
-from scoring.funds import FundRules, load_rule_version, to_cny, to_fen
+from scoring.funds import FundRules, load_rule_version
 from scoring.payout import CapUsage, LossFacts, Payout, compute_payout, share_recovery
+from scoring.vocab.money import to_cny, to_fen
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "scoring" / "config" / "funds"
 CAL = chinese_calendar()

@@ -1,6 +1,16 @@
-"""Controlled vocabularies shared by the data contract, features and API schemas."""
+"""Controlled vocabularies shared by the data contract, features and API schemas.
+
+The package holds one module per shared word: :mod:`.lang` (languages),
+:mod:`.money` (exact CNY and fen), :mod:`.shares` (probabilities and shares),
+and here the categorical vocabularies and ``FROZEN``, the configuration of
+every frozen domain type in ``scoring``.
+"""
 
 from __future__ import annotations
+
+from pydantic import ConfigDict
+
+FROZEN = ConfigDict(extra="forbid", frozen=True)
 
 PATENT_TYPES = ("invention", "utility_model", "design")
 IPC_SECTIONS = ("A", "B", "C", "D", "E", "F", "G", "H")
