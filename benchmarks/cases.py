@@ -1,7 +1,7 @@
 """Assessment cases for the benchmarks: the API examples with ids and a few numbers varied.
 
 Every case is a JSON-ready ``POST /v1/assessments`` body with 1–3 patents,
-fresh uuid patent ids and a fixed ``as_of``, so the in-process runs, the naive
+fresh, valid patent ids (random serials) and a fixed ``as_of``, so the in-process runs, the naive
 app and iprisk see exactly the same inputs and results do not drift with the
 calendar.
 """
@@ -11,11 +11,11 @@ from __future__ import annotations
 import copy
 import json
 import random
-import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from scoring.patent_ids import application_number
 from scoring.types import Borrower, LoanTerms, Patent
 from service.schemas.scoring import EXAMPLE_BORROWER, EXAMPLE_LOAN, EXAMPLE_PATENT
 
@@ -45,7 +45,7 @@ def _patent(rng: random.Random, owner: str) -> dict[str, Any]:
     claims = rng.randint(4, 30)
     family = rng.randint(1, 8)
     p.update(
-        patent_id=f"CN{uuid.UUID(int=rng.getrandbits(128), version=4)}",
+        patent_id=application_number(filing, "invention", rng.randrange(1, 10_000_000)),
         tech_field=rng.choice(TECH_FIELDS),
         filing_date=filing.isoformat(),
         grant_date=(filing + timedelta(days=rng.randint(400, 1200))).isoformat(),

@@ -9,8 +9,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, model_validator
+from pydantic_core import PydanticCustomError
 
+from scoring.patent_ids import PATENT_ID_MODES, PatentIdError, PatentNumber, parse_patent_id, patent_type_of
 from scoring.vocab import FROZEN, STATUTORY_TERM_YEARS
 from scoring.vocab.shares import Share
 
@@ -61,6 +63,39 @@ Day = Annotated[date, Field(ge=EARLIEST, le=LATEST)]
 """A date a request may carry: no record of patent-pledge financing in China is older than the Patent Law."""
 
 
+PATENT_ID_CONTEXT = "patent_ids"
+"""Key of the validation context that holds the patent id mode (``cn_only`` when absent)."""
+
+
+def _patent_id(value: object, info: ValidationInfo) -> object:
+    """Canonical patent number; the mode comes from the validation context, never from settings."""
+    if isinstance(value, PatentNumber):  # parsed by the caller under its own mode
+        return value.canonical
+    if not isinstance(value, str):
+        return value  # the str schema names the wrong type
+    mode = (info.context or {}).get(PATENT_ID_CONTEXT, "cn_only")
+    if mode not in PATENT_ID_MODES:
+        raise ValueError(f"unknown patent id mode {mode!r} in the validation context")
+    try:
+        return parse_patent_id(value, mode=mode).canonical
+    except PatentIdError as exc:
+        raise PydanticCustomError("patent_id", "{problem}", {"problem": exc.problem}) from exc
+
+
+PatentId = Annotated[
+    str,
+    BeforeValidator(_patent_id),
+    Field(
+        min_length=1,
+        max_length=64,
+        description="Application number (申请号) or patent number (专利号, ZL + application number); "
+        "`CN`/`ZL` prefixes, the dot, spaces, case and full-width characters are formatting, and the "
+        "canonical form `CN202110123456.7` is what is stored and compared. Publication numbers are refused.",
+    ),
+]
+"""A patent number in canonical form (:mod:`scoring.patent_ids`)."""
+
+
 class FieldError(ValueError):
     """A cross-field rule broken by one field: ``field`` (dotted, relative to the model) names it.
 
@@ -78,7 +113,7 @@ class Patent(BaseModel):
     """Legal, technical and economic facts of one patent."""
 
     model_config = FROZEN
-    patent_id: str = Field(min_length=1, max_length=64, description="Application or patent number.")
+    patent_id: PatentId
     patent_type: PatentType
     ipc_section: IpcSection
     tech_field: TechField
@@ -119,6 +154,9 @@ class Patent(BaseModel):
             raise FieldError("foreign_family_members", "exceeds family_size")
         if self.legal_status == "granted" and self.grant_date is None:
             raise FieldError("grant_date", "a granted patent needs one")
+        told = patent_type_of(self.patent_id)
+        if told is not None and told != self.patent_type:
+            raise FieldError("patent_type", f"is {self.patent_type}, but the number {self.patent_id} is a {told}")
         return self
 
     def expiry(self) -> date:

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from models_store import ModelStore
 from scoring.models import LoadedModel
+from scoring.patent_ids import application_number
 from scoring.pipeline import run_assessment, run_valuation
 from scoring.policy import ScoringConfig, load_scoring_config
 from scoring.types import EARLIEST, Borrower, LoanTerms, Patent
@@ -72,7 +73,7 @@ def _patents(draw: st.DrawFn, as_of: date) -> list[dict[str, Any]]:
             else draw(st.one_of(st.none(), st.dates(filed, as_of)))
         )
         p.update(
-            patent_id=f"CN{i}",
+            patent_id=application_number(filed, p["patent_type"], i + 1),
             filing_date=filed.isoformat(),
             grant_date=granted.isoformat() if granted else None,
             owner_id="E-1",

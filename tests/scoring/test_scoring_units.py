@@ -20,7 +20,7 @@ CONFIG = load_scoring_config()
 
 def _patent(**over: object) -> Patent:
     base = {
-        "patent_id": "P1",
+        "patent_id": "CN202010000001.1",
         "patent_type": "invention",
         "ipc_section": "G",
         "tech_field": "software",
@@ -141,7 +141,9 @@ def test_guarantee_premium_and_bounds() -> None:
 
 
 def test_enforcement_premium_from_design_example() -> None:
-    q = quote_enforcement([_patent(), _patent(patent_id="P2")], tier="basic", params=CONFIG.insurance.enforcement)
+    q = quote_enforcement(
+        [_patent(), _patent(patent_id="CN202010000002.6")], tier="basic", params=CONFIG.insurance.enforcement
+    )
     assert q.premium == 2000 + 2 * 200
     assert q.limit == 15 * 2400
 

@@ -22,6 +22,7 @@ from service.db.limits import DbLimits
 from service.logging import JsonFormatter
 from service.routes import assessments
 from service.schemas.scoring import EXAMPLE_BORROWER, EXAMPLE_LOAN, EXAMPLE_PATENT
+from tests.patent_numbers import fresh_patent_id
 from tests.service.conftest import PG_URL, Server, _drop_pg, _pg_database
 
 
@@ -29,7 +30,7 @@ def _post(server: Server, **borrower: Any) -> httpx.Response:
     body = {
         "borrower": {**copy.deepcopy(EXAMPLE_BORROWER), **borrower},
         "loan": dict(EXAMPLE_LOAN),
-        "patents": [{**EXAMPLE_PATENT, "patent_id": f"CN{uuid.uuid4().hex[:10]}"}],
+        "patents": [{**EXAMPLE_PATENT, "patent_id": fresh_patent_id()}],
         "as_of": "2026-06-30",
     }
     return httpx.post(

@@ -28,6 +28,7 @@ from service.keys import new_key
 from service.schemas.scoring import EXAMPLE_BORROWER, EXAMPLE_LOAN, EXAMPLE_PATENT
 from service.settings import Settings
 from tests.conftest import TEST_SIGNING_KEY
+from tests.patent_numbers import fresh_patent_id
 from tests.service.conftest import PG_URL, _drop_pg, _pg_database, start_server
 from tests.service.test_db_errors import captured_logs
 from training.pipeline import RunResult
@@ -55,7 +56,7 @@ class Outage:
         body = {
             "borrower": {**copy.deepcopy(EXAMPLE_BORROWER), **borrower},
             "loan": dict(EXAMPLE_LOAN),
-            "patents": [{**EXAMPLE_PATENT, "patent_id": f"CN{uuid.uuid4().hex[:10]}"}],
+            "patents": [{**EXAMPLE_PATENT, "patent_id": fresh_patent_id()}],
             "as_of": "2026-06-30",
         }
         return httpx.post(

@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from service.client import NotFoundError, PermissionDenied, ValidationFailed
 from service.keys import new_key
+from tests.patent_numbers import fresh_patent_id
 from tests.service.conftest import Server
 from tests.service.test_scoring_api import application
 
@@ -27,7 +28,12 @@ def _book(
     app = application(amount_cny=amount, tenor_months=12)
     app["borrower"].update(region=REGION, industry=industry)
     if patent_type != "invention":
-        app["patents"][0].update(patent_type=patent_type, filing_date="2021-03-15", grant_date="2022-01-10")
+        app["patents"][0].update(
+            patent_id=fresh_patent_id(patent_type),
+            patent_type=patent_type,
+            filing_date="2021-03-15",
+            grant_date="2022-01-10",
+        )
     app["as_of"] = origination
     with server.client(who) as c:
         a = c.assess(app)

@@ -19,6 +19,7 @@ from service.client import (
     ValidationFailed,
 )
 from service.schemas.scoring import EXAMPLE_BORROWER, EXAMPLE_LOAN, EXAMPLE_PATENT
+from tests.patent_numbers import fresh_patent_id
 from tests.service.conftest import Server
 
 SCALE = load_grade_scale()
@@ -26,7 +27,7 @@ SCALE = load_grade_scale()
 
 def patent(**over: Any) -> dict[str, Any]:
     p = copy.deepcopy(EXAMPLE_PATENT)
-    p["patent_id"] = f"CN{uuid.uuid4().hex[:10]}"
+    p["patent_id"] = fresh_patent_id(over.get("patent_type", "invention"))  # the type digit agrees
     p.update(over)
     return p
 

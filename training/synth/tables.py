@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 
+from scoring.patent_ids import application_number
 from scoring.vocab import (
     CLAIM_SOURCES,
     INDUSTRIES,
@@ -38,10 +41,19 @@ def _dates(values: np.ndarray) -> np.ndarray:
 
 
 def _patent_ids(pat: dict[str, np.ndarray]) -> np.ndarray:
-    """CNIPA-style application numbers: filing year, type digit, serial."""
-    year = (pat["filing_date"].astype("datetime64[Y]").astype(int) + 1970).tolist()
-    kind = (pat["patent_type"] + 1).tolist()
-    return np.array([f"CN{y}{k}{i:07d}" for i, (y, k) in enumerate(zip(year, kind, strict=True), 1)], dtype=object)
+    """CNIPA application numbers with their check digits: filing date, type digit, serial.
+
+    Serials count per filing year and type, so every patent has its own number
+    and the 8-digit form (filed before October 2003) stays within its 5 digits.
+    """
+    filed = pat["filing_date"].astype("datetime64[D]").tolist()
+    kinds = [PATENT_TYPES[k] for k in pat["patent_type"].tolist()]
+    serials: Counter[tuple[int, str]] = Counter()
+    ids = []
+    for day, kind in zip(filed, kinds, strict=True):
+        serials[day.year, kind] += 1
+        ids.append(application_number(day, kind, serials[day.year, kind]))
+    return np.array(ids, dtype=object)
 
 
 def _owner_ids(pat: dict[str, np.ndarray], ent_ids: np.ndarray) -> np.ndarray:
