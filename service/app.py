@@ -23,6 +23,7 @@ from service.limits import BodyLimit, RateLimit
 from service.logging import configure_logging
 from service.metrics import Metrics, MetricsMiddleware
 from service.monitor import DriftMonitor
+from service.patent_ids import PatentIds
 from service.periodic import Periodic
 from service.routes import assessments, funds, health, insurance, loans, outcomes, regulator, valuations
 from service.settings import Settings
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # inside the metrics, so its 422s are counted and logged; batch items fail one by one
     # Outermost last. Inside the metrics, so refusals are counted and logged; the rate and body
     # limits before the text guard, which buffers the body, and before authentication and parsing.
+    app.add_middleware(PatentIds, mode=settings.patent_ids)  # the mode request schemas parse patent ids under
     app.add_middleware(TextGuard, per_item={f"{assessments.router.prefix}/batch": "items"})
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout_seconds)
     app.add_middleware(

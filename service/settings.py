@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from scoring.patent_ids import PatentIdMode
+
 # The most batch items any configuration may allow: also the schema's bound, so an oversize
 # list is refused while parsing, before each item is validated (service/schemas/scoring.py).
 BATCH_ITEMS_CEILING = 10_000
@@ -40,6 +42,11 @@ class Settings(BaseSettings):
     bootstrap_seed: int = 20240601
     batch_max_items: int = Field(default=100, ge=1, le=BATCH_ITEMS_CEILING)
     max_patents_per_request: int = Field(default=50, ge=1, le=1000)
+    patent_ids: PatentIdMode = Field(
+        default="cn_only",
+        description="cn_only: only Chinese application/patent numbers (check digit verified); allow_other: "
+        "also other offices' or legacy numbers, compared as upper case without spaces (docs/patent-identity.md).",
+    )
     demo_key: SecretStr | None = Field(default=None, description="Fixed demo key (else random).")
     drift_interval_seconds: float = Field(default=300.0, gt=0, le=86_400)
     drift_window_days: int = Field(default=30, ge=1, le=3650)

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from scoring.insurance import EnforcementQuote, GuaranteeQuote, LossSplit
-from scoring.types import Patent
+from service.patent_ids import RequestPatent
 from service.schemas.scoring import EXAMPLE_PATENT, MAX_PATENTS
 
 
@@ -28,7 +28,7 @@ class EnforcementQuoteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     product: Literal["patent_enforcement"]
     tier: Literal["basic", "enhanced"] = "basic"
-    patents: list[Patent] = Field(min_length=1, max_length=MAX_PATENTS)
+    patents: list[RequestPatent] = Field(min_length=1, max_length=MAX_PATENTS)
 
 
 class QuoteRequest(BaseModel):

@@ -18,6 +18,7 @@ from scoring.pledge_checks import add_months
 from scoring.types import Borrower, Day, FieldError, LoanTerms, Patent
 from scoring.valuation import PackageValuation, PatentValuation
 from service.clock import business_today
+from service.patent_ids import RequestPatent
 from service.settings import BATCH_ITEMS_CEILING
 
 MAX_PATENTS = 50
@@ -100,7 +101,7 @@ class ValuationRequest(BaseModel):
             ]
         },
     )
-    patents: list[Patent] = Field(min_length=1, max_length=MAX_PATENTS)
+    patents: list[RequestPatent] = Field(min_length=1, max_length=MAX_PATENTS)
     context: ValuationContext = Field(default_factory=ValuationContext)
 
     @model_validator(mode="after")
@@ -138,7 +139,7 @@ class AssessmentRequest(BaseModel):
     )
     borrower: Borrower
     loan: LoanTerms
-    patents: list[Patent] | None = Field(default=None, min_length=1, max_length=MAX_PATENTS)
+    patents: list[RequestPatent] | None = Field(default=None, min_length=1, max_length=MAX_PATENTS)
     valuation_id: str | None = Field(default=None, max_length=36, description="Use the patents of this valuation.")
     as_of: Day | None = Field(default=None, description="Application date (default: today, UTC).")
 

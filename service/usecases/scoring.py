@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from scoring.models import Offload, inline
 from scoring.pipeline import ValuationResult, run_assessment, run_valuation
 from scoring.policy import ScoringConfig
-from scoring.types import Patent
+from scoring.types import PATENT_ID_CONTEXT, Patent
 from scoring.vocab.lang import Lang
 from service.auth import Principal
 from service.bundle import ModelBundle
@@ -28,6 +28,7 @@ from service.db.regulator_tables import FeatureSnapshot
 from service.db.tables import Assessment, LoanPatent, Valuation, utcnow
 from service.errors import InvalidInput, ServiceError, field_problem
 from service.metrics import Metrics
+from service.patent_ids import patent_id_mode
 from service.schemas.scoring import (
     AssessmentRequest,
     AssessmentResponse,
@@ -220,12 +221,26 @@ def get_assessment(session: Session, principal: Principal, aid: str) -> Assessme
     return AssessmentResponse.model_validate(visible(session, principal, Assessment, aid, what="assessment").response)
 
 
+def _stored_patents(row: Valuation) -> list[Patent]:
+    """A stored valuation's patents, read under today's id rules (it may predate canonical ids)."""
+    patents = []
+    for i, p in enumerate(row.request["patents"]):
+        try:
+            patents.append(Patent.model_validate(p, context={PATENT_ID_CONTEXT: patent_id_mode()}))
+        except ValidationError as exc:
+            field, problem = field_problem(exc.errors()[0])
+            raise InvalidInput(
+                f"valuation {row.id}: patents.{i}.{field} {problem}; value the patents again", field="valuation_id"
+            ) from exc
+    return patents
+
+
 def _patents_for(session: Session, principal: Principal, req: AssessmentRequest) -> tuple[list[Patent], str | None]:
     if req.patents is not None:
         return list(req.patents), None
     assert req.valuation_id is not None
     row = visible(session, principal, Valuation, req.valuation_id, what="valuation", field="valuation_id", read=False)
-    patents = [Patent.model_validate(p) for p in row.request["patents"]]
+    patents = _stored_patents(row)
     try:
         check_dated(patents, req.as_of)
     except ValueError as exc:
