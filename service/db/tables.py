@@ -117,10 +117,20 @@ class Loan(SQLModel, table=True):
 
 
 class LoanPatent(SQLModel, table=True):
-    """A patent pledged to a booked loan."""
+    """A patent pledged to a booked loan; ``active`` while the loan is (one active pledge per patent)."""
 
     __tablename__ = "loan_patents"
-    __table_args__ = (UniqueConstraint("loan_id", "patent_id"),)
+    __table_args__ = (
+        UniqueConstraint("loan_id", "patent_id"),
+        # One active pledge per patent, whichever replica books it (service/usecases/pledges.py).
+        Index(
+            "uq_loan_patents_active_patent",
+            "patent_id",
+            unique=True,
+            postgresql_where=text("active"),
+            sqlite_where=text("active"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     loan_id: str = Field(foreign_key="loans.id", max_length=36, index=True)
     patent_id: str = Field(max_length=64, index=True)

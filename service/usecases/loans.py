@@ -13,6 +13,7 @@ from service.db import audit
 from service.db.tables import Assessment, Loan, LoanPatent, Valuation, utcnow
 from service.errors import Conflict
 from service.schemas.loans import LoanCreate, LoanPublic
+from service.usecases.pledges import already_pledged, assessed_patent_ids, pledge
 from service.usecases.scoring import pledged_elsewhere, today
 from service.usecases.tenancy import visible
 
@@ -63,10 +64,10 @@ def book_loan(session: Session, principal: Principal, req: LoanCreate) -> LoanPu
     a = visible(session, principal, Assessment, req.assessment_id, what="assessment", field="assessment_id", read=False)
     if session.exec(select(Loan).where(Loan.assessment_id == a.id)).first() is not None:
         raise Conflict(f"assessment {a.id} is already booked as a loan", field="assessment_id")
-    patent_ids = [p["patent_id"] for p in a.response["valuation"]["patents"]]
+    patent_ids = assessed_patent_ids(a)
     taken = pledged_elsewhere(session, patent_ids)
     if taken:
-        raise Conflict(f"patents already pledged in an active loan: {sorted(taken)}", field="assessment_id")
+        raise already_pledged(taken)
     loan = Loan(
         id=str(uuid.uuid4()),
         institution=principal.institution,
@@ -79,8 +80,7 @@ def book_loan(session: Session, principal: Principal, req: LoanCreate) -> LoanPu
     )
     session.add(loan)
     session.flush()
-    for pid in patent_ids:
-        session.add(LoanPatent(loan_id=loan.id, patent_id=pid, active=True))
+    pledge(session, loan.id, patent_ids)  # the database decides a race between two bookings
     audit.append(
         session,
         key_id=principal.key_id,
