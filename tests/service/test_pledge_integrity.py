@@ -8,6 +8,7 @@ which of several simultaneous bookings of one patent wins.
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 from collections.abc import Iterator
@@ -157,6 +158,39 @@ def test_the_database_refuses_a_second_active_pledge_the_look_up_missed(
             text("SELECT COUNT(*) FROM loan_patents WHERE patent_id = :p AND active"), {"p": canonical}
         ).scalar_one()
     assert rows == 1
+
+
+def _store_patent_id(server: Server, assessment_id: str, written: str) -> None:
+    """Rewrite a stored assessment as one stored before ids were canonical (its id as the bank typed it)."""
+    engine = server.engine()
+    try:
+        with engine.begin() as conn:
+            raw = conn.execute(
+                text("SELECT response FROM assessments WHERE id = :i"), {"i": assessment_id}
+            ).scalar_one()
+            response = json.loads(raw) if isinstance(raw, str) else raw
+            response["valuation"]["patents"][0]["patent_id"] = written
+            conn.execute(
+                text("UPDATE assessments SET response = :r WHERE id = :i"),
+                {"r": json.dumps(response), "i": assessment_id},
+            )
+    finally:
+        engine.dispose()
+
+
+def test_an_assessment_stored_before_canonical_ids_books_under_the_canonical_id(server: Server) -> None:
+    canonical, junk = fresh_patent_id(), fresh_patent_id()
+    with server.client("bank_a") as a:
+        old = a.assess(_with_patent(canonical))
+        _store_patent_id(server, old.id, f" zl{canonical[2:]} ")
+        assert a.book_loan({"assessment_id": old.id}).patent_ids == [canonical]
+        broken = a.assess(_with_patent(junk))
+        _store_patent_id(server, broken.id, "P1")  # accepted as an id before issue 11
+        with pytest.raises(ValidationFailed) as info:
+            a.book_loan({"assessment_id": broken.id})
+    assert info.value.field == "assessment_id" and "assess the patents again" in info.value.detail
+    with server.client("bank_b") as b, pytest.raises(ConflictError):
+        b.book_loan({"assessment_id": b.assess(_with_patent(canonical)).id})
 
 
 @pytest.fixture(scope="module")
