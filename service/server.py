@@ -138,9 +138,8 @@ def server_config(settings: Settings, app: Any, **options: Any) -> uvicorn.Confi
 
 def run_server(config: uvicorn.Config) -> None:
     """Serve ``config`` in this process, or in ``config.workers`` processes sharing one socket."""
-    server = uvicorn.Server(config)
     if config.workers > 1:
         sock = config.bind_socket()
-        Multiprocess(config, target=server.run, sockets=[sock]).run()
+        Multiprocess(config, sockets=[sock]).run()  # each worker process builds its own Server from config
     else:
-        server.run()
+        uvicorn.Server(config).run()

@@ -44,7 +44,11 @@ HEADER = "Idempotency-Key"
 # How long an answer is kept for replay at least; the service purges older ones hourly (purge_expired).
 RETENTION = timedelta(days=30)
 _TABLE = IdempotencyRecord.__table__  # type: ignore[attr-defined]
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+# Both dialects' INSERT … ON CONFLICT DO NOTHING, by dialect name.
+_INSERTS: dict[str, Callable[[Any], postgresql.Insert | sqlite.Insert]] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
+}
 
 Result = BaseModel | str  # a model, or JSON text the use case already serialised
 
