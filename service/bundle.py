@@ -12,6 +12,11 @@ each model on its own: at a reload the version already serving keeps serving; at
 start (or while a model serves nothing) the server walks back through the earlier
 champions to the most recent one that passes.  Refusals are named in
 ``last_error`` and ``refused`` (shown by ``/readyz``); nothing here ends the process.
+
+The configuration (``service.configuration``) is served with the models: read
+again whenever the store changes, so a policy edited with a model promotion
+takes effect with it.  A configuration that no longer loads is refused like a
+model (``refused["configuration"]``) and the previous one keeps serving.
 """
 
 from __future__ import annotations
@@ -19,10 +24,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from models_store import ModelStore, StoreError
 from scoring.models import LoadedModel, load_model
+from service.clock import Clock
+from service.configuration import Configuration
 from service.model_probe import Candidate, probe
 from service.periodic import Periodic
 
@@ -92,6 +99,9 @@ class BundleHolder:
     no_key_reason: str | None = None  # why the store has no key (default NO_KEY)
     probe_timeout: float = 120.0  # seconds a child process may take to load the candidates
     refused: dict[str, str] = field(default_factory=dict)  # "name:version" -> why, for the current store state
+    configuration: Configuration | None = None  # loaded at start-up by the caller; reloaded with the models
+    load_configuration: Callable[[], Configuration] | None = None
+    clock: Clock = field(default_factory=Clock)
     _seen_token: str | None = None
     _poller: Periodic | None = None
 
@@ -102,6 +112,8 @@ class BundleHolder:
             return False
         current = self.bundle.models if self.bundle else {}
         refused: dict[str, str] = {}
+        if self._seen_token is not None:  # the first load is the caller's, at start-up
+            self._reconfigure(refused)
         wanted: dict[str, str] = {}  # model -> champion version not served yet
         for name in SERVED:
             try:
@@ -121,11 +133,21 @@ class BundleHolder:
         self.last_error = self._describe(refused, models)
         if self.bundle is not None and all(models.get(n) is current.get(n) for n in SERVED):
             return False
-        self.bundle = ModelBundle(models, token, datetime.now(UTC))
+        self.bundle = ModelBundle(models, token, self.clock.now())
         if self.on_swap is not None:
             self.on_swap(self.bundle)
         log.info("models served: %s", self.bundle.versions)
         return True
+
+    def _reconfigure(self, refused: dict[str, str]) -> None:
+        """Read the configuration again; keep the one serving (and say why) if it no longer loads."""
+        if self.load_configuration is None:
+            return
+        try:
+            self.configuration = self.load_configuration()
+        except Exception as exc:  # noqa: BLE001 - a broken file must not stop the service serving
+            refused["configuration"] = _reason(exc)
+            log.error("configuration refused, the previous one keeps serving: %s", refused["configuration"])
 
     def _latest_earlier(self, name: str, refused: dict[str, str]) -> LoadedModel | None:
         """The most recent earlier champion of ``name`` that passes every check."""

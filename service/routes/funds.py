@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Response
 
 from service.deps import (
     BankDep,
     BundleDep,
+    FundContextDep,
     FundManagerDep,
     FundOverseerDep,
     FundReaderDep,
@@ -17,6 +17,7 @@ from service.deps import (
     KeyRequiredDep,
     LangDep,
     SessionDep,
+    TodayDep,
 )
 from service.errors import error_responses
 from service.responses import run_once
@@ -46,8 +47,6 @@ from service.schemas.funds import (
     RuleVersionPublic,
 )
 from service.usecases import claims, decisions, funds, pool
-from service.usecases.funds import FundContext
-from service.usecases.scoring import today
 
 router = APIRouter(
     prefix="/v1/funds",
@@ -71,36 +70,22 @@ IdempotencyKey = Annotated[
 ]
 
 
-def get_fund_context(request: Request) -> FundContext:
-    """Fund texts and the working-day calendar, loaded at start-up."""
-    return request.app.state.funds
-
-
-def get_today() -> date:
-    """The service's date (Beijing): pool entry, filing and recovery dates; tests override it."""
-    return today()
-
-
-Ctx = Annotated[FundContext, Depends(get_fund_context)]
-Today = Annotated[date, Depends(get_today)]
-
-
 @router.post("", status_code=201, response_model=FundPublic)
 def create_fund(
-    body: FundCreate, session: SessionDep, principal: FundOverseerDep, on: Today, once: KeyOptionalDep
+    body: FundCreate, session: SessionDep, principal: FundOverseerDep, on: TodayDep, once: KeyOptionalDep
 ) -> Response:
     """Create a fund (regulator, or the fund manager of the institution with that id)."""
     return run_once(session, principal, once, body, lambda: funds.create_fund(session, principal, body, on=on))
 
 
 @router.get("")
-def list_funds(session: SessionDep, principal: FundReaderDep, on: Today) -> list[FundPublic]:
+def list_funds(session: SessionDep, principal: FundReaderDep, on: TodayDep) -> list[FundPublic]:
     """Funds the caller may see."""
     return funds.list_funds(session, principal, on=on)
 
 
 @router.get("/{fund_id}")
-def get_fund(fund_id: FundId, session: SessionDep, principal: FundReaderDep, on: Today) -> FundPublic:
+def get_fund(fund_id: FundId, session: SessionDep, principal: FundReaderDep, on: TodayDep) -> FundPublic:
     """One fund and its rule version in force today."""
     return funds.get_fund(session, principal, fund_id, on=on)
 
@@ -111,7 +96,7 @@ def add_rule_version(
     body: RuleVersionCreate,
     session: SessionDep,
     principal: FundOverseerDep,
-    on: Today,
+    on: TodayDep,
     once: KeyOptionalDep,
 ) -> Response:
     """Store a new version of the fund's rules, in force from today or later (earlier: the regulator, with a reason).
@@ -157,9 +142,9 @@ def register_loan(
     body: PoolLoanCreate,
     session: SessionDep,
     principal: BankDep,
-    ctx: Ctx,
+    ctx: FundContextDep,
     lang: LangDep,
-    on: Today,
+    on: TodayDep,
     once: KeyOptionalDep,
 ) -> Response:
     """Register a loan into the pool; entry rules and the bank's committed line are checked."""
@@ -177,7 +162,7 @@ def list_pool_loans(
     fund_id: FundId,
     session: SessionDep,
     principal: FundReaderDep,
-    ctx: Ctx,
+    ctx: FundContextDep,
     lang: LangDep,
     limit: Limit = 50,
     offset: Offset = 0,
@@ -188,7 +173,12 @@ def list_pool_loans(
 
 @router.get("/{fund_id}/loans/{pool_loan_id}")
 def get_pool_loan(
-    fund_id: FundId, pool_loan_id: RecordId, session: SessionDep, principal: FundReaderDep, ctx: Ctx, lang: LangDep
+    fund_id: FundId,
+    pool_loan_id: RecordId,
+    session: SessionDep,
+    principal: FundReaderDep,
+    ctx: FundContextDep,
+    lang: LangDep,
 ) -> PoolLoanPublic:
     """One pooled loan with its entry checks."""
     return pool.get_pool_loan(session, principal, ctx, fund_id, pool_loan_id, lang=lang)
@@ -202,9 +192,9 @@ def file_claim(
     session: SessionDep,
     principal: BankDep,
     bundle: BundleDep,
-    ctx: Ctx,
+    ctx: FundContextDep,
     lang: LangDep,
-    on: Today,
+    on: TodayDep,
     response: Response,
 ) -> ClaimPublic:
     """File a claim: every rule as pass/fail, the payout by party with each cap, the review score with reasons."""
@@ -218,7 +208,7 @@ def list_claims(
     fund_id: FundId,
     session: SessionDep,
     principal: FundReaderDep,
-    ctx: Ctx,
+    ctx: FundContextDep,
     lang: LangDep,
     status: ClaimStatus | None = None,
     limit: Limit = 50,
@@ -230,7 +220,12 @@ def list_claims(
 
 @router.get("/{fund_id}/claims/{claim_id}")
 def get_claim(
-    fund_id: FundId, claim_id: RecordId, session: SessionDep, principal: FundReaderDep, ctx: Ctx, lang: LangDep
+    fund_id: FundId,
+    claim_id: RecordId,
+    session: SessionDep,
+    principal: FundReaderDep,
+    ctx: FundContextDep,
+    lang: LangDep,
 ) -> ClaimPublic:
     """One claim with its checks, payout, review score and decision."""
     return claims.get_claim(session, principal, ctx, fund_id, claim_id, lang=lang)
@@ -243,7 +238,7 @@ def decide(
     body: DecisionCreate,
     session: SessionDep,
     principal: FundManagerDep,
-    ctx: Ctx,
+    ctx: FundContextDep,
     lang: LangDep,
     once: KeyOptionalDep,
 ) -> Response:
@@ -265,7 +260,7 @@ def supplement(
     session: SessionDep,
     principal: BankDep,
     bundle: BundleDep,
-    ctx: Ctx,
+    ctx: FundContextDep,
     lang: LangDep,
     once: KeyOptionalDep,
 ) -> Response:
@@ -286,7 +281,7 @@ def report_recovery(
     body: RecoveryCreate,
     session: SessionDep,
     principal: BankDep,
-    on: Today,
+    on: TodayDep,
     once: KeyRequiredDep,
 ) -> Response:
     """Report money recovered on a paid claim once per Idempotency-Key; the fund's pro-rata part is clawed back."""

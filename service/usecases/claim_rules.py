@@ -21,12 +21,12 @@ from scoring.funds import FundRules
 from scoring.payout import CapUsage, LossFacts, Payout, compute_payout
 from scoring.vocab.money import to_fen
 from service.bundle import ModelBundle
+from service.configuration import FundContext
 from service.db.fund_tables import Claim, FundRuleVersion, PoolLoan
 from service.db.tables import LoanPatent
 from service.errors import Unavailable
 from service.schemas.claims import ClaimCreate
 from service.usecases import ledger
-from service.usecases.funds import FundContext
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from scoring.fund_reasons import base_step_reason, cap_reason, party_reason
 from scoring.payout import Payout
 from scoring.vocab.lang import Lang
 from scoring.vocab.money import to_cny
+from service.configuration import FundContext
 from service.db.fund_tables import Claim
 from service.schemas.claims import (
     BaseStepPublic,
@@ -18,7 +19,6 @@ from service.schemas.claims import (
     PayoutPublic,
     ReviewPublic,
 )
-from service.usecases.funds import FundContext
 from service.usecases.pool import checks_public
 
 OPEN = ("pending", "info_requested")

@@ -21,13 +21,14 @@ from scoring.vocab.lang import Lang
 from scoring.vocab.money import to_fen
 from service.auth import Principal
 from service.bundle import ModelBundle
+from service.configuration import FundContext
 from service.db.fund_tables import Claim, PoolLoan
 from service.errors import Conflict, InvalidInput, NotFound
 from service.schemas.claims import ClaimCreate, ClaimPage, ClaimPublic, ClaimStatus
 from service.usecases import ledger
 from service.usecases.claim_rules import evaluate
 from service.usecases.claim_views import claim_public
-from service.usecases.funds import FundContext, audit_fund, rule_version_on, visible_fund
+from service.usecases.funds import audit_fund, rule_version_on, visible_fund
 from service.usecases.pool import own_pool_loan
 
 

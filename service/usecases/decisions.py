@@ -20,6 +20,7 @@ from scoring.vocab.lang import Lang
 from scoring.vocab.money import to_cny, to_fen
 from service.auth import Principal
 from service.bundle import ModelBundle
+from service.configuration import FundContext
 from service.db.fund_tables import Claim, PoolLoan, Recovery
 from service.db.tables import utcnow
 from service.errors import Conflict, InvalidInput
@@ -37,7 +38,7 @@ from service.usecases import ledger
 from service.usecases.claim_rules import evaluate, payout_now, rules_of
 from service.usecases.claim_views import OPEN, claim_public
 from service.usecases.claims import own_claim
-from service.usecases.funds import FundContext, audit_fund, visible_fund
+from service.usecases.funds import audit_fund, visible_fund
 
 
 def _approve(session: Session, claim: Claim) -> int:

@@ -8,18 +8,13 @@ and rule versions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date
 from decimal import Decimal
-from pathlib import Path
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from scoring.calendar import HolidayCalendar, chinese_calendar, load_overrides
-from scoring.fund_reasons import load_texts
 from scoring.funds import FundRules
-from scoring.policy import ReasonText
 from scoring.vocab.money import to_cny, to_fen
 from service.auth import Principal
 from service.db import audit
@@ -37,24 +32,6 @@ from service.schemas.funds import (
     RuleVersionPublic,
 )
 from service.usecases import ledger
-
-
-@dataclass(frozen=True)
-class FundContext:
-    """What fund routes need besides the database: reason texts and the working-day calendar."""
-
-    texts: dict[str, ReasonText]
-    claim_texts: dict[str, ReasonText]
-    calendar: HolidayCalendar
-
-
-def load_fund_context(config_dir: Path | None, claim_texts: dict[str, ReasonText]) -> FundContext:
-    """Texts and calendar, with overrides from ``config_dir`` when it has them (read once at start-up)."""
-    texts = config_dir / "fund_texts.yaml" if config_dir and (config_dir / "fund_texts.yaml").exists() else None
-    cal = config_dir / "calendar.yaml" if config_dir and (config_dir / "calendar.yaml").exists() else None
-    return FundContext(
-        texts=load_texts(texts), claim_texts=dict(claim_texts), calendar=chinese_calendar(load_overrides(cal))
-    )
 
 
 def audit_fund(

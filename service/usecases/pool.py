@@ -16,12 +16,13 @@ from scoring.funds import FundRules
 from scoring.vocab.lang import Lang
 from scoring.vocab.money import to_cny, to_fen
 from service.auth import Principal
+from service.configuration import FundContext
 from service.db.fund_tables import FundBank, PoolLoan
 from service.db.tables import Assessment, Loan
 from service.errors import Conflict, InvalidInput, NotFound, ServiceError
 from service.schemas.claims import CheckPublic, PoolLoanCreate, PoolLoanPage, PoolLoanPublic
 from service.usecases import ledger
-from service.usecases.funds import FundContext, audit_fund, bank_figures, loss_rate, rule_version_on, visible_fund
+from service.usecases.funds import audit_fund, bank_figures, loss_rate, rule_version_on, visible_fund
 from service.usecases.tenancy import visible
 
 
