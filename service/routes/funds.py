@@ -16,6 +16,7 @@ from service.deps import (
     KeyOptionalDep,
     KeyRequiredDep,
     LangDep,
+    NowDep,
     SessionDep,
     TodayDep,
 )
@@ -46,7 +47,7 @@ from service.schemas.funds import (
     RuleVersionCreate,
     RuleVersionPublic,
 )
-from service.usecases import claims, decisions, funds, pool
+from service.usecases.funds import claims, decisions, pool, recoveries, registry, rules
 
 router = APIRouter(
     prefix="/v1/funds",
@@ -75,19 +76,19 @@ def create_fund(
     body: FundCreate, session: SessionDep, principal: FundOverseerDep, on: TodayDep, once: KeyOptionalDep
 ) -> Response:
     """Create a fund (regulator, or the fund manager of the institution with that id)."""
-    return run_once(session, principal, once, body, lambda: funds.create_fund(session, principal, body, on=on))
+    return run_once(session, principal, once, body, lambda: registry.create_fund(session, principal, body, on=on))
 
 
 @router.get("")
 def list_funds(session: SessionDep, principal: FundReaderDep, on: TodayDep) -> list[FundPublic]:
     """Funds the caller may see."""
-    return funds.list_funds(session, principal, on=on)
+    return registry.list_funds(session, principal, on=on)
 
 
 @router.get("/{fund_id}")
 def get_fund(fund_id: FundId, session: SessionDep, principal: FundReaderDep, on: TodayDep) -> FundPublic:
     """One fund and its rule version in force today."""
-    return funds.get_fund(session, principal, fund_id, on=on)
+    return registry.get_fund(session, principal, fund_id, on=on)
 
 
 @router.post("/{fund_id}/rules", status_code=201, response_model=RuleVersionPublic)
@@ -104,14 +105,14 @@ def add_rule_version(
     Claims are judged under the version in force on their default date.
     """
     return run_once(
-        session, principal, once, body, lambda: funds.add_rule_version(session, principal, fund_id, body, on=on)
+        session, principal, once, body, lambda: rules.add_rule_version(session, principal, fund_id, body, on=on)
     )
 
 
 @router.get("/{fund_id}/rules")
 def list_rule_versions(fund_id: FundId, session: SessionDep, principal: FundReaderDep) -> list[RuleVersionPublic]:
     """Every version of the fund's rules."""
-    return funds.list_rule_versions(session, principal, fund_id)
+    return rules.list_rule_versions(session, principal, fund_id)
 
 
 @router.put("/{fund_id}/banks/{bank_id}")
@@ -119,13 +120,13 @@ def set_bank(
     fund_id: FundId, bank_id: FundId, body: BankAgreement, session: SessionDep, principal: FundManagerDep
 ) -> BankPublic:
     """Record a cooperating bank's pool share and committed credit line."""
-    return funds.set_bank(session, principal, fund_id, bank_id, body)
+    return registry.set_bank(session, principal, fund_id, bank_id, body)
 
 
 @router.get("/{fund_id}/banks")
 def list_banks(fund_id: FundId, session: SessionDep, principal: FundReaderDep) -> list[BankPublic]:
     """Cooperating banks with their pooled amounts and loss rates (a bank: its own)."""
-    return funds.list_banks(session, principal, fund_id)
+    return registry.list_banks(session, principal, fund_id)
 
 
 @router.post("/{fund_id}/deposits", status_code=201, response_model=BalancePublic)
@@ -133,7 +134,7 @@ def deposit(
     fund_id: FundId, body: DepositCreate, session: SessionDep, principal: FundManagerDep, once: KeyRequiredDep
 ) -> Response:
     """Pay money into the fund once per Idempotency-Key; returns the balance after it."""
-    return run_once(session, principal, once, body, lambda: funds.deposit(session, principal, fund_id, body))
+    return run_once(session, principal, once, body, lambda: registry.deposit(session, principal, fund_id, body))
 
 
 @router.post("/{fund_id}/loans", status_code=201, response_model=PoolLoanPublic)
@@ -240,6 +241,7 @@ def decide(
     principal: FundManagerDep,
     ctx: FundContextDep,
     lang: LangDep,
+    now: NowDep,
     once: KeyOptionalDep,
 ) -> Response:
     """Approve (pays and posts to the ledger), reject with a reason, or request information."""
@@ -248,7 +250,7 @@ def decide(
         principal,
         once,
         body,
-        lambda: decisions.decide(session, principal, ctx, fund_id, claim_id, body, lang=lang),
+        lambda: decisions.decide(session, principal, ctx, fund_id, claim_id, body, now=now, lang=lang),
     )
 
 
@@ -290,7 +292,7 @@ def report_recovery(
         principal,
         once,
         body,
-        lambda: decisions.report_recovery(session, principal, fund_id, claim_id, body, on=on),
+        lambda: recoveries.report_recovery(session, principal, fund_id, claim_id, body, on=on),
     )
 
 
@@ -299,10 +301,10 @@ def get_ledger(
     fund_id: FundId, session: SessionDep, principal: FundOverseerDep, limit: Limit = 100, offset: Offset = 0
 ) -> LedgerPage:
     """The fund's double-entry ledger lines, oldest first."""
-    return funds.get_ledger(session, principal, fund_id, limit=limit, offset=offset)
+    return registry.get_ledger(session, principal, fund_id, limit=limit, offset=offset)
 
 
 @router.get("/{fund_id}/balance")
 def get_balance(fund_id: FundId, session: SessionDep, principal: FundOverseerDep) -> BalancePublic:
     """Balance, paid, recovered and committed, derived from the ledger, with the reconciliation."""
-    return funds.get_balance(session, principal, fund_id)
+    return registry.get_balance(session, principal, fund_id)

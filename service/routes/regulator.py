@@ -33,7 +33,8 @@ from service.schemas.regulator import (
     PerformanceReport,
     PortfolioReport,
 )
-from service.usecases import fund_stats, inventory, portfolio, regulator
+from service.usecases import inventory, portfolio, regulator
+from service.usecases.funds import statistics as fund_stats
 from service.usecases.monitoring import performance_report
 
 router = APIRouter(

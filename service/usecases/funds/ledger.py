@@ -136,7 +136,7 @@ def page(session: Session, fund_id: str, *, limit: int, offset: int) -> LedgerPa
             id=r.id or 0,
             txn_id=r.txn_id,
             kind=r.kind,
-            account=r.account,  # type: ignore[arg-type]
+            account=r.account,
             debit_cny=to_cny(r.debit_fen),
             credit_cny=to_cny(r.credit_fen),
             claim_id=r.claim_id,
