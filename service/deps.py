@@ -25,7 +25,6 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from models_store import ModelStore
-from scoring.models import Offload
 from scoring.policy import ScoringConfig
 from scoring.vocab.lang import Lang
 from service.audit_checkpoints import AuditKeeper
@@ -200,9 +199,6 @@ get_settings = _from_state(lambda s: s.settings)
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 get_metrics = _from_state(lambda s: s.metrics)
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
-get_offload = _from_state(lambda s: s.spare_core)
-OffloadDep = Annotated[Offload, Depends(get_offload)]
-"""Where a valuation's SHAP may share the spare core (``service.spare_core``)."""
 get_monitor = _from_state(lambda s: s.monitor)
 MonitorDep = Annotated[DriftMonitor, Depends(get_monitor)]
 get_audit = _from_state(lambda s: s.audit)
@@ -260,16 +256,11 @@ LangDep = Annotated[Lang, Depends(get_lang)]
 
 
 async def get_scoring(
-    bundle: BundleDep,
-    config: ConfigDep,
-    metrics: MetricsDep,
-    offload: OffloadDep,
-    lang: LangDep,
-    now: NowDep,
-    today: TodayDep,
+    request: Request, bundle: BundleDep, lang: LangDep, now: NowDep, today: TodayDep
 ) -> ScoringContext:
-    """Everything a valuation or an assessment needs besides its request."""
-    return ScoringContext(bundle, config, metrics, lang, now, today, offload)
+    """Everything a valuation or an assessment needs besides its request (its SHAP may use the spare core)."""
+    state = app_state(request.app)
+    return ScoringContext(bundle, state.configuration.scoring, state.metrics, lang, now, today, state.spare_core)
 
 
 ScoringDep = Annotated[ScoringContext, Depends(get_scoring)]
