@@ -13,19 +13,15 @@ anything it checks: :func:`locked_fund` and :func:`locked_claim`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
 from typing import Any, TypeVar
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from scoring.funds import FundRules
 from service.auth import Principal
 from service.db import audit
-from service.db.fund_tables import Claim, Fund, FundRuleVersion, PoolLoan
+from service.db.fund_tables import Claim, Fund, PoolLoan
 from service.errors import NotFound
-from service.schemas.claims import ClaimCreate
 from service.usecases.funds import ledger
 
 Record = TypeVar("Record", Claim, PoolLoan)
@@ -112,33 +108,3 @@ def locked_claim(session: Session, principal: Principal, fund_id: str, claim_id:
     claim = own_claim(session, principal, fund_id, claim_id)
     session.refresh(claim)
     return claim
-
-
-def rule_version_on(session: Session, fund_id: str, day: date) -> FundRuleVersion | None:
-    """The rule version in force on ``day``: the latest ``effective_from`` not after it."""
-    return session.exec(
-        select(FundRuleVersion)
-        .where(FundRuleVersion.fund_id == fund_id, col(FundRuleVersion.effective_from) <= day)
-        .order_by(col(FundRuleVersion.effective_from).desc())
-    ).first()
-
-
-@dataclass(frozen=True)
-class ClaimTerms:
-    """What a filed claim is judged on: its request, its pooled loan and the rule version it was filed under."""
-
-    request: ClaimCreate
-    loan: PoolLoan
-    rules: FundRules
-
-
-def claim_terms(session: Session, claim: Claim) -> ClaimTerms:
-    """The terms of a stored claim (its rule version, not the one in force today)."""
-    loan = session.get(PoolLoan, claim.pool_loan_id)
-    assert loan is not None, "a claim's pooled loan is never deleted"
-    row = session.exec(
-        select(FundRuleVersion).where(
-            FundRuleVersion.fund_id == claim.fund_id, FundRuleVersion.version == claim.rule_version
-        )
-    ).one()
-    return ClaimTerms(ClaimCreate.model_validate(claim.request), loan, FundRules.model_validate(row.rules))

@@ -30,10 +30,10 @@ from service.usecases.funds.access import (
     own_claim,
     own_pool_loan,
     owned_page,
-    rule_version_on,
     visible_fund,
 )
 from service.usecases.funds.evaluation import evaluate
+from service.usecases.funds.rules import rule_version_on
 from service.usecases.funds.views import claim_public
 
 

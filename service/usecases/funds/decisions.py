@@ -22,8 +22,8 @@ from service.db.fund_tables import Claim
 from service.errors import Conflict, InvalidInput
 from service.schemas.claims import MAX_EVIDENCE, ClaimPublic, DecisionCreate, EvidenceCreate
 from service.usecases.funds import ledger
-from service.usecases.funds.access import audit_fund, claim_terms, locked_claim
-from service.usecases.funds.evaluation import evaluate, payout_now
+from service.usecases.funds.access import audit_fund, locked_claim
+from service.usecases.funds.evaluation import claim_terms, evaluate, payout_now
 from service.usecases.funds.views import OPEN, claim_public
 
 

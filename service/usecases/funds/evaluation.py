@@ -27,6 +27,7 @@ from service.db.tables import LoanPatent
 from service.errors import Unavailable
 from service.schemas.claims import ClaimCreate
 from service.usecases.funds import ledger
+from service.usecases.funds.rules import rules_of
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,23 @@ class Evaluation:
             "payout": self.payout.model_dump(mode="json"),
             "review": self.review,
         }
+
+
+@dataclass(frozen=True)
+class ClaimTerms:
+    """What a filed claim is judged on: its request, its pooled loan and the rule version it was filed under."""
+
+    request: ClaimCreate
+    loan: PoolLoan
+    rules: FundRules
+
+
+def claim_terms(session: Session, claim: Claim) -> ClaimTerms:
+    """The terms of a stored claim (its rule version, not the one in force today)."""
+    loan = session.get(PoolLoan, claim.pool_loan_id)
+    assert loan is not None, "a claim's pooled loan is never deleted"
+    rules = rules_of(session, claim.fund_id, claim.rule_version)
+    return ClaimTerms(ClaimCreate.model_validate(claim.request), loan, rules)
 
 
 def cap_usage(

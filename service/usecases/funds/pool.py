@@ -19,8 +19,9 @@ from service.db.fund_tables import FundBank, PoolLoan
 from service.db.tables import Assessment, Loan
 from service.errors import Conflict, InvalidInput, NotFound, ServiceError
 from service.schemas.claims import PoolLoanCreate, PoolLoanPage, PoolLoanPublic
-from service.usecases.funds.access import audit_fund, locked_fund, own_pool_loan, owned_page, rule_version_on
+from service.usecases.funds.access import audit_fund, locked_fund, own_pool_loan, owned_page
 from service.usecases.funds.registry import bank_figures, loss_rate
+from service.usecases.funds.rules import rule_version_on
 from service.usecases.funds.views import pool_loan_public
 from service.usecases.tenancy import visible
 

@@ -22,7 +22,8 @@ from service.schemas.funds import (
     LedgerPage,
 )
 from service.usecases.funds import ledger
-from service.usecases.funds.access import audit_fund, locked_fund, rule_version_on, visible_fund
+from service.usecases.funds.access import audit_fund, locked_fund, visible_fund
+from service.usecases.funds.rules import rule_version_on
 
 
 def _fund_public(session: Session, fund: Fund, on: date) -> FundPublic:

@@ -19,6 +19,23 @@ from service.schemas.funds import RuleVersionCreate, RuleVersionPublic
 from service.usecases.funds.access import audit_fund, locked_fund, visible_fund
 
 
+def rule_version_on(session: Session, fund_id: str, day: date) -> FundRuleVersion | None:
+    """The rule version in force on ``day``: the latest ``effective_from`` not after it."""
+    return session.exec(
+        select(FundRuleVersion)
+        .where(FundRuleVersion.fund_id == fund_id, col(FundRuleVersion.effective_from) <= day)
+        .order_by(col(FundRuleVersion.effective_from).desc())
+    ).first()
+
+
+def rules_of(session: Session, fund_id: str, version: int) -> FundRules:
+    """The rules of one stored version."""
+    row = session.exec(
+        select(FundRuleVersion).where(FundRuleVersion.fund_id == fund_id, FundRuleVersion.version == version)
+    ).one()
+    return FundRules.model_validate(row.rules)
+
+
 def _version_public(v: FundRuleVersion) -> RuleVersionPublic:
     return RuleVersionPublic(
         fund_id=v.fund_id,
