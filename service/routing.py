@@ -101,6 +101,7 @@ def unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Any]:
             return result
 
         wrapper = run
+    # inspect reads __signature__ from any callable; typeshed declares it on none
     wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
     setattr(wrapper, _MARK, True)
     return wrapper

@@ -41,6 +41,7 @@ class GuardedProtocol(HttpToolsProtocol):
     _idle_since = 0.0
     _header_bytes = 0
 
+    # uvicorn narrows asyncio.BaseProtocol's BaseTransport to Transport; we keep uvicorn's signature
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Arm the header deadline; make room if the connections are at the limit."""
         super().connection_made(transport)

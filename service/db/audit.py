@@ -47,6 +47,7 @@ def ensure_head(session: Session) -> None:
         session.flush()
 
 
+# SQLModel declares no __table__ (set by SQLAlchemy's declarative base): hence the ignores.
 _HEAD = AuditHead.__table__  # type: ignore[attr-defined]
 _LOG = AuditEntry.__table__  # type: ignore[attr-defined]
 # Core statements, built once: the ORM's unit of work costs about 1 ms per request

@@ -46,7 +46,7 @@ from service.usecases.tenancy import visible
 T = TypeVar("T")
 Stored = TypeVar("Stored", Valuation, Assessment)
 
-_PLEDGES = LoanPatent.__table__  # type: ignore[attr-defined]
+_PLEDGES = LoanPatent.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__ (set by SQLAlchemy's declarative base)
 # Built once and run on the session's connection: both are on every scoring request's path.
 _ACTIVE_PLEDGES = select(_PLEDGES.c.patent_id).where(
     _PLEDGES.c.patent_id.in_(bindparam("ids", expanding=True)), _PLEDGES.c.active.is_(True)
