@@ -105,7 +105,7 @@ def _policy(
     reasons = [
         PolicyReason(
             code=r.code,
-            text=getattr(texts.reasons.policy[r.code], lang),
+            text=texts.reasons.policy[r.code].text(lang),
             metric=r.metric,
             value=metrics[r.metric],
             threshold=r.value,

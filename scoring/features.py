@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+from numpy.typing import NDArray
 
 from scoring import vocab
 
@@ -100,11 +101,11 @@ CLAIM_FEATURES: tuple[FeatureSpec, ...] = (
 )
 
 
-def _days(a: np.ndarray, b: np.ndarray | np.datetime64) -> np.ndarray:
+def _days(a: NDArray[np.datetime64], b: NDArray[np.datetime64] | np.datetime64) -> NDArray[np.float64]:
     """Days from ``b`` to ``a`` as float; NaT gives NaN."""
     a64 = np.asarray(a, dtype="datetime64[D]")
     b64 = np.asarray(b, dtype="datetime64[D]")
-    out = (a64 - b64).astype("timedelta64[D]").astype(float)
+    out: NDArray[np.float64] = (a64 - b64).astype("timedelta64[D]").astype(np.float64)
     out[np.isnat(np.broadcast_to(a64, out.shape)) | np.isnat(np.broadcast_to(b64, out.shape))] = np.nan
     return out
 

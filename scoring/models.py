@@ -8,6 +8,7 @@ machine OpenMP threads across workers make tail latency far worse.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -16,11 +17,29 @@ from typing import Any, Protocol, TypeVar
 
 import lightgbm as lgb
 import numpy as np
+from numpy.typing import NDArray
 
 from scoring.features import FeatureSpec
 
-PREDICT_PARAMS = {"num_threads": 1}
+PREDICT_THREADS = 1
 T = TypeVar("T")
+Matrix = NDArray[np.float64]  # rows × features, or rows × (features + 1) for contributions
+
+
+def _predict(booster: lgb.Booster, x: Matrix, *, raw_score: bool = False, pred_contrib: bool = False) -> Matrix:
+    """One single-threaded LightGBM prediction over a dense matrix, as float64."""
+    out = booster.predict(x, raw_score=raw_score, pred_contrib=pred_contrib, num_threads=PREDICT_THREADS)
+    if not isinstance(out, np.ndarray):  # LightGBM answers sparse only for sparse input
+        raise TypeError(f"LightGBM returned {type(out).__name__} for a dense matrix")
+    return np.asarray(out, dtype=np.float64)
+
+
+def add_parts(parts: Sequence[Matrix]) -> Matrix:
+    """The sum of an :class:`Offload`'s parts, added in order (as ``sum`` would, without its ``0``)."""
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total
 
 
 class Offload(Protocol):
@@ -77,23 +96,23 @@ class LoadedModel:
         """Feature names in matrix column order."""
         return [f.name for f in self.features]
 
-    def raw(self, x: np.ndarray, role: str = "main") -> np.ndarray:
+    def raw(self, x: Matrix, role: str = "main") -> NDArray[np.float64]:
         """Raw score (log-odds, or log-value for regressions), calibrated when set."""
-        out = np.asarray(self.boosters[role].predict(x, raw_score=True, **PREDICT_PARAMS), dtype=float)
+        out = _predict(self.boosters[role], x, raw_score=True)
         if self.calibration is not None and role == "main":
             a, b = self.calibration
             out = a * out + b
         return out + self.offsets.get(role, 0.0)
 
-    def contributions(self, x: np.ndarray, role: str = "main") -> np.ndarray:
+    def contributions(self, x: Matrix, role: str = "main") -> Matrix:
         """TreeSHAP matrix (n, n_features + 1), last column the expected value.
 
         Scaled by the calibration slope (and the intercept and any role offset
         added to the last column) so each row still sums to :meth:`raw`.
         """
-        return self._scaled(self.boosters[role].predict(x, pred_contrib=True, **PREDICT_PARAMS), role)
+        return self._scaled(_predict(self.boosters[role], x, pred_contrib=True), role)
 
-    def contribution_parts(self, x: np.ndarray, role: str, n: int) -> list[Callable[[], np.ndarray]]:
+    def contribution_parts(self, x: Matrix, role: str, n: int) -> list[Callable[[], Matrix]]:
         """:meth:`contributions` as ``n`` calls over consecutive ranges of trees; their sum is the whole.
 
         TreeSHAP is computed tree by tree and added up, so the parts are exact:
@@ -105,9 +124,12 @@ class LoadedModel:
         if n <= 1 or self.boosters[role].current_iteration() < 2:
             return [lambda: self.contributions(x, role)]
         return [
-            (lambda i=i, b=b: self._scaled(b.predict(x, pred_contrib=True, **PREDICT_PARAMS), role, first=i == 0))
+            functools.partial(self._part_contributions, b, x, role, first=i == 0)
             for i, b in enumerate(self.split_boosters(role, n))
         ]
+
+    def _part_contributions(self, booster: lgb.Booster, x: Matrix, role: str, *, first: bool) -> Matrix:
+        return self._scaled(_predict(booster, x, pred_contrib=True), role, first=first)
 
     def split_boosters(self, role: str, n: int) -> tuple[lgb.Booster, ...]:
         """``n`` boosters over consecutive ranges of the role's trees, built once per model and ``n``.
@@ -134,8 +156,7 @@ class LoadedModel:
                     self._split[key] = found
         return found
 
-    def _scaled(self, contrib: np.ndarray, role: str, *, first: bool = True) -> np.ndarray:
-        contrib = np.asarray(contrib, dtype=float)
+    def _scaled(self, contrib: Matrix, role: str, *, first: bool = True) -> Matrix:
         if self.calibration is not None and role == "main":
             a, b = self.calibration
             contrib = contrib * a
@@ -145,11 +166,11 @@ class LoadedModel:
             contrib[:, -1] += self.offsets.get(role, 0.0)
         return contrib
 
-    def explain(self, x: np.ndarray, role: str = "main", *, space: str) -> list[Explanation]:
+    def explain(self, x: Matrix, role: str = "main", *, space: str) -> list[Explanation]:
         """Explanations for every row of ``x``."""
         return self.explanations(self.contributions(x, role), space=space)
 
-    def explanations(self, contrib: np.ndarray, *, space: str) -> list[Explanation]:
+    def explanations(self, contrib: Matrix, *, space: str) -> list[Explanation]:
         """Explanations of rows of a :meth:`contributions` matrix."""
         names = self.feature_names
         return [
@@ -163,9 +184,9 @@ class LoadedModel:
         ]
 
 
-def sigmoid(z: np.ndarray) -> np.ndarray:
+def sigmoid(z: NDArray[np.float64]) -> NDArray[np.float64]:
     """Logistic function, overflow-safe."""
-    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=float)))
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=np.float64)))
 
 
 def feature_specs_from_manifest(items: list[Mapping[str, Any]]) -> tuple[FeatureSpec, ...]:

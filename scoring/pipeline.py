@@ -9,7 +9,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from scoring.credit import CreditAssessment, assess_credit, pd_matrix
-from scoring.models import LoadedModel, Offload, inline
+from scoring.models import LoadedModel, Offload, add_parts, inline
 from scoring.pledge_checks import PledgeCheck, check_pledge
 from scoring.policy import LtvCaps, ScoringConfig
 from scoring.types import Borrower, LoanTerms, Patent
@@ -98,7 +98,7 @@ def _start_valuation(
             model,
             patents,
             q=q,
-            contributions=sum(contributions()),
+            contributions=add_parts(contributions()),
             as_of=as_of,
             config=config,
             caps=caps,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from scoring import features as F
 from scoring.models import LoadedModel
@@ -22,24 +24,24 @@ DEFAULT_PRICE_BIAS: dict[str, float] = dict(PRICE_SOURCE_BIAS)
 class Prepared:
     """Matrix, target, ids, dates, split masks and (optional) truth for one model."""
 
-    x: np.ndarray
-    y: np.ndarray
-    ids: np.ndarray
-    dates: np.ndarray
-    test: np.ndarray
-    valid: np.ndarray
-    truth: np.ndarray | None = None
-    extra: dict[str, np.ndarray] = field(default_factory=dict)
+    x: NDArray[np.float64]
+    y: NDArray[np.float64]
+    ids: NDArray[Any]  # loan, patent or claim ids (strings), or row numbers for generic data
+    dates: NDArray[np.datetime64]
+    test: NDArray[np.bool_]
+    valid: NDArray[np.bool_]
+    truth: NDArray[np.float64] | None = None
+    extra: dict[str, NDArray[np.float64]] = field(default_factory=dict)
 
     @property
-    def train(self) -> np.ndarray:
+    def train(self) -> NDArray[np.bool_]:
         """Rows used to fit (neither validation nor test)."""
         return ~self.test & ~self.valid
 
 
-def cols(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+def cols(frame: pd.DataFrame) -> dict[str, NDArray[Any]]:
     """A frame as a mapping of column name to numpy array (dates as datetime64[D])."""
-    out: dict[str, np.ndarray] = {}
+    out: dict[str, NDArray[Any]] = {}
     for c in frame.columns:
         s = frame[c]
         if pd.api.types.is_datetime64_any_dtype(s):
@@ -50,8 +52,8 @@ def cols(frame: pd.DataFrame) -> dict[str, np.ndarray]:
 
 
 def split_masks(
-    dates: np.ndarray, *, test_fraction: float = 0.2, valid_fraction: float = 0.15, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
+    dates: NDArray[np.datetime64], *, test_fraction: float = 0.2, valid_fraction: float = 0.15, seed: int = 0
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
     """Out-of-time split: the latest ``test_fraction`` by date is the test set.
 
     The validation fold (early stopping, calibration) is a random share of the
@@ -65,10 +67,12 @@ def split_masks(
     return test, valid
 
 
-def valuation_matrix(patents: pd.DataFrame, enterprises: pd.DataFrame, as_of: np.ndarray) -> np.ndarray:
+def valuation_matrix(
+    patents: pd.DataFrame, enterprises: pd.DataFrame, as_of: NDArray[np.datetime64]
+) -> NDArray[np.float64]:
     """Valuation feature matrix for ``patents`` at ``as_of`` (owner revenue joined)."""
     revenue = patents["owner_id"].map(enterprises.set_index("enterprise_id")["revenue_cny"])
-    columns = F.valuation_columns(cols(patents), as_of, owner_revenue=revenue.to_numpy(dtype=float))
+    columns = F.valuation_columns(cols(patents), as_of, owner_revenue=revenue.to_numpy(dtype=np.float64))
     return F.to_matrix(columns, F.VALUATION_FEATURES)
 
 
@@ -81,17 +85,19 @@ def prepare_valuation(
     priced = priced.reset_index(drop=True)
     as_of = priced["price_date"].to_numpy().astype("datetime64[D]")
     x = valuation_matrix(priced, data["enterprises"], as_of)
-    bias = priced["price_source"].map(dict(price_bias)).fillna(1.0).to_numpy(dtype=float)
-    y = np.log(priced["observed_price_cny"].to_numpy(dtype=float) / bias)
+    bias = priced["price_source"].map(dict(price_bias)).fillna(1.0).to_numpy(dtype=np.float64)
+    y = np.log(priced["observed_price_cny"].to_numpy(dtype=np.float64) / bias)
     test, valid = split_masks(as_of)
     truth = None
     if "patents_truth" in data:
         t = priced["patent_id"].map(data["patents_truth"].set_index("patent_id")["true_value_cny"])
-        truth = t.to_numpy(dtype=float)
+        truth = t.to_numpy(dtype=np.float64)
     return Prepared(x, y, priced["patent_id"].to_numpy(), as_of, test, valid, truth)
 
 
-def pledged_patents_matrix(data: Mapping[str, pd.DataFrame]) -> tuple[np.ndarray, np.ndarray]:
+def pledged_patents_matrix(
+    data: Mapping[str, pd.DataFrame],
+) -> tuple[NDArray[np.float64], NDArray[np.datetime64]]:
     """Valuation inputs of every pledged patent at its loan's origination, with that date.
 
     This is the population the valuation model serves (assessments value the
@@ -105,7 +111,7 @@ def pledged_patents_matrix(data: Mapping[str, pd.DataFrame]) -> tuple[np.ndarray
 
 def package_values(
     data: Mapping[str, pd.DataFrame], valuation: LoadedModel | None, *, as_of_by_loan: pd.Series | None = None
-) -> tuple[pd.DataFrame, np.ndarray]:
+) -> tuple[pd.DataFrame, NDArray[np.float64]]:
     """Per-loan collateral summary and model P50 package value (CNY) at origination."""
     loans = data["loans"]
     links = data["loan_patents"].merge(data["patents"], on="patent_id", how="left")
@@ -118,7 +124,7 @@ def package_values(
     )
     summary = F.package_summary(links["patent_type"].to_numpy(dtype=object), life, group, len(loans))
     if valuation is None:
-        value = loans["appraised_value_cny"].to_numpy(dtype=float)
+        value = loans["appraised_value_cny"].to_numpy(dtype=np.float64)
     else:
         xv = valuation_matrix(links, data["enterprises"], as_of)
         p50 = np.exp(valuation.raw(xv, "p50"))
@@ -139,10 +145,12 @@ def prepare_pd(data: Mapping[str, pd.DataFrame], valuation: LoadedModel | None) 
     test, valid = split_masks(dates)
     truth = None
     if "loans_truth" in data:
-        truth = loans["loan_id"].map(data["loans_truth"].set_index("loan_id")["true_pd"]).to_numpy(float)[keep]
+        truth = (
+            loans["loan_id"].map(data["loans_truth"].set_index("loan_id")["true_pd"]).to_numpy(dtype=np.float64)[keep]
+        )
     return Prepared(
         x[keep],
-        outcome[keep].astype(bool).to_numpy(dtype=float),
+        outcome[keep].to_numpy(dtype=bool).astype(np.float64),
         loans["loan_id"].to_numpy()[keep],
         dates,
         test,
@@ -164,7 +172,7 @@ def prepare_claims(data: Mapping[str, pd.DataFrame], valuation: LoadedModel | No
         cols(claims),
         cols(cl_loans),
         default_date.to_numpy().astype("datetime64[D]"),
-        claims["loan_id"].map(value_by_loan).to_numpy(dtype=float),
+        claims["loan_id"].map(value_by_loan).to_numpy(dtype=np.float64),
     )
     x = F.to_matrix(columns, F.CLAIM_FEATURES)
     dates = claims["filing_date"].to_numpy().astype("datetime64[D]")
@@ -172,9 +180,9 @@ def prepare_claims(data: Mapping[str, pd.DataFrame], valuation: LoadedModel | No
     truth = None
     if "claims_truth" in data:
         t = data["claims_truth"].set_index("claim_id")
-        truth = claims["claim_id"].map(t["true_irregular"]).astype(float).to_numpy()
-        oracle = claims["claim_id"].map(t["true_irregular_prob"]).to_numpy(dtype=float)
-    y = claims["review_irregular"].astype(float).to_numpy()
+        truth = claims["claim_id"].map(t["true_irregular"]).to_numpy(dtype=np.float64)
+        oracle = claims["claim_id"].map(t["true_irregular_prob"]).to_numpy(dtype=np.float64)
+    y = claims["review_irregular"].to_numpy(dtype=np.float64)
     prep = Prepared(x, y, claims["claim_id"].to_numpy(), dates, test, valid, truth)
     if truth is not None:
         prep.extra["oracle_score"] = oracle

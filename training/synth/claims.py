@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from types import ModuleType
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from scoring.vocab import CLAIM_SOURCES
 from training.synth.params import ClaimParams
@@ -30,30 +33,32 @@ def working_days(start: np.datetime64, end: np.datetime64) -> np.ndarray:
     return days[work]
 
 
-def _covered(module: object, year: int) -> bool:
+def _covered(module: ModuleType, year: int) -> bool:
     try:
-        module.is_workday(dt.date(year, 6, 1))  # type: ignore[attr-defined]
+        module.is_workday(dt.date(year, 6, 1))
     except NotImplementedError:
         return False
     return True
 
 
-def add_working_days(dates: np.ndarray, n_days: np.ndarray, calendar: np.ndarray) -> np.ndarray:
+def add_working_days(
+    dates: NDArray[np.datetime64], n_days: NDArray[np.integer[Any]], calendar: NDArray[np.datetime64]
+) -> NDArray[np.datetime64]:
     """The date ``n_days`` working days after each date (a date itself never counts)."""
-    idx = np.searchsorted(calendar, dates, side="right") + n_days - 1
-    return calendar[np.clip(idx, 0, len(calendar) - 1)]
+    idx: NDArray[np.intp] = np.searchsorted(calendar, dates, side="right") + n_days - 1
+    return np.take(calendar, np.clip(idx, 0, len(calendar) - 1))
 
 
 def draw_claims(
     rng: np.random.Generator,
     p: ClaimParams,
     *,
-    loans: dict[str, np.ndarray],
+    loans: dict[str, NDArray[Any]],
     origination: np.ndarray,
     default_date: np.ndarray,
     package_true: np.ndarray,
     any_pledged: np.ndarray,
-) -> dict[str, np.ndarray]:
+) -> dict[str, NDArray[Any]]:
     """Claims for the given defaulted pooled loans (arrays aligned with them).
 
     Irregularity is a logistic of facts a fund can see in the claim and loan

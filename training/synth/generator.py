@@ -9,10 +9,13 @@ numpy driven by one ``np.random.default_rng(seed)``, so a seed fixes the data.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from training.contract import write_table
 from training.synth.borrowers import draw_enterprises
@@ -137,8 +140,13 @@ def generate_portfolio(
 
 
 def _collateral(
-    rng: np.random.Generator, P: PortfolioParams, *, orig: np.ndarray, borrower: np.ndarray, ent: dict
-) -> tuple[np.ndarray, dict, dict, np.ndarray]:
+    rng: np.random.Generator,
+    P: PortfolioParams,
+    *,
+    orig: np.ndarray,
+    borrower: np.ndarray,
+    ent: dict[str, NDArray[Any]],
+) -> tuple[np.ndarray, dict[str, NDArray[Any]], dict[str, NDArray[Any]], np.ndarray]:
     """Pledged patents, their prices and each loan's true package value at origination."""
     n_loans = len(orig)
     probs = np.asarray(P.patent.patents_per_loan_probs)
@@ -165,12 +173,12 @@ def _claims(
     rng: np.random.Generator,
     P: PortfolioParams,
     *,
-    terms: dict,
-    out: dict,
+    terms: dict[str, NDArray[Any]],
+    out: dict[str, NDArray[Any]],
     orig: np.ndarray,
     package: np.ndarray,
     any_pledged: np.ndarray,
-) -> dict[str, np.ndarray]:
+) -> dict[str, NDArray[Any]]:
     """Claims by a share of the defaulted pooled loans; ``loan`` indexes the loans."""
     claimants = np.flatnonzero(out["default_12m"] & terms["pooled"])
     claimants = claimants[rng.random(len(claimants)) < P.claim.claim_share]
@@ -188,7 +196,11 @@ def _claims(
 
 
 def write_portfolio(
-    frames: dict[str, pd.DataFrame], out_dir: str | Path, fmt: str = "csv", *, meta: dict | None = None
+    frames: dict[str, pd.DataFrame],
+    out_dir: str | Path,
+    fmt: str = "csv",
+    *,
+    meta: Mapping[str, object] | None = None,
 ) -> Path:
     """Write every table through the data contract, plus a README labelling it synthetic.
 
@@ -218,7 +230,7 @@ def write_portfolio(
     return out
 
 
-def _readme(frames: dict[str, pd.DataFrame], info: dict, fmt: str) -> str:
+def _readme(frames: dict[str, pd.DataFrame], info: Mapping[str, object], fmt: str) -> str:
     lines = [
         "# SYNTHETIC DATA",
         "",

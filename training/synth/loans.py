@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from scoring.vocab import INDUSTRIES, LOAN_PURPOSES, NPL_CLASSES, REGIONS
 from training.synth.params import LoanParams, OutcomeParams, PDParams
@@ -26,7 +29,7 @@ def draw_terms(
     non_invention_share: np.ndarray,
     revenue: np.ndarray,
     region: np.ndarray,
-) -> dict[str, np.ndarray]:
+) -> dict[str, NDArray[Any]]:
     """Bank, amount, tenor, appraisal and cover of each loan.
 
     The amount follows the bank's LTV policy applied to the appraised value;
@@ -83,8 +86,8 @@ def true_pd(
     rng: np.random.Generator,
     p: PDParams,
     *,
-    ent: dict[str, np.ndarray],
-    terms: dict[str, np.ndarray],
+    ent: dict[str, NDArray[Any]],
+    terms: dict[str, NDArray[Any]],
     package_true: np.ndarray,
     year: np.ndarray,
 ) -> np.ndarray:
@@ -137,7 +140,7 @@ def draw_outcomes(
     origination: np.ndarray,
     inflated: np.ndarray,
     package_true: np.ndarray,
-) -> dict[str, np.ndarray]:
+) -> dict[str, NDArray[Any]]:
     """Default within 12 months, its date, days past due, class and disposal price."""
     n = len(pd_true)
     default = rng.random(n) < pd_true

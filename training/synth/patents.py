@@ -8,7 +8,10 @@ signals (citations, family, claims, licences, ...) and, in
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from scoring.vocab import (
     INDUSTRIES,
@@ -33,7 +36,7 @@ def _by_type(mapping: dict[str, tuple[float, float]], k: int) -> np.ndarray:
     return np.array([mapping[t][k] for t in PATENT_TYPES])
 
 
-def _classify(rng: np.random.Generator, p: PatentParams, owner_industry: np.ndarray) -> dict[str, np.ndarray]:
+def _classify(rng: np.random.Generator, p: PatentParams, owner_industry: np.ndarray) -> dict[str, NDArray[Any]]:
     n = len(owner_industry)
     ptype = pick(rng, weights(p.type_mix, PATENT_TYPES), n)
     other = rng.integers(0, len(INDUSTRIES), n)
@@ -43,7 +46,7 @@ def _classify(rng: np.random.Generator, p: PatentParams, owner_industry: np.ndar
     return {"patent_type": ptype, "industry": industry, "tech_field": tech, "ipc_section": ipc}
 
 
-def _dates(rng: np.random.Generator, p: PatentParams, ptype: np.ndarray, as_of: np.ndarray) -> dict[str, np.ndarray]:
+def _dates(rng: np.random.Generator, p: PatentParams, ptype: np.ndarray, as_of: np.ndarray) -> dict[str, NDArray[Any]]:
     """Filing/grant dates, legal status and fee history at ``as_of``."""
     n = len(ptype)
     lo, hi = _by_type(p.grant_lag_years, 0)[ptype], _by_type(p.grant_lag_years, 1)[ptype]
@@ -87,7 +90,7 @@ def _signals(
     tech: np.ndarray,
     age: np.ndarray,
     q: np.ndarray,
-) -> dict[str, np.ndarray]:
+) -> dict[str, NDArray[Any]]:
     """Observable technical and economic facts, each a noisy function of quality."""
     n = len(q)
     rate = lookup(p.citations_per_year, PATENT_TYPES)[ptype] * np.minimum(age, p.citations_age_cap_years)
@@ -121,7 +124,7 @@ def _signals(
     }
 
 
-def _flags(rng: np.random.Generator, p: PatentParams, out: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _flags(rng: np.random.Generator, p: PatentParams, out: dict[str, NDArray[Any]]) -> dict[str, NDArray[Any]]:
     """Facts the pledge-registration checks look at."""
     n = len(out["legal_status"])
     requests = np.where(
@@ -143,7 +146,9 @@ def _flags(rng: np.random.Generator, p: PatentParams, out: dict[str, np.ndarray]
     }
 
 
-def _owners(rng: np.random.Generator, p: PatentParams, borrower: np.ndarray, n_enterprises: int) -> dict:
+def _owners(
+    rng: np.random.Generator, p: PatentParams, borrower: np.ndarray, n_enterprises: int
+) -> dict[str, NDArray[Any]]:
     """Registered owner: the borrower, except a few mismatches."""
     n = len(borrower)
     mismatch = rng.random(n) < p.owner_mismatch_share
@@ -168,7 +173,7 @@ def draw_patents(
     owner_industry: np.ndarray,
     as_of: np.ndarray,
     n_enterprises: int,
-) -> dict[str, np.ndarray]:
+) -> dict[str, NDArray[Any]]:
     """Draw the pledged patents.
 
     Parameters

@@ -7,7 +7,10 @@ the closed form of the geometric sum is used.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 from scipy.special import ndtr
 
 from scoring.vocab import INDUSTRIES, LEGAL_STATUSES, PATENT_TYPES, PRICE_SOURCES, TECH_FIELDS
@@ -22,8 +25,8 @@ DISPOSAL = PRICE_SOURCES.index("disposal")
 
 
 def value_drivers(
-    rng: np.random.Generator, p: ValueParams, pat: dict[str, np.ndarray], owner_revenue: np.ndarray
-) -> dict[str, np.ndarray]:
+    rng: np.random.Generator, p: ValueParams, pat: dict[str, NDArray[Any]], owner_revenue: NDArray[np.float64]
+) -> dict[str, NDArray[np.float64]]:
     """Attributable revenue (first year, CNY) and royalty rate of each patent.
 
     ``owner_revenue`` is the revenue of the borrower exploiting the patent.
@@ -45,15 +48,15 @@ def value_drivers(
 
 
 def true_value(
-    p: ValueParams, pat: dict[str, np.ndarray], drivers: dict[str, np.ndarray], as_of: np.ndarray
-) -> np.ndarray:
+    p: ValueParams, pat: dict[str, NDArray[Any]], drivers: dict[str, NDArray[np.float64]], as_of: NDArray[np.datetime64]
+) -> NDArray[np.float64]:
     """Relief-from-royalty value (CNY) of each patent at ``as_of`` (datetime64[D])."""
     legal_left = TERM_YEARS[pat["patent_type"]] - age_years(as_of, pat["filing_date"])
     cap = lookup(p.economic_life_cap_years, TECH_FIELDS)[pat["tech_field"]]
-    life = np.clip(np.minimum(legal_left, cap), 0.25, None)
+    life: NDArray[np.float64] = np.clip(np.minimum(legal_left, cap), 0.25, None)
     a = (1.0 - p.revenue_decay) / (1.0 + p.discount_rate)
     annuity = a * (1.0 - a**life) / (1.0 - a) / (1.0 - p.revenue_decay)
-    status = lookup(p.status_factor, LEGAL_STATUSES)[pat["legal_status"]]
+    status = np.take(lookup(p.status_factor, LEGAL_STATUSES), pat["legal_status"])
     return drivers["revenue"] * drivers["royalty"] * (1.0 - p.tax_rate) * annuity * status
 
 
@@ -61,10 +64,10 @@ def observed_prices(
     rng: np.random.Generator,
     p: PriceParams,
     vp: ValueParams,
-    pat: dict[str, np.ndarray],
-    drivers: dict[str, np.ndarray],
+    pat: dict[str, NDArray[Any]],
+    drivers: dict[str, NDArray[np.float64]],
     as_of: np.ndarray,
-) -> dict[str, np.ndarray]:
+) -> dict[str, NDArray[Any]]:
     """Observed prices, their source and date, and the true value they refer to.
 
     A price is ``true value at the price date × source bias × lognormal noise``.
