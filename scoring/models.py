@@ -17,16 +17,15 @@ from typing import Any, Protocol, TypeVar
 
 import lightgbm as lgb
 import numpy as np
-from numpy.typing import NDArray
 
 from scoring.features import FeatureSpec
+from scoring.vocab.arrays import FloatArray
 
 PREDICT_THREADS = 1
 T = TypeVar("T")
-Matrix = NDArray[np.float64]  # rows × features, or rows × (features + 1) for contributions
 
 
-def _predict(booster: lgb.Booster, x: Matrix, *, raw_score: bool = False, pred_contrib: bool = False) -> Matrix:
+def _predict(booster: lgb.Booster, x: FloatArray, *, raw_score: bool = False, pred_contrib: bool = False) -> FloatArray:
     """One single-threaded LightGBM prediction over a dense matrix, as float64."""
     out = booster.predict(x, raw_score=raw_score, pred_contrib=pred_contrib, num_threads=PREDICT_THREADS)
     if not isinstance(out, np.ndarray):  # LightGBM answers sparse only for sparse input
@@ -34,7 +33,7 @@ def _predict(booster: lgb.Booster, x: Matrix, *, raw_score: bool = False, pred_c
     return np.asarray(out, dtype=np.float64)
 
 
-def add_parts(parts: Sequence[Matrix]) -> Matrix:
+def add_parts(parts: Sequence[FloatArray]) -> FloatArray:
     """The sum of an :class:`Offload`'s parts, added in order (as ``sum`` would, without its ``0``)."""
     total = parts[0]
     for part in parts[1:]:
@@ -96,7 +95,7 @@ class LoadedModel:
         """Feature names in matrix column order."""
         return [f.name for f in self.features]
 
-    def raw(self, x: Matrix, role: str = "main") -> NDArray[np.float64]:
+    def raw(self, x: FloatArray, role: str = "main") -> FloatArray:
         """Raw score (log-odds, or log-value for regressions), calibrated when set."""
         out = _predict(self.boosters[role], x, raw_score=True)
         if self.calibration is not None and role == "main":
@@ -104,7 +103,7 @@ class LoadedModel:
             out = a * out + b
         return out + self.offsets.get(role, 0.0)
 
-    def contributions(self, x: Matrix, role: str = "main") -> Matrix:
+    def contributions(self, x: FloatArray, role: str = "main") -> FloatArray:
         """TreeSHAP matrix (n, n_features + 1), last column the expected value.
 
         Scaled by the calibration slope (and the intercept and any role offset
@@ -112,7 +111,7 @@ class LoadedModel:
         """
         return self._scaled(_predict(self.boosters[role], x, pred_contrib=True), role)
 
-    def contribution_parts(self, x: Matrix, role: str, n: int) -> list[Callable[[], Matrix]]:
+    def contribution_parts(self, x: FloatArray, role: str, n: int) -> list[Callable[[], FloatArray]]:
         """:meth:`contributions` as ``n`` calls over consecutive ranges of trees; their sum is the whole.
 
         TreeSHAP is computed tree by tree and added up, so the parts are exact:
@@ -128,7 +127,7 @@ class LoadedModel:
             for i, b in enumerate(self.split_boosters(role, n))
         ]
 
-    def _part_contributions(self, booster: lgb.Booster, x: Matrix, role: str, *, first: bool) -> Matrix:
+    def _part_contributions(self, booster: lgb.Booster, x: FloatArray, role: str, *, first: bool) -> FloatArray:
         return self._scaled(_predict(booster, x, pred_contrib=True), role, first=first)
 
     def split_boosters(self, role: str, n: int) -> tuple[lgb.Booster, ...]:
@@ -156,7 +155,7 @@ class LoadedModel:
                     self._split[key] = found
         return found
 
-    def _scaled(self, contrib: Matrix, role: str, *, first: bool = True) -> Matrix:
+    def _scaled(self, contrib: FloatArray, role: str, *, first: bool = True) -> FloatArray:
         if self.calibration is not None and role == "main":
             a, b = self.calibration
             contrib = contrib * a
@@ -166,11 +165,11 @@ class LoadedModel:
             contrib[:, -1] += self.offsets.get(role, 0.0)
         return contrib
 
-    def explain(self, x: Matrix, role: str = "main", *, space: str) -> list[Explanation]:
+    def explain(self, x: FloatArray, role: str = "main", *, space: str) -> list[Explanation]:
         """Explanations for every row of ``x``."""
         return self.explanations(self.contributions(x, role), space=space)
 
-    def explanations(self, contrib: Matrix, *, space: str) -> list[Explanation]:
+    def explanations(self, contrib: FloatArray, *, space: str) -> list[Explanation]:
         """Explanations of rows of a :meth:`contributions` matrix."""
         names = self.feature_names
         return [
@@ -184,7 +183,7 @@ class LoadedModel:
         ]
 
 
-def sigmoid(z: NDArray[np.float64]) -> NDArray[np.float64]:
+def sigmoid(z: FloatArray) -> FloatArray:
     """Logistic function, overflow-safe."""
     return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=np.float64)))
 

@@ -172,7 +172,7 @@ def prepare_claims(data: Mapping[str, pd.DataFrame], valuation: LoadedModel | No
         cols(claims),
         cols(cl_loans),
         default_date.to_numpy().astype("datetime64[D]"),
-        claims["loan_id"].map(value_by_loan).to_numpy(dtype=np.float64),
+        np.asarray(claims["loan_id"].map(value_by_loan), dtype=np.float64),
     )
     x = F.to_matrix(columns, F.CLAIM_FEATURES)
     dates = claims["filing_date"].to_numpy().astype("datetime64[D]")
