@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
 
 from scoring import features as F
 from scoring.models import LoadedModel
+from scoring.vocab.arrays import AnyArray, BoolArray, DateArray, FloatArray
 from training.synth.params import PRICE_SOURCE_BIAS
 
 # Documented bias of each observed price source relative to fair value; the
@@ -24,24 +23,24 @@ DEFAULT_PRICE_BIAS: dict[str, float] = dict(PRICE_SOURCE_BIAS)
 class Prepared:
     """Matrix, target, ids, dates, split masks and (optional) truth for one model."""
 
-    x: NDArray[np.float64]
-    y: NDArray[np.float64]
-    ids: NDArray[Any]  # loan, patent or claim ids (strings), or row numbers for generic data
-    dates: NDArray[np.datetime64]
-    test: NDArray[np.bool_]
-    valid: NDArray[np.bool_]
-    truth: NDArray[np.float64] | None = None
-    extra: dict[str, NDArray[np.float64]] = field(default_factory=dict)
+    x: FloatArray
+    y: FloatArray
+    ids: AnyArray  # loan, patent or claim ids (strings), or row numbers for generic data
+    dates: DateArray
+    test: BoolArray
+    valid: BoolArray
+    truth: FloatArray | None = None
+    extra: dict[str, FloatArray] = field(default_factory=dict)
 
     @property
-    def train(self) -> NDArray[np.bool_]:
+    def train(self) -> BoolArray:
         """Rows used to fit (neither validation nor test)."""
         return ~self.test & ~self.valid
 
 
-def cols(frame: pd.DataFrame) -> dict[str, NDArray[Any]]:
+def cols(frame: pd.DataFrame) -> dict[str, AnyArray]:
     """A frame as a mapping of column name to numpy array (dates as datetime64[D])."""
-    out: dict[str, NDArray[Any]] = {}
+    out: dict[str, AnyArray] = {}
     for c in frame.columns:
         s = frame[c]
         if pd.api.types.is_datetime64_any_dtype(s):
@@ -52,8 +51,8 @@ def cols(frame: pd.DataFrame) -> dict[str, NDArray[Any]]:
 
 
 def split_masks(
-    dates: NDArray[np.datetime64], *, test_fraction: float = 0.2, valid_fraction: float = 0.15, seed: int = 0
-) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    dates: DateArray, *, test_fraction: float = 0.2, valid_fraction: float = 0.15, seed: int = 0
+) -> tuple[BoolArray, BoolArray]:
     """Out-of-time split: the latest ``test_fraction`` by date is the test set.
 
     The validation fold (early stopping, calibration) is a random share of the
@@ -67,9 +66,7 @@ def split_masks(
     return test, valid
 
 
-def valuation_matrix(
-    patents: pd.DataFrame, enterprises: pd.DataFrame, as_of: NDArray[np.datetime64]
-) -> NDArray[np.float64]:
+def valuation_matrix(patents: pd.DataFrame, enterprises: pd.DataFrame, as_of: DateArray) -> FloatArray:
     """Valuation feature matrix for ``patents`` at ``as_of`` (owner revenue joined)."""
     revenue = patents["owner_id"].map(enterprises.set_index("enterprise_id")["revenue_cny"])
     columns = F.valuation_columns(cols(patents), as_of, owner_revenue=revenue.to_numpy(dtype=np.float64))
@@ -97,7 +94,7 @@ def prepare_valuation(
 
 def pledged_patents_matrix(
     data: Mapping[str, pd.DataFrame],
-) -> tuple[NDArray[np.float64], NDArray[np.datetime64]]:
+) -> tuple[FloatArray, DateArray]:
     """Valuation inputs of every pledged patent at its loan's origination, with that date.
 
     This is the population the valuation model serves (assessments value the
@@ -111,7 +108,7 @@ def pledged_patents_matrix(
 
 def package_values(
     data: Mapping[str, pd.DataFrame], valuation: LoadedModel | None, *, as_of_by_loan: pd.Series | None = None
-) -> tuple[pd.DataFrame, NDArray[np.float64]]:
+) -> tuple[pd.DataFrame, FloatArray]:
     """Per-loan collateral summary and model P50 package value (CNY) at origination."""
     loans = data["loans"]
     links = data["loan_patents"].merge(data["patents"], on="patent_id", how="left")

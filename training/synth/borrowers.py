@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
-from numpy.typing import NDArray
 
 from scoring.vocab import INDUSTRIES, REGIONS
+from scoring.vocab.arrays import AnyArray, FloatArray
 from training.synth.params import EnterpriseParams
 from training.synth.sampling import lookup, pick, pick_rows, sigmoid, weights
 
 
 def draw_enterprises(
-    rng: np.random.Generator, p: EnterpriseParams, *, first_vintage_frac: np.ndarray
-) -> dict[str, NDArray[Any]]:
+    rng: np.random.Generator, p: EnterpriseParams, *, first_vintage_frac: FloatArray
+) -> dict[str, AnyArray]:
     """Draw one row per enterprise.
 
     Parameters

@@ -10,11 +10,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from scoring.vocab import CLAIM_SOURCES
+from scoring.vocab.arrays import AnyArray, BoolArray, DateArray, FloatArray, IndexArray
 from training.synth.params import ClaimParams
 from training.synth.sampling import sigmoid
 
 
-def working_days(start: np.datetime64, end: np.datetime64) -> np.ndarray:
+def working_days(start: np.datetime64, end: np.datetime64) -> DateArray:
     """Chinese working days in ``[start, end]`` (datetime64[D], sorted).
 
     Public holidays and make-up working days come from ``chinese_calendar``
@@ -41,11 +42,9 @@ def _covered(module: ModuleType, year: int) -> bool:
     return True
 
 
-def add_working_days(
-    dates: NDArray[np.datetime64], n_days: NDArray[np.integer[Any]], calendar: NDArray[np.datetime64]
-) -> NDArray[np.datetime64]:
+def add_working_days(dates: DateArray, n_days: NDArray[np.integer[Any]], calendar: DateArray) -> DateArray:
     """The date ``n_days`` working days after each date (a date itself never counts)."""
-    idx: NDArray[np.intp] = np.searchsorted(calendar, dates, side="right") + n_days - 1
+    idx: IndexArray = np.searchsorted(calendar, dates, side="right") + n_days - 1
     return np.take(calendar, np.clip(idx, 0, len(calendar) - 1))
 
 
@@ -53,12 +52,12 @@ def draw_claims(
     rng: np.random.Generator,
     p: ClaimParams,
     *,
-    loans: dict[str, NDArray[Any]],
-    origination: np.ndarray,
-    default_date: np.ndarray,
-    package_true: np.ndarray,
-    any_pledged: np.ndarray,
-) -> dict[str, NDArray[Any]]:
+    loans: dict[str, AnyArray],
+    origination: DateArray,
+    default_date: DateArray,
+    package_true: FloatArray,
+    any_pledged: BoolArray,
+) -> dict[str, AnyArray]:
     """Claims for the given defaulted pooled loans (arrays aligned with them).
 
     Irregularity is a logistic of facts a fund can see in the claim and loan
@@ -120,7 +119,7 @@ def draw_claims(
     return out
 
 
-def _prior_counts(group: np.ndarray) -> np.ndarray:
+def _prior_counts(group: IndexArray) -> NDArray[np.int64]:
     """For rows in time order: how many earlier rows share the group."""
     order = np.argsort(group, kind="stable")
     g = group[order]

@@ -21,33 +21,34 @@ from scoring.vocab import (
     REGIONS,
     TECH_FIELDS,
 )
+from scoring.vocab.arrays import AnyArray, DateArray, FloatArray, IndexArray, ObjectArray
 from training.contract import TABLES
 from training.synth.loans import FUNDS, bank_ids
 
 
-def _ids(prefix: str, count: int, width: int) -> NDArray[np.object_]:
+def _ids(prefix: str, count: int, width: int) -> ObjectArray:
     """``prefix`` + 1-based serial numbers, zero-padded to ``width``."""
     return np.array([f"{prefix}{i:0{width}d}" for i in range(1, count + 1)], dtype=object)
 
 
-def _labels(vocab: tuple[str, ...], idx: NDArray[np.integer[Any]]) -> NDArray[np.object_]:
+def _labels(vocab: tuple[str, ...], idx: NDArray[np.integer[Any]]) -> ObjectArray:
     """Vocabulary labels; negative indices become None."""
     return np.take(np.asarray((*vocab, None), dtype=np.object_), np.where(idx < 0, len(vocab), idx))
 
 
-def _dates(values: NDArray[np.datetime64]) -> NDArray[np.datetime64]:
+def _dates(values: DateArray) -> DateArray:
     """Whole days, as the nanosecond dates pandas stores."""
     return np.asarray(values, dtype="datetime64[D]").astype(np.dtype("datetime64[ns]"))
 
 
-def _patent_ids(pat: dict[str, NDArray[Any]]) -> NDArray[np.object_]:
+def _patent_ids(pat: dict[str, AnyArray]) -> ObjectArray:
     """CNIPA-style application numbers: filing year, type digit, serial."""
     year = (pat["filing_date"].astype("datetime64[Y]").astype(int) + 1970).tolist()
     kind = (pat["patent_type"] + 1).tolist()
     return np.array([f"CN{y}{k}{i:07d}" for i, (y, k) in enumerate(zip(year, kind, strict=True), 1)], dtype=object)
 
 
-def _owner_ids(pat: dict[str, NDArray[Any]], ent_ids: NDArray[np.object_]) -> NDArray[np.object_]:
+def _owner_ids(pat: dict[str, AnyArray], ent_ids: ObjectArray) -> ObjectArray:
     kind = pat["owner_type"]
     owner = np.take(ent_ids, pat["owner_enterprise"])
     for label, prefix in (("university", "univ"), ("research_institute", "inst")):
@@ -59,16 +60,16 @@ def _owner_ids(pat: dict[str, NDArray[Any]], ent_ids: NDArray[np.object_]) -> ND
 
 def build_frames(
     *,
-    ent: dict[str, NDArray[Any]],
-    orig: NDArray[np.datetime64],
-    borrower: NDArray[np.intp],
-    terms: dict[str, NDArray[Any]],
-    loan_of: NDArray[np.intp],
-    pat: dict[str, NDArray[Any]],
-    prices: dict[str, NDArray[Any]],
-    out: dict[str, NDArray[Any]],
-    pd_true: NDArray[np.float64],
-    claims: dict[str, NDArray[Any]],
+    ent: dict[str, AnyArray],
+    orig: DateArray,
+    borrower: IndexArray,
+    terms: dict[str, AnyArray],
+    loan_of: IndexArray,
+    pat: dict[str, AnyArray],
+    prices: dict[str, AnyArray],
+    out: dict[str, AnyArray],
+    pd_true: FloatArray,
+    claims: dict[str, AnyArray],
     n_banks: int,
 ) -> dict[str, pd.DataFrame]:
     """Contract frames (and truth frames) from the generator's column arrays.
@@ -149,12 +150,12 @@ def build_frames(
 
 
 def _patent_columns(
-    pat: dict[str, NDArray[Any]],
-    prices: dict[str, NDArray[Any]],
-    patent_ids: NDArray[np.object_],
-    ent_ids: NDArray[np.object_],
-) -> dict[str, NDArray[Any]]:
-    cols: dict[str, NDArray[Any]] = {
+    pat: dict[str, AnyArray],
+    prices: dict[str, AnyArray],
+    patent_ids: ObjectArray,
+    ent_ids: ObjectArray,
+) -> dict[str, AnyArray]:
+    cols: dict[str, AnyArray] = {
         "patent_id": patent_ids,
         "patent_type": _labels(PATENT_TYPES, pat["patent_type"]),
         "ipc_section": _labels(IPC_SECTIONS, pat["ipc_section"]),
