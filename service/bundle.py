@@ -26,11 +26,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from models_store import ModelStore, StoreError
+from models_store import ModelStore, StoreError, VersionData
 from scoring.models import LoadedModel, load_model
 from service.clock import Clock
 from service.configuration import Configuration
-from service.model_probe import Candidate, probe
+from service.model_probe import probe
 from service.periodic import Periodic
 
 log = logging.getLogger("iprisk.models")
@@ -57,24 +57,9 @@ class ModelBundle:
         return {n: m.version for n, m in self.models.items()}
 
 
-def _read_verified(store: ModelStore, name: str, version: str) -> Candidate:
-    """The manifest (as JSON data) and file bytes of ``name:version``, verified by the store.
-
-    The store checks the signature too when it has a key.
-    """
-    manifest = store.verify(name, version)
-    return manifest.model_dump(mode="json"), {f: store.read_file(name, version, f) for f in manifest.files}
-
-
-def load_version(store: ModelStore, name: str, version: str) -> LoadedModel:
-    """Load ``name:version`` in this process after the store verified it."""
-    return load_model(*_read_verified(store, name, version))
-
-
 def load_champion(store: ModelStore, name: str) -> LoadedModel:
-    """Load and verify the champion of ``name``."""
-    name, version = store.resolve(f"{name}@champion")
-    return load_version(store, name, version)
+    """Load the champion of ``name`` after the store verified it (and its signature, when it has a key)."""
+    return load_model(*store.read_version(*store.resolve(f"{name}@champion")))
 
 
 def _reason(exc: BaseException) -> str:
@@ -172,10 +157,10 @@ class BundleHolder:
         if not self.store.has_signing_key:
             refused.update({f"{n}:{v}": self.no_key_reason or NO_KEY for n, v in wanted.items()})
             return {}
-        candidates: dict[str, tuple[str, Candidate]] = {}
+        candidates: dict[str, tuple[str, VersionData]] = {}
         for name, version in wanted.items():
             try:
-                candidates[f"{name}:{version}"] = (name, _read_verified(self.store, name, version))
+                candidates[f"{name}:{version}"] = (name, self.store.read_version(name, version))
             except Exception as exc:  # noqa: BLE001 - a store, I/O or signature failure refuses this version only
                 refused[f"{name}:{version}"] = _reason(exc)
         try:
