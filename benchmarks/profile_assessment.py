@@ -47,6 +47,7 @@ from service import responses, routing
 from service.app import create_app
 from service.db import audit
 from service.keys import new_key
+from service.state import app_state
 from service.usecases import scoring as uc
 
 HERE = Path(__file__).resolve().parent
@@ -239,7 +240,7 @@ async def profile(args: argparse.Namespace, out: io.StringIO) -> None:
         hop_ms = (statistics.median(threaded) - statistics.median(inline)) * 1e3
         emit(f"   => thread-pool hops cost about {hop_ms:.2f} ms per request (median difference)")
 
-        with sql_timers(app.state.engine) as spent, step_timers() as timings:
+        with sql_timers(app_state(app).engine) as spent, step_timers() as timings:
             await timed_requests(app, cases, headers, args.n)
         # The same LightGBM calls in a tight loop (the benchmark's floor), on the same cases.
         local = InProcess(ModelStore(settings.store_path), cases[: args.n])

@@ -30,7 +30,7 @@ from models_store.manifest import (
     parse_ref,
 )
 from models_store.signing import Signature
-from models_store.store import ModelStore
+from models_store.store import ModelStore, VersionData
 
 __all__ = [
     "ALIASES",
@@ -47,6 +47,7 @@ __all__ = [
     "Signature",
     "SignatureError",
     "StoreError",
+    "VersionData",
     "VersionNotFound",
     "parse_ref",
 ]

@@ -3,28 +3,11 @@
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-_CHUNK = 1 << 20
-
-
-def sha256_bytes(data: bytes) -> str:
-    """Return the sha256 hex digest of ``data``."""
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    """Return the sha256 hex digest of the file at ``path``, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def fsync_dir(path: Path) -> None:

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from models_store._fs import fsync_dir, replace_file, sha256_file
+from models_store._fs import fsync_dir, replace_file
+from models_store.digests import sha256_file
 from models_store.errors import IntegrityError, InvalidReference, StoreError
 from models_store.manifest import MANIFEST_FILENAME, SIGNATURE_FILENAME, Manifest
 

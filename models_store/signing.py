@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import datetime
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -26,7 +26,8 @@ __all__ = ["DOMAIN", "MIN_KEY_BYTES", "Signature", "check_key", "key_id", "parse
 
 DOMAIN = b"iprisk model manifest v1\n"
 MIN_KEY_BYTES = 16
-ALGORITHM = "hmac-sha256"
+Algorithm = Literal["hmac-sha256"]
+ALGORITHM: Final[Algorithm] = "hmac-sha256"
 
 
 class Signature(BaseModel):
@@ -39,7 +40,7 @@ class Signature(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    algorithm: Literal["hmac-sha256"]
+    algorithm: Algorithm
     key_id: str
     mac: Sha256Hex
     signed_by: NonEmptyStr

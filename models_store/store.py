@@ -23,12 +23,13 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
 from models_store import _history, _versions, signing
-from models_store._fs import locked, replace_file, sha256_bytes, write_new_file
+from models_store._fs import locked, replace_file, write_new_file
+from models_store.digests import sha256_bytes
 from models_store.errors import AliasNotFound, IntegrityError, InvalidReference, StoreError, VersionNotFound
 from models_store.manifest import (
     SIGNATURE_FILENAME,
@@ -42,9 +43,16 @@ from models_store.manifest import (
     validate_model_name,
 )
 
-__all__ = ["ModelStore"]
+__all__ = ["ModelStore", "VersionData"]
 
 _LOCK_FILENAME = ".lock"
+
+
+class VersionData(NamedTuple):
+    """A verified version as plain data: what a loader (``scoring.models.load_model``) or a child process takes."""
+
+    manifest: dict[str, Any]  # the manifest as JSON data
+    files: dict[str, bytes]  # every listed file's bytes, by name
 
 
 def _utcnow() -> datetime:
@@ -302,11 +310,30 @@ class ModelStore:
         """
         validate_filename(filename)
         manifest = self.verify(name, version)
-        expected = manifest.files.get(filename)
-        if expected is None:
+        if filename not in manifest.files:
             listed = ", ".join(sorted(manifest.files))
             raise InvalidReference(f"{manifest.ref} has no file {filename!r}; files: {listed}")
-        data = (self.root / name / version / filename).read_bytes()
+        return self._read_verified_file(manifest, filename)
+
+    def read_version(self, name: str, version: str) -> VersionData:
+        """Return the manifest and every file of ``name:version``, verified once.
+
+        The signature and files are checked once (:meth:`verify`); each file is then
+        read and its bytes hashed again, so a change after verification is caught.
+
+        Raises
+        ------
+        VersionNotFound, IntegrityError
+            As :meth:`verify` and :meth:`read_file`.
+        """
+        manifest = self.verify(name, version)
+        files = {filename: self._read_verified_file(manifest, filename) for filename in manifest.files}
+        return VersionData(manifest.model_dump(mode="json"), files)
+
+    def _read_verified_file(self, manifest: Manifest, filename: str) -> bytes:
+        """The bytes of a file listed in a verified ``manifest``, checked against its sha256 again."""
+        expected = manifest.files[filename]
+        data = (self.root / manifest.name / manifest.version / filename).read_bytes()
         actual = sha256_bytes(data)
         if actual != expected:
             raise IntegrityError(

@@ -20,6 +20,7 @@ from scoring.explain import Contributions, Reason, top_reasons
 from scoring.models import Explanation, LoadedModel, sigmoid
 from scoring.policy import ReasonText
 from scoring.vocab import FROZEN
+from scoring.vocab.arrays import FloatArray
 
 SPACE = "log-odds"
 
@@ -54,7 +55,7 @@ def _nan(value: float | None) -> float:
     return float("nan") if value is None else float(value)
 
 
-def claim_matrix(facts: ClaimReviewFacts) -> np.ndarray:
+def claim_matrix(facts: ClaimReviewFacts) -> FloatArray:
     """One-row feature matrix in :data:`scoring.features.CLAIM_FEATURES` order."""
     claims = {
         "principal_outstanding_cny": np.array([facts.principal_outstanding_cny]),

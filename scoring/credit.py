@@ -18,6 +18,7 @@ from scoring.policy import DecisionPolicy, LtvCaps, ScoringConfig
 from scoring.types import Borrower, LoanTerms, Patent
 from scoring.valuation import PackageValuation
 from scoring.vocab import FROZEN
+from scoring.vocab.arrays import FloatArray
 from scoring.vocab.lang import Lang
 
 Decision = Literal["approve", "refer", "decline"]
@@ -66,7 +67,7 @@ class CreditAssessment(BaseModel):
 
 def pd_matrix(
     borrower: Borrower, loan: LoanTerms, patents: Sequence[Patent], as_of: date, package_value: float
-) -> np.ndarray:
+) -> FloatArray:
     """PD model inputs for one application (one row)."""
     as_of64 = np.datetime64(as_of, "D")
     life = F.remaining_life_years(
@@ -105,7 +106,7 @@ def _policy(
     reasons = [
         PolicyReason(
             code=r.code,
-            text=getattr(texts.reasons.policy[r.code], lang),
+            text=texts.reasons.policy[r.code].text(lang),
             metric=r.metric,
             value=metrics[r.metric],
             threshold=r.value,
@@ -127,7 +128,7 @@ def assess_credit(
     config: ScoringConfig,
     caps: LtvCaps,
     lang: Lang = "en",
-    x: np.ndarray | None = None,
+    x: FloatArray | None = None,
 ) -> CreditAssessment:
     """Score one pledge-loan application.
 

@@ -61,7 +61,7 @@ def top_reasons(
         out.append(
             Reason(
                 code=t.code,
-                text=getattr(t, lang),
+                text=t.text(lang),
                 feature=name,
                 contribution=value,
                 direction="increases" if value > 0 else "decreases",

@@ -17,8 +17,9 @@ from typing import Literal
 import numpy as np
 
 from scoring import vocab
+from scoring.vocab.arrays import AnyArray, DateArray, FloatArray, IndexArray
 
-Columns = Mapping[str, np.ndarray]
+Columns = Mapping[str, AnyArray]  # contract columns by name, as a frame hands them out
 FeatureKind = Literal["numeric", "categorical", "bool"]
 DAYS_PER_YEAR = 365.25
 
@@ -100,30 +101,28 @@ CLAIM_FEATURES: tuple[FeatureSpec, ...] = (
 )
 
 
-def _days(a: np.ndarray, b: np.ndarray | np.datetime64) -> np.ndarray:
+def _days(a: DateArray, b: DateArray | np.datetime64) -> FloatArray:
     """Days from ``b`` to ``a`` as float; NaT gives NaN."""
     a64 = np.asarray(a, dtype="datetime64[D]")
     b64 = np.asarray(b, dtype="datetime64[D]")
-    out = (a64 - b64).astype("timedelta64[D]").astype(float)
+    out: FloatArray = (a64 - b64).astype("timedelta64[D]").astype(np.float64)
     out[np.isnat(np.broadcast_to(a64, out.shape)) | np.isnat(np.broadcast_to(b64, out.shape))] = np.nan
     return out
 
 
-def _num(cols: Columns, name: str) -> np.ndarray:
-    return np.asarray(cols[name], dtype=float)
+def _num(cols: Columns, name: str) -> FloatArray:
+    return np.asarray(cols[name], dtype=np.float64)
 
 
-def encode_category(values: np.ndarray, categories: Sequence[str]) -> np.ndarray:
+def encode_category(values: AnyArray, categories: Sequence[str]) -> FloatArray:
     """Map category labels to integer codes (float); unknown or missing → NaN."""
     index = {c: float(i) for i, c in enumerate(categories)}
-    return np.array([index.get(v, np.nan) if isinstance(v, str) else np.nan for v in values], dtype=float)
+    return np.array([index.get(v, np.nan) if isinstance(v, str) else np.nan for v in values], dtype=np.float64)
 
 
-def remaining_life_years(
-    patent_type: np.ndarray, filing_date: np.ndarray, as_of: np.ndarray | np.datetime64
-) -> np.ndarray:
+def remaining_life_years(patent_type: AnyArray, filing_date: DateArray, as_of: DateArray | np.datetime64) -> FloatArray:
     """Statutory life left at ``as_of`` in years (0 once expired)."""
-    term = np.array([vocab.STATUTORY_TERM_YEARS.get(t, np.nan) for t in patent_type], dtype=float)
+    term = np.array([vocab.STATUTORY_TERM_YEARS.get(t, np.nan) for t in patent_type], dtype=np.float64)
     age = (
         _days(np.broadcast_to(np.asarray(as_of, dtype="datetime64[D]"), np.shape(filing_date)), filing_date)
         / DAYS_PER_YEAR
@@ -132,8 +131,8 @@ def remaining_life_years(
 
 
 def valuation_columns(
-    patents: Columns, as_of: np.ndarray | np.datetime64, *, owner_revenue: np.ndarray | None = None
-) -> dict[str, np.ndarray]:
+    patents: Columns, as_of: DateArray | np.datetime64, *, owner_revenue: FloatArray | None = None
+) -> dict[str, FloatArray]:
     """Derive valuation inputs for patents at ``as_of``.
 
     Parameters
@@ -161,7 +160,7 @@ def valuation_columns(
     out["remaining_life_years"] = remaining_life_years(
         np.asarray(patents["patent_type"], dtype=object), patents["filing_date"], as_of_arr
     )
-    out["granted"] = (np.asarray(patents["legal_status"], dtype=object) == "granted").astype(float)
+    out["granted"] = (np.asarray(patents["legal_status"], dtype=object) == "granted").astype(np.float64)
     for name in (
         "claims_count",
         "independent_claims",
@@ -181,24 +180,24 @@ def valuation_columns(
     ):
         out[name] = _num(patents, name)
     out["citations_per_year"] = out["forward_citations"] / np.maximum(age, 0.5)
-    rev = np.full(n, np.nan) if owner_revenue is None else np.asarray(owner_revenue, dtype=float)
+    rev = np.full(n, np.nan) if owner_revenue is None else np.asarray(owner_revenue, dtype=np.float64)
     out["log_owner_revenue"] = np.log1p(rev)
     return out
 
 
 def package_summary(
-    patent_type: np.ndarray, remaining_life: np.ndarray, group: np.ndarray, n_groups: int
-) -> dict[str, np.ndarray]:
+    patent_type: AnyArray, remaining_life: FloatArray, group: IndexArray, n_groups: int
+) -> dict[str, FloatArray]:
     """Per-loan collateral facts from the pledged patents of each loan.
 
     ``group`` gives each patent's loan index in ``0..n_groups-1``.
     """
-    counts = np.bincount(group, minlength=n_groups).astype(float)
+    counts = np.bincount(group, minlength=n_groups).astype(np.float64)
     inv = np.bincount(
-        group, weights=(np.asarray(patent_type, dtype=object) == "invention").astype(float), minlength=n_groups
+        group, weights=(np.asarray(patent_type, dtype=object) == "invention").astype(np.float64), minlength=n_groups
     )
     min_life = np.full(n_groups, np.inf)
-    np.minimum.at(min_life, group, np.asarray(remaining_life, dtype=float))
+    np.minimum.at(min_life, group, np.asarray(remaining_life, dtype=np.float64))
     min_life[np.isinf(min_life)] = np.nan
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(counts > 0, inv / counts, np.nan)
@@ -206,8 +205,8 @@ def package_summary(
 
 
 def pd_columns(
-    enterprises: Columns, loans: Columns, collateral: Mapping[str, np.ndarray], package_value: np.ndarray
-) -> dict[str, np.ndarray]:
+    enterprises: Columns, loans: Columns, collateral: Mapping[str, FloatArray], package_value: FloatArray
+) -> dict[str, FloatArray]:
     """Derive PD inputs for loans.
 
     Parameters
@@ -249,13 +248,13 @@ def pd_columns(
     with np.errstate(divide="ignore", invalid="ignore"):
         out["ltv_model"] = np.where(package_value > 0, amount / package_value, np.nan)
     out["ip_share_of_collateral"] = _num(loans, "ip_share_of_collateral")
-    out.update({k: np.asarray(v, dtype=float) for k, v in collateral.items()})
+    out.update({k: np.asarray(v, dtype=np.float64) for k, v in collateral.items()})
     return out
 
 
 def claim_columns(
-    claims: Columns, loans: Columns, default_date: np.ndarray, package_value: np.ndarray
-) -> dict[str, np.ndarray]:
+    claims: Columns, loans: Columns, default_date: DateArray, package_value: FloatArray
+) -> dict[str, FloatArray]:
     """Derive claim-review inputs; ``loans`` and ``default_date`` align with ``claims``."""
     months = _days(default_date, loans["origination_date"]) / (DAYS_PER_YEAR / 12)
     principal = _num(claims, "principal_outstanding_cny")
@@ -277,6 +276,6 @@ def claim_columns(
     }
 
 
-def to_matrix(columns: Mapping[str, np.ndarray], specs: Sequence[FeatureSpec]) -> np.ndarray:
+def to_matrix(columns: Columns, specs: Sequence[FeatureSpec]) -> FloatArray:
     """Stack feature columns into a C-contiguous float64 matrix in ``specs`` order."""
-    return np.ascontiguousarray(np.column_stack([np.asarray(columns[s.name], dtype=float) for s in specs]))
+    return np.ascontiguousarray(np.column_stack([np.asarray(columns[s.name], dtype=np.float64) for s in specs]))

@@ -28,7 +28,7 @@ def load_texts(path: Path | None = None) -> dict[str, ReasonText]:
 
 
 def _say(texts: Texts, lang: Lang, code: str, **params: object) -> str:
-    return getattr(texts[code], lang).format(**params)
+    return texts[code].text(lang).format(**params)
 
 
 def check_reason(check: RuleCheck, texts: Texts, lang: Lang) -> str:

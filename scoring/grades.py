@@ -9,6 +9,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from scoring.vocab.arrays import FloatArray, IndexArray
 from scoring.vocab.shares import Probability
 
 CONFIG_DIR = Path(__file__).parent / "config"
@@ -40,10 +41,11 @@ class GradeScale(BaseModel):
         """The grade of one PD."""
         return self.grades[int(self.indices(np.array([pd]))[0])]
 
-    def indices(self, pds: np.ndarray) -> np.ndarray:
+    def indices(self, pds: FloatArray) -> IndexArray:
         """Grade index of each PD."""
-        bounds = np.array([g.pd_upper for g in self.grades])
-        return np.minimum(np.searchsorted(bounds, np.asarray(pds, dtype=float), side="right"), len(bounds) - 1)
+        bounds = np.array([g.pd_upper for g in self.grades], dtype=np.float64)
+        found = np.searchsorted(bounds, np.asarray(pds, dtype=np.float64), side="right")
+        return np.minimum(found, len(bounds) - 1)
 
 
 def load_grade_scale(path: str | Path | None = None) -> GradeScale:

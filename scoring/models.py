@@ -8,6 +8,7 @@ machine OpenMP threads across workers make tail latency far worse.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -18,9 +19,26 @@ import lightgbm as lgb
 import numpy as np
 
 from scoring.features import FeatureSpec
+from scoring.vocab.arrays import FloatArray
 
-PREDICT_PARAMS = {"num_threads": 1}
+PREDICT_THREADS = 1
 T = TypeVar("T")
+
+
+def _predict(booster: lgb.Booster, x: FloatArray, *, raw_score: bool = False, pred_contrib: bool = False) -> FloatArray:
+    """One single-threaded LightGBM prediction over a dense matrix, as float64."""
+    out = booster.predict(x, raw_score=raw_score, pred_contrib=pred_contrib, num_threads=PREDICT_THREADS)
+    if not isinstance(out, np.ndarray):  # LightGBM answers sparse only for sparse input
+        raise TypeError(f"LightGBM returned {type(out).__name__} for a dense matrix")
+    return np.asarray(out, dtype=np.float64)
+
+
+def add_parts(parts: Sequence[FloatArray]) -> FloatArray:
+    """The sum of an :class:`Offload`'s parts, added in order (as ``sum`` would, without its ``0``)."""
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total
 
 
 class Offload(Protocol):
@@ -77,23 +95,23 @@ class LoadedModel:
         """Feature names in matrix column order."""
         return [f.name for f in self.features]
 
-    def raw(self, x: np.ndarray, role: str = "main") -> np.ndarray:
+    def raw(self, x: FloatArray, role: str = "main") -> FloatArray:
         """Raw score (log-odds, or log-value for regressions), calibrated when set."""
-        out = np.asarray(self.boosters[role].predict(x, raw_score=True, **PREDICT_PARAMS), dtype=float)
+        out = _predict(self.boosters[role], x, raw_score=True)
         if self.calibration is not None and role == "main":
             a, b = self.calibration
             out = a * out + b
         return out + self.offsets.get(role, 0.0)
 
-    def contributions(self, x: np.ndarray, role: str = "main") -> np.ndarray:
+    def contributions(self, x: FloatArray, role: str = "main") -> FloatArray:
         """TreeSHAP matrix (n, n_features + 1), last column the expected value.
 
         Scaled by the calibration slope (and the intercept and any role offset
         added to the last column) so each row still sums to :meth:`raw`.
         """
-        return self._scaled(self.boosters[role].predict(x, pred_contrib=True, **PREDICT_PARAMS), role)
+        return self._scaled(_predict(self.boosters[role], x, pred_contrib=True), role)
 
-    def contribution_parts(self, x: np.ndarray, role: str, n: int) -> list[Callable[[], np.ndarray]]:
+    def contribution_parts(self, x: FloatArray, role: str, n: int) -> list[Callable[[], FloatArray]]:
         """:meth:`contributions` as ``n`` calls over consecutive ranges of trees; their sum is the whole.
 
         TreeSHAP is computed tree by tree and added up, so the parts are exact:
@@ -105,9 +123,12 @@ class LoadedModel:
         if n <= 1 or self.boosters[role].current_iteration() < 2:
             return [lambda: self.contributions(x, role)]
         return [
-            (lambda i=i, b=b: self._scaled(b.predict(x, pred_contrib=True, **PREDICT_PARAMS), role, first=i == 0))
+            functools.partial(self._part_contributions, b, x, role, first=i == 0)
             for i, b in enumerate(self.split_boosters(role, n))
         ]
+
+    def _part_contributions(self, booster: lgb.Booster, x: FloatArray, role: str, *, first: bool) -> FloatArray:
+        return self._scaled(_predict(booster, x, pred_contrib=True), role, first=first)
 
     def split_boosters(self, role: str, n: int) -> tuple[lgb.Booster, ...]:
         """``n`` boosters over consecutive ranges of the role's trees, built once per model and ``n``.
@@ -134,8 +155,7 @@ class LoadedModel:
                     self._split[key] = found
         return found
 
-    def _scaled(self, contrib: np.ndarray, role: str, *, first: bool = True) -> np.ndarray:
-        contrib = np.asarray(contrib, dtype=float)
+    def _scaled(self, contrib: FloatArray, role: str, *, first: bool = True) -> FloatArray:
         if self.calibration is not None and role == "main":
             a, b = self.calibration
             contrib = contrib * a
@@ -145,11 +165,11 @@ class LoadedModel:
             contrib[:, -1] += self.offsets.get(role, 0.0)
         return contrib
 
-    def explain(self, x: np.ndarray, role: str = "main", *, space: str) -> list[Explanation]:
+    def explain(self, x: FloatArray, role: str = "main", *, space: str) -> list[Explanation]:
         """Explanations for every row of ``x``."""
         return self.explanations(self.contributions(x, role), space=space)
 
-    def explanations(self, contrib: np.ndarray, *, space: str) -> list[Explanation]:
+    def explanations(self, contrib: FloatArray, *, space: str) -> list[Explanation]:
         """Explanations of rows of a :meth:`contributions` matrix."""
         names = self.feature_names
         return [
@@ -163,9 +183,9 @@ class LoadedModel:
         ]
 
 
-def sigmoid(z: np.ndarray) -> np.ndarray:
+def sigmoid(z: FloatArray) -> FloatArray:
     """Logistic function, overflow-safe."""
-    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=float)))
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=np.float64)))
 
 
 def feature_specs_from_manifest(items: list[Mapping[str, Any]]) -> tuple[FeatureSpec, ...]:

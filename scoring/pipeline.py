@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from datetime import date
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from scoring.credit import CreditAssessment, assess_credit, pd_matrix
-from scoring.models import LoadedModel, Offload, inline
+from scoring.models import LoadedModel, Offload, add_parts, inline
 from scoring.pledge_checks import PledgeCheck, check_pledge
 from scoring.policy import LtvCaps, ScoringConfig
 from scoring.types import Borrower, LoanTerms, Patent
@@ -21,6 +20,7 @@ from scoring.valuation import (
     value_package,
     value_patents,
 )
+from scoring.vocab.arrays import FloatArray
 from scoring.vocab.lang import Lang
 
 # Ids of patents pledged for other active loans in the service, or the call that looks them up.
@@ -41,7 +41,7 @@ class ValuationResult(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
     patents: list[PatentValuation]
     package: PackageValuation
-    inputs: np.ndarray = Field(exclude=True, description="Valuation model inputs, one row per patent.")
+    inputs: FloatArray = Field(exclude=True, description="Valuation model inputs, one row per patent.")
 
 
 class AssessmentResult(BaseModel):
@@ -50,7 +50,7 @@ class AssessmentResult(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
     valuation: ValuationResult
     credit: CreditAssessment
-    inputs: np.ndarray = Field(exclude=True, description="PD model input row.")
+    inputs: FloatArray = Field(exclude=True, description="PD model input row.")
 
 
 def _start_valuation(
@@ -98,7 +98,7 @@ def _start_valuation(
             model,
             patents,
             q=q,
-            contributions=sum(contributions()),
+            contributions=add_parts(contributions()),
             as_of=as_of,
             config=config,
             caps=caps,

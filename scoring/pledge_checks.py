@@ -37,7 +37,7 @@ def add_months(day: date, months: int) -> date:
 
 
 def _mk(texts: dict[str, ReasonText], lang: Lang, check: str, outcome: Status, code: str, **fmt: object) -> PledgeCheck:
-    text = getattr(texts[code], lang).format(**fmt)
+    text = texts[code].text(lang).format(**fmt)
     return PledgeCheck(check=check, status=outcome, code=code, reason=text)
 
 

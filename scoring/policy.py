@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from scoring.grades import GradeScale, load_grade_scale
 from scoring.vocab import FROZEN
+from scoring.vocab.lang import Lang
 from scoring.vocab.shares import Share
 
 CONFIG_DIR = Path(__file__).parent / "config"
@@ -88,6 +89,10 @@ class ReasonText(BaseModel):
     code: str = ""
     en: str
     zh: str
+
+    def text(self, lang: Lang) -> str:
+        """The text in ``lang``."""
+        return self.zh if lang == "zh" else self.en
 
 
 class ReasonCatalogue(BaseModel):

@@ -16,6 +16,7 @@ from scoring.pledge_checks import PledgeCheck
 from scoring.policy import LtvCaps, ScoringConfig
 from scoring.types import Patent
 from scoring.vocab import FROZEN
+from scoring.vocab.arrays import AnyArray, FloatArray
 from scoring.vocab.lang import Lang
 
 # Which model inputs speak to which CNIPA value dimension (LVD / TVD / EVD).
@@ -85,9 +86,9 @@ class PackageValuation(BaseModel):
     registrable: bool = Field(description="No patent fails a registration check.")
 
 
-def patent_columns(patents: Sequence[Patent]) -> dict[str, np.ndarray]:
-    """Contract-shaped columns for a list of patents."""
-    out: dict[str, np.ndarray] = {}
+def patent_columns(patents: Sequence[Patent]) -> dict[str, AnyArray]:
+    """Contract-shaped columns for a list of patents: dates as datetime64[D], the rest as objects."""
+    out: dict[str, AnyArray] = {}
     for name in Patent.model_fields:
         values = [getattr(p, name) for p in patents]
         if name in ("filing_date", "grant_date"):
@@ -99,7 +100,7 @@ def patent_columns(patents: Sequence[Patent]) -> dict[str, np.ndarray]:
     return out
 
 
-def valuation_matrix(patents: Sequence[Patent], as_of: date, owner_revenue: float | None) -> np.ndarray:
+def valuation_matrix(patents: Sequence[Patent], as_of: date, owner_revenue: float | None) -> FloatArray:
     """Model inputs for ``patents`` at ``as_of``."""
     rev = np.full(len(patents), np.nan if owner_revenue is None else float(owner_revenue))
     cols = F.valuation_columns(patent_columns(patents), np.datetime64(as_of, "D"), owner_revenue=rev)
@@ -129,7 +130,7 @@ def stars_from_reference(log_p50: float, reference: dict[str, list[float]] | Non
     return int(min(5, 1 + int(pct * 5)))
 
 
-def quantiles(model: LoadedModel, x: np.ndarray) -> np.ndarray:
+def quantiles(model: LoadedModel, x: FloatArray) -> FloatArray:
     """P10, P50 and P90 in CNY, one row per patent; the outer two clamped to the P50 where they cross it.
 
     The P50 is always the P50 booster's own output, the figure its SHAP
@@ -146,8 +147,8 @@ def value_patents(
     model: LoadedModel,
     patents: Sequence[Patent],
     *,
-    q: np.ndarray,
-    contributions: np.ndarray,
+    q: FloatArray,
+    contributions: FloatArray,
     as_of: date,
     config: ScoringConfig,
     caps: LtvCaps,
@@ -222,7 +223,7 @@ def value_patents(
 
 
 def value_package(
-    q: np.ndarray, ltv_caps: Sequence[float], checks: Sequence[Sequence[PledgeCheck]], config: ScoringConfig
+    q: FloatArray, ltv_caps: Sequence[float], checks: Sequence[Sequence[PledgeCheck]], config: ScoringConfig
 ) -> PackageValuation:
     """Totals, liquidation value and maximum pledge amount of a package.
 

@@ -61,5 +61,6 @@ fi
 # Format and lint first: a few seconds, and a failure here fails the build.
 .venv/bin/ruff format --check --quiet .
 .venv/bin/ruff check --quiet .
+.venv/bin/mypy scoring models_store training service
 
 exec .venv/bin/python -m pytest "$@"

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager
+from typing import Protocol
 
 from fastapi import FastAPI
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from scoring.pipeline import prepare_offload
-from scoring.policy import load_scoring_config
 from service.audit_checkpoints import audit_keeper
 from service.auth import KeyCache
 from service.bundle import BundleHolder
+from service.clock import Clock
+from service.configuration import load_configuration
 from service.db.audit import ensure_head
 from service.db.engine import WalCheckpointer, make_engine
 from service.db.limits import DbLimits
@@ -29,8 +32,8 @@ from service.routes import assessments, funds, health, insurance, loans, outcome
 from service.settings import Settings
 from service.signing_key import served_store
 from service.spare_core import SpareCore
+from service.state import AppState, set_app_state
 from service.text_guard import TextGuard
-from service.usecases.funds import load_fund_context
 from service.usecases.idempotency import purge_expired
 
 IDEMPOTENCY_PURGE_SECONDS = 3600.0
@@ -46,9 +49,69 @@ ROUTERS = (
 )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the iprisk API for ``settings`` (default: from the environment)."""
+class _Background(Protocol):
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+def _started(stack: ExitStack, part: _Background) -> None:
+    """Start ``part`` and have ``stack`` stop it (in the reverse order of starting)."""
+    part.start()
+    stack.callback(part.stop)
+
+
+def _database(settings: Settings, stack: ExitStack) -> Engine:
+    """The engine, migrated to the latest schema with the audit chain's head in place."""
+    engine = make_engine(settings.db_url, limits=DbLimits.from_settings(settings))
+    stack.callback(engine.dispose)
+    upgrade(engine)
+    with Session(engine) as session:
+        ensure_head(session)
+        session.commit()
+    return engine
+
+
+def start(settings: Settings, *, clock: Clock, metrics: Metrics, key_cache: KeyCache, stack: ExitStack) -> AppState:
+    """Build and start every long-lived part once; ``stack`` stops them (also when start-up fails midway)."""
+    configuration = load_configuration(settings.config_dir)  # a broken file stops start-up here
+    engine = _database(settings, stack)
+    spare_core = SpareCore(settings.spare_core_threads, metrics.valuation_shap, in_flight=lambda: metrics.in_flight)
+    stack.callback(spare_core.close)
+    store, no_key = served_store(settings)  # the key that signs models, held outside the store
+    holder = BundleHolder(
+        store,
+        no_key_reason=no_key,
+        interval=settings.reload_interval_seconds,
+        on_swap=lambda b: metrics.set_models(b.versions),
+        prepare=lambda m: prepare_offload(m, spare_core.parts),
+        configuration=configuration,
+        load_configuration=lambda: load_configuration(settings.config_dir),
+        clock=clock,
+    )
+    _started(stack, holder)
+    monitor = DriftMonitor(
+        engine,
+        holder,
+        metrics,
+        clock=clock,
+        interval=settings.drift_interval_seconds,
+        window_days=settings.drift_window_days,
+    )
+    _started(stack, monitor)
+    checkpointer = None
+    if engine.dialect.name == "sqlite":
+        checkpointer = WalCheckpointer(engine, interval=settings.sqlite_checkpoint_interval_seconds)
+        _started(stack, checkpointer)
+    audit = audit_keeper(engine, settings, clock=clock)  # seals and anchors the audit log (docs/audit.md)
+    _started(stack, audit)
+    _started(stack, Periodic(lambda: purge_expired(engine), IDEMPOTENCY_PURGE_SECONDS, "idempotency-purge"))
+    return AppState(settings, clock, engine, holder, metrics, key_cache, spare_core, monitor, audit, checkpointer)
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    """Build the iprisk API for ``settings`` (default: from the environment) telling the time by ``clock``."""
     settings = settings or Settings()
+    clock = clock or Clock()
     metrics = Metrics()
     key_cache = KeyCache()  # shared with the rate limit, which buckets by the keys it knows
 
@@ -56,64 +119,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_level)
         settings.home.mkdir(parents=True, exist_ok=True)
-        app.state.scoring_config = load_scoring_config(settings.config_dir)
-        app.state.funds = load_fund_context(settings.config_dir, app.state.scoring_config.reasons.claim_review)
-        engine = make_engine(
-            settings.db_url,
-            limits=DbLimits(
-                statement_timeout_ms=settings.db_statement_timeout_ms,
-                lock_timeout_ms=settings.db_lock_timeout_ms,
-                idle_session_timeout_ms=settings.db_idle_session_timeout_ms,
-                connect_timeout_seconds=settings.db_connect_timeout_seconds,
-                pool_timeout_seconds=settings.db_pool_timeout_seconds,
-            ),
-        )
-        upgrade(engine)
-        with Session(engine) as session:
-            ensure_head(session)
-            session.commit()
-        spare_core = SpareCore(settings.spare_core_threads, metrics.valuation_shap, in_flight=lambda: metrics.in_flight)
-        store, no_key = served_store(settings)  # the key that signs models, held outside the store
-        holder = BundleHolder(
-            store,
-            no_key_reason=no_key,
-            interval=settings.reload_interval_seconds,
-            on_swap=lambda b: metrics.set_models(b.versions),
-            prepare=lambda m: prepare_offload(m, spare_core.parts),
-        )
-        holder.start()
-        monitor = DriftMonitor(
-            engine, holder, metrics, interval=settings.drift_interval_seconds, window_days=settings.drift_window_days
-        )
-        monitor.start()
-        checkpointer = None
-        if engine.dialect.name == "sqlite":
-            checkpointer = WalCheckpointer(engine, interval=settings.sqlite_checkpoint_interval_seconds)
-            checkpointer.start()
-        app.state.checkpointer = checkpointer
-        app.state.audit = audit_keeper(engine, settings)  # seals and anchors the audit log (docs/audit.md)
-        app.state.audit.start()
-        purger = Periodic(lambda: purge_expired(engine), IDEMPOTENCY_PURGE_SECONDS, "idempotency-purge")
-        purger.start()
-        app.state.monitor = monitor
-        app.state.readiness_details = monitor.details
-        app.state.settings = settings
-        app.state.engine = engine
-        app.state.models = holder
-        app.state.metrics = metrics
-        app.state.key_cache = key_cache
-        app.state.spare_core = spare_core
-        try:
+        with ExitStack() as stack:
+            set_app_state(app, start(settings, clock=clock, metrics=metrics, key_cache=key_cache, stack=stack))
             yield
-        finally:
-            spare_core.close()
-            monitor.stop()
-            holder.stop()
-            if checkpointer is not None:
-                checkpointer.stop()
-            app.state.audit.stop()
-            purger.stop()
-            engine.dispose()
 
     app = FastAPI(
         title="iprisk",

@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from service.clock import Clock
 from service.db.audit import Anchor, ChainCheck, seal, verify_chain
 from service.periodic import Periodic
 from service.secret_files import create_secret_file
@@ -153,11 +153,11 @@ class AuditKeeper:
         *,
         seal_interval: float,
         checkpoint_interval: float,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock | None = None,
     ) -> None:
         self.engine = engine
         self.checkpoints = checkpoints
-        self._clock = clock
+        self._clock = clock or Clock()
         self._sealer = Periodic(self.seal, seal_interval, "audit-sealer")
         self._checkpointer = Periodic(self.checkpoint, checkpoint_interval, "audit-checkpoint")
 
@@ -178,7 +178,7 @@ class AuditKeeper:
             raise AuditBroken(check.problem)
         if check.entries == 0 or (latest is not None and check.entries == latest.seq and not force):
             return None
-        cp = self.checkpoints.sign(check.entries, check.head_hash, self._clock())
+        cp = self.checkpoints.sign(check.entries, check.head_hash, self._clock.now())
         self.checkpoints.append(cp)
         return cp
 
@@ -204,7 +204,7 @@ class AuditKeeper:
             log.exception("final audit checkpoint failed")
 
 
-def audit_keeper(engine: Engine, settings: Settings) -> AuditKeeper:
+def audit_keeper(engine: Engine, settings: Settings, *, clock: Clock | None = None) -> AuditKeeper:
     """The keeper the settings describe; the key is created on first use (home/keys/audit.key)."""
     key_file = settings.audit_key_file or settings.home / "keys" / "audit.key"
     directory = settings.audit_checkpoint_dir or settings.home / "audit-checkpoints"
@@ -213,4 +213,5 @@ def audit_keeper(engine: Engine, settings: Settings) -> AuditKeeper:
         CheckpointLog(directory, load_key(key_file)),
         seal_interval=settings.audit_seal_interval_seconds,
         checkpoint_interval=settings.audit_checkpoint_interval_seconds,
+        clock=clock,
     )

@@ -74,7 +74,7 @@ def lookup_digest(session: Session, digest: str) -> Principal | None:
     return Principal(key_id=row[0], role=row[1], institution=row[2])
 
 
-_KEYS = ApiKey.__table__  # type: ignore[attr-defined]
+_KEYS = ApiKey.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__ (set by SQLAlchemy's declarative base)
 # Built once and run on the session's connection: it is on every request's path.
 _REVOKED_AT = core_select(_KEYS.c.revoked_at).where(_KEYS.c.id == bindparam("key_id"))
 

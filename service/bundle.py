@@ -12,6 +12,11 @@ each model on its own: at a reload the version already serving keeps serving; at
 start (or while a model serves nothing) the server walks back through the earlier
 champions to the most recent one that passes.  Refusals are named in
 ``last_error`` and ``refused`` (shown by ``/readyz``); nothing here ends the process.
+
+The configuration (``service.configuration``) is served with the models: read
+again whenever the store changes, so a policy edited with a model promotion
+takes effect with it.  A configuration that no longer loads is refused like a
+model (``refused["configuration"]``) and the previous one keeps serving.
 """
 
 from __future__ import annotations
@@ -19,11 +24,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
-from models_store import ModelStore, StoreError
+from models_store import ModelStore, StoreError, VersionData
 from scoring.models import LoadedModel, load_model
-from service.model_probe import Candidate, probe
+from service.clock import Clock
+from service.configuration import Configuration
+from service.model_probe import probe
 from service.periodic import Periodic
 
 log = logging.getLogger("iprisk.models")
@@ -50,24 +57,9 @@ class ModelBundle:
         return {n: m.version for n, m in self.models.items()}
 
 
-def _read_verified(store: ModelStore, name: str, version: str) -> Candidate:
-    """The manifest (as JSON data) and file bytes of ``name:version``, verified by the store.
-
-    The store checks the signature too when it has a key.
-    """
-    manifest = store.verify(name, version)
-    return manifest.model_dump(mode="json"), {f: store.read_file(name, version, f) for f in manifest.files}
-
-
-def load_version(store: ModelStore, name: str, version: str) -> LoadedModel:
-    """Load ``name:version`` in this process after the store verified it."""
-    return load_model(*_read_verified(store, name, version))
-
-
 def load_champion(store: ModelStore, name: str) -> LoadedModel:
-    """Load and verify the champion of ``name``."""
-    name, version = store.resolve(f"{name}@champion")
-    return load_version(store, name, version)
+    """Load the champion of ``name`` after the store verified it (and its signature, when it has a key)."""
+    return load_model(*store.read_version(*store.resolve(f"{name}@champion")))
 
 
 def _reason(exc: BaseException) -> str:
@@ -92,6 +84,9 @@ class BundleHolder:
     no_key_reason: str | None = None  # why the store has no key (default NO_KEY)
     probe_timeout: float = 120.0  # seconds a child process may take to load the candidates
     refused: dict[str, str] = field(default_factory=dict)  # "name:version" -> why, for the current store state
+    configuration: Configuration | None = None  # loaded at start-up by the caller; reloaded with the models
+    load_configuration: Callable[[], Configuration] | None = None
+    clock: Clock = field(default_factory=Clock)
     _seen_token: str | None = None
     _poller: Periodic | None = None
 
@@ -102,6 +97,8 @@ class BundleHolder:
             return False
         current = self.bundle.models if self.bundle else {}
         refused: dict[str, str] = {}
+        if self._seen_token is not None:  # the first load is the caller's, at start-up
+            self._reconfigure(refused)
         wanted: dict[str, str] = {}  # model -> champion version not served yet
         for name in SERVED:
             try:
@@ -121,11 +118,21 @@ class BundleHolder:
         self.last_error = self._describe(refused, models)
         if self.bundle is not None and all(models.get(n) is current.get(n) for n in SERVED):
             return False
-        self.bundle = ModelBundle(models, token, datetime.now(UTC))
+        self.bundle = ModelBundle(models, token, self.clock.now())
         if self.on_swap is not None:
             self.on_swap(self.bundle)
         log.info("models served: %s", self.bundle.versions)
         return True
+
+    def _reconfigure(self, refused: dict[str, str]) -> None:
+        """Read the configuration again; keep the one serving (and say why) if it no longer loads."""
+        if self.load_configuration is None:
+            return
+        try:
+            self.configuration = self.load_configuration()
+        except Exception as exc:  # noqa: BLE001 - a broken file must not stop the service serving
+            refused["configuration"] = _reason(exc)
+            log.error("configuration refused, the previous one keeps serving: %s", refused["configuration"])
 
     def _latest_earlier(self, name: str, refused: dict[str, str]) -> LoadedModel | None:
         """The most recent earlier champion of ``name`` that passes every check."""
@@ -150,10 +157,10 @@ class BundleHolder:
         if not self.store.has_signing_key:
             refused.update({f"{n}:{v}": self.no_key_reason or NO_KEY for n, v in wanted.items()})
             return {}
-        candidates: dict[str, tuple[str, Candidate]] = {}
+        candidates: dict[str, tuple[str, VersionData]] = {}
         for name, version in wanted.items():
             try:
-                candidates[f"{name}:{version}"] = (name, _read_verified(self.store, name, version))
+                candidates[f"{name}:{version}"] = (name, self.store.read_version(name, version))
             except Exception as exc:  # noqa: BLE001 - a store, I/O or signature failure refuses this version only
                 refused[f"{name}:{version}"] = _reason(exc)
         try:

@@ -291,6 +291,7 @@ class IpriskClient:
     # --- risk-compensation funds ---------------------------------------------------------------------
 
     def _list(self, path: str, out: type[T], **kw: Any) -> list[T]:
+        # mypy takes list[out] for a type expression with a variable in it; at run time it is one
         return TypeAdapter(list[out]).validate_python(self.request("GET", path, **kw))  # type: ignore[valid-type]
 
     def create_fund(self, req: FundCreate | dict[str, Any], *, idempotency_key: str | None = None) -> FundPublic:

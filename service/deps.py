@@ -1,4 +1,4 @@
-"""Typed dependencies: session, principal and roles, models, configuration, language.
+"""Typed dependencies: session, principal and roles, the application's state piece by piece, clock, language.
 
 Every dependency is ``async def`` and does no I/O on the common path: a sync
 dependency costs a thread-pool hand-off (0.3–0.8 ms each on this 2-core
@@ -7,26 +7,41 @@ happens in the endpoint's own worker thread: :class:`service.routing.UnitOfWorkR
 confirms a cached API key there and commits the session there, so a request
 makes one hand-off.  The session dependency only commits what an async
 endpoint left open, and rolls back on any error.
+
+Every piece of the application's state (``service.state.AppState``) has its
+own dependency here; nothing else reads ``app.state``.  A request reads the
+clock once (:data:`NowDep`) and derives its business day from that instant
+(:data:`TodayDep`).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from datetime import date, datetime
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Request
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from models_store import ModelStore
 from scoring.policy import ScoringConfig
 from scoring.vocab.lang import Lang
 from service.audit_checkpoints import AuditKeeper
-from service.auth import KeyCache, Principal, hash_key, lookup_digest
+from service.auth import Principal, hash_key, lookup_digest
 from service.bundle import ModelBundle
+from service.clock import Clock, business_today
+from service.configuration import CardText, FundContext
 from service.errors import Forbidden, Unauthorized, Unavailable
+from service.metrics import Metrics
+from service.monitor import DriftMonitor
 from service.routing import confirm_key
 from service.settings import Settings
+from service.state import AppState, app_state
 from service.usecases.idempotency import HEADER, Call
+from service.usecases.scoring import ScoringContext
+
+T = TypeVar("T")
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
@@ -35,7 +50,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     Creating a session does no I/O; the endpoint's thread commits it (see
     ``service.routing``), so on success there is normally nothing left here.
     """
-    session = Session(request.app.state.engine, expire_on_commit=False)
+    session = Session(app_state(request.app).engine, expire_on_commit=False)
     request.state.session = session
     try:
         yield session
@@ -66,7 +81,7 @@ async def get_principal(
     if not authorization or not authorization.lower().startswith("bearer "):
         raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
     digest = hash_key(authorization[7:].strip())
-    cache: KeyCache = request.app.state.key_cache
+    cache = app_state(request.app).key_cache
     principal = cache.get(digest)
     if principal is not None:
         request.state.unconfirmed_key = (digest, principal, cache)
@@ -81,7 +96,7 @@ async def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require(*roles: str) -> Callable[[Principal], Principal]:
+def require(*roles: str) -> Callable[[Request, Principal], Coroutine[Any, Any, Principal]]:
     """A dependency admitting only ``roles``; 403 for any other authenticated caller."""
 
     async def check(request: Request, principal: PrincipalDep) -> Principal:
@@ -106,7 +121,7 @@ async def get_ops_reader(
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Principal | None:
     """A regulator or data-team caller (401/403 otherwise); None when operations data is public."""
-    if request.app.state.settings.ops_public:
+    if app_state(request.app).settings.ops_public:
         return None
     principal = await get_principal(request, session, authorization)
     return await require(*OPS_ROLES)(request, principal)
@@ -116,7 +131,7 @@ async def get_ops_details(
     request: Request, session: SessionDep, authorization: Annotated[str | None, Header(include_in_schema=False)] = None
 ) -> bool:
     """Whether to show readiness details: without a key, or with another role's key, only the status."""
-    if authorization is None and not request.app.state.settings.ops_public:
+    if authorization is None and not app_state(request.app).settings.ops_public:
         return False
     try:
         await get_ops_reader(request, session, authorization)
@@ -143,31 +158,71 @@ FundOverseerDep = Annotated[Principal, Depends(require("fund_manager", "regulato
 """Oversees a fund: its manager and the regulator."""
 
 
+async def get_state(request: Request) -> AppState:
+    """The application's state (for the operations routes that report on all of it)."""
+    return app_state(request.app)
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+
+
+def _from_state(read: Callable[[AppState], T]) -> Callable[[Request], Coroutine[Any, Any, T]]:
+    """A dependency giving one piece of the application's state."""
+
+    async def piece(request: Request) -> T:
+        return read(app_state(request.app))
+
+    return piece
+
+
 async def get_bundle(request: Request) -> ModelBundle:
     """The models serving now (a snapshot: a reload mid-request does not change it)."""
-    bundle = request.app.state.models.bundle
+    bundle = app_state(request.app).models.bundle
     if bundle is None or not {"valuation", "pd"} <= set(bundle.models):
         raise Unavailable("models are not loaded yet")
     return bundle
 
 
 BundleDep = Annotated[ModelBundle, Depends(get_bundle)]
-
-
-async def get_config(request: Request) -> ScoringConfig:
-    """The scoring configuration loaded at start-up."""
-    return request.app.state.scoring_config
-
-
+# The configuration in force: loaded at start-up, reloaded with the models (service.configuration).
+get_config = _from_state(lambda s: s.configuration.scoring)
 ConfigDep = Annotated[ScoringConfig, Depends(get_config)]
-
-
-async def get_settings(request: Request) -> Settings:
-    """The settings in force."""
-    return request.app.state.settings
-
-
+get_fund_context = _from_state(lambda s: s.configuration.funds)
+FundContextDep = Annotated[FundContext, Depends(get_fund_context)]
+"""Fund reason texts and the working-day calendar."""
+get_model_cards = _from_state(lambda s: s.configuration.model_cards)
+ModelCardsDep = Annotated[Mapping[str, CardText], Depends(get_model_cards)]
+"""The written part of the model cards, by model name."""
+get_store = _from_state(lambda s: s.store)
+StoreDep = Annotated[ModelStore, Depends(get_store)]
+get_settings = _from_state(lambda s: s.settings)
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+get_metrics = _from_state(lambda s: s.metrics)
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+get_monitor = _from_state(lambda s: s.monitor)
+MonitorDep = Annotated[DriftMonitor, Depends(get_monitor)]
+get_audit = _from_state(lambda s: s.audit)
+AuditDep = Annotated[AuditKeeper, Depends(get_audit)]
+"""The audit log's sealer and checkpoints (docs/audit.md)."""
+get_clock = _from_state(lambda s: s.clock)
+ClockDep = Annotated[Clock, Depends(get_clock)]
+"""The service's clock: tests swap it with ``create_app(clock=...)`` or a dependency override."""
+
+
+async def get_now(clock: ClockDep) -> datetime:
+    """The request's instant, UTC: the clock is read once per request."""
+    return clock.now()
+
+
+NowDep = Annotated[datetime, Depends(get_now)]
+
+
+async def get_today(now: NowDep) -> date:
+    """The request's business day (Beijing), from the request's instant; tests override it to pin a date."""
+    return business_today(now)
+
+
+TodayDep = Annotated[date, Depends(get_today)]
 
 
 async def get_lang(accept_language: Annotated[str | None, Header()] = None) -> Lang:
@@ -198,6 +253,17 @@ def _q(part: str) -> float:
 
 
 LangDep = Annotated[Lang, Depends(get_lang)]
+
+
+async def get_scoring(
+    request: Request, bundle: BundleDep, lang: LangDep, now: NowDep, today: TodayDep
+) -> ScoringContext:
+    """Everything a valuation or an assessment needs besides its request (its SHAP may use the spare core)."""
+    state = app_state(request.app)
+    return ScoringContext(bundle, state.configuration.scoring, state.metrics, lang, now, today, state.spare_core)
+
+
+ScoringDep = Annotated[ScoringContext, Depends(get_scoring)]
 
 
 _KEY_DOC = (
@@ -256,11 +322,3 @@ async def get_optional_key(
 
 KeyRequiredDep = Annotated[Call, Depends(get_required_key)]
 KeyOptionalDep = Annotated[Call, Depends(get_optional_key)]
-
-
-async def get_audit(request: Request) -> AuditKeeper:
-    """The audit log's sealer and checkpoints (docs/audit.md)."""
-    return request.app.state.audit
-
-
-AuditDep = Annotated[AuditKeeper, Depends(get_audit)]

@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from service.auth import create_key, revoke_key
 from service.db import audit
@@ -63,7 +63,7 @@ def revoke(settings: Settings, key_id: int) -> ApiKey:
 def list_keys(settings: Settings) -> list[ApiKey]:
     """Every key (hashes are never shown)."""
     with _session(settings) as session:
-        return list(session.exec(select(ApiKey).order_by(ApiKey.id)).all())
+        return list(session.exec(select(ApiKey).order_by(col(ApiKey.id))).all())
 
 
 def _write_secret(path: Path, text: str) -> None:
@@ -93,8 +93,8 @@ def ensure_demo_key(
         earlier = session.exec(
             select(ApiKey)
             .where(ApiKey.institution == DEMO_INSTITUTION, ApiKey.label == "demo")
-            .order_by(ApiKey.id.desc())
-        ).first()  # type: ignore[union-attr]
+            .order_by(col(ApiKey.id).desc())
+        ).first()
         if earlier is None and bootstrapped:
             plain = settings.demo_key.get_secret_value() if settings.demo_key else None
             plain, row = create_key(session, role="bank", institution=DEMO_INSTITUTION, label="demo", key=plain)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
+from typing import TextIO
 
 
 class JsonFormatter(logging.Formatter):
@@ -30,13 +31,16 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(base, ensure_ascii=False)
 
 
+class _Handler(logging.StreamHandler[TextIO]):
+    """The handler :func:`configure_logging` adds (so a second call adds none)."""
+
+
 def configure_logging(level: str) -> None:
     """Send iprisk's logs to stderr as JSON lines (idempotent)."""
     logger = logging.getLogger("iprisk")
     logger.setLevel(level.upper())
-    if not any(getattr(h, "_iprisk", False) for h in logger.handlers):
-        handler = logging.StreamHandler()
+    if not any(isinstance(h, _Handler) for h in logger.handlers):
+        handler = _Handler()
         handler.setFormatter(JsonFormatter())
-        handler._iprisk = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
         logger.propagate = False

@@ -95,7 +95,7 @@ def _native_loader() -> Callable[[bytes], str | None]:
     if found:
         lib = ctypes.cdll.LoadLibrary(str(found[0]))
     else:  # an unusual install: let the package find its library
-        from lightgbm.basic import _LIB as lib  # type: ignore[attr-defined]
+        from lightgbm.basic import _LIB as lib  # type: ignore[attr-defined]  # private, untyped in lightgbm
     lib.LGBM_GetLastError.restype = ctypes.c_char_p
 
     def load(data: bytes) -> str | None:

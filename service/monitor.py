@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from service.bundle import BundleHolder
+from service.clock import Clock
 from service.metrics import Metrics
 from service.periodic import Periodic
 from service.schemas.regulator import DriftReport
@@ -22,6 +23,7 @@ class DriftMonitor:
     engine: Engine
     models: BundleHolder
     metrics: Metrics
+    clock: Clock = field(default_factory=Clock)
     interval: float = 300.0
     window_days: int = 30
     summary: dict[str, Any] = field(default_factory=dict)
@@ -37,7 +39,7 @@ class DriftMonitor:
         if bundle is None:
             return
         with Session(self.engine) as session:
-            self.record(drift_all(session, bundle, self.metrics, days=self.window_days))
+            self.record(drift_all(session, bundle, self.metrics, days=self.window_days, now=self.clock.now()))
 
     def details(self) -> dict[str, Any]:
         """Readiness details: per-model drift and whether any alert is raised."""

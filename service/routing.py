@@ -74,7 +74,9 @@ def unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         params.append(inspect.Parameter(_REQUEST, inspect.Parameter.KEYWORD_ONLY, annotation=Request))
 
     def request_of(kwargs: dict[str, Any]) -> Request:
-        return kwargs[name] if own else kwargs.pop(name)
+        request = kwargs[name] if own else kwargs.pop(name)
+        assert isinstance(request, Request)
+        return request
 
     if inspect.iscoroutinefunction(endpoint):
 
@@ -99,6 +101,7 @@ def unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Any]:
             return result
 
         wrapper = run
+    # inspect reads __signature__ from any callable; typeshed declares it on none
     wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
     setattr(wrapper, _MARK, True)
     return wrapper

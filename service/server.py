@@ -41,6 +41,7 @@ class GuardedProtocol(HttpToolsProtocol):
     _idle_since = 0.0
     _header_bytes = 0
 
+    # uvicorn narrows asyncio.BaseProtocol's BaseTransport to Transport; we keep uvicorn's signature
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Arm the header deadline; make room if the connections are at the limit."""
         super().connection_made(transport)
@@ -138,9 +139,8 @@ def server_config(settings: Settings, app: Any, **options: Any) -> uvicorn.Confi
 
 def run_server(config: uvicorn.Config) -> None:
     """Serve ``config`` in this process, or in ``config.workers`` processes sharing one socket."""
-    server = uvicorn.Server(config)
     if config.workers > 1:
         sock = config.bind_socket()
-        Multiprocess(config, target=server.run, sockets=[sock]).run()
+        Multiprocess(config, sockets=[sock]).run()  # each worker process builds its own Server from config
     else:
-        server.run()
+        uvicorn.Server(config).run()

@@ -25,7 +25,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from prometheus_client import Counter
 
@@ -34,14 +34,19 @@ from scoring.models import inline
 T = TypeVar("T")
 
 
-class _Parts:
+class _Parts(Generic[T]):
     """Parts of one computation, taken one at a time by whichever thread is free: the helper and the caller."""
 
     def __init__(self, parts: Sequence[Callable[[], T]]) -> None:
         self._parts = parts
         self._next = 0
         self._lock = threading.Lock()
-        self.results: list[T] = [None] * len(parts)  # type: ignore[list-item]
+        self._done: dict[int, T] = {}
+
+    @property
+    def results(self) -> list[T]:
+        """Every part's result, in order (once :meth:`drain` has returned in every thread that took parts)."""
+        return [self._done[i] for i in range(len(self._parts))]
 
     def drain(self) -> None:
         """Run parts until none is left to take."""
@@ -51,7 +56,7 @@ class _Parts:
                 if i >= len(self._parts):
                     return
                 self._next = i + 1
-            self.results[i] = self._parts[i]()
+            self._done[i] = self._parts[i]()
 
 
 class SpareCore:

@@ -11,10 +11,11 @@ from sklearn.metrics import roc_auc_score
 from scoring.drift import bin_shares, psi, psi_band, reference_bins
 from scoring.grades import GradeScale
 from scoring.models import LoadedModel, sigmoid
+from scoring.vocab.arrays import FloatArray
 from training.prepare import Prepared
 
 
-def ks_statistic(y: np.ndarray, score: np.ndarray) -> float:
+def ks_statistic(y: FloatArray, score: FloatArray) -> float:
     """Kolmogorov-Smirnov distance between the score distributions of the two classes."""
     order = np.argsort(score)
     ys = np.asarray(y, dtype=float)[order]
@@ -23,11 +24,11 @@ def ks_statistic(y: np.ndarray, score: np.ndarray) -> float:
     return float(np.max(np.abs(pos - neg)))
 
 
-def _auc(y: np.ndarray, s: np.ndarray) -> float | None:
+def _auc(y: FloatArray, s: FloatArray) -> float | None:
     return float(roc_auc_score(y, s)) if 0 < np.sum(y) < len(y) else None
 
 
-def binary_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float | None]:
+def binary_metrics(y: FloatArray, p: FloatArray) -> dict[str, float | None]:
     """AUC, Gini, KS, Brier and mean PD of a probability against outcomes."""
     auc = _auc(y, p)
     return {
@@ -41,7 +42,7 @@ def binary_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float | None]:
     }
 
 
-def calibration_by_grade(y: np.ndarray, p: np.ndarray, scale: GradeScale) -> list[dict[str, Any]]:
+def calibration_by_grade(y: FloatArray, p: FloatArray, scale: GradeScale) -> list[dict[str, Any]]:
     """Realised default rate per grade against its expected rate (two-sided binomial test)."""
     idx = scale.indices(p)
     rows = []
@@ -64,7 +65,7 @@ def calibration_by_grade(y: np.ndarray, p: np.ndarray, scale: GradeScale) -> lis
     return rows
 
 
-def precision_at_capacity(y: np.ndarray, score: np.ndarray, capacity: float) -> float:
+def precision_at_capacity(y: FloatArray, score: FloatArray, capacity: float) -> float:
     """Share of true positives among the top ``capacity`` share of scores."""
     k = max(1, round(capacity * len(score)))
     top = np.argsort(-score, kind="stable")[:k]
@@ -72,7 +73,7 @@ def precision_at_capacity(y: np.ndarray, score: np.ndarray, capacity: float) -> 
 
 
 def psi_report(
-    train_x: np.ndarray, test_x: np.ndarray, names: list[str], train_score: np.ndarray, test_score: np.ndarray
+    train_x: FloatArray, test_x: FloatArray, names: list[str], train_score: FloatArray, test_score: FloatArray
 ) -> dict[str, Any]:
     """PSI per feature and for the score between the train and test samples."""
     out: dict[str, Any] = {"features": {}}
@@ -86,7 +87,7 @@ def psi_report(
     return out
 
 
-def reference_distributions(x: np.ndarray, names: list[str], score: np.ndarray) -> dict[str, Any]:
+def reference_distributions(x: FloatArray, names: list[str], score: FloatArray) -> dict[str, Any]:
     """Training-sample bins kept in the manifest so the service can compute PSI on traffic."""
     return {"features": {n: reference_bins(x[:, j]) for j, n in enumerate(names)}, "score": reference_bins(score)}
 

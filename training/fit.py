@@ -12,6 +12,7 @@ from scipy.optimize import minimize
 
 from scoring.features import FeatureSpec
 from scoring.models import LoadedModel
+from scoring.vocab.arrays import BoolArray, FloatArray
 from training.prepare import Prepared
 
 # Depth and leaves are capped: TreeSHAP cost grows with depth, and these
@@ -68,7 +69,7 @@ class Fitted:
 
 
 def _dataset(
-    prep: Prepared, rows: np.ndarray, specs: Sequence[FeatureSpec], reference: lgb.Dataset | None = None
+    prep: Prepared, rows: BoolArray, specs: Sequence[FeatureSpec], reference: lgb.Dataset | None = None
 ) -> lgb.Dataset:
     cats = [i for i, s in enumerate(specs) if s.kind == "categorical"]
     return lgb.Dataset(
@@ -131,10 +132,10 @@ def conformal_offsets(boosters: dict[str, lgb.Booster], prep: Prepared, *, cover
     return {"p10": -q, "p90": q}
 
 
-def fit_platt(raw: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+def fit_platt(raw: FloatArray, y: FloatArray) -> tuple[float, float]:
     """Platt scaling: calibrated logit = a * raw + b, fitted by log-loss."""
 
-    def loss(theta: np.ndarray) -> float:
+    def loss(theta: FloatArray) -> float:
         z = theta[0] * raw + theta[1]
         return float(np.mean(np.logaddexp(0, z) - y * z))
 

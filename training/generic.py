@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from scoring.features import FeatureSpec, encode_category, to_matrix
 from scoring.models import LoadedModel
+from scoring.vocab.arrays import FloatArray
 from training.evaluate import binary_metrics
 from training.fit import Fitted, fit_binary, fit_regression
 from training.prepare import Prepared, split_masks
@@ -85,12 +86,12 @@ def infer_features(
     return feats, ids, skipped
 
 
-def encode_frame(frame: pd.DataFrame, features: tuple[FeatureSpec, ...] | list[FeatureSpec]) -> np.ndarray:
+def encode_frame(frame: pd.DataFrame, features: tuple[FeatureSpec, ...] | list[FeatureSpec]) -> FloatArray:
     """Matrix of ``features`` from a frame; missing columns raise with their names."""
     missing = [f.name for f in features if f.name not in frame.columns]
     if missing:
         raise GenericDataError(f"columns missing from the input: {missing}")
-    cols: dict[str, np.ndarray] = {}
+    cols: dict[str, FloatArray] = {}
     for f in features:
         s = frame[f.name]
         if f.kind == "categorical":
@@ -103,13 +104,13 @@ def encode_frame(frame: pd.DataFrame, features: tuple[FeatureSpec, ...] | list[F
             if bad.any():
                 rows = [int(i) + 1 for i in np.flatnonzero(bad)[:10]]
                 raise GenericDataError(f"column {f.name!r}: rows {rows} are not numbers")
-            cols[f.name] = num.to_numpy(dtype=float)
+            cols[f.name] = num.to_numpy(dtype=np.float64)
     return to_matrix(cols, features)
 
 
 def _target(
     frame: pd.DataFrame, target: str, task: Literal["binary", "regression"], spec: GenericSpec
-) -> tuple[np.ndarray, str | None]:
+) -> tuple[FloatArray, str | None]:
     if target not in frame.columns:
         raise GenericDataError(f"target column {target!r} not in the file (columns: {list(frame.columns)})")
     y = frame[target]
@@ -121,14 +122,14 @@ def _target(
         if num.isna().any():
             rows = [int(i) + 1 for i in np.flatnonzero(num.isna())[:10]]
             raise GenericDataError(f"target {target!r} is not numeric on rows {rows}")
-        return num.to_numpy(dtype=float), None
+        return num.to_numpy(dtype=np.float64), None
     labels = sorted(str(v) for v in y.unique())
     if len(labels) != 2:
         raise GenericDataError(f"binary target {target!r} has {len(labels)} distinct values {labels[:5]}, needs 2")
     positive = spec.positive_label or ("1" if "1" in labels else labels[1])
     if positive not in labels:
         raise GenericDataError(f"positive_label {positive!r} is not a value of {target!r}")
-    return (y.astype(str) == positive).to_numpy(dtype=float), positive
+    return np.asarray(y.astype(str) == positive, dtype=np.float64), positive
 
 
 def train_generic(
@@ -157,7 +158,7 @@ def train_generic(
 
 
 def _prepared(
-    frame: pd.DataFrame, feats: tuple[FeatureSpec, ...] | list[FeatureSpec], y: np.ndarray, spec: GenericSpec, seed: int
+    frame: pd.DataFrame, feats: tuple[FeatureSpec, ...] | list[FeatureSpec], y: FloatArray, spec: GenericSpec, seed: int
 ) -> Prepared:
     x = encode_frame(frame, feats)
     if spec.date_column:

@@ -14,6 +14,7 @@ from models_store import ModelStore
 from scoring import features as F
 from scoring.grades import GradeScale, load_grade_scale
 from scoring.models import LoadedModel, sigmoid
+from scoring.vocab.arrays import FloatArray
 from training.contract import load_dataset
 from training.evaluate import evaluate_binary, evaluate_valuation, reference_distributions
 from training.fit import Fitted, fit_binary, fit_valuation
@@ -171,7 +172,7 @@ def summary_line(name: str, metrics: Mapping[str, Any]) -> str:
     return line
 
 
-def score_matrix(model: LoadedModel, x: np.ndarray) -> np.ndarray:
+def score_matrix(model: LoadedModel, x: FloatArray) -> FloatArray:
     """Scores in the model's natural output space (probability or CNY)."""
     if model.task == "binary":
         return sigmoid(model.raw(x))

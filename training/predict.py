@@ -9,13 +9,14 @@ import pandas as pd
 
 from models_store import ModelStore
 from scoring.models import LoadedModel, sigmoid
+from scoring.vocab.arrays import AnyArray, FloatArray
 from training.contract import load_dataset
 from training.generic import encode_frame
 from training.prepare import Prepared, prepare_claims, prepare_pd, valuation_matrix
 from training.registry import load_version
 
 
-def _valuation_rows(data: dict[str, pd.DataFrame], as_of: np.datetime64) -> tuple[np.ndarray, np.ndarray]:
+def _valuation_rows(data: dict[str, pd.DataFrame], as_of: np.datetime64) -> tuple[AnyArray, FloatArray]:
     patents = data["patents"]
     dates = patents["price_date"].to_numpy().astype("datetime64[D]")
     dates = np.where(np.isnat(dates), as_of, dates)
@@ -24,7 +25,7 @@ def _valuation_rows(data: dict[str, pd.DataFrame], as_of: np.datetime64) -> tupl
 
 def _bundled_rows(
     store: ModelStore, model: LoadedModel, data_dir: Path, as_of: np.datetime64
-) -> tuple[str, np.ndarray, np.ndarray]:
+) -> tuple[str, AnyArray, FloatArray]:
     data = load_dataset(data_dir, truth=False)
     if model.name == "valuation" or model.task == "quantile_regression":
         ids, x = _valuation_rows(data, as_of)

@@ -10,6 +10,7 @@ import pandas as pd
 
 from scoring import features as F
 from scoring.models import LoadedModel
+from scoring.vocab.arrays import AnyArray, BoolArray, DateArray, FloatArray
 from training.synth.params import PRICE_SOURCE_BIAS
 
 # Documented bias of each observed price source relative to fair value; the
@@ -22,24 +23,24 @@ DEFAULT_PRICE_BIAS: dict[str, float] = dict(PRICE_SOURCE_BIAS)
 class Prepared:
     """Matrix, target, ids, dates, split masks and (optional) truth for one model."""
 
-    x: np.ndarray
-    y: np.ndarray
-    ids: np.ndarray
-    dates: np.ndarray
-    test: np.ndarray
-    valid: np.ndarray
-    truth: np.ndarray | None = None
-    extra: dict[str, np.ndarray] = field(default_factory=dict)
+    x: FloatArray
+    y: FloatArray
+    ids: AnyArray  # loan, patent or claim ids (strings), or row numbers for generic data
+    dates: DateArray
+    test: BoolArray
+    valid: BoolArray
+    truth: FloatArray | None = None
+    extra: dict[str, FloatArray] = field(default_factory=dict)
 
     @property
-    def train(self) -> np.ndarray:
+    def train(self) -> BoolArray:
         """Rows used to fit (neither validation nor test)."""
         return ~self.test & ~self.valid
 
 
-def cols(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+def cols(frame: pd.DataFrame) -> dict[str, AnyArray]:
     """A frame as a mapping of column name to numpy array (dates as datetime64[D])."""
-    out: dict[str, np.ndarray] = {}
+    out: dict[str, AnyArray] = {}
     for c in frame.columns:
         s = frame[c]
         if pd.api.types.is_datetime64_any_dtype(s):
@@ -50,8 +51,8 @@ def cols(frame: pd.DataFrame) -> dict[str, np.ndarray]:
 
 
 def split_masks(
-    dates: np.ndarray, *, test_fraction: float = 0.2, valid_fraction: float = 0.15, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
+    dates: DateArray, *, test_fraction: float = 0.2, valid_fraction: float = 0.15, seed: int = 0
+) -> tuple[BoolArray, BoolArray]:
     """Out-of-time split: the latest ``test_fraction`` by date is the test set.
 
     The validation fold (early stopping, calibration) is a random share of the
@@ -65,10 +66,10 @@ def split_masks(
     return test, valid
 
 
-def valuation_matrix(patents: pd.DataFrame, enterprises: pd.DataFrame, as_of: np.ndarray) -> np.ndarray:
+def valuation_matrix(patents: pd.DataFrame, enterprises: pd.DataFrame, as_of: DateArray) -> FloatArray:
     """Valuation feature matrix for ``patents`` at ``as_of`` (owner revenue joined)."""
     revenue = patents["owner_id"].map(enterprises.set_index("enterprise_id")["revenue_cny"])
-    columns = F.valuation_columns(cols(patents), as_of, owner_revenue=revenue.to_numpy(dtype=float))
+    columns = F.valuation_columns(cols(patents), as_of, owner_revenue=revenue.to_numpy(dtype=np.float64))
     return F.to_matrix(columns, F.VALUATION_FEATURES)
 
 
@@ -81,17 +82,19 @@ def prepare_valuation(
     priced = priced.reset_index(drop=True)
     as_of = priced["price_date"].to_numpy().astype("datetime64[D]")
     x = valuation_matrix(priced, data["enterprises"], as_of)
-    bias = priced["price_source"].map(dict(price_bias)).fillna(1.0).to_numpy(dtype=float)
-    y = np.log(priced["observed_price_cny"].to_numpy(dtype=float) / bias)
+    bias = priced["price_source"].map(dict(price_bias)).fillna(1.0).to_numpy(dtype=np.float64)
+    y = np.log(priced["observed_price_cny"].to_numpy(dtype=np.float64) / bias)
     test, valid = split_masks(as_of)
     truth = None
     if "patents_truth" in data:
         t = priced["patent_id"].map(data["patents_truth"].set_index("patent_id")["true_value_cny"])
-        truth = t.to_numpy(dtype=float)
+        truth = t.to_numpy(dtype=np.float64)
     return Prepared(x, y, priced["patent_id"].to_numpy(), as_of, test, valid, truth)
 
 
-def pledged_patents_matrix(data: Mapping[str, pd.DataFrame]) -> tuple[np.ndarray, np.ndarray]:
+def pledged_patents_matrix(
+    data: Mapping[str, pd.DataFrame],
+) -> tuple[FloatArray, DateArray]:
     """Valuation inputs of every pledged patent at its loan's origination, with that date.
 
     This is the population the valuation model serves (assessments value the
@@ -105,7 +108,7 @@ def pledged_patents_matrix(data: Mapping[str, pd.DataFrame]) -> tuple[np.ndarray
 
 def package_values(
     data: Mapping[str, pd.DataFrame], valuation: LoadedModel | None, *, as_of_by_loan: pd.Series | None = None
-) -> tuple[pd.DataFrame, np.ndarray]:
+) -> tuple[pd.DataFrame, FloatArray]:
     """Per-loan collateral summary and model P50 package value (CNY) at origination."""
     loans = data["loans"]
     links = data["loan_patents"].merge(data["patents"], on="patent_id", how="left")
@@ -118,7 +121,7 @@ def package_values(
     )
     summary = F.package_summary(links["patent_type"].to_numpy(dtype=object), life, group, len(loans))
     if valuation is None:
-        value = loans["appraised_value_cny"].to_numpy(dtype=float)
+        value = loans["appraised_value_cny"].to_numpy(dtype=np.float64)
     else:
         xv = valuation_matrix(links, data["enterprises"], as_of)
         p50 = np.exp(valuation.raw(xv, "p50"))
@@ -139,10 +142,12 @@ def prepare_pd(data: Mapping[str, pd.DataFrame], valuation: LoadedModel | None) 
     test, valid = split_masks(dates)
     truth = None
     if "loans_truth" in data:
-        truth = loans["loan_id"].map(data["loans_truth"].set_index("loan_id")["true_pd"]).to_numpy(float)[keep]
+        truth = (
+            loans["loan_id"].map(data["loans_truth"].set_index("loan_id")["true_pd"]).to_numpy(dtype=np.float64)[keep]
+        )
     return Prepared(
         x[keep],
-        outcome[keep].astype(bool).to_numpy(dtype=float),
+        outcome[keep].to_numpy(dtype=bool).astype(np.float64),
         loans["loan_id"].to_numpy()[keep],
         dates,
         test,
@@ -164,7 +169,7 @@ def prepare_claims(data: Mapping[str, pd.DataFrame], valuation: LoadedModel | No
         cols(claims),
         cols(cl_loans),
         default_date.to_numpy().astype("datetime64[D]"),
-        claims["loan_id"].map(value_by_loan).to_numpy(dtype=float),
+        np.asarray(claims["loan_id"].map(value_by_loan), dtype=np.float64),
     )
     x = F.to_matrix(columns, F.CLAIM_FEATURES)
     dates = claims["filing_date"].to_numpy().astype("datetime64[D]")
@@ -172,9 +177,9 @@ def prepare_claims(data: Mapping[str, pd.DataFrame], valuation: LoadedModel | No
     truth = None
     if "claims_truth" in data:
         t = data["claims_truth"].set_index("claim_id")
-        truth = claims["claim_id"].map(t["true_irregular"]).astype(float).to_numpy()
-        oracle = claims["claim_id"].map(t["true_irregular_prob"]).to_numpy(dtype=float)
-    y = claims["review_irregular"].astype(float).to_numpy()
+        truth = claims["claim_id"].map(t["true_irregular"]).to_numpy(dtype=np.float64)
+        oracle = claims["claim_id"].map(t["true_irregular_prob"]).to_numpy(dtype=np.float64)
+    y = claims["review_irregular"].to_numpy(dtype=np.float64)
     prep = Prepared(x, y, claims["claim_id"].to_numpy(), dates, test, valid, truth)
     if truth is not None:
         prep.extra["oracle_score"] = oracle

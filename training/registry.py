@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from models_store import ModelStore
+from models_store.digests import sha256_file, sha256_files
 from scoring.models import LoadedModel, load_model
 from training.contract import TABLES, find_table_file
 from training.fit import Fitted
@@ -15,24 +15,13 @@ from training.fit import Fitted
 
 def load_version(store: ModelStore, ref: str) -> LoadedModel:
     """Load and verify ``name``, ``name@alias`` or ``name:version`` from the store."""
-    name, version = store.resolve(ref)
-    manifest = store.verify(name, version)
-    files = {f: store.read_file(name, version, f) for f in manifest.files}
-    return load_model(manifest.model_dump(mode="json"), files)
+    return load_model(*store.read_version(*store.resolve(ref)))
 
 
 def data_fingerprint(directory: Path) -> str:
     """sha256 over the contract files of a data directory (names and bytes)."""
-    h = hashlib.sha256()
-    for name in sorted(TABLES):
-        path = find_table_file(directory, name)
-        if path is None:
-            continue
-        h.update(path.name.encode())
-        with path.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-    return h.hexdigest()
+    paths = (find_table_file(directory, name) for name in sorted(TABLES))
+    return sha256_files([p for p in paths if p is not None], with_names=True)
 
 
 def register_fit(
@@ -68,8 +57,4 @@ def register_fit(
 
 def data_fingerprint_file(path: Path) -> str:
     """sha256 of one data file."""
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return sha256_file(path)

@@ -17,6 +17,7 @@ import numpy as np
 from sklearn.metrics import roc_curve
 
 from scoring.models import LoadedModel, sigmoid
+from scoring.vocab.arrays import FloatArray
 from training.prepare import Prepared
 
 
@@ -27,7 +28,7 @@ def _png(fig: Any) -> str:
     return base64.b64encode(buf.getvalue()).decode()
 
 
-def _roc(y: np.ndarray, p: np.ndarray, oracle: np.ndarray | None, oracle_y: np.ndarray | None) -> str:
+def _roc(y: FloatArray, p: FloatArray, oracle: FloatArray | None, oracle_y: FloatArray | None) -> str:
     fig, ax = plt.subplots(figsize=(4.5, 4))
     fpr, tpr, _ = roc_curve(y, p)
     ax.plot(fpr, tpr, label="model")
@@ -40,7 +41,7 @@ def _roc(y: np.ndarray, p: np.ndarray, oracle: np.ndarray | None, oracle_y: np.n
     return _png(fig)
 
 
-def _calibration(y: np.ndarray, p: np.ndarray) -> str:
+def _calibration(y: FloatArray, p: FloatArray) -> str:
     fig, ax = plt.subplots(figsize=(4.5, 4))
     edges = np.unique(np.quantile(p, np.linspace(0, 1, 11)))
     idx = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, len(edges) - 2)
@@ -64,7 +65,7 @@ def _bars(values: dict[str, float], title: str, xlabel: str, lines: tuple[float,
     return _png(fig)
 
 
-def _shap_summary(model: LoadedModel, x: np.ndarray, role: str) -> dict[str, float]:
+def _shap_summary(model: LoadedModel, x: FloatArray, role: str) -> dict[str, float]:
     sample = x[: min(len(x), 2000)]
     contrib = model.contributions(sample, role)[:, :-1]
     return {n: float(v) for n, v in zip(model.feature_names, np.abs(contrib).mean(axis=0), strict=True)}

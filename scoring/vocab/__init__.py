@@ -2,8 +2,9 @@
 
 The package holds one module per shared word: :mod:`.lang` (languages),
 :mod:`.money` (exact CNY and fen), :mod:`.shares` (probabilities and shares),
-and here the categorical vocabularies and ``FROZEN``, the configuration of
-every frozen domain type in ``scoring``.
+:mod:`.arrays` (numpy array types by what they hold), and here the categorical
+vocabularies and ``FROZEN``, the configuration of every frozen domain type in
+``scoring``.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ _HASHED = ("seq", "at", "key_id", "role", "institution", "action", "resource_typ
 def entry_hash(prev_hash: str, entry: AuditEntry | Mapping[str, Any]) -> str:
     """sha256 of the previous hash and the entry's canonical content (a stored row or a new one)."""
     get = entry.get if isinstance(entry, Mapping) else entry.__getattribute__
-    payload = {name: get(name) for name in _HASHED}
+    payload: dict[str, Any] = {name: get(name) for name in _HASHED}
     payload["at"] = payload["at"].isoformat(timespec="microseconds")
     blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256((prev_hash + blob).encode()).hexdigest()
@@ -47,6 +47,7 @@ def ensure_head(session: Session) -> None:
         session.flush()
 
 
+# SQLModel declares no __table__ (set by SQLAlchemy's declarative base): hence the ignores.
 _HEAD = AuditHead.__table__  # type: ignore[attr-defined]
 _LOG = AuditEntry.__table__  # type: ignore[attr-defined]
 # Core statements, built once: the ORM's unit of work costs about 1 ms per request

@@ -12,11 +12,14 @@ like any other lost connection (SQLAlchemy then discards it from the pool).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import errors as pg_errors
+
+if TYPE_CHECKING:
+    from service.settings import Settings
 
 # Beyond the server's own statement timeout, the time a network wait may take before the
 # client gives up: the server's cancellation, when it runs, arrives well within it.
@@ -36,6 +39,11 @@ class DbLimits:
     idle_session_timeout_ms: int = 600_000
     connect_timeout_seconds: int = 3
     pool_timeout_seconds: float = 5.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DbLimits:
+        """The limits set by ``IPRISK_DB_*``: each field is the setting of its name prefixed ``db_``."""
+        return cls(**{f.name: getattr(settings, f"db_{f.name}") for f in fields(cls)})
 
     @property
     def io_timeout_seconds(self) -> float:

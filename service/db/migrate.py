@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from service.db.audit import ensure_head
+from service.db.limits import DeadlineConnection
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # pg_advisory_lock key of the schema migration: any constant no other code uses ("iprisk" in ASCII).
@@ -90,7 +91,7 @@ def _postgres_lock(engine: Engine, *, wait_seconds: float) -> Iterator[Connectio
             time.sleep(LOCK_POLL_SECONDS)
         conn.exec_driver_sql("SET statement_timeout = 0")
         conn.commit()  # Alembic begins and commits its own transaction on an idle connection
-        if hasattr(dbapi_conn, "io_timeout"):
+        if isinstance(dbapi_conn, DeadlineConnection):
             dbapi_conn.io_timeout = None
         yield conn
         conn.execute(select(func.pg_advisory_unlock(MIGRATION_LOCK_KEY)))

@@ -6,16 +6,22 @@ audit log is append-only and hash-chained (see :mod:`service.db.audit`).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, Index, Integer, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from service.clock import system_now
+
 
 def utcnow() -> datetime:
-    """Timezone-aware now (UTC); SQLModel stores and returns datetimes in UTC."""
-    return datetime.now(UTC)
+    """When a row is written (column defaults, bookkeeping): the system clock, UTC-aware.
+
+    What a request stamps as a business fact (created_at of a result, a decision, a closing) comes
+    from the request's clock instead (``service.deps.NowDep``).
+    """
+    return system_now()
 
 
 def _json() -> Any:

@@ -5,19 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
 from service.db.tables import Assessment
-from service.deps import (
-    BundleDep,
-    ConfigDep,
-    KeyOptionalDep,
-    LangDep,
-    ScorerDep,
-    ScoringReaderDep,
-    SessionDep,
-    SettingsDep,
-)
+from service.deps import KeyOptionalDep, ScorerDep, ScoringDep, ScoringReaderDep, SessionDep, SettingsDep
 from service.errors import error_responses
 from service.responses import ModelResponse, run_once
 from service.routing import UnitOfWorkRoute
@@ -34,33 +25,11 @@ router = APIRouter(
 
 @router.post("", status_code=201, response_model=AssessmentResponse)
 def create_assessment(
-    body: AssessmentRequest,
-    session: SessionDep,
-    principal: ScorerDep,
-    bundle: BundleDep,
-    config: ConfigDep,
-    lang: LangDep,
-    request: Request,
-    once: KeyOptionalDep,
+    body: AssessmentRequest, session: SessionDep, principal: ScorerDep, scoring: ScoringDep, once: KeyOptionalDep
 ) -> Response:
     """Assess a pledge-loan application: PD, grade, LGD, EL, maximum loan, decision, reasons."""
     return run_once(
-        session,
-        principal,
-        once,
-        body,
-        lambda: (
-            uc.create_assessment(
-                session,
-                principal,
-                bundle,
-                config,
-                body,
-                lang=lang,
-                metrics=request.app.state.metrics,
-                offload=request.app.state.spare_core,
-            ).json
-        ),
+        session, principal, once, body, lambda: uc.create_assessment(session, principal, scoring, body).json
     )
 
 
@@ -69,11 +38,8 @@ def create_batch(
     body: BatchRequest,
     session: SessionDep,
     principal: ScorerDep,
-    bundle: BundleDep,
-    config: ConfigDep,
-    lang: LangDep,
+    scoring: ScoringDep,
     settings: SettingsDep,
-    request: Request,
     once: KeyOptionalDep,
 ) -> Response:
     """Assess several applications; each item succeeds or fails on its own."""
@@ -82,17 +48,7 @@ def create_batch(
         principal,
         once,
         body,
-        lambda: uc.create_batch(
-            session,
-            principal,
-            bundle,
-            config,
-            body,
-            lang=lang,
-            metrics=request.app.state.metrics,
-            max_items=settings.batch_max_items,
-            offload=request.app.state.spare_core,
-        ),
+        lambda: uc.create_batch(session, principal, scoring, body, max_items=settings.batch_max_items),
     )
 
 

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Response
 
 from service.deps import (
     BankDep,
     BundleDep,
+    FundContextDep,
     FundManagerDep,
     FundOverseerDep,
     FundReaderDep,
     KeyOptionalDep,
     KeyRequiredDep,
     LangDep,
+    NowDep,
     SessionDep,
+    TodayDep,
 )
 from service.errors import error_responses
 from service.responses import run_once
@@ -45,9 +47,7 @@ from service.schemas.funds import (
     RuleVersionCreate,
     RuleVersionPublic,
 )
-from service.usecases import claims, decisions, funds, pool
-from service.usecases.funds import FundContext
-from service.usecases.scoring import today
+from service.usecases.funds import claims, decisions, pool, recoveries, registry, rules
 
 router = APIRouter(
     prefix="/v1/funds",
@@ -71,38 +71,24 @@ IdempotencyKey = Annotated[
 ]
 
 
-def get_fund_context(request: Request) -> FundContext:
-    """Fund texts and the working-day calendar, loaded at start-up."""
-    return request.app.state.funds
-
-
-def get_today() -> date:
-    """The service's date (Beijing): pool entry, filing and recovery dates; tests override it."""
-    return today()
-
-
-Ctx = Annotated[FundContext, Depends(get_fund_context)]
-Today = Annotated[date, Depends(get_today)]
-
-
 @router.post("", status_code=201, response_model=FundPublic)
 def create_fund(
-    body: FundCreate, session: SessionDep, principal: FundOverseerDep, on: Today, once: KeyOptionalDep
+    body: FundCreate, session: SessionDep, principal: FundOverseerDep, on: TodayDep, once: KeyOptionalDep
 ) -> Response:
     """Create a fund (regulator, or the fund manager of the institution with that id)."""
-    return run_once(session, principal, once, body, lambda: funds.create_fund(session, principal, body, on=on))
+    return run_once(session, principal, once, body, lambda: registry.create_fund(session, principal, body, on=on))
 
 
 @router.get("")
-def list_funds(session: SessionDep, principal: FundReaderDep, on: Today) -> list[FundPublic]:
+def list_funds(session: SessionDep, principal: FundReaderDep, on: TodayDep) -> list[FundPublic]:
     """Funds the caller may see."""
-    return funds.list_funds(session, principal, on=on)
+    return registry.list_funds(session, principal, on=on)
 
 
 @router.get("/{fund_id}")
-def get_fund(fund_id: FundId, session: SessionDep, principal: FundReaderDep, on: Today) -> FundPublic:
+def get_fund(fund_id: FundId, session: SessionDep, principal: FundReaderDep, on: TodayDep) -> FundPublic:
     """One fund and its rule version in force today."""
-    return funds.get_fund(session, principal, fund_id, on=on)
+    return registry.get_fund(session, principal, fund_id, on=on)
 
 
 @router.post("/{fund_id}/rules", status_code=201, response_model=RuleVersionPublic)
@@ -111,7 +97,7 @@ def add_rule_version(
     body: RuleVersionCreate,
     session: SessionDep,
     principal: FundOverseerDep,
-    on: Today,
+    on: TodayDep,
     once: KeyOptionalDep,
 ) -> Response:
     """Store a new version of the fund's rules, in force from today or later (earlier: the regulator, with a reason).
@@ -119,14 +105,14 @@ def add_rule_version(
     Claims are judged under the version in force on their default date.
     """
     return run_once(
-        session, principal, once, body, lambda: funds.add_rule_version(session, principal, fund_id, body, on=on)
+        session, principal, once, body, lambda: rules.add_rule_version(session, principal, fund_id, body, on=on)
     )
 
 
 @router.get("/{fund_id}/rules")
 def list_rule_versions(fund_id: FundId, session: SessionDep, principal: FundReaderDep) -> list[RuleVersionPublic]:
     """Every version of the fund's rules."""
-    return funds.list_rule_versions(session, principal, fund_id)
+    return rules.list_rule_versions(session, principal, fund_id)
 
 
 @router.put("/{fund_id}/banks/{bank_id}")
@@ -134,13 +120,13 @@ def set_bank(
     fund_id: FundId, bank_id: FundId, body: BankAgreement, session: SessionDep, principal: FundManagerDep
 ) -> BankPublic:
     """Record a cooperating bank's pool share and committed credit line."""
-    return funds.set_bank(session, principal, fund_id, bank_id, body)
+    return registry.set_bank(session, principal, fund_id, bank_id, body)
 
 
 @router.get("/{fund_id}/banks")
 def list_banks(fund_id: FundId, session: SessionDep, principal: FundReaderDep) -> list[BankPublic]:
     """Cooperating banks with their pooled amounts and loss rates (a bank: its own)."""
-    return funds.list_banks(session, principal, fund_id)
+    return registry.list_banks(session, principal, fund_id)
 
 
 @router.post("/{fund_id}/deposits", status_code=201, response_model=BalancePublic)
@@ -148,7 +134,7 @@ def deposit(
     fund_id: FundId, body: DepositCreate, session: SessionDep, principal: FundManagerDep, once: KeyRequiredDep
 ) -> Response:
     """Pay money into the fund once per Idempotency-Key; returns the balance after it."""
-    return run_once(session, principal, once, body, lambda: funds.deposit(session, principal, fund_id, body))
+    return run_once(session, principal, once, body, lambda: registry.deposit(session, principal, fund_id, body))
 
 
 @router.post("/{fund_id}/loans", status_code=201, response_model=PoolLoanPublic)
@@ -157,9 +143,9 @@ def register_loan(
     body: PoolLoanCreate,
     session: SessionDep,
     principal: BankDep,
-    ctx: Ctx,
+    ctx: FundContextDep,
     lang: LangDep,
-    on: Today,
+    on: TodayDep,
     once: KeyOptionalDep,
 ) -> Response:
     """Register a loan into the pool; entry rules and the bank's committed line are checked."""
@@ -177,7 +163,7 @@ def list_pool_loans(
     fund_id: FundId,
     session: SessionDep,
     principal: FundReaderDep,
-    ctx: Ctx,
+    ctx: FundContextDep,
     lang: LangDep,
     limit: Limit = 50,
     offset: Offset = 0,
@@ -188,7 +174,12 @@ def list_pool_loans(
 
 @router.get("/{fund_id}/loans/{pool_loan_id}")
 def get_pool_loan(
-    fund_id: FundId, pool_loan_id: RecordId, session: SessionDep, principal: FundReaderDep, ctx: Ctx, lang: LangDep
+    fund_id: FundId,
+    pool_loan_id: RecordId,
+    session: SessionDep,
+    principal: FundReaderDep,
+    ctx: FundContextDep,
+    lang: LangDep,
 ) -> PoolLoanPublic:
     """One pooled loan with its entry checks."""
     return pool.get_pool_loan(session, principal, ctx, fund_id, pool_loan_id, lang=lang)
@@ -202,9 +193,9 @@ def file_claim(
     session: SessionDep,
     principal: BankDep,
     bundle: BundleDep,
-    ctx: Ctx,
+    ctx: FundContextDep,
     lang: LangDep,
-    on: Today,
+    on: TodayDep,
     response: Response,
 ) -> ClaimPublic:
     """File a claim: every rule as pass/fail, the payout by party with each cap, the review score with reasons."""
@@ -218,7 +209,7 @@ def list_claims(
     fund_id: FundId,
     session: SessionDep,
     principal: FundReaderDep,
-    ctx: Ctx,
+    ctx: FundContextDep,
     lang: LangDep,
     status: ClaimStatus | None = None,
     limit: Limit = 50,
@@ -230,7 +221,12 @@ def list_claims(
 
 @router.get("/{fund_id}/claims/{claim_id}")
 def get_claim(
-    fund_id: FundId, claim_id: RecordId, session: SessionDep, principal: FundReaderDep, ctx: Ctx, lang: LangDep
+    fund_id: FundId,
+    claim_id: RecordId,
+    session: SessionDep,
+    principal: FundReaderDep,
+    ctx: FundContextDep,
+    lang: LangDep,
 ) -> ClaimPublic:
     """One claim with its checks, payout, review score and decision."""
     return claims.get_claim(session, principal, ctx, fund_id, claim_id, lang=lang)
@@ -243,8 +239,9 @@ def decide(
     body: DecisionCreate,
     session: SessionDep,
     principal: FundManagerDep,
-    ctx: Ctx,
+    ctx: FundContextDep,
     lang: LangDep,
+    now: NowDep,
     once: KeyOptionalDep,
 ) -> Response:
     """Approve (pays and posts to the ledger), reject with a reason, or request information."""
@@ -253,7 +250,7 @@ def decide(
         principal,
         once,
         body,
-        lambda: decisions.decide(session, principal, ctx, fund_id, claim_id, body, lang=lang),
+        lambda: decisions.decide(session, principal, ctx, fund_id, claim_id, body, now=now, lang=lang),
     )
 
 
@@ -265,7 +262,7 @@ def supplement(
     session: SessionDep,
     principal: BankDep,
     bundle: BundleDep,
-    ctx: Ctx,
+    ctx: FundContextDep,
     lang: LangDep,
     once: KeyOptionalDep,
 ) -> Response:
@@ -286,7 +283,7 @@ def report_recovery(
     body: RecoveryCreate,
     session: SessionDep,
     principal: BankDep,
-    on: Today,
+    on: TodayDep,
     once: KeyRequiredDep,
 ) -> Response:
     """Report money recovered on a paid claim once per Idempotency-Key; the fund's pro-rata part is clawed back."""
@@ -295,7 +292,7 @@ def report_recovery(
         principal,
         once,
         body,
-        lambda: decisions.report_recovery(session, principal, fund_id, claim_id, body, on=on),
+        lambda: recoveries.report_recovery(session, principal, fund_id, claim_id, body, on=on),
     )
 
 
@@ -304,10 +301,10 @@ def get_ledger(
     fund_id: FundId, session: SessionDep, principal: FundOverseerDep, limit: Limit = 100, offset: Offset = 0
 ) -> LedgerPage:
     """The fund's double-entry ledger lines, oldest first."""
-    return funds.get_ledger(session, principal, fund_id, limit=limit, offset=offset)
+    return registry.get_ledger(session, principal, fund_id, limit=limit, offset=offset)
 
 
 @router.get("/{fund_id}/balance")
 def get_balance(fund_id: FundId, session: SessionDep, principal: FundOverseerDep) -> BalancePublic:
     """Balance, paid, recovered and committed, derived from the ledger, with the reconciliation."""
-    return funds.get_balance(session, principal, fund_id)
+    return registry.get_balance(session, principal, fund_id)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from service.deps import OpsDetailsDep, OpsReaderDep
+from service.deps import MetricsDep, OpsDetailsDep, OpsReaderDep, StateDep
 from service.errors import error_responses
 from service.routing import UnitOfWorkRoute
 from service.usecases.health import readiness
@@ -22,11 +22,9 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", responses=error_responses(401, 422))
-def readyz(request: Request, show_details: OpsDetailsDep) -> JSONResponse:
+def readyz(state: StateDep, show_details: OpsDetailsDep) -> JSONResponse:
     """Readiness: database reachable and models loaded; details for a regulator or data-team key."""
-    state = request.app.state
-    extra = getattr(state, "readiness_details", None)
-    ready, details = readiness(state.engine, state.models, extra() if extra else None)
+    ready, details = readiness(state.engine, state.models, state.monitor.details())
     body: dict[str, object] = {"status": "ready" if ready else "not ready"}
     if show_details:
         body["details"] = details
@@ -34,6 +32,6 @@ def readyz(request: Request, show_details: OpsDetailsDep) -> JSONResponse:
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics(request: Request, _: OpsReaderDep) -> Response:
+def metrics(metrics: MetricsDep, _: OpsReaderDep) -> Response:
     """Prometheus exposition."""
-    return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from service.deps import ConfigDep, KeyOptionalDep, ScorerDep, ScoringReaderDep, SessionDep
+from service.deps import ConfigDep, KeyOptionalDep, NowDep, ScorerDep, ScoringReaderDep, SessionDep
 from service.errors import error_responses
 from service.responses import run_once
 from service.routing import UnitOfWorkRoute
@@ -21,10 +21,15 @@ router = APIRouter(
 
 @router.post("/quotes", status_code=201, response_model=QuoteResponse)
 def create_quote(
-    body: QuoteRequest, session: SessionDep, principal: ScorerDep, config: ConfigDep, once: KeyOptionalDep
+    body: QuoteRequest,
+    session: SessionDep,
+    principal: ScorerDep,
+    config: ConfigDep,
+    now: NowDep,
+    once: KeyOptionalDep,
 ) -> Response:
     """Quote pledge-guarantee insurance for an assessment, or patent-enforcement insurance for patents."""
-    return run_once(session, principal, once, body, lambda: uc.create_quote(session, principal, config, body))
+    return run_once(session, principal, once, body, lambda: uc.create_quote(session, principal, config, body, now=now))
 
 
 @router.get("/quotes/{quote_id}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from service.deps import BankDep, KeyOptionalDep, LoanReaderDep, SessionDep
+from service.deps import BankDep, KeyOptionalDep, LoanReaderDep, NowDep, SessionDep, TodayDep
 from service.errors import error_responses
 from service.responses import run_once
 from service.routing import UnitOfWorkRoute
@@ -17,9 +17,11 @@ router = APIRouter(
 
 
 @router.post("", status_code=201, response_model=LoanPublic)
-def book_loan(body: LoanCreate, session: SessionDep, principal: BankDep, once: KeyOptionalDep) -> Response:
+def book_loan(
+    body: LoanCreate, session: SessionDep, principal: BankDep, today: TodayDep, once: KeyOptionalDep
+) -> Response:
     """Book a loan from an assessment; its patents become pledged."""
-    return run_once(session, principal, once, body, lambda: uc.book_loan(session, principal, body))
+    return run_once(session, principal, once, body, lambda: uc.book_loan(session, principal, body, today=today))
 
 
 @router.get("/{loan_id}")
@@ -29,6 +31,6 @@ def get_loan(loan_id: str, session: SessionDep, principal: LoanReaderDep) -> Loa
 
 
 @router.post("/{loan_id}/close", response_model=LoanPublic)
-def close_loan(loan_id: str, session: SessionDep, principal: BankDep, once: KeyOptionalDep) -> Response:
+def close_loan(loan_id: str, session: SessionDep, principal: BankDep, now: NowDep, once: KeyOptionalDep) -> Response:
     """Close a repaid loan and release its patents."""
-    return run_once(session, principal, once, None, lambda: uc.close_loan(session, principal, loan_id))
+    return run_once(session, principal, once, None, lambda: uc.close_loan(session, principal, loan_id, now=now))

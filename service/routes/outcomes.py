@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from service.deps import BankDep, KeyOptionalDep, SessionDep
+from service.deps import BankDep, KeyOptionalDep, NowDep, SessionDep
 from service.errors import error_responses
 from service.responses import run_once
 from service.routing import UnitOfWorkRoute
@@ -20,6 +20,8 @@ router = APIRouter(
 
 
 @router.post("", status_code=201, response_model=OutcomePublic)
-def create_outcome(body: OutcomeCreate, session: SessionDep, principal: BankDep, once: KeyOptionalDep) -> Response:
+def create_outcome(
+    body: OutcomeCreate, session: SessionDep, principal: BankDep, now: NowDep, once: KeyOptionalDep
+) -> Response:
     """Report what happened to a booked loan (repaid, performing, default with NPL class)."""
-    return run_once(session, principal, once, body, lambda: report_outcome(session, principal, body))
+    return run_once(session, principal, once, body, lambda: report_outcome(session, principal, body, now=now))

@@ -5,9 +5,21 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
-from service.deps import AuditDep, BundleDep, ConfigDep, RegulatorDep, SessionDep
+from service.deps import (
+    AuditDep,
+    BundleDep,
+    ConfigDep,
+    MetricsDep,
+    ModelCardsDep,
+    MonitorDep,
+    NowDep,
+    RegulatorDep,
+    SessionDep,
+    StoreDep,
+    TodayDep,
+)
 from service.errors import error_responses
 from service.routing import UnitOfWorkRoute
 from service.schemas.regulator import (
@@ -21,7 +33,8 @@ from service.schemas.regulator import (
     PerformanceReport,
     PortfolioReport,
 )
-from service.usecases import fund_stats, inventory, portfolio, regulator
+from service.usecases import inventory, portfolio, regulator
+from service.usecases.funds import statistics as fund_stats
 from service.usecases.monitoring import performance_report
 
 router = APIRouter(
@@ -71,39 +84,45 @@ def get_funds(session: SessionDep, _: RegulatorDep) -> list[FundStatistics]:
 
 @router.get("/monitoring/drift")
 def get_drift(
-    session: SessionDep, _: RegulatorDep, bundle: BundleDep, request: Request, days: Days = 30
+    session: SessionDep,
+    _: RegulatorDep,
+    bundle: BundleDep,
+    metrics: MetricsDep,
+    monitor: MonitorDep,
+    now: NowDep,
+    days: Days = 30,
 ) -> list[DriftReport]:
     """PSI per input and for the score, training reference vs recent traffic (bands 0.10 / 0.25)."""
-    reports = regulator.drift_all(session, bundle, request.app.state.metrics, days=days)
-    request.app.state.monitor.record(reports)
+    reports = regulator.drift_all(session, bundle, metrics, days=days, now=now)
+    monitor.record(reports)
     return reports
 
 
 @router.get("/monitoring/performance")
 def get_performance(
-    session: SessionDep, _: RegulatorDep, config: ConfigDep, as_of: date | None = None
+    session: SessionDep, _: RegulatorDep, config: ConfigDep, today: TodayDep, as_of: date | None = None
 ) -> PerformanceReport:
     """Realised default rate by grade vs expected (binomial test) and AUC on matured loans."""
-    return performance_report(session, config.grades, as_of=as_of or datetime.now(UTC).date())
+    return performance_report(session, config.grades, as_of=as_of or today)
 
 
 @router.get("/models")
-def get_models(request: Request, _: RegulatorDep) -> ModelInventory:
+def get_models(store: StoreDep, _: RegulatorDep) -> ModelInventory:
     """Every model and version with its manifest facts, aliases and who moved them when."""
-    return inventory.inventory(request.app.state.models.store)
+    return inventory.inventory(store)
 
 
 @router.get("/models/{name}/champion")
-def get_champion_at(name: str, request: Request, _: RegulatorDep, at: datetime) -> dict[str, object]:
+def get_champion_at(name: str, store: StoreDep, _: RegulatorDep, at: datetime) -> dict[str, object]:
     """Which version was champion at a given instant."""
     when = at if at.tzinfo else at.replace(tzinfo=UTC)
-    return inventory.champion_at(request.app.state.models.store, name, when)
+    return inventory.champion_at(store, name, when)
 
 
 @router.get("/models/{name}/{version}/card")
-def get_model_card(name: str, version: str, request: Request, _: RegulatorDep) -> ModelCard:
+def get_model_card(name: str, version: str, store: StoreDep, cards: ModelCardsDep, _: RegulatorDep) -> ModelCard:
     """The model card of one version."""
-    return inventory.model_card(request.app.state.models.store, name, version)
+    return inventory.model_card(store, cards, name, version)
 
 
 @router.get("/audit/verify")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
 from service.db.tables import Valuation
-from service.deps import BundleDep, ConfigDep, KeyOptionalDep, LangDep, ScorerDep, ScoringReaderDep, SessionDep
+from service.deps import KeyOptionalDep, ScorerDep, ScoringDep, ScoringReaderDep, SessionDep
 from service.errors import error_responses
 from service.responses import ModelResponse, run_once
 from service.routing import UnitOfWorkRoute
@@ -25,34 +25,10 @@ router = APIRouter(
 
 @router.post("", status_code=201, response_model=ValuationResponse)
 def create_valuation(
-    body: ValuationRequest,
-    session: SessionDep,
-    principal: ScorerDep,
-    bundle: BundleDep,
-    config: ConfigDep,
-    lang: LangDep,
-    request: Request,
-    once: KeyOptionalDep,
+    body: ValuationRequest, session: SessionDep, principal: ScorerDep, scoring: ScoringDep, once: KeyOptionalDep
 ) -> Response:
     """Value one or more patents: P10/P50/P90, income approach, scores, stars, checks, reasons."""
-    return run_once(
-        session,
-        principal,
-        once,
-        body,
-        lambda: (
-            uc.create_valuation(
-                session,
-                principal,
-                bundle,
-                config,
-                body,
-                lang=lang,
-                metrics=request.app.state.metrics,
-                offload=request.app.state.spare_core,
-            ).json
-        ),
-    )
+    return run_once(session, principal, once, body, lambda: uc.create_valuation(session, principal, scoring, body).json)
 
 
 @router.get("/{valuation_id}", response_model=ValuationResponse)

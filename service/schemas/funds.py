@@ -10,18 +10,16 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from scoring.funds import FundRules
 from scoring.types import Day, Region
 from scoring.vocab.money import Money
+from service.configuration import package_yaml
 
 _STRICT = ConfigDict(extra="forbid")
-EXAMPLE_RULES = Path(__file__).resolve().parents[2] / "scoring" / "config" / "funds" / "guiyang_40_60.yaml"
 
 
 def _example(body: dict[str, Any]) -> ConfigDict:
@@ -29,8 +27,8 @@ def _example(body: dict[str, Any]) -> ConfigDict:
 
 
 def _rules_example(schema: dict[str, Any]) -> None:
-    # Read lazily, when the OpenAPI document is built: the worked 40/60 example itself.
-    raw = yaml.safe_load(EXAMPLE_RULES.read_text(encoding="utf-8"))
+    # Read lazily, when the OpenAPI document is built: the worked 40/60 example itself (package data).
+    raw = package_yaml("scoring.config", "funds", "guiyang_40_60.yaml")
     schema["examples"] = [
         json.loads(json.dumps({"effective_from": raw["effective_from"], "rules": raw["rules"]}, default=str))
     ]

@@ -17,7 +17,6 @@ from scoring.explain import Contributions, Reason
 from scoring.pledge_checks import add_months
 from scoring.types import Borrower, Day, FieldError, LoanTerms, Patent
 from scoring.valuation import PackageValuation, PatentValuation
-from service.clock import business_today
 from service.patent_ids import RequestPatent
 from service.settings import BATCH_ITEMS_CEILING
 
@@ -78,7 +77,7 @@ class ValuationContext(BaseModel):
     """Optional facts that sharpen a valuation."""
 
     model_config = _STRICT
-    as_of: Day | None = Field(default=None, description="Valuation date (default: today, UTC).")
+    as_of: Day | None = Field(default=None, description="Valuation date (default: today, Beijing time).")
     revenue_attributable_cny: float | None = Field(
         default=None, ge=0, le=1e11, description="Annual revenue the package supports, CNY."
     )
@@ -107,7 +106,8 @@ class ValuationRequest(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> ValuationRequest:
         _unique_ids(self.patents)
-        check_dated(self.patents, self.context.as_of)
+        if self.context.as_of is not None:  # without a date: checked on the request's day (service.usecases)
+            check_dated(self.patents, self.context.as_of)
         return self
 
 
@@ -141,7 +141,7 @@ class AssessmentRequest(BaseModel):
     loan: LoanTerms
     patents: list[RequestPatent] | None = Field(default=None, min_length=1, max_length=MAX_PATENTS)
     valuation_id: str | None = Field(default=None, max_length=36, description="Use the patents of this valuation.")
-    as_of: Day | None = Field(default=None, description="Application date (default: today, UTC).")
+    as_of: Day | None = Field(default=None, description="Application date (default: today, Beijing time).")
 
     @model_validator(mode="after")
     def _one_source(self) -> AssessmentRequest:
@@ -149,30 +149,26 @@ class AssessmentRequest(BaseModel):
             raise ValueError("give exactly one of patents or valuation_id")
         if self.patents is not None:
             _unique_ids(self.patents)
-            check_dated(self.patents, self.as_of)
-            check_tenor(self.patents, self.loan.tenor_months, self.as_of)
+            if self.as_of is not None:  # without a date: checked on the request's day (service.usecases)
+                check_dated(self.patents, self.as_of)
+                check_tenor(self.patents, self.loan.tenor_months, self.as_of)
         return self
 
 
-def _day(as_of: date | None) -> date:
-    return as_of or business_today()  # the request's default: today, Beijing time
-
-
-def check_dated(patents: list[Patent], as_of: date | None) -> None:
+def check_dated(patents: list[Patent], as_of: date) -> None:
     """Refuse patent facts dated after the valuation or application date (the models never saw a negative age)."""
-    day = _day(as_of)
     for i, p in enumerate(patents):
         for name, when in (("filing_date", p.filing_date), ("grant_date", p.grant_date)):
-            if when is not None and when > day:
+            if when is not None and when > as_of:
                 raise FieldError(
                     f"patents.{i}.{name}",
-                    f"{when} is after as_of {day}: a patent is valued as of a day its facts are known",
+                    f"{when} is after as_of {as_of}: a patent is valued as of a day its facts are known",
                 )
 
 
-def check_tenor(patents: list[Patent], tenor_months: int, as_of: date | None) -> None:
+def check_tenor(patents: list[Patent], tenor_months: int, as_of: date) -> None:
     """Refuse a loan that runs past a pledged patent's statutory expiry."""
-    maturity = add_months(_day(as_of), tenor_months)
+    maturity = add_months(as_of, tenor_months)
     for i, p in enumerate(patents):
         if maturity > p.expiry():
             raise FieldError(

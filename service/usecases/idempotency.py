@@ -43,8 +43,12 @@ from service.errors import Conflict
 HEADER = "Idempotency-Key"
 # How long an answer is kept for replay at least; the service purges older ones hourly (purge_expired).
 RETENTION = timedelta(days=30)
-_TABLE = IdempotencyRecord.__table__  # type: ignore[attr-defined]
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_TABLE = IdempotencyRecord.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__ (set by SQLAlchemy's declarative base)
+# Both dialects' INSERT … ON CONFLICT DO NOTHING, by dialect name.
+_INSERTS: dict[str, Callable[[Any], postgresql.Insert | sqlite.Insert]] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
+}
 
 Result = BaseModel | str  # a model, or JSON text the use case already serialised
 
@@ -162,4 +166,4 @@ def purge_expired(engine: Engine) -> int:
 def purge_older_than(session: Session, *, before: datetime) -> int:
     """Delete stored answers created before ``before`` (e.g. ``utcnow() - RETENTION``); return how many."""
     result = session.execute(delete(_TABLE).where(_TABLE.c.created_at < before))
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return int(result.rowcount)  # type: ignore[attr-defined]  # Session.execute is typed Result; an UPDATE/DELETE returns a CursorResult

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlmodel import Session
 
@@ -16,8 +16,10 @@ from service.schemas.insurance import GuaranteeQuoteRequest, QuoteRequest, Quote
 from service.usecases.tenancy import visible
 
 
-def create_quote(session: Session, principal: Principal, config: ScoringConfig, req: QuoteRequest) -> QuoteResponse:
-    """Quote pledge-guarantee insurance (from an assessment) or patent-enforcement insurance."""
+def create_quote(
+    session: Session, principal: Principal, config: ScoringConfig, req: QuoteRequest, *, now: datetime
+) -> QuoteResponse:
+    """Quote pledge-guarantee insurance (from an assessment) or patent-enforcement insurance, dated ``now``."""
     q = req.quote
     qid = str(uuid.uuid4())
     if isinstance(q, GuaranteeQuoteRequest):
@@ -35,7 +37,7 @@ def create_quote(session: Session, principal: Principal, config: ScoringConfig, 
         )
         out = QuoteResponse(
             id=qid,
-            created_at=_now(),
+            created_at=now,
             product=q.product,
             assessment_id=a.id,
             model_versions=dict(a.model_versions),
@@ -45,7 +47,7 @@ def create_quote(session: Session, principal: Principal, config: ScoringConfig, 
     else:
         e = quote_enforcement(q.patents, tier=q.tier, params=config.insurance.enforcement)
         out = QuoteResponse(
-            id=qid, created_at=_now(), product=q.product, assessment_id=None, model_versions={}, enforcement=e
+            id=qid, created_at=now, product=q.product, assessment_id=None, model_versions={}, enforcement=e
         )
         premium = e.premium
     session.add(
@@ -78,7 +80,3 @@ def get_quote(session: Session, principal: Principal, qid: str) -> QuoteResponse
     """A stored quote of the caller's institution."""
     row = visible(session, principal, InsuranceQuote, qid, what="insurance quote")
     return QuoteResponse.model_validate(row.response)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)

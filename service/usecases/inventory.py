@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-import yaml
-
 from models_store import ModelStore, StoreError
+from service.configuration import CardText
 from service.errors import NotFound
 from service.schemas.regulator import AliasMove, ModelCard, ModelInventory, ModelVersionInfo
-
-CARDS = Path(__file__).resolve().parents[1] / "config" / "model_cards.yaml"
 
 
 def _moves(store: ModelStore, name: str) -> list[AliasMove]:
@@ -63,26 +60,25 @@ def champion_at(store: ModelStore, name: str, when: datetime) -> dict[str, Any]:
     return {"name": name, "at": when.isoformat(), "champion": store.champion_on(name, when)}
 
 
-def model_card(store: ModelStore, name: str, version: str) -> ModelCard:
-    """A model card: purpose, data, intended use, known limits, metrics, features, promotions."""
+def model_card(store: ModelStore, cards: Mapping[str, CardText], name: str, version: str) -> ModelCard:
+    """A model card: purpose, data, intended use, known limits (``cards``), metrics, features, promotions."""
     try:
         m = store.manifest(name, version)
     except StoreError as exc:
         raise NotFound(f"no model version {name}:{version}") from exc
-    cards = yaml.safe_load(CARDS.read_text(encoding="utf-8"))
-    card = cards.get(name) or {
-        "purpose": f"{m.task} model '{name}' trained with the generic tabular pipeline.",
-        "data": f"Training file fingerprint {m.data_fingerprint[:12]}…; target {(m.extra or {}).get('target')}.",
-        "intended_use": "As documented by the team that registered it.",
-        "known_limits": ["No model-specific card has been written for this model."],
-    }
+    card = cards.get(name) or CardText(
+        purpose=f"{m.task} model '{name}' trained with the generic tabular pipeline.",
+        data=f"Training file fingerprint {m.data_fingerprint[:12]}…; target {(m.extra or {}).get('target')}.",
+        intended_use="As documented by the team that registered it.",
+        known_limits=("No model-specific card has been written for this model.",),
+    )
     return ModelCard(
         name=name,
         version=version,
-        purpose=card["purpose"],
-        data=card["data"],
-        intended_use=card["intended_use"],
-        known_limits=list(card["known_limits"]),
+        purpose=card.purpose,
+        data=card.data,
+        intended_use=card.intended_use,
+        known_limits=list(card.known_limits),
         metrics=m.metrics,
         features=[f.name for f in m.features],
         promoted=[e for e in _moves(store, name) if e.to_version == version],

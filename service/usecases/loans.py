@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from service.auth import Principal
 from service.db import audit
-from service.db.tables import Assessment, Loan, LoanPatent, Valuation, utcnow
+from service.db.tables import Assessment, Loan, LoanPatent, Valuation
 from service.errors import Conflict
 from service.schemas.loans import LoanCreate, LoanPublic
 from service.usecases.pledges import already_pledged, assessed_patent_ids, pledge
-from service.usecases.scoring import pledged_elsewhere, today
+from service.usecases.scoring import pledged_elsewhere
 from service.usecases.tenancy import visible
 
 
@@ -59,8 +59,8 @@ def origination_facts(session: Session, a: Assessment) -> dict[str, Any]:
     }
 
 
-def book_loan(session: Session, principal: Principal, req: LoanCreate) -> LoanPublic:
-    """Book a loan from the caller's assessment; 409 if a patent is already pledged."""
+def book_loan(session: Session, principal: Principal, req: LoanCreate, *, today: date) -> LoanPublic:
+    """Book a loan from the caller's assessment (originated ``today`` unless it says); 409 if a patent is pledged."""
     a = visible(session, principal, Assessment, req.assessment_id, what="assessment", field="assessment_id", read=False)
     if session.exec(select(Loan).where(Loan.assessment_id == a.id)).first() is not None:
         raise Conflict(f"assessment {a.id} is already booked as a loan", field="assessment_id")
@@ -75,7 +75,7 @@ def book_loan(session: Session, principal: Principal, req: LoanCreate) -> LoanPu
         borrower_id=a.borrower_id,
         amount_cny=a.amount_cny,
         tenor_months=a.request["loan"]["tenor_months"],
-        origination_date=req.origination_date or today(),
+        origination_date=req.origination_date or today,
         **origination_facts(session, a),
     )
     session.add(loan)
@@ -100,16 +100,21 @@ def get_loan(session: Session, principal: Principal, loan_id: str) -> LoanPublic
     return _public(session, visible(session, principal, Loan, loan_id, what="loan"))
 
 
-def close_loan(session: Session, principal: Principal, loan_id: str) -> LoanPublic:
-    """Close (repay) a loan: its patents are released."""
+def close(session: Session, loan: Loan, *, at: datetime) -> None:
+    """Mark ``loan`` closed at ``at`` and release its patents (they may be pledged again)."""
+    loan.status, loan.closed_at = "closed", at
+    session.add(loan)
+    for lp in session.exec(select(LoanPatent).where(col(LoanPatent.loan_id) == loan.id)).all():
+        lp.active = False
+        session.add(lp)
+
+
+def close_loan(session: Session, principal: Principal, loan_id: str, *, now: datetime) -> LoanPublic:
+    """Close (repay) a loan at ``now``: its patents are released."""
     loan = visible(session, principal, Loan, loan_id, what="loan", read=False)
     if loan.status != "active":
         raise Conflict(f"loan {loan_id} is {loan.status}")
-    loan.status, loan.closed_at = "closed", utcnow()
-    session.add(loan)
-    for lp in session.exec(select(LoanPatent).where(LoanPatent.loan_id == loan_id)).all():
-        lp.active = False
-        session.add(lp)
+    close(session, loan, at=now)
     audit.append(
         session,
         key_id=principal.key_id,

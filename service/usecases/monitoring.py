@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -26,9 +26,9 @@ MIN_ROWS = 50  # below this, PSI over ten bins is mostly noise
 MAX_ROWS = 20_000
 
 
-def drift_report(session: Session, model: LoadedModel, *, days: int, now: datetime | None = None) -> DriftReport:
-    """PSI per input and for the score, training reference against the last ``days`` of traffic."""
-    since = (now or datetime.now(UTC)) - timedelta(days=days)
+def drift_report(session: Session, model: LoadedModel, *, days: int, now: datetime) -> DriftReport:
+    """PSI per input and for the score, training reference against the ``days`` of traffic before ``now``."""
+    since = now - timedelta(days=days)
     window = (col(FeatureSnapshot.model) == model.name, col(FeatureSnapshot.created_at) >= since)
     # The inputs come back as their JSON text and are parsed in one call: per-row JSON
     # processing cost 17 µs a row, most of a run.

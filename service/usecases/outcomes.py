@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, col, select
+from datetime import datetime
+
+from sqlmodel import Session
 
 from service.auth import Principal
 from service.db import audit
 from service.db.regulator_tables import LoanOutcome
-from service.db.tables import Loan, LoanPatent, utcnow
+from service.db.tables import Loan
 from service.errors import InvalidInput
 from service.schemas.regulator import OutcomeCreate, OutcomePublic
+from service.usecases.loans import close
 from service.usecases.tenancy import visible
 
 
@@ -27,8 +30,8 @@ def _public(row: LoanOutcome) -> OutcomePublic:
     )
 
 
-def report_outcome(session: Session, principal: Principal, req: OutcomeCreate) -> OutcomePublic:
-    """Record an outcome of the caller's loan; a repaid loan is closed and its patents released."""
+def report_outcome(session: Session, principal: Principal, req: OutcomeCreate, *, now: datetime) -> OutcomePublic:
+    """Record an outcome of the caller's loan; a repaid loan is closed (at ``now``) and its patents released."""
     loan = visible(session, principal, Loan, req.loan_id, what="loan", field="loan_id", read=False)
     if req.as_of < loan.origination_date:
         raise InvalidInput("as_of is before the loan's origination date", field="as_of")
@@ -46,11 +49,7 @@ def report_outcome(session: Session, principal: Principal, req: OutcomeCreate) -
     )
     session.add(row)
     if req.status == "repaid" and loan.status == "active":
-        loan.status, loan.closed_at = "closed", utcnow()
-        session.add(loan)
-        for lp in session.exec(select(LoanPatent).where(col(LoanPatent.loan_id) == loan.id)).all():
-            lp.active = False
-            session.add(lp)
+        close(session, loan, at=now)
     elif req.status == "default" and loan.status == "active":
         loan.status = "defaulted"
         session.add(loan)

@@ -6,7 +6,7 @@ import io
 from typing import Any
 
 import pandas as pd
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from service.db.regulator_tables import LoanOutcome
 from service.db.tables import Loan
@@ -64,7 +64,9 @@ def loan_frame(session: Session) -> pd.DataFrame:
             "origination",
         ],
     )
-    outcomes = session.exec(select(LoanOutcome).order_by(LoanOutcome.loan_id, LoanOutcome.as_of, LoanOutcome.id)).all()
+    outcomes = session.exec(
+        select(LoanOutcome).order_by(col(LoanOutcome.loan_id), col(LoanOutcome.as_of), col(LoanOutcome.id))
+    ).all()
     latest = {o.loan_id: o for o in outcomes}
     frame["npl_class"] = frame["id"].map(lambda i: latest[i].npl_class if i in latest else None)
     frame["origination"] = pd.to_datetime(frame["origination"])

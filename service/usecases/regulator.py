@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlmodel import Session
 
@@ -15,13 +15,15 @@ from service.schemas.regulator import AuditCheck, AuditCheckpoint, DriftReport
 from service.usecases.monitoring import drift_report
 
 
-def drift_all(session: Session, bundle: ModelBundle, metrics: Metrics, *, days: int) -> list[DriftReport]:
-    """Drift of every served model that has a reference, published as Prometheus gauges too."""
+def drift_all(
+    session: Session, bundle: ModelBundle, metrics: Metrics, *, days: int, now: datetime
+) -> list[DriftReport]:
+    """Drift of every served model that has a reference over the ``days`` before ``now``, published as gauges too."""
     reports = []
     for name in SERVED:
         if name not in bundle.models or name == "claim_review":
             continue
-        report = drift_report(session, bundle.get(name), days=days, now=datetime.now(UTC))
+        report = drift_report(session, bundle.get(name), days=days, now=now)
         reports.append(report)
         for f in report.features:
             metrics.psi.labels(model=name, feature=f.feature).set(f.psi)

@@ -17,15 +17,14 @@ from sqlmodel import Session, col, select
 from scoring.models import Offload, inline
 from scoring.pipeline import ValuationResult, run_assessment, run_valuation
 from scoring.policy import ScoringConfig
-from scoring.types import PATENT_ID_CONTEXT, Patent
+from scoring.types import PATENT_ID_CONTEXT, FieldError, Patent
 from scoring.vocab.lang import Lang
 from service.auth import Principal
 from service.bundle import ModelBundle
-from service.clock import business_today
 from service.db import audit
 from service.db.engine import JSONText
 from service.db.regulator_tables import FeatureSnapshot
-from service.db.tables import Assessment, LoanPatent, Valuation, utcnow
+from service.db.tables import Assessment, LoanPatent, Valuation
 from service.errors import InvalidInput, ServiceError, field_problem
 from service.metrics import Metrics
 from service.patent_ids import patent_id_mode
@@ -46,8 +45,9 @@ from service.text_guard import first_bad
 from service.usecases.tenancy import visible
 
 T = TypeVar("T")
+Stored = TypeVar("Stored", Valuation, Assessment)
 
-_PLEDGES = LoanPatent.__table__  # type: ignore[attr-defined]
+_PLEDGES = LoanPatent.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__ (set by SQLAlchemy's declarative base)
 # Built once and run on the session's connection: both are on every scoring request's path.
 _ACTIVE_PLEDGES = select(_PLEDGES.c.patent_id).where(
     _PLEDGES.c.patent_id.in_(bindparam("ids", expanding=True)), _PLEDGES.c.active.is_(True)
@@ -62,9 +62,22 @@ class Recorded(Generic[T]):
     json: JSONText
 
 
-def today() -> date:
-    """Today's business date, Beijing time (the service's clock; scoring never reads one)."""
-    return business_today()
+@dataclass(frozen=True)
+class ScoringContext:
+    """What a valuation or an assessment needs besides its request: models, policy, metrics and the time.
+
+    ``now`` and ``today`` are the request's instant and business day, read from the clock once
+    (``service.deps``): ``now`` stamps what is stored, ``today`` dates a request that gives no date.
+    ``offload`` may share the valuation's SHAP with a spare core (``service.spare_core``).
+    """
+
+    bundle: ModelBundle
+    config: ScoringConfig
+    metrics: Metrics
+    lang: Lang
+    now: datetime
+    today: date
+    offload: Offload = inline
 
 
 def pledged_elsewhere(session: Session, patent_ids: list[str]) -> set[str]:
@@ -130,38 +143,39 @@ def _valuation_response(
     )
 
 
-def create_valuation(
-    session: Session,
-    principal: Principal,
-    bundle: ModelBundle,
-    config: ScoringConfig,
-    req: ValuationRequest,
-    *,
-    lang: Lang,
-    metrics: Metrics,
-    offload: Offload = inline,
-) -> Recorded[ValuationResponse]:
-    """Value a package, store it with its input and model version, and audit it.
+def _dated(patents: list[Patent], as_of: date, tenor_months: int | None) -> None:
+    """The date checks of a request that gave no date, on the request's business day (422 naming the field)."""
+    try:
+        check_dated(patents, as_of)
+        if tenor_months is not None:
+            check_tenor(patents, tenor_months, as_of)
+    except FieldError as exc:
+        raise InvalidInput(str(exc), field=exc.field) from exc
 
-    ``offload`` may share the valuation's SHAP with a spare core (``service.spare_core``).
-    """
-    ctx = req.context
-    as_of = ctx.as_of or today()
+
+def create_valuation(
+    session: Session, principal: Principal, scoring: ScoringContext, req: ValuationRequest
+) -> Recorded[ValuationResponse]:
+    """Value a package, store it with its input and model version, and audit it."""
+    ctx, bundle, config = req.context, scoring.bundle, scoring.config
+    as_of = ctx.as_of or scoring.today
+    if ctx.as_of is None:  # a given date was checked with the request
+        _dated(req.patents, as_of, None)
     result = run_valuation(
         bundle.get("valuation"),
         req.patents,
         as_of=as_of,
         config=config,
         caps=config.ltv.for_institution(principal.institution),
-        lang=lang,
+        lang=scoring.lang,
         pledgor=ctx.pledgor_id,
         tenor_months=ctx.tenor_months,
         pledged_in_service=lambda: pledged_elsewhere(session, [p.patent_id for p in req.patents]),
         owner_revenue=ctx.owner_revenue_cny,
         revenue_attributable=ctx.revenue_attributable_cny,
-        offload=offload,
+        offload=scoring.offload,
     )
-    vid, now = str(uuid.uuid4()), utcnow()
+    vid, now = str(uuid.uuid4()), scoring.now
     response = _valuation_response(bundle, result, vid=vid, created=now, as_of=as_of)
     body = JSONText(response.model_dump_json())
     store(
@@ -207,7 +221,7 @@ def create_valuation(
         ),
     )
     for v in result.patents:
-        metrics.value.observe(v.p50)
+        scoring.metrics.value.observe(v.p50)
     return Recorded(response, body)
 
 
@@ -235,40 +249,37 @@ def _stored_patents(row: Valuation) -> list[Patent]:
     return patents
 
 
-def _patents_for(session: Session, principal: Principal, req: AssessmentRequest) -> tuple[list[Patent], str | None]:
+def _patents_for(
+    session: Session, principal: Principal, req: AssessmentRequest, as_of: date
+) -> tuple[list[Patent], str | None]:
     if req.patents is not None:
+        if req.as_of is None:  # a given date was checked with the request
+            _dated(req.patents, as_of, req.loan.tenor_months)
         return list(req.patents), None
     assert req.valuation_id is not None
     row = visible(session, principal, Valuation, req.valuation_id, what="valuation", field="valuation_id", read=False)
     patents = _stored_patents(row)
     try:
-        check_dated(patents, req.as_of)
+        check_dated(patents, as_of)
     except ValueError as exc:
         raise InvalidInput(str(exc), field="as_of") from exc
     try:
-        check_tenor(patents, req.loan.tenor_months, req.as_of)
+        check_tenor(patents, req.loan.tenor_months, as_of)
     except ValueError as exc:
         raise InvalidInput(str(exc), field="loan.tenor_months") from exc
     return patents, row.id
 
 
 def create_assessment(
-    session: Session,
-    principal: Principal,
-    bundle: ModelBundle,
-    config: ScoringConfig,
-    req: AssessmentRequest,
-    *,
-    lang: Lang,
-    metrics: Metrics,
-    offload: Offload = inline,
+    session: Session, principal: Principal, scoring: ScoringContext, req: AssessmentRequest
 ) -> Recorded[AssessmentResponse]:
     """Assess one pledge-loan application, store it with inputs and versions, audit it.
 
-    ``offload`` may run the valuation's SHAP beside the credit scoring (``service.spare_core``).
+    The valuation's SHAP may run on the spare core beside the credit scoring (``scoring.offload``).
     """
-    patents, valuation_id = _patents_for(session, principal, req)
-    as_of = req.as_of or today()
+    bundle, config = scoring.bundle, scoring.config
+    as_of = req.as_of or scoring.today
+    patents, valuation_id = _patents_for(session, principal, req, as_of)
     caps = config.ltv.for_institution(principal.institution)
     result = run_assessment(
         bundle.get("valuation"),
@@ -279,12 +290,12 @@ def create_assessment(
         as_of=as_of,
         config=config,
         caps=caps,
-        lang=lang,
+        lang=scoring.lang,
         # looked up while the valuation's SHAP computes
         pledged_in_service=lambda: pledged_elsewhere(session, [p.patent_id for p in patents]),
-        offload=offload,
+        offload=scoring.offload,
     )
-    aid, now = str(uuid.uuid4()), utcnow()
+    aid, now = str(uuid.uuid4()), scoring.now
     versions = {"valuation": bundle.get("valuation").version, "pd": bundle.get("pd").version}
     valuation = _valuation_response(bundle, result.valuation, vid=valuation_id or aid, created=now, as_of=as_of)
     response = AssessmentResponse(
@@ -357,21 +368,12 @@ def create_assessment(
             ),
         ],
     )
-    metrics.pd.observe(result.credit.pd)
+    scoring.metrics.pd.observe(result.credit.pd)
     return Recorded(response, body)
 
 
 def create_batch(
-    session: Session,
-    principal: Principal,
-    bundle: ModelBundle,
-    config: ScoringConfig,
-    req: BatchRequest,
-    *,
-    lang: Lang,
-    metrics: Metrics,
-    max_items: int,
-    offload: Offload = inline,
+    session: Session, principal: Principal, scoring: ScoringContext, req: BatchRequest, *, max_items: int
 ) -> BatchResponse:
     """Assess each item on its own: a bad item fails alone and writes nothing of its own."""
     if len(req.items) > max_items:
@@ -389,9 +391,7 @@ def create_batch(
                 BatchItem(
                     index=i,
                     status="ok",
-                    assessment=create_assessment(
-                        session, principal, bundle, config, item, lang=lang, metrics=metrics, offload=offload
-                    ).model,
+                    assessment=create_assessment(session, principal, scoring, item).model,
                 )
             )
         except ValidationError as exc:
@@ -424,7 +424,7 @@ def create_batch(
 def list_results(
     session: Session,
     principal: Principal,
-    table: type[Valuation] | type[Assessment],
+    table: type[Stored],
     *,
     since: date | None,
     until: date | None,

@@ -94,6 +94,17 @@ def test_register_roundtrip_records_sha256_and_returns_verified_bytes(store: Mod
     assert on_disk["created_at"] == "2025-01-01T09:00:00Z"
 
 
+def test_read_version_returns_the_manifest_data_and_every_file_verified(store: ModelStore) -> None:
+    m = register(store)
+
+    manifest, files = store.read_version("pd", "1")
+    assert manifest == m.model_dump(mode="json")
+    assert files == {"model.txt": MODEL_TEXT, "reasons.json": b"{}"}
+    (store.root / "pd" / "1" / "reasons.json").write_bytes(b"{ }")
+    with pytest.raises(IntegrityError, match=r"reasons\.json"):
+        store.read_version("pd", "1")
+
+
 def test_versions_are_numbered_and_sorted_as_integers(store: ModelStore) -> None:
     for i in range(11):
         register(store, content=b"model %d" % i)

@@ -13,8 +13,8 @@ from typing import Any
 import yaml
 
 from service.client import IpriskClient
+from service.deps import get_today
 from service.keys import new_key
-from service.routes.funds import get_today
 from tests.service.conftest import Server
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "scoring" / "config" / "funds"

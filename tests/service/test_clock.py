@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
 from scoring.types import FieldError, Patent
-from service.clock import business_today
+from service.clock import Clock, business_today
+from service.deps import get_today
 from service.schemas.scoring import EXAMPLE_PATENT, check_dated
 
 
@@ -23,10 +25,12 @@ def test_the_same_instant_gives_the_same_day_in_any_zone() -> None:
 
 
 def test_a_request_without_a_date_is_judged_on_todays_beijing_date() -> None:
-    today = business_today()
+    instant = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)  # 00:30 on 1 December in Beijing
+    today = asyncio.run(get_today(Clock.fixed(instant).now()))  # the day a request without a date gets
+    assert today == date(2026, 12, 1)
     granted_today = Patent(**{**EXAMPLE_PATENT, "grant_date": today.isoformat()})
-    check_dated([granted_today], None)  # a fact of today is known today: accepted
+    check_dated([granted_today], today)  # a fact of today is known today: accepted
     granted_tomorrow = Patent(**{**EXAMPLE_PATENT, "grant_date": (today + timedelta(days=1)).isoformat()})
     with pytest.raises(FieldError) as refused:
-        check_dated([granted_tomorrow], None)
+        check_dated([granted_tomorrow], today)
     assert refused.value.field == "patents.0.grant_date" and str(today) in refused.value.problem

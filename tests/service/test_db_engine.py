@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from service.db.engine import WAL_BACKSTOP_PAGES, WalCheckpointer, make_engine
+from service.state import app_state
 from tests.service.conftest import Server
 
 
@@ -50,7 +51,7 @@ def test_commits_leave_checkpoints_to_the_background(tmp_path: Path) -> None:
 
 
 def test_the_service_runs_a_checkpointer_on_sqlite_only(server: Server) -> None:
-    checkpointer = server.app.state.checkpointer  # type: ignore[attr-defined]
+    checkpointer = app_state(server.app).checkpointer  # type: ignore[arg-type]
     if server.backend == "sqlite":
         assert isinstance(checkpointer, WalCheckpointer)
         deadline = time.monotonic() + 10  # it runs every second by default

@@ -22,6 +22,7 @@ from service.db.limits import DbLimits
 from service.logging import JsonFormatter
 from service.routes import assessments
 from service.schemas.scoring import EXAMPLE_BORROWER, EXAMPLE_LOAN, EXAMPLE_PATENT
+from service.state import app_state
 from tests.patent_numbers import fresh_patent_id
 from tests.service.conftest import PG_URL, Server, _drop_pg, _pg_database
 
@@ -99,7 +100,7 @@ def test_sqlite_waits_for_a_writer_at_most_the_lock_timeout(tmp_path: Path) -> N
 
 
 def test_a_failed_commit_answers_503_and_stores_nothing(server: Server) -> None:
-    engine = server.app.state.engine  # type: ignore[attr-defined]
+    engine = app_state(server.app).engine  # type: ignore[arg-type]
     before = server.count("assessments")
 
     def lose_connection(_conn: Any) -> None:

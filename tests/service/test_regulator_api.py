@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from service.client import NotFoundError, PermissionDenied, ValidationFailed
 from service.keys import new_key
+from service.state import app_state
 from tests.patent_numbers import fresh_patent_id
 from tests.service.conftest import Server
 from tests.service.test_scoring_api import application
@@ -302,7 +303,7 @@ def test_the_regulator_keeps_signed_checkpoints_and_verifies_against_them(
                 time.sleep(0.1)
     finally:
         engine.dispose()
-    server.app.state.audit.checkpoint(force=True)  # what the service does every minute and at shutdown
+    app_state(server.app).audit.checkpoint(force=True)  # type: ignore[arg-type]  # what the service does every minute and at shutdown
     with _regulator(server) as r:
         copy = r.get("/v1/regulator/audit/checkpoints").json()
         latest = copy[-1]

@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from scoring.vocab import INDUSTRIES, REGIONS
+from scoring.vocab.arrays import AnyArray, FloatArray
 from training.synth.params import EnterpriseParams
 from training.synth.sampling import lookup, pick, pick_rows, sigmoid, weights
 
 
 def draw_enterprises(
-    rng: np.random.Generator, p: EnterpriseParams, *, first_vintage_frac: np.ndarray
-) -> dict[str, np.ndarray]:
+    rng: np.random.Generator, p: EnterpriseParams, *, first_vintage_frac: FloatArray
+) -> dict[str, AnyArray]:
     """Draw one row per enterprise.
 
     Parameters
@@ -48,15 +49,17 @@ def draw_enterprises(
     employees = np.where(is_sme, np.clip(employees, 1, 999), np.maximum(employees, 300)).astype(np.int64)
 
     years = p.years_registered_offset + rng.gamma(*p.years_registered_gamma, size=n)
-    years = np.round(np.minimum(years, 60.0), 1)
+    years = np.minimum(years, 60.0).round(1)
     log_rd = p.rd_intensity_log_sd * rng.standard_normal(n)
-    rd = np.round(np.clip(p.rd_intensity_median * np.exp(log_rd), 0.001, 1.0), 4)
+    rd = np.clip(p.rd_intensity_median * np.exp(log_rd), 0.001, 1.0).round(4)
     high_tech = rng.random(n) < sigmoid(p.high_tech_logit[0] + p.high_tech_logit[1] * log_rd)
-    specialised = is_sme & (rng.random(n) < sigmoid(p.specialised_logit[0] + p.specialised_logit[1] * high_tech))
+    specialised = is_sme & (
+        rng.random(n) < sigmoid(p.specialised_logit[0] + p.specialised_logit[1] * high_tech.astype(np.float64))
+    )
 
     distress = rng.standard_normal(n)
     leverage = p.leverage_mean + p.leverage_distress_loading * distress + p.leverage_noise_sd * rng.standard_normal(n)
-    leverage = np.round(np.clip(leverage, *p.leverage_bounds), 3)
+    leverage = np.clip(leverage, *p.leverage_bounds).round(3)
     overdue = rng.poisson(np.exp(p.overdue_log_rate[0] + p.overdue_log_rate[1] * distress))
     a, b, c = p.bad_credit_logit
     bad_credit = rng.random(n) < sigmoid(a + b * distress + c * (overdue > 0))

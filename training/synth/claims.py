@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from types import ModuleType
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from scoring.vocab import CLAIM_SOURCES
+from scoring.vocab.arrays import AnyArray, BoolArray, DateArray, FloatArray, IndexArray
 from training.synth.params import ClaimParams
 from training.synth.sampling import sigmoid
 
 
-def working_days(start: np.datetime64, end: np.datetime64) -> np.ndarray:
+def working_days(start: np.datetime64, end: np.datetime64) -> DateArray:
     """Chinese working days in ``[start, end]`` (datetime64[D], sorted).
 
     Public holidays and make-up working days come from ``chinese_calendar``
@@ -30,30 +34,30 @@ def working_days(start: np.datetime64, end: np.datetime64) -> np.ndarray:
     return days[work]
 
 
-def _covered(module: object, year: int) -> bool:
+def _covered(module: ModuleType, year: int) -> bool:
     try:
-        module.is_workday(dt.date(year, 6, 1))  # type: ignore[attr-defined]
+        module.is_workday(dt.date(year, 6, 1))
     except NotImplementedError:
         return False
     return True
 
 
-def add_working_days(dates: np.ndarray, n_days: np.ndarray, calendar: np.ndarray) -> np.ndarray:
+def add_working_days(dates: DateArray, n_days: NDArray[np.integer[Any]], calendar: DateArray) -> DateArray:
     """The date ``n_days`` working days after each date (a date itself never counts)."""
-    idx = np.searchsorted(calendar, dates, side="right") + n_days - 1
-    return calendar[np.clip(idx, 0, len(calendar) - 1)]
+    idx: IndexArray = np.searchsorted(calendar, dates, side="right") + n_days - 1
+    return np.take(calendar, np.clip(idx, 0, len(calendar) - 1))
 
 
 def draw_claims(
     rng: np.random.Generator,
     p: ClaimParams,
     *,
-    loans: dict[str, np.ndarray],
-    origination: np.ndarray,
-    default_date: np.ndarray,
-    package_true: np.ndarray,
-    any_pledged: np.ndarray,
-) -> dict[str, np.ndarray]:
+    loans: dict[str, AnyArray],
+    origination: DateArray,
+    default_date: DateArray,
+    package_true: FloatArray,
+    any_pledged: BoolArray,
+) -> dict[str, AnyArray]:
     """Claims for the given defaulted pooled loans (arrays aligned with them).
 
     Irregularity is a logistic of facts a fund can see in the claim and loan
@@ -115,7 +119,7 @@ def draw_claims(
     return out
 
 
-def _prior_counts(group: np.ndarray) -> np.ndarray:
+def _prior_counts(group: IndexArray) -> NDArray[np.int64]:
     """For rows in time order: how many earlier rows share the group."""
     order = np.argsort(group, kind="stable")
     g = group[order]

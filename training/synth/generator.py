@@ -9,11 +9,13 @@ numpy driven by one ``np.random.default_rng(seed)``, so a seed fixes the data.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from scoring.vocab.arrays import AnyArray, BoolArray, DateArray, FloatArray, IndexArray
 from training.contract import write_table
 from training.synth.borrowers import draw_enterprises
 from training.synth.claims import draw_claims
@@ -30,7 +32,7 @@ META_KEY = "iprisk_synthetic"
 
 def _originations(
     rng: np.random.Generator, n: int, start_year: int, n_vintages: int, growth: float
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[DateArray, IndexArray]:
     """Sorted origination dates and their vintage index (volumes grow per year)."""
     w = growth ** np.arange(n_vintages)
     vintage = np.sort(np.minimum(np.searchsorted(np.cumsum(w) / w.sum(), rng.random(n), side="right"), n_vintages - 1))
@@ -41,7 +43,7 @@ def _originations(
     return date[order], vintage[order]
 
 
-def _borrowers(rng: np.random.Generator, n: int, per_loan: float) -> np.ndarray:
+def _borrowers(rng: np.random.Generator, n: int, per_loan: float) -> IndexArray:
     """Enterprise index of each loan: every enterprise borrows at least once."""
     n_ent = int(min(n, max(1, round(per_loan * n))))
     ent = np.concatenate([np.arange(n_ent), rng.integers(0, n_ent, n - n_ent)])
@@ -137,8 +139,13 @@ def generate_portfolio(
 
 
 def _collateral(
-    rng: np.random.Generator, P: PortfolioParams, *, orig: np.ndarray, borrower: np.ndarray, ent: dict
-) -> tuple[np.ndarray, dict, dict, np.ndarray]:
+    rng: np.random.Generator,
+    P: PortfolioParams,
+    *,
+    orig: DateArray,
+    borrower: IndexArray,
+    ent: dict[str, AnyArray],
+) -> tuple[IndexArray, dict[str, AnyArray], dict[str, AnyArray], FloatArray]:
     """Pledged patents, their prices and each loan's true package value at origination."""
     n_loans = len(orig)
     probs = np.asarray(P.patent.patents_per_loan_probs)
@@ -157,7 +164,8 @@ def _collateral(
     value_orig = true_value(P.value, pat, drivers, as_of)
     prices = observed_prices(rng, P.price, P.value, pat, drivers, as_of)
     pat.update({k: prices[k] for k in ("transfers_count", "licences_count", "prior_pledges_count")})
-    package = np.bincount(loan_of, weights=value_orig, minlength=n_loans)
+    # float64 with weights; numpy's stubs type every bincount as integer, asarray says which it is
+    package = np.asarray(np.bincount(loan_of, weights=value_orig, minlength=n_loans), dtype=np.float64)
     return loan_of, pat, prices, package
 
 
@@ -165,12 +173,12 @@ def _claims(
     rng: np.random.Generator,
     P: PortfolioParams,
     *,
-    terms: dict,
-    out: dict,
-    orig: np.ndarray,
-    package: np.ndarray,
-    any_pledged: np.ndarray,
-) -> dict[str, np.ndarray]:
+    terms: dict[str, AnyArray],
+    out: dict[str, AnyArray],
+    orig: DateArray,
+    package: FloatArray,
+    any_pledged: BoolArray,
+) -> dict[str, AnyArray]:
     """Claims by a share of the defaulted pooled loans; ``loan`` indexes the loans."""
     claimants = np.flatnonzero(out["default_12m"] & terms["pooled"])
     claimants = claimants[rng.random(len(claimants)) < P.claim.claim_share]
@@ -188,7 +196,11 @@ def _claims(
 
 
 def write_portfolio(
-    frames: dict[str, pd.DataFrame], out_dir: str | Path, fmt: str = "csv", *, meta: dict | None = None
+    frames: dict[str, pd.DataFrame],
+    out_dir: str | Path,
+    fmt: str = "csv",
+    *,
+    meta: Mapping[str, object] | None = None,
 ) -> Path:
     """Write every table through the data contract, plus a README labelling it synthetic.
 
@@ -218,7 +230,7 @@ def write_portfolio(
     return out
 
 
-def _readme(frames: dict[str, pd.DataFrame], info: dict, fmt: str) -> str:
+def _readme(frames: dict[str, pd.DataFrame], info: Mapping[str, object], fmt: str) -> str:
     lines = [
         "# SYNTHETIC DATA",
         "",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 from scoring.vocab import INDUSTRIES, LOAN_PURPOSES, NPL_CLASSES, REGIONS
+from scoring.vocab.arrays import AnyArray, BoolArray, DateArray, FloatArray, IndexArray, ObjectArray
 from training.synth.params import LoanParams, OutcomeParams, PDParams
 from training.synth.sampling import interpolate, pick, sigmoid, weights
 
@@ -12,7 +14,7 @@ FUNDS = ("fund_guiyang", "fund_zunyi", "fund_province")
 SUBSTANDARD = NPL_CLASSES.index("substandard")
 
 
-def bank_ids(n_banks: int) -> np.ndarray:
+def bank_ids(n_banks: int) -> ObjectArray:
     """``bank_01`` … identifiers."""
     return np.array([f"bank_{i + 1:02d}" for i in range(n_banks)], dtype=object)
 
@@ -21,12 +23,12 @@ def draw_terms(
     rng: np.random.Generator,
     p: LoanParams,
     *,
-    vintage_frac: np.ndarray,
-    package_true: np.ndarray,
-    non_invention_share: np.ndarray,
-    revenue: np.ndarray,
-    region: np.ndarray,
-) -> dict[str, np.ndarray]:
+    vintage_frac: FloatArray,
+    package_true: FloatArray,
+    non_invention_share: FloatArray,
+    revenue: FloatArray,
+    region: IndexArray,
+) -> dict[str, AnyArray]:
     """Bank, amount, tenor, appraisal and cover of each loan.
 
     The amount follows the bank's LTV policy applied to the appraised value;
@@ -83,11 +85,11 @@ def true_pd(
     rng: np.random.Generator,
     p: PDParams,
     *,
-    ent: dict[str, np.ndarray],
-    terms: dict[str, np.ndarray],
-    package_true: np.ndarray,
-    year: np.ndarray,
-) -> np.ndarray:
+    ent: dict[str, AnyArray],
+    terms: dict[str, AnyArray],
+    package_true: FloatArray,
+    year: NDArray[np.int64],
+) -> FloatArray:
     """True 12-month PD: logistic in borrower and loan facts plus a small latent part.
 
     ``ent`` holds the borrower's columns aligned with the loans; the LTV term
@@ -117,7 +119,7 @@ def true_pd(
     return sigmoid(logit)
 
 
-def _npl_class(rng: np.random.Generator, p: OutcomeParams, default: np.ndarray, dpd: np.ndarray) -> np.ndarray:
+def _npl_class(rng: np.random.Generator, p: OutcomeParams, default: BoolArray, dpd: NDArray[np.int64]) -> IndexArray:
     bucket = SUBSTANDARD + (dpd >= 180) + (dpd >= 360)
     shift = np.where(rng.random(len(dpd)) < p.npl_misclass_share, rng.choice([-1, 1], len(dpd)), 0)
     bad = np.clip(bucket + shift, SUBSTANDARD, len(NPL_CLASSES) - 1)
@@ -133,11 +135,11 @@ def draw_outcomes(
     rng: np.random.Generator,
     p: OutcomeParams,
     *,
-    pd_true: np.ndarray,
-    origination: np.ndarray,
-    inflated: np.ndarray,
-    package_true: np.ndarray,
-) -> dict[str, np.ndarray]:
+    pd_true: FloatArray,
+    origination: DateArray,
+    inflated: BoolArray,
+    package_true: FloatArray,
+) -> dict[str, AnyArray]:
     """Default within 12 months, its date, days past due, class and disposal price."""
     n = len(pd_true)
     default = rng.random(n) < pd_true

@@ -9,6 +9,7 @@ signals (citations, family, claims, licences, ...) and, in
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 from scoring.vocab import (
     INDUSTRIES,
@@ -19,6 +20,7 @@ from scoring.vocab import (
     STATUTORY_TERM_YEARS,
     TECH_FIELDS,
 )
+from scoring.vocab.arrays import AnyArray, DateArray, FloatArray, IndexArray
 from training.synth.params import PatentParams
 from training.synth.sampling import lookup, matrix, pick, pick_rows, sigmoid, weights, years_to_days
 
@@ -29,11 +31,11 @@ GRANTED, PENDING, LAPSED, INVALIDATED = (
 TERM_YEARS = np.array([STATUTORY_TERM_YEARS[t] for t in PATENT_TYPES], dtype=float)
 
 
-def _by_type(mapping: dict[str, tuple[float, float]], k: int) -> np.ndarray:
-    return np.array([mapping[t][k] for t in PATENT_TYPES])
+def _by_type(mapping: dict[str, tuple[float, float]], k: int) -> FloatArray:
+    return np.array([mapping[t][k] for t in PATENT_TYPES], dtype=np.float64)
 
 
-def _classify(rng: np.random.Generator, p: PatentParams, owner_industry: np.ndarray) -> dict[str, np.ndarray]:
+def _classify(rng: np.random.Generator, p: PatentParams, owner_industry: IndexArray) -> dict[str, AnyArray]:
     n = len(owner_industry)
     ptype = pick(rng, weights(p.type_mix, PATENT_TYPES), n)
     other = rng.integers(0, len(INDUSTRIES), n)
@@ -43,7 +45,7 @@ def _classify(rng: np.random.Generator, p: PatentParams, owner_industry: np.ndar
     return {"patent_type": ptype, "industry": industry, "tech_field": tech, "ipc_section": ipc}
 
 
-def _dates(rng: np.random.Generator, p: PatentParams, ptype: np.ndarray, as_of: np.ndarray) -> dict[str, np.ndarray]:
+def _dates(rng: np.random.Generator, p: PatentParams, ptype: IndexArray, as_of: DateArray) -> dict[str, AnyArray]:
     """Filing/grant dates, legal status and fee history at ``as_of``."""
     n = len(ptype)
     lo, hi = _by_type(p.grant_lag_years, 0)[ptype], _by_type(p.grant_lag_years, 1)[ptype]
@@ -76,18 +78,18 @@ def _dates(rng: np.random.Generator, p: PatentParams, ptype: np.ndarray, as_of: 
     }
 
 
-def _poisson(rng: np.random.Generator, ab: tuple[float, float], q: np.ndarray) -> np.ndarray:
+def _poisson(rng: np.random.Generator, ab: tuple[float, float], q: FloatArray) -> NDArray[np.int64]:
     return rng.poisson(np.exp(ab[0] + ab[1] * q)).astype(np.int64)
 
 
 def _signals(
     rng: np.random.Generator,
     p: PatentParams,
-    ptype: np.ndarray,
-    tech: np.ndarray,
-    age: np.ndarray,
-    q: np.ndarray,
-) -> dict[str, np.ndarray]:
+    ptype: IndexArray,
+    tech: IndexArray,
+    age: FloatArray,
+    q: FloatArray,
+) -> dict[str, AnyArray]:
     """Observable technical and economic facts, each a noisy function of quality."""
     n = len(q)
     rate = lookup(p.citations_per_year, PATENT_TYPES)[ptype] * np.minimum(age, p.citations_age_cap_years)
@@ -121,7 +123,7 @@ def _signals(
     }
 
 
-def _flags(rng: np.random.Generator, p: PatentParams, out: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _flags(rng: np.random.Generator, p: PatentParams, out: dict[str, AnyArray]) -> dict[str, AnyArray]:
     """Facts the pledge-registration checks look at."""
     n = len(out["legal_status"])
     requests = np.where(
@@ -143,7 +145,7 @@ def _flags(rng: np.random.Generator, p: PatentParams, out: dict[str, np.ndarray]
     }
 
 
-def _owners(rng: np.random.Generator, p: PatentParams, borrower: np.ndarray, n_enterprises: int) -> dict:
+def _owners(rng: np.random.Generator, p: PatentParams, borrower: IndexArray, n_enterprises: int) -> dict[str, AnyArray]:
     """Registered owner: the borrower, except a few mismatches."""
     n = len(borrower)
     mismatch = rng.random(n) < p.owner_mismatch_share
@@ -164,11 +166,11 @@ def draw_patents(
     rng: np.random.Generator,
     p: PatentParams,
     *,
-    borrower: np.ndarray,
-    owner_industry: np.ndarray,
-    as_of: np.ndarray,
+    borrower: IndexArray,
+    owner_industry: IndexArray,
+    as_of: DateArray,
     n_enterprises: int,
-) -> dict[str, np.ndarray]:
+) -> dict[str, AnyArray]:
     """Draw the pledged patents.
 
     Parameters

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from scoring.patent_ids import application_number
 from scoring.vocab import (
@@ -21,26 +23,27 @@ from scoring.vocab import (
     REGIONS,
     TECH_FIELDS,
 )
+from scoring.vocab.arrays import AnyArray, DateArray, FloatArray, IndexArray, ObjectArray
 from training.contract import TABLES
 from training.synth.loans import FUNDS, bank_ids
 
 
-def _ids(prefix: str, count: int, width: int) -> np.ndarray:
+def _ids(prefix: str, count: int, width: int) -> ObjectArray:
     """``prefix`` + 1-based serial numbers, zero-padded to ``width``."""
     return np.array([f"{prefix}{i:0{width}d}" for i in range(1, count + 1)], dtype=object)
 
 
-def _labels(vocab: tuple[str, ...], idx: np.ndarray) -> np.ndarray:
+def _labels(vocab: tuple[str, ...], idx: NDArray[np.integer[Any]]) -> ObjectArray:
     """Vocabulary labels; negative indices become None."""
-    out = np.asarray((*vocab, None), dtype=object)[np.where(idx < 0, len(vocab), idx)]
-    return out
+    return np.take(np.asarray((*vocab, None), dtype=np.object_), np.where(idx < 0, len(vocab), idx))
 
 
-def _dates(values: np.ndarray) -> np.ndarray:
-    return np.asarray(values, dtype="datetime64[D]").astype("datetime64[ns]")
+def _dates(values: DateArray) -> DateArray:
+    """Whole days, as the nanosecond dates pandas stores."""
+    return np.asarray(values, dtype="datetime64[D]").astype(np.dtype("datetime64[ns]"))
 
 
-def _patent_ids(pat: dict[str, np.ndarray]) -> np.ndarray:
+def _patent_ids(pat: dict[str, AnyArray]) -> ObjectArray:
     """CNIPA application numbers with their check digits: filing date, type digit, serial.
 
     Serials count per filing year and type, so every patent has its own number
@@ -49,16 +52,16 @@ def _patent_ids(pat: dict[str, np.ndarray]) -> np.ndarray:
     filed = pat["filing_date"].astype("datetime64[D]").tolist()
     kinds = [PATENT_TYPES[k] for k in pat["patent_type"].tolist()]
     serials: Counter[tuple[int, str]] = Counter()
-    ids = []
+    ids: list[str] = []
     for day, kind in zip(filed, kinds, strict=True):
         serials[day.year, kind] += 1
         ids.append(application_number(day, kind, serials[day.year, kind]))
     return np.array(ids, dtype=object)
 
 
-def _owner_ids(pat: dict[str, np.ndarray], ent_ids: np.ndarray) -> np.ndarray:
+def _owner_ids(pat: dict[str, AnyArray], ent_ids: ObjectArray) -> ObjectArray:
     kind = pat["owner_type"]
-    owner = ent_ids[pat["owner_enterprise"]].copy()
+    owner = np.take(ent_ids, pat["owner_enterprise"])
     for label, prefix in (("university", "univ"), ("research_institute", "inst")):
         mask = kind == OWNER_TYPES.index(label)
         owner[mask] = [f"{prefix}_{i:03d}" for i in pat["owner_serial"][mask].tolist()]
@@ -68,16 +71,16 @@ def _owner_ids(pat: dict[str, np.ndarray], ent_ids: np.ndarray) -> np.ndarray:
 
 def build_frames(
     *,
-    ent: dict,
-    orig: np.ndarray,
-    borrower: np.ndarray,
-    terms: dict,
-    loan_of: np.ndarray,
-    pat: dict,
-    prices: dict,
-    out: dict,
-    pd_true: np.ndarray,
-    claims: dict,
+    ent: dict[str, AnyArray],
+    orig: DateArray,
+    borrower: IndexArray,
+    terms: dict[str, AnyArray],
+    loan_of: IndexArray,
+    pat: dict[str, AnyArray],
+    prices: dict[str, AnyArray],
+    out: dict[str, AnyArray],
+    pd_true: FloatArray,
+    claims: dict[str, AnyArray],
     n_banks: int,
 ) -> dict[str, pd.DataFrame]:
     """Contract frames (and truth frames) from the generator's column arrays.
@@ -157,8 +160,13 @@ def build_frames(
     return {name: pd.DataFrame(cols, columns=TABLES[name].column_names) for name, cols in frames.items()}
 
 
-def _patent_columns(pat: dict, prices: dict, patent_ids: np.ndarray, ent_ids: np.ndarray) -> dict:
-    cols: dict[str, np.ndarray] = {
+def _patent_columns(
+    pat: dict[str, AnyArray],
+    prices: dict[str, AnyArray],
+    patent_ids: ObjectArray,
+    ent_ids: ObjectArray,
+) -> dict[str, AnyArray]:
+    cols: dict[str, AnyArray] = {
         "patent_id": patent_ids,
         "patent_type": _labels(PATENT_TYPES, pat["patent_type"]),
         "ipc_section": _labels(IPC_SECTIONS, pat["ipc_section"]),

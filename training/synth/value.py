@@ -11,6 +11,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from scoring.vocab import INDUSTRIES, LEGAL_STATUSES, PATENT_TYPES, PRICE_SOURCES, TECH_FIELDS
+from scoring.vocab.arrays import AnyArray, DateArray, FloatArray
 from training.synth.params import PriceParams, ValueParams
 from training.synth.patents import TERM_YEARS
 from training.synth.sampling import age_years, lookup, pick, weights, years_to_days
@@ -22,8 +23,8 @@ DISPOSAL = PRICE_SOURCES.index("disposal")
 
 
 def value_drivers(
-    rng: np.random.Generator, p: ValueParams, pat: dict[str, np.ndarray], owner_revenue: np.ndarray
-) -> dict[str, np.ndarray]:
+    rng: np.random.Generator, p: ValueParams, pat: dict[str, AnyArray], owner_revenue: FloatArray
+) -> dict[str, FloatArray]:
     """Attributable revenue (first year, CNY) and royalty rate of each patent.
 
     ``owner_revenue`` is the revenue of the borrower exploiting the patent.
@@ -45,15 +46,15 @@ def value_drivers(
 
 
 def true_value(
-    p: ValueParams, pat: dict[str, np.ndarray], drivers: dict[str, np.ndarray], as_of: np.ndarray
-) -> np.ndarray:
+    p: ValueParams, pat: dict[str, AnyArray], drivers: dict[str, FloatArray], as_of: DateArray
+) -> FloatArray:
     """Relief-from-royalty value (CNY) of each patent at ``as_of`` (datetime64[D])."""
     legal_left = TERM_YEARS[pat["patent_type"]] - age_years(as_of, pat["filing_date"])
     cap = lookup(p.economic_life_cap_years, TECH_FIELDS)[pat["tech_field"]]
-    life = np.clip(np.minimum(legal_left, cap), 0.25, None)
+    life: FloatArray = np.clip(np.minimum(legal_left, cap), 0.25, None)
     a = (1.0 - p.revenue_decay) / (1.0 + p.discount_rate)
     annuity = a * (1.0 - a**life) / (1.0 - a) / (1.0 - p.revenue_decay)
-    status = lookup(p.status_factor, LEGAL_STATUSES)[pat["legal_status"]]
+    status = np.take(lookup(p.status_factor, LEGAL_STATUSES), pat["legal_status"])
     return drivers["revenue"] * drivers["royalty"] * (1.0 - p.tax_rate) * annuity * status
 
 
@@ -61,10 +62,10 @@ def observed_prices(
     rng: np.random.Generator,
     p: PriceParams,
     vp: ValueParams,
-    pat: dict[str, np.ndarray],
-    drivers: dict[str, np.ndarray],
-    as_of: np.ndarray,
-) -> dict[str, np.ndarray]:
+    pat: dict[str, AnyArray],
+    drivers: dict[str, FloatArray],
+    as_of: DateArray,
+) -> dict[str, AnyArray]:
     """Observed prices, their source and date, and the true value they refer to.
 
     A price is ``true value at the price date × source bias × lognormal noise``.

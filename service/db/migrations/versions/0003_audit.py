@@ -17,9 +17,10 @@ nullability change; the same steps work on SQLite and PostgreSQL.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0003_audit"
@@ -30,7 +31,7 @@ depends_on: str | Sequence[str] | None = None
 CONTENT = "at, key_id, role, institution, action, resource_type, resource_id, detail, prev_hash, hash"
 
 
-def _content_columns(*, chained: bool) -> list[sa.Column]:
+def _content_columns(*, chained: bool) -> list[sa.Column[Any]]:
     s = sqlmodel.sql.sqltypes.AutoString
     return [
         sa.Column("at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),

@@ -1,27 +1,58 @@
-"""Stored claims rendered for a caller: every number with its reason, in the caller's language."""
+"""Stored pooled loans and claims rendered for a caller: every number with its reason, in the caller's language."""
 
 from __future__ import annotations
 
 from datetime import UTC
+from typing import Any
 
 from scoring.claim_review import ClaimReview, review_reasons
-from scoring.fund_reasons import base_step_reason, cap_reason, party_reason
+from scoring.fund_checks import EntryFacts, RuleCheck
+from scoring.fund_reasons import base_step_reason, cap_reason, check_reason, party_reason
 from scoring.payout import Payout
 from scoring.vocab.lang import Lang
 from scoring.vocab.money import to_cny
-from service.db.fund_tables import Claim
+from service.configuration import FundContext
+from service.db.fund_tables import Claim, PoolLoan
 from service.schemas.claims import (
     BaseStepPublic,
     CapPublic,
+    CheckPublic,
     ClaimPublic,
     PartyPublic,
     PayoutPublic,
+    PoolLoanPublic,
     ReviewPublic,
 )
-from service.usecases.funds import FundContext
-from service.usecases.pool import checks_public
 
 OPEN = ("pending", "info_requested")
+
+
+def checks_public(checks: list[dict[str, Any]], ctx: FundContext, lang: Lang) -> list[CheckPublic]:
+    """Stored checks with their reasons in ``lang``."""
+    out = []
+    for raw in checks:
+        c = RuleCheck.model_validate(raw)
+        out.append(CheckPublic(rule=c.rule, passed=c.passed, code=c.code, reason=check_reason(c, ctx.texts, lang)))
+    return out
+
+
+def pool_loan_public(row: PoolLoan, ctx: FundContext, lang: Lang) -> PoolLoanPublic:
+    """A pooled loan as returned."""
+    return PoolLoanPublic(
+        id=row.id,
+        fund_id=row.fund_id,
+        bank_id=row.bank_id,
+        loan_id=row.loan_id,
+        borrower_id=row.borrower_id,
+        amount_cny=to_cny(row.amount_fen),
+        origination_date=row.origination_date,
+        entered_on=row.entered_on,
+        rule_version=row.rule_version,
+        status=row.status,
+        facts=EntryFacts.model_validate(row.facts),
+        checks=checks_public(row.checks, ctx, lang),
+        created_at=row.created_at.replace(tzinfo=UTC),
+    )
 
 
 def payout_public(p: Payout, ctx: FundContext, lang: Lang) -> PayoutPublic:
@@ -86,7 +117,7 @@ def claim_public(claim: Claim, ctx: FundContext, lang: Lang) -> ClaimPublic:
         pool_loan_id=claim.pool_loan_id,
         borrower_id=claim.borrower_id,
         idempotency_key=claim.idempotency_key,
-        status=claim.status,  # type: ignore[arg-type]
+        status=claim.status,
         default_date=claim.default_date,
         filed_on=claim.filed_on,
         rule_version=claim.rule_version,

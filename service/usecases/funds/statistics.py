@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from service.db.fund_tables import Claim, Fund, FundBank, PoolLoan, Recovery
 from service.schemas.regulator import FundStatistics, PartyAmount
-from service.usecases import ledger
+from service.usecases.funds import ledger
 
 FEN = 100
 

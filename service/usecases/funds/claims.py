@@ -13,7 +13,6 @@ import json
 import uuid
 from datetime import date
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from scoring.funds import FundRules
@@ -21,14 +20,21 @@ from scoring.vocab.lang import Lang
 from scoring.vocab.money import to_fen
 from service.auth import Principal
 from service.bundle import ModelBundle
+from service.configuration import FundContext
 from service.db.fund_tables import Claim, PoolLoan
-from service.errors import Conflict, InvalidInput, NotFound
+from service.errors import Conflict, InvalidInput
 from service.schemas.claims import ClaimCreate, ClaimPage, ClaimPublic, ClaimStatus
-from service.usecases import ledger
-from service.usecases.claim_rules import evaluate
-from service.usecases.claim_views import claim_public
-from service.usecases.funds import FundContext, audit_fund, rule_version_on, visible_fund
-from service.usecases.pool import own_pool_loan
+from service.usecases.funds import ledger
+from service.usecases.funds.access import (
+    audit_fund,
+    own_claim,
+    own_pool_loan,
+    owned_page,
+    visible_fund,
+)
+from service.usecases.funds.evaluation import evaluate
+from service.usecases.funds.rules import rule_version_on
+from service.usecases.funds.views import claim_public
 
 
 def request_hash(fund_id: str, req: ClaimCreate) -> str:
@@ -136,16 +142,6 @@ def file_claim(
     return claim_public(claim, ctx, lang), True
 
 
-def own_claim(session: Session, principal: Principal, fund_id: str, claim_id: str) -> Claim:
-    """A claim the caller may see (a bank: only its own; a manager: only its fund's); 404 otherwise."""
-    visible_fund(session, principal, fund_id)
-    claim = session.get(Claim, claim_id)
-    foreign = claim is not None and principal.role == "bank" and claim.bank_id != principal.institution
-    if claim is None or claim.fund_id != fund_id or foreign:
-        raise NotFound(f"no claim {claim_id} in fund {fund_id}")
-    return claim
-
-
 def get_claim(
     session: Session, principal: Principal, ctx: FundContext, fund_id: str, claim_id: str, *, lang: Lang
 ) -> ClaimPublic:
@@ -165,12 +161,6 @@ def list_claims(
     offset: int,
 ) -> ClaimPage:
     """Claims newest first, optionally by status (a bank: only its own) — the manager's queue."""
-    visible_fund(session, principal, fund_id)
-    q = select(Claim).where(Claim.fund_id == fund_id)
-    if principal.role == "bank":
-        q = q.where(Claim.bank_id == principal.institution)
-    if status is not None:
-        q = q.where(Claim.status == status)
-    total = session.exec(select(func.count()).select_from(q.subquery())).one()
-    rows = session.exec(q.order_by(col(Claim.created_at).desc(), col(Claim.id)).offset(offset).limit(limit)).all()
-    return ClaimPage(total=int(total), limit=limit, offset=offset, items=[claim_public(r, ctx, lang) for r in rows])
+    where = [] if status is None else [col(Claim.status) == status]
+    total, rows = owned_page(session, principal, Claim, fund_id, limit=limit, offset=offset, where=where)
+    return ClaimPage(total=total, limit=limit, offset=offset, items=[claim_public(r, ctx, lang) for r in rows])

@@ -38,7 +38,7 @@ def lock_fund(session: Session, fund_id: str) -> None:
     Must run before the transaction reads any balance it then checks.
     """
     result = session.execute(update(Fund).where(col(Fund.id) == fund_id).values(lock_version=Fund.lock_version + 1))
-    if result.rowcount == 0:  # type: ignore[attr-defined]
+    if result.rowcount == 0:  # type: ignore[attr-defined]  # Session.execute is typed Result; an UPDATE/DELETE returns a CursorResult
         raise NotFound(f"no fund {fund_id}")
 
 
@@ -136,7 +136,7 @@ def page(session: Session, fund_id: str, *, limit: int, offset: int) -> LedgerPa
             id=r.id or 0,
             txn_id=r.txn_id,
             kind=r.kind,
-            account=r.account,  # type: ignore[arg-type]
+            account=r.account,
             debit_cny=to_cny(r.debit_fen),
             credit_cny=to_cny(r.credit_fen),
             claim_id=r.claim_id,

@@ -3,54 +3,27 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date
+from datetime import date
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from scoring.fund_checks import BankStanding, EntryFacts, RuleCheck, bank_checks, entry_checks
 from scoring.fund_reasons import check_reason
 from scoring.funds import FundRules
 from scoring.vocab.lang import Lang
-from scoring.vocab.money import to_cny, to_fen
+from scoring.vocab.money import to_fen
 from service.auth import Principal
+from service.configuration import FundContext
 from service.db.fund_tables import FundBank, PoolLoan
 from service.db.tables import Assessment, Loan
 from service.errors import Conflict, InvalidInput, NotFound, ServiceError
-from service.schemas.claims import CheckPublic, PoolLoanCreate, PoolLoanPage, PoolLoanPublic
-from service.usecases import ledger
-from service.usecases.funds import FundContext, audit_fund, bank_figures, loss_rate, rule_version_on, visible_fund
+from service.schemas.claims import PoolLoanCreate, PoolLoanPage, PoolLoanPublic
+from service.usecases.funds.access import audit_fund, locked_fund, own_pool_loan, owned_page
+from service.usecases.funds.registry import bank_figures, loss_rate
+from service.usecases.funds.rules import rule_version_on
+from service.usecases.funds.views import pool_loan_public
 from service.usecases.tenancy import visible
-
-
-def checks_public(checks: list[dict[str, Any]], ctx: FundContext, lang: Lang) -> list[CheckPublic]:
-    """Stored checks with their reasons in ``lang``."""
-    out = []
-    for raw in checks:
-        c = RuleCheck.model_validate(raw)
-        out.append(CheckPublic(rule=c.rule, passed=c.passed, code=c.code, reason=check_reason(c, ctx.texts, lang)))
-    return out
-
-
-def pool_loan_public(row: PoolLoan, ctx: FundContext, lang: Lang) -> PoolLoanPublic:
-    """A pooled loan as returned."""
-    return PoolLoanPublic(
-        id=row.id,
-        fund_id=row.fund_id,
-        bank_id=row.bank_id,
-        loan_id=row.loan_id,
-        borrower_id=row.borrower_id,
-        amount_cny=to_cny(row.amount_fen),
-        origination_date=row.origination_date,
-        entered_on=row.entered_on,
-        rule_version=row.rule_version,
-        status=row.status,
-        facts=EntryFacts.model_validate(row.facts),
-        checks=checks_public(row.checks, ctx, lang),
-        created_at=row.created_at.replace(tzinfo=UTC),
-    )
 
 
 def _booked_facts(session: Session, principal: Principal, req: PoolLoanCreate) -> EntryFacts:
@@ -111,8 +84,7 @@ def register_loan(
     session: Session, principal: Principal, ctx: FundContext, fund_id: str, req: PoolLoanCreate, *, on: date, lang: Lang
 ) -> PoolLoanPublic:
     """Register a loan into the pool if it and the bank meet the rules in force today; 422 naming each failure."""
-    visible_fund(session, principal, fund_id)
-    ledger.lock_fund(session, fund_id)  # the committed-line check reads what other entries wrote
+    locked_fund(session, principal, fund_id)  # the committed-line check reads what other entries wrote
     facts = req.facts if req.facts is not None else _booked_facts(session, principal, req)
     field = "facts" if req.facts is not None else "loan_id"
     if facts.origination_date > on:
@@ -157,15 +129,6 @@ def register_loan(
     return pool_loan_public(row, ctx, lang)
 
 
-def own_pool_loan(session: Session, principal: Principal, fund_id: str, pool_loan_id: str) -> PoolLoan:
-    """A pooled loan the caller may see (a bank: only its own); 404 otherwise."""
-    visible_fund(session, principal, fund_id)
-    row = session.get(PoolLoan, pool_loan_id)
-    if row is None or row.fund_id != fund_id or (principal.role == "bank" and row.bank_id != principal.institution):
-        raise NotFound(f"no pooled loan {pool_loan_id} in fund {fund_id}", field="pool_loan_id")
-    return row
-
-
 def get_pool_loan(
     session: Session, principal: Principal, ctx: FundContext, fund_id: str, pool_loan_id: str, *, lang: Lang
 ) -> PoolLoanPublic:
@@ -177,12 +140,5 @@ def list_pool_loans(
     session: Session, principal: Principal, ctx: FundContext, fund_id: str, *, lang: Lang, limit: int, offset: int
 ) -> PoolLoanPage:
     """Pooled loans, newest first (a bank: only its own)."""
-    visible_fund(session, principal, fund_id)
-    q = select(PoolLoan).where(PoolLoan.fund_id == fund_id)
-    if principal.role == "bank":
-        q = q.where(PoolLoan.bank_id == principal.institution)
-    total = session.exec(select(func.count()).select_from(q.subquery())).one()
-    rows = session.exec(q.order_by(col(PoolLoan.created_at).desc(), col(PoolLoan.id)).offset(offset).limit(limit)).all()
-    return PoolLoanPage(
-        total=int(total), limit=limit, offset=offset, items=[pool_loan_public(r, ctx, lang) for r in rows]
-    )
+    total, rows = owned_page(session, principal, PoolLoan, fund_id, limit=limit, offset=offset)
+    return PoolLoanPage(total=total, limit=limit, offset=offset, items=[pool_loan_public(r, ctx, lang) for r in rows])

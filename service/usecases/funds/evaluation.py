@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
 from scoring.calendar import working_days_between
@@ -21,12 +21,13 @@ from scoring.funds import FundRules
 from scoring.payout import CapUsage, LossFacts, Payout, compute_payout
 from scoring.vocab.money import to_fen
 from service.bundle import ModelBundle
-from service.db.fund_tables import Claim, FundRuleVersion, PoolLoan
+from service.configuration import FundContext
+from service.db.fund_tables import Claim, PoolLoan
 from service.db.tables import LoanPatent
 from service.errors import Unavailable
 from service.schemas.claims import ClaimCreate
-from service.usecases import ledger
-from service.usecases.funds import FundContext
+from service.usecases.funds import ledger
+from service.usecases.funds.rules import rules_of
 
 
 @dataclass(frozen=True)
@@ -56,12 +57,21 @@ class Evaluation:
         }
 
 
-def rules_of(session: Session, fund_id: str, version: int) -> FundRules:
-    """The rules of one stored version."""
-    row = session.exec(
-        select(FundRuleVersion).where(FundRuleVersion.fund_id == fund_id, FundRuleVersion.version == version)
-    ).one()
-    return FundRules.model_validate(row.rules)
+@dataclass(frozen=True)
+class ClaimTerms:
+    """What a filed claim is judged on: its request, its pooled loan and the rule version it was filed under."""
+
+    request: ClaimCreate
+    loan: PoolLoan
+    rules: FundRules
+
+
+def claim_terms(session: Session, claim: Claim) -> ClaimTerms:
+    """The terms of a stored claim (its rule version, not the one in force today)."""
+    loan = session.get(PoolLoan, claim.pool_loan_id)
+    assert loan is not None, "a claim's pooled loan is never deleted"
+    rules = rules_of(session, claim.fund_id, claim.rule_version)
+    return ClaimTerms(ClaimCreate.model_validate(claim.request), loan, rules)
 
 
 def cap_usage(
@@ -69,17 +79,17 @@ def cap_usage(
 ) -> CapUsage:
     """The pool's amounts reserved or paid on the year's other claims (fen)."""
 
-    def used(*where: object) -> int:
+    def used(*where: ColumnElement[bool]) -> int:
         q = select(func.coalesce(func.sum(Claim.pool_amount_fen), 0)).where(
-            Claim.fund_id == fund_id, Claim.year == year, *where
+            col(Claim.fund_id) == fund_id, col(Claim.year) == year, *where
         )
         if exclude is not None:
             q = q.where(Claim.id != exclude)
         return int(session.exec(q).one())
 
     return CapUsage(
-        borrower_year_fen=used(Claim.borrower_id == borrower_id),
-        bank_year_fen=used(Claim.bank_id == bank_id),
+        borrower_year_fen=used(col(Claim.borrower_id) == borrower_id),
+        bank_year_fen=used(col(Claim.bank_id) == bank_id),
         fund_year_fen=used(),
     )
 
