@@ -373,7 +373,7 @@ def test_migration_keeps_an_existing_chain_valid_and_downgrades(url: str) -> Non
         assert audit.seal(engine) == 1
         assert _chain(engine)[-1] == (4, 4)  # new ids continue after the old entries
         assert _verify(engine).ok
-        command.downgrade(alembic_config(engine), "0003_audit@-1")
+        command.downgrade(alembic_config(engine), "0002_regulator")  # below 0003_audit and the merge above it
         upgrade(engine)
         check = _verify(engine)
         assert check.ok and check.entries == 4
