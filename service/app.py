@@ -28,7 +28,7 @@ from service.metrics import Metrics, MetricsMiddleware
 from service.monitor import DriftMonitor
 from service.patent_ids import PatentIds
 from service.periodic import Periodic
-from service.routes import assessments, funds, health, insurance, loans, outcomes, regulator, valuations
+from service.routes import assessments, funds, health, insurance, loans, outcomes, pledges, regulator, valuations
 from service.settings import Settings
 from service.signing_key import served_store
 from service.spare_core import SpareCore
@@ -43,6 +43,7 @@ ROUTERS = (
     assessments.router,
     insurance.router,
     loans.router,
+    pledges.router,
     outcomes.router,
     regulator.router,
     funds.router,

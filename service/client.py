@@ -58,6 +58,7 @@ from service.schemas.funds import (
 )
 from service.schemas.insurance import QuoteRequest, QuoteResponse
 from service.schemas.loans import LoanCreate, LoanPublic
+from service.schemas.pledges import DisposalReport, RegistrationChange, RegistrationCreate, ReleaseRequest
 from service.schemas.regulator import OutcomeCreate, OutcomePublic
 from service.schemas.scoring import (
     AssessmentRequest,
@@ -276,6 +277,36 @@ class IpriskClient:
     def close_loan(self, loan_id: str, *, idempotency_key: str | None = None) -> LoanPublic:
         """POST /v1/loans/{id}/close."""
         return self._write(f"/v1/loans/{loan_id}/close", LoanPublic, key=idempotency_key)
+
+    def record_registrations(
+        self, loan_id: str, req: RegistrationCreate | dict[str, Any], *, idempotency_key: str | None = None
+    ) -> LoanPublic:
+        """POST /v1/loans/{id}/registrations."""
+        return self._write(f"/v1/loans/{loan_id}/registrations", LoanPublic, req, key=idempotency_key)
+
+    def change_registration(
+        self,
+        loan_id: str,
+        patent_id: str,
+        req: RegistrationChange | dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> LoanPublic:
+        """POST /v1/loans/{id}/registrations/{patent_id}/changes."""
+        path = f"/v1/loans/{loan_id}/registrations/{patent_id}/changes"
+        return self._write(path, LoanPublic, req, key=idempotency_key)
+
+    def report_disposal(
+        self, loan_id: str, req: DisposalReport | dict[str, Any], *, idempotency_key: str | None = None
+    ) -> LoanPublic:
+        """POST /v1/loans/{id}/disposal."""
+        return self._write(f"/v1/loans/{loan_id}/disposal", LoanPublic, req, key=idempotency_key)
+
+    def release_loan(
+        self, loan_id: str, req: ReleaseRequest | dict[str, Any], *, idempotency_key: str | None = None
+    ) -> LoanPublic:
+        """POST /v1/loans/{id}/release."""
+        return self._write(f"/v1/loans/{loan_id}/release", LoanPublic, req, key=idempotency_key)
 
     def report_outcome(
         self, req: OutcomeCreate | dict[str, Any], *, idempotency_key: str | None = None

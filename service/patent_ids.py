@@ -22,7 +22,8 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from scoring.patent_ids import PatentIdError, PatentIdMode, parse_patent_id
@@ -62,6 +63,19 @@ def _parse_under_mode(value: Any) -> Any:
 
 RequestPatent = Annotated[Patent, BeforeValidator(_parse_under_mode)]
 """A patent in a request body: its id parsed under the deployment's mode."""
+
+
+def _id_under_mode(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value  # the str schema names the wrong type
+    try:
+        return parse_patent_id(value, mode=_MODE.get()).canonical
+    except PatentIdError as exc:
+        raise PydanticCustomError("patent_id", "{problem}", {"problem": exc.problem}) from exc
+
+
+RequestPatentId = Annotated[str, BeforeValidator(_id_under_mode), Field(min_length=1, max_length=64)]
+"""A bare patent id in a request body, parsed under the deployment's mode and kept in canonical form."""
 
 
 def canonical_stored_id(text: str) -> str:

@@ -97,7 +97,7 @@ class InsuranceQuote(SQLModel, table=True):
 
 
 class Loan(SQLModel, table=True):
-    """A loan a bank booked from an assessment; its patents stay pledged while it is active."""
+    """A loan a bank booked from an assessment; its patents stay pledged until its pledge state releases them."""
 
     __tablename__ = "loans"
     __table_args__ = (Index("ix_loans_inst_created", "institution", "created_at"),)
@@ -109,6 +109,12 @@ class Loan(SQLModel, table=True):
     tenor_months: int
     origination_date: date
     status: str = Field(default="active", max_length=16)
+    pledge_state: str = Field(
+        default="booked",
+        max_length=16,
+        sa_column_kwargs={"server_default": "booked"},
+        description="scoring.pledge_life.PledgeState; written only by service.usecases.pledge_life.",
+    )
     created_at: datetime = Field(default_factory=utcnow)
     closed_at: datetime | None = None
     # Facts at origination, copied from the assessment for portfolio statistics.

@@ -31,6 +31,10 @@ def get_loan(loan_id: str, session: SessionDep, principal: LoanReaderDep) -> Loa
 
 
 @router.post("/{loan_id}/close", response_model=LoanPublic)
-def close_loan(loan_id: str, session: SessionDep, principal: BankDep, now: NowDep, once: KeyOptionalDep) -> Response:
-    """Close a repaid loan and release its patents."""
-    return run_once(session, principal, once, None, lambda: uc.close_loan(session, principal, loan_id, now=now))
+def close_loan(
+    loan_id: str, session: SessionDep, principal: BankDep, today: TodayDep, now: NowDep, once: KeyOptionalDep
+) -> Response:
+    """Close a repaid loan (also after a default: repayment cures) and release its patents."""
+    return run_once(
+        session, principal, once, None, lambda: uc.close_loan(session, principal, loan_id, today=today, now=now)
+    )

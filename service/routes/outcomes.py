@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from service.deps import BankDep, KeyOptionalDep, NowDep, SessionDep
+from service.deps import BankDep, KeyOptionalDep, NowDep, SessionDep, TodayDep
 from service.errors import error_responses
 from service.responses import run_once
 from service.routing import UnitOfWorkRoute
@@ -21,7 +21,9 @@ router = APIRouter(
 
 @router.post("", status_code=201, response_model=OutcomePublic)
 def create_outcome(
-    body: OutcomeCreate, session: SessionDep, principal: BankDep, now: NowDep, once: KeyOptionalDep
+    body: OutcomeCreate, session: SessionDep, principal: BankDep, today: TodayDep, now: NowDep, once: KeyOptionalDep
 ) -> Response:
-    """Report what happened to a booked loan (repaid, performing, default with NPL class)."""
-    return run_once(session, principal, once, body, lambda: report_outcome(session, principal, body, now=now))
+    """Report what happened to a booked loan (repaid, performing, default with NPL class); it moves the pledge."""
+    return run_once(
+        session, principal, once, body, lambda: report_outcome(session, principal, body, today=today, now=now)
+    )

@@ -54,13 +54,23 @@ class PoolLoanCreate(BaseModel):
     clean_credit_years: float | None = Field(
         default=None, ge=0, le=100, description="With loan_id: years since the last bad credit record."
     )
-    pledge_registered: bool = Field(default=True, description="With loan_id: the pledge is registered.")
+    pledge_registered: bool | None = Field(
+        default=None,
+        description="Not with loan_id: a booked loan's pledge registration is read from its registration record "
+        "(POST /v1/loans/{id}/registrations). With facts, give facts.pledge_registered.",
+    )
     appraised_value_cny: Money | None = Field(default=None, description="With loan_id: the appraisal.")
 
     @model_validator(mode="after")
     def _one_source(self) -> PoolLoanCreate:
         if (self.loan_id is None) == (self.facts is None):
             raise ValueError("give exactly one of loan_id or facts")
+        if self.pledge_registered is not None:
+            raise FieldError(
+                "pledge_registered",
+                "is no longer taken: a booked loan's registration record decides "
+                "(POST /v1/loans/{id}/registrations); a loan given by its facts says facts.pledge_registered",
+            )
         return self
 
 

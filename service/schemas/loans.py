@@ -6,7 +6,9 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from scoring.pledge_life import PledgeState
 from scoring.types import Day
+from service.schemas.pledges import PledgeEventPublic, RegistrationPublic
 
 
 class LoanCreate(BaseModel):
@@ -19,7 +21,7 @@ class LoanCreate(BaseModel):
         },
     )
     assessment_id: str = Field(max_length=36)
-    origination_date: Day | None = Field(default=None, description="Default: today (UTC).")
+    origination_date: Day | None = Field(default=None, description="Default: today (Beijing); not after today.")
 
 
 class LoanPublic(BaseModel):
@@ -31,7 +33,10 @@ class LoanPublic(BaseModel):
     amount_cny: float
     tenor_months: int
     origination_date: date
-    status: str
+    status: str = Field(description="Credit status: active, defaulted or closed.")
+    pledge_state: PledgeState = Field(description="Where the pledge is in its life (docs/pledge-life.md).")
     patent_ids: list[str]
+    registrations: list[RegistrationPublic] = Field(description="The pledge's registrations with CNIPA.")
+    pledge_history: list[PledgeEventPublic] = Field(description="Every transition and registration step, oldest first.")
     created_at: datetime
     closed_at: datetime | None

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from scoring.classification import check_classification
 from scoring.types import Day, FieldError
 
 NplClass = Literal["normal", "special_mention", "substandard", "doubtful", "loss"]
@@ -33,11 +34,14 @@ class OutcomeCreate(BaseModel):
         },
     )
     loan_id: str = Field(max_length=36)
-    as_of: Day
+    as_of: Day = Field(description="The day the report describes: not after today (Beijing), not before origination.")
     status: Literal["performing", "repaid", "default"]
-    days_past_due: int = Field(ge=0, le=10_000)
-    npl_class: NplClass
-    default_date: Day | None = None
+    days_past_due: int = Field(ge=0, le=10_000, description="At most the days since origination; 0 when repaid.")
+    npl_class: NplClass = Field(
+        description="At least special_mention when overdue, substandard beyond 90 days past due, doubtful "
+        "beyond 270, loss beyond 360 (asset classification rules 2023)."
+    )
+    default_date: Day | None = Field(default=None, description="Required with status default; not after as_of.")
 
     @model_validator(mode="after")
     def _consistent(self) -> OutcomeCreate:
@@ -50,6 +54,9 @@ class OutcomeCreate(BaseModel):
                 raise FieldError("default_date", f"{self.default_date} is after as_of {self.as_of}")
         elif self.default_date is not None:
             raise FieldError("default_date", "is only for status default")
+        if self.status == "repaid" and self.days_past_due > 0:
+            raise FieldError("days_past_due", "a repaid loan has nothing past due")
+        check_classification(npl_class=self.npl_class, days_past_due=self.days_past_due)
         return self
 
 

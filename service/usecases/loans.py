@@ -3,37 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
+from scoring.pledge_life import INITIAL
 from service.auth import Principal
 from service.db import audit
-from service.db.tables import Assessment, Loan, LoanPatent, Valuation
-from service.errors import Conflict
+from service.db.tables import Assessment, Loan, Valuation
+from service.errors import Conflict, InvalidInput
 from service.schemas.loans import LoanCreate, LoanPublic
+from service.usecases.loan_views import loan_public
+from service.usecases.pledge_life import locked_loan, record, transition
 from service.usecases.pledges import already_pledged, assessed_patent_ids, pledge
 from service.usecases.scoring import pledged_elsewhere
 from service.usecases.tenancy import visible
-
-
-def _public(session: Session, loan: Loan) -> LoanPublic:
-    ids = session.exec(
-        select(LoanPatent.patent_id).where(LoanPatent.loan_id == loan.id).order_by(col(LoanPatent.id))
-    ).all()
-    return LoanPublic(
-        id=loan.id,
-        assessment_id=loan.assessment_id,
-        borrower_id=loan.borrower_id,
-        amount_cny=loan.amount_cny,
-        tenor_months=loan.tenor_months,
-        origination_date=loan.origination_date,
-        status=loan.status,
-        patent_ids=list(ids),
-        created_at=loan.created_at.replace(tzinfo=UTC),
-        closed_at=loan.closed_at.replace(tzinfo=UTC) if loan.closed_at else None,
-    )
 
 
 def origination_facts(session: Session, a: Assessment) -> dict[str, Any]:
@@ -64,6 +49,8 @@ def book_loan(session: Session, principal: Principal, req: LoanCreate, *, today:
     a = visible(session, principal, Assessment, req.assessment_id, what="assessment", field="assessment_id", read=False)
     if session.exec(select(Loan).where(Loan.assessment_id == a.id)).first() is not None:
         raise Conflict(f"assessment {a.id} is already booked as a loan", field="assessment_id")
+    if req.origination_date is not None and req.origination_date > today:
+        raise InvalidInput(f"{req.origination_date} is after today ({today}, Beijing)", field="origination_date")
     patent_ids = assessed_patent_ids(a)
     taken = pledged_elsewhere(session, patent_ids)
     if taken:
@@ -81,6 +68,9 @@ def book_loan(session: Session, principal: Principal, req: LoanCreate, *, today:
     session.add(loan)
     session.flush()
     pledge(session, loan.id, patent_ids)  # the database decides a race between two bookings
+    record(
+        session, principal, loan.id, event="book", from_state=None, to_state=INITIAL, occurred_on=loan.origination_date
+    )
     audit.append(
         session,
         key_id=principal.key_id,
@@ -92,29 +82,18 @@ def book_loan(session: Session, principal: Principal, req: LoanCreate, *, today:
         detail={"assessment_id": a.id, "patents": patent_ids, "amount_cny": a.amount_cny},
     )
     session.flush()
-    return _public(session, loan)
+    return loan_public(session, loan)
 
 
 def get_loan(session: Session, principal: Principal, loan_id: str) -> LoanPublic:
     """One booked loan of the caller's institution."""
-    return _public(session, visible(session, principal, Loan, loan_id, what="loan"))
+    return loan_public(session, visible(session, principal, Loan, loan_id, what="loan"))
 
 
-def close(session: Session, loan: Loan, *, at: datetime) -> None:
-    """Mark ``loan`` closed at ``at`` and release its patents (they may be pledged again)."""
-    loan.status, loan.closed_at = "closed", at
-    session.add(loan)
-    for lp in session.exec(select(LoanPatent).where(col(LoanPatent.loan_id) == loan.id)).all():
-        lp.active = False
-        session.add(lp)
-
-
-def close_loan(session: Session, principal: Principal, loan_id: str, *, now: datetime) -> LoanPublic:
-    """Close (repay) a loan at ``now``: its patents are released."""
-    loan = visible(session, principal, Loan, loan_id, what="loan", read=False)
-    if loan.status != "active":
-        raise Conflict(f"loan {loan_id} is {loan.status}")
-    close(session, loan, at=now)
+def close_loan(session: Session, principal: Principal, loan_id: str, *, today: date, now: datetime) -> LoanPublic:
+    """Close (repay) a loan today: its patents are released, even after a default (repayment cures)."""
+    loan = locked_loan(session, principal, loan_id)
+    transition(session, principal, loan, "close", on=today, now=now)
     audit.append(
         session,
         key_id=principal.key_id,
@@ -126,4 +105,4 @@ def close_loan(session: Session, principal: Principal, loan_id: str, *, now: dat
         detail={},
     )
     session.flush()
-    return _public(session, loan)
+    return loan_public(session, loan)

@@ -143,6 +143,12 @@ def _valuation_response(
     )
 
 
+def _not_after_today(as_of: date, today: date, *, field: str) -> None:
+    """A valuation or an assessment is made on what is known: its date is today (Beijing) or earlier (422)."""
+    if as_of > today:
+        raise InvalidInput(f"{as_of} is after today ({today}, Beijing)", field=field)
+
+
 def _dated(patents: list[Patent], as_of: date, tenor_months: int | None) -> None:
     """The date checks of a request that gave no date, on the request's business day (422 naming the field)."""
     try:
@@ -159,6 +165,7 @@ def create_valuation(
     """Value a package, store it with its input and model version, and audit it."""
     ctx, bundle, config = req.context, scoring.bundle, scoring.config
     as_of = ctx.as_of or scoring.today
+    _not_after_today(as_of, scoring.today, field="context.as_of")
     if ctx.as_of is None:  # a given date was checked with the request
         _dated(req.patents, as_of, None)
     result = run_valuation(
@@ -279,6 +286,7 @@ def create_assessment(
     """
     bundle, config = scoring.bundle, scoring.config
     as_of = req.as_of or scoring.today
+    _not_after_today(as_of, scoring.today, field="as_of")
     patents, valuation_id = _patents_for(session, principal, req, as_of)
     caps = config.ltv.for_institution(principal.institution)
     result = run_assessment(

@@ -60,6 +60,8 @@ TABLES = (
     "loans",
     "loan_patents",
     "loan_outcomes",
+    "pledge_registrations",
+    "pledge_events",
     "feature_snapshots",
     "idempotency_record",
 )
@@ -196,12 +198,24 @@ def test_loan_outcome_and_quote_writes_act_once(server: Server) -> None:
         "loan_id": loan["id"],
         "as_of": loan["origination_date"],
         "status": "performing",
-        "days_past_due": 3,
+        "days_past_due": 0,  # booked today: nothing can be past due yet
         "npl_class": "normal",
     }
-    check_once(bank, "/v1/outcomes", outcome, clash=("/v1/outcomes", {**outcome, "days_past_due": 4}))
+    check_once(bank, "/v1/outcomes", outcome, clash=("/v1/outcomes", {**outcome, "npl_class": "special_mention"}))
     closed = check_once(bank, f"/v1/loans/{loan['id']}/close", None, clash=(f"/v1/loans/{other['id']}/close", None))
     assert closed["status"] == "closed"
+    registration = {
+        "status": "registered",
+        "registration_number": "Y2026980001234",
+        "registration_date": other["origination_date"],
+        "term_start": other["origination_date"],
+        "term_end": "2099-12-31",
+    }
+    path = f"/v1/loans/{other['id']}/registrations"
+    recorded = check_once(
+        bank, path, registration, clash=(path, {**registration, "registration_number": "Y2026980009999"})
+    )
+    assert recorded["pledge_state"] == "registered"
     quote = {"quote": {"product": "patent_enforcement", "tier": "basic", "patents": [patent()]}}
     check_once(
         bank,

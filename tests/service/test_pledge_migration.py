@@ -89,7 +89,7 @@ def test_stored_variants_become_canonical_and_the_index_holds(engine: Engine, ca
         ],
     )
     with caplog.at_level(logging.WARNING, logger="iprisk.migrations"):
-        upgrade(engine)
+        upgrade(engine, "0004_one_pledge")
     assert _pledges(engine) == [("L1", A, True), ("L2", A, False), ("L3", B, True), ("L3", "legacy-ref", True)]
     assert "legacy-ref" in caplog.text
     assert _heads(engine) == {"0004_one_pledge"}

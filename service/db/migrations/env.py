@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 # Importing the table modules registers their tables on SQLModel.metadata.
 import service.db.fund_tables
 import service.db.idempotency_tables
+import service.db.pledge_tables
 import service.db.regulator_tables
 import service.db.tables  # noqa: F401
 

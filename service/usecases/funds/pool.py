@@ -23,11 +23,16 @@ from service.usecases.funds.access import audit_fund, locked_fund, own_pool_loan
 from service.usecases.funds.registry import bank_figures, loss_rate
 from service.usecases.funds.rules import rule_version_on
 from service.usecases.funds.views import pool_loan_public
+from service.usecases.pledge_life import registered_since
 from service.usecases.tenancy import visible
 
 
 def _booked_facts(session: Session, principal: Principal, req: PoolLoanCreate) -> EntryFacts:
-    """Entry facts of a loan booked via /v1/loans, from the assessment it was booked from."""
+    """Entry facts of a loan booked via /v1/loans, from the assessment it was booked from.
+
+    Whether its pledge is registered is read from its registration record: every pledged patent
+    registered (or changed) and none released (docs/pledge-life.md), not from the bank's word.
+    """
     loan = visible(session, principal, Loan, req.loan_id, what="loan", field="loan_id", read=False)
     if loan.status != "active":
         raise Conflict(f"loan {loan.id} is {loan.status}", field="loan_id")
@@ -50,7 +55,7 @@ def _booked_facts(session: Session, principal: Principal, req: PoolLoanCreate) -
         is_sme=borrower.get("is_sme", True),
         years_registered=borrower["years_registered"],
         clean_credit_years=clean,
-        pledge_registered=req.pledge_registered,
+        pledge_registered=registered_since(session, loan.id) is not None,
         appraised_value_cny=req.appraised_value_cny,
         package_value_cny=Decimal(str(a.response["valuation"]["package"]["total_p50"])).quantize(Decimal("0.01")),
     )
