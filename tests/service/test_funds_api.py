@@ -371,6 +371,10 @@ def test_booked_loan_enters_the_pool_with_its_assessment_facts(server: Server) -
     with server.client("bank_a") as bank:
         a = bank.assess(application())
         loan = bank.book_loan({"assessment_id": a.id, "origination_date": "2025-03-01"})
+        registration = {"registration_number": "Y2025980001234", "registration_date": "2025-03-01"}
+        bank.record_registrations(
+            loan.id, {"status": "registered", **registration, "term_start": "2025-03-01", "term_end": "2027-02-28"}
+        )  # the fund requires a registered pledge: the record says so, not the bank
         with clock(server, ENTERED):
             pooled = bank.register_pool_loan(fund_id, {"loan_id": loan.id, "appraised_value_cny": "5000000"})
             with pytest.raises(ConflictError):
