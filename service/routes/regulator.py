@@ -49,9 +49,9 @@ KeptHash = Annotated[str | None, Query(pattern="^[0-9a-f]{64}$", description="It
 
 
 @router.get("/portfolio")
-def get_portfolio(session: SessionDep, _: RegulatorDep, group_by: GroupBy = "bank") -> PortfolioReport:
+def get_portfolio(session: SessionDep, _: RegulatorDep, today: TodayDep, group_by: GroupBy = "bank") -> PortfolioReport:
     """Loans, amounts, ticket bands, PD, EL, NPL rate, collateral and LTV by group, with a monthly series."""
-    return portfolio.portfolio_report(session, group_by)
+    return portfolio.portfolio_report(session, group_by, today=today)
 
 
 @router.get(
@@ -68,10 +68,14 @@ def get_portfolio(session: SessionDep, _: RegulatorDep, group_by: GroupBy = "ban
     },
 )
 def export_portfolio(
-    session: SessionDep, _: RegulatorDep, group_by: GroupBy = "bank", format: Literal["csv", "parquet"] = "csv"
+    session: SessionDep,
+    _: RegulatorDep,
+    today: TodayDep,
+    group_by: GroupBy = "bank",
+    format: Literal["csv", "parquet"] = "csv",
 ) -> Response:
     """The portfolio statistics as CSV or Parquet, for publication."""
-    body, media = portfolio.export(portfolio.portfolio_report(session, group_by), format)
+    body, media = portfolio.export(portfolio.portfolio_report(session, group_by, today=today), format)
     name = f"iprisk-portfolio-{group_by}.{format}"
     return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

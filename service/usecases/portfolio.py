@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -30,8 +31,12 @@ GROUP_COLUMN = {
 }
 
 
-def loan_frame(session: Session) -> pd.DataFrame:
-    """Every booked loan with its origination facts and latest reported outcome."""
+def loan_frame(session: Session, *, today: date) -> pd.DataFrame:
+    """Every booked loan with its origination facts and latest reported outcome as of ``today``.
+
+    An outcome dated after ``today`` (accepted before such dates were refused) is not yet a fact:
+    it must not override the truthful reports before it.
+    """
     loans = session.exec(select(Loan)).all()
     frame = pd.DataFrame(
         [
@@ -65,7 +70,9 @@ def loan_frame(session: Session) -> pd.DataFrame:
         ],
     )
     outcomes = session.exec(
-        select(LoanOutcome).order_by(col(LoanOutcome.loan_id), col(LoanOutcome.as_of), col(LoanOutcome.id))
+        select(LoanOutcome)
+        .where(col(LoanOutcome.as_of) <= today)
+        .order_by(col(LoanOutcome.loan_id), col(LoanOutcome.as_of), col(LoanOutcome.id))
     ).all()
     latest = {o.loan_id: o for o in outcomes}
     frame["npl_class"] = frame["id"].map(lambda i: latest[i].npl_class if i in latest else None)
@@ -114,9 +121,9 @@ def _group(key: str, g: pd.DataFrame) -> PortfolioGroup:
     )
 
 
-def portfolio_report(session: Session, group_by: GroupBy) -> PortfolioReport:
-    """Statistics of every booked loan, grouped by ``group_by``, with the monthly series."""
-    frame = loan_frame(session)
+def portfolio_report(session: Session, group_by: GroupBy, *, today: date) -> PortfolioReport:
+    """Statistics of every booked loan on ``today``, grouped by ``group_by``, with the monthly series."""
+    frame = loan_frame(session, today=today)
     column = GROUP_COLUMN[group_by]
     groups = [_group(str(k), g) for k, g in frame.fillna({column: "unknown"}).groupby(column, sort=True)]
     monthly = [

@@ -385,3 +385,37 @@ def test_fund_dates_after_today_are_refused(server: Server) -> None:
     assert entry.value.field == "facts" and "in the future" in entry.value.detail
     assert claim.value.field == "default_date" and "in the future" in claim.value.detail
     assert recovery.value.field == "recovered_on"
+
+
+def test_a_stored_future_dated_default_does_not_override_the_truth_in_the_npl_figures(server: Server) -> None:
+    """Before dates after today were refused, a default dated next year could be stored; it is not yet a fact."""
+    app = application()
+    app["borrower"]["region"] = "anshun"  # only this test books there
+    with today_is(server), server.client("bank_a") as a:
+        loan = book(a, app)
+        a.report_outcome(
+            {
+                "loan_id": loan.id,
+                "as_of": TODAY.isoformat(),
+                "status": "performing",
+                "days_past_due": 0,
+                "npl_class": "normal",
+            }
+        )
+        engine = server.engine()
+        try:
+            with engine.begin() as conn:  # what the service accepted before: a default dated next year
+                conn.execute(
+                    text(
+                        "INSERT INTO loan_outcomes (loan_id, institution, key_id, reported_at, as_of, status, "
+                        "days_past_due, npl_class, default_date) VALUES (:l, 'bank_a', 1, :r, :d, 'default', 400, "
+                        "'loss', :d)"
+                    ),
+                    {"l": loan.id, "r": TODAY, "d": TODAY + timedelta(days=365)},
+                )
+        finally:
+            engine.dispose()
+        with server.client("regulator") as r:
+            report = r.request("GET", "/v1/regulator/portfolio", params={"group_by": "region"})
+    group = next(g for g in report["groups"] if g["key"] == "anshun")
+    assert (group["loans"], group["npl_count"], group["npl_rate"]) == (1, 0, 0.0)
