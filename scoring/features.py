@@ -16,7 +16,7 @@ from typing import Literal
 
 import numpy as np
 
-from scoring import vocab
+from scoring import terms, vocab
 from scoring.vocab.arrays import AnyArray, DateArray, FloatArray, IndexArray
 
 Columns = Mapping[str, AnyArray]  # contract columns by name, as a frame hands them out
@@ -121,8 +121,8 @@ def encode_category(values: AnyArray, categories: Sequence[str]) -> FloatArray:
 
 
 def remaining_life_years(patent_type: AnyArray, filing_date: DateArray, as_of: DateArray | np.datetime64) -> FloatArray:
-    """Statutory life left at ``as_of`` in years (0 once expired)."""
-    term = np.array([vocab.STATUTORY_TERM_YEARS.get(t, np.nan) for t in patent_type], dtype=np.float64)
+    """Statutory life left at ``as_of`` in years (0 once expired); the term by type and filing date."""
+    term = terms.term_years(patent_type, filing_date)
     age = (
         _days(np.broadcast_to(np.asarray(as_of, dtype="datetime64[D]"), np.shape(filing_date)), filing_date)
         / DAYS_PER_YEAR

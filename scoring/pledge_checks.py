@@ -8,10 +8,19 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from scoring.policy import ReasonText
+from scoring.terms import statutory_term_years
 from scoring.types import Patent
 from scoring.vocab.lang import Lang
 
 Status = Literal["pass", "fail", "warn"]
+LifeState = Literal["alive", "expired", "pending", "lapsed", "invalidated"]
+_STATUS_CODES: dict[LifeState, str] = {
+    "alive": "STATUS_OK",
+    "expired": "STATUS_EXPIRED",
+    "pending": "STATUS_PENDING",
+    "lapsed": "STATUS_LAPSED",
+    "invalidated": "STATUS_INVALIDATED",
+}
 
 
 class PledgeCheck(BaseModel):
@@ -39,6 +48,28 @@ def add_months(day: date, months: int) -> date:
 def _mk(texts: dict[str, ReasonText], lang: Lang, check: str, outcome: Status, code: str, **fmt: object) -> PledgeCheck:
     text = texts[code].text(lang).format(**fmt)
     return PledgeCheck(check=check, status=outcome, code=code, reason=text)
+
+
+def life_state(patent: Patent, as_of: date) -> LifeState:
+    """Whether ``patent`` lives on ``as_of``: granted and inside its statutory term, or why not.
+
+    Expiry comes first: a patent past its term is expired whatever its recorded status.
+    """
+    if patent.expiry() <= as_of:
+        return "expired"
+    if patent.legal_status == "granted":
+        return "alive"
+    return patent.legal_status
+
+
+def _status(patent: Patent, as_of: date) -> tuple[Status, str, dict[str, object]]:
+    state = life_state(patent, as_of)
+    fmt: dict[str, object] = {
+        "expiry": patent.expiry(),
+        "filing": patent.filing_date,
+        "years": statutory_term_years(patent.patent_type, patent.filing_date),
+    }
+    return ("pass" if state == "alive" else "fail"), _STATUS_CODES[state], fmt
 
 
 def _owner(patent: Patent, pledgor: str | None) -> tuple[Status, str, dict[str, object]]:
@@ -95,17 +126,8 @@ def check_pledge(
     out = []
     status, code, fmt = _owner(patent, pledgor)
     out.append(_mk(texts, lang, "registered_owner", status, code, **fmt))
-    in_force = patent.legal_status == "granted" and patent.expiry() > as_of
-    out.append(
-        _mk(
-            texts,
-            lang,
-            "legal_status",
-            "pass" if in_force else "fail",
-            "STATUS_OK" if in_force else "STATUS_BAD",
-            status=patent.legal_status if patent.expiry() > as_of else "expired",
-        )
-    )
+    status, code, fmt = _status(patent, as_of)
+    out.append(_mk(texts, lang, "legal_status", status, code, **fmt))
     out.append(
         _mk(
             texts,

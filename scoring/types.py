@@ -11,7 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from scoring.vocab import FROZEN, STATUTORY_TERM_YEARS
+from scoring import terms
+from scoring.vocab import FROZEN
 from scoring.vocab.shares import Share
 
 Count = Annotated[int, Field(ge=0, le=100_000)]
@@ -122,12 +123,8 @@ class Patent(BaseModel):
         return self
 
     def expiry(self) -> date:
-        """Statutory expiry: filing date plus the term of its type."""
-        years = STATUTORY_TERM_YEARS[self.patent_type]
-        try:
-            return self.filing_date.replace(year=self.filing_date.year + years)
-        except ValueError:  # 29 February
-            return self.filing_date.replace(year=self.filing_date.year + years, day=28)
+        """Statutory expiry: filing date plus the term of its type at that date (:mod:`scoring.terms`)."""
+        return terms.expiry(self.patent_type, self.filing_date)
 
 
 class Borrower(BaseModel):
