@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Literal
 
 import numpy as np
@@ -65,6 +66,19 @@ VALUATION_FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("co_owned", "bool"),
     FeatureSpec("log_owner_revenue"),
 )
+
+# Model inputs that mean nothing for a patent type: a Chinese design has no claims (it is protected
+# by its drawings or photographs).  They are NaN for that type, LightGBM's missing value, in training
+# and in requests alike, and never given to a user as a reason for that type's value.
+NOT_APPLICABLE: Mapping[str, frozenset[str]] = MappingProxyType(
+    {"design": frozenset({"claims_count", "independent_claims"})}
+)
+
+
+def not_applicable(patent_type: str) -> frozenset[str]:
+    """Names of the valuation inputs that do not apply to ``patent_type``."""
+    return NOT_APPLICABLE.get(patent_type, frozenset())
+
 
 PD_FEATURES: tuple[FeatureSpec, ...] = (
     _cat("industry", vocab.INDUSTRIES),
@@ -179,6 +193,10 @@ def valuation_columns(
         "co_owned",
     ):
         out[name] = _num(patents, name)
+    ptype = np.asarray(patents["patent_type"], dtype=object)
+    for label, names in NOT_APPLICABLE.items():
+        for name in names:
+            out[name] = np.where(ptype == label, np.nan, out[name])
     out["citations_per_year"] = out["forward_citations"] / np.maximum(age, 0.5)
     rev = np.full(n, np.nan) if owner_revenue is None else np.asarray(owner_revenue, dtype=np.float64)
     out["log_owner_revenue"] = np.log1p(rev)

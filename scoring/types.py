@@ -7,7 +7,7 @@ Field names follow the data contract (:mod:`training.contract`), so a row of
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -62,6 +62,11 @@ Day = Annotated[date, Field(ge=EARLIEST, le=LATEST)]
 """A date a request may carry: no record of patent-pledge financing in China is older than the Patent Law."""
 
 
+CLAIM_FIELDS = ("claims_count", "independent_claims")
+# What an invention or utility model without claims counts as (the defaults before designs lost theirs).
+DEFAULT_CLAIMS = {"claims_count": 10, "independent_claims": 1}
+
+
 class FieldError(ValueError):
     """A cross-field rule broken by one field: ``field`` (dotted, relative to the model) names it.
 
@@ -89,8 +94,20 @@ class Patent(BaseModel):
     legal_status: LegalStatus = "granted"
     annual_fees_paid_years: int = Field(default=0, ge=0, le=20)
     fees_up_to_date: bool = True
-    claims_count: int = Field(default=10, ge=1, le=500)
-    independent_claims: int = Field(default=1, ge=1, le=100)
+    claims_count: int | None = Field(
+        default=None,
+        ge=1,
+        le=500,
+        description="Number of claims. None for a design (designs have no claims); 10 when an invention "
+        "or utility model leaves it out.",
+    )
+    independent_claims: int | None = Field(
+        default=None,
+        ge=1,
+        le=100,
+        description="Number of independent claims. None for a design; 1 when an invention or utility model "
+        "leaves it out.",
+    )
     family_size: int = Field(default=1, ge=1, le=500)
     foreign_family_members: int = Field(default=0, ge=0, le=500)
     forward_citations: int = Field(default=0, ge=0, le=10_000)
@@ -110,11 +127,36 @@ class Patent(BaseModel):
     strategic_emerging: bool = False
     patent_award: bool = False
 
+    @model_validator(mode="before")
+    @classmethod
+    def _claims_by_type(cls, data: Any) -> Any:
+        """Designs carry no claims (refused, naming the field, if given); the others default to 10 and 1.
+
+        The defaults keep the answer older clients got for an invention or a utility model
+        without claims.  "Unknown" is not left missing for them because missing is what the
+        models learn as "a design" (:data:`scoring.features.NOT_APPLICABLE`).
+        """
+        if not isinstance(data, dict):
+            return data
+        given = {name: data.get(name) for name in CLAIM_FIELDS}
+        if data.get("patent_type") == "design":
+            for name, value in given.items():
+                if value is not None:
+                    raise FieldError(
+                        name, "a design patent has no claims (it is protected by its drawings or photographs): omit it"
+                    )
+            return data
+        return {**data, **{n: DEFAULT_CLAIMS[n] for n, v in given.items() if v is None}}
+
     @model_validator(mode="after")
     def _consistent(self) -> Patent:
         if self.grant_date is not None and self.grant_date < self.filing_date:
             raise FieldError("grant_date", f"{self.grant_date} is before filing_date {self.filing_date}")
-        if self.independent_claims > self.claims_count:
+        if (
+            self.independent_claims is not None
+            and self.claims_count is not None
+            and self.independent_claims > self.claims_count
+        ):
             raise FieldError("independent_claims", "exceeds claims_count")
         if self.foreign_family_members >= self.family_size + 1 and self.family_size > 0:
             raise FieldError("foreign_family_members", "exceeds family_size")

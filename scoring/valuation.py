@@ -214,7 +214,14 @@ def value_patents(
                 economic_score=scores["economic"],
                 stars=stars_from_reference(ex.output, reference),
                 contributions=Contributions.from_explanation(ex),
-                reasons=top_reasons(ex, config.reasons.valuation, lang=lang, k=4, direction="both"),
+                reasons=top_reasons(
+                    ex,
+                    config.reasons.valuation,
+                    lang=lang,
+                    k=4,
+                    direction="both",
+                    exclude=F.not_applicable(p.patent_type),
+                ),
                 checks=list(checks[i]),
                 ltv_cap=caps.cap(p.patent_type),
             )

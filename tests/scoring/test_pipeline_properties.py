@@ -76,9 +76,11 @@ def _patents(draw: st.DrawFn, as_of: date) -> list[dict[str, Any]]:
             filing_date=filed.isoformat(),
             grant_date=granted.isoformat() if granted else None,
             owner_id="E-1",
-            independent_claims=draw(st.integers(1, min(100, p["claims_count"]))),
             foreign_family_members=draw(st.integers(0, p["family_size"])),
         )
+        if p["patent_type"] != "design":  # designs have no claims
+            claims = draw(st.integers(1, 500))
+            p.update(claims_count=claims, independent_claims=draw(st.integers(1, min(100, claims))))
         patents.append(p)
     return patents
 

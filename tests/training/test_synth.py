@@ -213,7 +213,7 @@ def test_log_value_mostly_explained_by_observables(book):
     age = (as_of - p["filing_date"]).dt.days / 365.25
     rev = lp["enterprise_id"].map(book["enterprises"].set_index("enterprise_id")["revenue_cny"])
     cols = {
-        f"log_{c}": np.log1p(p[c])
+        f"log_{c}": np.log1p(p[c].astype(float).fillna(0.0))  # designs have no claims
         for c in (
             "claims_count",
             "independent_claims",
@@ -251,7 +251,10 @@ def test_patent_legal_facts_are_consistent(book):
     assert (p["grant_date"].isna() == (p["legal_status"] == "pending")).all()
     assert not p.loc[p["legal_status"] == "lapsed", "fees_up_to_date"].any()
     assert (p.loc[p["legal_status"] == "invalidated", "invalidation_requests"] >= 1).all()
-    assert (p["independent_claims"] <= p["claims_count"]).all()
+    design = p["patent_type"] == "design"
+    assert design.any() and p.loc[design, ["claims_count", "independent_claims"]].isna().all().all()
+    assert (p.loc[~design, "independent_claims"] <= p.loc[~design, "claims_count"]).all()
+    assert p.loc[~design, "claims_count"].ge(1).all()
     assert p["legal_status"].eq("granted").mean() > 0.9
     for flag in ("ownership_dispute", "preservation_order", "invalidation_pending", "currently_pledged"):
         assert 0 < p[flag].mean() < 0.05, flag

@@ -109,7 +109,8 @@ def _signals(
         lookup(p.claims_median, PATENT_TYPES)[ptype]
         * np.exp(p.claims_quality_loading * q + p.claims_log_sd * rng.standard_normal(n))
     )
-    claims = np.where(ptype == DESIGN, 1, np.clip(claims, 1, 500)).astype(np.int64)
+    # Designs have no claims (protected by drawings or photographs): missing, as in the contract.
+    claims = np.where(ptype == DESIGN, np.nan, np.clip(claims, 1, 500))
     independent = np.minimum(claims, 1 + _poisson(rng, p.independent_log_rate, q))
     strategic = rng.random(n) < sigmoid(
         p.strategic_logit[0] + p.strategic_logit[1] * q + lookup(p.strategic_field_shift, TECH_FIELDS)[tech]
@@ -120,7 +121,7 @@ def _signals(
         "family_size": family.astype(np.int64),
         "foreign_family_members": foreign.astype(np.int64),
         "claims_count": claims,
-        "independent_claims": independent.astype(np.int64),
+        "independent_claims": independent,
         "licences_count": _poisson(rng, p.licences_log_rate, q),
         "transfers_count": _poisson(rng, p.transfers_log_rate, q),
         "prior_pledges_count": _poisson(rng, p.prior_pledges_log_rate, q),
