@@ -17,6 +17,7 @@ from scoring.valuation import (
     PatentValuation,
     quantiles,
     valuation_matrix,
+    value_bases,
     value_package,
     value_patents,
 )
@@ -91,7 +92,8 @@ def _start_valuation(
         for p in patents
     ]
     q = quantiles(model, x)
-    package = value_package(q, [caps.cap(p.patent_type) for p in patents], checks, config)
+    bases = value_bases(patents, checks, as_of)
+    package = value_package(q, [caps.cap(p.patent_type) for p in patents], checks, config, bases=bases, lang=lang)
 
     def finish() -> ValuationResult:
         valuations = value_patents(
@@ -103,6 +105,7 @@ def _start_valuation(
             config=config,
             caps=caps,
             checks=checks,
+            bases=bases,
             lang=lang,
             owner_revenue=owner_revenue,
             revenue_attributable=revenue_attributable,
@@ -184,6 +187,9 @@ def run_assessment(
         revenue_attributable=None,
         offload=offload,
     )
+    # The PD model learned its ltv_model input on the model P50 of every pledged patent
+    # (training.prepare.package_values), so it is given the same; what the collateral is
+    # worth to the lender (pledgeable patents only) enters through the LGD and the maximum loan.
     x = pd_matrix(borrower, loan, patents, as_of, package.total_p50)
     credit = assess_credit(
         pd_model,

@@ -33,6 +33,19 @@ class PledgeCheck(BaseModel):
     reason: str
 
 
+class Note(BaseModel):
+    """A remark shown beside a figure: a fixed code and its text in the caller's language."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    code: str
+    text: str
+
+
+def make_note(texts: dict[str, ReasonText], lang: Lang, code: str, **fmt: object) -> Note:
+    """The note ``code`` with its ``{placeholders}`` filled."""
+    return Note(code=code, text=texts[code].text(lang).format(**fmt))
+
+
 def add_months(day: date, months: int) -> date:
     """``day`` plus whole months, clamped to the month's end."""
     y, m = divmod(day.month - 1 + months, 12)

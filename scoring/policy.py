@@ -66,7 +66,14 @@ class DecisionRule(BaseModel):
 
     model_config = FROZEN
     metric: Literal[
-        "pd", "ltv", "amount_over_max", "failed_checks", "warned_checks", "tenor_over_cap", "expected_loss_rate"
+        "pd",
+        "ltv",
+        "amount_over_max",
+        "failed_checks",
+        "warned_checks",
+        "tenor_over_cap",
+        "expected_loss_rate",
+        "pledgeable_patents",
     ]
     op: Literal[">", ">=", "<", "<="]
     value: float
@@ -104,6 +111,7 @@ class ReasonCatalogue(BaseModel):
     claim_review: dict[str, ReasonText]
     policy: dict[str, ReasonText]
     checks: dict[str, ReasonText]
+    notes: dict[str, ReasonText] = Field(description="Remarks beside figures: why a value counts 0, who pledges.")
 
 
 class GuaranteeInsurance(BaseModel):

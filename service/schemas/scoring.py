@@ -126,6 +126,32 @@ class ValuationResponse(Stored):
     patents: list[PatentValuation]
     package: PackageValuation
 
+    @model_validator(mode="before")
+    @classmethod
+    def _stored_before_pledge_values(cls, data: Any) -> Any:
+        """A result stored before pledge values existed (issue 11 B) reads back with them derived from its checks.
+
+        Its other figures stay as they were computed then (its maximum pledge amount may count a
+        patent that did not live); only the fields it lacks are filled, so it still validates.
+        """
+        package = data.get("package") if isinstance(data, dict) else None
+        if not isinstance(package, dict) or "pledge_value_cny" in package:
+            return data
+        patents = [dict(p) for p in data.get("patents", [])]
+        for p in patents:
+            failed = {c["check"] for c in p.get("checks", []) if c.get("status") == "fail"}
+            basis = "not_alive" if "legal_status" in failed else "not_registrable" if failed else "pledgeable"
+            p.setdefault("value_basis", basis)
+            p.setdefault("pledge_value_cny", p["p50"] if basis == "pledgeable" else 0.0)
+            p.setdefault("value_note", None)
+        counted = [p for p in patents if p["value_basis"] == "pledgeable"]
+        package = {
+            **package,
+            "pledge_value_cny": sum(p["p50"] for p in counted),
+            "pledgeable_patents": len(counted),
+        }
+        return {**data, "patents": patents, "package": package}
+
 
 class AssessmentRequest(BaseModel):
     """Borrower, loan and pledged patents (or an earlier valuation of them)."""
