@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from scoring.credit import CreditAssessment, assess_credit, pd_matrix
 from scoring.models import LoadedModel, Offload, add_parts, inline
-from scoring.pledge_checks import PledgeCheck, check_pledge
+from scoring.pledge_checks import PledgeCheck, check_pledge, pledge_notes
+from scoring.pledges import PatentPledge
 from scoring.policy import LtvCaps, ScoringConfig
 from scoring.types import Borrower, LoanTerms, Patent
 from scoring.valuation import (
@@ -26,6 +27,9 @@ from scoring.vocab.lang import Lang
 
 # Ids of patents pledged for other active loans in the service, or the call that looks them up.
 Pledged = Collection[str] | Callable[[], Collection[str]]
+# Pledge facts by patent id; a patent without an entry is pledged by the borrower.
+Pledges = Mapping[str, PatentPledge]
+_NONE = PatentPledge()
 # The valuation booster whose SHAP an Offload may compute in parts, beside the credit scoring.
 OFFLOADED_ROLE = "p50"
 
@@ -63,6 +67,7 @@ def _start_valuation(
     caps: LtvCaps,
     lang: Lang,
     pledgor: str | None,
+    pledges: Pledges,
     tenor_months: int | None,
     pledged_in_service: Pledged,
     owner_revenue: float | None,
@@ -86,6 +91,7 @@ def _start_valuation(
             texts=config.reasons.checks,
             lang=lang,
             pledgor=pledgor,
+            third_party=pledges.get(p.patent_id, _NONE).pledgor,
             tenor_months=tenor_months,
             pledged_in_service=p.patent_id in pledged,
         )
@@ -96,6 +102,15 @@ def _start_valuation(
     package = value_package(q, [caps.cap(p.patent_type) for p in patents], checks, config, bases=bases, lang=lang)
 
     def finish() -> ValuationResult:
+        notes = [
+            pledge_notes(
+                borrower=pledgor,
+                named=pledges.get(p.patent_id, _NONE).pledgor,
+                texts=config.reasons.notes,
+                lang=lang,
+            )
+            for p in patents
+        ]
         valuations = value_patents(
             model,
             patents,
@@ -106,6 +121,7 @@ def _start_valuation(
             caps=caps,
             checks=checks,
             bases=bases,
+            notes=notes,
             lang=lang,
             owner_revenue=owner_revenue,
             revenue_attributable=revenue_attributable,
@@ -124,6 +140,7 @@ def run_valuation(
     caps: LtvCaps,
     lang: Lang = "en",
     pledgor: str | None = None,
+    pledges: Pledges | None = None,
     tenor_months: int | None = None,
     pledged_in_service: Pledged = (),
     owner_revenue: float | None = None,
@@ -132,9 +149,11 @@ def run_valuation(
 ) -> ValuationResult:
     """Value a package of patents and run every registration check.
 
-    ``pledged_in_service`` holds ids of patents securing other active loans
-    recorded by the service (double-pledge detection), or is a call that
-    returns them.  An ``offload`` with a spare core shares the SHAP with it.
+    ``pledgor`` is the borrower, who pledges every patent that ``pledges`` does
+    not give another pledgor (a third party).  ``pledged_in_service`` holds ids
+    of patents securing other active loans recorded by the service
+    (double-pledge detection), or is a call that returns them.  An ``offload``
+    with a spare core shares the SHAP with it.
     """
     _, _, finish = _start_valuation(
         model,
@@ -144,6 +163,7 @@ def run_valuation(
         caps=caps,
         lang=lang,
         pledgor=pledgor,
+        pledges=pledges or {},
         tenor_months=tenor_months,
         pledged_in_service=pledged_in_service,
         owner_revenue=owner_revenue,
@@ -164,6 +184,7 @@ def run_assessment(
     config: ScoringConfig,
     caps: LtvCaps,
     lang: Lang = "en",
+    pledges: Pledges | None = None,
     pledged_in_service: Pledged = (),
     offload: Offload = inline,
 ) -> AssessmentResult:
@@ -181,6 +202,7 @@ def run_assessment(
         caps=caps,
         lang=lang,
         pledgor=borrower.enterprise_id,
+        pledges=pledges or {},
         tenor_months=loan.tenor_months,
         pledged_in_service=pledged_in_service,
         owner_revenue=borrower.revenue_cny,

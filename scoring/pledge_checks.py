@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from scoring.pledges import Pledgor
 from scoring.policy import ReasonText
 from scoring.terms import statutory_term_years
 from scoring.types import Patent
@@ -85,12 +86,47 @@ def _status(patent: Patent, as_of: date) -> tuple[Status, str, dict[str, object]
     return ("pass" if state == "alive" else "fail"), _STATUS_CODES[state], fmt
 
 
-def _owner(patent: Patent, pledgor: str | None) -> tuple[Status, str, dict[str, object]]:
-    if pledgor is None:
-        return "warn", "OWNER_UNKNOWN", {}
-    if patent.owner_id == pledgor:
-        return "pass", "OWNER_MATCH", {"pledgor": pledgor}
-    return "fail", "OWNER_MISMATCH", {"pledgor": pledgor, "owner": patent.owner_id or "unknown"}
+def is_third_party(borrower: str | None, named: Pledgor | None) -> bool:
+    """Whether ``named`` pledges for another's debt: named, and not the borrower itself."""
+    return named is not None and named.id != borrower
+
+
+def _owner(
+    patent: Patent, borrower: str | None, named: Pledgor | None, as_of: date
+) -> tuple[Status, str, dict[str, object]]:
+    owner = patent.owner_id or "—"
+    if named is None or not is_third_party(borrower, named):
+        if borrower is None:
+            return "warn", "OWNER_UNKNOWN", {}
+        if patent.owner_id == borrower:
+            return "pass", "OWNER_MATCH", {"pledgor": borrower}
+        return "fail", "OWNER_MISMATCH", {"pledgor": borrower, "owner": owner}
+    # A third party (Civil Code art. 440): it must own the patent and have agreed to secure the debt.
+    fmt: dict[str, object] = {"pledgor": named.label, "debtor": borrower or "—", "owner": owner}
+    if patent.owner_id != named.id:
+        return "fail", "OWNER_MISMATCH", fmt
+    if patent.owner_type != named.kind:
+        return "fail", "OWNER_KIND_MISMATCH", fmt
+    consent = named.consent
+    if consent is None or not consent.given or consent.date is None:
+        return "fail", "THIRD_PARTY_NO_CONSENT", fmt
+    fmt |= {"date": consent.date, "reference": consent.reference or "—"}
+    if consent.date > as_of:
+        return "fail", "THIRD_PARTY_CONSENT_LATE", fmt | {"as_of": as_of}
+    return "pass", "THIRD_PARTY_CONSENT", fmt
+
+
+def pledge_notes(
+    *,
+    borrower: str | None,
+    named: Pledgor | None,
+    texts: dict[str, ReasonText],
+    lang: Lang = "en",
+) -> list[Note]:
+    """Remarks on a patent's pledge by ``named``: that a third party pledges it for the borrower's debt."""
+    if named is None or not is_third_party(borrower, named):
+        return []
+    return [make_note(texts, lang, "THIRD_PARTY_PLEDGE", pledgor=named.label, debtor=borrower or "—")]
 
 
 def _term(patent: Patent, as_of: date, tenor_months: int | None) -> tuple[Status, str, dict[str, object]]:
@@ -109,6 +145,7 @@ def check_pledge(
     texts: dict[str, ReasonText],
     lang: Lang = "en",
     pledgor: str | None = None,
+    third_party: Pledgor | None = None,
     tenor_months: int | None = None,
     pledged_in_service: bool = False,
 ) -> list[PledgeCheck]:
@@ -125,7 +162,12 @@ def check_pledge(
     lang
         Language of the reasons.
     pledgor
-        Enterprise offering the pledge; None when not known (a warning).
+        The borrower (the debtor), who pledges its own patent unless ``third_party``
+        names another pledgor; None when not known (a warning).
+    third_party
+        The pledgor named for this patent, when the request names one: a third
+        party passes when it is the registered owner and its consent is on record,
+        dated on or before ``as_of``.
     tenor_months
         Loan tenor; None when not known (a warning).
     pledged_in_service
@@ -137,7 +179,7 @@ def check_pledge(
         One entry per ground; any ``fail`` means CNIPA would refuse registration.
     """
     out = []
-    status, code, fmt = _owner(patent, pledgor)
+    status, code, fmt = _owner(patent, pledgor, third_party, as_of)
     out.append(_mk(texts, lang, "registered_owner", status, code, **fmt))
     status, code, fmt = _status(patent, as_of)
     out.append(_mk(texts, lang, "legal_status", status, code, **fmt))

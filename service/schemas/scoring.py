@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scoring.credit import Lgd, PolicyReason
 from scoring.explain import Contributions, Reason
 from scoring.pledge_checks import add_months
+from scoring.pledges import PatentPledge
 from scoring.types import Borrower, Day, FieldError, LoanTerms, Patent
 from scoring.valuation import PackageValuation, PatentValuation
 from service.settings import BATCH_ITEMS_CEILING
@@ -72,6 +73,20 @@ def _unique_ids(patents: list[Patent]) -> None:
         seen.add(p.patent_id)
 
 
+PLEDGES_DESCRIPTION = (
+    "Pledge facts by patent id, for patents the borrower does not pledge itself: a third party that owns "
+    "the patent (Civil Code art. 440) with its consent on record. Patents not named here are pledged by the borrower."
+)
+
+
+def check_pledge_ids(pledges: dict[str, PatentPledge], patents: list[Patent], *, field: str) -> None:
+    """Refuse pledge facts about a patent the request does not pledge (a typo would silently not apply)."""
+    ids = {p.patent_id for p in patents}
+    for key in pledges:
+        if key not in ids:
+            raise FieldError(f"{field}.{key}", f"no patent {key!r} among the pledged patents")
+
+
 class ValuationContext(BaseModel):
     """Optional facts that sharpen a valuation."""
 
@@ -81,8 +96,13 @@ class ValuationContext(BaseModel):
         default=None, ge=0, le=1e11, description="Annual revenue the package supports, CNY."
     )
     owner_revenue_cny: float | None = Field(default=None, ge=0, le=1e12, description="Owner's annual revenue.")
-    pledgor_id: str | None = Field(default=None, max_length=64, description="Enterprise offering the pledge.")
+    pledgor_id: str | None = Field(
+        default=None, max_length=64, description="The borrower, who pledges every patent `pledges` does not name."
+    )
     tenor_months: int | None = Field(default=None, ge=1, le=120, description="Intended loan tenor.")
+    pledges: dict[str, PatentPledge] = Field(
+        default_factory=dict, max_length=MAX_PATENTS, description=PLEDGES_DESCRIPTION
+    )
 
 
 class ValuationRequest(BaseModel):
@@ -105,6 +125,7 @@ class ValuationRequest(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> ValuationRequest:
         _unique_ids(self.patents)
+        check_pledge_ids(self.context.pledges, self.patents, field="context.pledges")
         if self.context.as_of is not None:  # without a date: checked on the request's day (service.usecases)
             check_dated(self.patents, self.context.as_of)
         return self
@@ -167,6 +188,9 @@ class AssessmentRequest(BaseModel):
     patents: list[Patent] | None = Field(default=None, min_length=1, max_length=MAX_PATENTS)
     valuation_id: str | None = Field(default=None, max_length=36, description="Use the patents of this valuation.")
     as_of: Day | None = Field(default=None, description="Application date (default: today, Beijing time).")
+    pledges: dict[str, PatentPledge] = Field(
+        default_factory=dict, max_length=MAX_PATENTS, description=PLEDGES_DESCRIPTION
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> AssessmentRequest:
@@ -174,6 +198,7 @@ class AssessmentRequest(BaseModel):
             raise ValueError("give exactly one of patents or valuation_id")
         if self.patents is not None:
             _unique_ids(self.patents)
+            check_pledge_ids(self.pledges, self.patents, field="pledges")
             if self.as_of is not None:  # without a date: checked on the request's day (service.usecases)
                 check_dated(self.patents, self.as_of)
                 check_tenor(self.patents, self.loan.tenor_months, self.as_of)

@@ -38,6 +38,7 @@ from service.schemas.scoring import (
     ValuationRequest,
     ValuationResponse,
     check_dated,
+    check_pledge_ids,
     check_tenor,
 )
 from service.text_guard import first_bad
@@ -168,6 +169,7 @@ def create_valuation(
         caps=config.ltv.for_institution(principal.institution),
         lang=scoring.lang,
         pledgor=ctx.pledgor_id,
+        pledges=ctx.pledges,
         tenor_months=ctx.tenor_months,
         pledged_in_service=lambda: pledged_elsewhere(session, [p.patent_id for p in req.patents]),
         owner_revenue=ctx.owner_revenue_cny,
@@ -252,6 +254,10 @@ def _patents_for(
         check_tenor(patents, req.loan.tenor_months, as_of)
     except ValueError as exc:
         raise InvalidInput(str(exc), field="loan.tenor_months") from exc
+    try:
+        check_pledge_ids(req.pledges, patents, field="pledges")
+    except FieldError as exc:
+        raise InvalidInput(str(exc), field=exc.field) from exc
     return patents, row.id
 
 
@@ -276,6 +282,7 @@ def create_assessment(
         config=config,
         caps=caps,
         lang=scoring.lang,
+        pledges=req.pledges,
         # looked up while the valuation's SHAP computes
         pledged_in_service=lambda: pledged_elsewhere(session, [p.patent_id for p in patents]),
         offload=scoring.offload,
