@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from scoring.credit import CreditAssessment, assess_credit, pd_matrix
 from scoring.models import LoadedModel, Offload, add_parts, inline
-from scoring.pledge_checks import PledgeCheck, check_pledge, pledge_notes
-from scoring.pledges import PatentPledge
+from scoring.pledge_checks import PledgeCheck, check_contract, check_pledge, pledge_notes
+from scoring.pledges import PatentPledge, PledgeContract
 from scoring.policy import LtvCaps, ScoringConfig
 from scoring.types import Borrower, LoanTerms, Patent
 from scoring.valuation import (
@@ -68,6 +68,7 @@ def _start_valuation(
     lang: Lang,
     pledgor: str | None,
     pledges: Pledges,
+    contract: PledgeContract | None,
     tenor_months: int | None,
     pledged_in_service: Pledged,
     owner_revenue: float | None,
@@ -92,6 +93,7 @@ def _start_valuation(
             lang=lang,
             pledgor=pledgor,
             third_party=pledges.get(p.patent_id, _NONE).pledgor,
+            same_day_declared=pledges.get(p.patent_id, _NONE).same_day_invention_declared,
             tenor_months=tenor_months,
             pledged_in_service=p.patent_id in pledged,
         )
@@ -99,7 +101,9 @@ def _start_valuation(
     ]
     q = quantiles(model, x)
     bases = value_bases(patents, checks, as_of)
-    package = value_package(q, [caps.cap(p.patent_type) for p in patents], checks, config, bases=bases, lang=lang)
+    whole = [check_contract(contract, texts=config.reasons.checks, items=config.reasons.contract_items, lang=lang)]
+    caps_by_patent = [caps.cap(p.patent_type) for p in patents]
+    package = value_package(q, caps_by_patent, checks, config, bases=bases, package_checks=whole, lang=lang)
 
     def finish() -> ValuationResult:
         notes = [
@@ -141,6 +145,7 @@ def run_valuation(
     lang: Lang = "en",
     pledgor: str | None = None,
     pledges: Pledges | None = None,
+    contract: PledgeContract | None = None,
     tenor_months: int | None = None,
     pledged_in_service: Pledged = (),
     owner_revenue: float | None = None,
@@ -150,7 +155,8 @@ def run_valuation(
     """Value a package of patents and run every registration check.
 
     ``pledgor`` is the borrower, who pledges every patent that ``pledges`` does
-    not give another pledgor (a third party).  ``pledged_in_service`` holds ids
+    not give another pledgor (a third party); ``contract`` says what the pledge
+    contract contains (None: not assessed).  ``pledged_in_service`` holds ids
     of patents securing other active loans recorded by the service
     (double-pledge detection), or is a call that returns them.  An ``offload``
     with a spare core shares the SHAP with it.
@@ -164,6 +170,7 @@ def run_valuation(
         lang=lang,
         pledgor=pledgor,
         pledges=pledges or {},
+        contract=contract,
         tenor_months=tenor_months,
         pledged_in_service=pledged_in_service,
         owner_revenue=owner_revenue,
@@ -185,6 +192,7 @@ def run_assessment(
     caps: LtvCaps,
     lang: Lang = "en",
     pledges: Pledges | None = None,
+    contract: PledgeContract | None = None,
     pledged_in_service: Pledged = (),
     offload: Offload = inline,
 ) -> AssessmentResult:
@@ -203,6 +211,7 @@ def run_assessment(
         lang=lang,
         pledgor=borrower.enterprise_id,
         pledges=pledges or {},
+        contract=contract,
         tenor_months=loan.tenor_months,
         pledged_in_service=pledged_in_service,
         owner_revenue=borrower.revenue_cny,

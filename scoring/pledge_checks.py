@@ -1,4 +1,9 @@
-"""Pledge-registration checks: each CNIPA refusal ground as pass / fail / warn with its reason."""
+"""Pledge-registration checks: each CNIPA refusal ground as pass / fail / warn with its reason.
+
+The grounds are those of the Patent Pledge Registration Measures (专利权质押登记办法, CNIPA
+announcement 461, 2021): see ``docs/collateral.md``.  A ground the request gives no facts
+for is ``not_assessed``: shown, never counted as passed or failed.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from scoring.pledges import Pledgor
+from scoring.pledges import PledgeContract, Pledgor
 from scoring.policy import ReasonText
 from scoring.terms import statutory_term_years
 from scoring.types import Patent
 from scoring.vocab.lang import Lang
 
-Status = Literal["pass", "fail", "warn"]
+Status = Literal["pass", "fail", "warn", "not_assessed"]
 LifeState = Literal["alive", "expired", "pending", "lapsed", "invalidated"]
 _STATUS_CODES: dict[LifeState, str] = {
     "alive": "STATUS_OK",
@@ -138,6 +143,19 @@ def _term(patent: Patent, as_of: date, tenor_months: int | None) -> tuple[Status
     return ("pass" if code == "TERM_OK" else "fail"), code, {"maturity": maturity, "expiry": expiry}
 
 
+def _same_day_invention(patent: Patent, declared: bool) -> tuple[Status, str, dict[str, object]]:
+    """一案双申: Patent Law art. 9 grants the invention only if the utility model is abandoned."""
+    status = patent.same_day_invention_status
+    fmt: dict[str, object] = {"invention": patent.same_day_invention_id or "—"}
+    if patent.patent_type != "utility_model" or status is None:
+        return "pass", "DUAL_FILING_NONE", fmt
+    if status == "granted":
+        return "fail", "DUAL_FILING_INVENTION_GRANTED", fmt
+    if status == "pending":
+        return ("warn", "DUAL_FILING_DECLARED", fmt) if declared else ("fail", "DUAL_FILING_PENDING", fmt)
+    return "pass", "DUAL_FILING_ENDED", fmt
+
+
 def check_pledge(
     patent: Patent,
     *,
@@ -146,6 +164,7 @@ def check_pledge(
     lang: Lang = "en",
     pledgor: str | None = None,
     third_party: Pledgor | None = None,
+    same_day_declared: bool = False,
     tenor_months: int | None = None,
     pledged_in_service: bool = False,
 ) -> list[PledgeCheck]:
@@ -168,6 +187,9 @@ def check_pledge(
         The pledgor named for this patent, when the request names one: a third
         party passes when it is the registered owner and its consent is on record,
         dated on or before ``as_of``.
+    same_day_declared
+        For a utility model whose same-day identical invention is pending: the
+        parties declared they continue with the pledge (a warning instead of a refusal).
     tenor_months
         Loan tenor; None when not known (a warning).
     pledged_in_service
@@ -236,4 +258,46 @@ def check_pledge(
             "INVALIDATION_PENDING" if patent.invalidation_pending else "INVALIDATION_NONE",
         )
     )
+    status, code, fmt = _same_day_invention(patent, same_day_declared)
+    out.append(_mk(texts, lang, "same_day_invention", status, code, **fmt))
     return out
+
+
+def check_contract(
+    contract: PledgeContract | None,
+    *,
+    texts: dict[str, ReasonText],
+    items: dict[str, ReasonText],
+    lang: Lang = "en",
+) -> PledgeCheck:
+    """Whether the pledge contract has every content CNIPA requires (one check for the package).
+
+    Parameters
+    ----------
+    contract
+        What the contract contains, item by item; None when the request gives no contract.
+    texts
+        Check texts by code (``reasons.yaml``, ``checks``).
+    items
+        The required contents' names by :class:`~scoring.pledges.PledgeContract` field
+        (``reasons.yaml``, ``contract_items``).
+    lang
+        Language of the reason.
+
+    Returns
+    -------
+    PledgeCheck
+        ``fail`` listing what is missing; ``not_assessed`` when no contract, or not every
+        item, is stated (nothing missing is known); ``pass`` when every item is there.
+    """
+    if contract is None:
+        return _mk(texts, lang, "contract_contents", "not_assessed", "CONTRACT_NOT_GIVEN")
+    stated = contract.model_dump()
+    sep = "、" if lang == "zh" else "; "
+    missing = sep.join(items[name].text(lang) for name, has in stated.items() if has is False)
+    if missing:
+        return _mk(texts, lang, "contract_contents", "fail", "CONTRACT_INCOMPLETE", missing=missing)
+    unknown = sep.join(items[name].text(lang) for name, has in stated.items() if has is None)
+    if unknown:
+        return _mk(texts, lang, "contract_contents", "not_assessed", "CONTRACT_PARTLY_STATED", unknown=unknown)
+    return _mk(texts, lang, "contract_contents", "pass", "CONTRACT_COMPLETE")

@@ -50,3 +50,29 @@ class PatentPledge(BaseModel):
 
     model_config = FROZEN
     pledgor: Pledgor | None = Field(default=None, description="Who pledges the patent; default: the borrower.")
+    same_day_invention_declared: bool = Field(
+        default=False,
+        description="For a utility model with a pending same-day invention (一案双申): the parties, told of it, "
+        "declared they continue with the pledge (the exception to CNIPA's refusal ground).",
+    )
+
+
+class PledgeContract(BaseModel):
+    """Whether the pledge contract contains each item CNIPA requires for registration.
+
+    The items of the Patent Pledge Registration Measures (专利权质押登记办法, CNIPA
+    announcement 461, 2021; a contract that lacks them is refused registration): the
+    parties' names and addresses; the kind and amount of the secured claim; the term
+    for the debtor to perform; the number of patents and each one's title, number,
+    filing date and grant announcement date; the scope of the security.  Each is True
+    (contained), False (missing) or None (not stated: the item is not assessed).
+    """
+
+    model_config = FROZEN
+    parties: bool | None = Field(default=None, description="当事人的姓名或者名称、地址.")
+    secured_claim: bool | None = Field(default=None, description="被担保债权的种类和数额.")
+    debt_term: bool | None = Field(default=None, description="债务人履行债务的期限.")
+    patents: bool | None = Field(
+        default=None, description="专利权项数以及每项专利权的名称、专利号、申请日、授权公告日."
+    )
+    scope: bool | None = Field(default=None, description="质押担保的范围.")

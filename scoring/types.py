@@ -18,6 +18,7 @@ from scoring.vocab.shares import Share
 Count = Annotated[int, Field(ge=0, le=100_000)]
 
 PatentType = Literal["invention", "utility_model", "design"]
+SameDayInventionStatus = Literal["pending", "granted", "refused", "withdrawn"]
 IpcSection = Literal["A", "B", "C", "D", "E", "F", "G", "H"]
 TechField = Literal[
     "software",
@@ -124,6 +125,14 @@ class Patent(BaseModel):
     ownership_dispute: bool = False
     preservation_order: bool = False
     currently_pledged: bool = Field(default=False, description="Registered in an active pledge at CNIPA.")
+    same_day_invention_status: SameDayInventionStatus | None = Field(
+        default=None,
+        description="Utility models only (一案双申): the status of the identical invention the same applicant filed "
+        "on the same day; none when there is no such application.",
+    )
+    same_day_invention_id: str | None = Field(
+        default=None, max_length=64, description="Utility models only: that invention application's number."
+    )
     strategic_emerging: bool = False
     patent_award: bool = False
 
@@ -162,7 +171,16 @@ class Patent(BaseModel):
             raise FieldError("foreign_family_members", "exceeds family_size")
         if self.legal_status == "granted" and self.grant_date is None:
             raise FieldError("grant_date", "a granted patent needs one")
+        self._same_day_invention()
         return self
+
+    def _same_day_invention(self) -> None:
+        """Only a utility model has a same-day invention (Patent Law art. 9), and its status must be known."""
+        for name in ("same_day_invention_status", "same_day_invention_id"):
+            if getattr(self, name) is not None and self.patent_type != "utility_model":
+                raise FieldError(name, "only a utility model can have a same-day identical invention application")
+        if self.same_day_invention_id is not None and self.same_day_invention_status is None:
+            raise FieldError("same_day_invention_status", "give the status of the same-day invention application")
 
     def expiry(self) -> date:
         """Statutory expiry: filing date plus the term of its type at that date (:mod:`scoring.terms`)."""

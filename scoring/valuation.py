@@ -112,7 +112,10 @@ class PackageValuation(BaseModel):
         description="Pledge value after the fire-sale haircut and disposal costs, CNY (the LGD's collateral)."
     )
     max_pledge_amount: float = Field(description="Σ P50 × LTV cap of each pledgeable patent's type, CNY.")
-    registrable: bool = Field(description="No patent fails a registration check.")
+    registrable: bool = Field(description="No registration check fails, of any patent or of the package.")
+    checks: list[PledgeCheck] = Field(
+        default_factory=list, description="Registration grounds of the whole pledge: the contract's contents."
+    )
     note: Note | None = Field(default=None, description="Why the maximum pledge amount is 0, when it is.")
 
 
@@ -302,15 +305,17 @@ def value_package(
     config: ScoringConfig,
     *,
     bases: Sequence[ValueBasis],
+    package_checks: Sequence[PledgeCheck] = (),
     lang: Lang = "en",
 ) -> PackageValuation:
     """Totals, pledge value, liquidation value and maximum pledge amount of a package.
 
     ``q`` holds the patents' :func:`quantiles`, ``ltv_caps``, ``checks`` and
     ``bases`` their caps, registration checks and :func:`value_bases`, in the
-    same order.  The totals add up every patent's model estimate; the pledge
-    value, the liquidation value and the maximum pledge amount only the
-    pledgeable patents' P50.
+    same order; ``package_checks`` are the grounds of the whole pledge.  The
+    totals add up every patent's model estimate; the pledge value, the
+    liquidation value and the maximum pledge amount only the pledgeable
+    patents' P50.
     """
     va = config.valuation
     p10, p50, p90 = ([float(v) for v in q[:, j]] for j in range(3))
@@ -325,6 +330,7 @@ def value_package(
         pledgeable_patents=n_counted,
         liquidation_value=pledge_value * va.liquidation_factor * (1 - va.disposal_cost_share),
         max_pledge_amount=sum(v * cap for v, cap in zip(counted, ltv_caps, strict=True)),
-        registrable=not any(c.status == "fail" for cs in checks for c in cs),
+        registrable=not any(c.status == "fail" for cs in (*checks, package_checks) for c in cs),
+        checks=list(package_checks),
         note=None if n_counted else make_note(config.reasons.notes, lang, "NO_PLEDGEABLE_PATENT"),
     )

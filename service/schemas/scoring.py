@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scoring.credit import Lgd, PolicyReason
 from scoring.explain import Contributions, Reason
 from scoring.pledge_checks import add_months
-from scoring.pledges import PatentPledge
+from scoring.pledges import PatentPledge, PledgeContract
 from scoring.types import Borrower, Day, FieldError, LoanTerms, Patent
 from scoring.valuation import PackageValuation, PatentValuation
 from service.settings import BATCH_ITEMS_CEILING
@@ -79,6 +79,12 @@ PLEDGES_DESCRIPTION = (
 )
 
 
+CONTRACT_DESCRIPTION = (
+    "What the pledge contract contains, item by item (the contents CNIPA requires); without it the "
+    "contract check is shown as not_assessed."
+)
+
+
 def check_pledge_ids(pledges: dict[str, PatentPledge], patents: list[Patent], *, field: str) -> None:
     """Refuse pledge facts about a patent the request does not pledge (a typo would silently not apply)."""
     ids = {p.patent_id for p in patents}
@@ -103,6 +109,7 @@ class ValuationContext(BaseModel):
     pledges: dict[str, PatentPledge] = Field(
         default_factory=dict, max_length=MAX_PATENTS, description=PLEDGES_DESCRIPTION
     )
+    contract: PledgeContract | None = Field(default=None, description=CONTRACT_DESCRIPTION)
 
 
 class ValuationRequest(BaseModel):
@@ -191,6 +198,7 @@ class AssessmentRequest(BaseModel):
     pledges: dict[str, PatentPledge] = Field(
         default_factory=dict, max_length=MAX_PATENTS, description=PLEDGES_DESCRIPTION
     )
+    contract: PledgeContract | None = Field(default=None, description=CONTRACT_DESCRIPTION)
 
     @model_validator(mode="after")
     def _one_source(self) -> AssessmentRequest:

@@ -170,6 +170,7 @@ def create_valuation(
         lang=scoring.lang,
         pledgor=ctx.pledgor_id,
         pledges=ctx.pledges,
+        contract=ctx.contract,
         tenor_months=ctx.tenor_months,
         pledged_in_service=lambda: pledged_elsewhere(session, [p.patent_id for p in req.patents]),
         owner_revenue=ctx.owner_revenue_cny,
@@ -283,6 +284,7 @@ def create_assessment(
         caps=caps,
         lang=scoring.lang,
         pledges=req.pledges,
+        contract=req.contract,
         # looked up while the valuation's SHAP computes
         pledged_in_service=lambda: pledged_elsewhere(session, [p.patent_id for p in patents]),
         offload=scoring.offload,
