@@ -13,10 +13,10 @@ from pydantic import BaseModel, Field
 from scoring import features as F
 from scoring.explain import Contributions, Reason, top_reasons
 from scoring.models import Explanation, LoadedModel, sigmoid
+from scoring.package import PackageValuation
 from scoring.pledge_checks import PledgeCheck
 from scoring.policy import DecisionPolicy, LtvCaps, ScoringConfig
 from scoring.types import Borrower, LoanTerms, Patent
-from scoring.valuation import PackageValuation
 from scoring.vocab import FROZEN
 from scoring.vocab.arrays import FloatArray
 from scoring.vocab.lang import Lang

@@ -9,19 +9,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from scoring.credit import CreditAssessment, assess_credit, pd_matrix
 from scoring.models import LoadedModel, Offload, add_parts, inline
+from scoring.package import PackageValuation, value_bases, value_package
 from scoring.pledge_checks import PledgeCheck, check_contract, check_pledge, pledge_notes
 from scoring.pledges import PatentPledge, PledgeContract
 from scoring.policy import LtvCaps, ScoringConfig
 from scoring.types import Borrower, LoanTerms, Patent
-from scoring.valuation import (
-    PackageValuation,
-    PatentValuation,
-    quantiles,
-    valuation_matrix,
-    value_bases,
-    value_package,
-    value_patents,
-)
+from scoring.valuation import PatentValuation, quantiles, valuation_matrix, value_patents
 from scoring.vocab.arrays import FloatArray
 from scoring.vocab.lang import Lang
 

@@ -14,10 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from scoring.credit import Lgd, PolicyReason
 from scoring.explain import Contributions, Reason
+from scoring.package import PackageValuation
 from scoring.pledge_checks import add_months
 from scoring.pledges import PatentPledge, PledgeContract
 from scoring.types import Borrower, Day, FieldError, LoanTerms, Patent
-from scoring.valuation import PackageValuation, PatentValuation
+from scoring.valuation import PatentValuation
 from service.settings import BATCH_ITEMS_CEILING
 
 MAX_PATENTS = 50

@@ -7,11 +7,11 @@ from datetime import date
 import numpy as np
 import pytest
 
+from scoring.package import value_package
 from scoring.pledge_checks import check_contract, check_pledge
 from scoring.pledges import PledgeContract
 from scoring.policy import load_scoring_config
 from scoring.types import Patent
-from scoring.valuation import value_package
 
 CONFIG = load_scoring_config()
 TEXTS, ITEMS = CONFIG.reasons.checks, CONFIG.reasons.contract_items

@@ -10,11 +10,11 @@ import pytest
 
 from models_store import ModelStore
 from scoring.models import LoadedModel
+from scoring.package import value_bases, value_package
 from scoring.pipeline import run_assessment, run_valuation
 from scoring.pledge_checks import PledgeCheck
 from scoring.policy import ScoringConfig, load_scoring_config
 from scoring.types import Borrower, LoanTerms, Patent
-from scoring.valuation import value_bases, value_package
 from service.bundle import load_champion
 from training.pipeline import RunResult
 
