@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -156,3 +157,13 @@ def test_an_assessment_on_dead_patents_declines_saying_why_and_loses_everything(
         assert why["POL_NO_PLEDGEABLE_PATENT"].startswith(text)
         assert credit.lgd.collateral_recovery_cny == 0 and credit.lgd.without_cover == 1.0
         assert [v.value_note.code for v in r.valuation.patents if v.value_note] == ["VALUE_LAPSED", "VALUE_PENDING"]
+
+
+def test_every_check_note_and_policy_text_is_bilingual_and_the_chinese_fully_chinese() -> None:
+    """Placeholders aside (ids, dates), a zh text has no Latin words, and fills the same slots as the en one."""
+    r = CONFIG.reasons
+    for section in (r.checks, r.notes, r.policy, r.contract_items):
+        for code, t in section.items():
+            assert t.en and t.zh, code
+            assert not re.search(r"[A-Za-z]", re.sub(r"\{[a-z_]+\}", "", t.zh)), (code, t.zh)
+            assert set(re.findall(r"\{[a-z_]+\}", t.zh)) == set(re.findall(r"\{[a-z_]+\}", t.en)), code
