@@ -64,6 +64,19 @@ RequestPatent = Annotated[Patent, BeforeValidator(_parse_under_mode)]
 """A patent in a request body: its id parsed under the deployment's mode."""
 
 
+def _canonical_under_mode(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return parse_patent_id(value, mode=_MODE.get()).canonical
+        except PatentIdError as exc:
+            raise ValueError(exc.problem) from exc
+    return value
+
+
+RequestPatentId = Annotated[str, BeforeValidator(_canonical_under_mode)]
+"""A patent id naming one of a request's patents (e.g. a key of ``pledges``): canonical, like the patents' own."""
+
+
 def canonical_stored_id(text: str) -> str:
     """The canonical form of a patent id read back from a stored record (written before ids were canonical).
 

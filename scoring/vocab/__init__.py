@@ -55,6 +55,3 @@ LOAN_PURPOSES = ("rd", "industrialisation", "ip_operation", "working_capital", "
 NPL_CLASSES = ("normal", "special_mention", "substandard", "doubtful", "loss")
 PRICE_SOURCES = ("transfer", "licence", "disposal", "appraisal")
 CLAIM_SOURCES = ("desk_review", "field_review")
-
-# Statutory term in years from filing (China).
-STATUTORY_TERM_YEARS = {"invention": 20, "utility_model": 10, "design": 15}

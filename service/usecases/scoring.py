@@ -39,6 +39,7 @@ from service.schemas.scoring import (
     ValuationRequest,
     ValuationResponse,
     check_dated,
+    check_pledge_ids,
     check_tenor,
 )
 from service.text_guard import first_bad
@@ -169,6 +170,8 @@ def create_valuation(
         caps=config.ltv.for_institution(principal.institution),
         lang=scoring.lang,
         pledgor=ctx.pledgor_id,
+        pledges=ctx.pledges,
+        contract=ctx.contract,
         tenor_months=ctx.tenor_months,
         pledged_in_service=lambda: pledged_elsewhere(session, [p.patent_id for p in req.patents]),
         owner_revenue=ctx.owner_revenue_cny,
@@ -267,6 +270,10 @@ def _patents_for(
         check_tenor(patents, req.loan.tenor_months, as_of)
     except ValueError as exc:
         raise InvalidInput(str(exc), field="loan.tenor_months") from exc
+    try:
+        check_pledge_ids(req.pledges, patents, field="pledges")
+    except FieldError as exc:
+        raise InvalidInput(str(exc), field=exc.field) from exc
     return patents, row.id
 
 
@@ -291,6 +298,8 @@ def create_assessment(
         config=config,
         caps=caps,
         lang=scoring.lang,
+        pledges=req.pledges,
+        contract=req.contract,
         # looked up while the valuation's SHAP computes
         pledged_in_service=lambda: pledged_elsewhere(session, [p.patent_id for p in patents]),
         offload=scoring.offload,

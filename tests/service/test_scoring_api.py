@@ -82,8 +82,10 @@ def test_valuation_figures_and_explanations(server: Server) -> None:
             "co_owner_consent",
             "not_already_pledged",
             "invalidation",
+            "same_day_invention",
         }
         assert all(ch.status == "pass" for ch in pv.checks)
+        assert pv.value_basis == "pledgeable" and pv.pledge_value_cny == pv.p50 and pv.value_note is None
         ia = pv.income_approach
         assert ia is not None and ia.revenue_used_cny == pytest.approx(48_000_000 * 0.3 / 2)
         assert ia.value_low < ia.value < ia.value_high
@@ -92,7 +94,8 @@ def test_valuation_figures_and_explanations(server: Server) -> None:
     assert pkg.total_p50 == pytest.approx(sum(p.p50 for p in v.patents))
     assert pkg.liquidation_value == pytest.approx(pkg.total_p50 * 0.55 * 0.9)
     assert pkg.max_pledge_amount == pytest.approx(v.patents[0].p50 * 0.25 + v.patents[1].p50 * 0.15)
-    assert pkg.registrable
+    assert pkg.registrable and pkg.pledge_value_cny == pytest.approx(pkg.total_p50) and pkg.pledgeable_patents == 2
+    assert [(c.check, c.status) for c in pkg.checks] == [("contract_contents", "not_assessed")]
 
 
 def test_checks_fail_for_refusal_grounds(server: Server) -> None:
