@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from scoring.types import Day, OwnerType
-from scoring.vocab import FROZEN
+from scoring.types import Day
+from scoring.vocab import FROZEN, OwnerType
 
 
 class Consent(BaseModel):

@@ -14,48 +14,22 @@ from pydantic_core import PydanticCustomError
 
 from scoring import terms
 from scoring.patent_ids import PATENT_ID_MODES, PatentIdError, PatentNumber, parse_patent_id, patent_type_of
-from scoring.vocab import FROZEN
+from scoring.vocab import (
+    FROZEN,
+    Industry,
+    IpcSection,
+    LegalStatus,
+    OwnerType,
+    PatentType,
+    Purpose,
+    Region,
+    TechField,
+)
 from scoring.vocab.shares import Share
 
 Count = Annotated[int, Field(ge=0, le=100_000)]
 
-PatentType = Literal["invention", "utility_model", "design"]
 SameDayInventionStatus = Literal["pending", "granted", "refused", "withdrawn"]
-IpcSection = Literal["A", "B", "C", "D", "E", "F", "G", "H"]
-TechField = Literal[
-    "software",
-    "pharma_biotech",
-    "medical_devices",
-    "consumer",
-    "electronics",
-    "chemicals_materials",
-    "automotive_industrial",
-    "semiconductors",
-]
-Industry = Literal[
-    "resource_processing",
-    "new_energy_batteries",
-    "computing_power",
-    "baijiu",
-    "new_energy_comprehensive",
-    "advanced_equipment",
-    "other",
-]
-Region = Literal[
-    "guiyang",
-    "zunyi",
-    "liupanshui",
-    "anshun",
-    "bijie",
-    "tongren",
-    "qiandongnan",
-    "qiannan",
-    "qianxinan",
-    "guian_new_area",
-]
-LegalStatus = Literal["pending", "granted", "lapsed", "invalidated"]
-OwnerType = Literal["enterprise", "university", "research_institute", "individual"]
-Purpose = Literal["rd", "industrialisation", "ip_operation", "working_capital", "other"]
 
 EARLIEST = date(1985, 4, 1)  # China's Patent Law took effect on 1 April 1985
 # Far enough ahead for any scenario, and near enough that expiry (filing + 20 years)
