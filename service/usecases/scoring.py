@@ -430,27 +430,29 @@ def create_batch(
     return BatchResponse(succeeded=ok, failed=len(results) - ok, results=results)
 
 
-def list_results(
-    session: Session,
-    principal: Principal,
-    table: type[Stored],
-    *,
-    since: date | None,
-    until: date | None,
-    limit: int,
-    offset: int,
-) -> Page:
+@dataclass(frozen=True)
+class CreatedWindow:
+    """Which page of stored results: created from ``since`` to ``until`` (UTC days, inclusive)."""
+
+    since: date | None
+    until: date | None
+    limit: int
+    offset: int
+
+
+def list_results(session: Session, principal: Principal, table: type[Stored], window: CreatedWindow) -> Page:
     """A page of the caller's stored results, newest first, filtered by creation date."""
     q = select(table)
     if principal.role != "regulator":
         q = q.where(col(table.institution) == principal.institution)
-    if since is not None:
-        q = q.where(col(table.created_at) >= datetime.combine(since, time.min, tzinfo=UTC))
-    if until is not None:
-        q = q.where(col(table.created_at) <= datetime.combine(until, time.max, tzinfo=UTC))
+    if window.since is not None:
+        q = q.where(col(table.created_at) >= datetime.combine(window.since, time.min, tzinfo=UTC))
+    if window.until is not None:
+        q = q.where(col(table.created_at) <= datetime.combine(window.until, time.max, tzinfo=UTC))
     total = session.exec(select(func.count()).select_from(q.subquery())).one()
-    rows = session.exec(q.order_by(col(table.created_at).desc(), col(table.id)).offset(offset).limit(limit)).all()
-    return Page(total=total, limit=limit, offset=offset, items=[_summary(r) for r in rows])
+    q = q.order_by(col(table.created_at).desc(), col(table.id)).offset(window.offset).limit(window.limit)
+    rows = session.exec(q).all()
+    return Page(total=total, limit=window.limit, offset=window.offset, items=[_summary(r) for r in rows])
 
 
 def _summary(row: Valuation | Assessment) -> dict[str, Any]:
