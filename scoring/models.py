@@ -12,12 +12,15 @@ import itertools
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import lightgbm as lgb
 import numpy as np
 
 from scoring.features import FeatureSpec
+
+if TYPE_CHECKING:
+    from scoring.treeshap import Explainer, GateResult
 
 PREDICT_PARAMS = {"num_threads": 1}
 T = TypeVar("T")
@@ -71,6 +74,8 @@ class LoadedModel:
         default_factory=dict, init=False, repr=False, compare=False
     )
     _split_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+    _explainers: dict[str, Explainer] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _explainers_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     @property
     def feature_names(self) -> list[str]:
@@ -91,19 +96,50 @@ class LoadedModel:
         Scaled by the calibration slope (and the intercept and any role offset
         added to the last column) so each row still sums to :meth:`raw`.
         """
-        return self._scaled(self.boosters[role].predict(x, pred_contrib=True, **PREDICT_PARAMS), role)
+        return self._scaled(self.explainer(role).contributions(x), role)
+
+    def explainer(self, role: str = "main") -> Explainer:
+        """The role's SHAP: the exact kernel where its gate passed, else ``pred_contrib`` (built once, gated).
+
+        :func:`load_model` builds them all at load; a model made otherwise
+        (a fit being evaluated) builds each on first use.
+        """
+        found = self._explainers.get(role)
+        if found is None:
+            from scoring.treeshap import explainer_for  # numba loads only where SHAP is computed
+
+            with self._explainers_lock:
+                found = self._explainers.get(role)
+                if found is None:
+                    found = self._explainers[role] = explainer_for(self.boosters[role])
+        return found
+
+    def shap_gates(self) -> dict[str, GateResult]:
+        """Per role, whether the exact kernel explains it and why (or why ``pred_contrib`` does)."""
+        return {role: self.explainer(role).gate for role in self.boosters}
 
     def contribution_parts(self, x: np.ndarray, role: str, n: int) -> list[Callable[[], np.ndarray]]:
         """:meth:`contributions` as ``n`` calls over consecutive ranges of trees; their sum is the whole.
 
         TreeSHAP is computed tree by tree and added up, so the parts are exact:
         they differ from one call only in the order of the additions (about
-        1e-14 here).  The first part carries the intercept and offsets.  Each
-        part has a booster of its own (:meth:`split_boosters`), so parts may
-        run on several threads at once.
+        1e-14 here).  The first part carries the intercept and offsets.  With
+        the SHAP kernel the parts are its tree ranges (it is thread-safe);
+        under ``pred_contrib`` each part has a booster of its own
+        (:meth:`split_boosters`), so parts may run on several threads at once.
         """
         if n <= 1 or self.boosters[role].current_iteration() < 2:
             return [lambda: self.contributions(x, role)]
+        kernel = self.explainer(role).kernel
+        if kernel is not None:
+            trees = kernel.tables.num_trees
+            edges = np.linspace(0, trees, min(n, trees) + 1).round().astype(int).tolist()
+            found = kernel
+
+            def part(i: int, trees: tuple[int, int]) -> Callable[[], np.ndarray]:
+                return lambda: self._scaled(found.contributions(x, trees=trees), role, first=i == 0)
+
+            return [part(i, r) for i, r in enumerate(itertools.pairwise(edges))]
         return [
             (lambda i=i, b=b: self._scaled(b.predict(x, pred_contrib=True, **PREDICT_PARAMS), role, first=i == 0))
             for i, b in enumerate(self.split_boosters(role, n))
@@ -185,7 +221,8 @@ def load_model(manifest: Mapping[str, Any], files: Mapping[str, bytes]) -> Loade
     """Build a :class:`LoadedModel` from a manifest and its model files.
 
     Files named ``model.txt`` give the ``main`` booster; ``model_<role>.txt``
-    give role boosters (``p10``, ``p50``, ``p90`` for valuation).
+    give role boosters (``p10``, ``p50``, ``p90`` for valuation).  Each booster's SHAP kernel is
+    built and gated here (:meth:`LoadedModel.shap_gates`), off the request path.
     """
     boosters: dict[str, lgb.Booster] = {}
     for fname, data in files.items():
@@ -196,7 +233,7 @@ def load_model(manifest: Mapping[str, Any], files: Mapping[str, bytes]) -> Loade
     extra = manifest.get("extra") or {}
     cal = extra.get("calibration")
     calibration = (float(cal["a"]), float(cal["b"])) if cal else None
-    return LoadedModel(
+    model = LoadedModel(
         name=str(manifest["name"]),
         version=str(manifest["version"]),
         task=str(manifest["task"]),
@@ -206,3 +243,5 @@ def load_model(manifest: Mapping[str, Any], files: Mapping[str, bytes]) -> Loade
         manifest=manifest,
         offsets={str(k): float(v) for k, v in (extra.get("offsets") or {}).items()},
     )
+    model.shap_gates()  # the SHAP kernels built and gated now, before the model serves
+    return model

@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             store,
             no_key_reason=no_key,
             interval=settings.reload_interval_seconds,
-            on_swap=lambda b: metrics.set_models(b.versions),
+            on_swap=lambda b: (metrics.set_models(b.versions), metrics.set_shap_kernel(b.shap_kernel())),
             prepare=lambda m: prepare_offload(m, spare_core.parts),
         )
         holder.start()

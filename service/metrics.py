@@ -58,6 +58,13 @@ class Metrics:
         self.model_info = Gauge(
             "iprisk_model_info", "Model versions served (1 = serving).", ["model", "version"], registry=r
         )
+        self.shap_kernel = Gauge(
+            "iprisk_shap_kernel",
+            "Booster explained by the exact TreeSHAP kernel (1) or by LightGBM's pred_contrib (0); "
+            "the reason is in /readyz details.",
+            ["model", "role"],
+            registry=r,
+        )
         self.psi = Gauge(
             "iprisk_model_psi", "PSI between training reference and recent traffic.", ["model", "feature"], registry=r
         )
@@ -67,6 +74,13 @@ class Metrics:
         self.model_info.clear()
         for name, version in versions.items():
             self.model_info.labels(model=name, version=version).set(1)
+
+    def set_shap_kernel(self, kernels: dict[str, dict[str, dict[str, Any]]]) -> None:
+        """Record, per model and role, whether the SHAP kernel serves (``ModelBundle.shap_kernel``)."""
+        self.shap_kernel.clear()
+        for name, roles in kernels.items():
+            for role, state in roles.items():
+                self.shap_kernel.labels(model=name, role=role).set(1 if state["kernel"] else 0)
 
 
 class MetricsMiddleware:

@@ -7,8 +7,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import lightgbm as lgb
+
 from models_store import ModelStore
 from scoring.models import LoadedModel, load_model
+from scoring.treeshap import explainer_for
 from training.contract import TABLES, find_table_file
 from training.fit import Fitted
 
@@ -33,6 +36,18 @@ def data_fingerprint(directory: Path) -> str:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 h.update(chunk)
     return h.hexdigest()
+
+
+def shap_gates(fitted: Fitted) -> dict[str, dict[str, Any]]:
+    """Per role, the exactness gate of the SHAP kernel on the booster as stored (its model text).
+
+    Recorded in the manifest, so the model card says whether explanations of
+    this version come from the kernel or from ``pred_contrib``, and why.
+    """
+    return {
+        role: explainer_for(lgb.Booster(model_str=b.model_to_string())).gate.model_dump(mode="json")
+        for role, b in fitted.boosters.items()
+    }
 
 
 def register_fit(
@@ -60,7 +75,7 @@ def register_fit(
         metrics=metrics,
         data_fingerprint=fingerprint,
         created_by=actor,
-        extra={**fitted.extra, **(extra or {})},
+        extra={**fitted.extra, "shap_kernel": shap_gates(fitted), **(extra or {})},
         synthetic=synthetic,
     )
     return str(manifest.version)

@@ -75,19 +75,28 @@ class TreeShap:
         out = np.zeros((rows.shape[0], self.num_features + 1))
         n = rows.shape[0]
         threads = max(1, min(threads, n // BLOCK_ROWS))
-        edges = np.linspace(0, n, threads + 1).round().astype(int).tolist()
+        if threads == 1:
+            self._run(rows, out, 0, n, lo, hi)
+        else:
+            self._run_threads(rows, out, lo, hi, threads)
+        out[:, -1] = t.total_bias if trees is None else t.bias(lo, hi)
+        return out
 
-        def run(a: int, b: int) -> None:
-            shap_rows(
-                rows, out, a, b, lo, hi, BLOCK_ROWS, t.nodes_i, t.nodes_f, t.cat_bits,
-                t.entries, t.tree_entries, t.leaves_i, t.slot_feat, t.slot_f, t.tables,
-            )  # fmt: skip
+    def _run(self, rows: np.ndarray, out: np.ndarray, a: int, b: int, lo: int, hi: int) -> None:
+        t = self.tables
+        shap_rows(
+            rows, out, a, b, lo, hi, BLOCK_ROWS, t.nodes_i, t.nodes_f, t.cat_bits, t.tree_nodes,
+            t.entries, t.tree_entries, t.leaves_i, t.tree_leaves, t.slot_feat, t.slot_f, t.tables,
+        )  # fmt: skip
 
+    def _run_threads(self, rows: np.ndarray, out: np.ndarray, lo: int, hi: int, threads: int) -> None:
+        """Consecutive row ranges on ``threads`` threads, this one included; a thread's error re-raised here."""
+        edges = np.linspace(0, rows.shape[0], threads + 1).round().astype(int).tolist()
         errors: list[BaseException] = []
 
         def guarded(a: int, b: int) -> None:
             try:
-                run(a, b)
+                self._run(rows, out, a, b, lo, hi)
             except BaseException as exc:  # noqa: BLE001 - handed to the caller below
                 errors.append(exc)
 
@@ -100,8 +109,6 @@ class TreeShap:
             h.join()
         if errors:
             raise errors[0]
-        out[:, -1] = t.bias(lo, hi)
-        return out
 
     def leaves(self, x: np.ndarray) -> np.ndarray:
         """The leaf every row reaches in every tree, as ``pred_leaf`` gives it: ``(n_rows, n_trees)``."""

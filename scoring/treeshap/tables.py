@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scoring.treeshap.kernels import fill_tables
-from scoring.treeshap.trees import CATEGORICAL_MASK, ParsedModel, ParsedTree
+from scoring.treeshap.kernels import NAN_LEFT, fill_tables
+from scoring.treeshap.trees import CATEGORICAL_MASK, DEFAULT_LEFT_MASK, MISSING_NONE, ParsedModel, ParsedTree
 
 # A leaf's table has 2**D doubles, D its distinct path features: 14 is 128 KiB for one leaf.
 MAX_PATH_FEATURES = 14
@@ -22,12 +22,13 @@ class TooLarge(ValueError):
 class KernelTables:
     """Everything :mod:`scoring.treeshap.kernels` reads, for all trees of one model.
 
-    ``nodes_i`` rows: feature, decision type, first bitset word, bitset
-    words.  ``entries`` rows (one per node and leaf, parents first): parent
-    entry (tree-local, -1 at the root), internal node or -1, leaf or -1, and
-    the edge from the parent (``is_left | slot << 1``).  ``leaves_i`` rows:
-    distinct path features ``D``, first slot, first table entry.  ``slot_f``
-    rows: cover fraction ``z`` and ``1 - z``.
+    ``nodes_i`` rows (LightGBM's node order per tree): feature, decision
+    type (plus :data:`~scoring.treeshap.kernels.NAN_LEFT`), first bitset
+    word, bitset words.  ``entries`` rows (one per node and leaf, parents
+    first, the root first): parent entry and parent node (both tree-local),
+    and the edge from the parent (``is_left | slot << 1``).  ``leaves_i``
+    rows: distinct path features ``D``, first slot, first table entry, the
+    leaf's entry.  ``slot_f`` rows: -1 and ``(1 - z) / z`` (``z`` the cover fraction).
     """
 
     num_features: int
@@ -39,10 +40,12 @@ class KernelTables:
     entries: np.ndarray
     tree_entries: np.ndarray
     leaves_i: np.ndarray
+    tree_leaves: np.ndarray
     slot_feat: np.ndarray
     slot_f: np.ndarray
     tables: np.ndarray
     expected: np.ndarray  # per tree, LightGBM's ExpectedValue
+    total_bias: float  # bias() of all trees, LightGBM's last pred_contrib column
 
     @property
     def num_trees(self) -> int:
@@ -52,14 +55,19 @@ class KernelTables:
     @property
     def nbytes(self) -> int:
         """Memory held by the arrays, in bytes."""
-        return sum(getattr(self, f).nbytes for f in self.__dataclass_fields__ if f != "num_features")
+        return sum(a.nbytes for a in vars(self).values() if isinstance(a, np.ndarray))
 
     def bias(self, tree_lo: int = 0, tree_hi: int | None = None) -> float:
         """Sum of the trees' expected values, added in LightGBM's order (so bit-identical to its last column)."""
-        out = 0.0
-        for value in self.expected[tree_lo:tree_hi].tolist():
-            out += value
-        return out
+        return _in_order_sum(self.expected[tree_lo:tree_hi])
+
+
+def _in_order_sum(values: np.ndarray) -> float:
+    """Left to right, as LightGBM adds the trees' expected values (numpy's pairwise sum rounds differently)."""
+    out = 0.0
+    for value in values.tolist():
+        out += value
+    return out
 
 
 class _Builder:
@@ -72,10 +80,11 @@ class _Builder:
         self.cat_bits: list[np.ndarray] = []
         self.n_cat_words = 0
         self.n_nodes = 0
-        self.entries: list[tuple[int, int, int, int]] = []
+        self.entries: list[tuple[int, int, int]] = []
         self.tree_entries = [0]
         self.tree_nodes = [0]
-        self.leaves: list[tuple[int, int, int]] = []
+        self.tree_leaves = [0]
+        self.leaves: list[tuple[int, int, int, int]] = []
         self.leaf_value: list[float] = []
         self.slot_feat: list[int] = []
         self.slot_z: list[float] = []
@@ -88,7 +97,11 @@ class _Builder:
         bounds = tree.cat_boundaries.astype(np.int64) if len(tree.cat_boundaries) else np.zeros(1, np.int64)
         start = np.where(cat, bounds[idx] + self.n_cat_words, 0)
         length = np.where(cat, bounds[np.minimum(idx + 1, len(bounds) - 1)] - bounds[idx], 0)
-        cols = (tree.split_feature, tree.decision_type.astype(np.int64) & 0xFF, start, length)
+        dtype = tree.decision_type.astype(np.int64) & 0xFF
+        # NaN: the default direction for missing types Zero and NaN, else where 0.0 goes
+        none = ((dtype >> 2) & 3) == MISSING_NONE
+        nan_left = np.where(none, tree.threshold >= 0.0, (dtype & DEFAULT_LEFT_MASK) != 0) & ~cat
+        cols = (tree.split_feature, dtype | np.where(nan_left, NAN_LEFT, 0), start, length)
         self.nodes_i.append(np.stack(cols, axis=1).astype(np.int64).reshape(n, 4))
         self.nodes_f.append(tree.threshold)
         self.children.append(np.stack([tree.left_child, tree.right_child], axis=1).reshape(n, 2))
@@ -99,21 +112,18 @@ class _Builder:
 
     def add_walk(self, tree: ParsedTree) -> None:
         """Entries parents first; each leaf's distinct path features (in order of first use) and their ``z``."""
-        node_base = self.n_nodes - (tree.num_leaves - 1)
-        leaf_base = len(self.leaves)
-        local: list[tuple[int, int, int, int]] = []
-        leaves: dict[int, tuple[tuple[int, ...], tuple[float, ...]]] = {}
-        stack: list[tuple[int, int, int, tuple[int, ...], tuple[float, ...]]] = [
-            (0 if tree.num_leaves > 1 else -1, -1, 0, (), ())
+        local: list[tuple[int, int, int]] = []
+        leaves: dict[int, tuple[int, tuple[int, ...], tuple[float, ...]]] = {}
+        stack: list[tuple[int, int, int, int, tuple[int, ...], tuple[float, ...]]] = [
+            (0 if tree.num_leaves > 1 else -1, 0, 0, 0, (), ())
         ]
         while stack:
-            node, parent, edge, feats, zs = stack.pop()
+            node, parent, parent_node, edge, feats, zs = stack.pop()
             here = len(local)
+            local.append((parent, parent_node, edge))
             if node < 0:
-                local.append((parent, -1, leaf_base + ~node, edge))
-                leaves[~node] = (feats, zs)
+                leaves[~node] = (here, feats, zs)
                 continue
-            local.append((parent, node_base + node, -1, edge))
             f = int(tree.split_feature[node])
             slot = feats.index(f) if f in feats else len(feats)
             if slot == len(feats):
@@ -123,28 +133,30 @@ class _Builder:
                 c = int(child)
                 ratio = (float(tree.internal_count[c]) if c >= 0 else float(tree.leaf_count[~c])) / count
                 z = (*zs[:slot], ratio * zs[slot], *zs[slot + 1 :])  # LightGBM: this split's fraction * incoming
-                stack.append((c, here, is_left | (slot << 1), feats, z))
+                stack.append((c, here, node, is_left | (slot << 1), feats, z))
         self.entries.extend(local)
         self.tree_entries.append(len(self.entries))
         for leaf in range(tree.num_leaves):
-            feats, zs = leaves[leaf]
+            entry, feats, zs = leaves[leaf]
             d = len(feats)
             if d > MAX_PATH_FEATURES:
                 raise TooLarge(f"a leaf has {d} distinct features on its path (at most {MAX_PATH_FEATURES})")
-            self.leaves.append((d, len(self.slot_feat), self.n_table))
+            self.leaves.append((d, len(self.slot_feat), self.n_table, entry))
             self.leaf_value.append(float(tree.leaf_value[leaf]))
             self.slot_feat.extend(feats)
             self.slot_z.extend(zs)
             self.n_table += (1 << d) if d else 0
             if self.n_table * 8 > MAX_TABLE_BYTES:
                 raise TooLarge(f"tables would exceed {MAX_TABLE_BYTES // 2**20} MiB")
+        self.tree_leaves.append(len(self.leaves))
 
     def finish(self, model: ParsedModel) -> KernelTables:
+        expected = np.array([t.expected_value() for t in model.trees], dtype=np.float64)
         z = np.array(self.slot_z, dtype=np.float64)
-        leaves_i = np.array(self.leaves, dtype=np.int64).reshape(-1, 3)
-        slot_f = np.stack([z, 1.0 - z], axis=1).reshape(-1, 2)
+        leaves_i = np.array(self.leaves, dtype=np.int64).reshape(-1, 4)
+        slot_f = np.stack([-np.ones_like(z), (1.0 - z) / z], axis=1).reshape(-1, 2)
         tables = np.zeros(self.n_table, dtype=np.float64)
-        fill_tables(leaves_i, slot_f, np.array(self.leaf_value, dtype=np.float64), tables)
+        fill_tables(leaves_i, z, np.array(self.leaf_value, dtype=np.float64), tables)
 
         def cat(parts: list[np.ndarray], dtype: type, shape: tuple[int, ...]) -> np.ndarray:
             return np.concatenate(parts).astype(dtype) if parts else np.zeros(shape, dtype)
@@ -156,13 +168,15 @@ class _Builder:
             children=np.ascontiguousarray(cat(self.children, np.int32, (0, 2))),
             tree_nodes=np.array(self.tree_nodes, dtype=np.int64),
             cat_bits=np.ascontiguousarray(cat(self.cat_bits, np.uint32, (0,))),
-            entries=np.array(self.entries, dtype=np.int64).reshape(-1, 4),
+            entries=np.array(self.entries, dtype=np.int64).reshape(-1, 3),
             tree_entries=np.array(self.tree_entries, dtype=np.int64),
             leaves_i=leaves_i,
+            tree_leaves=np.array(self.tree_leaves, dtype=np.int64),
             slot_feat=np.array(self.slot_feat, dtype=np.int64),
             slot_f=np.ascontiguousarray(slot_f),
             tables=tables,
-            expected=np.array([t.expected_value() for t in model.trees], dtype=np.float64),
+            expected=expected,
+            total_bias=_in_order_sum(expected),
         )
 
 

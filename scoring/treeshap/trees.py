@@ -114,7 +114,7 @@ def _tree_problems(i: int, tree: ParsedTree, num_features: int) -> list[str]:
         problems.append(f"tree {i} splits on a feature outside 0..{num_features - 1}")
     if np.any(((tree.decision_type.astype(np.int64) >> 2) & 3) > MISSING_NAN) or np.any(tree.decision_type & ~15):
         problems.append(f"tree {i} has a decision type this kernel does not know")
-    if np.any(tree.internal_count <= 0) or np.any(tree.leaf_count < 0):
+    if np.any(tree.internal_count <= 0) or np.any(tree.leaf_count <= 0):
         problems.append(f"tree {i} has a node without training rows (no cover ratio)")
     categorical = (tree.decision_type & CATEGORICAL_MASK) != 0
     idx = tree.threshold[categorical]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import lightgbm as lgb
@@ -12,9 +13,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from models_store import ModelStore
 from scoring.treeshap import TreeShap, explainer_for
 from scoring.treeshap.gate import SPECIALS, probe_rows, probe_values
 from scoring.treeshap.trees import parse_model
+from training.contract import load_dataset
+from training.pipeline import RunResult
+from training.prepare import prepare_claims, prepare_pd, prepare_valuation
+from training.registry import load_version
 
 TOL = 1e-9
 N = 3000
@@ -237,3 +243,31 @@ def test_random_rows_of_probe_values_and_floats(
     ref = booster.predict(rows, pred_contrib=True, num_threads=1)
     got = kernel.contributions(rows)
     assert np.abs(got - ref).max() <= TOL * max(float(np.abs(ref[:, :-1]).max()), 1.0)
+
+
+@pytest.mark.parametrize("name", ["valuation", "pd", "claim_review"])
+def test_the_pipelines_models_are_explained_by_the_kernel_exactly(
+    trained: tuple[Path, list[RunResult]], portfolio_dir: Path, name: str
+) -> None:
+    store = ModelStore(trained[0])
+    model = load_version(store, f"{name}@champion")
+    gates = model.shap_gates()
+    assert gates.keys() == model.boosters.keys()
+    assert all(g.supported and model.explainer(r).uses_kernel for r, g in gates.items()), gates
+    # the gate ran at registration too, on the stored model text, and the manifest says so
+    recorded = model.manifest["extra"]["shap_kernel"]
+    assert {r: g["supported"] for r, g in recorded.items()} == dict.fromkeys(gates, True)
+    data = load_dataset(portfolio_dir)
+    valuation = load_version(store, "valuation@champion")
+    prep = {
+        "valuation": lambda: prepare_valuation(data),
+        "pd": lambda: prepare_pd(data, valuation),
+        "claim_review": lambda: prepare_claims(data, valuation),
+    }[name]()
+    x = prep.x[:300]
+    for role, booster in model.boosters.items():
+        ref = booster.predict(x, pred_contrib=True, num_threads=1)
+        got = model.explainer(role).contributions(x)
+        assert np.abs(got - ref).max() <= TOL * np.abs(ref[:, :-1]).max()
+        assert np.array_equal(got[:, -1], ref[:, -1])
+        np.testing.assert_allclose(model.contributions(x, role).sum(axis=1), model.raw(x, role), atol=1e-9)
