@@ -133,8 +133,9 @@ def shap_rows(
     block before the next, so one tree's tables stay in cache.  Per row and
     tree: every split's decision; then, parents first, each node's ``fail``
     mask (the path features the row does not follow down to it); then each
-    leaf's share, without branches on the row (``slot_f`` columns: -1 and
-    ``(1 - z) / z``, picked by the feature's bit in the satisfied set).
+    leaf's share: per path feature one table entry times -1 or
+    ``slot_f = (1 - z) / z``, picked by the feature's bit in the satisfied
+    set (an index into a pair, not a branch: the bits follow the row).
     """
     max_e = 1
     for t in range(tree_lo, tree_hi):
@@ -162,7 +163,7 @@ def shap_rows(
                     a = ((np.int64(1) << d) - 1) & ~fail[leaves_i[leaf, 3]]
                     for j in range(d):
                         bit = (a >> j) & 1
-                        out[r, slot_feat[s0 + j]] += slot_f[s0 + j, bit] * tables[t0 + (a ^ (bit << j))]
+                        out[r, slot_feat[s0 + j]] += (-1.0, slot_f[s0 + j])[bit] * tables[t0 + (a ^ (bit << j))]
 
 
 @nb.njit(nogil=True, cache=True)
