@@ -1,7 +1,7 @@
 """``POST /v1/assessments`` of this tree against an earlier revision, side by side, with the floor.
 
     .venv/bin/python benchmarks/ab_assessment.py --base c68ffa7 [--rounds 5] [--n 300] [--load 8]
-    .venv/bin/python benchmarks/ab_assessment.py --base HEAD --base-env IPRISK_SPARE_CORE_THREADS=0
+    .venv/bin/python benchmarks/ab_assessment.py --base HEAD --base-env IPRISK_RATE_LIMIT_PER_MINUTE=0
 
 Checks ``--base`` out into a temporary git worktree, serves it and this tree
 at the same time (same uvicorn settings as ``bench_assessment``, same model

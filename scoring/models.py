@@ -8,11 +8,10 @@ machine OpenMP threads across workers make tail latency far worse.
 
 from __future__ import annotations
 
-import itertools
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import lightgbm as lgb
 import numpy as np
@@ -23,26 +22,6 @@ if TYPE_CHECKING:
     from scoring.treeshap import Explainer, GateResult
 
 PREDICT_PARAMS = {"num_threads": 1}
-T = TypeVar("T")
-
-
-class Offload(Protocol):
-    """Starts a computation (maybe partly on another thread); returns the call that waits for its parts.
-
-    ``split(n)`` gives ``n`` calls that together make the computation (the
-    caller adds their results up).  The scoring pipeline hands over the one
-    computation nothing else waits on (the valuation's SHAP) so that a caller
-    with a spare core can run it beside the rest of the assessment.  The join
-    returns the parts' results in order and re-raises a part's error.
-    """
-
-    def __call__(self, split: Callable[[int], Sequence[Callable[[], T]]], /) -> Callable[[], list[T]]: ...
-
-
-def inline(split: Callable[[int], Sequence[Callable[[], T]]], /) -> Callable[[], list[T]]:
-    """The :class:`Offload` that runs the computation whole, at once, on the caller's thread."""
-    results = [part() for part in split(1)]
-    return lambda: results
 
 
 @dataclass(frozen=True)
@@ -70,10 +49,6 @@ class LoadedModel:
     calibration: tuple[float, float] | None = None
     manifest: Mapping[str, Any] = field(default_factory=dict)
     offsets: Mapping[str, float] = field(default_factory=dict)
-    _split: dict[tuple[str, int], tuple[lgb.Booster, ...]] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
-    _split_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
     _explainers: dict[str, Explainer] = field(default_factory=dict, init=False, repr=False, compare=False)
     _explainers_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
@@ -118,67 +93,13 @@ class LoadedModel:
         """Per role, whether the exact kernel explains it and why (or why ``pred_contrib`` does)."""
         return {role: self.explainer(role).gate for role in self.boosters}
 
-    def contribution_parts(self, x: np.ndarray, role: str, n: int) -> list[Callable[[], np.ndarray]]:
-        """:meth:`contributions` as ``n`` calls over consecutive ranges of trees; their sum is the whole.
-
-        TreeSHAP is computed tree by tree and added up, so the parts are exact:
-        they differ from one call only in the order of the additions (about
-        1e-14 here).  The first part carries the intercept and offsets.  With
-        the SHAP kernel the parts are its tree ranges (it is thread-safe);
-        under ``pred_contrib`` each part has a booster of its own
-        (:meth:`split_boosters`), so parts may run on several threads at once.
-        """
-        if n <= 1 or self.boosters[role].current_iteration() < 2:
-            return [lambda: self.contributions(x, role)]
-        kernel = self.explainer(role).kernel
-        if kernel is not None:
-            trees = kernel.tables.num_trees
-            edges = np.linspace(0, trees, min(n, trees) + 1).round().astype(int).tolist()
-            found = kernel
-
-            def part(i: int, trees: tuple[int, int]) -> Callable[[], np.ndarray]:
-                return lambda: self._scaled(found.contributions(x, trees=trees), role, first=i == 0)
-
-            return [part(i, r) for i, r in enumerate(itertools.pairwise(edges))]
-        return [
-            (lambda i=i, b=b: self._scaled(b.predict(x, pred_contrib=True, **PREDICT_PARAMS), role, first=i == 0))
-            for i, b in enumerate(self.split_boosters(role, n))
-        ]
-
-    def split_boosters(self, role: str, n: int) -> tuple[lgb.Booster, ...]:
-        """``n`` boosters over consecutive ranges of the role's trees, built once per model and ``n``.
-
-        Separate boosters, not one booster called with ``start_iteration``:
-        LightGBM keeps the iteration range of a prediction on the booster, so
-        two threads predicting different ranges of one booster at once get
-        each other's trees (235 of 400 such predictions were wrong here,
-        ``docs/performance.md``).
-        """
-        key = (role, n)
-        found = self._split.get(key)
-        if found is None:
-            with self._split_lock:
-                found = self._split.get(key)
-                if found is None:
-                    whole = self.boosters[role]
-                    iterations = whole.current_iteration()
-                    edges = np.linspace(0, iterations, min(n, iterations) + 1).round().astype(int).tolist()
-                    found = tuple(
-                        lgb.Booster(model_str=whole.model_to_string(start_iteration=a, num_iteration=b - a))
-                        for a, b in itertools.pairwise(edges)
-                    )
-                    self._split[key] = found
-        return found
-
-    def _scaled(self, contrib: np.ndarray, role: str, *, first: bool = True) -> np.ndarray:
+    def _scaled(self, contrib: np.ndarray, role: str) -> np.ndarray:
         contrib = np.asarray(contrib, dtype=float)
         if self.calibration is not None and role == "main":
             a, b = self.calibration
             contrib = contrib * a
-            if first:
-                contrib[:, -1] += b
-        if first:
-            contrib[:, -1] += self.offsets.get(role, 0.0)
+            contrib[:, -1] += b
+        contrib[:, -1] += self.offsets.get(role, 0.0)
         return contrib
 
     def explain(self, x: np.ndarray, role: str = "main", *, space: str) -> list[Explanation]:

@@ -10,7 +10,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from scoring.credit import CreditAssessment, assess_credit, pd_matrix
-from scoring.models import LoadedModel, Offload, inline
+from scoring.models import LoadedModel
 from scoring.pledge_checks import Check, check_pledge
 from scoring.policy import LtvCaps, ScoringConfig
 from scoring.types import Borrower, LoanTerms, Patent
@@ -26,14 +26,8 @@ from scoring.valuation import (
 Lang = Literal["en", "zh"]
 # Ids of patents pledged for other active loans in the service, or the call that looks them up.
 Pledged = Collection[str] | Callable[[], Collection[str]]
-# The valuation booster whose SHAP an Offload may compute in parts, beside the credit scoring.
-OFFLOADED_ROLE = "p50"
-
-
-def prepare_offload(model: LoadedModel, parts: int) -> None:
-    """Build the part boosters an :class:`Offload` splitting into ``parts`` will use (about 40 ms, once)."""
-    if OFFLOADED_ROLE in model.boosters and parts > 1:
-        model.split_boosters(OFFLOADED_ROLE, parts)
+# The valuation booster whose SHAP explains each patent's value.
+EXPLAINED_ROLE = "p50"
 
 
 class ValuationResult(BaseModel):
@@ -67,17 +61,13 @@ def _start_valuation(
     pledged_in_service: Pledged,
     owner_revenue: float | None,
     revenue_attributable: float | None,
-    offload: Offload,
 ) -> tuple[PackageValuation, list[list[Check]], Callable[[], ValuationResult]]:
-    """The package figures and checks at once; the call that finishes the valuation once its SHAP is in.
+    """The package figures and checks at once; the call that finishes the valuation with its SHAP.
 
     Nothing in the package figures or the credit assessment needs the
-    valuation's SHAP (the quantiles come from the boosters' raw scores), so
-    ``offload`` may compute it beside them, and beside the lookup of
-    ``pledged_in_service`` when that is a call.
+    valuation's SHAP (the quantiles come from the boosters' raw scores).
     """
     x = valuation_matrix(patents, as_of, owner_revenue)
-    contributions = offload(lambda n: model.contribution_parts(x, OFFLOADED_ROLE, n))
     pledged = pledged_in_service() if callable(pledged_in_service) else pledged_in_service
     checks = [
         check_pledge(
@@ -99,7 +89,7 @@ def _start_valuation(
             model,
             patents,
             q=q,
-            contributions=sum(contributions()),
+            contributions=model.contributions(x, EXPLAINED_ROLE),
             as_of=as_of,
             config=config,
             caps=caps,
@@ -126,13 +116,12 @@ def run_valuation(
     pledged_in_service: Pledged = (),
     owner_revenue: float | None = None,
     revenue_attributable: float | None = None,
-    offload: Offload = inline,
 ) -> ValuationResult:
     """Value a package of patents and run every registration check.
 
     ``pledged_in_service`` holds ids of patents securing other active loans
     recorded by the service (double-pledge detection), or is a call that
-    returns them.  An ``offload`` with a spare core shares the SHAP with it.
+    returns them.
     """
     _, _, finish = _start_valuation(
         model,
@@ -146,7 +135,6 @@ def run_valuation(
         pledged_in_service=pledged_in_service,
         owner_revenue=owner_revenue,
         revenue_attributable=revenue_attributable,
-        offload=offload,
     )
     return finish()
 
@@ -163,14 +151,8 @@ def run_assessment(
     caps: LtvCaps,
     lang: Lang = "en",
     pledged_in_service: Pledged = (),
-    offload: Offload = inline,
 ) -> AssessmentResult:
-    """Value the pledged patents, then score the loan on them.
-
-    With an ``offload`` that runs work on another thread, the valuation's
-    SHAP (the largest single computation) runs beside the credit assessment:
-    the result is the same, only sooner when a core is free.
-    """
+    """Value the pledged patents, then score the loan on them."""
     package, checks, finish = _start_valuation(
         valuation_model,
         patents,
@@ -183,7 +165,6 @@ def run_assessment(
         pledged_in_service=pledged_in_service,
         owner_revenue=borrower.revenue_cny,
         revenue_attributable=None,
-        offload=offload,
     )
     x = pd_matrix(borrower, loan, patents, as_of, package.total_p50)
     credit = assess_credit(

@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlmodel import Session
 
-from scoring.pipeline import prepare_offload
 from scoring.policy import load_scoring_config
 from service.audit_checkpoints import audit_keeper
 from service.auth import KeyCache
@@ -27,7 +26,6 @@ from service.periodic import Periodic
 from service.routes import assessments, funds, health, insurance, loans, outcomes, regulator, valuations
 from service.settings import Settings
 from service.signing_key import served_store
-from service.spare_core import SpareCore
 from service.text_guard import TextGuard
 from service.usecases.funds import load_fund_context
 from service.usecases.idempotency import purge_expired
@@ -71,14 +69,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with Session(engine) as session:
             ensure_head(session)
             session.commit()
-        spare_core = SpareCore(settings.spare_core_threads, metrics.valuation_shap, in_flight=lambda: metrics.in_flight)
         store, no_key = served_store(settings)  # the key that signs models, held outside the store
         holder = BundleHolder(
             store,
             no_key_reason=no_key,
             interval=settings.reload_interval_seconds,
-            on_swap=lambda b: (metrics.set_models(b.versions), metrics.set_shap_kernel(b.shap_kernel())),
-            prepare=lambda m: prepare_offload(m, spare_core.parts),
+            on_swap=metrics.set_bundle,
         )
         holder.start()
         monitor = DriftMonitor(
@@ -101,11 +97,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.models = holder
         app.state.metrics = metrics
         app.state.key_cache = key_cache
-        app.state.spare_core = spare_core
         try:
             yield
         finally:
-            spare_core.close()
             monitor.stop()
             holder.stop()
             if checkpointer is not None:

@@ -52,7 +52,6 @@ def create_assessment(
                 body,
                 lang=lang,
                 metrics=request.app.state.metrics,
-                offload=request.app.state.spare_core,
             ).json
         ),
     )
@@ -85,7 +84,6 @@ def create_batch(
             lang=lang,
             metrics=request.app.state.metrics,
             max_items=settings.batch_max_items,
-            offload=request.app.state.spare_core,
         ),
     )
 

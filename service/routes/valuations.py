@@ -52,7 +52,6 @@ def create_valuation(
                 body,
                 lang=lang,
                 metrics=request.app.state.metrics,
-                offload=request.app.state.spare_core,
             ).json
         ),
     )

@@ -14,7 +14,6 @@ from pydantic import ValidationError
 from sqlalchemy import Insert, bindparam, func, insert
 from sqlmodel import Session, col, select
 
-from scoring.models import Offload, inline
 from scoring.pipeline import ValuationResult, run_assessment, run_valuation
 from scoring.policy import ScoringConfig
 from scoring.types import Patent
@@ -138,12 +137,8 @@ def create_valuation(
     *,
     lang: Lang,
     metrics: Metrics,
-    offload: Offload = inline,
 ) -> Recorded[ValuationResponse]:
-    """Value a package, store it with its input and model version, and audit it.
-
-    ``offload`` may share the valuation's SHAP with a spare core (``service.spare_core``).
-    """
+    """Value a package, store it with its input and model version, and audit it."""
     ctx = req.context
     as_of = ctx.as_of or today()
     result = run_valuation(
@@ -158,7 +153,6 @@ def create_valuation(
         pledged_in_service=lambda: pledged_elsewhere(session, [p.patent_id for p in req.patents]),
         owner_revenue=ctx.owner_revenue_cny,
         revenue_attributable=ctx.revenue_attributable_cny,
-        offload=offload,
     )
     vid, now = str(uuid.uuid4()), utcnow()
     response = _valuation_response(bundle, result, vid=vid, created=now, as_of=as_of)
@@ -246,12 +240,8 @@ def create_assessment(
     *,
     lang: Lang,
     metrics: Metrics,
-    offload: Offload = inline,
 ) -> Recorded[AssessmentResponse]:
-    """Assess one pledge-loan application, store it with inputs and versions, audit it.
-
-    ``offload`` may run the valuation's SHAP beside the credit scoring (``service.spare_core``).
-    """
+    """Assess one pledge-loan application, store it with inputs and versions, audit it."""
     patents, valuation_id = _patents_for(session, principal, req)
     as_of = req.as_of or today()
     caps = config.ltv.for_institution(principal.institution)
@@ -265,9 +255,7 @@ def create_assessment(
         config=config,
         caps=caps,
         lang=lang,
-        # looked up while the valuation's SHAP computes
         pledged_in_service=lambda: pledged_elsewhere(session, [p.patent_id for p in patents]),
-        offload=offload,
     )
     aid, now = str(uuid.uuid4()), utcnow()
     versions = {"valuation": bundle.get("valuation").version, "pd": bundle.get("pd").version}
@@ -356,7 +344,6 @@ def create_batch(
     lang: Lang,
     metrics: Metrics,
     max_items: int,
-    offload: Offload = inline,
 ) -> BatchResponse:
     """Assess each item on its own: a bad item fails alone and writes nothing of its own."""
     if len(req.items) > max_items:
@@ -375,7 +362,7 @@ def create_batch(
                     index=i,
                     status="ok",
                     assessment=create_assessment(
-                        session, principal, bundle, config, item, lang=lang, metrics=metrics, offload=offload
+                        session, principal, bundle, config, item, lang=lang, metrics=metrics
                     ).model,
                 )
             )
