@@ -60,13 +60,19 @@ def explainer_for(booster: lgb.Booster) -> Explainer:
         ``pred_contrib`` as the implementation.
     """
     t0 = time.perf_counter()
+    try:
+        kernel, gate = _build_and_gate(booster)
+    except Exception as exc:  # noqa: BLE001 - the model still serves, on pred_contrib, and says why
+        kernel, gate = None, _refused(f"the kernel could not be built: {type(exc).__name__}: {exc}")
+    return Explainer(booster, kernel if gate.supported else None, gate, time.perf_counter() - t0)
+
+
+def _build_and_gate(booster: lgb.Booster) -> tuple[TreeShap | None, GateResult]:
     parsed = parse_model(booster.model_to_string())
     if parsed.unsupported:
-        gate = _refused("unsupported: " + "; ".join(parsed.unsupported))
-        return Explainer(booster, None, gate, time.perf_counter() - t0)
+        return None, _refused("unsupported: " + "; ".join(parsed.unsupported))
     try:
         kernel = TreeShap(build_tables(parsed))
     except TooLarge as exc:
-        return Explainer(booster, None, _refused(f"unsupported: {exc}"), time.perf_counter() - t0)
-    gate = check_exact(booster, kernel)
-    return Explainer(booster, kernel if gate.supported else None, gate, time.perf_counter() - t0)
+        return None, _refused(f"unsupported: {exc}")
+    return kernel, check_exact(booster, kernel)

@@ -271,3 +271,18 @@ def test_the_pipelines_models_are_explained_by_the_kernel_exactly(
         assert np.abs(got - ref).max() <= TOL * np.abs(ref[:, :-1]).max()
         assert np.array_equal(got[:, -1], ref[:, -1])
         np.testing.assert_allclose(model.contributions(x, role).sum(axis=1), model.raw(x, role), atol=1e-9)
+
+
+def test_a_kernel_that_cannot_be_built_falls_back_visibly(
+    rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    x, y = _missing_data(rng)
+    booster = _train(x, y, rounds=3)
+
+    def broken(*_: Any) -> None:
+        raise RuntimeError("no tables today")
+
+    monkeypatch.setattr("scoring.treeshap.explainer.build_tables", broken)
+    explainer = explainer_for(booster)
+    assert not explainer.uses_kernel and "no tables today" in explainer.gate.reason
+    assert np.array_equal(explainer.contributions(x[:3]), booster.predict(x[:3], pred_contrib=True, num_threads=1))
