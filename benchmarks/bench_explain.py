@@ -8,10 +8,11 @@ claim review), in one run with the two implementations alternating:
 * single row, back to back: blocks of calls of one implementation, then of
   the other, on the rows of the benchmark cases (``cases.py``; probe rows
   for claim review, whose inputs the cases do not build);
-* single row, interleaved: before every timed call other work (the raw
-  scores of every other served booster for a row, and a sweep over 4 MiB,
-  roughly what else an assessment does), then one kernel call, other work,
-  one ``pred_contrib`` call;
+* single row, interleaved: before every timed call the rest of an
+  assessment (the next case's matrices, its P10/P50/P90 raw scores, and the
+  SHAP of the other explained booster, PD or P50, by the same
+  implementation), then one call; kernel and ``pred_contrib`` alternate in
+  blocks of 20 calls, each in its own world, as a service runs one of them;
 * single row, cold: the same with a sweep over 32 MiB (this machine's whole
   L3) as the other work: the worst case for the kernel's 2-7 MiB of tables;
 * batch: ``--batch-rows`` rows (default 10,000) on 1 and 2 threads
@@ -28,6 +29,7 @@ numba's and llvmlite's install size.  Figures quoted are medians.  Writes
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -53,8 +55,10 @@ from scoring.valuation import quantiles, valuation_matrix
 from service.bundle import SERVED, load_champion
 
 HERE = Path(__file__).resolve().parent
-SWEEP = np.ones(2**19)  # 4 MiB: more than a core's L2
 COLD = np.ones(2**22)  # 32 MiB: this machine's whole L3
+# Interleaved calls alternate in blocks: a service runs one implementation, and LightGBM's pred_contrib between
+# two kernel calls would charge the kernel for the caches and branch history pred_contrib takes (and vice versa).
+BLOCK = 20
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -107,46 +111,68 @@ def single_row(
     kernel: Callable[[np.ndarray], Any],
     base: Callable[[np.ndarray], Any],
     rows: np.ndarray,
-    other: Callable[[np.ndarray], Any],
+    other: dict[str, Callable[[], Any]],
     args: argparse.Namespace,
 ) -> dict[str, Any]:
-    """Median single-row latency (ms) of both: back to back, between other work, and with cold caches."""
-    modes = {"b2b": lambda _: None, "inter": other, "cold": lambda _: COLD.sum()}
-    times: dict[str, list[float]] = {f"{impl}_{m}": [] for m in modes for impl in ("kernel", "lightgbm")}
+    """Median single-row latency (ms) of both: back to back, between an assessment's other work, with cold caches."""
+    times: dict[str, list[float]] = {
+        f"{impl}_{m}": [] for m in ("b2b", "inter", "cold") for impl in ("kernel", "lightgbm")
+    }
     one = [rows[i : i + 1] for i in range(len(rows))]
-    for f in (kernel, base):  # warm up
+    impls = (("kernel", kernel), ("lightgbm", base))
+    for _, f in impls:  # warm up
         for x in one[:10]:
             f(x)
     for _ in range(args.rounds):
-        for name, f in (("kernel_b2b", kernel), ("lightgbm_b2b", base)):
+        for impl, f in impls:
             for i in range(args.n):
                 x = one[i % len(one)]
                 t0 = time.perf_counter()
                 f(x)
-                times[name].append(time.perf_counter() - t0)
+                times[f"{impl}_b2b"].append(time.perf_counter() - t0)
         for mode in ("inter", "cold"):
-            for i in range(args.n):
-                x = one[i % len(one)]
-                for impl, f in (("kernel", kernel), ("lightgbm", base)):
-                    modes[mode](x)  # other work between the calls
-                    t0 = time.perf_counter()
-                    f(x)
-                    times[f"{impl}_{mode}"].append(time.perf_counter() - t0)
+            for start in range(0, args.n, BLOCK):  # a block of one implementation's world, then the other's
+                for impl, f in impls:
+                    for i in range(start, min(start + BLOCK, args.n)):
+                        x = one[i % len(one)]
+                        if mode == "inter":
+                            other[impl]()
+                        else:
+                            COLD.sum()
+                        t0 = time.perf_counter()
+                        f(x)
+                        times[f"{impl}_{mode}"].append(time.perf_counter() - t0)
     med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
-    return {"median_ms": med, **{f"speedup_{m}": med[f"lightgbm_{m}"] / med[f"kernel_{m}"] for m in modes}}
+    return {
+        "median_ms": med,
+        **{f"speedup_{m}": med[f"lightgbm_{m}"] / med[f"kernel_{m}"] for m in ("b2b", "inter", "cold")},
+    }
 
 
-def other_work(models: dict[str, LoadedModel], rows: dict[str, np.ndarray]) -> Callable[[np.ndarray], None]:
-    """What else an assessment does between two explanations, roughly: the other boosters' raw scores
-    for a row of theirs, and a sweep over 4 MiB (request parsing, pydantic, the database round trip)."""
-    calls = [(m, role, rows[name][:1]) for name, m in models.items() for role in m.boosters]
+def other_work(models: dict[str, LoadedModel], name: str) -> dict[str, Callable[[], None]]:
+    """The rest of an assessment around one explanation, per implementation.
 
-    def run(_: np.ndarray) -> None:
-        for model, role, x in calls:
-            model.boosters[role].predict(x, raw_score=True, num_threads=1)
-        SWEEP.sum()
+    The next case's matrices (Python), its P10/P50/P90 raw scores (LightGBM),
+    and the SHAP of the assessment's other explained booster by the same
+    implementation: the PD's when a valuation booster is measured, the P50's
+    otherwise.
+    """
+    valuation, pd = models["valuation"], models["pd"]
+    cases = itertools.cycle(make_cases(50, seed=7))
+    other_model, other_role = (pd, "main") if name == "valuation" else (valuation, "p50")
+    booster = other_model.boosters[other_role]
+    kernel = other_model.explainer(other_role).kernel
 
-    return run
+    def matrices() -> np.ndarray:
+        c = next(cases)
+        xv = valuation_matrix(c.patents, AS_OF, c.borrower.revenue_cny)
+        xp = pd_matrix(c.borrower, c.loan, c.patents, AS_OF, float(quantiles(valuation, xv)[:, 1].sum()))
+        return xp if other_model is pd else xv
+
+    return {
+        "kernel": lambda: kernel.contributions(matrices()) if kernel is not None else None,
+        "lightgbm": lambda: booster.predict(matrices(), pred_contrib=True, num_threads=1),
+    }
 
 
 def batch(model: LoadedModel, role: str, rows: np.ndarray, args: argparse.Namespace) -> dict[str, Any]:
@@ -229,7 +255,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         models[name] = load_champion(store, name)
         print(f"{name}: loaded with kernels built and gated in {time.perf_counter() - t0:.2f} s", flush=True)
     rows = model_rows(models, 200)
-    other = other_work(models, rows)
     results: dict[str, Any] = {}
     for name, model in models.items():
         for role, explainer in model._explainers.items():
@@ -248,7 +273,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 kernel.contributions,
                 lambda x, b=booster: b.predict(x, pred_contrib=True, num_threads=1),
                 rows[name],
-                other,
+                other_work(models, name),
                 args,
             )
             entry["batch"] = batch(model, role, rows[name], args)
