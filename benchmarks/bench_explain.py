@@ -29,6 +29,7 @@ numba's and llvmlite's install size.  Figures quoted are medians.  Writes
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
 import os
@@ -43,6 +44,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import lightgbm as lgb
 import numpy as np
 from bench_assessment import ensure_store, machine
 from cases import AS_OF, make_cases
@@ -149,7 +151,12 @@ def single_row(
     }
 
 
-def other_work(models: dict[str, LoadedModel], name: str) -> dict[str, Callable[[], None]]:
+def pred_contrib(booster: lgb.Booster, x: np.ndarray, threads: int = 1) -> np.ndarray:
+    """The baseline: LightGBM's own TreeSHAP."""
+    return np.asarray(booster.predict(x, pred_contrib=True, num_threads=threads), dtype=np.float64)
+
+
+def other_work(models: dict[str, LoadedModel], name: str) -> dict[str, Callable[[], Any]]:
     """The rest of an assessment around one explanation, per implementation.
 
     The next case's matrices (Python), its P10/P50/P90 raw scores (LightGBM),
@@ -171,7 +178,7 @@ def other_work(models: dict[str, LoadedModel], name: str) -> dict[str, Callable[
 
     return {
         "kernel": lambda: kernel.contributions(matrices()) if kernel is not None else None,
-        "lightgbm": lambda: booster.predict(matrices(), pred_contrib=True, num_threads=1),
+        "lightgbm": lambda: pred_contrib(booster, matrices()),
     }
 
 
@@ -183,21 +190,19 @@ def batch(model: LoadedModel, role: str, rows: np.ndarray, args: argparse.Namesp
     x = np.resize(rows, (args.batch_rows, rows.shape[1]))
     rates: dict[str, list[float]] = {}
     diff = 0.0
+    bias_equal, scale = True, 0.0
     for _ in range(args.reps):
         for threads in (1, 2):
-            for name, f in (
-                (f"kernel_{threads}t", lambda t=threads: kernel.contributions(x, threads=t)),
-                (f"lightgbm_{threads}t", lambda t=threads: booster.predict(x, pred_contrib=True, num_threads=t)),
-            ):
-                t0 = time.perf_counter()
-                out = f()
-                rates.setdefault(name, []).append(len(x) / (time.perf_counter() - t0))
-                if name.startswith("kernel"):
-                    got = out
-                else:
-                    diff = max(diff, float(np.abs(got - out).max()))
-                    bias_equal = bool(np.array_equal(got[:, -1], out[:, -1]))
-                    scale = float(np.abs(out[:, :-1]).max())
+            t0 = time.perf_counter()
+            got = kernel.contributions(x, threads=threads)
+            t1 = time.perf_counter()
+            ref = pred_contrib(booster, x, threads)
+            t2 = time.perf_counter()
+            rates.setdefault(f"kernel_{threads}t", []).append(len(x) / (t1 - t0))
+            rates.setdefault(f"lightgbm_{threads}t", []).append(len(x) / (t2 - t1))
+            diff = max(diff, float(np.abs(got - ref).max()))
+            bias_equal = bias_equal and bool(np.array_equal(got[:, -1], ref[:, -1]))
+            scale = max(scale, float(np.abs(ref[:, :-1]).max()))
     med = {k: statistics.median(v) for k, v in rates.items()}
     return {
         "rows": len(x),
@@ -271,7 +276,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             kernel, booster = explainer.kernel, explainer.booster
             entry["single_row"] = single_row(
                 kernel.contributions,
-                lambda x, b=booster: b.predict(x, pred_contrib=True, num_threads=1),
+                functools.partial(pred_contrib, booster),
                 rows[name],
                 other_work(models, name),
                 args,

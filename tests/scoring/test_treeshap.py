@@ -34,6 +34,10 @@ def _train(
     return lgb.train({**base, **params}, data, num_boost_round=rounds)
 
 
+def _pred_contrib(booster: lgb.Booster, rows: np.ndarray) -> np.ndarray:
+    return np.asarray(booster.predict(rows, pred_contrib=True, num_threads=1), dtype=np.float64)
+
+
 def _decision_types(booster: lgb.Booster) -> set[int]:
     return {int(d) for t in parse_model(booster.model_to_string()).trees for d in t.decision_type}
 
@@ -42,7 +46,7 @@ def _assert_exact(booster: lgb.Booster, rows: np.ndarray) -> np.ndarray:
     """Kernel == pred_contrib within TOL of the largest contribution; the bias column bit-identical."""
     kernel = TreeShap.from_model_text(booster.model_to_string())
     got = kernel.contributions(rows)
-    ref = booster.predict(rows, pred_contrib=True, num_threads=1)
+    ref = _pred_contrib(booster, rows)
     scale = max(float(np.abs(ref[:, :-1]).max()), 1.0)
     assert got.shape == ref.shape
     assert np.abs(got - ref).max() <= TOL * scale
@@ -55,7 +59,7 @@ def _rows_hitting_every_leaf(booster: lgb.Booster, data: np.ndarray) -> np.ndarr
     kernel = TreeShap.from_model_text(booster.model_to_string())
     decisions, values = probe_rows(kernel.tables)
     rows = np.concatenate([data, decisions, values])
-    leaves = booster.predict(rows, pred_leaf=True).reshape(len(rows), -1)
+    leaves = np.asarray(booster.predict(rows, pred_leaf=True)).reshape(len(rows), -1)
     for t, tree in enumerate(parse_model(booster.model_to_string()).trees):
         assert set(leaves[:, t].tolist()) == set(range(tree.num_leaves)), f"tree {t} has leaves no row reaches"
     return rows
@@ -187,7 +191,7 @@ def test_gate_refuses_linear_trees_and_multiclass_with_a_reason(rng: np.random.G
     multi = explainer_for(_train(x, np.digitize(y, [-0.5, 0.5]), objective="multiclass", num_class=3, rounds=5))
     assert not multi.gate.supported and "multiclass" in multi.gate.reason
     # the fallback is pred_contrib, as before the kernel: per class for multiclass, an error for linear trees
-    assert np.array_equal(multi.contributions(x[:5]), multi.booster.predict(x[:5], pred_contrib=True))
+    assert np.array_equal(multi.contributions(x[:5]), _pred_contrib(multi.booster, x[:5]))
     with pytest.raises(lgb.basic.LightGBMError, match="linear trees"):
         linear.contributions(x[:5])
 
@@ -240,7 +244,7 @@ def test_random_rows_of_probe_values_and_floats(
         for v in values
     ]
     rows = np.array([row], dtype=np.float64)
-    ref = booster.predict(rows, pred_contrib=True, num_threads=1)
+    ref = _pred_contrib(booster, rows)
     got = kernel.contributions(rows)
     assert np.abs(got - ref).max() <= TOL * max(float(np.abs(ref[:, :-1]).max()), 1.0)
 
@@ -266,7 +270,7 @@ def test_the_pipelines_models_are_explained_by_the_kernel_exactly(
     }[name]()
     x = prep.x[:300]
     for role, booster in model.boosters.items():
-        ref = booster.predict(x, pred_contrib=True, num_threads=1)
+        ref = _pred_contrib(booster, x)
         got = model.explainer(role).contributions(x)
         assert np.abs(got - ref).max() <= TOL * np.abs(ref[:, :-1]).max()
         assert np.array_equal(got[:, -1], ref[:, -1])
@@ -285,4 +289,4 @@ def test_a_kernel_that_cannot_be_built_falls_back_visibly(
     monkeypatch.setattr("scoring.treeshap.explainer.build_tables", broken)
     explainer = explainer_for(booster)
     assert not explainer.uses_kernel and "no tables today" in explainer.gate.reason
-    assert np.array_equal(explainer.contributions(x[:3]), booster.predict(x[:3], pred_contrib=True, num_threads=1))
+    assert np.array_equal(explainer.contributions(x[:3]), _pred_contrib(booster, x[:3]))
