@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -290,3 +291,15 @@ def test_a_kernel_that_cannot_be_built_falls_back_visibly(
     explainer = explainer_for(booster)
     assert not explainer.uses_kernel and "no tables today" in explainer.gate.reason
     assert np.array_equal(explainer.contributions(x[:3]), _pred_contrib(booster, x[:3]))
+
+
+def test_threads_calling_one_kernel_at_once_get_exact_answers(rng: np.random.Generator) -> None:
+    """The service's thread pool shares one kernel per booster: calls must not share scratch space."""
+    x, y = _categorical_data(rng)
+    booster = _train(x, y, cats=[0, 2], rounds=20)
+    kernel = TreeShap.from_model_text(booster.model_to_string())
+    rows = [x[i : i + 1 + i % 3] for i in range(0, 600, 3)]
+    expected = [kernel.contributions(r) for r in rows]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(kernel.contributions, rows * 3))
+    assert all(np.array_equal(got, expected[i % len(rows)]) for i, got in enumerate(results))
