@@ -8,7 +8,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field
 
 from scoring.credit import CreditAssessment, assess_credit, pd_matrix
-from scoring.models import LoadedModel, Offload, add_parts, inline
+from scoring.models import LoadedModel
 from scoring.package import PackageValuation, value_bases, value_package
 from scoring.pledge_checks import PledgeCheck, check_contract, check_pledge, pledge_notes
 from scoring.pledges import PatentPledge, PledgeContract
@@ -23,14 +23,8 @@ Pledged = Collection[str] | Callable[[], Collection[str]]
 # Pledge facts by patent id; a patent without an entry is pledged by the borrower.
 Pledges = Mapping[str, PatentPledge]
 _NONE = PatentPledge()
-# The valuation booster whose SHAP an Offload may compute in parts, beside the credit scoring.
-OFFLOADED_ROLE = "p50"
-
-
-def prepare_offload(model: LoadedModel, parts: int) -> None:
-    """Build the part boosters an :class:`Offload` splitting into ``parts`` will use (about 40 ms, once)."""
-    if OFFLOADED_ROLE in model.boosters and parts > 1:
-        model.split_boosters(OFFLOADED_ROLE, parts)
+# The valuation booster whose SHAP explains each patent's value.
+EXPLAINED_ROLE = "p50"
 
 
 class ValuationResult(BaseModel):
@@ -66,17 +60,13 @@ def _start_valuation(
     pledged_in_service: Pledged,
     owner_revenue: float | None,
     revenue_attributable: float | None,
-    offload: Offload,
 ) -> tuple[PackageValuation, list[list[PledgeCheck]], Callable[[], ValuationResult]]:
-    """The package figures and checks at once; the call that finishes the valuation once its SHAP is in.
+    """The package figures and checks at once; the call that finishes the valuation with its SHAP.
 
     Nothing in the package figures or the credit assessment needs the
-    valuation's SHAP (the quantiles come from the boosters' raw scores), so
-    ``offload`` may compute it beside them, and beside the lookup of
-    ``pledged_in_service`` when that is a call.
+    valuation's SHAP (the quantiles come from the boosters' raw scores).
     """
     x = valuation_matrix(patents, as_of, owner_revenue)
-    contributions = offload(lambda n: model.contribution_parts(x, OFFLOADED_ROLE, n))
     pledged = pledged_in_service() if callable(pledged_in_service) else pledged_in_service
     checks = [
         check_pledge(
@@ -112,7 +102,7 @@ def _start_valuation(
             model,
             patents,
             q=q,
-            contributions=add_parts(contributions()),
+            contributions=model.contributions(x, EXPLAINED_ROLE),
             as_of=as_of,
             config=config,
             caps=caps,
@@ -143,7 +133,6 @@ def run_valuation(
     pledged_in_service: Pledged = (),
     owner_revenue: float | None = None,
     revenue_attributable: float | None = None,
-    offload: Offload = inline,
 ) -> ValuationResult:
     """Value a package of patents and run every registration check.
 
@@ -151,8 +140,7 @@ def run_valuation(
     not give another pledgor (a third party); ``contract`` says what the pledge
     contract contains (None: not assessed).  ``pledged_in_service`` holds ids
     of patents securing other active loans recorded by the service
-    (double-pledge detection), or is a call that returns them.  An ``offload``
-    with a spare core shares the SHAP with it.
+    (double-pledge detection), or is a call that returns them.
     """
     _, _, finish = _start_valuation(
         model,
@@ -168,7 +156,6 @@ def run_valuation(
         pledged_in_service=pledged_in_service,
         owner_revenue=owner_revenue,
         revenue_attributable=revenue_attributable,
-        offload=offload,
     )
     return finish()
 
@@ -187,14 +174,8 @@ def run_assessment(
     pledges: Pledges | None = None,
     contract: PledgeContract | None = None,
     pledged_in_service: Pledged = (),
-    offload: Offload = inline,
 ) -> AssessmentResult:
-    """Value the pledged patents, then score the loan on them.
-
-    With an ``offload`` that runs work on another thread, the valuation's
-    SHAP (the largest single computation) runs beside the credit assessment:
-    the result is the same, only sooner when a core is free.
-    """
+    """Value the pledged patents, then score the loan on them."""
     package, checks, finish = _start_valuation(
         valuation_model,
         patents,
@@ -209,7 +190,6 @@ def run_assessment(
         pledged_in_service=pledged_in_service,
         owner_revenue=borrower.revenue_cny,
         revenue_attributable=None,
-        offload=offload,
     )
     # The PD model learned its ltv_model input on the model P50 of every pledged patent
     # (training.prepare.package_values), so it is given the same; what the collateral is

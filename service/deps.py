@@ -260,7 +260,7 @@ async def get_scoring(
 ) -> ScoringContext:
     """Everything a valuation or an assessment needs besides its request (its SHAP may use the spare core)."""
     state = app_state(request.app)
-    return ScoringContext(bundle, state.configuration.scoring, state.metrics, lang, now, today, state.spare_core)
+    return ScoringContext(bundle, state.configuration.scoring, state.metrics, lang, now, today)
 
 
 ScoringDep = Annotated[ScoringContext, Depends(get_scoring)]

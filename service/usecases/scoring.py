@@ -14,7 +14,6 @@ from pydantic import ValidationError
 from sqlalchemy import Insert, bindparam, func, insert
 from sqlmodel import Session, col, select
 
-from scoring.models import Offload, inline
 from scoring.pipeline import ValuationResult, run_assessment, run_valuation
 from scoring.policy import ScoringConfig
 from scoring.types import PATENT_ID_CONTEXT, FieldError, Patent
@@ -69,7 +68,6 @@ class ScoringContext:
 
     ``now`` and ``today`` are the request's instant and business day, read from the clock once
     (``service.deps``): ``now`` stamps what is stored, ``today`` dates a request that gives no date.
-    ``offload`` may share the valuation's SHAP with a spare core (``service.spare_core``).
     """
 
     bundle: ModelBundle
@@ -78,7 +76,6 @@ class ScoringContext:
     lang: Lang
     now: datetime
     today: date
-    offload: Offload = inline
 
 
 def pledged_elsewhere(session: Session, patent_ids: list[str]) -> set[str]:
@@ -176,7 +173,6 @@ def create_valuation(
         pledged_in_service=lambda: pledged_elsewhere(session, [p.patent_id for p in req.patents]),
         owner_revenue=ctx.owner_revenue_cny,
         revenue_attributable=ctx.revenue_attributable_cny,
-        offload=scoring.offload,
     )
     vid, now = str(uuid.uuid4()), scoring.now
     response = _valuation_response(bundle, result, vid=vid, created=now, as_of=as_of)
@@ -280,10 +276,7 @@ def _patents_for(
 def create_assessment(
     session: Session, principal: Principal, scoring: ScoringContext, req: AssessmentRequest
 ) -> Recorded[AssessmentResponse]:
-    """Assess one pledge-loan application, store it with inputs and versions, audit it.
-
-    The valuation's SHAP may run on the spare core beside the credit scoring (``scoring.offload``).
-    """
+    """Assess one pledge-loan application, store it with inputs and versions, audit it."""
     bundle, config = scoring.bundle, scoring.config
     as_of = req.as_of or scoring.today
     patents, valuation_id = _patents_for(session, principal, req, as_of)
@@ -302,7 +295,6 @@ def create_assessment(
         contract=req.contract,
         # looked up while the valuation's SHAP computes
         pledged_in_service=lambda: pledged_elsewhere(session, [p.patent_id for p in patents]),
-        offload=scoring.offload,
     )
     aid, now = str(uuid.uuid4()), scoring.now
     versions = {"valuation": bundle.get("valuation").version, "pd": bundle.get("pd").version}

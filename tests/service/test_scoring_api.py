@@ -433,6 +433,6 @@ def test_metrics_by_route_template(server: Server) -> None:
     assert a.id not in text
     assert "iprisk_pd_bucket" in text
     assert 'iprisk_model_info{model="pd",version="1"} 1.0' in text
-    # Where each assessment's valuation SHAP ran (beside the credit scoring, or inline when the helper was busy).
-    assert "iprisk_valuation_shap_total{where=" in text
+    # Which boosters the exact SHAP kernel explains (1) and which fall back to pred_contrib (0).
+    assert 'iprisk_shap_kernel{model="valuation",role="p50"} 1.0' in text
     assert "iprisk_http_requests_in_flight 1.0" in text  # the scrape itself
