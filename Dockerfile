@@ -18,7 +18,9 @@ FROM python:3.11-slim
 RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 curl && rm -rf /var/lib/apt/lists/* \
     && useradd --create-home --uid 10001 iprisk && mkdir /data && chown iprisk /data
 COPY --from=build /opt/venv /opt/venv
+# NUMBA_CACHE_DIR: the SHAP kernels compile once (a few seconds) and later starts load them from the volume.
 ENV PATH=/opt/venv/bin:$PATH \
+    NUMBA_CACHE_DIR=/data/.numba-cache \
     IPRISK_HOME=/data \
     IPRISK_HOST=0.0.0.0 \
     IPRISK_PORT=8000

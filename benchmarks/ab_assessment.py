@@ -1,7 +1,7 @@
 """``POST /v1/assessments`` of this tree against an earlier revision, side by side, with the floor.
 
     .venv/bin/python benchmarks/ab_assessment.py --base c68ffa7 [--rounds 5] [--n 300] [--load 8]
-    .venv/bin/python benchmarks/ab_assessment.py --base HEAD --base-env IPRISK_SPARE_CORE_THREADS=0
+    .venv/bin/python benchmarks/ab_assessment.py --base HEAD --base-env IPRISK_RATE_LIMIT_PER_MINUTE=0
 
 Checks ``--base`` out into a temporary git worktree, serves it and this tree
 at the same time (same uvicorn settings as ``bench_assessment``, same model
@@ -10,7 +10,8 @@ floor (a), N sequential requests to the base, N to this tree.  Medians per
 round and the median of the rounds are printed; the ratio this/base is the
 figure to quote, since both sides saw the same machine.  With ``--load S``
 each round also runs S seconds of closed-loop load at 16 clients against
-each side, and the throughput ratio is printed the same way.
+each side, and the throughput ratio is printed the same way; the server CPU
+time per sequential request (user + system, from ``/proc``) for both sides.
 """
 
 from __future__ import annotations
@@ -91,10 +92,13 @@ def main(argv: list[str] | None = None) -> int:
             sides[name] = http_poster(client, "/v1/assessments")
         rounds: dict[str, list[float]] = {"floor": [], "base": [], "this": []}
         rps: dict[str, list[float]] = {"base": [], "this": []}
+        cpu: dict[str, list[float]] = {"base": [], "this": []}  # server CPU seconds per sequential request
         for r in range(args.rounds):
             rounds["floor"].append(statistics.median(time_calls(local.floor, local.matrices, n=args.n, warmup=20)))
             for name, post in sides.items():
+                cpu0 = servers[name].cpu_seconds()
                 rounds[name].append(statistics.median(time_calls(post, payloads, n=args.n, warmup=20)))
+                cpu[name].append((servers[name].cpu_seconds() - cpu0) / (args.n + 20))
             print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1] * 1e3:.2f} ms" for k, v in rounds.items()), flush=True)
             if args.load > 0:
                 for name, server in servers.items():
@@ -120,6 +124,11 @@ def main(argv: list[str] | None = None) -> int:
         f"\nmedian of {args.rounds} rounds: floor {med['floor']:.2f} ms, base ({args.base}) {med['base']:.2f} ms, "
         f"this tree {med['this']:.2f} ms; this/base {statistics.median(ratios):.3f} "
         f"(per round {', '.join(f'{x:.3f}' for x in ratios)})"
+    )
+    cpu_med = {k: statistics.median(v) * 1e3 for k, v in cpu.items()}
+    print(
+        f"server CPU per sequential request: base {cpu_med['base']:.2f} ms, this tree {cpu_med['this']:.2f} ms; "
+        f"this/base {cpu_med['this'] / cpu_med['base']:.3f}"
     )
     if rps["base"]:
         load_ratios = [t / b for b, t in zip(rps["base"], rps["this"], strict=True)]

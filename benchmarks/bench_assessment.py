@@ -2,15 +2,10 @@
 
     .venv/bin/python benchmarks/bench_assessment.py [--quick] [--home /tmp/bench-home]
 
-(a)  in-process floor: the LightGBM calls one assessment needs, one after
-     the other (``LoadedModel``): raw P10 and P90 and the P50 pred_contrib
-     for the pledged patents, the PD pred_contrib for the loan (P50 and PD
+(a)  in-process floor: the model calls one assessment needs, one after
+     the other (``LoadedModel``): raw P10 and P90 and the P50 SHAP
+     for the pledged patents, the PD SHAP for the loan (P50 and PD
      are the SHAP row sums, so they need no predict call of their own).
-(a∥) the same calls arranged as the service arranges them: the P50
-     pred_contrib in four parts shared by a helper thread and the caller
-     (``service.spare_core``), which first makes the raw P10/P50/P90 calls
-     (the service's fifth call: its PD does not wait for the SHAP) and the PD
-     pred_contrib.  For reference: the issue's target is against (a).
 (a') ``scoring.pipeline.run_assessment``: the full pure-python scoring.
 (b)  a naive FastAPI endpoint (``naive_app.py``): pandas frames and a new
      ``shap.TreeExplainer`` per request.
@@ -60,7 +55,7 @@ from servers import Server, serve_iprisk, serve_naive
 from models_store import ModelStore
 from scoring.credit import pd_matrix
 from scoring.models import LoadedModel
-from scoring.pipeline import prepare_offload, run_assessment
+from scoring.pipeline import run_assessment
 from scoring.policy import load_scoring_config
 from scoring.valuation import quantiles, valuation_matrix
 from service.bootstrap import ensure_models, missing_champions
@@ -68,7 +63,6 @@ from service.bundle import load_champion
 from service.client import IpriskClient
 from service.keys import new_key
 from service.settings import Settings
-from service.spare_core import SpareCore
 
 HERE = Path(__file__).resolve().parent
 PACKAGES = (
@@ -156,8 +150,6 @@ class InProcess:
     def __init__(self, store: ModelStore, cases: list[Case]) -> None:
         self.valuation: LoadedModel = load_champion(store, "valuation")
         self.pd: LoadedModel = load_champion(store, "pd")
-        self.spare = SpareCore(1)
-        prepare_offload(self.valuation, self.spare.parts)
         self.config = load_scoring_config(None)
         self.caps = self.config.ltv.for_institution("bench")
         # The matrices one assessment feeds the models, built outside the timed calls.
@@ -176,15 +168,6 @@ class InProcess:
         self.valuation.raw(xv, "p10")
         self.valuation.raw(xv, "p90")
         self.pd.contributions(xp)
-
-    def floor_spare(self, matrices: tuple[np.ndarray, np.ndarray]) -> None:
-        """(a∥): the same calls with the P50 SHAP beside the rest, as ``scoring.pipeline`` makes them."""
-        xv, xp = matrices
-        join = self.spare(lambda n: self.valuation.contribution_parts(xv, "p50", n))
-        for role in ("p10", "p50", "p90"):
-            self.valuation.raw(xv, role)
-        self.pd.contributions(xp)
-        sum(join())
 
     def assess(self, case: Case) -> float:
         """(a'): the full pure-python scoring; returns the PD."""
@@ -321,7 +304,6 @@ def _run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
             print(f"repetition {rep + 1}/{args.reps}", flush=True)
             for name, call, items in (
                 ("a", local.floor, local.matrices),
-                ("a_spare", local.floor_spare, local.matrices),
                 ("a_prime", local.assess, cases),
             ):
                 record(latency[name], name, partial(in_process, call, items, n=args.n, warmup=args.warmup))

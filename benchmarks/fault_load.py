@@ -643,7 +643,7 @@ def main(argv: list[str] | None = None) -> None:
             "IPRISK_MODEL_STORE": str(store),
             "IPRISK_BATCH_MAX_ITEMS": str(max(args.batch_items, 1)),
             "IPRISK_RATE_LIMIT_PER_MINUTE": "0",
-            "IPRISK_SPARE_CORE_THREADS": "0",
+            "IPRISK_SPARE_CORE_THREADS": "0",  # for trees before issue 20; later ones ignore it
             "IPRISK_DB_POOL_TIMEOUT_SECONDS": "5",
             "IPRISK_DB_CONNECT_TIMEOUT_SECONDS": "2",
             "IPRISK_LOG_LEVEL": "WARNING",

@@ -137,7 +137,7 @@ STEPS: tuple[tuple[str, Any, str], ...] = (
     ("confirm the cached API key (SELECT)", routing, "confirm_key"),
     ("pledged_elsewhere (SELECT)", uc, "pledged_elsewhere"),
     ("run_assessment (scoring, LightGBM included)", uc, "run_assessment"),
-    ("  LightGBM pred_contrib (LoadedModel.contributions)", LoadedModel, "contributions"),
+    ("  SHAP kernel (LoadedModel.contributions)", LoadedModel, "contributions"),
     ("  LightGBM raw predict (LoadedModel.raw)", LoadedModel, "raw"),
     ("store rows (Core INSERT: assessment, snapshots)", uc, "store"),
     ("audit.append (INSERT entry; chained later by the sealer)", audit, "append"),
@@ -254,12 +254,12 @@ async def profile(args: argparse.Namespace, out: io.StringIO) -> None:
         emit("   per call, and calls per request; steps nest inside create_assessment)")
         for name, values in timings.items():
             emit(f"   {name:58s} {statistics.median(values) * 1e3:7.3f}  x{len(values) / args.n:.1f}")
-        in_server = sum(timings["  LightGBM pred_contrib (LoadedModel.contributions)"]) + sum(
+        in_server = sum(timings["  SHAP kernel (LoadedModel.contributions)"]) + sum(
             timings["  LightGBM raw predict (LoadedModel.raw)"]
         )
         emit(
             f"   LightGBM calls per request, mean: {in_server / args.n * 1e3:.3f} ms inside the request (its five "
-            f"calls, the P50 SHAP on the spare core), {floor_total / len(local.matrices) * 1e3:.3f} ms in a tight "
+            f"calls), {floor_total / len(local.matrices) * 1e3:.3f} ms in a tight "
             "loop (the floor's four)"
         )
         emit("   SQL statements per request, and time inside the database driver (the rest is Python):")

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from scoring.funds import NplClass
 from scoring.types import FieldError
-from scoring.vocab import NPL_CLASSES
+from scoring.vocab import NPL_CLASSES, NplClass
 
 OVERDUE_FLOORS: tuple[tuple[int, NplClass], ...] = (
     (360, "loss"),

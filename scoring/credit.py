@@ -13,10 +13,10 @@ from pydantic import BaseModel, Field
 from scoring import features as F
 from scoring.explain import Contributions, Reason, top_reasons
 from scoring.models import Explanation, LoadedModel, sigmoid
+from scoring.package import PackageValuation
 from scoring.pledge_checks import PledgeCheck
 from scoring.policy import DecisionPolicy, LtvCaps, ScoringConfig
 from scoring.types import Borrower, LoanTerms, Patent
-from scoring.valuation import PackageValuation
 from scoring.vocab import FROZEN
 from scoring.vocab.arrays import FloatArray
 from scoring.vocab.lang import Lang
@@ -57,8 +57,8 @@ class CreditAssessment(BaseModel):
     ead: float = Field(description="Exposure at default, CNY (full drawdown assumed).")
     expected_loss: float = Field(description="PD × LGD (with cover) × EAD, CNY.")
     expected_loss_without_cover: float
-    ltv: float = Field(description="Amount / package P50.")
-    max_loan_amount: float = Field(description="Σ P50 × LTV cap per patent type, CNY.")
+    ltv: float = Field(description="Amount / pledge value (Σ P50 of the pledgeable patents); 1e9 when that is 0.")
+    max_loan_amount: float = Field(description="Σ P50 × LTV cap per patent type of the pledgeable patents, CNY.")
     decision: Decision
     reasons: list[Reason] = Field(description="Up to four features that raised the PD most.")
     policy_reasons: list[PolicyReason]
@@ -87,9 +87,11 @@ def pd_matrix(
 def loss_given_default(loan: LoanTerms, package: PackageValuation, *, floor: float = 0.0) -> Lgd:
     """LGD from the collateral's liquidation value and the cover of fund, insurer and guarantor.
 
-    Only the IP share of the collateral is valued here; other collateral is
-    not known to the service and is conservatively given no value.  ``floor``
-    keeps workout costs and time value in even a fully secured loan.
+    Only the IP share of the collateral is valued here, and of it only the
+    patents that live and can be registered (``package.liquidation_value``);
+    other collateral is not known to the service and is conservatively given
+    no value.  ``floor`` keeps workout costs and time value in even a fully
+    secured loan.
     """
     ead = loan.amount_cny
     recovery = min(ead, package.liquidation_value)
@@ -164,12 +166,13 @@ def assess_credit(
     ead = loan.amount_cny
     metrics = {
         "pd": pd,
-        "ltv": ead / package.total_p50 if package.total_p50 > 0 else 1e9,
+        "ltv": ead / package.pledge_value_cny if package.pledge_value_cny > 0 else 1e9,
         "amount_over_max": ead / package.max_pledge_amount if package.max_pledge_amount > 0 else 1e9,
-        "failed_checks": float(sum(c.status == "fail" for cs in checks for c in cs)),
-        "warned_checks": float(sum(c.status == "warn" for cs in checks for c in cs)),
+        "failed_checks": float(sum(c.status == "fail" for cs in (*checks, package.checks) for c in cs)),
+        "warned_checks": float(sum(c.status == "warn" for cs in (*checks, package.checks) for c in cs)),
         "tenor_over_cap": float(max(0, loan.tenor_months - caps.max_tenor_months)),
         "expected_loss_rate": pd * lgd.with_cover,
+        "pledgeable_patents": float(package.pledgeable_patents),
     }
     decision, policy_reasons = _policy(config.decision, metrics, config, lang)
     return CreditAssessment(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -44,13 +45,16 @@ def top_reasons(
     lang: Literal["en", "zh"],
     k: int = 4,
     direction: Literal["increases", "both"] = "increases",
+    exclude: Collection[str] = (),
 ) -> list[Reason]:
     """The ``k`` largest contributions, mapped to their fixed texts.
 
     With ``direction="increases"`` (adverse-action practice) only features
     that pushed the output up are given — for PD, what raised the risk.
+    Features in ``exclude`` (those that do not apply to the case, such as a
+    design's claims) are never given; the next largest take their place.
     """
-    items = sorted(ex.contributions.items(), key=lambda kv: -abs(kv[1]))
+    items = sorted(((n, v) for n, v in ex.contributions.items() if n not in exclude), key=lambda kv: -abs(kv[1]))
     if direction == "increases":
         items = [kv for kv in items if kv[1] > 0]
     out = []

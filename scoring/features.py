@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Literal
 
 import numpy as np
 
-from scoring import vocab
+from scoring import terms, vocab
 from scoring.vocab.arrays import AnyArray, DateArray, FloatArray, IndexArray
 
 Columns = Mapping[str, AnyArray]  # contract columns by name, as a frame hands them out
@@ -65,6 +66,19 @@ VALUATION_FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("co_owned", "bool"),
     FeatureSpec("log_owner_revenue"),
 )
+
+# Model inputs that mean nothing for a patent type: a Chinese design has no claims (it is protected
+# by its drawings or photographs).  They are NaN for that type, LightGBM's missing value, in training
+# and in requests alike, and never given to a user as a reason for that type's value.
+NOT_APPLICABLE: Mapping[str, frozenset[str]] = MappingProxyType(
+    {"design": frozenset({"claims_count", "independent_claims"})}
+)
+
+
+def not_applicable(patent_type: str) -> frozenset[str]:
+    """Names of the valuation inputs that do not apply to ``patent_type``."""
+    return NOT_APPLICABLE.get(patent_type, frozenset())
+
 
 PD_FEATURES: tuple[FeatureSpec, ...] = (
     _cat("industry", vocab.INDUSTRIES),
@@ -121,8 +135,8 @@ def encode_category(values: AnyArray, categories: Sequence[str]) -> FloatArray:
 
 
 def remaining_life_years(patent_type: AnyArray, filing_date: DateArray, as_of: DateArray | np.datetime64) -> FloatArray:
-    """Statutory life left at ``as_of`` in years (0 once expired)."""
-    term = np.array([vocab.STATUTORY_TERM_YEARS.get(t, np.nan) for t in patent_type], dtype=np.float64)
+    """Statutory life left at ``as_of`` in years (0 once expired); the term by type and filing date."""
+    term = terms.term_years(patent_type, filing_date)
     age = (
         _days(np.broadcast_to(np.asarray(as_of, dtype="datetime64[D]"), np.shape(filing_date)), filing_date)
         / DAYS_PER_YEAR
@@ -179,6 +193,10 @@ def valuation_columns(
         "co_owned",
     ):
         out[name] = _num(patents, name)
+    ptype = np.asarray(patents["patent_type"], dtype=object)
+    for label, names in NOT_APPLICABLE.items():
+        for name in names:
+            out[name] = np.where(ptype == label, np.nan, out[name])
     out["citations_per_year"] = out["forward_citations"] / np.maximum(age, 0.5)
     rev = np.full(n, np.nan) if owner_revenue is None else np.asarray(owner_revenue, dtype=np.float64)
     out["log_owner_revenue"] = np.log1p(rev)

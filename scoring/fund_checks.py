@@ -24,9 +24,9 @@ from decimal import Decimal
 from pydantic import BaseModel, Field
 
 from scoring.calendar import HolidayCalendar, working_days_between
-from scoring.funds import FundRules, NplClass
-from scoring.types import Day, Purpose
-from scoring.vocab import FROZEN
+from scoring.funds import FundRules
+from scoring.types import Day
+from scoring.vocab import FROZEN, NplClass, Purpose
 from scoring.vocab.money import Money, fen_times, to_cny
 from scoring.vocab.shares import ExactShare
 

@@ -18,14 +18,12 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, Field, field_validator
 
-from scoring.types import Purpose
-from scoring.vocab import FROZEN
+from scoring.vocab import FROZEN, NplClass, Purpose
 from scoring.vocab.money import Money
 from scoring.vocab.shares import ExactShare, Multiple
 
 PartyName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$", description="e.g. fund, bank, insurer.")]
 PartyRole = Literal["pool", "bank", "co_payer"]
-NplClass = Literal["normal", "special_mention", "substandard", "doubtful", "loss"]
 CapName = Literal[
     "party_per_loan", "per_loan", "claimed", "per_borrower_year", "per_bank_year", "per_fund_year", "balance"
 ]

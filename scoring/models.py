@@ -8,12 +8,10 @@ machine OpenMP threads across workers make tail latency far worse.
 
 from __future__ import annotations
 
-import functools
-import itertools
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import lightgbm as lgb
 import numpy as np
@@ -21,8 +19,10 @@ import numpy as np
 from scoring.features import FeatureSpec
 from scoring.vocab.arrays import FloatArray
 
+if TYPE_CHECKING:
+    from scoring.treeshap import Explainer, GateResult
+
 PREDICT_THREADS = 1
-T = TypeVar("T")
 
 
 def _predict(booster: lgb.Booster, x: FloatArray, *, raw_score: bool = False, pred_contrib: bool = False) -> FloatArray:
@@ -31,33 +31,6 @@ def _predict(booster: lgb.Booster, x: FloatArray, *, raw_score: bool = False, pr
     if not isinstance(out, np.ndarray):  # LightGBM answers sparse only for sparse input
         raise TypeError(f"LightGBM returned {type(out).__name__} for a dense matrix")
     return np.asarray(out, dtype=np.float64)
-
-
-def add_parts(parts: Sequence[FloatArray]) -> FloatArray:
-    """The sum of an :class:`Offload`'s parts, added in order (as ``sum`` would, without its ``0``)."""
-    total = parts[0]
-    for part in parts[1:]:
-        total = total + part
-    return total
-
-
-class Offload(Protocol):
-    """Starts a computation (maybe partly on another thread); returns the call that waits for its parts.
-
-    ``split(n)`` gives ``n`` calls that together make the computation (the
-    caller adds their results up).  The scoring pipeline hands over the one
-    computation nothing else waits on (the valuation's SHAP) so that a caller
-    with a spare core can run it beside the rest of the assessment.  The join
-    returns the parts' results in order and re-raises a part's error.
-    """
-
-    def __call__(self, split: Callable[[int], Sequence[Callable[[], T]]], /) -> Callable[[], list[T]]: ...
-
-
-def inline(split: Callable[[int], Sequence[Callable[[], T]]], /) -> Callable[[], list[T]]:
-    """The :class:`Offload` that runs the computation whole, at once, on the caller's thread."""
-    results = [part() for part in split(1)]
-    return lambda: results
 
 
 @dataclass(frozen=True)
@@ -85,10 +58,8 @@ class LoadedModel:
     calibration: tuple[float, float] | None = None
     manifest: Mapping[str, Any] = field(default_factory=dict)
     offsets: Mapping[str, float] = field(default_factory=dict)
-    _split: dict[tuple[str, int], tuple[lgb.Booster, ...]] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
-    _split_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+    _explainers: dict[str, Explainer] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _explainers_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     @property
     def feature_names(self) -> list[str]:
@@ -109,60 +80,35 @@ class LoadedModel:
         Scaled by the calibration slope (and the intercept and any role offset
         added to the last column) so each row still sums to :meth:`raw`.
         """
-        return self._scaled(_predict(self.boosters[role], x, pred_contrib=True), role)
+        return self._scaled(self.explainer(role).contributions(x), role)
 
-    def contribution_parts(self, x: FloatArray, role: str, n: int) -> list[Callable[[], FloatArray]]:
-        """:meth:`contributions` as ``n`` calls over consecutive ranges of trees; their sum is the whole.
+    def explainer(self, role: str = "main") -> Explainer:
+        """The role's SHAP: the exact kernel where its gate passed, else ``pred_contrib`` (built once, gated).
 
-        TreeSHAP is computed tree by tree and added up, so the parts are exact:
-        they differ from one call only in the order of the additions (about
-        1e-14 here).  The first part carries the intercept and offsets.  Each
-        part has a booster of its own (:meth:`split_boosters`), so parts may
-        run on several threads at once.
+        :func:`load_model` builds them all at load; a model made otherwise
+        (a fit being evaluated) builds each on first use.
         """
-        if n <= 1 or self.boosters[role].current_iteration() < 2:
-            return [lambda: self.contributions(x, role)]
-        return [
-            functools.partial(self._part_contributions, b, x, role, first=i == 0)
-            for i, b in enumerate(self.split_boosters(role, n))
-        ]
-
-    def _part_contributions(self, booster: lgb.Booster, x: FloatArray, role: str, *, first: bool) -> FloatArray:
-        return self._scaled(_predict(booster, x, pred_contrib=True), role, first=first)
-
-    def split_boosters(self, role: str, n: int) -> tuple[lgb.Booster, ...]:
-        """``n`` boosters over consecutive ranges of the role's trees, built once per model and ``n``.
-
-        Separate boosters, not one booster called with ``start_iteration``:
-        LightGBM keeps the iteration range of a prediction on the booster, so
-        two threads predicting different ranges of one booster at once get
-        each other's trees (235 of 400 such predictions were wrong here,
-        ``docs/performance.md``).
-        """
-        key = (role, n)
-        found = self._split.get(key)
+        found = self._explainers.get(role)
         if found is None:
-            with self._split_lock:
-                found = self._split.get(key)
+            from scoring.treeshap import explainer_for  # numba loads only where SHAP is computed
+
+            with self._explainers_lock:
+                found = self._explainers.get(role)
                 if found is None:
-                    whole = self.boosters[role]
-                    iterations = whole.current_iteration()
-                    edges = np.linspace(0, iterations, min(n, iterations) + 1).round().astype(int).tolist()
-                    found = tuple(
-                        lgb.Booster(model_str=whole.model_to_string(start_iteration=a, num_iteration=b - a))
-                        for a, b in itertools.pairwise(edges)
-                    )
-                    self._split[key] = found
+                    found = self._explainers[role] = explainer_for(self.boosters[role])
         return found
 
-    def _scaled(self, contrib: FloatArray, role: str, *, first: bool = True) -> FloatArray:
+    def shap_gates(self) -> dict[str, GateResult]:
+        """Per role, whether the exact kernel explains it and why (or why ``pred_contrib`` does)."""
+        return {role: self.explainer(role).gate for role in self.boosters}
+
+    def _scaled(self, contrib: FloatArray, role: str) -> FloatArray:
+        contrib = np.asarray(contrib, dtype=np.float64)
         if self.calibration is not None and role == "main":
             a, b = self.calibration
             contrib = contrib * a
-            if first:
-                contrib[:, -1] += b
-        if first:
-            contrib[:, -1] += self.offsets.get(role, 0.0)
+            contrib[:, -1] += b
+        contrib[:, -1] += self.offsets.get(role, 0.0)
         return contrib
 
     def explain(self, x: FloatArray, role: str = "main", *, space: str) -> list[Explanation]:
@@ -205,7 +151,8 @@ def load_model(manifest: Mapping[str, Any], files: Mapping[str, bytes]) -> Loade
     """Build a :class:`LoadedModel` from a manifest and its model files.
 
     Files named ``model.txt`` give the ``main`` booster; ``model_<role>.txt``
-    give role boosters (``p10``, ``p50``, ``p90`` for valuation).
+    give role boosters (``p10``, ``p50``, ``p90`` for valuation).  Each booster's SHAP kernel is
+    built and gated here (:meth:`LoadedModel.shap_gates`), off the request path.
     """
     boosters: dict[str, lgb.Booster] = {}
     for fname, data in files.items():
@@ -216,7 +163,7 @@ def load_model(manifest: Mapping[str, Any], files: Mapping[str, bytes]) -> Loade
     extra = manifest.get("extra") or {}
     cal = extra.get("calibration")
     calibration = (float(cal["a"]), float(cal["b"])) if cal else None
-    return LoadedModel(
+    model = LoadedModel(
         name=str(manifest["name"]),
         version=str(manifest["version"]),
         task=str(manifest["task"]),
@@ -226,3 +173,5 @@ def load_model(manifest: Mapping[str, Any], files: Mapping[str, bytes]) -> Loade
         manifest=manifest,
         offsets={str(k): float(v) for k, v in (extra.get("offsets") or {}).items()},
     )
+    model.shap_gates()  # the SHAP kernels built and gated now, before the model serves
+    return model

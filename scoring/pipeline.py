@@ -2,37 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from scoring.credit import CreditAssessment, assess_credit, pd_matrix
-from scoring.models import LoadedModel, Offload, add_parts, inline
-from scoring.pledge_checks import PledgeCheck, check_pledge
+from scoring.models import LoadedModel
+from scoring.package import PackageValuation, value_bases, value_package
+from scoring.pledge_checks import PledgeCheck, check_contract, check_pledge, pledge_notes
+from scoring.pledges import PatentPledge, PledgeContract
 from scoring.policy import LtvCaps, ScoringConfig
 from scoring.types import Borrower, LoanTerms, Patent
-from scoring.valuation import (
-    PackageValuation,
-    PatentValuation,
-    quantiles,
-    valuation_matrix,
-    value_package,
-    value_patents,
-)
+from scoring.valuation import PatentValuation, quantiles, valuation_matrix, value_patents
 from scoring.vocab.arrays import FloatArray
 from scoring.vocab.lang import Lang
 
 # Ids of patents pledged for other active loans in the service, or the call that looks them up.
 Pledged = Collection[str] | Callable[[], Collection[str]]
-# The valuation booster whose SHAP an Offload may compute in parts, beside the credit scoring.
-OFFLOADED_ROLE = "p50"
-
-
-def prepare_offload(model: LoadedModel, parts: int) -> None:
-    """Build the part boosters an :class:`Offload` splitting into ``parts`` will use (about 40 ms, once)."""
-    if OFFLOADED_ROLE in model.boosters and parts > 1:
-        model.split_boosters(OFFLOADED_ROLE, parts)
+# Pledge facts by patent id; a patent without an entry is pledged by the borrower.
+Pledges = Mapping[str, PatentPledge]
+_NONE = PatentPledge()
+# The valuation booster whose SHAP explains each patent's value.
+EXPLAINED_ROLE = "p50"
 
 
 class ValuationResult(BaseModel):
@@ -62,21 +54,19 @@ def _start_valuation(
     caps: LtvCaps,
     lang: Lang,
     pledgor: str | None,
+    pledges: Pledges,
+    contract: PledgeContract | None,
     tenor_months: int | None,
     pledged_in_service: Pledged,
     owner_revenue: float | None,
     revenue_attributable: float | None,
-    offload: Offload,
 ) -> tuple[PackageValuation, list[list[PledgeCheck]], Callable[[], ValuationResult]]:
-    """The package figures and checks at once; the call that finishes the valuation once its SHAP is in.
+    """The package figures and checks at once; the call that finishes the valuation with its SHAP.
 
     Nothing in the package figures or the credit assessment needs the
-    valuation's SHAP (the quantiles come from the boosters' raw scores), so
-    ``offload`` may compute it beside them, and beside the lookup of
-    ``pledged_in_service`` when that is a call.
+    valuation's SHAP (the quantiles come from the boosters' raw scores).
     """
     x = valuation_matrix(patents, as_of, owner_revenue)
-    contributions = offload(lambda n: model.contribution_parts(x, OFFLOADED_ROLE, n))
     pledged = pledged_in_service() if callable(pledged_in_service) else pledged_in_service
     checks = [
         check_pledge(
@@ -85,24 +75,40 @@ def _start_valuation(
             texts=config.reasons.checks,
             lang=lang,
             pledgor=pledgor,
+            third_party=pledges.get(p.patent_id, _NONE).pledgor,
+            same_day_declared=pledges.get(p.patent_id, _NONE).same_day_invention_declared,
             tenor_months=tenor_months,
             pledged_in_service=p.patent_id in pledged,
         )
         for p in patents
     ]
     q = quantiles(model, x)
-    package = value_package(q, [caps.cap(p.patent_type) for p in patents], checks, config)
+    bases = value_bases(patents, checks, as_of)
+    whole = [check_contract(contract, texts=config.reasons.checks, items=config.reasons.contract_items, lang=lang)]
+    caps_by_patent = [caps.cap(p.patent_type) for p in patents]
+    package = value_package(q, caps_by_patent, checks, config, bases=bases, package_checks=whole, lang=lang)
 
     def finish() -> ValuationResult:
+        notes = [
+            pledge_notes(
+                borrower=pledgor,
+                named=pledges.get(p.patent_id, _NONE).pledgor,
+                texts=config.reasons.notes,
+                lang=lang,
+            )
+            for p in patents
+        ]
         valuations = value_patents(
             model,
             patents,
             q=q,
-            contributions=add_parts(contributions()),
+            contributions=model.contributions(x, EXPLAINED_ROLE),
             as_of=as_of,
             config=config,
             caps=caps,
             checks=checks,
+            bases=bases,
+            notes=notes,
             lang=lang,
             owner_revenue=owner_revenue,
             revenue_attributable=revenue_attributable,
@@ -121,17 +127,20 @@ def run_valuation(
     caps: LtvCaps,
     lang: Lang = "en",
     pledgor: str | None = None,
+    pledges: Pledges | None = None,
+    contract: PledgeContract | None = None,
     tenor_months: int | None = None,
     pledged_in_service: Pledged = (),
     owner_revenue: float | None = None,
     revenue_attributable: float | None = None,
-    offload: Offload = inline,
 ) -> ValuationResult:
     """Value a package of patents and run every registration check.
 
-    ``pledged_in_service`` holds ids of patents securing other active loans
-    recorded by the service (double-pledge detection), or is a call that
-    returns them.  An ``offload`` with a spare core shares the SHAP with it.
+    ``pledgor`` is the borrower, who pledges every patent that ``pledges`` does
+    not give another pledgor (a third party); ``contract`` says what the pledge
+    contract contains (None: not assessed).  ``pledged_in_service`` holds ids
+    of patents securing other active loans recorded by the service
+    (double-pledge detection), or is a call that returns them.
     """
     _, _, finish = _start_valuation(
         model,
@@ -141,11 +150,12 @@ def run_valuation(
         caps=caps,
         lang=lang,
         pledgor=pledgor,
+        pledges=pledges or {},
+        contract=contract,
         tenor_months=tenor_months,
         pledged_in_service=pledged_in_service,
         owner_revenue=owner_revenue,
         revenue_attributable=revenue_attributable,
-        offload=offload,
     )
     return finish()
 
@@ -161,15 +171,11 @@ def run_assessment(
     config: ScoringConfig,
     caps: LtvCaps,
     lang: Lang = "en",
+    pledges: Pledges | None = None,
+    contract: PledgeContract | None = None,
     pledged_in_service: Pledged = (),
-    offload: Offload = inline,
 ) -> AssessmentResult:
-    """Value the pledged patents, then score the loan on them.
-
-    With an ``offload`` that runs work on another thread, the valuation's
-    SHAP (the largest single computation) runs beside the credit assessment:
-    the result is the same, only sooner when a core is free.
-    """
+    """Value the pledged patents, then score the loan on them."""
     package, checks, finish = _start_valuation(
         valuation_model,
         patents,
@@ -178,12 +184,16 @@ def run_assessment(
         caps=caps,
         lang=lang,
         pledgor=borrower.enterprise_id,
+        pledges=pledges or {},
+        contract=contract,
         tenor_months=loan.tenor_months,
         pledged_in_service=pledged_in_service,
         owner_revenue=borrower.revenue_cny,
         revenue_attributable=None,
-        offload=offload,
     )
+    # The PD model learned its ltv_model input on the model P50 of every pledged patent
+    # (training.prepare.package_values), so it is given the same; what the collateral is
+    # worth to the lender (pledgeable patents only) enters through the LGD and the maximum loan.
     x = pd_matrix(borrower, loan, patents, as_of, package.total_p50)
     credit = assess_credit(
         pd_model,

@@ -66,7 +66,14 @@ class DecisionRule(BaseModel):
 
     model_config = FROZEN
     metric: Literal[
-        "pd", "ltv", "amount_over_max", "failed_checks", "warned_checks", "tenor_over_cap", "expected_loss_rate"
+        "pd",
+        "ltv",
+        "amount_over_max",
+        "failed_checks",
+        "warned_checks",
+        "tenor_over_cap",
+        "expected_loss_rate",
+        "pledgeable_patents",
     ]
     op: Literal[">", ">=", "<", "<="]
     value: float
@@ -104,6 +111,10 @@ class ReasonCatalogue(BaseModel):
     claim_review: dict[str, ReasonText]
     policy: dict[str, ReasonText]
     checks: dict[str, ReasonText]
+    notes: dict[str, ReasonText] = Field(description="Remarks beside figures: why a value counts 0, who pledges.")
+    contract_items: dict[str, ReasonText] = Field(
+        description="The pledge contract's required contents by PledgeContract field, as the reasons name them."
+    )
 
 
 class GuaranteeInsurance(BaseModel):
@@ -161,6 +172,11 @@ class ScoringConfig(BaseModel):
             missing = [s.name for s in specs if s.name not in getattr(self.reasons, model)]
             if missing:
                 raise ValueError(f"reasons.yaml: no {model} reason text for {missing}")
+        from scoring.pledges import PledgeContract
+
+        items = set(PledgeContract.model_fields) - set(self.reasons.contract_items)
+        if items:
+            raise ValueError(f"reasons.yaml: no contract_items text for {sorted(items)}")
         unknown = {r.code for r in self.decision.rules} - set(self.reasons.policy)
         if unknown:
             raise ValueError(f"decision.yaml: policy codes without reason text: {sorted(unknown)}")

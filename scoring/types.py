@@ -7,53 +7,29 @@ Field names follow the data contract (:mod:`training.contract`), so a row of
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, model_validator
 from pydantic_core import PydanticCustomError
 
+from scoring import terms
 from scoring.patent_ids import PATENT_ID_MODES, PatentIdError, PatentNumber, parse_patent_id, patent_type_of
-from scoring.vocab import FROZEN, STATUTORY_TERM_YEARS
+from scoring.vocab import (
+    FROZEN,
+    Industry,
+    IpcSection,
+    LegalStatus,
+    OwnerType,
+    PatentType,
+    Purpose,
+    Region,
+    TechField,
+)
 from scoring.vocab.shares import Share
 
 Count = Annotated[int, Field(ge=0, le=100_000)]
 
-PatentType = Literal["invention", "utility_model", "design"]
-IpcSection = Literal["A", "B", "C", "D", "E", "F", "G", "H"]
-TechField = Literal[
-    "software",
-    "pharma_biotech",
-    "medical_devices",
-    "consumer",
-    "electronics",
-    "chemicals_materials",
-    "automotive_industrial",
-    "semiconductors",
-]
-Industry = Literal[
-    "resource_processing",
-    "new_energy_batteries",
-    "computing_power",
-    "baijiu",
-    "new_energy_comprehensive",
-    "advanced_equipment",
-    "other",
-]
-Region = Literal[
-    "guiyang",
-    "zunyi",
-    "liupanshui",
-    "anshun",
-    "bijie",
-    "tongren",
-    "qiandongnan",
-    "qiannan",
-    "qianxinan",
-    "guian_new_area",
-]
-LegalStatus = Literal["pending", "granted", "lapsed", "invalidated"]
-OwnerType = Literal["enterprise", "university", "research_institute", "individual"]
-Purpose = Literal["rd", "industrialisation", "ip_operation", "working_capital", "other"]
+SameDayInventionStatus = Literal["pending", "granted", "refused", "withdrawn"]
 
 EARLIEST = date(1985, 4, 1)  # China's Patent Law took effect on 1 April 1985
 # Far enough ahead for any scenario, and near enough that expiry (filing + 20 years)
@@ -96,6 +72,11 @@ PatentId = Annotated[
 """A patent number in canonical form (:mod:`scoring.patent_ids`)."""
 
 
+CLAIM_FIELDS = ("claims_count", "independent_claims")
+# What an invention or utility model without claims counts as (the defaults before designs lost theirs).
+DEFAULT_CLAIMS = {"claims_count": 10, "independent_claims": 1}
+
+
 class FieldError(ValueError):
     """A cross-field rule broken by one field: ``field`` (dotted, relative to the model) names it.
 
@@ -123,8 +104,20 @@ class Patent(BaseModel):
     legal_status: LegalStatus = "granted"
     annual_fees_paid_years: int = Field(default=0, ge=0, le=20)
     fees_up_to_date: bool = True
-    claims_count: int = Field(default=10, ge=1, le=500)
-    independent_claims: int = Field(default=1, ge=1, le=100)
+    claims_count: int | None = Field(
+        default=None,
+        ge=1,
+        le=500,
+        description="Number of claims. None for a design (designs have no claims); 10 when an invention "
+        "or utility model leaves it out.",
+    )
+    independent_claims: int | None = Field(
+        default=None,
+        ge=1,
+        le=100,
+        description="Number of independent claims. None for a design; 1 when an invention or utility model "
+        "leaves it out.",
+    )
     family_size: int = Field(default=1, ge=1, le=500)
     foreign_family_members: int = Field(default=0, ge=0, le=500)
     forward_citations: int = Field(default=0, ge=0, le=10_000)
@@ -141,14 +134,47 @@ class Patent(BaseModel):
     ownership_dispute: bool = False
     preservation_order: bool = False
     currently_pledged: bool = Field(default=False, description="Registered in an active pledge at CNIPA.")
+    same_day_invention_status: SameDayInventionStatus | None = Field(
+        default=None,
+        description="Utility models only (一案双申): the status of the identical invention the same applicant filed "
+        "on the same day; none when there is no such application.",
+    )
+    same_day_invention_id: str | None = Field(
+        default=None, max_length=64, description="Utility models only: that invention application's number."
+    )
     strategic_emerging: bool = False
     patent_award: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _claims_by_type(cls, data: Any) -> Any:
+        """Designs carry no claims (refused, naming the field, if given); the others default to 10 and 1.
+
+        The defaults keep the answer older clients got for an invention or a utility model
+        without claims.  "Unknown" is not left missing for them because missing is what the
+        models learn as "a design" (:data:`scoring.features.NOT_APPLICABLE`).
+        """
+        if not isinstance(data, dict):
+            return data
+        given = {name: data.get(name) for name in CLAIM_FIELDS}
+        if data.get("patent_type") == "design":
+            for name, value in given.items():
+                if value is not None:
+                    raise FieldError(
+                        name, "a design patent has no claims (it is protected by its drawings or photographs): omit it"
+                    )
+            return data
+        return {**data, **{n: DEFAULT_CLAIMS[n] for n, v in given.items() if v is None}}
 
     @model_validator(mode="after")
     def _consistent(self) -> Patent:
         if self.grant_date is not None and self.grant_date < self.filing_date:
             raise FieldError("grant_date", f"{self.grant_date} is before filing_date {self.filing_date}")
-        if self.independent_claims > self.claims_count:
+        if (
+            self.independent_claims is not None
+            and self.claims_count is not None
+            and self.independent_claims > self.claims_count
+        ):
             raise FieldError("independent_claims", "exceeds claims_count")
         if self.foreign_family_members >= self.family_size + 1 and self.family_size > 0:
             raise FieldError("foreign_family_members", "exceeds family_size")
@@ -157,15 +183,20 @@ class Patent(BaseModel):
         told = patent_type_of(self.patent_id)
         if told is not None and told != self.patent_type:
             raise FieldError("patent_type", f"is {self.patent_type}, but the number {self.patent_id} is a {told}")
+        self._same_day_invention()
         return self
 
+    def _same_day_invention(self) -> None:
+        """Only a utility model has a same-day invention (Patent Law art. 9), and its status must be known."""
+        for name in ("same_day_invention_status", "same_day_invention_id"):
+            if getattr(self, name) is not None and self.patent_type != "utility_model":
+                raise FieldError(name, "only a utility model can have a same-day identical invention application")
+        if self.same_day_invention_id is not None and self.same_day_invention_status is None:
+            raise FieldError("same_day_invention_status", "give the status of the same-day invention application")
+
     def expiry(self) -> date:
-        """Statutory expiry: filing date plus the term of its type."""
-        years = STATUTORY_TERM_YEARS[self.patent_type]
-        try:
-            return self.filing_date.replace(year=self.filing_date.year + years)
-        except ValueError:  # 29 February
-            return self.filing_date.replace(year=self.filing_date.year + years, day=28)
+        """Statutory expiry: filing date plus the term of its type at that date (:mod:`scoring.terms`)."""
+        return terms.expiry(self.patent_type, self.filing_date)
 
 
 class Borrower(BaseModel):

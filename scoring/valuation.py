@@ -1,4 +1,13 @@
-"""Patent valuation: model quantiles, value dimensions, stars, income approach, package figures."""
+"""Patent valuation: model quantiles, value dimensions, stars, income approach, the pledge value of each patent.
+
+The model values any patent it is shown; a pledge counts only what lives and can be
+registered.  Each patent's ``value_basis`` says which: ``pledgeable`` (granted, inside
+its statutory term and failing no registration ground) counts its P50; ``not_alive``
+(expired, lapsed, invalidated or not yet granted) and ``not_registrable`` (alive, but
+CNIPA would refuse the pledge) count 0 toward the pledge value, the liquidation value
+behind the LGD and the maximum pledge amount, and say why in ``value_note``.  The
+model's P10/P50/P90 stay in the response for reference.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +21,20 @@ from scoring import features as F
 from scoring.explain import Contributions, Reason, top_reasons
 from scoring.income import IncomeApproach, relief_from_royalty
 from scoring.models import LoadedModel
-from scoring.pledge_checks import PledgeCheck
+from scoring.package import ValueBasis
+from scoring.pledge_checks import LifeState, Note, PledgeCheck, life_state, make_note
 from scoring.policy import LtvCaps, ScoringConfig
 from scoring.types import Patent
 from scoring.vocab import FROZEN
 from scoring.vocab.arrays import AnyArray, FloatArray
 from scoring.vocab.lang import Lang
+
+_NOT_ALIVE_NOTES: dict[LifeState, str] = {
+    "expired": "VALUE_EXPIRED",
+    "pending": "VALUE_PENDING",
+    "lapsed": "VALUE_LAPSED",
+    "invalidated": "VALUE_INVALIDATED",
+}
 
 # Which model inputs speak to which CNIPA value dimension (LVD / TVD / EVD).
 DIMENSIONS: dict[str, tuple[str, ...]] = {
@@ -60,30 +77,25 @@ class PatentValuation(BaseModel):
 
     model_config = FROZEN
     patent_id: str
-    p10: float = Field(description="10th percentile of value, CNY.")
-    p50: float = Field(description="Median value, CNY.")
-    p90: float = Field(description="90th percentile of value, CNY.")
-    income_approach: IncomeApproach | None
+    p10: float = Field(description="Model estimate: 10th percentile of value, CNY (shown whatever the value basis).")
+    p50: float = Field(description="Model estimate: median value, CNY (shown whatever the value basis).")
+    p90: float = Field(description="Model estimate: 90th percentile of value, CNY (shown whatever the value basis).")
+    value_basis: ValueBasis = Field(
+        description="pledgeable: alive and registrable, the P50 counts; not_alive: expired, lapsed, invalidated "
+        "or not yet granted; not_registrable: a registration ground fails. Only pledgeable patents count."
+    )
+    pledge_value_cny: float = Field(ge=0, description="What the pledge counts, CNY: the P50 if pledgeable, else 0.")
+    value_note: Note | None = Field(description="Why the pledge value is 0 (None when pledgeable).")
+    income_approach: IncomeApproach | None = Field(description="Reference value; None without revenue or life.")
     legal_score: float = Field(ge=0, le=100)
     technical_score: float = Field(ge=0, le=100)
     economic_score: float = Field(ge=0, le=100)
-    stars: int = Field(ge=1, le=5)
+    stars: int | None = Field(ge=1, le=5, description="1–5 stars; None for a patent that does not live.")
     contributions: Contributions
     reasons: list[Reason]
     checks: list[PledgeCheck]
+    notes: list[Note] = Field(default_factory=list, description="Remarks on the pledge, e.g. a third-party pledgor.")
     ltv_cap: float
-
-
-class PackageValuation(BaseModel):
-    """Figures for the whole package of patents."""
-
-    model_config = FROZEN
-    total_p10: float
-    total_p50: float
-    total_p90: float
-    liquidation_value: float = Field(description="P50 after the fire-sale haircut and disposal costs, CNY.")
-    max_pledge_amount: float = Field(description="Σ P50 × LTV cap of each patent's type, CNY.")
-    registrable: bool = Field(description="No patent fails a registration check.")
 
 
 def patent_columns(patents: Sequence[Patent]) -> dict[str, AnyArray]:
@@ -143,6 +155,15 @@ def quantiles(model: LoadedModel, x: FloatArray) -> FloatArray:
     return np.column_stack([np.minimum(p10, p50), p50, np.maximum(p90, p50)])
 
 
+def _value_note(patent: Patent, basis: ValueBasis, as_of: date, config: ScoringConfig, lang: Lang) -> Note | None:
+    texts = config.reasons.notes
+    if basis == "pledgeable":
+        return None
+    if basis == "not_registrable":
+        return make_note(texts, lang, "VALUE_NOT_REGISTRABLE")
+    return make_note(texts, lang, _NOT_ALIVE_NOTES[life_state(patent, as_of)], expiry=patent.expiry())
+
+
 def value_patents(
     model: LoadedModel,
     patents: Sequence[Patent],
@@ -153,6 +174,8 @@ def value_patents(
     config: ScoringConfig,
     caps: LtvCaps,
     checks: Sequence[list[PledgeCheck]],
+    bases: Sequence[ValueBasis],
+    notes: Sequence[list[Note]] = (),
     lang: Lang = "en",
     owner_revenue: float | None = None,
     revenue_attributable: float | None = None,
@@ -178,6 +201,10 @@ def value_patents(
         LTV caps of the institution.
     checks
         Registration checks per patent (same order).
+    bases
+        Their :func:`value_bases`.
+    notes
+        Remarks per patent (same order), e.g. that a third party pledges it.
     lang
         Language of reason texts.
     owner_revenue
@@ -202,42 +229,36 @@ def value_patents(
     for i, p in enumerate(patents):
         ex = explanations[i]
         scores = dimension_scores(ex.contributions)
+        basis, alive = bases[i], bases[i] != "not_alive"
         out.append(
             PatentValuation(
                 patent_id=p.patent_id,
                 p10=float(q[i, 0]),
                 p50=float(q[i, 1]),
                 p90=float(q[i, 2]),
-                income_approach=relief_from_royalty(p, as_of=as_of, revenue=per_patent_revenue, assumptions=va),
+                value_basis=basis,
+                pledge_value_cny=float(q[i, 1]) if basis == "pledgeable" else 0.0,
+                value_note=_value_note(p, basis, as_of, config, lang),
+                # a patent that does not live earns no royalties to discount, and no rating
+                income_approach=relief_from_royalty(p, as_of=as_of, revenue=per_patent_revenue, assumptions=va)
+                if alive
+                else None,
                 legal_score=scores["legal"],
                 technical_score=scores["technical"],
                 economic_score=scores["economic"],
-                stars=stars_from_reference(ex.output, reference),
+                stars=stars_from_reference(ex.output, reference) if alive else None,
                 contributions=Contributions.from_explanation(ex),
-                reasons=top_reasons(ex, config.reasons.valuation, lang=lang, k=4, direction="both"),
+                reasons=top_reasons(
+                    ex,
+                    config.reasons.valuation,
+                    lang=lang,
+                    k=4,
+                    direction="both",
+                    exclude=F.not_applicable(p.patent_type),
+                ),
                 checks=list(checks[i]),
+                notes=list(notes[i]) if notes else [],
                 ltv_cap=caps.cap(p.patent_type),
             )
         )
     return out
-
-
-def value_package(
-    q: FloatArray, ltv_caps: Sequence[float], checks: Sequence[Sequence[PledgeCheck]], config: ScoringConfig
-) -> PackageValuation:
-    """Totals, liquidation value and maximum pledge amount of a package.
-
-    ``q`` holds the patents' :func:`quantiles`, ``ltv_caps`` and ``checks``
-    their caps and registration checks, in the same order.
-    """
-    va = config.valuation
-    p10, p50, p90 = ([float(v) for v in q[:, j]] for j in range(3))
-    total_p50 = sum(p50)
-    return PackageValuation(
-        total_p10=sum(p10),
-        total_p50=total_p50,
-        total_p90=sum(p90),
-        liquidation_value=total_p50 * va.liquidation_factor * (1 - va.disposal_cost_share),
-        max_pledge_amount=sum(v * cap for v, cap in zip(p50, ltv_caps, strict=True)),
-        registrable=not any(c.status == "fail" for cs in checks for c in cs),
-    )

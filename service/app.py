@@ -10,7 +10,6 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from scoring.pipeline import prepare_offload
 from service.audit_checkpoints import audit_keeper
 from service.auth import KeyCache
 from service.bundle import BundleHolder
@@ -31,7 +30,6 @@ from service.periodic import Periodic
 from service.routes import assessments, funds, health, insurance, loans, outcomes, pledges, regulator, valuations
 from service.settings import Settings
 from service.signing_key import served_store
-from service.spare_core import SpareCore
 from service.state import AppState, set_app_state
 from service.text_guard import TextGuard
 from service.usecases.idempotency import purge_expired
@@ -76,15 +74,12 @@ def start(settings: Settings, *, clock: Clock, metrics: Metrics, key_cache: KeyC
     """Build and start every long-lived part once; ``stack`` stops them (also when start-up fails midway)."""
     configuration = load_configuration(settings.config_dir)  # a broken file stops start-up here
     engine = _database(settings, stack)
-    spare_core = SpareCore(settings.spare_core_threads, metrics.valuation_shap, in_flight=lambda: metrics.in_flight)
-    stack.callback(spare_core.close)
     store, no_key = served_store(settings)  # the key that signs models, held outside the store
     holder = BundleHolder(
         store,
         no_key_reason=no_key,
         interval=settings.reload_interval_seconds,
-        on_swap=lambda b: metrics.set_models(b.versions),
-        prepare=lambda m: prepare_offload(m, spare_core.parts),
+        on_swap=metrics.set_bundle,
         configuration=configuration,
         load_configuration=lambda: load_configuration(settings.config_dir),
         clock=clock,
@@ -106,7 +101,7 @@ def start(settings: Settings, *, clock: Clock, metrics: Metrics, key_cache: KeyC
     audit = audit_keeper(engine, settings, clock=clock)  # seals and anchors the audit log (docs/audit.md)
     _started(stack, audit)
     _started(stack, Periodic(lambda: purge_expired(engine), IDEMPOTENCY_PURGE_SECONDS, "idempotency-purge"))
-    return AppState(settings, clock, engine, holder, metrics, key_cache, spare_core, monitor, audit, checkpointer)
+    return AppState(settings, clock, engine, holder, metrics, key_cache, monitor, audit, checkpointer)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:

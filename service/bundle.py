@@ -25,6 +25,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from models_store import ModelStore, StoreError, VersionData
 from scoring.models import LoadedModel, load_model
@@ -55,6 +56,16 @@ class ModelBundle:
     def versions(self) -> dict[str, str]:
         """Model name → version served."""
         return {n: m.version for n, m in self.models.items()}
+
+    def shap_kernel(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Model → booster role → whether the exact SHAP kernel explains it, and why (else pred_contrib)."""
+        return {
+            name: {
+                role: {"kernel": g.supported, "reason": g.reason, "max_abs_diff": g.max_abs_diff}
+                for role, g in model.shap_gates().items()
+            }
+            for name, model in self.models.items()
+        }
 
 
 def load_champion(store: ModelStore, name: str) -> LoadedModel:

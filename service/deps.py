@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -39,7 +39,7 @@ from service.routing import confirm_key
 from service.settings import Settings
 from service.state import AppState, app_state
 from service.usecases.idempotency import HEADER, Call
-from service.usecases.scoring import ScoringContext
+from service.usecases.scoring import CreatedWindow, ScoringContext
 
 T = TypeVar("T")
 
@@ -260,7 +260,7 @@ async def get_scoring(
 ) -> ScoringContext:
     """Everything a valuation or an assessment needs besides its request (its SHAP may use the spare core)."""
     state = app_state(request.app)
-    return ScoringContext(bundle, state.configuration.scoring, state.metrics, lang, now, today, state.spare_core)
+    return ScoringContext(bundle, state.configuration.scoring, state.metrics, lang, now, today)
 
 
 ScoringDep = Annotated[ScoringContext, Depends(get_scoring)]
@@ -322,3 +322,16 @@ async def get_optional_key(
 
 KeyRequiredDep = Annotated[Call, Depends(get_required_key)]
 KeyOptionalDep = Annotated[Call, Depends(get_optional_key)]
+
+
+async def get_created_window(
+    since: date | None = None,
+    until: date | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> CreatedWindow:
+    """A page of stored results by creation date (the list endpoints' query)."""
+    return CreatedWindow(since=since, until=until, limit=limit, offset=offset)
+
+
+CreatedWindowDep = Annotated[CreatedWindow, Depends(get_created_window)]

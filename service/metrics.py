@@ -12,10 +12,13 @@ import logging
 import re
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from service.bundle import ModelBundle
 
 access_log = logging.getLogger("iprisk.access")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -43,20 +46,20 @@ class Metrics:
         self.value = Histogram(
             "iprisk_patent_value_p50_cny", "P50 value of valued patents (CNY).", buckets=VALUE_BUCKETS, registry=r
         )
-        self.valuation_shap = Counter(
-            "iprisk_valuation_shap",
-            "Valuation SHAP computations (valuations and assessments), by where they ran "
-            "(spare_core: shared with the helper thread; inline: whole on the request's thread).",
-            ["where"],
-            registry=r,
-        )
-        # A plain int, read on the request path (service.spare_core); the gauge reads it at scrape time.
+        # A plain int changed by the middleware; the gauge reads it at scrape time.
         self.in_flight = 0
         Gauge("iprisk_http_requests_in_flight", "HTTP requests being served now.", registry=r).set_function(
             lambda: self.in_flight
         )
         self.model_info = Gauge(
             "iprisk_model_info", "Model versions served (1 = serving).", ["model", "version"], registry=r
+        )
+        self.shap_kernel = Gauge(
+            "iprisk_shap_kernel",
+            "Booster explained by the exact TreeSHAP kernel (1) or by LightGBM's pred_contrib (0); "
+            "the reason is in /readyz details.",
+            ["model", "role"],
+            registry=r,
         )
         self.psi = Gauge(
             "iprisk_model_psi", "PSI between training reference and recent traffic.", ["model", "feature"], registry=r
@@ -67,6 +70,18 @@ class Metrics:
         self.model_info.clear()
         for name, version in versions.items():
             self.model_info.labels(model=name, version=version).set(1)
+
+    def set_bundle(self, bundle: ModelBundle) -> None:
+        """Record a newly swapped-in bundle: its versions and its SHAP kernels."""
+        self.set_models(bundle.versions)
+        self.set_shap_kernel(bundle.shap_kernel())
+
+    def set_shap_kernel(self, kernels: dict[str, dict[str, dict[str, Any]]]) -> None:
+        """Record, per model and role, whether the SHAP kernel serves (``ModelBundle.shap_kernel``)."""
+        self.shap_kernel.clear()
+        for name, roles in kernels.items():
+            for role, state in roles.items():
+                self.shap_kernel.labels(model=name, role=role).set(1 if state["kernel"] else 0)
 
 
 class MetricsMiddleware:

@@ -22,8 +22,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
-from pydantic_core import PydanticCustomError
+from pydantic import BeforeValidator
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from scoring.patent_ids import PatentIdError, PatentIdMode, parse_patent_id
@@ -65,17 +64,17 @@ RequestPatent = Annotated[Patent, BeforeValidator(_parse_under_mode)]
 """A patent in a request body: its id parsed under the deployment's mode."""
 
 
-def _id_under_mode(value: Any) -> Any:
-    if not isinstance(value, str):
-        return value  # the str schema names the wrong type
-    try:
-        return parse_patent_id(value, mode=_MODE.get()).canonical
-    except PatentIdError as exc:
-        raise PydanticCustomError("patent_id", "{problem}", {"problem": exc.problem}) from exc
+def _canonical_under_mode(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return parse_patent_id(value, mode=_MODE.get()).canonical
+        except PatentIdError as exc:
+            raise ValueError(exc.problem) from exc
+    return value
 
 
-RequestPatentId = Annotated[str, BeforeValidator(_id_under_mode), Field(min_length=1, max_length=64)]
-"""A bare patent id in a request body, parsed under the deployment's mode and kept in canonical form."""
+RequestPatentId = Annotated[str, BeforeValidator(_canonical_under_mode)]
+"""A patent id naming one of a request's patents (e.g. a key of ``pledges``): canonical, like the patents' own."""
 
 
 def canonical_stored_id(text: str) -> str:

@@ -7,7 +7,6 @@ unless their own settings point elsewhere.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -18,12 +17,6 @@ from scoring.patent_ids import PatentIdMode
 # The most batch items any configuration may allow: also the schema's bound, so an oversize
 # list is refused while parsing, before each item is validated (service/schemas/scoring.py).
 BATCH_ITEMS_CEILING = 10_000
-
-
-def _usable_cores() -> int:
-    """Cores this process may run on (its affinity where the platform has one)."""
-    affinity = getattr(os, "sched_getaffinity", None)
-    return len(affinity(0)) if affinity else (os.cpu_count() or 1)
 
 
 class Settings(BaseSettings):
@@ -52,13 +45,6 @@ class Settings(BaseSettings):
     drift_window_days: int = Field(default=30, ge=1, le=3650)
     sqlite_checkpoint_interval_seconds: float = Field(
         default=1.0, gt=0, le=3600, description="Background WAL checkpoints of the SQLite database."
-    )
-    spare_core_threads: int = Field(
-        default_factory=lambda: 1 if _usable_cores() >= 2 else 0,
-        ge=0,
-        le=4,
-        description="Helper threads that share the valuation SHAP of an assessment or a valuation when it is the "
-        "only request in flight (0: all on the request's thread). Default 1 where two cores are usable.",
     )
     # --- hardening (issue 15): request limits -------------------------------------------------
     max_body_bytes: int = Field(

@@ -22,7 +22,6 @@ from service.db.engine import WalCheckpointer
 from service.metrics import Metrics
 from service.monitor import DriftMonitor
 from service.settings import Settings
-from service.spare_core import SpareCore
 
 _KEY = "iprisk"
 
@@ -37,7 +36,6 @@ class AppState:
     models: BundleHolder  # the served models and the configuration served with them
     metrics: Metrics
     key_cache: KeyCache
-    spare_core: SpareCore
     monitor: DriftMonitor
     audit: AuditKeeper
     checkpointer: WalCheckpointer | None  # SQLite only

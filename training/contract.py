@@ -86,8 +86,22 @@ PATENTS = Table(
         _c("legal_status", "category", "Legal status.", allowed=LEGAL_STATUSES),
         _c("annual_fees_paid_years", "int", "Years of annual fees paid.", unit="years", min=0, max=20),
         _c("fees_up_to_date", "bool", "Annual fees paid up to date."),
-        _c("claims_count", "int", "Number of claims.", min=1, max=500),
-        _c("independent_claims", "int", "Number of independent claims.", min=1, max=100),
+        _c(
+            "claims_count",
+            "int",
+            "Number of claims; empty for a design (designs have no claims).",
+            nullable=True,
+            min=1,
+            max=500,
+        ),
+        _c(
+            "independent_claims",
+            "int",
+            "Number of independent claims; empty for a design.",
+            nullable=True,
+            min=1,
+            max=100,
+        ),
         _c("family_size", "int", "Patent family size.", min=1, max=500),
         _c("foreign_family_members", "int", "Family members filed abroad.", min=0, max=500),
         _c("forward_citations", "int", "Forward citations received.", min=0, max=10000),
@@ -98,7 +112,13 @@ PATENTS = Table(
         _c("invalidation_requests", "int", "Invalidation requests filed.", min=0, max=100),
         _c("invalidation_pending", "bool", "An invalidation request is pending."),
         _c("owner_type", "category", "Registered owner type.", allowed=OWNER_TYPES),
-        _c("owner_id", "str", "Registered owner (enterprise id).", nullable=True),
+        _c(
+            "owner_id",
+            "str",
+            "Registered owner's id as the lender records it: the enterprise's (or university's, institute's), "
+            "or the individual's for a person.",
+            nullable=True,
+        ),
         _c("co_owned", "bool", "Patent has co-owners."),
         _c("co_owner_consent", "bool", "Co-owners consented to a pledge."),
         _c("ownership_dispute", "bool", "Ownership dispute recorded."),
@@ -441,6 +461,13 @@ def _cross_checks(frames: Mapping[str, pd.DataFrame], problems: list[Problem]) -
             problems.append(
                 Problem("patents", "independent_claims", _row_numbers(indep), "more independent claims than claims")
             )
+        design = p["patent_type"] == "design"
+        for name in ("claims_count", "independent_claims"):
+            claimed = design & p[name].notna()
+            if claimed.any():
+                problems.append(
+                    Problem("patents", name, _row_numbers(claimed), "a design patent has no claims: leave it empty")
+                )
 
 
 def load_dataset(

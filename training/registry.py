@@ -6,9 +6,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import lightgbm as lgb
+
 from models_store import ModelStore
 from models_store.digests import sha256_file, sha256_files
 from scoring.models import LoadedModel, load_model
+from scoring.treeshap import explainer_for
 from training.contract import TABLES, find_table_file
 from training.fit import Fitted
 
@@ -22,6 +25,18 @@ def data_fingerprint(directory: Path) -> str:
     """sha256 over the contract files of a data directory (names and bytes)."""
     paths = (find_table_file(directory, name) for name in sorted(TABLES))
     return sha256_files([p for p in paths if p is not None], with_names=True)
+
+
+def shap_gates(fitted: Fitted) -> dict[str, dict[str, Any]]:
+    """Per role, the exactness gate of the SHAP kernel on the booster as stored (its model text).
+
+    Recorded in the manifest, so the model card says whether explanations of
+    this version come from the kernel or from ``pred_contrib``, and why.
+    """
+    return {
+        role: explainer_for(lgb.Booster(model_str=b.model_to_string())).gate.model_dump(mode="json")
+        for role, b in fitted.boosters.items()
+    }
 
 
 def register_fit(
@@ -49,7 +64,7 @@ def register_fit(
         metrics=metrics,
         data_fingerprint=fingerprint,
         created_by=actor,
-        extra={**fitted.extra, **(extra or {})},
+        extra={**fitted.extra, "shap_kernel": shap_gates(fitted), **(extra or {})},
         synthetic=synthetic,
     )
     return str(manifest.version)

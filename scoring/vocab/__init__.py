@@ -9,14 +9,20 @@ vocabularies and ``FROZEN``, the configuration of every frozen domain type in
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 from pydantic import ConfigDict
 
 FROZEN = ConfigDict(extra="forbid", frozen=True)
 
-PATENT_TYPES = ("invention", "utility_model", "design")
-IPC_SECTIONS = ("A", "B", "C", "D", "E", "F", "G", "H")
+# Each vocabulary is a Literal type (what mypy and pydantic check) and the tuple of its values,
+# read from the type (what features, the data contract and the generator iterate over).
+PatentType = Literal["invention", "utility_model", "design"]
+PATENT_TYPES: tuple[PatentType, ...] = get_args(PatentType)
+IpcSection = Literal["A", "B", "C", "D", "E", "F", "G", "H"]
+IPC_SECTIONS: tuple[IpcSection, ...] = get_args(IpcSection)
 # Royalty classes of DESIGN.md (relief-from-royalty ranges are keyed by these).
-TECH_FIELDS = (
+TechField = Literal[
     "software",
     "pharma_biotech",
     "medical_devices",
@@ -25,9 +31,10 @@ TECH_FIELDS = (
     "chemicals_materials",
     "automotive_industrial",
     "semiconductors",
-)
+]
+TECH_FIELDS: tuple[TechField, ...] = get_args(TechField)
 # Guizhou's six industrial bases (provincial government, 2024) plus "other".
-INDUSTRIES = (
+Industry = Literal[
     "resource_processing",
     "new_energy_batteries",
     "computing_power",
@@ -35,9 +42,10 @@ INDUSTRIES = (
     "new_energy_comprehensive",
     "advanced_equipment",
     "other",
-)
+]
+INDUSTRIES: tuple[Industry, ...] = get_args(Industry)
 # Nine prefecture-level divisions plus the Gui'an New Area.
-REGIONS = (
+Region = Literal[
     "guiyang",
     "zunyi",
     "liupanshui",
@@ -48,13 +56,15 @@ REGIONS = (
     "qiannan",
     "qianxinan",
     "guian_new_area",
-)
-LEGAL_STATUSES = ("pending", "granted", "lapsed", "invalidated")
-OWNER_TYPES = ("enterprise", "university", "research_institute", "individual")
-LOAN_PURPOSES = ("rd", "industrialisation", "ip_operation", "working_capital", "other")
-NPL_CLASSES = ("normal", "special_mention", "substandard", "doubtful", "loss")
+]
+REGIONS: tuple[Region, ...] = get_args(Region)
+LegalStatus = Literal["pending", "granted", "lapsed", "invalidated"]
+LEGAL_STATUSES: tuple[LegalStatus, ...] = get_args(LegalStatus)
+OwnerType = Literal["enterprise", "university", "research_institute", "individual"]
+OWNER_TYPES: tuple[OwnerType, ...] = get_args(OwnerType)
+Purpose = Literal["rd", "industrialisation", "ip_operation", "working_capital", "other"]
+LOAN_PURPOSES: tuple[Purpose, ...] = get_args(Purpose)
+NplClass = Literal["normal", "special_mention", "substandard", "doubtful", "loss"]
+NPL_CLASSES: tuple[NplClass, ...] = get_args(NplClass)
 PRICE_SOURCES = ("transfer", "licence", "disposal", "appraisal")
 CLAIM_SOURCES = ("desk_review", "field_review")
-
-# Statutory term in years from filing (China).
-STATUTORY_TERM_YEARS = {"invention": 20, "utility_model": 10, "design": 15}

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from service.db.tables import Valuation
-from service.deps import KeyOptionalDep, ScorerDep, ScoringDep, ScoringReaderDep, SessionDep
+from service.deps import CreatedWindowDep, KeyOptionalDep, ScorerDep, ScoringDep, ScoringReaderDep, SessionDep
 from service.errors import error_responses
 from service.responses import ModelResponse, run_once
 from service.routing import UnitOfWorkRoute
@@ -38,15 +35,6 @@ def get_valuation(valuation_id: str, session: SessionDep, principal: ScoringRead
 
 
 @router.get("", response_model=Page)
-def list_valuations(
-    session: SessionDep,
-    principal: ScoringReaderDep,
-    since: date | None = None,
-    until: date | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-) -> ModelResponse:
+def list_valuations(session: SessionDep, principal: ScoringReaderDep, window: CreatedWindowDep) -> ModelResponse:
     """The caller's valuations, newest first, filtered by creation date."""
-    return ModelResponse(
-        uc.list_results(session, principal, Valuation, since=since, until=until, limit=limit, offset=offset)
-    )
+    return ModelResponse(uc.list_results(session, principal, Valuation, window))

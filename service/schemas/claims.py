@@ -14,8 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from scoring.explain import Contributions, Reason
 from scoring.fund_checks import EntryFacts
-from scoring.funds import CapName, NplClass, PartyRole
+from scoring.funds import CapName, PartyRole
 from scoring.types import Day, FieldError
+from scoring.vocab import NplClass
 from scoring.vocab.money import Money
 from service.schemas.funds import Positive
 

@@ -15,7 +15,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from scoring.funds import FundRules
-from scoring.types import Day, Region
+from scoring.types import Day
+from scoring.vocab import Region
 from scoring.vocab.money import Money
 from service.configuration import package_yaml
 

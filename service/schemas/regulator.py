@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from scoring.classification import check_classification
 from scoring.types import Day, FieldError
+from scoring.vocab import NplClass
 
-NplClass = Literal["normal", "special_mention", "substandard", "doubtful", "loss"]
 NPL_CLASSES_BAD = ("substandard", "doubtful", "loss")
 GroupBy = Literal["bank", "region", "industry", "patent_type", "vintage"]
 
@@ -220,6 +220,11 @@ class ModelCard(BaseModel):
     features: list[str]
     promoted: list[AliasMove]
     synthetic: bool
+    shap_kernel: dict[str, Any] | None = Field(
+        None,
+        description="Per booster role, the exactness gate of the TreeSHAP kernel run at registration: "
+        "supported (explanations from the kernel) or the reason they come from LightGBM's pred_contrib.",
+    )
 
 
 Sha256Hex = Annotated[str, Field(pattern="^[0-9a-f]{64}$", description="A sha256 digest, lower-case hex.")]

@@ -14,10 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from scoring.credit import Lgd, PolicyReason
 from scoring.explain import Contributions, Reason
+from scoring.package import PackageValuation
 from scoring.pledge_checks import add_months
+from scoring.pledges import PatentPledge, PledgeContract
 from scoring.types import Borrower, Day, FieldError, LoanTerms, Patent
-from scoring.valuation import PackageValuation, PatentValuation
-from service.patent_ids import RequestPatent
+from scoring.valuation import PatentValuation
+from service.patent_ids import RequestPatent, RequestPatentId
 from service.settings import BATCH_ITEMS_CEILING
 
 MAX_PATENTS = 50
@@ -73,6 +75,26 @@ def _unique_ids(patents: list[Patent]) -> None:
         seen.add(p.patent_id)
 
 
+PLEDGES_DESCRIPTION = (
+    "Pledge facts by patent id, for patents the borrower does not pledge itself: a third party that owns "
+    "the patent (Civil Code art. 440) with its consent on record. Patents not named here are pledged by the borrower."
+)
+
+
+CONTRACT_DESCRIPTION = (
+    "What the pledge contract contains, item by item (the contents CNIPA requires); without it the "
+    "contract check is shown as not_assessed."
+)
+
+
+def check_pledge_ids(pledges: dict[str, PatentPledge], patents: list[Patent], *, field: str) -> None:
+    """Refuse pledge facts about a patent the request does not pledge (a typo would silently not apply)."""
+    ids = {p.patent_id for p in patents}
+    for key in pledges:
+        if key not in ids:
+            raise FieldError(f"{field}.{key}", f"no patent {key!r} among the pledged patents")
+
+
 class ValuationContext(BaseModel):
     """Optional facts that sharpen a valuation."""
 
@@ -82,8 +104,14 @@ class ValuationContext(BaseModel):
         default=None, ge=0, le=1e11, description="Annual revenue the package supports, CNY."
     )
     owner_revenue_cny: float | None = Field(default=None, ge=0, le=1e12, description="Owner's annual revenue.")
-    pledgor_id: str | None = Field(default=None, max_length=64, description="Enterprise offering the pledge.")
+    pledgor_id: str | None = Field(
+        default=None, max_length=64, description="The borrower, who pledges every patent `pledges` does not name."
+    )
     tenor_months: int | None = Field(default=None, ge=1, le=120, description="Intended loan tenor.")
+    pledges: dict[RequestPatentId, PatentPledge] = Field(
+        default_factory=dict, max_length=MAX_PATENTS, description=PLEDGES_DESCRIPTION
+    )
+    contract: PledgeContract | None = Field(default=None, description=CONTRACT_DESCRIPTION)
 
 
 class ValuationRequest(BaseModel):
@@ -106,6 +134,7 @@ class ValuationRequest(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> ValuationRequest:
         _unique_ids(self.patents)
+        check_pledge_ids(self.context.pledges, self.patents, field="context.pledges")
         if self.context.as_of is not None:  # without a date: checked on the request's day (service.usecases)
             check_dated(self.patents, self.context.as_of)
         return self
@@ -127,6 +156,32 @@ class ValuationResponse(Stored):
     patents: list[PatentValuation]
     package: PackageValuation
 
+    @model_validator(mode="before")
+    @classmethod
+    def _stored_before_pledge_values(cls, data: Any) -> Any:
+        """A result stored before pledge values existed (issue 11 B) reads back with them derived from its checks.
+
+        Its other figures stay as they were computed then (its maximum pledge amount may count a
+        patent that did not live); only the fields it lacks are filled, so it still validates.
+        """
+        package = data.get("package") if isinstance(data, dict) else None
+        if not isinstance(package, dict) or "pledge_value_cny" in package:
+            return data
+        patents = [dict(p) for p in data.get("patents", [])]
+        for p in patents:
+            failed = {c["check"] for c in p.get("checks", []) if c.get("status") == "fail"}
+            basis = "not_alive" if "legal_status" in failed else "not_registrable" if failed else "pledgeable"
+            p.setdefault("value_basis", basis)
+            p.setdefault("pledge_value_cny", p["p50"] if basis == "pledgeable" else 0.0)
+            p.setdefault("value_note", None)
+        counted = [p for p in patents if p["value_basis"] == "pledgeable"]
+        package = {
+            **package,
+            "pledge_value_cny": sum(p["p50"] for p in counted),
+            "pledgeable_patents": len(counted),
+        }
+        return {**data, "patents": patents, "package": package}
+
 
 class AssessmentRequest(BaseModel):
     """Borrower, loan and pledged patents (or an earlier valuation of them)."""
@@ -142,6 +197,10 @@ class AssessmentRequest(BaseModel):
     patents: list[RequestPatent] | None = Field(default=None, min_length=1, max_length=MAX_PATENTS)
     valuation_id: str | None = Field(default=None, max_length=36, description="Use the patents of this valuation.")
     as_of: Day | None = Field(default=None, description="Application date (default: today, Beijing time).")
+    pledges: dict[RequestPatentId, PatentPledge] = Field(
+        default_factory=dict, max_length=MAX_PATENTS, description=PLEDGES_DESCRIPTION
+    )
+    contract: PledgeContract | None = Field(default=None, description=CONTRACT_DESCRIPTION)
 
     @model_validator(mode="after")
     def _one_source(self) -> AssessmentRequest:
@@ -149,6 +208,7 @@ class AssessmentRequest(BaseModel):
             raise ValueError("give exactly one of patents or valuation_id")
         if self.patents is not None:
             _unique_ids(self.patents)
+            check_pledge_ids(self.pledges, self.patents, field="pledges")
             if self.as_of is not None:  # without a date: checked on the request's day (service.usecases)
                 check_dated(self.patents, self.as_of)
                 check_tenor(self.patents, self.loan.tenor_months, self.as_of)

@@ -86,6 +86,8 @@ def readiness(engine: Engine, holder: BundleHolder, extra: dict[str, Any] | None
     if missing:
         ready = False
         details["missing_models"] = missing
+    if bundle:
+        details["shap_kernel"] = bundle.shap_kernel()
     if holder.last_error:
         details["model_reload_error"] = holder.last_error
         details["models_refused"] = holder.refused

@@ -83,4 +83,5 @@ def model_card(store: ModelStore, cards: Mapping[str, CardText], name: str, vers
         features=[f.name for f in m.features],
         promoted=[e for e in _moves(store, name) if e.to_version == version],
         synthetic=m.synthetic,
+        shap_kernel=(m.extra or {}).get("shap_kernel"),
     )

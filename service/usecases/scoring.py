@@ -14,7 +14,6 @@ from pydantic import ValidationError
 from sqlalchemy import Insert, bindparam, func, insert
 from sqlmodel import Session, col, select
 
-from scoring.models import Offload, inline
 from scoring.pipeline import ValuationResult, run_assessment, run_valuation
 from scoring.policy import ScoringConfig
 from scoring.types import PATENT_ID_CONTEXT, FieldError, Patent
@@ -39,6 +38,7 @@ from service.schemas.scoring import (
     ValuationRequest,
     ValuationResponse,
     check_dated,
+    check_pledge_ids,
     check_tenor,
 )
 from service.text_guard import first_bad
@@ -68,7 +68,6 @@ class ScoringContext:
 
     ``now`` and ``today`` are the request's instant and business day, read from the clock once
     (``service.deps``): ``now`` stamps what is stored, ``today`` dates a request that gives no date.
-    ``offload`` may share the valuation's SHAP with a spare core (``service.spare_core``).
     """
 
     bundle: ModelBundle
@@ -77,7 +76,6 @@ class ScoringContext:
     lang: Lang
     now: datetime
     today: date
-    offload: Offload = inline
 
 
 def pledged_elsewhere(session: Session, patent_ids: list[str]) -> set[str]:
@@ -176,11 +174,12 @@ def create_valuation(
         caps=config.ltv.for_institution(principal.institution),
         lang=scoring.lang,
         pledgor=ctx.pledgor_id,
+        pledges=ctx.pledges,
+        contract=ctx.contract,
         tenor_months=ctx.tenor_months,
         pledged_in_service=lambda: pledged_elsewhere(session, [p.patent_id for p in req.patents]),
         owner_revenue=ctx.owner_revenue_cny,
         revenue_attributable=ctx.revenue_attributable_cny,
-        offload=scoring.offload,
     )
     vid, now = str(uuid.uuid4()), scoring.now
     response = _valuation_response(bundle, result, vid=vid, created=now, as_of=as_of)
@@ -274,16 +273,17 @@ def _patents_for(
         check_tenor(patents, req.loan.tenor_months, as_of)
     except ValueError as exc:
         raise InvalidInput(str(exc), field="loan.tenor_months") from exc
+    try:
+        check_pledge_ids(req.pledges, patents, field="pledges")
+    except FieldError as exc:
+        raise InvalidInput(str(exc), field=exc.field) from exc
     return patents, row.id
 
 
 def create_assessment(
     session: Session, principal: Principal, scoring: ScoringContext, req: AssessmentRequest
 ) -> Recorded[AssessmentResponse]:
-    """Assess one pledge-loan application, store it with inputs and versions, audit it.
-
-    The valuation's SHAP may run on the spare core beside the credit scoring (``scoring.offload``).
-    """
+    """Assess one pledge-loan application, store it with inputs and versions, audit it."""
     bundle, config = scoring.bundle, scoring.config
     as_of = req.as_of or scoring.today
     _not_after_today(as_of, scoring.today, field="as_of")
@@ -299,9 +299,10 @@ def create_assessment(
         config=config,
         caps=caps,
         lang=scoring.lang,
+        pledges=req.pledges,
+        contract=req.contract,
         # looked up while the valuation's SHAP computes
         pledged_in_service=lambda: pledged_elsewhere(session, [p.patent_id for p in patents]),
-        offload=scoring.offload,
     )
     aid, now = str(uuid.uuid4()), scoring.now
     versions = {"valuation": bundle.get("valuation").version, "pd": bundle.get("pd").version}
@@ -429,27 +430,29 @@ def create_batch(
     return BatchResponse(succeeded=ok, failed=len(results) - ok, results=results)
 
 
-def list_results(
-    session: Session,
-    principal: Principal,
-    table: type[Stored],
-    *,
-    since: date | None,
-    until: date | None,
-    limit: int,
-    offset: int,
-) -> Page:
+@dataclass(frozen=True)
+class CreatedWindow:
+    """Which page of stored results: created from ``since`` to ``until`` (UTC days, inclusive)."""
+
+    since: date | None
+    until: date | None
+    limit: int
+    offset: int
+
+
+def list_results(session: Session, principal: Principal, table: type[Stored], window: CreatedWindow) -> Page:
     """A page of the caller's stored results, newest first, filtered by creation date."""
     q = select(table)
     if principal.role != "regulator":
         q = q.where(col(table.institution) == principal.institution)
-    if since is not None:
-        q = q.where(col(table.created_at) >= datetime.combine(since, time.min, tzinfo=UTC))
-    if until is not None:
-        q = q.where(col(table.created_at) <= datetime.combine(until, time.max, tzinfo=UTC))
+    if window.since is not None:
+        q = q.where(col(table.created_at) >= datetime.combine(window.since, time.min, tzinfo=UTC))
+    if window.until is not None:
+        q = q.where(col(table.created_at) <= datetime.combine(window.until, time.max, tzinfo=UTC))
     total = session.exec(select(func.count()).select_from(q.subquery())).one()
-    rows = session.exec(q.order_by(col(table.created_at).desc(), col(table.id)).offset(offset).limit(limit)).all()
-    return Page(total=total, limit=limit, offset=offset, items=[_summary(r) for r in rows])
+    q = q.order_by(col(table.created_at).desc(), col(table.id)).offset(window.offset).limit(window.limit)
+    rows = session.exec(q).all()
+    return Page(total=total, limit=window.limit, offset=window.offset, items=[_summary(r) for r in rows])
 
 
 def _summary(row: Valuation | Assessment) -> dict[str, Any]:

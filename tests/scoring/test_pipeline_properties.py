@@ -77,9 +77,11 @@ def _patents(draw: st.DrawFn, as_of: date) -> list[dict[str, Any]]:
             filing_date=filed.isoformat(),
             grant_date=granted.isoformat() if granted else None,
             owner_id="E-1",
-            independent_claims=draw(st.integers(1, min(100, p["claims_count"]))),
             foreign_family_members=draw(st.integers(0, p["family_size"])),
         )
+        if p["patent_type"] != "design":  # designs have no claims
+            claims = draw(st.integers(1, 500))
+            p.update(claims_count=claims, independent_claims=draw(st.integers(1, min(100, claims))))
         patents.append(p)
     return patents
 
@@ -219,7 +221,8 @@ def test_every_accepted_valuation_gets_finite_ordered_explained_figures(
         _all_finite(r.model_dump())
         for v in r.patents:
             _explained_quantiles(v)
-            assert 1 <= v.stars <= 5
+            assert (v.stars is None) == (v.value_basis == "not_alive")
+            assert v.stars is None or 1 <= v.stars <= 5
             if v.income_approach is not None:
                 ia = v.income_approach
                 assert 0 <= ia.value_low <= ia.value <= ia.value_high
@@ -227,3 +230,69 @@ def test_every_accepted_valuation_gets_finite_ordered_explained_figures(
 
     check()
     assert len(accepted) >= 50
+
+
+def _lives(p: Patent, as_of: date) -> bool:
+    """Written out apart from scoring: granted, and the statutory term (by type and filing date) not over."""
+    if p.patent_type == "design":
+        years = 15 if p.filing_date >= date(2021, 6, 1) else 10
+    else:
+        years = 20 if p.patent_type == "invention" else 10
+    try:
+        end = p.filing_date.replace(year=p.filing_date.year + years)
+    except ValueError:  # 29 February
+        end = p.filing_date.replace(year=p.filing_date.year + years, day=28)
+    return p.legal_status == "granted" and as_of < end
+
+
+_CLEAN = {
+    "ownership_dispute": False,
+    "preservation_order": False,
+    "currently_pledged": False,
+    "co_owned": False,
+    "fees_up_to_date": True,
+}
+
+
+@st.composite
+def mixed_packages(draw: st.DrawFn) -> dict[str, Any]:
+    """Valuation requests whose patents are often free of every other refusal ground, so life decides."""
+    body = draw(valuation_requests())
+    for p in body["patents"]:
+        if draw(st.booleans()):
+            p.update(_CLEAN)
+            if draw(st.booleans()):
+                p.update(legal_status="granted", grant_date=p["grant_date"] or p["filing_date"])
+    return body
+
+
+def test_max_pledge_never_counts_a_patent_that_does_not_live(
+    champions: tuple[LoadedModel, LoadedModel, ScoringConfig],
+) -> None:
+    """Whatever the package, a patent that does not live (or fails a registration ground) adds nothing."""
+    valuation, _, config = champions
+    caps = config.ltv.for_institution("bank_a")
+    seen = {"dead": 0, "alive": 0}
+
+    @_examples(80)
+    @given(body=mixed_packages())
+    def check(body: dict[str, Any]) -> None:
+        req = _accepted(ValuationRequest, body, [])
+        as_of = req.context.as_of or date.today()
+        r = run_valuation(valuation, req.patents, as_of=as_of, config=config, caps=caps, pledgor="E-1", tenor_months=12)
+        counted = 0.0
+        for p, v in zip(req.patents, r.patents, strict=True):
+            failed = any(c.status == "fail" for c in v.checks)
+            if not _lives(p, as_of) or failed:
+                seen["dead"] += 1
+                assert v.pledge_value_cny == 0 and v.value_basis != "pledgeable" and v.value_note is not None
+            else:
+                seen["alive"] += 1
+                assert v.pledge_value_cny == v.p50 and v.value_basis == "pledgeable"
+                counted += v.p50 * caps.cap(p.patent_type)
+        assert r.package.max_pledge_amount == pytest.approx(counted, rel=1e-12, abs=1e-9)
+        assert r.package.liquidation_value <= r.package.pledge_value_cny <= r.package.total_p50 + 1e-6
+        assert (r.package.note is None) == (r.package.pledgeable_patents > 0)
+
+    check()
+    assert seen["dead"] >= 5 and seen["alive"] >= 5  # both kinds were drawn

@@ -114,6 +114,18 @@ def test_psi_silent_on_ordinary_traffic_then_alerts_on_shift(server: Server, por
     assert 'iprisk_model_psi{feature="leverage",model="pd"}' in metrics
 
 
+def test_readiness_and_metrics_say_which_boosters_the_shap_kernel_explains(server: Server) -> None:
+    kernels = httpx.get(f"{server.base_url}/readyz", headers=_ops(server)).json()["details"]["shap_kernel"]
+    assert {m: set(roles) for m, roles in kernels.items()} == {
+        "valuation": {"p10", "p50", "p90"},
+        "pd": {"main"},
+        "claim_review": {"main"},
+    }
+    assert all(r["kernel"] is True and r["reason"].startswith("exact") for m in kernels.values() for r in m.values())
+    metrics = httpx.get(f"{server.base_url}/metrics", headers=_ops(server)).text
+    assert 'iprisk_shap_kernel{model="valuation",role="p50"} 1.0' in metrics
+
+
 def _ops(server: Server) -> dict[str, str]:
     return {"Authorization": f"Bearer {server.keys['data_team']}"}
 

@@ -237,6 +237,7 @@ def test_model_inventory_history_and_cards(server: Server) -> None:
     assert card["purpose"].startswith("12-month probability of default")
     assert card["known_limits"] and "log_revenue" in card["features"]
     assert card["promoted"][0]["to_version"] == "1"
+    assert card["shap_kernel"]["main"]["supported"] is True  # the gate run at registration
     assert before["champion"] is None and now["champion"] == "1"
     assert missing.status_code == 404
 

@@ -82,8 +82,10 @@ def test_valuation_figures_and_explanations(server: Server) -> None:
             "co_owner_consent",
             "not_already_pledged",
             "invalidation",
+            "same_day_invention",
         }
         assert all(ch.status == "pass" for ch in pv.checks)
+        assert pv.value_basis == "pledgeable" and pv.pledge_value_cny == pv.p50 and pv.value_note is None
         ia = pv.income_approach
         assert ia is not None and ia.revenue_used_cny == pytest.approx(48_000_000 * 0.3 / 2)
         assert ia.value_low < ia.value < ia.value_high
@@ -92,7 +94,8 @@ def test_valuation_figures_and_explanations(server: Server) -> None:
     assert pkg.total_p50 == pytest.approx(sum(p.p50 for p in v.patents))
     assert pkg.liquidation_value == pytest.approx(pkg.total_p50 * 0.55 * 0.9)
     assert pkg.max_pledge_amount == pytest.approx(v.patents[0].p50 * 0.25 + v.patents[1].p50 * 0.15)
-    assert pkg.registrable
+    assert pkg.registrable and pkg.pledge_value_cny == pytest.approx(pkg.total_p50) and pkg.pledgeable_patents == 2
+    assert [(c.check, c.status) for c in pkg.checks] == [("contract_contents", "not_assessed")]
 
 
 def test_checks_fail_for_refusal_grounds(server: Server) -> None:
@@ -430,6 +433,6 @@ def test_metrics_by_route_template(server: Server) -> None:
     assert a.id not in text
     assert "iprisk_pd_bucket" in text
     assert 'iprisk_model_info{model="pd",version="1"} 1.0' in text
-    # Where each assessment's valuation SHAP ran (beside the credit scoring, or inline when the helper was busy).
-    assert "iprisk_valuation_shap_total{where=" in text
+    # Which boosters the exact SHAP kernel explains (1) and which fall back to pred_contrib (0).
+    assert 'iprisk_shap_kernel{model="valuation",role="p50"} 1.0' in text
     assert "iprisk_http_requests_in_flight 1.0" in text  # the scrape itself

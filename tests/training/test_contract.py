@@ -113,3 +113,14 @@ def test_api_fields_accept_exactly_the_contracts_ranges(model: type[BaseModel], 
         if col.allowed:
             allowed = {a for a in typing.get_args(model.model_fields[col.name].annotation) if a is not None}
             assert allowed == set(col.allowed), col.name
+
+
+def test_a_design_with_claims_is_named_and_designs_without_claims_load(data_copy: Path) -> None:
+    frame = pd.read_csv(data_copy / "patents.csv", dtype=str, keep_default_na=False)
+    design = frame.index[frame["patent_type"] == "design"]
+    assert (frame.loc[design, "claims_count"] == "").all()  # the generator gives designs no claims
+    row = int(design[0]) + 1
+    _edit(data_copy / "patents.csv", row, "claims_count", "3")
+    with pytest.raises(ContractError) as info:
+        load_dataset(data_copy)
+    assert f"patents.claims_count: rows {row}: a design patent has no claims" in str(info.value)

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from scoring.vocab import INDUSTRIES, PRICE_SOURCES, REGIONS, STATUTORY_TERM_YEARS
+from scoring.terms import term_years
+from scoring.vocab import INDUSTRIES, PRICE_SOURCES, REGIONS
 from training.contract import TABLES, load_dataset
 from training.synth.claims import working_days
 from training.synth.generator import generate_portfolio, write_portfolio
@@ -29,6 +30,11 @@ def small() -> dict[str, pd.DataFrame]:
 def _origination_of_patents(book: dict[str, pd.DataFrame]) -> pd.Series:
     lp = book["loan_patents"].merge(book["loans"][["loan_id", "origination_date", "enterprise_id", "tenor_months"]])
     return book["patents"][["patent_id"]].merge(lp, on="patent_id", how="left")
+
+
+def _terms(p: pd.DataFrame) -> np.ndarray:
+    """Statutory term of each patent in years, by type and filing date."""
+    return term_years(p["patent_type"].to_numpy(dtype=object), p["filing_date"].to_numpy().astype("datetime64[D]"))
 
 
 # --- shape, determinism, contract -------------------------------------------------
@@ -207,7 +213,7 @@ def test_log_value_mostly_explained_by_observables(book):
     age = (as_of - p["filing_date"]).dt.days / 365.25
     rev = lp["enterprise_id"].map(book["enterprises"].set_index("enterprise_id")["revenue_cny"])
     cols = {
-        f"log_{c}": np.log1p(p[c])
+        f"log_{c}": np.log1p(p[c].astype(float).fillna(0.0))  # designs have no claims
         for c in (
             "claims_count",
             "independent_claims",
@@ -222,7 +228,7 @@ def test_log_value_mostly_explained_by_observables(book):
     cols |= {
         "cites_per_year": np.log1p(p["forward_citations"] / np.maximum(age, 0.5)),
         "age": age,
-        "life": np.minimum(p["patent_type"].map(STATUTORY_TERM_YEARS) - age, 8),
+        "life": np.minimum(_terms(p) - age, 8),
         "strategic": p["strategic_emerging"],
         "award": p["patent_award"],
         "log_rev": np.log(rev),
@@ -245,7 +251,10 @@ def test_patent_legal_facts_are_consistent(book):
     assert (p["grant_date"].isna() == (p["legal_status"] == "pending")).all()
     assert not p.loc[p["legal_status"] == "lapsed", "fees_up_to_date"].any()
     assert (p.loc[p["legal_status"] == "invalidated", "invalidation_requests"] >= 1).all()
-    assert (p["independent_claims"] <= p["claims_count"]).all()
+    design = p["patent_type"] == "design"
+    assert design.any() and p.loc[design, ["claims_count", "independent_claims"]].isna().all().all()
+    assert (p.loc[~design, "independent_claims"] <= p.loc[~design, "claims_count"]).all()
+    assert p.loc[~design, "claims_count"].ge(1).all()
     assert p["legal_status"].eq("granted").mean() > 0.9
     for flag in ("ownership_dispute", "preservation_order", "invalidation_pending", "currently_pledged"):
         assert 0 < p[flag].mean() < 0.05, flag
@@ -264,7 +273,7 @@ def test_pledged_patents_belong_to_borrower_and_outlive_the_loan(book):
     assert per_loan.between(1, 5).all()
     assert per_loan.le(3).mean() > 0.8
     end = lp["origination_date"] + pd.to_timedelta(lp["tenor_months"] * 30.44, unit="D")
-    expiry = p["filing_date"] + pd.to_timedelta(p["patent_type"].map(STATUTORY_TERM_YEARS) * 365.25, unit="D")
+    expiry = p["filing_date"] + pd.to_timedelta(_terms(p) * 365.25, unit="D")
     assert (end <= expiry).all()
     priced = p["price_date"].notna()
     assert (p.loc[priced, "price_date"] <= lp.loc[priced, "origination_date"]).all()

@@ -243,9 +243,9 @@ class PatentParams(_Frozen):
     family_quality_loading: float = _p(0.7, _A, "Per unit quality.")
     foreign_logit: tuple[float, float] = _p((-1.2, 1.0), _A, "Logit (intercept, quality) that a member is foreign.")
     claims_median: dict[str, float] = _p(
-        {"invention": 9.0, "utility_model": 6.0, "design": 1.0},
-        _A,
-        "Median claims count (design patents: 1).",
+        {"invention": 9.0, "utility_model": 6.0},
+        _A + "; designs have no claims (DESIGN.md)",
+        "Median claims count of inventions and utility models (designs have none: missing).",
     )
     claims_quality_loading: float = _p(0.3, _A, "Log claims per unit quality.")
     claims_log_sd: float = _p(0.25, _A, "Log-sd of claims given quality.")

@@ -11,13 +11,13 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from scoring.terms import term_years
 from scoring.vocab import (
     INDUSTRIES,
     IPC_SECTIONS,
     LEGAL_STATUSES,
     OWNER_TYPES,
     PATENT_TYPES,
-    STATUTORY_TERM_YEARS,
     TECH_FIELDS,
 )
 from scoring.vocab.arrays import AnyArray, DateArray, FloatArray, IndexArray
@@ -28,7 +28,11 @@ INVENTION, UTILITY, DESIGN = (PATENT_TYPES.index(t) for t in ("invention", "util
 GRANTED, PENDING, LAPSED, INVALIDATED = (
     LEGAL_STATUSES.index(s) for s in ("granted", "pending", "lapsed", "invalidated")
 )
-TERM_YEARS = np.array([STATUTORY_TERM_YEARS[t] for t in PATENT_TYPES], dtype=float)
+
+
+def statutory_terms(ptype: IndexArray, filing_date: DateArray) -> FloatArray:
+    """Statutory term in years of each patent, by type index and filing date (:mod:`scoring.terms`)."""
+    return term_years(np.take(np.asarray(PATENT_TYPES, dtype=object), ptype), filing_date)
 
 
 def _by_type(mapping: dict[str, tuple[float, float]], k: int) -> FloatArray:
@@ -51,7 +55,11 @@ def _dates(rng: np.random.Generator, p: PatentParams, ptype: IndexArray, as_of: 
     lo, hi = _by_type(p.grant_lag_years, 0)[ptype], _by_type(p.grant_lag_years, 1)[ptype]
     lag = lo + (hi - lo) * rng.random(n)
     shape, scale = _by_type(p.post_grant_age_gamma, 0)[ptype], _by_type(p.post_grant_age_gamma, 1)[ptype]
-    age = np.minimum(lag + rng.gamma(shape, scale), TERM_YEARS[ptype] - p.min_remaining_life_years)
+    age = lag + rng.gamma(shape, scale)
+    # The term depends on the filing date (designs filed before 2021-06-01: 10 years, from then 15).
+    # Capping with the term of the uncapped filing date is enough: the cap only moves a filing date
+    # later, so a design either keeps its 10 years or moves past 2021-06-01 into 15.
+    age = np.minimum(age, statutory_terms(ptype, as_of - years_to_days(age)) - p.min_remaining_life_years)
     pending = (ptype == INVENTION) & (rng.random(n) < p.pending_share_invention)
     age = np.where(pending, 0.3 + (lag - 0.4) * rng.random(n), age)
     u = rng.random(n)
@@ -101,7 +109,8 @@ def _signals(
         lookup(p.claims_median, PATENT_TYPES)[ptype]
         * np.exp(p.claims_quality_loading * q + p.claims_log_sd * rng.standard_normal(n))
     )
-    claims = np.where(ptype == DESIGN, 1, np.clip(claims, 1, 500)).astype(np.int64)
+    # Designs have no claims (protected by drawings or photographs): missing, as in the contract.
+    claims = np.where(ptype == DESIGN, np.nan, np.clip(claims, 1, 500))
     independent = np.minimum(claims, 1 + _poisson(rng, p.independent_log_rate, q))
     strategic = rng.random(n) < sigmoid(
         p.strategic_logit[0] + p.strategic_logit[1] * q + lookup(p.strategic_field_shift, TECH_FIELDS)[tech]
@@ -112,7 +121,7 @@ def _signals(
         "family_size": family.astype(np.int64),
         "foreign_family_members": foreign.astype(np.int64),
         "claims_count": claims,
-        "independent_claims": independent.astype(np.int64),
+        "independent_claims": independent,
         "licences_count": _poisson(rng, p.licences_log_rate, q),
         "transfers_count": _poisson(rng, p.transfers_log_rate, q),
         "prior_pledges_count": _poisson(rng, p.prior_pledges_log_rate, q),

@@ -27,6 +27,10 @@ from scoring.vocab.arrays import AnyArray, DateArray, FloatArray, IndexArray, Ob
 from training.contract import TABLES
 from training.synth.loans import FUNDS, bank_ids
 
+# A frame column: a numpy array, or a pandas extension array where numpy has no type for it
+# (whole numbers with gaps: the claims of designs).
+FrameColumn = AnyArray | pd.api.extensions.ExtensionArray
+
 
 def _ids(prefix: str, count: int, width: int) -> ObjectArray:
     """``prefix`` + 1-based serial numbers, zero-padded to ``width``."""
@@ -62,10 +66,9 @@ def _patent_ids(pat: dict[str, AnyArray]) -> ObjectArray:
 def _owner_ids(pat: dict[str, AnyArray], ent_ids: ObjectArray) -> ObjectArray:
     kind = pat["owner_type"]
     owner = np.take(ent_ids, pat["owner_enterprise"])
-    for label, prefix in (("university", "univ"), ("research_institute", "inst")):
+    for label, prefix in (("university", "univ"), ("research_institute", "inst"), ("individual", "person")):
         mask = kind == OWNER_TYPES.index(label)
         owner[mask] = [f"{prefix}_{i:03d}" for i in pat["owner_serial"][mask].tolist()]
-    owner[kind == OWNER_TYPES.index("individual")] = None
     return owner
 
 
@@ -95,7 +98,7 @@ def build_frames(
     patent_ids = _patent_ids(pat)
     claim_ids = _ids("C", n_claims, 6)
     banks = bank_ids(n_banks)
-    frames = {
+    frames: dict[str, dict[str, FrameColumn]] = {
         "enterprises": {
             "enterprise_id": ent_ids,
             "industry": _labels(INDUSTRIES, ent["industry"]),
@@ -165,8 +168,8 @@ def _patent_columns(
     prices: dict[str, AnyArray],
     patent_ids: ObjectArray,
     ent_ids: ObjectArray,
-) -> dict[str, AnyArray]:
-    cols: dict[str, AnyArray] = {
+) -> dict[str, FrameColumn]:
+    cols: dict[str, FrameColumn] = {
         "patent_id": patent_ids,
         "patent_type": _labels(PATENT_TYPES, pat["patent_type"]),
         "ipc_section": _labels(IPC_SECTIONS, pat["ipc_section"]),
@@ -181,6 +184,8 @@ def _patent_columns(
         "price_source": _labels(PRICE_SOURCES, prices["price_source"]),
         "price_date": _dates(prices["price_date"]),
     }
+    for name in ("claims_count", "independent_claims"):  # whole numbers, empty for designs
+        cols[name] = pd.array(pat[name], dtype="Float64").astype("Int64")
     for name in TABLES["patents"].column_names:
         if name not in cols:
             cols[name] = pat[name]

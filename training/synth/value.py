@@ -13,7 +13,7 @@ from scipy.special import ndtr
 from scoring.vocab import INDUSTRIES, LEGAL_STATUSES, PATENT_TYPES, PRICE_SOURCES, TECH_FIELDS
 from scoring.vocab.arrays import AnyArray, DateArray, FloatArray
 from training.synth.params import PriceParams, ValueParams
-from training.synth.patents import TERM_YEARS
+from training.synth.patents import statutory_terms
 from training.synth.sampling import age_years, lookup, pick, weights, years_to_days
 
 APPRAISAL = PRICE_SOURCES.index("appraisal")
@@ -49,7 +49,7 @@ def true_value(
     p: ValueParams, pat: dict[str, AnyArray], drivers: dict[str, FloatArray], as_of: DateArray
 ) -> FloatArray:
     """Relief-from-royalty value (CNY) of each patent at ``as_of`` (datetime64[D])."""
-    legal_left = TERM_YEARS[pat["patent_type"]] - age_years(as_of, pat["filing_date"])
+    legal_left = statutory_terms(pat["patent_type"], pat["filing_date"]) - age_years(as_of, pat["filing_date"])
     cap = lookup(p.economic_life_cap_years, TECH_FIELDS)[pat["tech_field"]]
     life: FloatArray = np.clip(np.minimum(legal_left, cap), 0.25, None)
     a = (1.0 - p.revenue_decay) / (1.0 + p.discount_rate)
