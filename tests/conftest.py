@@ -1,4 +1,9 @@
-"""Session fixtures: one synthetic portfolio and one trained model store for the whole suite."""
+"""Session fixtures: one synthetic portfolio and one trained model store for the whole suite.
+
+The store is trained once per session into a session directory and treated as
+read-only: a test that changes models takes :func:`store_copy`, a server copies
+it into its own home.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +14,11 @@ from pathlib import Path
 import pytest
 
 from models_store import ModelStore
-from training.pipeline import RunResult, train_models
+from tests.factories import TEST_SIGNING_KEY, Trained, train_store
 from training.synth.generator import generate_portfolio, write_portfolio
 
 PORTFOLIO_LOANS = int(os.environ.get("IPRISK_TEST_LOANS", "40000"))
 PORTFOLIO_SEED = 11
-TEST_SIGNING_KEY = "tests-model-signing-key-0123456789abcdef"  # signs the trained store; servers check it
 
 
 @pytest.fixture(scope="session")
@@ -26,21 +30,14 @@ def portfolio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def trained(tmp_path_factory: pytest.TempPathFactory, portfolio_dir: Path) -> tuple[Path, list[RunResult]]:
-    """A model store with all three models trained, registered and promoted."""
-    root = tmp_path_factory.mktemp("store")
-    results = train_models(
-        portfolio_dir,
-        ModelStore(root / "models", signing_key=TEST_SIGNING_KEY.encode()),
-        actor="tests",
-        report_dir=root / "reports",
-    )
-    return root / "models", results
+def trained(tmp_path_factory: pytest.TempPathFactory, portfolio_dir: Path) -> Trained:
+    """The session's model store, trained once on :func:`portfolio_dir`; do not change it (use ``store_copy``)."""
+    return train_store(portfolio_dir, tmp_path_factory.mktemp("store"))
 
 
 @pytest.fixture
-def store_copy(trained: tuple[Path, list[RunResult]], tmp_path: Path) -> ModelStore:
+def store_copy(trained: Trained, tmp_path: Path) -> ModelStore:
     """A private copy of the trained store that a test may change."""
     dst = tmp_path / "models"
-    shutil.copytree(trained[0], dst)
+    shutil.copytree(trained.models, dst)
     return ModelStore(dst, signing_key=TEST_SIGNING_KEY.encode())

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from service.db.engine import WAL_BACKSTOP_PAGES, WalCheckpointer, make_engine
-from tests.service.conftest import Server
+from tests.service.harness import Server
 
 
 def _wal_frames_after_checkpoint(engine_url: str) -> tuple[int, int]:
@@ -50,7 +50,7 @@ def test_commits_leave_checkpoints_to_the_background(tmp_path: Path) -> None:
 
 
 def test_the_service_runs_a_checkpointer_on_sqlite_only(server: Server) -> None:
-    checkpointer = server.app.state.checkpointer  # type: ignore[attr-defined]
+    checkpointer = server.app.state.checkpointer
     if server.backend == "sqlite":
         assert isinstance(checkpointer, WalCheckpointer)
         deadline = time.monotonic() + 10  # it runs every second by default

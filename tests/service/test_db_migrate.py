@@ -14,7 +14,7 @@ from sqlmodel import Session
 from service.db.audit import ensure_head
 from service.db.engine import make_engine
 from service.db.migrate import alembic_config, upgrade
-from tests.service.conftest import PG_URL, _drop_pg, _pg_database
+from tests.service.harness import PG_URL, drop_pg, pg_database
 
 
 def _replica_start(url: str, barrier: Barrier) -> None:
@@ -57,7 +57,7 @@ def test_two_replicas_start_together_on_an_empty_database(backend: str, tmp_path
     if backend == "postgresql":
         if not PG_URL:
             pytest.skip("PostgreSQL not configured (IPRISK_TEST_DATABASE_URL)")
-        raw, name = _pg_database()
+        raw, name = pg_database()
         url = "postgresql+psycopg" + raw[len("postgresql") :]
     else:
         url, name = f"sqlite:///{tmp_path / 'empty.db'}", None
@@ -66,4 +66,4 @@ def test_two_replicas_start_together_on_an_empty_database(backend: str, tmp_path
         _assert_at_heads_once(url)
     finally:
         if name:
-            _drop_pg(name)
+            drop_pg(name)

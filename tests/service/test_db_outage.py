@@ -7,14 +7,12 @@ server (connections reset, new ones refused), a frozen one a hung server
 
 from __future__ import annotations
 
-import copy
 import shutil
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,12 +23,9 @@ from sqlalchemy import text
 from benchmarks.tcp_proxy import TcpProxy
 from service.db.engine import make_engine
 from service.keys import new_key
-from service.schemas.scoring import EXAMPLE_BORROWER, EXAMPLE_LOAN, EXAMPLE_PATENT
 from service.settings import Settings
-from tests.conftest import TEST_SIGNING_KEY
-from tests.service.conftest import PG_URL, _drop_pg, _pg_database, start_server
-from tests.service.test_db_errors import captured_logs
-from training.pipeline import RunResult
+from tests.factories import TEST_SIGNING_KEY, Trained, application
+from tests.service.harness import PG_URL, captured_logs, drop_pg, pg_database, start_server
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="PostgreSQL not configured (IPRISK_TEST_DATABASE_URL)")
 
@@ -52,14 +47,11 @@ class Outage:
 
     def post(self, **borrower: Any) -> httpx.Response:
         """One assessment, a write of one row (plus its audit entry)."""
-        body = {
-            "borrower": {**copy.deepcopy(EXAMPLE_BORROWER), **borrower},
-            "loan": dict(EXAMPLE_LOAN),
-            "patents": [{**EXAMPLE_PATENT, "patent_id": f"CN{uuid.uuid4().hex[:10]}"}],
-            "as_of": "2026-06-30",
-        }
         return httpx.post(
-            f"{self.base_url}/v1/assessments", json=body, timeout=30, headers={"Authorization": f"Bearer {self.key}"}
+            f"{self.base_url}/v1/assessments",
+            json=application(borrower=borrower),
+            timeout=30,
+            headers={"Authorization": f"Bearer {self.key}"},
         )
 
     def stored(self, ids: list[str]) -> set[str]:
@@ -74,11 +66,11 @@ class Outage:
 
 
 @pytest.fixture(scope="module")
-def outage(trained: tuple[Path, list[RunResult]], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outage]:
+def outage(trained: Trained, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outage]:
     assert PG_URL is not None
     home = tmp_path_factory.mktemp("home-outage")
-    shutil.copytree(trained[0], home / "models")
-    direct_url, name = _pg_database()
+    shutil.copytree(trained.models, home / "models")
+    direct_url, name = pg_database()
     target = urlsplit(direct_url)
     proxy = TcpProxy((target.hostname or "127.0.0.1", target.port or 5432)).start()
     proxied = f"postgresql://{target.username}@127.0.0.1:{proxy.port}/{name}"
@@ -106,7 +98,7 @@ def outage(trained: tuple[Path, list[RunResult]], tmp_path_factory: pytest.TempP
         srv.should_exit = True
         thread.join(timeout=30)
         proxy.stop()
-        _drop_pg(name)
+        drop_pg(name)
 
 
 def _timed(fn: Any, *args: Any) -> tuple[httpx.Response, float]:

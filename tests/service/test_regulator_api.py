@@ -15,8 +15,9 @@ from sqlalchemy import text
 
 from service.client import NotFoundError, PermissionDenied, ValidationFailed
 from service.keys import new_key
-from tests.service.conftest import Server
-from tests.service.test_scoring_api import application
+from tests.factories import FILED, application
+from tests.service.fund_helpers import clock, four_party_claim, new_fund
+from tests.service.harness import Server
 
 REGION = "tongren"  # only this module's seeded loans use it
 
@@ -313,8 +314,6 @@ def test_the_regulator_keeps_signed_checkpoints_and_verifies_against_them(
 
 
 def test_fund_statistics_by_party(server: Server) -> None:
-    from tests.service.fund_helpers import FILED, clock, four_party_claim, new_fund
-
     fund_id, mgr = new_fund(server, "four_party_54_26_16_4")
     with server.client("bank_a") as bank:
         claim = four_party_claim(server, bank, fund_id)

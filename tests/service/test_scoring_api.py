@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import math
 import uuid
 from typing import Any
@@ -18,27 +17,11 @@ from service.client import (
     PermissionDenied,
     ValidationFailed,
 )
-from service.schemas.scoring import EXAMPLE_BORROWER, EXAMPLE_LOAN, EXAMPLE_PATENT
-from tests.service.conftest import Server
+from service.schemas.scoring import EXAMPLE_BORROWER, EXAMPLE_LOAN
+from tests.factories import application, patent
+from tests.service.harness import Server
 
 SCALE = load_grade_scale()
-
-
-def patent(**over: Any) -> dict[str, Any]:
-    p = copy.deepcopy(EXAMPLE_PATENT)
-    p["patent_id"] = f"CN{uuid.uuid4().hex[:10]}"
-    p.update(over)
-    return p
-
-
-def application(**loan: Any) -> dict[str, Any]:
-    p = patent()
-    return {
-        "borrower": copy.deepcopy(EXAMPLE_BORROWER),
-        "loan": {**EXAMPLE_LOAN, **loan},
-        "patents": [p],
-        "as_of": "2026-06-30",
-    }
 
 
 def test_valuation_figures_and_explanations(server: Server) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 import threading
 import time
-from pathlib import Path
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -21,9 +22,7 @@ from scoring.valuation import quantiles, valuation_matrix
 from service.bundle import load_champion
 from service.schemas.scoring import AssessmentRequest
 from service.spare_core import SpareCore
-from training.pipeline import RunResult
-
-from .test_scoring_api import application, patent
+from tests.factories import Trained, application, patent
 
 
 def _counter() -> Counter:
@@ -31,7 +30,7 @@ def _counter() -> Counter:
 
 
 def _count(counter: Counter, where: str) -> float:
-    return counter.labels(where=where).__dict__["_value"].get()
+    return float(counter.labels(where=where).__dict__["_value"].get())
 
 
 def _names(n: int) -> list[Any]:
@@ -128,7 +127,11 @@ def test_an_error_in_a_part_reaches_the_caller_and_frees_the_helper() -> None:
         for failing in (0, 1):  # whichever thread runs the failing part
             parts: list[Any] = [lambda: None, lambda: None]
             parts[failing] = boom
-            join = spare(lambda n, parts=parts: parts)
+
+            def split(_n: int, parts: list[Any] = parts) -> list[Any]:
+                return parts
+
+            join = spare(split)
             with pytest.raises(ValueError, match="bad row"):
                 join()
         _until_idle(spare)
@@ -169,12 +172,12 @@ def test_no_helper_threads_or_closed_means_whole_and_inline() -> None:
     assert _count(counter, "inline") == 2 and _count(counter, "spare_core") == 0
 
 
-def test_contribution_parts_add_up_to_the_contributions(trained: tuple[Path, list[RunResult]]) -> None:
-    store = ModelStore(trained[0])
+def test_contribution_parts_add_up_to_the_contributions(trained: Trained) -> None:
+    store = ModelStore(trained.models)
     pd_model = load_champion(store, "pd")  # calibrated: the intercept goes into one part only
     valuation = load_champion(store, "valuation")
     req = AssessmentRequest.model_validate(application())
-    x = valuation_matrix(list(req.patents or []), req.as_of, req.borrower.revenue_cny)
+    x = valuation_matrix(list(req.patents or []), _as_of(req), req.borrower.revenue_cny)
     for model, role, rows in ((valuation, "p50", x), (pd_model, "main", np.vstack([pd_model_row(req, valuation)]))):
         whole = model.contributions(rows, role)
         for n in (1, 2, 4, 7):
@@ -186,18 +189,19 @@ def test_contribution_parts_add_up_to_the_contributions(trained: tuple[Path, lis
                 assert np.array_equal(total, whole)
 
 
-def test_parts_and_whole_predictions_may_run_on_threads_at_once(trained: tuple[Path, list[RunResult]]) -> None:
+def test_parts_and_whole_predictions_may_run_on_threads_at_once(trained: Trained) -> None:
     """As under load: one request's SHAP whole, another's in parts on two threads, all at the same time."""
-    valuation = load_champion(ModelStore(trained[0]), "valuation")
+    valuation = load_champion(ModelStore(trained.models), "valuation")
     req = AssessmentRequest.model_validate({**application(), "patents": [patent(), patent(claims_count=2)]})
-    x = valuation_matrix(list(req.patents or []), req.as_of, req.borrower.revenue_cny)
+    x = valuation_matrix(list(req.patents or []), _as_of(req), req.borrower.revenue_cny)
     whole = valuation.contributions(x, "p50")
     parts = valuation.contribution_parts(x, "p50", 2)
     expected = [parts[0](), parts[1](), whole]
     wrong: list[int] = []
 
     def hammer(i: int) -> None:
-        call = [parts[0], parts[1], lambda: valuation.contributions(x, "p50")][i]
+        calls: list[Callable[[], np.ndarray]] = [parts[0], parts[1], lambda: valuation.contributions(x, "p50")]
+        call = calls[i]
         for _ in range(150):
             if not np.array_equal(call(), expected[i]):
                 wrong.append(i)
@@ -211,11 +215,17 @@ def test_parts_and_whole_predictions_may_run_on_threads_at_once(trained: tuple[P
     assert not any(b is valuation.boosters["p50"] for b in valuation.split_boosters("p50", 2))
 
 
+def _as_of(req: AssessmentRequest) -> date:
+    """The request's date (the bodies built here always carry one)."""
+    assert req.as_of is not None
+    return req.as_of
+
+
 def pd_model_row(req: AssessmentRequest, valuation: Any) -> np.ndarray:
     patents = list(req.patents or [])
-    xv = valuation_matrix(patents, req.as_of, req.borrower.revenue_cny)
+    xv = valuation_matrix(patents, _as_of(req), req.borrower.revenue_cny)
     total_p50 = float(quantiles(valuation, xv)[:, 1].sum())
-    return pd_matrix(req.borrower, req.loan, patents, req.as_of, total_p50)[0]
+    return np.asarray(pd_matrix(req.borrower, req.loan, patents, _as_of(req), total_p50)[0])
 
 
 def _close(a: Any, b: Any, path: str = "") -> None:
@@ -242,7 +252,7 @@ def _assess(models: tuple[Any, Any], body: dict[str, Any], offload: Any) -> dict
         borrower=req.borrower,
         loan=req.loan,
         patents=list(req.patents or []),
-        as_of=req.as_of,
+        as_of=_as_of(req),
         config=config,
         caps=config.ltv.for_institution("bank_a"),
         pledged_in_service=lambda: {req.patents[0].patent_id} if req.patents else set(),
@@ -251,8 +261,8 @@ def _assess(models: tuple[Any, Any], body: dict[str, Any], offload: Any) -> dict
     return result.model_dump(mode="json") | {"inputs": result.inputs.tolist()}
 
 
-def test_the_assessment_is_the_same_with_and_without_the_spare_core(trained: tuple[Path, list[RunResult]]) -> None:
-    store = ModelStore(trained[0])
+def test_the_assessment_is_the_same_with_and_without_the_spare_core(trained: Trained) -> None:
+    store = ModelStore(trained.models)
     models = (load_champion(store, "valuation"), load_champion(store, "pd"))
     counter = _counter()
     spare = SpareCore(1, counter)
@@ -277,7 +287,7 @@ def test_the_assessment_is_the_same_with_and_without_the_spare_core(trained: tup
             run_valuation(
                 models[0],
                 list(req.patents or []),
-                as_of=req.as_of,
+                as_of=_as_of(req),
                 config=config,
                 caps=config.ltv.for_institution("bank_a"),
                 offload=offload,

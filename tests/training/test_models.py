@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from models_store import ModelStore
+from tests.factories import Trained
 from training.contract import load_dataset
-from training.pipeline import RunResult
 from training.prepare import prepare_claims, prepare_pd, prepare_valuation
 from training.registry import load_version
 
-Trained = tuple[Path, list[RunResult]]
 
-
-def _metrics(trained: Trained, name: str) -> dict:
-    return next(r for r in trained[1] if r.name == name).metrics
+def _metrics(trained: Trained, name: str) -> dict[str, Any]:
+    return next(r for r in trained.results if r.name == name).metrics
 
 
 def test_pd_auc_within_003_of_oracle(trained: Trained) -> None:
@@ -48,7 +47,7 @@ def test_claim_review_beats_chance_and_reports_capacity(trained: Trained) -> Non
 
 
 def test_reports_written(trained: Trained) -> None:
-    for r in trained[1]:
+    for r in trained.results:
         html = r.report.read_text(encoding="utf-8")
         assert "SYNTHETIC DATA" in html
         assert "data:image/png;base64" in html
@@ -57,7 +56,7 @@ def test_reports_written(trained: Trained) -> None:
 
 @pytest.mark.parametrize("name", ["valuation", "pd", "claim_review"])
 def test_shap_plus_base_equals_raw(trained: Trained, portfolio_dir: Path, name: str) -> None:
-    store = ModelStore(trained[0])
+    store = ModelStore(trained.models)
     model = load_version(store, f"{name}@champion")
     data = load_dataset(portfolio_dir)
     valuation = load_version(store, "valuation@champion")
@@ -73,7 +72,7 @@ def test_shap_plus_base_equals_raw(trained: Trained, portfolio_dir: Path, name: 
 
 
 def test_every_model_has_a_champion_and_manifest(trained: Trained) -> None:
-    store = ModelStore(trained[0])
+    store = ModelStore(trained.models)
     for name in ("valuation", "pd", "claim_review"):
         _, version = store.resolve(name)
         manifest = store.verify(name, version)
