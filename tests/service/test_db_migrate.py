@@ -3,35 +3,22 @@
 from __future__ import annotations
 
 import multiprocessing
-from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
-from sqlmodel import Session
 
-from service.db.audit import ensure_head
 from service.db.engine import make_engine
-from service.db.migrate import alembic_config, upgrade
+from service.db.migrate import alembic_config
 from tests.service.harness import PG_URL, drop_pg, pg_database
-
-
-def _replica_start(url: str, barrier: Barrier) -> None:
-    """What a replica's start-up does to the database (service.app's lifespan)."""
-    engine = make_engine(url)
-    barrier.wait(timeout=60)
-    upgrade(engine)
-    with Session(engine) as session:
-        ensure_head(session)
-        session.commit()
-    engine.dispose()
+from tests.service.replica import replica_start
 
 
 def _start_two_replicas(url: str) -> list[int | None]:
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(2)
-    replicas = [ctx.Process(target=_replica_start, args=(url, barrier)) for _ in range(2)]
+    replicas = [ctx.Process(target=replica_start, args=(url, barrier)) for _ in range(2)]
     for p in replicas:
         p.start()
     for p in replicas:
