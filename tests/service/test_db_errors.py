@@ -18,6 +18,12 @@ from tests.factories import application
 from tests.service.harness import PG_URL, Server, captured_logs, drop_pg, pg_database
 
 
+@pytest.fixture(scope="module")
+def server_settings() -> dict[str, Any]:
+    # A lock wait gives up after 0.5 s instead of the default 5 s: the same 503, sooner.
+    return {"db_lock_timeout_ms": 500}
+
+
 def _post(server: Server, **borrower: Any) -> httpx.Response:
     return httpx.post(
         f"{server.base_url}/v1/assessments",
