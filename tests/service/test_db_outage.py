@@ -151,6 +151,7 @@ def test_a_hung_database_answers_503_within_the_timeouts_and_readyz_within_2s(ou
     print(f"frozen: 503 in {write_s:.2f} s, /readyz in {ready_s:.2f} s, recovered in {recovery_s:.2f} s")
 
 
+@pytest.mark.slow
 def test_flapping_loses_no_acknowledged_write(outage: Outage) -> None:
     results: list[tuple[int, str | None]] = []
     stop = threading.Event()

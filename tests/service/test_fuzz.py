@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, seed, settings
 from schemathesis.checks import content_type_conformance, response_schema_conformance, status_code_conformance
@@ -35,6 +36,7 @@ SEED = os.environ.get("IPRISK_FUZZ_SEED")
 CONFORMANCE = [status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
+@pytest.mark.slow
 def test_no_server_errors_and_every_response_as_documented(server: Server) -> None:
     schema = schemathesis.openapi.from_url(f"{server.base_url}/openapi.json")
     found = list(schema.get_all_operations())

@@ -82,6 +82,7 @@ def _drift(server: Server) -> dict[str, Any]:
     return {r["model"]: r for r in reports}
 
 
+@pytest.mark.slow
 def test_psi_silent_on_ordinary_traffic_then_alerts_on_shift(server: Server, portfolio_dir: Path) -> None:
     few = _drift(server)
     assert few["pd"]["alert"] is False and few["pd"]["note"]  # too little traffic to judge
