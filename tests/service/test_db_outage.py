@@ -25,7 +25,7 @@ from service.db.engine import make_engine
 from service.keys import new_key
 from service.settings import Settings
 from tests.factories import TEST_SIGNING_KEY, Trained, application
-from tests.service.harness import PG_URL, captured_logs, drop_pg, pg_database, start_server
+from tests.service.harness import PG_URL, captured_logs, drop_pg, pg_database, start_server, wait_until
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="PostgreSQL not configured (IPRISK_TEST_DATABASE_URL)")
 
@@ -161,16 +161,22 @@ def test_flapping_loses_no_acknowledged_write(outage: Outage) -> None:
             r = outage.post()
             results.append((r.status_code, r.json().get("id") if r.status_code == 201 else None))
 
+    def a_write_goes_through() -> None:
+        start = len(results)
+        wait_until(lambda: any(code == 201 for code, _ in results[start:]), timeout=20, what="an acknowledged write")
+
     threads = [threading.Thread(target=writer) for _ in range(3)]
     for t in threads:
         t.start()
     try:
+        # Each fault strikes a service that is writing, and after each the service writes again
+        # (waited for, where fixed 1 s sleeps stood before); each fault lasts 1.5 s.
         for fault in (outage.proxy.cut, outage.proxy.freeze, outage.proxy.cut, outage.proxy.freeze):
-            time.sleep(1.0)
+            a_write_goes_through()
             fault()
             time.sleep(1.5)
             outage.proxy.restore()
-        time.sleep(1.0)
+        a_write_goes_through()
     finally:
         outage.proxy.restore()
         stop.set()
