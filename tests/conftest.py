@@ -51,3 +51,8 @@ def store_copy(trained: Trained, tmp_path: Path) -> ModelStore:
     dst = tmp_path / "models"
     shutil.copytree(trained.models, dst)
     return ModelStore(dst, signing_key=TEST_SIGNING_KEY.encode())
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the tests that train at full size first: under pytest-xdist their worker starts the longest job at once."""
+    items.sort(key=lambda item: "full_size" not in getattr(item, "fixturenames", ()))
