@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import psycopg
 import uvicorn
@@ -60,9 +60,9 @@ class Server:
     app: FastAPI
     keys: dict[str, str] = field(default_factory=dict)
 
-    def client(self, who: str, *, lang: str = "en", timeout: float = 30.0) -> IpriskClient:
+    def client(self, who: str, *, lang: Literal["en", "zh"] = "en", timeout: float = 30.0) -> IpriskClient:
         """A client authenticated as ``who`` (a key name from :data:`KEYS`)."""
-        return IpriskClient(self.base_url, api_key=self.keys[who], lang=lang, timeout=timeout)  # type: ignore[arg-type]
+        return IpriskClient(self.base_url, api_key=self.keys[who], lang=lang, timeout=timeout)
 
     def engine(self) -> Engine:
         """A separate engine on the service's database (for row counts and tampering)."""
