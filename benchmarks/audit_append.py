@@ -163,6 +163,7 @@ def main() -> None:
         if sealer is not None:
             stop.set()
             sealer.join()
+            assert seal is not None  # a sealer ran
             t0 = time.perf_counter()
             n = seal(engines[0])
             dt = time.perf_counter() - t0

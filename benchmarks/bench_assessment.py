@@ -285,7 +285,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
         agreement = check_agreement(local, naive, iprisk, key, cases[:8])
 
         def own_cpu() -> float:
-            return sum(os.times()[:2]) + naive.cpu_seconds() + iprisk.cpu_seconds()
+            return float(sum(os.times()[:2]) + naive.cpu_seconds() + iprisk.cpu_seconds())
 
         def record(series: list[dict[str, Any]], name: str, measure: Callable[[], dict[str, Any]]) -> None:
             before, waited = wait_for_quiet(own_cpu, below=args.quiet_below, max_wait=args.settle_max)

@@ -121,12 +121,16 @@ def main() -> None:
             assessment=True,
         )
         for label, p in (("with", {**pledgor, "consent": consent}), ("without", pledgor)):
-            body = {**application, "patents": [founder], "pledges": {founder["patent_id"]: {"pledgor": p}}}
+            body: dict[str, Any] = {
+                **application,
+                "patents": [founder],
+                "pledges": {founder["patent_id"]: {"pledgor": p}},
+            }
             _show(f"3b. founder pledges, {label} consent", c.post("/v1/assessments", json=body), assessment=True)
         body = {**application, "patents": [old]}
         _show(
             "1b. assessment on the 1999 invention (12 months)",
-            c.post("/v1/assessments", json={**body, "loan": {**EXAMPLE_LOAN, "tenor_months": 12}}),
+            c.post("/v1/assessments", json={**body, "loan": {**dict(EXAMPLE_LOAN), "tenor_months": 12}}),
             assessment=True,
         )
 

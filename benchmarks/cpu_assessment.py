@@ -141,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
                 stderr=subprocess.DEVNULL,
             )
             time.sleep(1.0)
-            cpu0, t0, latencies = thread_cpu(server.process.pid), time.perf_counter(), []
+            latencies: list[float] = []
+            cpu0, t0 = thread_cpu(server.process.pid), time.perf_counter()
             while time.perf_counter() - t0 < args.seconds:
                 t = time.perf_counter()
                 client.post("/v1/assessments", content=cases[len(latencies) % len(cases)].payload).raise_for_status()

@@ -67,9 +67,14 @@ def wait_for_quiet(
 
     Returns the last load seen (cores) and the seconds waited.
     """
+
+    def sleep() -> dict[str, Any]:
+        time.sleep(window)
+        return {"slept": None}
+
     t0 = time.monotonic()
     while True:
-        seen = with_foreign_load(lambda: {"slept": time.sleep(window)}, own_cpu)["other_cpu_cores"]
+        seen = with_foreign_load(sleep, own_cpu)["other_cpu_cores"]
         waited = time.monotonic() - t0
         if seen < below or waited >= max_wait:
             return seen, waited

@@ -93,7 +93,9 @@ def assess(models: Models, body: dict[str, Any]) -> dict[str, Any]:
         F.to_matrix(F.valuation_columns(_columns(patents), as_of, owner_revenue=owner_revenue), F.VALUATION_FEATURES),
         columns=[s.name for s in F.VALUATION_FEATURES],
     )
-    p10, p90 = (models.valuation[r].predict(xv, raw_score=True) + models.offsets.get(r, 0.0) for r in ("p10", "p90"))
+    p10, p90 = (
+        np.asarray(models.valuation[r].predict(xv, raw_score=True)) + models.offsets.get(r, 0.0) for r in ("p10", "p90")
+    )
     sv_val, base_val = _shap(models.valuation["p50"], xv)
     p50 = np.exp(base_val + sv_val.sum(axis=1))  # as scoring.valuation.quantiles: P10/P90 clamped to the P50
     q = np.column_stack([np.minimum(np.exp(p10), p50), p50, np.maximum(np.exp(p90), p50)])

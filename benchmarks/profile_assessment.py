@@ -28,7 +28,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -80,7 +80,7 @@ async def asgi_post(app: FastAPI, payload: bytes, headers: list[tuple[bytes, byt
         sent = True
         return {"type": "http.request", "body": payload, "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         nonlocal status
         if message["type"] == "http.response.start":
             status = message["status"]
@@ -92,7 +92,7 @@ async def asgi_post(app: FastAPI, payload: bytes, headers: list[tuple[bytes, byt
 
 
 @contextmanager
-def thread_hops(*, inline: bool):
+def thread_hops(*, inline: bool) -> Iterator[dict[str, int]]:
     """Count ``anyio.to_thread.run_sync`` calls; with ``inline`` run them on the loop thread."""
     original = anyio.to_thread.run_sync
     counter = {"hops": 0}
@@ -103,7 +103,7 @@ def thread_hops(*, inline: bool):
             return func(*args)
         return await original(func, *args, **kwargs)
 
-    anyio.to_thread.run_sync = patched
+    anyio.to_thread.run_sync = patched  # type: ignore[assignment]  # a counting stand-in, restored below
     try:
         yield counter
     finally:
@@ -148,7 +148,7 @@ STEPS: tuple[tuple[str, Any, str], ...] = (
 
 
 @contextmanager
-def step_timers():
+def step_timers() -> Iterator[dict[str, list[float]]]:
     """Time every call of the functions in :data:`STEPS` (patched in place, restored after)."""
     timings: dict[str, list[float]] = {name: [] for name, _, _ in STEPS}
     originals = [(owner, attr, getattr(owner, attr)) for _, owner, attr in STEPS]
@@ -173,7 +173,7 @@ def step_timers():
 
 
 @contextmanager
-def sql_timers(engine: Engine):
+def sql_timers(engine: Engine) -> Iterator[dict[str, list[float]]]:
     """Count SQL statements and their driver time (cursor execute to return), by statement head."""
     spent: dict[str, list[float]] = {}
     started: dict[int, float] = {}

@@ -22,14 +22,14 @@ def _med(values: list[float]) -> float:
 
 def summarise(raw: dict[str, Any]) -> dict[str, Any]:
     """Medians over repetitions, and the two targets."""
-    lat = {
+    lat: dict[str, dict[str, Any]] = {
         v: {k: _med([r[k] for r in runs]) for k in ("median_ms", "p90_ms", "p99_ms", "other_cpu_cores")}
         | {"median_ms_range": [min(r["median_ms"] for r in runs), max(r["median_ms"] for r in runs)]}
         for v, runs in raw["latency"].items()
     }
     for v in ("b", "c", "c_stdlib"):
         lat[v]["server_cpu_ms_per_request"] = _med([r["server_cpu_ms_per_request"] for r in raw["latency"][v]])
-    load = {}
+    load: dict[str, dict[str, Any]] = {}
     for v, runs in raw["load"].items():
         ok = [r for r in runs if r["latency"]]
         load[v] = {

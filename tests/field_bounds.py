@@ -9,7 +9,8 @@ import annotated_types as at
 
 def bounds(info: Any) -> tuple[float | None, float | None, bool]:
     """(lowest, highest, exclusive) of a field's ``ge``/``gt``/``le``/``lt``; exclusive if either end is open."""
-    lo = hi = None
+    lo: Any = None  # the constraint's own value: float or int here (Supports* protocols to annotated-types)
+    hi: Any = None
     exclusive = False
     for m in info.metadata:
         if isinstance(m, at.Ge):
@@ -20,4 +21,4 @@ def bounds(info: Any) -> tuple[float | None, float | None, bool]:
             hi = m.le
         elif isinstance(m, at.Lt):
             hi, exclusive = m.lt, True
-    return lo, hi, exclusive  # type: ignore[return-value]
+    return lo, hi, exclusive

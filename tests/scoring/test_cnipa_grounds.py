@@ -12,6 +12,7 @@ from scoring.pledge_checks import check_contract, check_pledge
 from scoring.pledges import PledgeContract
 from scoring.policy import load_scoring_config
 from scoring.types import Patent
+from scoring.vocab.lang import Lang
 from tests.patent_numbers import fresh_patent_id
 
 CONFIG = load_scoring_config()
@@ -33,7 +34,7 @@ def _utility_model(**over: object) -> Patent:
     return Patent.model_validate({**base, **over})
 
 
-def _dual(patent: Patent, *, declared: bool = False, lang: str = "en") -> tuple[str, str, str, dict[str, str]]:
+def _dual(patent: Patent, *, declared: bool = False, lang: Lang = "en") -> tuple[str, str, str, dict[str, str]]:
     checks = check_pledge(
         patent,
         as_of=AS_OF,
@@ -41,7 +42,7 @@ def _dual(patent: Patent, *, declared: bool = False, lang: str = "en") -> tuple[
         lang=lang,
         pledgor="E1",
         tenor_months=24,
-        same_day_declared=declared,  # type: ignore[arg-type]
+        same_day_declared=declared,
     )
     c = next(c for c in checks if c.check == "same_day_invention")
     return c.status, c.code, c.reason, {x.check: x.status for x in checks}
@@ -87,12 +88,12 @@ ALL = dict.fromkeys(PledgeContract.model_fields, True)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_a_contract_missing_required_contents_fails_listing_them(lang: str) -> None:
+def test_a_contract_missing_required_contents_fails_listing_them(lang: Lang) -> None:
     c = check_contract(
         PledgeContract(**{**ALL, "secured_claim": False, "scope": False}),
         texts=TEXTS,
         items=ITEMS,
-        lang=lang,  # type: ignore[arg-type]
+        lang=lang,
     )
     assert (c.check, c.status, c.code) == ("contract_contents", "fail", "CONTRACT_INCOMPLETE")
     if lang == "en":

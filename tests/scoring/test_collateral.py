@@ -62,7 +62,7 @@ OLD_INVENTION = {"filing_date": date(1999, 3, 15), "grant_date": date(2001, 6, 2
 
 
 def _check(status: str) -> PledgeCheck:
-    return PledgeCheck(check="x", status=status, code="X", reason="x")  # type: ignore[arg-type]
+    return PledgeCheck(check="x", status=status, code="X", reason="x")
 
 
 def test_value_bases_alive_registrable_or_not() -> None:

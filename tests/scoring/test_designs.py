@@ -41,7 +41,7 @@ def _patent(patent_type: str = "design", **over: object) -> Patent:
 def test_a_design_with_claims_is_refused_naming_the_field() -> None:
     for name in sorted(CLAIMS):
         with pytest.raises(ValueError, match=f"{name}: a design patent has no claims") as info:
-            _patent(**{name: 2})
+            _patent("design", **{name: 2})
         cause = info.value.errors()[0]["ctx"]["error"]  # type: ignore[attr-defined]
         assert isinstance(cause, FieldError) and cause.field == name
     assert _patent().claims_count is None and _patent(claims_count=None).independent_claims is None

@@ -14,7 +14,6 @@ import json
 import math
 import typing
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -31,8 +30,8 @@ from scoring.types import EARLIEST, Borrower, LoanTerms, Patent
 from scoring.valuation import PatentValuation
 from service.bundle import load_champion
 from service.schemas.scoring import AssessmentRequest, ValuationContext, ValuationRequest
+from tests.factories import Trained
 from tests.field_bounds import bounds
-from training.pipeline import RunResult
 
 
 def _field(info: Any) -> st.SearchStrategy[Any] | None:
@@ -111,8 +110,8 @@ def valuation_requests(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def champions(trained: tuple[Path, list[RunResult]]) -> tuple[LoadedModel, LoadedModel, ScoringConfig]:
-    store = ModelStore(trained[0])
+def champions(trained: Trained) -> tuple[LoadedModel, LoadedModel, ScoringConfig]:
+    store = ModelStore(trained.models)
     return load_champion(store, "valuation"), load_champion(store, "pd"), load_scoring_config(None)
 
 
@@ -155,7 +154,7 @@ def test_every_accepted_application_gets_finite_consistent_figures(
     assert len(accepted) >= 90  # nearly every drawn application is one the API accepts: the properties ran
 
 
-def _examples(n: int) -> Any:
+def _examples(n: int) -> settings:
     return settings(
         max_examples=n,
         deadline=None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pytest
@@ -60,7 +61,7 @@ def test_every_refusal_ground_and_the_warning() -> None:
     texts = CONFIG.reasons.checks
     ok = check_pledge(_patent(), as_of=date(2026, 1, 1), texts=texts, pledgor="E1", tenor_months=12)
     assert all(c.status == "pass" for c in ok)
-    cases = {
+    cases: dict[str, dict[str, Any]] = {
         "registered_owner": {"owner_id": "E2"},
         "legal_status": {"legal_status": "invalidated"},
         "annual_fees": {"fees_up_to_date": False},

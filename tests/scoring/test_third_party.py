@@ -10,6 +10,7 @@ from scoring.pledge_checks import check_pledge, pledge_notes
 from scoring.pledges import Consent, Pledgor
 from scoring.policy import load_scoring_config
 from scoring.types import Patent
+from scoring.vocab.lang import Lang
 from tests.patent_numbers import fresh_patent_id
 
 CONFIG = load_scoring_config()
@@ -36,7 +37,7 @@ def _founder(consent: Consent | None) -> Pledgor:
     return Pledgor(kind="individual", id="P-FOUNDER-01", name="Zhang San", consent=consent)
 
 
-def _owner_check(patent: Patent, named: Pledgor | None, lang: str = "en") -> tuple[str, str, str]:
+def _owner_check(patent: Patent, named: Pledgor | None, lang: Lang = "en") -> tuple[str, str, str]:
     checks = check_pledge(
         patent,
         as_of=AS_OF,
@@ -44,7 +45,7 @@ def _owner_check(patent: Patent, named: Pledgor | None, lang: str = "en") -> tup
         lang=lang,
         pledgor="E1",
         third_party=named,
-        tenor_months=24,  # type: ignore[arg-type]
+        tenor_months=24,
     )
     c = next(c for c in checks if c.check == "registered_owner")
     assert sum(x.status == "fail" for x in checks) == (c.status == "fail")  # no other ground moves

@@ -1,4 +1,7 @@
-"""Helpers for the fund API tests: funds with their own manager keys, pooled loans, claims, the clock."""
+"""Fund API workflows on a live server: funds with their own manager keys, pooled loans, claims, the clock.
+
+The request bodies they send are built by :mod:`tests.factories`.
+"""
 
 from __future__ import annotations
 
@@ -7,34 +10,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 from service.client import IpriskClient
 from service.deps import get_today
 from service.keys import new_key
-from tests.service.conftest import Server
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "scoring" / "config" / "funds"
-ENTERED = date(2025, 3, 3)
-DEFAULTED = date(2025, 9, 26)  # a Friday before the 2025 National Day holiday
-FILED = date(2025, 10, 10)  # 5 working days later: 28 (a make-up Sunday), 29, 30 Sep, 9, 10 Oct
-
-
-def rule_body(example: str, **override: Any) -> dict[str, Any]:
-    """A worked-example rule version as a request body, with ``override`` merged into its rules."""
-    raw = yaml.safe_load((EXAMPLES / f"{example}.yaml").read_text(encoding="utf-8"))
-    raw["effective_from"] = str(raw["effective_from"])
-    raw["rules"].update(override)
-    return raw
+from tests.factories import ENTERED, FILED, claim_body, facts, rule_body
+from tests.service.harness import Server
 
 
 @contextmanager
 def clock(server: Server, day: date) -> Iterator[None]:
     """Run requests as if the service's date were ``day``."""
-    app: Any = server.app
+    app = server.app
     app.dependency_overrides[get_today] = lambda: day
     try:
         yield
@@ -75,38 +63,10 @@ def new_fund(
     return fund_id, mgr
 
 
-def facts(**over: Any) -> dict[str, Any]:
-    """Entry facts of an eligible loan."""
-    return {
-        "borrower_id": f"E-{uuid.uuid4().hex[:8]}",
-        "amount_cny": "15000000.00",
-        "origination_date": "2025-03-01",
-        "tenor_months": 24,
-        "purpose": "rd",
-        "ip_share_of_collateral": "1",
-        "is_sme": True,
-        "years_registered": 5,
-        **over,
-    }
-
-
 def pool_loan(server: Server, client: IpriskClient, fund_id: str, **over: Any) -> str:
     """Register an eligible loan (on :data:`ENTERED`); return its pool id."""
     with clock(server, ENTERED):
         return client.register_pool_loan(fund_id, {"facts": facts(**over)}).id
-
-
-def claim_body(pool_loan_id: str, **over: Any) -> dict[str, Any]:
-    """A timely, evidenced claim on a substandard loan."""
-    return {
-        "pool_loan_id": pool_loan_id,
-        "default_date": DEFAULTED.isoformat(),
-        "npl_class": "substandard",
-        "principal_outstanding_cny": "1000000.00",
-        "claimed_amount_cny": "1000000.00",
-        "evidence": ["collection notice", "civil complaint"],
-        **over,
-    }
 
 
 def file(

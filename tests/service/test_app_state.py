@@ -17,7 +17,7 @@ from service.clock import Clock
 from service.configuration import load_configuration
 from service.keys import new_key
 from service.settings import Settings
-from tests.service.fund_helpers import rule_body
+from tests.factories import rule_body
 
 
 @dataclass

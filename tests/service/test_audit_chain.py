@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -21,13 +22,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col, select
 
 from service.audit_checkpoints import AuditBroken, AuditKeeper, CheckpointLog, load_key
 from service.db import audit
 from service.db.engine import make_engine
 from service.db.migrate import alembic_config, upgrade
-from tests.service.conftest import PG_URL, _drop_pg, _pg_database
+from service.db.tables import AuditEntry, AuditHead
+from tests.service.harness import PG_URL, drop_pg, pg_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -37,11 +39,11 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'audit.db'}"
         return
-    pg_url, name = _pg_database()
+    pg_url, name = pg_database()
     try:
         yield "postgresql+psycopg://" + pg_url[len("postgresql://") :]
     finally:
-        _drop_pg(name)
+        drop_pg(name)
 
 
 @pytest.fixture
@@ -66,7 +68,7 @@ def keeper(engines: tuple[Engine, Engine], tmp_path: Path) -> AuditKeeper:
     )
 
 
-def _append(session: Session, n: int, institution: str = "bank_a") -> dict[str, object]:
+def _append(session: Session, n: int, institution: str = "bank_a") -> dict[str, Any]:
     return audit.append(
         session,
         key_id=1,
@@ -88,7 +90,13 @@ def _write(engine: Engine, n: int, institution: str = "bank_a") -> None:
 def _chain(engine: Engine) -> list[tuple[int, int | None]]:
     """(id, seq) of every entry, by id."""
     with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text("SELECT id, seq FROM audit_log ORDER BY id"))]  # type: ignore[misc]
+        return [(r[0], r[1]) for r in conn.execute(text("SELECT id, seq FROM audit_log ORDER BY id"))]
+
+
+def _seqs(chain: list[tuple[int, int | None]]) -> list[int]:
+    """The chain positions of ``chain``; every entry must be sealed."""
+    assert all(seq is not None for _, seq in chain), chain
+    return [seq for _, seq in chain if seq is not None]
 
 
 def _verify(engine: Engine) -> audit.ChainCheck:
@@ -158,7 +166,7 @@ def test_late_commits_are_chained_after_earlier_ones_and_none_is_skipped(engines
     assert audit.seal(b) == 1
     assert audit.seal(a) == 0
     chain = _chain(a)
-    assert sorted(seq for _, seq in chain) == [1, 2, 3]
+    assert sorted(_seqs(chain)) == [1, 2, 3]
     assert dict(chain)[early_row["id"]] == 3
     check = _verify(a)
     assert check.ok and check.entries == 3 and check.pending == 0
@@ -188,7 +196,7 @@ def test_concurrent_writers_and_sealers_chain_every_entry_exactly_once(engines: 
         sealed = [n for s in sealers for n in s.result()]
     sealed.append(audit.seal(a))
     total = per_thread * threads * 2
-    seqs = [seq for _, seq in _chain(a)]
+    seqs = _seqs(_chain(a))
     assert sorted(seqs) == list(range(1, total + 1))  # every entry, each once, no gap
     assert sum(sealed) == total
     check = _verify(b)
@@ -207,21 +215,15 @@ def _sealed_log(keeper: AuditKeeper, n: int) -> None:
 def _rechain_from(engine: Engine, seq: int) -> None:
     """What a database writer can do: recompute every hash from ``seq`` on, and the head."""
     with Session(engine) as s:
-        rows = s.exec(
-            audit.select(audit.AuditEntry)
-            .where(audit.col(audit.AuditEntry.seq) >= seq)
-            .order_by(audit.col(audit.AuditEntry.seq))
-        ).all()
-        prev = (
-            s.exec(audit.select(audit.AuditEntry.hash).where(audit.AuditEntry.seq == seq - 1)).one()
-            if seq > 1
-            else audit.GENESIS
-        )
+        rows = s.exec(select(AuditEntry).where(col(AuditEntry.seq) >= seq).order_by(col(AuditEntry.seq))).all()
+        prev = s.exec(select(AuditEntry.hash).where(AuditEntry.seq == seq - 1)).one() if seq > 1 else audit.GENESIS
+        assert prev is not None
         for e in rows:
-            e.prev_hash, e.hash = prev, audit.entry_hash(prev, e)
-            prev = e.hash
+            new = audit.entry_hash(prev, e)
+            e.prev_hash, e.hash = prev, new
+            prev = new
             s.add(e)
-        head = s.get(audit.AuditHead, 1)
+        head = s.get(AuditHead, 1)
         assert head is not None
         head.seq, head.last_hash = rows[-1].seq or 0, prev
         s.add(head)

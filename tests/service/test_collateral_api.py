@@ -17,7 +17,7 @@ from service.schemas.scoring import (
     ValuationResponse,
 )
 from tests.patent_numbers import fresh_patent_id
-from tests.service.conftest import Server
+from tests.service.harness import Server
 
 AS_OF = "2026-06-30"
 CONTEXT = {"as_of": AS_OF, "pledgor_id": "E-GY-0001", "tenor_months": 24}

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from service.db.engine import WAL_BACKSTOP_PAGES, WalCheckpointer, make_engine
 from service.state import app_state
-from tests.service.conftest import Server
+from tests.service.harness import Server
 
 
 def _wal_frames_after_checkpoint(engine_url: str) -> tuple[int, int]:
@@ -51,7 +51,7 @@ def test_commits_leave_checkpoints_to_the_background(tmp_path: Path) -> None:
 
 
 def test_the_service_runs_a_checkpointer_on_sqlite_only(server: Server) -> None:
-    checkpointer = app_state(server.app).checkpointer  # type: ignore[arg-type]
+    checkpointer = app_state(server.app).checkpointer
     if server.backend == "sqlite":
         assert isinstance(checkpointer, WalCheckpointer)
         deadline = time.monotonic() + 10  # it runs every second by default

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import copy
-import io
-import logging
 import sqlite3
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,49 +14,30 @@ from sqlalchemy.exc import OperationalError
 
 from service.db.engine import make_engine
 from service.db.limits import DbLimits
-from service.logging import JsonFormatter
-from service.routes import assessments
-from service.schemas.scoring import EXAMPLE_BORROWER, EXAMPLE_LOAN, EXAMPLE_PATENT
 from service.state import app_state
-from tests.patent_numbers import fresh_patent_id
-from tests.service.conftest import PG_URL, Server, _drop_pg, _pg_database
+from tests.factories import application
+from tests.service.harness import PG_URL, Server, captured_logs, drop_pg, pg_database
+
+
+@pytest.fixture(scope="module")
+def server_settings() -> dict[str, Any]:
+    # A lock wait gives up after 0.5 s instead of the default 5 s: the same 503, sooner.
+    return {"db_lock_timeout_ms": 500}
 
 
 def _post(server: Server, **borrower: Any) -> httpx.Response:
-    body = {
-        "borrower": {**copy.deepcopy(EXAMPLE_BORROWER), **borrower},
-        "loan": dict(EXAMPLE_LOAN),
-        "patents": [{**EXAMPLE_PATENT, "patent_id": fresh_patent_id()}],
-        "as_of": "2026-06-30",
-    }
     return httpx.post(
         f"{server.base_url}/v1/assessments",
-        json=body,
+        json=application(borrower=borrower),
         timeout=60,
         headers={"Authorization": f"Bearer {server.keys['bank_a']}"},
     )
 
 
-@contextmanager
-def captured_logs() -> Iterator[io.StringIO]:
-    """Everything the service and the server log meanwhile, as the JSON lines production writes."""
-    captured = io.StringIO()
-    handler = logging.StreamHandler(captured)
-    handler.setFormatter(JsonFormatter())
-    loggers = [logging.getLogger(n) for n in ("iprisk", "uvicorn", "uvicorn.error", "sqlalchemy", "")]
-    for lg in loggers:
-        lg.addHandler(handler)
-    try:
-        yield captured
-    finally:
-        for lg in loggers:
-            lg.removeHandler(handler)
-
-
 def test_postgres_sessions_carry_the_configured_timeouts() -> None:
     if not PG_URL:
         pytest.skip("PostgreSQL not configured (IPRISK_TEST_DATABASE_URL)")
-    url, name = _pg_database()
+    url, name = pg_database()
     limits = DbLimits(
         statement_timeout_ms=1234, lock_timeout_ms=567, idle_session_timeout_ms=89_000, pool_timeout_seconds=0.5
     )
@@ -79,7 +55,7 @@ def test_postgres_sessions_carry_the_configured_timeouts() -> None:
         assert engine.pool.timeout() == 0.5  # type: ignore[attr-defined]
     finally:
         engine.dispose()
-        _drop_pg(name)
+        drop_pg(name)
 
 
 def test_sqlite_waits_for_a_writer_at_most_the_lock_timeout(tmp_path: Path) -> None:
@@ -100,7 +76,7 @@ def test_sqlite_waits_for_a_writer_at_most_the_lock_timeout(tmp_path: Path) -> N
 
 
 def test_a_failed_commit_answers_503_and_stores_nothing(server: Server) -> None:
-    engine = app_state(server.app).engine  # type: ignore[arg-type]
+    engine = app_state(server.app).engine
     before = server.count("assessments")
 
     def lose_connection(_conn: Any) -> None:
@@ -152,7 +128,7 @@ def test_an_unexpected_error_is_a_json_500_that_leaks_nothing(server: Server, mo
     def broken(*_: Any, **__: Any) -> None:
         raise ValueError("borrower E-LEAK-3 pd 0.0421 amount 3000000")
 
-    monkeypatch.setattr(assessments.uc, "create_assessment", broken)
+    monkeypatch.setattr("service.routes.assessments.uc.create_assessment", broken)
     with captured_logs() as logged:
         response = _post(server)
     assert response.status_code == 500

@@ -3,35 +3,22 @@
 from __future__ import annotations
 
 import multiprocessing
-from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
-from sqlmodel import Session
 
-from service.db.audit import ensure_head
 from service.db.engine import make_engine
-from service.db.migrate import alembic_config, upgrade
-from tests.service.conftest import PG_URL, _drop_pg, _pg_database
-
-
-def _replica_start(url: str, barrier: Barrier) -> None:
-    """What a replica's start-up does to the database (service.app's lifespan)."""
-    engine = make_engine(url)
-    barrier.wait(timeout=60)
-    upgrade(engine)
-    with Session(engine) as session:
-        ensure_head(session)
-        session.commit()
-    engine.dispose()
+from service.db.migrate import alembic_config
+from tests.service.harness import PG_URL, drop_pg, pg_database
+from tests.service.replica import replica_start
 
 
 def _start_two_replicas(url: str) -> list[int | None]:
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(2)
-    replicas = [ctx.Process(target=_replica_start, args=(url, barrier)) for _ in range(2)]
+    replicas = [ctx.Process(target=replica_start, args=(url, barrier)) for _ in range(2)]
     for p in replicas:
         p.start()
     for p in replicas:
@@ -57,7 +44,7 @@ def test_two_replicas_start_together_on_an_empty_database(backend: str, tmp_path
     if backend == "postgresql":
         if not PG_URL:
             pytest.skip("PostgreSQL not configured (IPRISK_TEST_DATABASE_URL)")
-        raw, name = _pg_database()
+        raw, name = pg_database()
         url = "postgresql+psycopg" + raw[len("postgresql") :]
     else:
         url, name = f"sqlite:///{tmp_path / 'empty.db'}", None
@@ -66,4 +53,4 @@ def test_two_replicas_start_together_on_an_empty_database(backend: str, tmp_path
         _assert_at_heads_once(url)
     finally:
         if name:
-            _drop_pg(name)
+            drop_pg(name)

@@ -7,14 +7,12 @@ server (connections reset, new ones refused), a frozen one a hung server
 
 from __future__ import annotations
 
-import copy
 import shutil
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,13 +23,9 @@ from sqlalchemy import text
 from benchmarks.tcp_proxy import TcpProxy
 from service.db.engine import make_engine
 from service.keys import new_key
-from service.schemas.scoring import EXAMPLE_BORROWER, EXAMPLE_LOAN, EXAMPLE_PATENT
 from service.settings import Settings
-from tests.conftest import TEST_SIGNING_KEY
-from tests.patent_numbers import fresh_patent_id
-from tests.service.conftest import PG_URL, _drop_pg, _pg_database, start_server
-from tests.service.test_db_errors import captured_logs
-from training.pipeline import RunResult
+from tests.factories import TEST_SIGNING_KEY, Trained, application
+from tests.service.harness import PG_URL, captured_logs, drop_pg, pg_database, start_server, wait_until
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="PostgreSQL not configured (IPRISK_TEST_DATABASE_URL)")
 
@@ -53,14 +47,11 @@ class Outage:
 
     def post(self, **borrower: Any) -> httpx.Response:
         """One assessment, a write of one row (plus its audit entry)."""
-        body = {
-            "borrower": {**copy.deepcopy(EXAMPLE_BORROWER), **borrower},
-            "loan": dict(EXAMPLE_LOAN),
-            "patents": [{**EXAMPLE_PATENT, "patent_id": fresh_patent_id()}],
-            "as_of": "2026-06-30",
-        }
         return httpx.post(
-            f"{self.base_url}/v1/assessments", json=body, timeout=30, headers={"Authorization": f"Bearer {self.key}"}
+            f"{self.base_url}/v1/assessments",
+            json=application(borrower=borrower),
+            timeout=30,
+            headers={"Authorization": f"Bearer {self.key}"},
         )
 
     def stored(self, ids: list[str]) -> set[str]:
@@ -75,11 +66,11 @@ class Outage:
 
 
 @pytest.fixture(scope="module")
-def outage(trained: tuple[Path, list[RunResult]], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outage]:
+def outage(trained: Trained, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outage]:
     assert PG_URL is not None
     home = tmp_path_factory.mktemp("home-outage")
-    shutil.copytree(trained[0], home / "models")
-    direct_url, name = _pg_database()
+    shutil.copytree(trained.models, home / "models")
+    direct_url, name = pg_database()
     target = urlsplit(direct_url)
     proxy = TcpProxy((target.hostname or "127.0.0.1", target.port or 5432)).start()
     proxied = f"postgresql://{target.username}@127.0.0.1:{proxy.port}/{name}"
@@ -107,7 +98,7 @@ def outage(trained: tuple[Path, list[RunResult]], tmp_path_factory: pytest.TempP
         srv.should_exit = True
         thread.join(timeout=30)
         proxy.stop()
-        _drop_pg(name)
+        drop_pg(name)
 
 
 def _timed(fn: Any, *args: Any) -> tuple[httpx.Response, float]:
@@ -160,6 +151,7 @@ def test_a_hung_database_answers_503_within_the_timeouts_and_readyz_within_2s(ou
     print(f"frozen: 503 in {write_s:.2f} s, /readyz in {ready_s:.2f} s, recovered in {recovery_s:.2f} s")
 
 
+@pytest.mark.slow
 def test_flapping_loses_no_acknowledged_write(outage: Outage) -> None:
     results: list[tuple[int, str | None]] = []
     stop = threading.Event()
@@ -169,16 +161,22 @@ def test_flapping_loses_no_acknowledged_write(outage: Outage) -> None:
             r = outage.post()
             results.append((r.status_code, r.json().get("id") if r.status_code == 201 else None))
 
+    def a_write_goes_through() -> None:
+        start = len(results)
+        wait_until(lambda: any(code == 201 for code, _ in results[start:]), timeout=20, what="an acknowledged write")
+
     threads = [threading.Thread(target=writer) for _ in range(3)]
     for t in threads:
         t.start()
     try:
+        # Each fault strikes a service that is writing, and after each the service writes again
+        # (waited for, where fixed 1 s sleeps stood before); each fault lasts 1.5 s.
         for fault in (outage.proxy.cut, outage.proxy.freeze, outage.proxy.cut, outage.proxy.freeze):
-            time.sleep(1.0)
+            a_write_goes_through()
             fault()
             time.sleep(1.5)
             outage.proxy.restore()
-        time.sleep(1.0)
+        a_write_goes_through()
     finally:
         outage.proxy.restore()
         stop.set()

@@ -27,7 +27,7 @@ from service.db.tables import ApiKey
 from service.keys import DEMO_FILE
 from service.server import GuardedProtocol
 from service.settings import Settings
-from training.pipeline import RunResult
+from tests.factories import Trained
 
 KEY = re.compile(r"ipr_[A-Za-z0-9_-]{40,}")
 
@@ -117,9 +117,9 @@ def test_no_demo_key_when_demo_is_off_or_a_database_is_configured(
 
 
 def test_a_start_with_models_already_there_prints_no_secret(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, trained: tuple[Path, list[RunResult]], served: list[uvicorn.Config]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, trained: Trained, served: list[uvicorn.Config]
 ) -> None:
-    shutil.copytree(trained[0], tmp_path / "models")
+    shutil.copytree(trained.models, tmp_path / "models")
     out = _serve(tmp_path, monkeypatch, trains=None)  # the real bootstrap: every model has a champion
     assert not KEY.search(out) and "ipr_" not in out
     assert not (tmp_path / DEMO_FILE).exists()

@@ -16,7 +16,7 @@ from sqlmodel import SQLModel
 import service.db.fund_tables  # noqa: F401 - registers the fund tables
 from service.db.engine import make_engine
 from service.db.migrate import alembic_config, upgrade
-from tests.service.conftest import PG_URL, _drop_pg, _pg_database
+from tests.service.harness import PG_URL, drop_pg, pg_database
 
 FUND_TABLES = {
     "funds",
@@ -33,7 +33,7 @@ FUND_TABLES = {
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     if request.param == "postgresql" and not PG_URL:
         pytest.skip("PostgreSQL not configured (IPRISK_TEST_DATABASE_URL)")
-    url, name = (f"sqlite:///{tmp_path / 'm.db'}", None) if request.param == "sqlite" else _pg_database()
+    url, name = (f"sqlite:///{tmp_path / 'm.db'}", None) if request.param == "sqlite" else pg_database()
     if name:
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     eng = make_engine(url)
@@ -42,7 +42,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     finally:
         eng.dispose()
         if name:
-            _drop_pg(name)
+            drop_pg(name)
 
 
 def test_migration_matches_the_models_and_downgrades(engine: Engine) -> None:

@@ -13,23 +13,18 @@ import httpx
 import pytest
 
 from service.client import ConflictError, NotFoundError, PermissionDenied, ValidationFailed
-from tests.service.conftest import Server
+from tests.factories import DEFAULTED, ENTERED, FILED, application, claim_body, facts, rule_body
 from tests.service.fund_helpers import (
-    DEFAULTED,
-    ENTERED,
-    FILED,
     amounts,
-    claim_body,
     clock,
-    facts,
     file,
     four_party_claim,
     fund_rows,
     manager_for,
     new_fund,
     pool_loan,
-    rule_body,
 )
+from tests.service.harness import Server
 
 D = Decimal
 
@@ -201,7 +196,7 @@ def test_balance_caps_the_payout_and_approval_uses_the_balance_then(server: Serv
         D("3000000.00"),
         D("2765431.20"),
         D("234568.80"),
-        0,
+        D(0),
     )
     assert b.reconciled
     mgr.close()
@@ -237,7 +232,7 @@ def test_reject_releases_request_info_then_approve(server: Server) -> None:
     with pytest.raises(ConflictError):
         mgr.decide_claim(fund_id, a.id, "approve")
     b_ = mgr.fund_balance(fund_id)
-    assert (b_.paid_cny, b_.committed_cny, b_.available_cny) == (D("400000.00"), 0, D("4600000.00"))
+    assert (b_.paid_cny, b_.committed_cny, b_.available_cny) == (D("400000.00"), D(0), D("4600000.00"))
     mgr.close()
 
 
@@ -348,25 +343,23 @@ def test_pool_entry_rules_and_bank_commitments(server: Server) -> None:
             bank.register_pool_loan(fund_id, {"facts": facts(is_sme=False, purpose="other")})
         assert info.value.field == "facts"
         assert "sme: Borrower is not an SME" in info.value.detail and "purpose:" in info.value.detail
-        with pytest.raises(ConflictError) as info:  # the line is ¥200m
+        with pytest.raises(ConflictError) as over_line:  # the line is ¥200m
             bank.register_pool_loan(fund_id, {"facts": facts(amount_cny="200000000.01")})
-        assert "credit_line" in info.value.detail
-    with server.client("bank_b") as other, clock(server, ENTERED), pytest.raises(ConflictError) as info:
+        assert "credit_line" in over_line.value.detail
+    with server.client("bank_b") as other, clock(server, ENTERED), pytest.raises(ConflictError) as outsider:
         other.register_pool_loan(fund_id, {"facts": facts()})
-    assert "no cooperation agreement" in info.value.detail
+    assert "no cooperation agreement" in outsider.value.detail
     assert fund_rows(server) == before
     mgr.set_fund_bank(
         fund_id, "bank_b", {"pool_share_cny": "30000000", "committed_line_cny": "200000000", "joined_on": "2024-01-01"}
     )
-    with server.client("bank_b") as other, clock(server, ENTERED), pytest.raises(ConflictError) as info:
+    with server.client("bank_b") as other, clock(server, ENTERED), pytest.raises(ConflictError) as short:
         other.register_pool_loan(fund_id, {"facts": facts()})  # 10 × ¥30m = ¥300m > ¥200m committed
-    assert "COMMITMENT" not in info.value.detail and "below 10 × pool share" in info.value.detail
+    assert "COMMITMENT" not in short.value.detail and "below 10 × pool share" in short.value.detail
     mgr.close()
 
 
 def test_booked_loan_enters_the_pool_with_its_assessment_facts(server: Server) -> None:
-    from tests.service.test_scoring_api import application
-
     fund_id, mgr = new_fund(server, "first_10m_50pct")
     with server.client("bank_a") as bank:
         a = bank.assess(application())

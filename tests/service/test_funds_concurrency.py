@@ -16,8 +16,9 @@ from sqlmodel import Session
 
 from service.client import ConflictError, IpriskClient
 from service.db.audit import verify_chain
-from tests.service.conftest import Server
-from tests.service.fund_helpers import FILED, claim_body, clock, manager_key, new_fund, pool_loan
+from tests.factories import FILED, claim_body
+from tests.service.fund_helpers import clock, manager_key, new_fund, pool_loan
+from tests.service.harness import Server
 
 CLAIMS = 24
 WORKERS = 8
@@ -78,7 +79,7 @@ def test_concurrent_filings_and_approvals_never_overdraw(server: Server) -> None
     assert len(claims) == CLAIMS and all(c.status == "approved" for c in claims)
     assert all(Decimal(0) <= c.paid_cny <= EACH for c in claims)
     assert sum(c.paid_cny for c in claims) == b.paid_cny == DEPOSIT  # demand ¥12m > ¥3m: all of it, never more
-    assert (b.balance_cny, b.available_cny, b.committed_cny) == (0, 0, 0)
+    assert (b.balance_cny, b.available_cny, b.committed_cny) == (Decimal(0), Decimal(0), Decimal(0))
     assert b.reconciled and b.debits_cny == b.credits_cny
     assert sum(x.debit_cny for x in ledger.items) == sum(x.credit_cny for x in ledger.items)
     assert server.count("fund_claims") >= CLAIMS

@@ -19,17 +19,16 @@ CI runs 20 derandomized examples per operation.  For a deeper search, set
 from __future__ import annotations
 
 import os
+from typing import Any
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, seed, settings
-from schemathesis.checks import (
-    FailureGroup,
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from schemathesis.checks import content_type_conformance, response_schema_conformance, status_code_conformance
+from schemathesis.core.failures import FailureGroup
+from schemathesis.core.result import Err, Ok
 
-from tests.service.conftest import Server
+from tests.service.harness import Server
 
 KEYS = ("bank_a", "regulator", "fund_manager")
 EXAMPLES = int(os.environ.get("IPRISK_FUZZ_EXAMPLES", "20"))
@@ -37,9 +36,12 @@ SEED = os.environ.get("IPRISK_FUZZ_SEED")
 CONFORMANCE = [status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
+@pytest.mark.slow
 def test_no_server_errors_and_every_response_as_documented(server: Server) -> None:
     schema = schemathesis.openapi.from_url(f"{server.base_url}/openapi.json")
-    operations = [r.ok() for r in schema.get_all_operations()]
+    found = list(schema.get_all_operations())
+    assert [r.err() for r in found if isinstance(r, Err)] == []  # every operation in the document parses
+    operations = [r.ok() for r in found if isinstance(r, Ok)]
     assert len(operations) >= 10
     failures: list[str] = []
 
@@ -53,7 +55,7 @@ def test_no_server_errors_and_every_response_as_documented(server: Server) -> No
             database=None,
         )
         @given(case=op.as_strategy())
-        def run(case: schemathesis.Case) -> None:
+        def run(case: schemathesis.Case[Any]) -> None:
             for who in KEYS:
                 response = case.call(
                     base_url=server.base_url, timeout=30, headers={"Authorization": f"Bearer {server.keys[who]}"}

@@ -5,37 +5,17 @@ from __future__ import annotations
 import json
 import threading
 import time
+from typing import Any
 
 from models_store import ModelStore
 from service.client import IpriskClient
-from tests.conftest import TEST_SIGNING_KEY
-from tests.service.conftest import Server
-from tests.service.test_scoring_api import application
-
-
-def _register_copy(store: ModelStore, name: str) -> str:
-    """A new version of ``name`` with the champion's files (a retrain stand-in)."""
-    _, version = store.resolve(f"{name}@champion")
-    m = store.verify(name, version)
-    files = {f: store.read_file(name, version, f) for f in m.files}
-    new = store.register(
-        name,
-        files,
-        task=m.task,
-        features=[f.model_dump() for f in m.features],
-        params=m.params,
-        metrics=m.metrics,
-        data_fingerprint=m.data_fingerprint,
-        created_by="tests",
-        extra=m.extra,
-        synthetic=m.synthetic,
-    )
-    return str(new.version)
+from tests.factories import TEST_SIGNING_KEY, application, register_copy
+from tests.service.harness import Server, wait_until
 
 
 def test_hot_reload_under_concurrent_requests(server: Server) -> None:
     store = ModelStore(server.settings.store_path, signing_key=TEST_SIGNING_KEY.encode())
-    new_version = _register_copy(store, "pd")
+    new_version = register_copy(store, "pd")
     errors: list[BaseException] = []
     versions: list[str] = []
     timeline: list[tuple[float, float, str]] = []  # (sent, answered, pd version) of each request
@@ -55,15 +35,18 @@ def test_hot_reload_under_concurrent_requests(server: Server) -> None:
     threads = [threading.Thread(target=worker) for _ in range(4)]
     for t in threads:
         t.start()
-    time.sleep(1.0)
-    store.promote("pd", new_version, actor="tests", reason="hot reload test", forced=True)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and (not versions or versions[-1] != new_version):
-        time.sleep(0.1)
-    time.sleep(0.5)
-    stop.set()
-    for t in threads:
-        t.join(timeout=60)
+    try:
+        # Promote under traffic: once every worker has been answered by the old champion.
+        wait_until(lambda: len(versions) >= 8 or errors, what="requests on the old champion")
+        store.promote("pd", new_version, actor="tests", reason="hot reload test", forced=True)
+        wait_until(lambda: new_version in versions or errors, timeout=20, what="the new champion to answer")
+        # Then enough requests sent after the first answer of the new version to see the old one never return.
+        first = len(versions)
+        wait_until(lambda: len(versions) >= first + 12 or errors, what="requests after the switch")
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=60)
     assert errors == []
     assert versions[0] == "1" and versions[-1] == new_version
     assert versions.index(new_version) > 0
@@ -77,7 +60,8 @@ def test_hot_reload_under_concurrent_requests(server: Server) -> None:
 def test_tampered_version_is_refused_and_old_keeps_serving(server: Server) -> None:
     store = ModelStore(server.settings.store_path, signing_key=TEST_SIGNING_KEY.encode())
     current = store.alias("valuation", "champion")
-    new_version = _register_copy(store, "valuation")
+    assert current is not None
+    new_version = register_copy(store, "valuation")
     path = store.path("valuation", new_version) / "model_p50.txt"
     path.write_bytes(path.read_bytes().replace(b"tree", b"TREE", 1))
     # Promotion verifies first, so move the alias file directly, the way a bad deploy would.
@@ -85,10 +69,15 @@ def test_tampered_version_is_refused_and_old_keeps_serving(server: Server) -> No
     data = json.loads(aliases.read_text())
     data["champion"] = new_version
     aliases.write_text(json.dumps(data))
-    time.sleep(1.0)
+    with server.client("data_team") as ops:  # readiness details need an operations key
+
+        def reload_failed() -> dict[str, Any] | None:
+            ready: dict[str, Any] = ops.request("GET", "/readyz")
+            return ready if ready["details"].get("model_reload_error") else None
+
+        # The reloader (every 0.2 s) has tried the new champion once readiness reports its failure.
+        ready = wait_until(reload_failed, what="the reloader to refuse the tampered version")
     with IpriskClient(server.base_url, api_key=server.keys["bank_a"]) as c:
         v = c.value({"patents": application()["patents"]})
-    with server.client("data_team") as ops:  # readiness details need an operations key
-        ready = ops.request("GET", "/readyz")
     assert v.model_versions["valuation"] == current
     assert "IntegrityError" in ready["details"]["model_reload_error"]

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import httpx
@@ -30,20 +31,9 @@ from service.db.engine import make_engine
 from service.db.migrate import alembic_config, upgrade
 from service.db.tables import utcnow
 from service.usecases.idempotency import RETENTION, purge_expired, purge_older_than
-from tests.service.conftest import PG_URL, Server, _drop_pg, _pg_database
-from tests.service.fund_helpers import (
-    ENTERED,
-    FILED,
-    claim_body,
-    clock,
-    facts,
-    file,
-    manager_key,
-    new_fund,
-    pool_loan,
-    rule_body,
-)
-from tests.service.test_scoring_api import application, patent
+from tests.factories import ENTERED, FILED, application, claim_body, facts, patent, rule_body
+from tests.service.fund_helpers import clock, file, manager_key, new_fund, pool_loan
+from tests.service.harness import PG_URL, Server, drop_pg, pg_database
 
 TABLES = (
     "funds",
@@ -325,7 +315,7 @@ def test_concurrent_requests_with_one_key_post_once(server: Server) -> None:
     lines, audit = server.count("fund_ledger"), server.count("audit_log")
     for _ in range(3):
         key, body = str(uuid.uuid4()), {"amount_cny": "777.77", "source": "race"}
-        out = _race([lambda k=key, b=body: manager.post(f"/v1/funds/{fund_id}/deposits", b, key=k)] * 6)
+        out = _race([partial(manager.post, f"/v1/funds/{fund_id}/deposits", body, key=key)] * 6)
         assert {(r.status_code, r.content) for r in out} == {(201, out[0].content)}
         assert sum("Idempotency-Replayed" in r.headers for r in out) == 5
     recovery, key = {"amount_cny": "300.00", "recovered_on": "2025-10-09"}, str(uuid.uuid4())
@@ -371,7 +361,7 @@ def test_answers_are_kept_for_the_retention_period_then_purged(server: Server) -
 def test_migration_matches_the_model_and_downgrades(backend: str, tmp_path: Any) -> None:
     if backend == "postgresql" and not PG_URL:
         pytest.skip("PostgreSQL not configured (IPRISK_TEST_DATABASE_URL)")
-    url, name = (f"sqlite:///{tmp_path / 'm.db'}", None) if backend == "sqlite" else _pg_database()
+    url, name = (f"sqlite:///{tmp_path / 'm.db'}", None) if backend == "sqlite" else pg_database()
     if name:
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     engine = make_engine(url)
@@ -388,4 +378,4 @@ def test_migration_matches_the_model_and_downgrades(backend: str, tmp_path: Any)
     finally:
         engine.dispose()
         if name:
-            _drop_pg(name)
+            drop_pg(name)

@@ -22,19 +22,15 @@ import pytest
 from service.errors import MAX_PROBLEMS
 from service.keys import new_key
 from service.settings import Settings
-from tests.conftest import TEST_SIGNING_KEY
-from tests.service.conftest import Server, start_server
-from tests.service.test_scoring_api import application
-from training.pipeline import RunResult
+from tests.factories import TEST_SIGNING_KEY, Trained, application
+from tests.service.harness import Server, start_server
 
 MB = 1024 * 1024
 
 
-def _serve(
-    tmp_path_factory: pytest.TempPathFactory, trained: tuple[Path, list[RunResult]], **limits: object
-) -> Iterator[Server]:
+def _serve(tmp_path_factory: pytest.TempPathFactory, trained: Trained, **limits: object) -> Iterator[Server]:
     home = tmp_path_factory.mktemp("home-limits")
-    shutil.copytree(trained[0], home / "models")
+    shutil.copytree(trained.models, home / "models")
     settings = Settings(home=home, log_level="WARNING", batch_max_items=5, model_signing_key=TEST_SIGNING_KEY, **limits)  # type: ignore[arg-type]
     srv, thread, base_url, app = start_server(settings)
     keys = {role: new_key(settings, role=role, institution=f"{role}_1")[0] for role in ("bank", "data_team")}
@@ -47,7 +43,7 @@ def _serve(
 
 
 @pytest.fixture(scope="module")
-def limited(tmp_path_factory: pytest.TempPathFactory, trained: tuple[Path, list[RunResult]]) -> Iterator[Server]:
+def limited(tmp_path_factory: pytest.TempPathFactory, trained: Trained) -> Iterator[Server]:
     """Default body limit (4 MB), short timeouts, few connections, no rate limit, public operations data."""
     yield from _serve(
         tmp_path_factory,
@@ -61,7 +57,7 @@ def limited(tmp_path_factory: pytest.TempPathFactory, trained: tuple[Path, list[
 
 
 @pytest.fixture(scope="module")
-def rated(tmp_path_factory: pytest.TempPathFactory, trained: tuple[Path, list[RunResult]]) -> Iterator[Server]:
+def rated(tmp_path_factory: pytest.TempPathFactory, trained: Trained) -> Iterator[Server]:
     """60 requests a minute per key (one a second), bursts of 3."""
     yield from _serve(tmp_path_factory, trained, rate_limit_per_minute=60, rate_limit_burst=3)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 
 from scoring.types import Borrower, LoanTerms, Patent
 from service.client import ValidationFailed
-from tests.service.conftest import Server
+from tests.service.harness import Server
 from training.contract import load_dataset
 
 PATENT_FIELDS = set(Patent.model_fields)
@@ -21,10 +22,10 @@ BORROWER_FIELDS = set(Borrower.model_fields)
 LOAN_FIELDS = set(LoanTerms.model_fields)
 
 
-def _clean(row: dict[str, Any], fields: set[str]) -> dict[str, Any]:
-    out = {}
+def _clean(row: Mapping[Hashable, Any], fields: set[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for k, v in row.items():
-        if k not in fields:
+        if not isinstance(k, str) or k not in fields:
             continue
         if v is None or v is pd.NaT or (isinstance(v, float) and math.isnan(v)):
             v = None
@@ -81,6 +82,7 @@ def _drift(server: Server) -> dict[str, Any]:
     return {r["model"]: r for r in reports}
 
 
+@pytest.mark.slow
 def test_psi_silent_on_ordinary_traffic_then_alerts_on_shift(server: Server, portfolio_dir: Path) -> None:
     few = _drift(server)
     assert few["pd"]["alert"] is False and few["pd"]["note"]  # too little traffic to judge

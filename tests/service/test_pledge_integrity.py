@@ -26,10 +26,9 @@ from service.db.engine import make_engine
 from service.keys import new_key
 from service.settings import Settings
 from service.usecases import loans as loans_uc
-from tests.conftest import TEST_SIGNING_KEY
+from tests.factories import TEST_SIGNING_KEY, application
 from tests.patent_numbers import fresh_patent_id
-from tests.service.conftest import PG_URL, Server, _drop_pg, _pg_database, start_server
-from tests.service.test_scoring_api import application
+from tests.service.harness import PG_URL, Server, drop_pg, pg_database, start_server
 from training.pipeline import RunResult
 
 
@@ -244,7 +243,7 @@ def two_replicas(
         pytest.skip("PostgreSQL not configured (IPRISK_TEST_DATABASE_URL)")
     home = tmp_path_factory.mktemp("home-replicas")
     shutil.copytree(trained[0], home / "models")
-    url, name = _pg_database()
+    url, name = pg_database()
     settings = Settings(home=home, database_url=url, model_signing_key=SecretStr(TEST_SIGNING_KEY))
     env = {
         "IPRISK_MODEL_SIGNING_KEY": TEST_SIGNING_KEY,
@@ -259,7 +258,7 @@ def two_replicas(
         ):
             yield settings, [one.url, two.url]
     finally:
-        _drop_pg(name)
+        drop_pg(name)
 
 
 def test_simultaneous_bookings_from_four_banks_on_two_replicas_give_one_pledge(

@@ -10,7 +10,7 @@ business day, and an outcome must respect the 2023 classification floors.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
@@ -22,9 +22,9 @@ from sqlalchemy import text
 from service.client import ConflictError, IpriskClient, ValidationFailed
 from service.deps import get_today
 from service.schemas.loans import LoanPublic
-from tests.service.conftest import Server
-from tests.service.fund_helpers import FILED, claim_body, clock, facts, file, new_fund, pool_loan
-from tests.service.test_scoring_api import application, patent
+from tests.factories import FILED, application, claim_body, facts, patent
+from tests.service.fund_helpers import clock, file, new_fund, pool_loan
+from tests.service.harness import Server
 
 TODAY = date(2026, 11, 30)  # the service's business day in these tests (pinned)
 TOMORROW = TODAY + timedelta(days=1)
@@ -320,7 +320,7 @@ def test_no_endpoint_takes_a_date_after_today(server: Server) -> None:
         registered(a, defaulted.id)
         default(a, defaulted.id)
         app = application()
-        sends = {
+        sends: dict[str, Callable[[], object]] = {
             "context.as_of": lambda: a.value({"patents": [patent()], "context": {"as_of": tomorrow}}),
             "as_of": lambda: a.assess({**app, "as_of": tomorrow}),
             "origination_date": lambda: a.book_loan({"assessment_id": a.assess(app).id, "origination_date": tomorrow}),

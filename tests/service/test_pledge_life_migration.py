@@ -25,7 +25,7 @@ from service.db.engine import make_engine
 from service.db.migrate import alembic_config, upgrade
 from service.schemas.pledges import ReleaseRequest
 from service.usecases.pledge_life import release_loan
-from tests.service.conftest import PG_URL, _drop_pg, _pg_database
+from tests.service.harness import PG_URL, drop_pg, pg_database
 
 BEFORE = "0004_one_pledge"
 NEW_TABLES = {"pledge_registrations", "pledge_events"}
@@ -38,7 +38,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A database at 0004_one_pledge holding an active, a defaulted and a closed loan."""
     if request.param == "postgresql" and not PG_URL:
         pytest.skip("PostgreSQL not configured (IPRISK_TEST_DATABASE_URL)")
-    url, name = (f"sqlite:///{tmp_path / 'm.db'}", None) if request.param == "sqlite" else _pg_database()
+    url, name = (f"sqlite:///{tmp_path / 'm.db'}", None) if request.param == "sqlite" else pg_database()
     if name:
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     eng = make_engine(url)
@@ -62,7 +62,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     finally:
         eng.dispose()
         if name:
-            _drop_pg(name)
+            drop_pg(name)
 
 
 def _states(engine: Engine) -> dict[str, tuple[str, str]]:

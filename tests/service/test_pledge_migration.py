@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from service.db.engine import make_engine
 from service.db.migrate import alembic_config, upgrade
-from tests.service.conftest import PG_URL, _drop_pg, _pg_database
+from tests.service.harness import PG_URL, drop_pg, pg_database
 
 PARENTS = ("0003_audit", "0003_idempotency")
 INDEX = "uq_loan_patents_active_patent"
@@ -32,7 +32,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A database migrated to the two heads before 0004_one_pledge."""
     if request.param == "postgresql" and not PG_URL:
         pytest.skip("PostgreSQL not configured (IPRISK_TEST_DATABASE_URL)")
-    url, name = (f"sqlite:///{tmp_path / 'm.db'}", None) if request.param == "sqlite" else _pg_database()
+    url, name = (f"sqlite:///{tmp_path / 'm.db'}", None) if request.param == "sqlite" else pg_database()
     if name:
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     eng = make_engine(url)
@@ -43,7 +43,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     finally:
         eng.dispose()
         if name:
-            _drop_pg(name)
+            drop_pg(name)
 
 
 def _seed(engine: Engine, loans: dict[str, tuple[str, str]], pledges: list[tuple[str, str, bool]]) -> None:

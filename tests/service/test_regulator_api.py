@@ -16,9 +16,10 @@ from sqlalchemy import text
 from service.client import NotFoundError, PermissionDenied, ValidationFailed
 from service.keys import new_key
 from service.state import app_state
+from tests.factories import FILED, application
 from tests.patent_numbers import fresh_patent_id
-from tests.service.conftest import Server
-from tests.service.test_scoring_api import application
+from tests.service.fund_helpers import clock, four_party_claim, new_fund
+from tests.service.harness import Server
 
 REGION = "tongren"  # only this module's seeded loans use it
 
@@ -304,7 +305,7 @@ def test_the_regulator_keeps_signed_checkpoints_and_verifies_against_them(
                 time.sleep(0.1)
     finally:
         engine.dispose()
-    app_state(server.app).audit.checkpoint(force=True)  # type: ignore[arg-type]  # what the service does every minute and at shutdown
+    app_state(server.app).audit.checkpoint(force=True)  # what the service does every minute and at shutdown
     with _regulator(server) as r:
         copy = r.get("/v1/regulator/audit/checkpoints").json()
         latest = copy[-1]
@@ -321,8 +322,6 @@ def test_the_regulator_keeps_signed_checkpoints_and_verifies_against_them(
 
 
 def test_fund_statistics_by_party(server: Server) -> None:
-    from tests.service.fund_helpers import FILED, clock, four_party_claim, new_fund
-
     fund_id, mgr = new_fund(server, "four_party_54_26_16_4")
     with server.client("bank_a") as bank:
         claim = four_party_claim(server, bank, fund_id)

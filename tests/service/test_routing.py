@@ -17,7 +17,7 @@ from service.app import ROUTERS
 from service.keys import new_key, revoke
 from service.routing import UnitOfWorkRoute
 from service.schemas.scoring import EXAMPLE_BORROWER, EXAMPLE_LOAN, EXAMPLE_PATENT
-from tests.service.conftest import Server
+from tests.service.harness import Server
 
 APPLICATION = {"borrower": EXAMPLE_BORROWER, "loan": EXAMPLE_LOAN, "patents": [EXAMPLE_PATENT]}
 

@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import text
 
 from service.client import ConflictError, ValidationFailed
-from tests.service.conftest import Server
-from tests.service.fund_helpers import FILED, claim_body, clock, file, fund_rows, new_fund, pool_loan, rule_body
+from tests.factories import FILED, claim_body, rule_body
+from tests.service.fund_helpers import clock, file, fund_rows, new_fund, pool_loan
+from tests.service.harness import Server
 
 ZERO_SHARE = [{"name": "fund", "role": "pool", "share": 0}, {"name": "bank", "role": "bank", "share": 1}]
 THREE_DAYS_AGO = FILED - timedelta(days=3)

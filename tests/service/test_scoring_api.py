@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import math
 import uuid
 from typing import Any
@@ -18,28 +17,11 @@ from service.client import (
     PermissionDenied,
     ValidationFailed,
 )
-from service.schemas.scoring import EXAMPLE_BORROWER, EXAMPLE_LOAN, EXAMPLE_PATENT
-from tests.patent_numbers import fresh_patent_id
-from tests.service.conftest import Server
+from service.schemas.scoring import EXAMPLE_BORROWER, EXAMPLE_LOAN
+from tests.factories import application, patent
+from tests.service.harness import Server
 
 SCALE = load_grade_scale()
-
-
-def patent(**over: Any) -> dict[str, Any]:
-    p = copy.deepcopy(EXAMPLE_PATENT)
-    p["patent_id"] = fresh_patent_id(over.get("patent_type", "invention"))  # the type digit agrees
-    p.update(over)
-    return p
-
-
-def application(**loan: Any) -> dict[str, Any]:
-    p = patent()
-    return {
-        "borrower": copy.deepcopy(EXAMPLE_BORROWER),
-        "loan": {**EXAMPLE_LOAN, **loan},
-        "patents": [p],
-        "as_of": "2026-06-30",
-    }
 
 
 def test_valuation_figures_and_explanations(server: Server) -> None:
@@ -71,7 +53,7 @@ def test_valuation_figures_and_explanations(server: Server) -> None:
         c_ = pv.contributions
         assert c_.space == "log CNY"
         assert math.isclose(c_.base_value + sum(c_.values.values()), math.log(pv.p50), abs_tol=1e-6)
-        assert 1 <= pv.stars <= 5 and 0 <= pv.legal_score <= 100
+        assert pv.stars is not None and 1 <= pv.stars <= 5 and 0 <= pv.legal_score <= 100
         assert {ch.check for ch in pv.checks} == {
             "registered_owner",
             "legal_status",

@@ -24,17 +24,15 @@ from models_store import ModelStore
 from service.client import IpriskClient
 from service.keys import new_key
 from service.settings import Settings
-from tests.conftest import TEST_SIGNING_KEY
-from tests.service.conftest import start_server
-from tests.service.test_scoring_api import application
-from training.pipeline import RunResult
+from tests.factories import TEST_SIGNING_KEY, Trained, application
+from tests.service.harness import start_server
 
 KEY = TEST_SIGNING_KEY.encode()
 
 
 @pytest.fixture
-def home(trained: tuple[Path, list[RunResult]], tmp_path: Path) -> Path:
-    shutil.copytree(trained[0], tmp_path / "models")
+def home(trained: Trained, tmp_path: Path) -> Path:
+    shutil.copytree(trained.models, tmp_path / "models")
     return tmp_path
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,8 +13,9 @@ from service.settings import Settings
 from service.signing_key import ensure_signing_key, load_signing_key, served_store, signing_key_path
 
 
-def _settings(home: Path, **overrides: object) -> Settings:
-    return Settings(**{"home": home, "model_signing_key": None, "model_signing_key_file": None, **overrides})
+def _settings(home: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"home": home, "model_signing_key": None, "model_signing_key_file": None, **overrides}
+    return Settings(**values)
 
 
 def test_the_variable_wins_over_the_file_and_whitespace_is_not_key(tmp_path: Path) -> None:

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from service.text_guard import first_bad, problem
-from tests.service.conftest import Server
-from tests.service.test_scoring_api import application
+from tests.factories import application
+from tests.service.harness import Server
 
 
 def test_problem_names_nul_and_lone_surrogates_only() -> None:

@@ -9,28 +9,37 @@ import pytest
 
 from models_store import ModelStore
 from scoring import features as F
+from tests.factories import Trained, register_copy
 from training.contract import load_dataset
-from training.fit import fit_binary
+from training.fit import Fitted, fit_binary
 from training.gates import Gate, check_gates
 from training.prepare import prepare_pd
 from training.promotion import PromotionRefused, evaluate_promotion, promote
 from training.registry import load_version, register_fit
 
 
-def _register_pd(store: ModelStore, portfolio_dir: Path, *, shuffle: bool) -> str:
-    data = load_dataset(portfolio_dir)
+@pytest.fixture(scope="module")
+def shuffled_pd(trained: Trained, portfolio_dir: Path) -> Fitted:
+    """A PD candidate fitted on shuffled default labels: worse than the champion on any test data.
+
+    Fitted once for the module; each test registers it into its own store copy.
+    """
+    store = ModelStore(trained.models)
     valuation = load_version(store, "valuation@champion")
-    prep = prepare_pd(data, valuation)
-    if shuffle:
-        prep.y = np.random.default_rng(0).permutation(prep.y)
+    prep = prepare_pd(load_dataset(portfolio_dir), valuation)
+    prep.y = np.random.default_rng(0).permutation(prep.y)
     fitted = fit_binary(prep, F.PD_FEATURES)
     fitted.extra["valuation_version"] = valuation.version
+    return fitted
+
+
+def _register(store: ModelStore, fitted: Fitted) -> str:
     return register_fit(store, "pd", fitted, metrics={}, fingerprint="test", actor="tests", synthetic=True)
 
 
-def test_worse_candidate_is_refused(store_copy: ModelStore, portfolio_dir: Path) -> None:
+def test_worse_candidate_is_refused(store_copy: ModelStore, portfolio_dir: Path, shuffled_pd: Fitted) -> None:
     champion = store_copy.alias("pd", "champion")
-    version = _register_pd(store_copy, portfolio_dir, shuffle=True)
+    version = _register(store_copy, shuffled_pd)
     with pytest.raises(PromotionRefused) as info:
         promote(store_copy, "pd", version, actor="tests", reason="try", data_dir=portfolio_dir)
     failed = [c.metric for c in info.value.result.checks if not c.passed]
@@ -39,7 +48,10 @@ def test_worse_candidate_is_refused(store_copy: ModelStore, portfolio_dir: Path)
 
 
 def test_equal_candidate_passes_and_is_recorded(store_copy: ModelStore, portfolio_dir: Path) -> None:
-    version = _register_pd(store_copy, portfolio_dir, shuffle=False)
+    # Training is deterministic (fixed seed, deterministic LightGBM), so a retrain on the champion's
+    # data is the champion's files again: register those instead of fitting them a second time.
+    version = register_copy(store_copy, "pd")
+    assert version != store_copy.alias("pd", "champion")
     result = evaluate_promotion(store_copy, "pd", version, portfolio_dir)
     assert result.passed, str(result)
     promote(store_copy, "pd", version, actor="alice", reason="retrained", data_dir=portfolio_dir)
@@ -47,8 +59,10 @@ def test_equal_candidate_passes_and_is_recorded(store_copy: ModelStore, portfoli
     assert (last.to_version, last.actor, last.forced) == (version, "alice", False)
 
 
-def test_forced_promotion_of_a_failing_candidate_is_marked(store_copy: ModelStore, portfolio_dir: Path) -> None:
-    version = _register_pd(store_copy, portfolio_dir, shuffle=True)
+def test_forced_promotion_of_a_failing_candidate_is_marked(
+    store_copy: ModelStore, portfolio_dir: Path, shuffled_pd: Fitted
+) -> None:
+    version = _register(store_copy, shuffled_pd)
     with pytest.raises(ValueError, match="reason"):
         promote(store_copy, "pd", version, actor="bob", reason=" ", data_dir=portfolio_dir, force=True)
     promote(

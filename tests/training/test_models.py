@@ -1,27 +1,53 @@
-"""The three bundled models meet their floors on the out-of-time test set."""
+"""The three bundled models meet their floors on the out-of-time test set.
+
+The floors hold for models trained on the portfolio a real bootstrap trains on
+(``Settings.bootstrap_loans``, 40,000 loans): on the suite's small shared
+portfolio the claim-review model sees too few claims (its AUC was 0.50 at
+4,000 loans and 0.30-0.53 at 8,000-16,000) and the PD gap to the oracle
+exceeds 0.03, so the floor tests train their own store at full size once for
+this module, and are marked slow. The other tests here check the shared store.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
+import training.pipeline
 from models_store import ModelStore
+from service.settings import Settings
+from tests.factories import Trained, train_store
 from training.contract import load_dataset
-from training.pipeline import RunResult
 from training.prepare import prepare_claims, prepare_pd, prepare_valuation
 from training.registry import load_version
+from training.synth.generator import generate_portfolio, write_portfolio
 
-Trained = tuple[Path, list[RunResult]]
-
-
-def _metrics(trained: Trained, name: str) -> dict:
-    return next(r for r in trained[1] if r.name == name).metrics
+FULL_SIZE_LOANS = Settings.model_fields["bootstrap_loans"].default
+FULL_SIZE_SEED = 11
 
 
-def test_pd_auc_within_003_of_oracle(trained: Trained) -> None:
-    m = _metrics(trained, "pd")
+@pytest.fixture(scope="module")
+def full_size(tmp_path_factory: pytest.TempPathFactory) -> Trained:
+    """The three models trained on a portfolio of a real bootstrap's size."""
+    data = tmp_path_factory.mktemp("portfolio-full")
+    write_portfolio(generate_portfolio(n_loans=FULL_SIZE_LOANS, seed=FULL_SIZE_SEED), data)
+    with pytest.MonkeyPatch.context() as patch:
+        # The floors read the runs' metrics only; drawing the reports' plots (SHAP over the whole
+        # test set, matplotlib) was a quarter of this training. test_reports_written checks the plots.
+        patch.setattr(training.pipeline, "build_plots", lambda *_, **__: {})
+        return train_store(data, tmp_path_factory.mktemp("store-full"))
+
+
+def _metrics(trained: Trained, name: str) -> dict[str, Any]:
+    return next(r for r in trained.results if r.name == name).metrics
+
+
+@pytest.mark.slow
+def test_pd_auc_within_003_of_oracle(full_size: Trained) -> None:
+    m = _metrics(full_size, "pd")
     assert m["oracle"]["auc"] - m["model"]["auc"] <= 0.03
     assert m["model"]["auc"] > 0.65
     # Calibrated: mean PD near the realised default rate of the test vintage.
@@ -34,21 +60,23 @@ def test_pd_calibration_by_grade_is_reported(trained: Trained) -> None:
     assert sum(r["n"] for r in rows) == _metrics(trained, "pd")["n_test"]
 
 
-def test_valuation_interval_coverage(trained: Trained) -> None:
-    m = _metrics(trained, "valuation")
+@pytest.mark.slow
+def test_valuation_interval_coverage(full_size: Trained) -> None:
+    m = _metrics(full_size, "valuation")
     assert 0.75 <= m["coverage_p10_p90_vs_true"] <= 0.85
     assert m["mdape_vs_true"] < 0.6
 
 
-def test_claim_review_beats_chance_and_reports_capacity(trained: Trained) -> None:
-    m = _metrics(trained, "claim_review")
+@pytest.mark.slow
+def test_claim_review_beats_chance_and_reports_capacity(full_size: Trained) -> None:
+    m = _metrics(full_size, "claim_review")
     assert m["model_vs_truth"]["auc"] > 0.65
     assert m["oracle"]["auc"] >= m["model_vs_truth"]["auc"] - 0.02  # the model never beats the oracle by much
     assert 0 < m["model"]["precision_at_capacity"] <= 1
 
 
 def test_reports_written(trained: Trained) -> None:
-    for r in trained[1]:
+    for r in trained.results:
         html = r.report.read_text(encoding="utf-8")
         assert "SYNTHETIC DATA" in html
         assert "data:image/png;base64" in html
@@ -57,7 +85,7 @@ def test_reports_written(trained: Trained) -> None:
 
 @pytest.mark.parametrize("name", ["valuation", "pd", "claim_review"])
 def test_shap_plus_base_equals_raw(trained: Trained, portfolio_dir: Path, name: str) -> None:
-    store = ModelStore(trained[0])
+    store = ModelStore(trained.models)
     model = load_version(store, f"{name}@champion")
     data = load_dataset(portfolio_dir)
     valuation = load_version(store, "valuation@champion")
@@ -73,7 +101,7 @@ def test_shap_plus_base_equals_raw(trained: Trained, portfolio_dir: Path, name: 
 
 
 def test_every_model_has_a_champion_and_manifest(trained: Trained) -> None:
-    store = ModelStore(trained[0])
+    store = ModelStore(trained.models)
     for name in ("valuation", "pd", "claim_review"):
         _, version = store.resolve(name)
         manifest = store.verify(name, version)

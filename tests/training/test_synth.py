@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,20 +16,22 @@ from training.synth.claims import working_days
 from training.synth.generator import generate_portfolio, write_portfolio
 from training.synth.params import DEFAULT, PRICE_SOURCE_BIAS, ValueParams
 
+Frames = dict[str, pd.DataFrame]
+
 N_LOANS = 20_000
 
 
 @pytest.fixture(scope="module")
-def book() -> dict[str, pd.DataFrame]:
+def book() -> Frames:
     return generate_portfolio(n_loans=N_LOANS, seed=2024)
 
 
 @pytest.fixture(scope="module")
-def small() -> dict[str, pd.DataFrame]:
+def small() -> Frames:
     return generate_portfolio(n_loans=3000, seed=7)
 
 
-def _origination_of_patents(book: dict[str, pd.DataFrame]) -> pd.Series:
+def _origination_of_patents(book: Frames) -> pd.DataFrame:
     lp = book["loan_patents"].merge(book["loans"][["loan_id", "origination_date", "enterprise_id", "tenor_months"]])
     return book["patents"][["patent_id"]].merge(lp, on="patent_id", how="left")
 
@@ -40,7 +44,7 @@ def _terms(p: pd.DataFrame) -> np.ndarray:
 # --- shape, determinism, contract -------------------------------------------------
 
 
-def test_every_contract_table_with_contract_columns_and_types(small):
+def test_every_contract_table_with_contract_columns_and_types(small: Frames) -> None:
     assert set(small) == set(TABLES)
     for name, frame in small.items():
         table = TABLES[name]
@@ -57,7 +61,7 @@ def test_every_contract_table_with_contract_columns_and_types(small):
                 assert s.notna().all(), (name, col.name)
 
 
-def test_same_seed_same_frames_and_other_seed_differs(small):
+def test_same_seed_same_frames_and_other_seed_differs(small: Frames) -> None:
     again = generate_portfolio(n_loans=3000, seed=7)
     for name in small:
         pd.testing.assert_frame_equal(small[name], again[name])
@@ -66,7 +70,7 @@ def test_same_seed_same_frames_and_other_seed_differs(small):
     assert not small["loans_truth"]["true_pd"].equals(other["loans_truth"]["true_pd"])
 
 
-def test_written_portfolio_loads_through_the_contract(small, tmp_path):
+def test_written_portfolio_loads_through_the_contract(small: Frames, tmp_path: Path) -> None:
     write_portfolio(small, tmp_path)
     loaded = load_dataset(tmp_path)
     assert set(loaded) == set(TABLES)
@@ -79,19 +83,19 @@ def test_written_portfolio_loads_through_the_contract(small, tmp_path):
     assert "n_loans: 3000" in readme
 
 
-def test_parquet_output_also_loads(tmp_path):
+def test_parquet_output_also_loads(tmp_path: Path) -> None:
     frames = generate_portfolio(n_loans=300, seed=3)
     write_portfolio(frames, tmp_path, fmt="parquet")
     assert len(load_dataset(tmp_path)["patents"]) == len(frames["patents"])
 
 
 @pytest.mark.parametrize("n_loans", [1, 5])
-def test_tiny_portfolios_are_valid(tmp_path, n_loans):
+def test_tiny_portfolios_are_valid(tmp_path: Path, n_loans: int) -> None:
     write_portfolio(generate_portfolio(n_loans=n_loans, seed=1), tmp_path)
     assert len(load_dataset(tmp_path)["loans"]) == n_loans
 
 
-def test_start_year_and_vintages_are_respected():
+def test_start_year_and_vintages_are_respected() -> None:
     frames = generate_portfolio(n_loans=2000, seed=5, start_year=2021, n_vintages=3)
     years = frames["loans"]["origination_date"].dt.year
     assert set(years) == {2021, 2022, 2023}
@@ -102,14 +106,14 @@ def test_start_year_and_vintages_are_respected():
 # --- documented marginals ---------------------------------------------------------
 
 
-def test_patent_type_mix(book):
+def test_patent_type_mix(book: Frames) -> None:
     mix = book["patents"]["patent_type"].value_counts(normalize=True)
     assert mix["invention"] == pytest.approx(0.55, abs=0.02)
     assert mix["utility_model"] == pytest.approx(0.40, abs=0.02)
     assert mix["design"] == pytest.approx(0.05, abs=0.01)
 
 
-def test_loan_sizes_match_published_shares(book):
+def test_loan_sizes_match_published_shares(book: Frames) -> None:
     amount = book["loans"]["amount_cny"]
     assert (amount < 10e6).mean() == pytest.approx(0.725, abs=0.03)
     assert (amount < 20e6).mean() > 0.80
@@ -119,7 +123,7 @@ def test_loan_sizes_match_published_shares(book):
     assert np.allclose(ltv, book["loans"]["amount_cny"] / book["loans"]["appraised_value_cny"], atol=1e-4)
 
 
-def test_portfolio_pd_and_oracle_auc(book):
+def test_portfolio_pd_and_oracle_auc(book: Frames) -> None:
     pd_true = book["loans_truth"]["true_pd"]
     default = book["outcomes"]["default_12m"]
     assert 0.03 <= pd_true.mean() <= 0.05
@@ -127,7 +131,7 @@ def test_portfolio_pd_and_oracle_auc(book):
     assert 0.74 <= roc_auc_score(default, pd_true) <= 0.88
 
 
-def test_claims_irregular_share_and_review_quality(book):
+def test_claims_irregular_share_and_review_quality(book: Frames) -> None:
     truth = book["claims_truth"]["true_irregular"]
     review = book["claims"]["review_irregular"]
     assert 0.12 <= truth.mean() <= 0.25
@@ -135,7 +139,7 @@ def test_claims_irregular_share_and_review_quality(book):
     assert review[~truth].mean() <= 0.05
 
 
-def test_observed_price_share_bias_and_noise(book):
+def test_observed_price_share_bias_and_noise(book: Frames) -> None:
     p, truth = book["patents"], book["patents_truth"]
     priced = p["observed_price_cny"].notna()
     assert priced.mean() == pytest.approx(0.60, abs=0.02)
@@ -147,7 +151,7 @@ def test_observed_price_share_bias_and_noise(book):
     assert log_err.std() == pytest.approx(0.15, abs=0.02)
 
 
-def test_every_region_industry_bank_and_fund_present(book):
+def test_every_region_industry_bank_and_fund_present(book: Frames) -> None:
     assert set(book["enterprises"]["region"]) == set(REGIONS)
     assert set(book["enterprises"]["industry"]) == set(INDUSTRIES)
     assert book["enterprises"]["region"].value_counts().idxmax() == "guiyang"
@@ -157,7 +161,7 @@ def test_every_region_industry_bank_and_fund_present(book):
     assert book["enterprises"]["is_sme"].mean() == pytest.approx(0.95, abs=0.01)
 
 
-def test_vintages_drift(book):
+def test_vintages_drift(book: Frames) -> None:
     loans = book["loans"].merge(book["loans_truth"]).merge(book["enterprises"][["enterprise_id", "industry"]])
     year = loans["origination_date"].dt.year
     first, last = year.min(), year.max()
@@ -170,7 +174,7 @@ def test_vintages_drift(book):
 # --- relief-from-royalty value ----------------------------------------------------
 
 
-def test_true_value_matches_relief_from_royalty_sum():
+def test_true_value_matches_relief_from_royalty_sum() -> None:
     from training.synth.value import true_value
 
     vp = ValueParams()
@@ -197,7 +201,7 @@ def test_true_value_matches_relief_from_royalty_sum():
         assert sums[1] < 1.25 * sums[0]
 
 
-def test_true_values_positive_and_mostly_in_typical_range(book):
+def test_true_values_positive_and_mostly_in_typical_range(book: Frames) -> None:
     v = book["patents_truth"]["true_value_cny"]
     assert (v > 0).all()
     assert np.isfinite(v).all()
@@ -206,11 +210,11 @@ def test_true_values_positive_and_mostly_in_typical_range(book):
     assert v[status == "granted"].median() > 20 * v[status == "lapsed"].median()
 
 
-def test_log_value_mostly_explained_by_observables(book):
+def test_log_value_mostly_explained_by_observables(book: Frames) -> None:
     p, v = book["patents"], np.log(book["patents_truth"]["true_value_cny"])
     lp = _origination_of_patents(book)
     as_of = p["price_date"].fillna(lp["origination_date"])
-    age = (as_of - p["filing_date"]).dt.days / 365.25
+    age = ((as_of - p["filing_date"]).dt.days / 365.25).to_numpy()
     rev = lp["enterprise_id"].map(book["enterprises"].set_index("enterprise_id")["revenue_cny"])
     cols = {
         f"log_{c}": np.log1p(p[c].astype(float).fillna(0.0))  # designs have no claims
@@ -229,8 +233,8 @@ def test_log_value_mostly_explained_by_observables(book):
         "cites_per_year": np.log1p(p["forward_citations"] / np.maximum(age, 0.5)),
         "age": age,
         "life": np.minimum(_terms(p) - age, 8),
-        "strategic": p["strategic_emerging"],
-        "award": p["patent_award"],
+        "strategic": p["strategic_emerging"].to_numpy(),
+        "award": p["patent_award"].to_numpy(),
         "log_rev": np.log(rev),
     }
     x = pd.DataFrame(cols)
@@ -246,7 +250,7 @@ def test_log_value_mostly_explained_by_observables(book):
 # --- internal consistency -------------------------------------------------------
 
 
-def test_patent_legal_facts_are_consistent(book):
+def test_patent_legal_facts_are_consistent(book: Frames) -> None:
     p = book["patents"]
     assert (p["grant_date"].isna() == (p["legal_status"] == "pending")).all()
     assert not p.loc[p["legal_status"] == "lapsed", "fees_up_to_date"].any()
@@ -264,7 +268,7 @@ def test_patent_legal_facts_are_consistent(book):
     assert lag[p["patent_type"] == "utility_model"].median() == pytest.approx(1.0, abs=0.2)
 
 
-def test_pledged_patents_belong_to_borrower_and_outlive_the_loan(book):
+def test_pledged_patents_belong_to_borrower_and_outlive_the_loan(book: Frames) -> None:
     p = book["patents"]
     lp = _origination_of_patents(book)
     same = p["owner_id"].to_numpy() == lp["enterprise_id"].to_numpy()
@@ -280,7 +284,7 @@ def test_pledged_patents_belong_to_borrower_and_outlive_the_loan(book):
     assert (p.loc[priced, "price_date"] >= p.loc[priced, "filing_date"]).all()
 
 
-def test_outcomes_are_consistent(book):
+def test_outcomes_are_consistent(book: Frames) -> None:
     o = book["outcomes"].merge(book["loans"][["loan_id", "origination_date"]])
     d = o[o["default_12m"]]
     assert (d["days_past_due"] >= 90).all()
@@ -296,7 +300,7 @@ def test_outcomes_are_consistent(book):
     assert ok["npl_class"].eq("normal").mean() > 0.85
 
 
-def test_claims_are_consistent_with_loans(book):
+def test_claims_are_consistent_with_loans(book: Frames) -> None:
     c = book["claims"].merge(book["loans"], on="loan_id", suffixes=("", "_loan")).merge(book["outcomes"])
     assert c["default_12m"].all()
     assert c["pooled"].all()
@@ -315,7 +319,7 @@ def test_claims_are_consistent_with_loans(book):
     assert (c["working_days_to_file"] > 10).mean() > 0.05
 
 
-def test_irregularity_is_driven_by_observable_causes(book):
+def test_irregularity_is_driven_by_observable_causes(book: Frames) -> None:
     c = (
         book["claims"]
         .merge(book["claims_truth"])
@@ -333,5 +337,6 @@ def test_irregularity_is_driven_by_observable_causes(book):
         assert prob[cause].mean() > 1.6 * prob[~cause].mean()
 
 
-def test_default_params_are_the_module_default():
-    assert generate_portfolio.__kwdefaults__["params"] is DEFAULT
+def test_default_params_are_the_module_default() -> None:
+    defaults = generate_portfolio.__kwdefaults__
+    assert defaults is not None and defaults["params"] is DEFAULT

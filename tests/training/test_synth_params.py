@@ -14,7 +14,7 @@ from training.synth.params import DEFAULT, PRICE_SOURCE_BIAS, parameter_rows, re
 DOC = Path(training.synth.__file__).parent / "parameters.md"
 
 
-def test_every_parameter_has_a_description_and_a_source():
+def test_every_parameter_has_a_description_and_a_source() -> None:
     rows = list(parameter_rows())
     assert len(rows) > 100
     for name, description, _, source in rows:
@@ -23,18 +23,18 @@ def test_every_parameter_has_a_description_and_a_source():
         assert "DESIGN.md" in source or "assumption" in source or "standard" in source, name
 
 
-def test_parameters_md_embeds_the_current_parameter_table():
+def test_parameters_md_embeds_the_current_parameter_table() -> None:
     text = DOC.read_text(encoding="utf-8")
     assert render_parameter_table() in text, "regenerate the table in parameters.md from render_parameter_table()"
     assert "SYNTHETIC" in text
 
 
-def test_params_are_frozen():
+def test_params_are_frozen() -> None:
     with pytest.raises(pydantic.ValidationError):
         DEFAULT.pd.intercept = 0.0  # type: ignore[misc]
 
 
-def test_vocabulary_keyed_parameters_cover_the_vocabularies():
+def test_vocabulary_keyed_parameters_cover_the_vocabularies() -> None:
     assert set(PRICE_SOURCE_BIAS) == set(PRICE_SOURCES) == set(DEFAULT.price.source_bias)
     assert set(DEFAULT.enterprise.region_mix) == set(REGIONS)
     assert set(DEFAULT.enterprise.industry_mix_first) == set(INDUSTRIES) == set(DEFAULT.pd.industry)
