@@ -17,10 +17,12 @@ clock once (:data:`NowDep`) and derives its business day from that instant
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Header, Query, Request, Response
+from pydantic import BaseModel
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -35,6 +37,7 @@ from service.configuration import CardText, FundContext
 from service.errors import Forbidden, Unauthorized, Unavailable
 from service.metrics import Metrics
 from service.monitor import DriftMonitor
+from service.responses import run_once
 from service.routing import confirm_key
 from service.settings import Settings
 from service.state import AppState, app_state
@@ -335,3 +338,28 @@ async def get_created_window(
 
 
 CreatedWindowDep = Annotated[CreatedWindow, Depends(get_created_window)]
+
+
+@dataclass(frozen=True)
+class BankWrite:
+    """A bank's dated write: its session, the caller, the request's instant and business day, its Idempotency-Key."""
+
+    session: Session
+    principal: Principal
+    now: datetime
+    today: date
+    once: Call
+
+    def run(self, body: BaseModel, action: Callable[[], Any]) -> Response:
+        """Run ``action`` once per Idempotency-Key (a replay answers the first response)."""
+        return run_once(self.session, self.principal, self.once, body, action)
+
+
+async def get_bank_write(
+    session: SessionDep, principal: BankDep, now: NowDep, today: TodayDep, once: KeyOptionalDep
+) -> BankWrite:
+    """What a bank's write to one of its loans needs, in one dependency."""
+    return BankWrite(session, principal, now, today, once)
+
+
+BankWriteDep = Annotated[BankWrite, Depends(get_bank_write)]
