@@ -64,7 +64,8 @@ fi
 .venv/bin/mypy scoring models_store training service
 
 # Two workers (pytest-xdist), whole files to one worker: each worker trains its own small
-# store and the module-scoped servers start once. On a 2-core machine this was 15% faster than
-# one process even with other jobs using 1.1-1.3 cores (docs/performance.md, "Test suite").
-# Arguments come after, so "bash scripts/test.sh -n 0" runs in one process.
+# store and each module's servers start once. On the shared 2-core machine pytest took
+# 144-269 s on two workers against 208-268 s in one process, other jobs busy throughout
+# (docs/performance.md, "Test suite"). Later arguments win: "bash scripts/test.sh -n 0"
+# runs in one process, "-m 'not slow'" leaves out the slow tests.
 exec .venv/bin/python -m pytest -n 2 --dist loadfile "$@"
