@@ -62,6 +62,7 @@ fi
 .venv/bin/ruff format --check --quiet .
 .venv/bin/ruff check --quiet .
 .venv/bin/mypy scoring models_store training service
+.venv/bin/mypy tests benchmarks  # every def annotated (pyproject's override for tests and benchmarks)
 
 # Two workers (pytest-xdist), whole files to one worker: each worker trains its own small
 # store and each module's servers start once. On the shared 2-core machine pytest took

@@ -165,11 +165,17 @@ def summary_line(name: str, metrics: Mapping[str, Any]) -> str:
             ]
         return ", ".join(parts)
     m = metrics["model"]
-    line = f"AUC {m['auc']:.3f}, KS {m['ks']:.3f}, Brier {m['brier']:.4f}"
+    line = f"AUC {_figure(m['auc'], '.3f')}, KS {_figure(m['ks'], '.3f')}, Brier {_figure(m['brier'], '.4f')}"
     if "oracle" in metrics:
-        o = metrics["oracle"]
-        line += f" (oracle AUC {o['auc']:.3f}, gap {o['auc'] - metrics.get('model_vs_truth', m)['auc']:.3f})"
+        o, vs = metrics["oracle"]["auc"], metrics.get("model_vs_truth", m)["auc"]
+        gap = o - vs if o is not None and vs is not None else None
+        line += f" (oracle AUC {_figure(o, '.3f')}, gap {_figure(gap, '.3f')})"
     return line
+
+
+def _figure(value: float | None, spec: str) -> str:
+    """A metric for the summary; ``n/a`` where the test split cannot give one (e.g. no positive claims)."""
+    return "n/a" if value is None else format(value, spec)
 
 
 def score_matrix(model: LoadedModel, x: FloatArray) -> FloatArray:

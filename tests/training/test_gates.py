@@ -83,3 +83,17 @@ def test_gate_arithmetic() -> None:
     assert [c.passed for c in bad.checks] == [False, True]
     floor = check_gates("pd", gates, {"auc": 0.55, "brier": 0.01}, None)
     assert not floor.passed and "floor" in floor.checks[0].reason
+
+
+def test_the_summary_line_says_n_a_where_a_split_has_no_positive_case() -> None:
+    """A small portfolio's test split may hold no paid claim: its AUC is None, and the summary says so."""
+    from training.pipeline import summary_line
+
+    metrics = {
+        "model": {"auc": None, "ks": None, "brier": 0.01},
+        "model_vs_truth": {"auc": None},
+        "oracle": {"auc": 0.9},
+    }
+    assert summary_line("claim_review", metrics) == "AUC n/a, KS n/a, Brier 0.0100 (oracle AUC 0.900, gap n/a)"
+    full = {"model": {"auc": 0.7, "ks": 0.3, "brier": 0.1}, "oracle": {"auc": 0.9}}
+    assert summary_line("pd", full) == "AUC 0.700, KS 0.300, Brier 0.1000 (oracle AUC 0.900, gap 0.200)"
