@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, bindparam, func, insert, text, update
 from sqlalchemy.engine import Engine
@@ -63,6 +63,39 @@ _SET_CHAIN = (
     .values(seq=bindparam("seq"), prev_hash=bindparam("prev_hash"), hash=bindparam("hash"))
 )
 _SET_HEAD = update(_HEAD).where(_HEAD.c.id == 1)
+
+
+class Actor(Protocol):
+    """Who acts: an API principal (its key, role and institution)."""
+
+    @property
+    def key_id(self) -> int | None: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def institution(self) -> str: ...
+
+
+def append_by(
+    session: Session,
+    actor: Actor,
+    *,
+    action: str,
+    resource_type: str,
+    resource_id: str,
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """:func:`append` an entry for what ``actor`` (an API principal) did."""
+    return append(
+        session,
+        key_id=actor.key_id,
+        role=actor.role,
+        institution=actor.institution,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        detail=detail,
+    )
 
 
 def append(

@@ -63,11 +63,9 @@ def create_quote(
             response=out.model_dump(mode="json"),
         )
     )
-    audit.append(
+    audit.append_by(
         session,
-        key_id=principal.key_id,
-        role=principal.role,
-        institution=principal.institution,
+        principal,
         action="insurance_quote.create",
         resource_type="insurance_quote",
         resource_id=qid,

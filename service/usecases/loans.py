@@ -71,11 +71,9 @@ def book_loan(session: Session, principal: Principal, req: LoanCreate, *, today:
     record(
         session, principal, loan.id, event="book", from_state=None, to_state=INITIAL, occurred_on=loan.origination_date
     )
-    audit.append(
+    audit.append_by(
         session,
-        key_id=principal.key_id,
-        role=principal.role,
-        institution=principal.institution,
+        principal,
         action="loan.book",
         resource_type="loan",
         resource_id=loan.id,
@@ -94,11 +92,9 @@ def close_loan(session: Session, principal: Principal, loan_id: str, *, today: d
     """Close (repay) a loan today: its patents are released, even after a default (repayment cures)."""
     loan = locked_loan(session, principal, loan_id)
     transition(session, principal, loan, "close", on=today, now=now)
-    audit.append(
+    audit.append_by(
         session,
-        key_id=principal.key_id,
-        role=principal.role,
-        institution=principal.institution,
+        principal,
         action="loan.close",
         resource_type="loan",
         resource_id=loan_id,

@@ -77,11 +77,9 @@ def report_outcome(
     )
     session.add(row)
     session.flush()
-    audit.append(
+    audit.append_by(
         session,
-        key_id=principal.key_id,
-        role=principal.role,
-        institution=principal.institution,
+        principal,
         action="outcome.report",
         resource_type="loan",
         resource_id=loan.id,

@@ -101,11 +101,9 @@ def transition(
     )
     if releases(before, after):
         release_patents(session, principal, loan, on=on)
-    audit.append(
+    audit.append_by(
         session,
-        key_id=principal.key_id,
-        role=principal.role,
-        institution=principal.institution,
+        principal,
         action=f"pledge.{event}",
         resource_type="loan",
         resource_id=loan.id,

@@ -80,11 +80,9 @@ def _after_recording(session: Session, principal: Principal, loan: Loan, *, now:
 
 
 def _audit(session: Session, principal: Principal, loan: Loan, action: str, detail: dict[str, object]) -> None:
-    audit.append(
+    audit.append_by(
         session,
-        key_id=principal.key_id,
-        role=principal.role,
-        institution=principal.institution,
+        principal,
         action=action,
         resource_type="loan",
         resource_id=loan.id,

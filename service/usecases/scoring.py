@@ -202,11 +202,9 @@ def create_valuation(
             }
         ],
     )
-    audit.append(
+    audit.append_by(
         session,
-        key_id=principal.key_id,
-        role=principal.role,
-        institution=principal.institution,
+        principal,
         action="valuation.create",
         resource_type="valuation",
         resource_id=vid,
@@ -341,11 +339,9 @@ def create_assessment(
             }
         ],
     )
-    audit.append(
+    audit.append_by(
         session,
-        key_id=principal.key_id,
-        role=principal.role,
-        institution=principal.institution,
+        principal,
         action="assessment.create",
         resource_type="assessment",
         resource_id=aid,

@@ -12,9 +12,11 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal, TypeVar
 
 import psycopg
+import pytest
 import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import text
@@ -134,3 +136,20 @@ def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
         time.sleep(interval)
+
+
+@contextmanager
+def scratch_engine(backend: str, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database for a migration test: a SQLite file, or a new PostgreSQL database dropped afterwards."""
+    if backend == "postgresql" and not PG_URL:
+        pytest.skip("PostgreSQL not configured (IPRISK_TEST_DATABASE_URL)")
+    url, name = (f"sqlite:///{tmp_path / 'm.db'}", None) if backend == "sqlite" else pg_database()
+    if name:
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    eng = make_engine(url)
+    try:
+        yield eng
+    finally:
+        eng.dispose()
+        if name:
+            drop_pg(name)

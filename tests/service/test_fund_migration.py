@@ -14,9 +14,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 import service.db.fund_tables  # noqa: F401 - registers the fund tables
-from service.db.engine import make_engine
 from service.db.migrate import alembic_config, upgrade
-from tests.service.harness import PG_URL, drop_pg, pg_database
+from tests.service.harness import scratch_engine
 
 FUND_TABLES = {
     "funds",
@@ -31,18 +30,8 @@ FUND_TABLES = {
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "postgresql" and not PG_URL:
-        pytest.skip("PostgreSQL not configured (IPRISK_TEST_DATABASE_URL)")
-    url, name = (f"sqlite:///{tmp_path / 'm.db'}", None) if request.param == "sqlite" else pg_database()
-    if name:
-        url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    eng = make_engine(url)
-    try:
+    with scratch_engine(request.param, tmp_path) as eng:
         yield eng
-    finally:
-        eng.dispose()
-        if name:
-            drop_pg(name)
 
 
 def test_migration_matches_the_models_and_downgrades(engine: Engine) -> None:

@@ -21,11 +21,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
 from service.auth import Principal
-from service.db.engine import make_engine
 from service.db.migrate import alembic_config, upgrade
 from service.schemas.pledges import ReleaseRequest
 from service.usecases.pledge_life import release_loan
-from tests.service.harness import PG_URL, drop_pg, pg_database
+from tests.service.harness import scratch_engine
 
 BEFORE = "0004_one_pledge"
 NEW_TABLES = {"pledge_registrations", "pledge_events"}
@@ -36,13 +35,7 @@ PLEDGES = [("L1", "CN201910555111.1", True), ("L2", "CN202110123456.7", True), (
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A database at 0004_one_pledge holding an active, a defaulted and a closed loan."""
-    if request.param == "postgresql" and not PG_URL:
-        pytest.skip("PostgreSQL not configured (IPRISK_TEST_DATABASE_URL)")
-    url, name = (f"sqlite:///{tmp_path / 'm.db'}", None) if request.param == "sqlite" else pg_database()
-    if name:
-        url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    eng = make_engine(url)
-    try:
+    with scratch_engine(request.param, tmp_path) as eng:
         upgrade(eng, BEFORE)
         with eng.begin() as conn:
             for loan_id, status in LOANS.items():
@@ -59,10 +52,6 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
                     {"l": loan_id, "p": patent_id, "a": active},
                 )
         yield eng
-    finally:
-        eng.dispose()
-        if name:
-            drop_pg(name)
 
 
 def _states(engine: Engine) -> dict[str, tuple[str, str]]:

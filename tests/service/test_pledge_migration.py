@@ -18,9 +18,8 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from service.db.engine import make_engine
 from service.db.migrate import alembic_config, upgrade
-from tests.service.harness import PG_URL, drop_pg, pg_database
+from tests.service.harness import scratch_engine
 
 PARENTS = ("0003_audit", "0003_idempotency")
 INDEX = "uq_loan_patents_active_patent"
@@ -30,20 +29,10 @@ A, B = "CN201910555111.1", "CN202110123456.7"
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A database migrated to the two heads before 0004_one_pledge."""
-    if request.param == "postgresql" and not PG_URL:
-        pytest.skip("PostgreSQL not configured (IPRISK_TEST_DATABASE_URL)")
-    url, name = (f"sqlite:///{tmp_path / 'm.db'}", None) if request.param == "sqlite" else pg_database()
-    if name:
-        url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    eng = make_engine(url)
-    try:
+    with scratch_engine(request.param, tmp_path) as eng:
         for head in PARENTS:
             command.upgrade(alembic_config(eng), head)
         yield eng
-    finally:
-        eng.dispose()
-        if name:
-            drop_pg(name)
 
 
 def _seed(engine: Engine, loans: dict[str, tuple[str, str]], pledges: list[tuple[str, str, bool]]) -> None:

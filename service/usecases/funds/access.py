@@ -31,11 +31,9 @@ def audit_fund(
     session: Session, principal: Principal, action: str, rtype: str, rid: str, detail: dict[str, object]
 ) -> None:
     """Append an audit entry for a fund write (same transaction)."""
-    audit.append(
+    audit.append_by(
         session,
-        key_id=principal.key_id,
-        role=principal.role,
-        institution=principal.institution,
+        principal,
         action=action,
         resource_type=rtype,
         resource_id=rid,
