@@ -59,6 +59,15 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class _Move(NamedTuple):
+    """Who moves an alias, why, whether the gates were overridden, and which kind of move."""
+
+    actor: str
+    reason: str
+    forced: bool
+    action: AliasAction
+
+
 def _check_move(actor: str, reason: str, *, forced: bool) -> None:
     if not actor or not actor.strip():
         raise ValueError("actor must name who moves the alias")
@@ -421,7 +430,7 @@ class ModelStore:
             If the alias already points at ``version``.
         """
         validate_alias(alias)
-        return self._move(name, alias, version, actor=actor, reason=reason, forced=forced, action="set")
+        return self._move(name, alias, version, _Move(actor, reason, forced, "set"))
 
     def promote(self, name: str, version: str, *, actor: str, reason: str, forced: bool = False) -> AliasEvent:
         """Make ``version`` the champion after verifying it; see :meth:`set_alias`.
@@ -429,7 +438,7 @@ class ModelStore:
         The gates deciding whether a promotion is allowed live outside the store;
         ``forced`` records that they were overridden (and then needs a reason).
         """
-        return self._move(name, "champion", version, actor=actor, reason=reason, forced=forced, action="promote")
+        return self._move(name, "champion", version, _Move(actor, reason, forced, "promote"))
 
     def rollback(self, name: str, *, actor: str, reason: str) -> AliasEvent:
         """Move the champion back to the version that was champion before the current one.
@@ -451,9 +460,7 @@ class ModelStore:
             if len(stack) < 2:
                 raise StoreError(f"cannot roll back {name!r}: no champion before version {current}")
             self.verify(name, stack[-2])
-            return self._record(
-                name, "champion", stack[-2], actor=actor, reason=reason, forced=False, action="rollback"
-            )
+            return self._record(name, "champion", stack[-2], _Move(actor, reason, False, "rollback"))
 
     def history(self, name: str, alias: str | None = None) -> list[AliasEvent]:
         """Return the alias moves of ``name`` (optionally of one alias), oldest first."""
@@ -484,33 +491,13 @@ class ModelStore:
 
     # -- internals ------------------------------------------------------------
 
-    def _move(
-        self,
-        name: str,
-        alias: str,
-        version: str,
-        *,
-        actor: str,
-        reason: str,
-        forced: bool,
-        action: AliasAction,
-    ) -> AliasEvent:
-        _check_move(actor, reason, forced=forced)
+    def _move(self, name: str, alias: str, version: str, move: _Move) -> AliasEvent:
+        _check_move(move.actor, move.reason, forced=move.forced)
         self.verify(name, version)  # outside the lock: hashing may be slow, versions never change
         with locked(self._lock_path(name)):
-            return self._record(name, alias, version, actor=actor, reason=reason, forced=forced, action=action)
+            return self._record(name, alias, version, move)
 
-    def _record(
-        self,
-        name: str,
-        alias: str,
-        version: str,
-        *,
-        actor: str,
-        reason: str,
-        forced: bool,
-        action: AliasAction,
-    ) -> AliasEvent:
+    def _record(self, name: str, alias: str, version: str, move: _Move) -> AliasEvent:
         """Append the event, then replace the alias table. The caller holds the lock."""
         model_dir = self._model_dir(name)
         current = _history.read_aliases(model_dir)
@@ -522,11 +509,11 @@ class ModelStore:
                 "alias": alias,
                 "from_version": current.get(alias),
                 "to_version": version,
-                "actor": actor,
-                "reason": reason,
-                "forced": forced,
+                "actor": move.actor,
+                "reason": move.reason,
+                "forced": move.forced,
                 "at": self._clock(),
-                "action": action,
+                "action": move.action,
             }
         )
         # History first: a crash in between leaves a recorded move that did not take

@@ -363,3 +363,29 @@ async def get_bank_write(
 
 
 BankWriteDep = Annotated[BankWrite, Depends(get_bank_write)]
+
+
+@dataclass(frozen=True)
+class Once:
+    """A write's session and its Idempotency-Key (if any): :meth:`run` does the write once per key."""
+
+    session: Session
+    call: Call
+
+    def run(self, principal: Principal, body: BaseModel | None, action: Callable[[], Any]) -> Response:
+        """Run ``action`` for ``principal`` once per key; a replay answers the first response, byte for byte."""
+        return run_once(self.session, principal, self.call, body, action)
+
+
+async def get_once(session: SessionDep, call: KeyOptionalDep) -> Once:
+    """The request's write, with an optional Idempotency-Key."""
+    return Once(session, call)
+
+
+async def get_once_keyed(session: SessionDep, call: KeyRequiredDep) -> Once:
+    """The request's write, whose Idempotency-Key is required (money moves)."""
+    return Once(session, call)
+
+
+OnceDep = Annotated[Once, Depends(get_once)]
+KeyedOnceDep = Annotated[Once, Depends(get_once_keyed)]

@@ -36,10 +36,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from models_store import StoreError
 from scoring.types import FieldError
+from service.asgi import HttpMiddleware
 
 log = logging.getLogger("iprisk.errors")
 
@@ -276,7 +277,7 @@ def _internal_error(request_id: str | None = None) -> JSONResponse:
     )
 
 
-class InternalErrors:
+class InternalErrors(HttpMiddleware):
     """Outermost guard: any exception nothing else handled becomes a JSON 500, logged without values.
 
     Starlette's own last-resort handler re-raises after answering, so the
@@ -284,13 +285,7 @@ class InternalErrors:
     guard answers and stops there.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
         async def send_started(message: Message) -> None:

@@ -8,7 +8,9 @@ loads Swagger UI and ReDoc from a CDN.
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from service.asgi import HttpMiddleware
 
 _ALWAYS = ((b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"), (b"referrer-policy", b"no-referrer"))
 _API = ((b"cache-control", b"no-store"),)
@@ -16,16 +18,10 @@ _CSP = ((b"content-security-policy", b"default-src 'none'; frame-ancestors 'none
 _DOCS = ("/docs", "/redoc")
 
 
-class SecurityHeaders:
+class SecurityHeaders(HttpMiddleware):
     """ASGI middleware adding the security headers to every HTTP response."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
         extra = _ALWAYS + (_API if path.startswith("/v1/") or path == "/v1" else ())
         if not path.startswith(_DOCS):

@@ -21,13 +21,13 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import Request
+from fastapi import APIRouter, Request
 from fastapi.routing import APIRoute
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from service.auth import KeyCache, Principal, is_active
-from service.errors import Unauthorized
+from service.errors import Unauthorized, error_responses
 
 _REQUEST = "_uow_request"
 _MARK = "__iprisk_unit_of_work__"
@@ -105,3 +105,8 @@ def unit_of_work(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
     setattr(wrapper, _MARK, True)
     return wrapper
+
+
+def api_router(prefix: str, tag: str, *statuses: int) -> APIRouter:
+    """A router of the API: its prefix and tag, the unit-of-work route class, the error statuses it documents."""
+    return APIRouter(prefix=prefix, tags=[tag], route_class=UnitOfWorkRoute, responses=error_responses(*statuses))

@@ -2,40 +2,32 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from service.db.tables import Assessment
 from service.deps import (
     CreatedWindowDep,
-    KeyOptionalDep,
+    OnceDep,
     ScorerDep,
     ScoringDep,
     ScoringReaderDep,
     SessionDep,
     SettingsDep,
 )
-from service.errors import error_responses
-from service.responses import ModelResponse, run_once
-from service.routing import UnitOfWorkRoute
+from service.responses import ModelResponse
+from service.routing import api_router
 from service.schemas.scoring import AssessmentRequest, AssessmentResponse, BatchRequest, BatchResponse, Page
 from service.usecases import scoring as uc
 
-router = APIRouter(
-    prefix="/v1/assessments",
-    tags=["assessments"],
-    route_class=UnitOfWorkRoute,
-    responses=error_responses(401, 403, 404, 409, 422, 503),
-)
+router = api_router("/v1/assessments", "assessments", 401, 403, 404, 409, 422, 503)
 
 
 @router.post("", status_code=201, response_model=AssessmentResponse)
 def create_assessment(
-    body: AssessmentRequest, session: SessionDep, principal: ScorerDep, scoring: ScoringDep, once: KeyOptionalDep
+    body: AssessmentRequest, session: SessionDep, principal: ScorerDep, scoring: ScoringDep, once: OnceDep
 ) -> Response:
     """Assess a pledge-loan application: PD, grade, LGD, EL, maximum loan, decision, reasons."""
-    return run_once(
-        session, principal, once, body, lambda: uc.create_assessment(session, principal, scoring, body).json
-    )
+    return once.run(principal, body, lambda: uc.create_assessment(session, principal, scoring, body).json)
 
 
 @router.post("/batch", response_model=BatchResponse)
@@ -45,15 +37,11 @@ def create_batch(
     principal: ScorerDep,
     scoring: ScoringDep,
     settings: SettingsDep,
-    once: KeyOptionalDep,
+    once: OnceDep,
 ) -> Response:
     """Assess several applications; each item succeeds or fails on its own."""
-    return run_once(
-        session,
-        principal,
-        once,
-        body,
-        lambda: uc.create_batch(session, principal, scoring, body, max_items=settings.batch_max_items),
+    return once.run(
+        principal, body, lambda: uc.create_batch(session, principal, scoring, body, max_items=settings.batch_max_items)
     )
 
 

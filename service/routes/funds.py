@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi import Header, Path, Query, Response
 
 from service.deps import (
     BankDep,
@@ -13,16 +13,14 @@ from service.deps import (
     FundManagerDep,
     FundOverseerDep,
     FundReaderDep,
-    KeyOptionalDep,
-    KeyRequiredDep,
+    KeyedOnceDep,
     LangDep,
     NowDep,
+    OnceDep,
     SessionDep,
     TodayDep,
 )
-from service.errors import error_responses
-from service.responses import run_once
-from service.routing import UnitOfWorkRoute
+from service.routing import api_router
 from service.schemas.claims import (
     ClaimCreate,
     ClaimPage,
@@ -49,12 +47,7 @@ from service.schemas.funds import (
 )
 from service.usecases.funds import claims, decisions, pool, recoveries, registry, rules
 
-router = APIRouter(
-    prefix="/v1/funds",
-    tags=["funds"],
-    route_class=UnitOfWorkRoute,
-    responses=error_responses(401, 403, 404, 409, 422, 503),
-)
+router = api_router("/v1/funds", "funds", 401, 403, 404, 409, 422, 503)
 FundId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
 RecordId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,36}$")]
 Limit = Annotated[int, Query(ge=1, le=500)]
@@ -73,10 +66,10 @@ IdempotencyKey = Annotated[
 
 @router.post("", status_code=201, response_model=FundPublic)
 def create_fund(
-    body: FundCreate, session: SessionDep, principal: FundOverseerDep, on: TodayDep, once: KeyOptionalDep
+    body: FundCreate, session: SessionDep, principal: FundOverseerDep, on: TodayDep, once: OnceDep
 ) -> Response:
     """Create a fund (regulator, or the fund manager of the institution with that id)."""
-    return run_once(session, principal, once, body, lambda: registry.create_fund(session, principal, body, on=on))
+    return once.run(principal, body, lambda: registry.create_fund(session, principal, body, on=on))
 
 
 @router.get("")
@@ -98,15 +91,13 @@ def add_rule_version(
     session: SessionDep,
     principal: FundOverseerDep,
     on: TodayDep,
-    once: KeyOptionalDep,
+    once: OnceDep,
 ) -> Response:
     """Store a new version of the fund's rules, in force from today or later (earlier: the regulator, with a reason).
 
     Claims are judged under the version in force on their default date.
     """
-    return run_once(
-        session, principal, once, body, lambda: rules.add_rule_version(session, principal, fund_id, body, on=on)
-    )
+    return once.run(principal, body, lambda: rules.add_rule_version(session, principal, fund_id, body, on=on))
 
 
 @router.get("/{fund_id}/rules")
@@ -131,10 +122,10 @@ def list_banks(fund_id: FundId, session: SessionDep, principal: FundReaderDep) -
 
 @router.post("/{fund_id}/deposits", status_code=201, response_model=BalancePublic)
 def deposit(
-    fund_id: FundId, body: DepositCreate, session: SessionDep, principal: FundManagerDep, once: KeyRequiredDep
+    fund_id: FundId, body: DepositCreate, session: SessionDep, principal: FundManagerDep, once: KeyedOnceDep
 ) -> Response:
     """Pay money into the fund once per Idempotency-Key; returns the balance after it."""
-    return run_once(session, principal, once, body, lambda: registry.deposit(session, principal, fund_id, body))
+    return once.run(principal, body, lambda: registry.deposit(session, principal, fund_id, body))
 
 
 @router.post("/{fund_id}/loans", status_code=201, response_model=PoolLoanPublic)
@@ -146,15 +137,11 @@ def register_loan(
     ctx: FundContextDep,
     lang: LangDep,
     on: TodayDep,
-    once: KeyOptionalDep,
+    once: OnceDep,
 ) -> Response:
     """Register a loan into the pool; entry rules and the bank's committed line are checked."""
-    return run_once(
-        session,
-        principal,
-        once,
-        body,
-        lambda: pool.register_loan(session, principal, ctx, fund_id, body, on=on, lang=lang),
+    return once.run(
+        principal, body, lambda: pool.register_loan(session, principal, ctx, fund_id, body, on=on, lang=lang)
     )
 
 
@@ -242,15 +229,11 @@ def decide(
     ctx: FundContextDep,
     lang: LangDep,
     now: NowDep,
-    once: KeyOptionalDep,
+    once: OnceDep,
 ) -> Response:
     """Approve (pays and posts to the ledger), reject with a reason, or request information."""
-    return run_once(
-        session,
-        principal,
-        once,
-        body,
-        lambda: decisions.decide(session, principal, ctx, fund_id, claim_id, body, now=now, lang=lang),
+    return once.run(
+        principal, body, lambda: decisions.decide(session, principal, ctx, fund_id, claim_id, body, now=now, lang=lang)
     )
 
 
@@ -264,13 +247,11 @@ def supplement(
     bundle: BundleDep,
     ctx: FundContextDep,
     lang: LangDep,
-    once: KeyOptionalDep,
+    once: OnceDep,
 ) -> Response:
     """Answer a request for information with more documents; the claim is judged again and re-queued."""
-    return run_once(
-        session,
+    return once.run(
         principal,
-        once,
         body,
         lambda: decisions.supplement(session, principal, bundle, ctx, fund_id, claim_id, body, lang=lang),
     )
@@ -284,15 +265,11 @@ def report_recovery(
     session: SessionDep,
     principal: BankDep,
     on: TodayDep,
-    once: KeyRequiredDep,
+    once: KeyedOnceDep,
 ) -> Response:
     """Report money recovered on a paid claim once per Idempotency-Key; the fund's pro-rata part is clawed back."""
-    return run_once(
-        session,
-        principal,
-        once,
-        body,
-        lambda: recoveries.report_recovery(session, principal, fund_id, claim_id, body, on=on),
+    return once.run(
+        principal, body, lambda: recoveries.report_recovery(session, principal, fund_id, claim_id, body, on=on)
     )
 
 

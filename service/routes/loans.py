@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
-from service.deps import BankDep, KeyOptionalDep, LoanReaderDep, NowDep, SessionDep, TodayDep
-from service.errors import error_responses
-from service.responses import run_once
-from service.routing import UnitOfWorkRoute
+from service.deps import BankDep, LoanReaderDep, NowDep, OnceDep, SessionDep, TodayDep
+from service.routing import api_router
 from service.schemas.loans import LoanCreate, LoanPublic
 from service.usecases import loans as uc
 
-router = APIRouter(
-    prefix="/v1/loans", tags=["loans"], route_class=UnitOfWorkRoute, responses=error_responses(401, 403, 404, 409, 422)
-)
+router = api_router("/v1/loans", "loans", 401, 403, 404, 409, 422)
 
 
 @router.post("", status_code=201, response_model=LoanPublic)
-def book_loan(
-    body: LoanCreate, session: SessionDep, principal: BankDep, today: TodayDep, once: KeyOptionalDep
-) -> Response:
+def book_loan(body: LoanCreate, session: SessionDep, principal: BankDep, today: TodayDep, once: OnceDep) -> Response:
     """Book a loan from an assessment; its patents become pledged."""
-    return run_once(session, principal, once, body, lambda: uc.book_loan(session, principal, body, today=today))
+    return once.run(principal, body, lambda: uc.book_loan(session, principal, body, today=today))
 
 
 @router.get("/{loan_id}")
@@ -32,9 +26,7 @@ def get_loan(loan_id: str, session: SessionDep, principal: LoanReaderDep) -> Loa
 
 @router.post("/{loan_id}/close", response_model=LoanPublic)
 def close_loan(
-    loan_id: str, session: SessionDep, principal: BankDep, today: TodayDep, now: NowDep, once: KeyOptionalDep
+    loan_id: str, session: SessionDep, principal: BankDep, today: TodayDep, now: NowDep, once: OnceDep
 ) -> Response:
     """Close a repaid loan (also after a default: repayment cures) and release its patents."""
-    return run_once(
-        session, principal, once, None, lambda: uc.close_loan(session, principal, loan_id, today=today, now=now)
-    )
+    return once.run(principal, None, lambda: uc.close_loan(session, principal, loan_id, today=today, now=now))

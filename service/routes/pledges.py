@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from service.deps import BankWriteDep
-from service.errors import error_responses
-from service.routing import UnitOfWorkRoute
+from service.routing import api_router
 from service.schemas.loans import LoanPublic
 from service.schemas.pledges import DisposalReport, RegistrationChange, RegistrationCreate, ReleaseRequest
 from service.usecases import pledge_life, registrations
 
-router = APIRouter(
-    prefix="/v1/loans", tags=["loans"], route_class=UnitOfWorkRoute, responses=error_responses(401, 403, 404, 409, 422)
-)
+router = api_router("/v1/loans", "loans", 401, 403, 404, 409, 422)
 
 
 @router.post("/{loan_id}/registrations", status_code=201, response_model=LoanPublic)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from service.deps import (
     AuditDep,
@@ -20,8 +20,7 @@ from service.deps import (
     StoreDep,
     TodayDep,
 )
-from service.errors import error_responses
-from service.routing import UnitOfWorkRoute
+from service.routing import api_router
 from service.schemas.regulator import (
     AuditCheck,
     AuditCheckpoint,
@@ -37,12 +36,7 @@ from service.usecases import inventory, portfolio, regulator
 from service.usecases.funds import statistics as fund_stats
 from service.usecases.monitoring import performance_report
 
-router = APIRouter(
-    prefix="/v1/regulator",
-    tags=["regulator"],
-    route_class=UnitOfWorkRoute,
-    responses=error_responses(401, 403, 404, 422, 503),
-)
+router = api_router("/v1/regulator", "regulator", 401, 403, 404, 422, 503)
 Days = Annotated[int, Query(ge=1, le=3650, description="Window of recent traffic, days.")]
 KeptSeq = Annotated[int | None, Query(ge=1, description="Entry of a checkpoint you kept (with hash).")]
 KeptHash = Annotated[str | None, Query(pattern="^[0-9a-f]{64}$", description="Its hash, hex (with seq).")]

@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from service.db.tables import Valuation
-from service.deps import CreatedWindowDep, KeyOptionalDep, ScorerDep, ScoringDep, ScoringReaderDep, SessionDep
-from service.errors import error_responses
-from service.responses import ModelResponse, run_once
-from service.routing import UnitOfWorkRoute
+from service.deps import CreatedWindowDep, OnceDep, ScorerDep, ScoringDep, ScoringReaderDep, SessionDep
+from service.responses import ModelResponse
+from service.routing import api_router
 from service.schemas.scoring import Page, ValuationRequest, ValuationResponse
 from service.usecases import scoring as uc
 
-router = APIRouter(
-    prefix="/v1/valuations",
-    tags=["valuations"],
-    route_class=UnitOfWorkRoute,
-    responses=error_responses(401, 403, 404, 409, 422, 503),
-)
+router = api_router("/v1/valuations", "valuations", 401, 403, 404, 409, 422, 503)
 
 
 @router.post("", status_code=201, response_model=ValuationResponse)
 def create_valuation(
-    body: ValuationRequest, session: SessionDep, principal: ScorerDep, scoring: ScoringDep, once: KeyOptionalDep
+    body: ValuationRequest, session: SessionDep, principal: ScorerDep, scoring: ScoringDep, once: OnceDep
 ) -> Response:
     """Value one or more patents: P10/P50/P90, income approach, scores, stars, checks, reasons."""
-    return run_once(session, principal, once, body, lambda: uc.create_valuation(session, principal, scoring, body).json)
+    return once.run(principal, body, lambda: uc.create_valuation(session, principal, scoring, body).json)
 
 
 @router.get("/{valuation_id}", response_model=ValuationResponse)

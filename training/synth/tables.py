@@ -9,20 +9,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from scoring import vocab
 from scoring.patent_ids import application_number
-from scoring.vocab import (
-    CLAIM_SOURCES,
-    INDUSTRIES,
-    IPC_SECTIONS,
-    LEGAL_STATUSES,
-    LOAN_PURPOSES,
-    NPL_CLASSES,
-    OWNER_TYPES,
-    PATENT_TYPES,
-    PRICE_SOURCES,
-    REGIONS,
-    TECH_FIELDS,
-)
 from scoring.vocab.arrays import AnyArray, DateArray, FloatArray, IndexArray, ObjectArray
 from training.contract import TABLES
 from training.synth.loans import FUNDS, bank_ids
@@ -54,7 +42,7 @@ def _patent_ids(pat: dict[str, AnyArray]) -> ObjectArray:
     and the 8-digit form (filed before October 2003) stays within its 5 digits.
     """
     filed = pat["filing_date"].astype("datetime64[D]").tolist()
-    kinds = [PATENT_TYPES[k] for k in pat["patent_type"].tolist()]
+    kinds = [vocab.PATENT_TYPES[k] for k in pat["patent_type"].tolist()]
     serials: Counter[tuple[int, str]] = Counter()
     ids: list[str] = []
     for day, kind in zip(filed, kinds, strict=True):
@@ -67,7 +55,7 @@ def _owner_ids(pat: dict[str, AnyArray], ent_ids: ObjectArray) -> ObjectArray:
     kind = pat["owner_type"]
     owner = np.take(ent_ids, pat["owner_enterprise"])
     for label, prefix in (("university", "univ"), ("research_institute", "inst"), ("individual", "person")):
-        mask = kind == OWNER_TYPES.index(label)
+        mask = kind == vocab.OWNER_TYPES.index(label)
         owner[mask] = [f"{prefix}_{i:03d}" for i in pat["owner_serial"][mask].tolist()]
     return owner
 
@@ -101,8 +89,8 @@ def build_frames(
     frames: dict[str, dict[str, FrameColumn]] = {
         "enterprises": {
             "enterprise_id": ent_ids,
-            "industry": _labels(INDUSTRIES, ent["industry"]),
-            "region": _labels(REGIONS, ent["region"]),
+            "industry": _labels(vocab.INDUSTRIES, ent["industry"]),
+            "region": _labels(vocab.REGIONS, ent["region"]),
             **{k: ent[k] for k in TABLES["enterprises"].column_names[3:]},
         },
         "loans": {
@@ -111,7 +99,7 @@ def build_frames(
             "bank_id": banks[terms["bank"]],
             "amount_cny": terms["amount_cny"],
             "tenor_months": terms["tenor_months"],
-            "purpose": _labels(LOAN_PURPOSES, terms["purpose"]),
+            "purpose": _labels(vocab.LOAN_PURPOSES, terms["purpose"]),
             "origination_date": _dates(orig),
             **{
                 k: terms[k] for k in ("appraised_value_cny", "ltv", "ip_share_of_collateral", "insured_share", "pooled")
@@ -124,7 +112,7 @@ def build_frames(
             "loan_id": loan_ids,
             "default_12m": out["default_12m"],
             "days_past_due": out["days_past_due"],
-            "npl_class": _labels(NPL_CLASSES, out["npl_class"]),
+            "npl_class": _labels(vocab.NPL_CLASSES, out["npl_class"]),
             "default_date": _dates(out["default_date"]),
             "disposal_price_cny": out["disposal_price_cny"],
         },
@@ -145,7 +133,7 @@ def build_frames(
                     "bank_prior_claims",
                 )
             },
-            "review_source": _labels(CLAIM_SOURCES, claims["review_source"]),
+            "review_source": _labels(vocab.CLAIM_SOURCES, claims["review_source"]),
             "review_irregular": claims["review_irregular"],
         },
         "patents_truth": {
@@ -171,17 +159,17 @@ def _patent_columns(
 ) -> dict[str, FrameColumn]:
     cols: dict[str, FrameColumn] = {
         "patent_id": patent_ids,
-        "patent_type": _labels(PATENT_TYPES, pat["patent_type"]),
-        "ipc_section": _labels(IPC_SECTIONS, pat["ipc_section"]),
-        "tech_field": _labels(TECH_FIELDS, pat["tech_field"]),
-        "industry": _labels(INDUSTRIES, pat["industry"]),
+        "patent_type": _labels(vocab.PATENT_TYPES, pat["patent_type"]),
+        "ipc_section": _labels(vocab.IPC_SECTIONS, pat["ipc_section"]),
+        "tech_field": _labels(vocab.TECH_FIELDS, pat["tech_field"]),
+        "industry": _labels(vocab.INDUSTRIES, pat["industry"]),
         "filing_date": _dates(pat["filing_date"]),
         "grant_date": _dates(pat["grant_date"]),
-        "legal_status": _labels(LEGAL_STATUSES, pat["legal_status"]),
-        "owner_type": _labels(OWNER_TYPES, pat["owner_type"]),
+        "legal_status": _labels(vocab.LEGAL_STATUSES, pat["legal_status"]),
+        "owner_type": _labels(vocab.OWNER_TYPES, pat["owner_type"]),
         "owner_id": _owner_ids(pat, ent_ids),
         "observed_price_cny": prices["observed_price_cny"],
-        "price_source": _labels(PRICE_SOURCES, prices["price_source"]),
+        "price_source": _labels(vocab.PRICE_SOURCES, prices["price_source"]),
         "price_date": _dates(prices["price_date"]),
     }
     for name in ("claims_count", "independent_claims"):  # whole numbers, empty for designs

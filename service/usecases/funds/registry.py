@@ -12,23 +12,15 @@ from scoring.vocab.money import to_cny, to_fen
 from service.auth import Principal
 from service.db.fund_tables import Claim, Fund, FundBank, PoolLoan
 from service.errors import Conflict, Forbidden
-from service.schemas.funds import (
-    BalancePublic,
-    BankAgreement,
-    BankPublic,
-    DepositCreate,
-    FundCreate,
-    FundPublic,
-    LedgerPage,
-)
+from service.schemas import funds as api
 from service.usecases.funds import ledger
 from service.usecases.funds.access import audit_fund, locked_fund, visible_fund
 from service.usecases.funds.rules import rule_version_on
 
 
-def _fund_public(session: Session, fund: Fund, on: date) -> FundPublic:
+def _fund_public(session: Session, fund: Fund, on: date) -> api.FundPublic:
     current = rule_version_on(session, fund.id, on)
-    return FundPublic(
+    return api.FundPublic(
         id=fund.id,
         name=fund.name,
         region=fund.region,
@@ -38,7 +30,7 @@ def _fund_public(session: Session, fund: Fund, on: date) -> FundPublic:
     )
 
 
-def create_fund(session: Session, principal: Principal, req: FundCreate, *, on: date) -> FundPublic:
+def create_fund(session: Session, principal: Principal, req: api.FundCreate, *, on: date) -> api.FundPublic:
     """Create a fund; a fund manager may create only the fund named after its institution."""
     if principal.role == "fund_manager" and req.id != principal.institution:
         raise Forbidden(
@@ -53,7 +45,7 @@ def create_fund(session: Session, principal: Principal, req: FundCreate, *, on: 
     return _fund_public(session, fund, on)
 
 
-def list_funds(session: Session, principal: Principal, *, on: date) -> list[FundPublic]:
+def list_funds(session: Session, principal: Principal, *, on: date) -> list[api.FundPublic]:
     """Funds the caller may see."""
     q = select(Fund).order_by(col(Fund.id))
     if principal.role == "fund_manager":
@@ -61,7 +53,7 @@ def list_funds(session: Session, principal: Principal, *, on: date) -> list[Fund
     return [_fund_public(session, f, on) for f in session.exec(q).all()]
 
 
-def get_fund(session: Session, principal: Principal, fund_id: str, *, on: date) -> FundPublic:
+def get_fund(session: Session, principal: Principal, fund_id: str, *, on: date) -> api.FundPublic:
     """One fund, with the rule version in force on ``on``."""
     return _fund_public(session, visible_fund(session, principal, fund_id), on)
 
@@ -86,9 +78,9 @@ def loss_rate(pooled_fen: int, lost_fen: int) -> Decimal:
     return (Decimal(lost_fen) / Decimal(pooled_fen)).quantize(Decimal("0.000001")) if pooled_fen else Decimal(0)
 
 
-def _bank_public(session: Session, row: FundBank) -> BankPublic:
+def _bank_public(session: Session, row: FundBank) -> api.BankPublic:
     pooled, lost = bank_figures(session, row.fund_id, row.bank_id)
-    return BankPublic(
+    return api.BankPublic(
         fund_id=row.fund_id,
         bank_id=row.bank_id,
         pool_share_cny=to_cny(row.pool_share_fen),
@@ -100,7 +92,9 @@ def _bank_public(session: Session, row: FundBank) -> BankPublic:
     )
 
 
-def set_bank(session: Session, principal: Principal, fund_id: str, bank_id: str, req: BankAgreement) -> BankPublic:
+def set_bank(
+    session: Session, principal: Principal, fund_id: str, bank_id: str, req: api.BankAgreement
+) -> api.BankPublic:
     """Record (or update) a bank's pool share and committed credit line."""
     locked_fund(session, principal, fund_id)
     row = session.exec(select(FundBank).where(FundBank.fund_id == fund_id, FundBank.bank_id == bank_id)).first()
@@ -120,7 +114,7 @@ def set_bank(session: Session, principal: Principal, fund_id: str, bank_id: str,
     return _bank_public(session, row)
 
 
-def list_banks(session: Session, principal: Principal, fund_id: str) -> list[BankPublic]:
+def list_banks(session: Session, principal: Principal, fund_id: str) -> list[api.BankPublic]:
     """Cooperating banks (a bank sees only its own agreement)."""
     visible_fund(session, principal, fund_id)
     q = select(FundBank).where(FundBank.fund_id == fund_id).order_by(col(FundBank.bank_id))
@@ -129,7 +123,7 @@ def list_banks(session: Session, principal: Principal, fund_id: str) -> list[Ban
     return [_bank_public(session, r) for r in session.exec(q).all()]
 
 
-def deposit(session: Session, principal: Principal, fund_id: str, req: DepositCreate) -> BalancePublic:
+def deposit(session: Session, principal: Principal, fund_id: str, req: api.DepositCreate) -> api.BalancePublic:
     """Pay money into the fund: Dr cash_available, Cr contributions."""
     locked_fund(session, principal, fund_id)
     amount = to_fen(req.amount_cny)
@@ -146,13 +140,13 @@ def deposit(session: Session, principal: Principal, fund_id: str, req: DepositCr
     return ledger.balance(session, fund_id)
 
 
-def get_ledger(session: Session, principal: Principal, fund_id: str, *, limit: int, offset: int) -> LedgerPage:
+def get_ledger(session: Session, principal: Principal, fund_id: str, *, limit: int, offset: int) -> api.LedgerPage:
     """A page of the fund's ledger."""
     visible_fund(session, principal, fund_id)
     return ledger.page(session, fund_id, limit=limit, offset=offset)
 
 
-def get_balance(session: Session, principal: Principal, fund_id: str) -> BalancePublic:
+def get_balance(session: Session, principal: Principal, fund_id: str) -> api.BalancePublic:
     """The fund's figures derived from its ledger."""
     visible_fund(session, principal, fund_id)
     return ledger.balance(session, fund_id)
