@@ -21,30 +21,8 @@ from service.deps import (
     TodayDep,
 )
 from service.routing import api_router
-from service.schemas.claims import (
-    ClaimCreate,
-    ClaimPage,
-    ClaimPublic,
-    ClaimStatus,
-    DecisionCreate,
-    EvidenceCreate,
-    PoolLoanCreate,
-    PoolLoanPage,
-    PoolLoanPublic,
-    RecoveryCreate,
-    RecoveryPublic,
-)
-from service.schemas.funds import (
-    BalancePublic,
-    BankAgreement,
-    BankPublic,
-    DepositCreate,
-    FundCreate,
-    FundPublic,
-    LedgerPage,
-    RuleVersionCreate,
-    RuleVersionPublic,
-)
+from service.schemas import claims as claim_api
+from service.schemas import funds as fund_api
 from service.usecases.funds import claims, decisions, pool, recoveries, registry, rules
 
 router = api_router("/v1/funds", "funds", 401, 403, 404, 409, 422, 503)
@@ -64,30 +42,30 @@ IdempotencyKey = Annotated[
 ]
 
 
-@router.post("", status_code=201, response_model=FundPublic)
+@router.post("", status_code=201, response_model=fund_api.FundPublic)
 def create_fund(
-    body: FundCreate, session: SessionDep, principal: FundOverseerDep, on: TodayDep, once: OnceDep
+    body: fund_api.FundCreate, session: SessionDep, principal: FundOverseerDep, on: TodayDep, once: OnceDep
 ) -> Response:
     """Create a fund (regulator, or the fund manager of the institution with that id)."""
     return once.run(principal, body, lambda: registry.create_fund(session, principal, body, on=on))
 
 
 @router.get("")
-def list_funds(session: SessionDep, principal: FundReaderDep, on: TodayDep) -> list[FundPublic]:
+def list_funds(session: SessionDep, principal: FundReaderDep, on: TodayDep) -> list[fund_api.FundPublic]:
     """Funds the caller may see."""
     return registry.list_funds(session, principal, on=on)
 
 
 @router.get("/{fund_id}")
-def get_fund(fund_id: FundId, session: SessionDep, principal: FundReaderDep, on: TodayDep) -> FundPublic:
+def get_fund(fund_id: FundId, session: SessionDep, principal: FundReaderDep, on: TodayDep) -> fund_api.FundPublic:
     """One fund and its rule version in force today."""
     return registry.get_fund(session, principal, fund_id, on=on)
 
 
-@router.post("/{fund_id}/rules", status_code=201, response_model=RuleVersionPublic)
+@router.post("/{fund_id}/rules", status_code=201, response_model=fund_api.RuleVersionPublic)
 def add_rule_version(
     fund_id: FundId,
-    body: RuleVersionCreate,
+    body: fund_api.RuleVersionCreate,
     session: SessionDep,
     principal: FundOverseerDep,
     on: TodayDep,
@@ -101,37 +79,39 @@ def add_rule_version(
 
 
 @router.get("/{fund_id}/rules")
-def list_rule_versions(fund_id: FundId, session: SessionDep, principal: FundReaderDep) -> list[RuleVersionPublic]:
+def list_rule_versions(
+    fund_id: FundId, session: SessionDep, principal: FundReaderDep
+) -> list[fund_api.RuleVersionPublic]:
     """Every version of the fund's rules."""
     return rules.list_rule_versions(session, principal, fund_id)
 
 
 @router.put("/{fund_id}/banks/{bank_id}")
 def set_bank(
-    fund_id: FundId, bank_id: FundId, body: BankAgreement, session: SessionDep, principal: FundManagerDep
-) -> BankPublic:
+    fund_id: FundId, bank_id: FundId, body: fund_api.BankAgreement, session: SessionDep, principal: FundManagerDep
+) -> fund_api.BankPublic:
     """Record a cooperating bank's pool share and committed credit line."""
     return registry.set_bank(session, principal, fund_id, bank_id, body)
 
 
 @router.get("/{fund_id}/banks")
-def list_banks(fund_id: FundId, session: SessionDep, principal: FundReaderDep) -> list[BankPublic]:
+def list_banks(fund_id: FundId, session: SessionDep, principal: FundReaderDep) -> list[fund_api.BankPublic]:
     """Cooperating banks with their pooled amounts and loss rates (a bank: its own)."""
     return registry.list_banks(session, principal, fund_id)
 
 
-@router.post("/{fund_id}/deposits", status_code=201, response_model=BalancePublic)
+@router.post("/{fund_id}/deposits", status_code=201, response_model=fund_api.BalancePublic)
 def deposit(
-    fund_id: FundId, body: DepositCreate, session: SessionDep, principal: FundManagerDep, once: KeyedOnceDep
+    fund_id: FundId, body: fund_api.DepositCreate, session: SessionDep, principal: FundManagerDep, once: KeyedOnceDep
 ) -> Response:
     """Pay money into the fund once per Idempotency-Key; returns the balance after it."""
     return once.run(principal, body, lambda: registry.deposit(session, principal, fund_id, body))
 
 
-@router.post("/{fund_id}/loans", status_code=201, response_model=PoolLoanPublic)
+@router.post("/{fund_id}/loans", status_code=201, response_model=claim_api.PoolLoanPublic)
 def register_loan(
     fund_id: FundId,
-    body: PoolLoanCreate,
+    body: claim_api.PoolLoanCreate,
     session: SessionDep,
     principal: BankDep,
     ctx: FundContextDep,
@@ -154,7 +134,7 @@ def list_pool_loans(
     lang: LangDep,
     limit: Limit = 50,
     offset: Offset = 0,
-) -> PoolLoanPage:
+) -> claim_api.PoolLoanPage:
     """Pooled loans, newest first (a bank: its own)."""
     return pool.list_pool_loans(session, principal, ctx, fund_id, lang=lang, limit=limit, offset=offset)
 
@@ -167,7 +147,7 @@ def get_pool_loan(
     principal: FundReaderDep,
     ctx: FundContextDep,
     lang: LangDep,
-) -> PoolLoanPublic:
+) -> claim_api.PoolLoanPublic:
     """One pooled loan with its entry checks."""
     return pool.get_pool_loan(session, principal, ctx, fund_id, pool_loan_id, lang=lang)
 
@@ -175,7 +155,7 @@ def get_pool_loan(
 @router.post("/{fund_id}/claims", status_code=201, responses={200: {"description": "Replay of an earlier filing"}})
 def file_claim(
     fund_id: FundId,
-    body: ClaimCreate,
+    body: claim_api.ClaimCreate,
     key: IdempotencyKey,
     session: SessionDep,
     principal: BankDep,
@@ -184,7 +164,7 @@ def file_claim(
     lang: LangDep,
     on: TodayDep,
     response: Response,
-) -> ClaimPublic:
+) -> claim_api.ClaimPublic:
     """File a claim: every rule as pass/fail, the payout by party with each cap, the review score with reasons."""
     claim, created = claims.file_claim(session, principal, bundle, ctx, fund_id, body, key=key, on=on, lang=lang)
     response.status_code = 201 if created else 200
@@ -198,10 +178,10 @@ def list_claims(
     principal: FundReaderDep,
     ctx: FundContextDep,
     lang: LangDep,
-    status: ClaimStatus | None = None,
+    status: claim_api.ClaimStatus | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
-) -> ClaimPage:
+) -> claim_api.ClaimPage:
     """Claims newest first, by status (the manager's queue: status=pending); a bank sees its own."""
     return claims.list_claims(session, principal, ctx, fund_id, status=status, lang=lang, limit=limit, offset=offset)
 
@@ -214,16 +194,16 @@ def get_claim(
     principal: FundReaderDep,
     ctx: FundContextDep,
     lang: LangDep,
-) -> ClaimPublic:
+) -> claim_api.ClaimPublic:
     """One claim with its checks, payout, review score and decision."""
     return claims.get_claim(session, principal, ctx, fund_id, claim_id, lang=lang)
 
 
-@router.post("/{fund_id}/claims/{claim_id}/decision", response_model=ClaimPublic)
+@router.post("/{fund_id}/claims/{claim_id}/decision", response_model=claim_api.ClaimPublic)
 def decide(
     fund_id: FundId,
     claim_id: RecordId,
-    body: DecisionCreate,
+    body: claim_api.DecisionCreate,
     session: SessionDep,
     principal: FundManagerDep,
     ctx: FundContextDep,
@@ -237,11 +217,11 @@ def decide(
     )
 
 
-@router.post("/{fund_id}/claims/{claim_id}/evidence", response_model=ClaimPublic)
+@router.post("/{fund_id}/claims/{claim_id}/evidence", response_model=claim_api.ClaimPublic)
 def supplement(
     fund_id: FundId,
     claim_id: RecordId,
-    body: EvidenceCreate,
+    body: claim_api.EvidenceCreate,
     session: SessionDep,
     principal: BankDep,
     bundle: BundleDep,
@@ -257,11 +237,11 @@ def supplement(
     )
 
 
-@router.post("/{fund_id}/claims/{claim_id}/recoveries", status_code=201, response_model=RecoveryPublic)
+@router.post("/{fund_id}/claims/{claim_id}/recoveries", status_code=201, response_model=claim_api.RecoveryPublic)
 def report_recovery(
     fund_id: FundId,
     claim_id: RecordId,
-    body: RecoveryCreate,
+    body: claim_api.RecoveryCreate,
     session: SessionDep,
     principal: BankDep,
     on: TodayDep,
@@ -276,12 +256,12 @@ def report_recovery(
 @router.get("/{fund_id}/ledger")
 def get_ledger(
     fund_id: FundId, session: SessionDep, principal: FundOverseerDep, limit: Limit = 100, offset: Offset = 0
-) -> LedgerPage:
+) -> fund_api.LedgerPage:
     """The fund's double-entry ledger lines, oldest first."""
     return registry.get_ledger(session, principal, fund_id, limit=limit, offset=offset)
 
 
 @router.get("/{fund_id}/balance")
-def get_balance(fund_id: FundId, session: SessionDep, principal: FundOverseerDep) -> BalancePublic:
+def get_balance(fund_id: FundId, session: SessionDep, principal: FundOverseerDep) -> fund_api.BalancePublic:
     """Balance, paid, recovered and committed, derived from the ledger, with the reconciliation."""
     return registry.get_balance(session, principal, fund_id)
