@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from models_store import ModelStore
+from models_store import Manifest, ModelStore
 from service.schemas.scoring import EXAMPLE_BORROWER, EXAMPLE_LOAN, EXAMPLE_PATENT
 from tests.patent_numbers import fresh_patent_id
 from training.pipeline import RunResult, train_models
@@ -96,10 +96,14 @@ def register_copy(store: ModelStore, name: str) -> str:
     """A new version of ``name`` with the champion's files and metrics (a retrain on the same data)."""
     _, version = store.resolve(f"{name}@champion")
     m = store.verify(name, version)
-    files = {f: store.read_file(name, version, f) for f in m.files}
+    return register_like(store, m, {f: store.read_file(name, version, f) for f in m.files})
+
+
+def register_like(store: ModelStore, m: Manifest, files: Mapping[str, bytes]) -> str:
+    """Register ``files`` as a new version of ``m.name`` with everything else of manifest ``m``."""
     new = store.register(
-        name,
-        files,
+        m.name,
+        dict(files),
         task=m.task,
         features=[f.model_dump() for f in m.features],
         params=m.params,

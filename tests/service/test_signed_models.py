@@ -24,7 +24,7 @@ from models_store import ModelStore
 from service.client import IpriskClient
 from service.keys import new_key
 from service.settings import Settings
-from tests.factories import TEST_SIGNING_KEY, Trained, application
+from tests.factories import TEST_SIGNING_KEY, Trained, application, register_like
 from tests.service.harness import start_server
 
 KEY = TEST_SIGNING_KEY.encode()
@@ -97,19 +97,7 @@ def _register(store: ModelStore, name: str, edit: Callable[[bytes], bytes] = byt
     m = store.manifest(name, "1")
     files = {f: (store.root / name / "1" / f).read_bytes() for f in m.files}
     files["model.txt"] = edit(files["model.txt"])
-    new = store.register(
-        name,
-        files,
-        task=m.task,
-        features=[f.model_dump() for f in m.features],
-        params=m.params,
-        metrics=m.metrics,
-        data_fingerprint=m.data_fingerprint,
-        created_by="tests",
-        extra=m.extra,
-        synthetic=m.synthetic,
-    )
-    return new.version
+    return register_like(store, m, files)
 
 
 def _edit_in_place(store: ModelStore, name: str, version: str, edit: Callable[[bytes], bytes]) -> None:
