@@ -91,7 +91,6 @@ class BundleHolder:
     bundle: ModelBundle | None = None
     last_error: str | None = None
     on_swap: Callable[[ModelBundle], None] | None = None
-    prepare: Callable[[LoadedModel], None] | None = None  # run on each newly loaded model before it serves
     no_key_reason: str | None = None  # why the store has no key (default NO_KEY)
     probe_timeout: float = 120.0  # seconds a child process may take to load the candidates
     refused: dict[str, str] = field(default_factory=dict)  # "name:version" -> why, for the current store state
@@ -185,8 +184,6 @@ class BundleHolder:
                 continue
             try:
                 model = load_model(manifest, files)
-                if self.prepare is not None:
-                    self.prepare(model)
             except Exception as exc:  # noqa: BLE001 - whatever fails here refuses the version, not the process
                 refused[ref] = _reason(exc)
                 continue
