@@ -229,6 +229,12 @@ class LoanTerms(BaseModel):
     insured_share: Share = 0.0
     fund_cover_share: Share = Field(default=0.0, description="Share of the loss a compensation fund would bear.")
     guarantee_share: Share = 0.0
+    annual_rate: float | None = Field(
+        default=None,
+        ge=0,
+        le=0.36,
+        description="Nominal annual interest rate the bank asks (0.0385 = 3.85%); None when not stated.",
+    )
 
     @model_validator(mode="after")
     def _cover(self) -> LoanTerms:

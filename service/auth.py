@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from service.db.tables import ApiKey, utcnow
 
-Role = Literal["bank", "insurer", "fund_manager", "regulator", "data_team"]
+Role = Literal["bank", "insurer", "fund_manager", "regulator", "data_team", "data_feed"]
 ROLES: tuple[str, ...] = get_args(Role)
 KEY_PREFIX = "ipr_"
 

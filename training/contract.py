@@ -23,6 +23,7 @@ import pandas as pd
 
 from scoring.vocab import (
     CLAIM_SOURCES,
+    DISPOSAL_CHANNELS,
     INDUSTRIES,
     IPC_SECTIONS,
     LEGAL_STATUSES,
@@ -171,6 +172,7 @@ LOANS = Table(
         _c("bank_id", "str", "Lending bank."),
         _c("amount_cny", "float", "Principal.", unit="CNY", min=1, max=1e10),
         _c("tenor_months", "int", "Tenor.", unit="months", min=1, max=120),
+        _c("annual_rate", "float", "Nominal annual interest rate.", unit="ratio", nullable=True, min=0, max=0.36),
         _c("purpose", "category", "Loan purpose.", allowed=LOAN_PURPOSES),
         _c("origination_date", "date", "Origination date."),
         _c("appraised_value_cny", "float", "Appraised value of the pledged package.", unit="CNY", min=0, max=1e11),
@@ -210,6 +212,28 @@ OUTCOMES = Table(
             nullable=True,
             min=0,
             max=1e11,
+        ),
+        # The disposal of the pledged patents after a default (issues 12 and 13); empty when none was made.
+        _c("ead_cny", "float", "Exposure at default.", unit="CNY", nullable=True, min=0, max=1e10),
+        _c(
+            "disposal_channel",
+            "category",
+            "How the patents were disposed of.",
+            nullable=True,
+            allowed=DISPOSAL_CHANNELS,
+        ),
+        _c("auction_rounds", "int", "Auction rounds held (failed rounds + the sale).", nullable=True, min=0, max=20),
+        _c("disposal_date", "date", "Date the proceeds were received.", nullable=True),
+        _c("disposal_costs_cny", "float", "Costs of the disposal.", unit="CNY", nullable=True, min=0, max=1e11),
+        _c("recovery_cny", "float", "Net proceeds applied to the loan.", unit="CNY", nullable=True, min=0, max=1e11),
+        _c(
+            "realised_lgd",
+            "float",
+            "Realised loss given default (discounted).",
+            unit="ratio",
+            nullable=True,
+            min=0,
+            max=1,
         ),
     ),
     description="What happened to each loan.",
@@ -406,6 +430,13 @@ def validate_frame(table: Table, frame: pd.DataFrame) -> tuple[pd.DataFrame, lis
         problems found; the frame is only meaningful when no problem was found.
     """
     problems: list[Problem] = []
+    # A nullable column the file lacks reads as empty (files written before the column existed);
+    # a required one is a problem.
+    absent = [c.name for c in table.columns if c.nullable and c.name not in frame.columns]
+    if absent:
+        frame = frame.assign(
+            **{name: pd.Series([None] * len(frame), index=frame.index, dtype=object) for name in absent}
+        )
     missing = [c for c in table.column_names if c not in frame.columns]
     if missing:
         problems.append(Problem(table.name, None, [], f"missing columns {missing}"))

@@ -67,4 +67,9 @@ LOAN_PURPOSES: tuple[Purpose, ...] = get_args(Purpose)
 NplClass = Literal["normal", "special_mention", "substandard", "doubtful", "loss"]
 NPL_CLASSES: tuple[NplClass, ...] = get_args(NplClass)
 PRICE_SOURCES = ("transfer", "licence", "disposal", "appraisal")
+# How pledged patents are turned into cash after a default (issues 12 and 13): negotiated transfer
+# 协议转让, judicial auction 司法拍卖, listing on an IP exchange 挂牌交易, licensing instead of sale
+# 许可代替出售, acquisition by a government or platform fund 收储.
+DisposalChannel = Literal["negotiated_transfer", "judicial_auction", "exchange_listing", "licensing", "acquisition"]
+DISPOSAL_CHANNELS: tuple[DisposalChannel, ...] = get_args(DisposalChannel)
 CLAIM_SOURCES = ("desk_review", "field_review")

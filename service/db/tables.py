@@ -107,6 +107,7 @@ class Loan(SQLModel, table=True):
     borrower_id: str = Field(max_length=64)
     amount_cny: float
     tenor_months: int
+    annual_rate: float | None = Field(default=None, description="Nominal annual rate from the assessment, if stated.")
     origination_date: date
     status: str = Field(default="active", max_length=16)
     pledge_state: str = Field(

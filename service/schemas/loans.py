@@ -32,6 +32,7 @@ class LoanPublic(BaseModel):
     borrower_id: str
     amount_cny: float
     tenor_months: int
+    annual_rate: float | None = Field(description="Nominal annual rate the bank asked, if stated.")
     origination_date: date
     status: str = Field(description="Credit status: active, defaulted or closed.")
     pledge_state: PledgeState = Field(description="Where the pledge is in its life (docs/pledge-life.md).")

@@ -51,6 +51,7 @@ def loan_public(session: Session, loan: Loan) -> LoanPublic:
         borrower_id=loan.borrower_id,
         amount_cny=loan.amount_cny,
         tenor_months=loan.tenor_months,
+        annual_rate=loan.annual_rate,
         origination_date=loan.origination_date,
         status=loan.status,
         pledge_state=loan.pledge_state,

@@ -62,6 +62,7 @@ def book_loan(session: Session, principal: Principal, req: LoanCreate, *, today:
         borrower_id=a.borrower_id,
         amount_cny=a.amount_cny,
         tenor_months=a.request["loan"]["tenor_months"],
+        annual_rate=a.request["loan"].get("annual_rate"),
         origination_date=req.origination_date or today,
         **origination_facts(session, a),
     )

@@ -419,3 +419,17 @@ def test_a_stored_future_dated_default_does_not_override_the_truth_in_the_npl_fi
             report = r.request("GET", "/v1/regulator/portfolio", params={"group_by": "region"})
     group = next(g for g in report["groups"] if g["key"] == "anshun")
     assert (group["loans"], group["npl_count"], group["npl_rate"]) == (1, 0, 0.0)
+
+
+def test_the_rate_asked_is_kept_on_the_booked_loan(server: Server) -> None:
+    app = application()
+    app["loan"]["annual_rate"] = 0.0415
+    with server.client("bank_a") as c:
+        loan = book(c, app)
+        assert loan.annual_rate == pytest.approx(0.0415)
+        assert book(c).annual_rate is None  # nobody stated one: none is invented
+        bad = application()
+        bad["loan"]["annual_rate"] = 0.5
+        with pytest.raises(ValidationFailed) as err:
+            c.assess(bad)
+        assert "annual_rate" in str(err.value)

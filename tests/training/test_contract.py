@@ -124,3 +124,14 @@ def test_a_design_with_claims_is_named_and_designs_without_claims_load(data_copy
     with pytest.raises(ContractError) as info:
         load_dataset(data_copy)
     assert f"patents.claims_count: rows {row}: a design patent has no claims" in str(info.value)
+
+
+def test_a_nullable_column_the_file_lacks_reads_as_empty(data_copy: Path) -> None:
+    """Files written before the disposal columns existed still load; the columns are empty."""
+    frame = pd.read_csv(data_copy / "outcomes.csv", dtype=str)
+    frame.drop(columns=["disposal_channel", "realised_lgd"], errors="ignore").to_csv(
+        data_copy / "outcomes.csv", index=False
+    )
+    data = load_dataset(data_copy)
+    assert data["outcomes"]["disposal_channel"].isna().all()
+    assert data["outcomes"]["realised_lgd"].isna().all()

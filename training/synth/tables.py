@@ -115,6 +115,9 @@ def build_frames(
             "npl_class": _labels(vocab.NPL_CLASSES, out["npl_class"]),
             "default_date": _dates(out["default_date"]),
             "disposal_price_cny": out["disposal_price_cny"],
+            # Until the generator models disposal (issue 12), the disposal facts are not known: empty.
+            "auction_rounds": pd.array([None] * len(loan_ids), dtype="Int64"),
+            "disposal_date": np.full(len(loan_ids), np.datetime64("NaT"), dtype="datetime64[ns]"),
         },
         "claims": {
             "claim_id": claim_ids,
