@@ -8,26 +8,32 @@ Three groups:
 
 - :func:`entry_checks` — the borrower and the loan, at pool entry and again
   under the claim's rule version (SME, years registered, clean credit,
-  purpose, IP share of collateral, pledge registered);
+  purpose, IP share of collateral, pledge registered, registered region and
+  county, interest-rate ceiling, loan size and tenor, filing 备案 within the
+  entry lag);
 - :func:`bank_checks` — the bank at pool entry (cooperating, credit line at
   least the committed multiple of its pool share, line not exhausted, loss
   rate under the suspension threshold);
 - :func:`claim_checks` — the claim (entered the pool before default, NPL
-  class, filed within the deadline in working days, evidence).
+  class, filed within the deadline in working days from the rule's trigger,
+  evidence, the disposal's proceeds when the fund settles on the net loss).
+
+A fact the bank did not report is never assumed: the check fails and its
+reason says "not reported" (未报告).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
 from scoring.calendar import HolidayCalendar, working_days_between
-from scoring.funds import FundRules
+from scoring.funds import County, FundRules, LprSeries, Rate, lpr_on
 from scoring.types import Day
-from scoring.vocab import FROZEN, NplClass, Purpose
-from scoring.vocab.money import Money, fen_times, to_cny
+from scoring.vocab import FROZEN, NplClass, Purpose, Region
+from scoring.vocab.money import Money, fen_times, to_cny, to_fen
 from scoring.vocab.shares import ExactShare
 
 
@@ -54,11 +60,20 @@ class EntryFacts(BaseModel):
     is_sme: bool = True
     years_registered: float = Field(ge=0, le=100)
     clean_credit_years: float | None = Field(
-        default=None, ge=0, le=100, description="Years since the last bad credit record; null: none."
+        default=None, ge=0, le=100, description="Years since the last bad credit record (when there is one)."
+    )
+    credit_checked_years: float | None = Field(
+        default=None, ge=0, le=100, description="The credit report shows no bad record in this many years."
+    )
+    bad_credit_within_years: float | None = Field(
+        default=None, ge=0, le=100, description="A bad credit record within this many years, date not reported."
     )
     pledge_registered: bool = Field(default=True, description="The pledge is registered with CNIPA.")
     appraised_value_cny: Money | None = Field(default=None, description="Appraised value of the pledged patents.")
     package_value_cny: Money | None = Field(default=None, description="Model (P50) value of the pledged patents.")
+    region: Region | None = Field(default=None, description="Where the borrower is registered (市州).")
+    county: County | None = Field(default=None, description="The borrower's registered county-level division.")
+    annual_rate: Rate | None = Field(default=None, description="The loan's nominal annual rate.")
 
 
 class BankStanding(BaseModel):
@@ -82,11 +97,22 @@ class ClaimFacts(BaseModel):
     filed_on: date
     npl_class: NplClass
     evidence_count: int = Field(ge=0)
+    npl_classified_on: date | None = None
+    overdue_since: date | None = Field(default=None, description="First day past due.")
+    court_accepted_on: date | None = None
+    recognised_on: date | None = None
+    disposal_proceeds_fen: int | None = Field(default=None, ge=0, description="Reported with a net-loss claim.")
 
 
 def money(fen: int) -> str:
     """Fen as ``¥1,234.56``."""
     return f"¥{to_cny(fen):,.2f}"
+
+
+def percent(rate: Decimal) -> str:
+    """A rate as ``4.35%`` (up to four places, trailing zeros dropped to two)."""
+    text = f"{rate * 100:.4f}".rstrip("0")
+    return text + "0" * max(0, 2 - len(text.split(".")[1])) + "%"
 
 
 def _check(rule: str, passed: bool, ok: str, bad: str, **params: object) -> RuleCheck:
@@ -95,8 +121,146 @@ def _check(rule: str, passed: bool, ok: str, bad: str, **params: object) -> Rule
     )
 
 
-def entry_checks(rules: FundRules, facts: EntryFacts) -> list[RuleCheck]:
-    """Borrower and loan rules, each as pass or fail (only the rules the version sets)."""
+def _credit_check(required: float, facts: EntryFacts) -> RuleCheck:
+    """No bad credit in ``required`` years, from what was reported and nothing else."""
+    if facts.clean_credit_years is not None:
+        since = facts.clean_credit_years
+        return _check("clean_credit", since >= required, "CREDIT_OK", "CREDIT_BAD", years=required, since=since)
+    if facts.bad_credit_within_years is not None:
+        within = facts.bad_credit_within_years
+        code = "CREDIT_BAD_WITHIN" if within <= required else "CREDIT_BAD_UNDATED"
+        return _check("clean_credit", False, code, code, years=required, within=within)
+    if facts.credit_checked_years is not None:
+        checked = facts.credit_checked_years
+        return _check(
+            "clean_credit", checked >= required, "CREDIT_CLEAN", "CREDIT_WINDOW_SHORT", years=required, checked=checked
+        )
+    return _check("clean_credit", False, "CREDIT_NOT_REPORTED", "CREDIT_NOT_REPORTED", years=required)
+
+
+def _place_checks(rules: FundRules, facts: EntryFacts) -> list[RuleCheck]:
+    """The borrower's registered region (市州) and county, where the version limits them."""
+    e, out = rules.eligibility, []
+    for rule, allowed, value in (("region", e.regions, facts.region), ("county", e.counties, facts.county)):
+        if allowed is None:
+            continue
+        code = rule.upper()
+        if value is None:
+            out.append(_check(rule, False, f"{code}_NOT_REPORTED", f"{code}_NOT_REPORTED", allowed=", ".join(allowed)))
+        else:
+            out.append(
+                _check(rule, value in allowed, f"{code}_OK", f"{code}_OUTSIDE", value=value, allowed=", ".join(allowed))
+            )
+    return out
+
+
+def _rate_check(rules: FundRules, facts: EntryFacts, lpr: LprSeries | None) -> list[RuleCheck]:
+    """The loan's annual rate under the ceiling: LPR (1-year, on the origination date) + spread, or absolute."""
+    ceiling = rules.eligibility.rate_ceiling
+    if ceiling is None:
+        return []
+    params: dict[str, object] = {}
+    if ceiling.absolute is not None:
+        limit, ok, bad = ceiling.absolute, "RATE_OK", "RATE_HIGH"
+    else:
+        base = lpr_on(facts.origination_date, lpr)
+        if base is None:
+            return [_check("rate_ceiling", False, "RATE_NO_LPR", "RATE_NO_LPR", day=facts.origination_date)]
+        assert ceiling.lpr_plus is not None
+        limit, ok, bad = base + ceiling.lpr_plus, "RATE_OK_LPR", "RATE_HIGH_LPR"
+        params = {"lpr": percent(base), "spread": percent(ceiling.lpr_plus), "day": facts.origination_date}
+    if facts.annual_rate is None:
+        return [_check("rate_ceiling", False, "RATE_NOT_REPORTED", "RATE_NOT_REPORTED", ceiling=percent(limit))]
+    rate = facts.annual_rate
+    return [_check("rate_ceiling", rate <= limit, ok, bad, rate=percent(rate), ceiling=percent(limit), **params)]
+
+
+def _size_checks(rules: FundRules, facts: EntryFacts) -> list[RuleCheck]:
+    """Loan amount and tenor within the version's range."""
+    e, out = rules.eligibility, []
+    amount = to_fen(facts.amount_cny)
+    if e.min_loan_cny is not None:
+        low = to_fen(e.min_loan_cny)
+        out.append(
+            _check("loan_min", amount >= low, "LOAN_MIN_OK", "LOAN_BELOW_MIN", amount=money(amount), min=money(low))
+        )
+    if e.max_loan_cny is not None:
+        high = to_fen(e.max_loan_cny)
+        out.append(
+            _check("loan_max", amount <= high, "LOAN_MAX_OK", "LOAN_ABOVE_MAX", amount=money(amount), max=money(high))
+        )
+    months = facts.tenor_months
+    if e.min_tenor_months is not None:
+        out.append(
+            _check(
+                "tenor_min",
+                months >= e.min_tenor_months,
+                "TENOR_MIN_OK",
+                "TENOR_SHORT",
+                months=months,
+                min=e.min_tenor_months,
+            )
+        )
+    if e.max_tenor_months is not None:
+        out.append(
+            _check(
+                "tenor_max",
+                months <= e.max_tenor_months,
+                "TENOR_MAX_OK",
+                "TENOR_LONG",
+                months=months,
+                max=e.max_tenor_months,
+            )
+        )
+    return out
+
+
+def _lag_check(rules: FundRules, facts: EntryFacts, entered_on: date | None, migrated: bool) -> list[RuleCheck]:
+    """Filed (备案) into the pool within the lag after disbursement; a migrated pool's documented entry is waived."""
+    lag = rules.eligibility.entry_lag_days
+    if lag is None or entered_on is None:
+        return []
+    days = (entered_on - facts.origination_date).days
+    if days > lag and migrated:
+        return [_check("entry_lag", True, "ENTRY_LAG_WAIVED", "ENTRY_LAG_WAIVED", days=days, limit=lag)]
+    origination = facts.origination_date
+    return [
+        _check(
+            "entry_lag",
+            days <= lag,
+            "ENTRY_LAG_OK",
+            "ENTRY_LAG_LATE",
+            days=days,
+            limit=lag,
+            entered=entered_on,
+            origination=origination,
+        )
+    ]
+
+
+def entry_checks(
+    rules: FundRules,
+    facts: EntryFacts,
+    *,
+    entered_on: date | None = None,
+    migrated: bool = False,
+    lpr: LprSeries | None = None,
+) -> list[RuleCheck]:
+    """Borrower and loan rules, each as pass or fail (only the rules the version sets).
+
+    Parameters
+    ----------
+    rules
+        The rule version in force on the entry date (or the claim's default date).
+    facts
+        What the bank reported about the borrower and the loan.
+    entered_on
+        The pool entry (备案) date; the entry lag is checked only when it is given.
+    migrated
+        The entry is an existing pool's, documented: a lag beyond the rule is waived and says so.
+    lpr
+        The 1-year LPR series for an LPR-based rate ceiling (default: the bundled series).
+    """
     e = rules.eligibility
     out = []
     if e.sme_only:
@@ -113,19 +277,7 @@ def entry_checks(rules: FundRules, facts: EntryFacts) -> list[RuleCheck]:
             )
         )
     if e.clean_credit_years is not None:
-        if facts.clean_credit_years is None:
-            out.append(_check("clean_credit", True, "CREDIT_NONE", "CREDIT_BAD", years=e.clean_credit_years))
-        else:
-            out.append(
-                _check(
-                    "clean_credit",
-                    facts.clean_credit_years >= e.clean_credit_years,
-                    "CREDIT_OK",
-                    "CREDIT_BAD",
-                    years=e.clean_credit_years,
-                    since=facts.clean_credit_years,
-                )
-            )
+        out.append(_credit_check(e.clean_credit_years, facts))
     if e.permitted_purposes is not None:
         out.append(
             _check(
@@ -150,7 +302,8 @@ def entry_checks(rules: FundRules, facts: EntryFacts) -> list[RuleCheck]:
         )
     if e.pledge_registration_required:
         out.append(_check("pledge_registered", facts.pledge_registered, "PLEDGE_OK", "PLEDGE_MISSING"))
-    return out
+    out += _place_checks(rules, facts) + _rate_check(rules, facts, lpr) + _size_checks(rules, facts)
+    return out + _lag_check(rules, facts, entered_on, migrated)
 
 
 def bank_checks(rules: FundRules, standing: BankStanding, amount_fen: int) -> list[RuleCheck]:
@@ -198,8 +351,60 @@ def bank_checks(rules: FundRules, standing: BankStanding, amount_fen: int) -> li
     return out
 
 
+def trigger_date(rules: FundRules, claim: ClaimFacts) -> date | None:
+    """The day the filing deadline runs from under the version's trigger; None when its date was not reported."""
+    e = rules.eligibility
+    match e.filing_trigger:
+        case "default_date":
+            return claim.default_date
+        case "npl_classified":
+            return claim.npl_classified_on
+        case "days_overdue":
+            assert e.trigger_days_overdue is not None
+            return None if claim.overdue_since is None else claim.overdue_since + timedelta(days=e.trigger_days_overdue)
+        case "court_accepted":
+            return claim.court_accepted_on
+        case "recognised":
+            return claim.recognised_on
+
+
+def _deadline_check(rules: FundRules, claim: ClaimFacts, calendar: HolidayCalendar) -> RuleCheck:
+    e = rules.eligibility
+    limit, event = e.filing_deadline_working_days, e.filing_trigger
+    start = trigger_date(rules, claim)
+    if start is None:
+        return _check("filing_deadline", False, "TRIGGER_NOT_REPORTED", "TRIGGER_NOT_REPORTED", event=event)
+    if start > claim.filed_on:
+        return _check(
+            "filing_deadline",
+            False,
+            "TRIGGER_NOT_REACHED",
+            "TRIGGER_NOT_REACHED",
+            event=event,
+            start=start,
+            filed=claim.filed_on,
+        )
+    days = working_days_between(start, claim.filed_on, calendar)
+    if event == "default_date":  # the original texts, so stored checks read back unchanged
+        ok, bad = "FILED_IN_TIME", "FILED_LATE"
+    else:
+        ok, bad = "FILED_IN_TIME_AFTER", "FILED_LATE_AFTER"
+    return _check(
+        "filing_deadline",
+        days <= (limit or 0),
+        ok,
+        bad,
+        days=days,
+        limit=limit,
+        default=start,
+        filed=claim.filed_on,
+        event=event,
+    )
+
+
 def claim_checks(rules: FundRules, claim: ClaimFacts, *, calendar: HolidayCalendar) -> list[RuleCheck]:
-    """Claim rules: pool entry before default, NPL class, filing deadline (working days), evidence."""
+    """Claim rules: pool entry before default, NPL class, filing deadline (working days from the trigger), evidence,
+    and the disposal's proceeds when the fund settles on the net loss."""
     e = rules.eligibility
     out = []
     if e.pool_entry_before_default:
@@ -224,21 +429,15 @@ def claim_checks(rules: FundRules, claim: ClaimFacts, *, calendar: HolidayCalend
         )
     )
     if e.filing_deadline_working_days is not None:
-        days = working_days_between(claim.default_date, claim.filed_on, calendar)
-        out.append(
-            _check(
-                "filing_deadline",
-                days <= e.filing_deadline_working_days,
-                "FILED_IN_TIME",
-                "FILED_LATE",
-                days=days,
-                limit=e.filing_deadline_working_days,
-                default=claim.default_date,
-                filed=claim.filed_on,
-            )
-        )
+        out.append(_deadline_check(rules, claim, calendar))
     if e.evidence_required:
         out.append(
             _check("evidence", claim.evidence_count > 0, "EVIDENCE_OK", "EVIDENCE_MISSING", count=claim.evidence_count)
         )
+    if rules.settlement == "net_loss":
+        proceeds = claim.disposal_proceeds_fen
+        if proceeds is None:
+            out.append(_check("disposal", False, "DISPOSAL_NOT_REPORTED", "DISPOSAL_NOT_REPORTED"))
+        else:
+            out.append(_check("disposal", True, "DISPOSAL_OK", "DISPOSAL_OK", proceeds=money(proceeds)))
     return out

@@ -32,13 +32,25 @@ def _say(texts: Texts, lang: Lang, code: str, **params: object) -> str:
 
 
 def check_reason(check: RuleCheck, texts: Texts, lang: Lang) -> str:
-    """Why a rule passed or failed."""
-    return _say(texts, lang, check.code, **check.params)
+    """Why a rule passed or failed (an ``event`` parameter is a filing trigger, named in ``lang``)."""
+    params: dict[str, object] = dict(check.params)
+    if "event" in params:
+        params["event"] = texts[f"EVENT_{str(params['event']).upper()}"].text(lang)
+    return _say(texts, lang, check.code, **params)
 
 
 def base_step_reason(step: BaseStep, texts: Texts, lang: Lang) -> str:
     """What one covered-base step did."""
-    return _say(texts, lang, f"BASE_{step.step.upper()}", amount=money(step.amount_fen), parameter=step.parameter)
+    covered, _, loan = step.parameter.partition("/")  # a pro-rata step quotes "covered/loan"
+    return _say(
+        texts,
+        lang,
+        f"BASE_{step.step.upper()}",
+        amount=money(step.amount_fen),
+        parameter=step.parameter,
+        covered=covered,
+        loan=loan,
+    )
 
 
 def party_reason(party: PartyPayout, base_fen: int, texts: Texts, lang: Lang) -> str:
@@ -68,4 +80,5 @@ def cap_reason(party: str, cap: CapStep, texts: Texts, lang: Lang) -> str:
         room=money(cap.room_fen),
         before=money(cap.before_fen),
         after=money(cap.after_fen),
+        **cap.detail,
     )

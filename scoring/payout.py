@@ -2,13 +2,15 @@
 
 The payout, step by step (each step is returned with its numbers, in fen):
 
-1. loss = principal outstanding + interest outstanding;
+1. loss = principal outstanding + interest outstanding, less the disposal's
+   proceeds when the fund settles on the net loss (proceeds pay principal first);
 2. covered base: principal only; times the IP share of the collateral; at most
-   the first X CNY of a loan;
+   the first X CNY of a loan (first loss), or × X / the loan's amount (pro rata);
 3. each party's share of the base (half up to the fen), a party's own per-loan
    cap applied;
-4. the pool's (this fund's) amount capped per loan, at the amount claimed, per
-   borrower-year, per bank-year, per fund-year, and by the available balance;
+4. the pool's (this fund's) amount capped per loan, by the bank's tier, at the
+   amount claimed, per borrower-year, per bank-year, per fund-year, and by the
+   available balance;
 5. the bank bears the rest, so the parties' amounts always sum to the loss.
 
 After payout, recoveries go back to each party pro rata to what it paid.
@@ -22,9 +24,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from scoring.funds import CapName, CoveredBase, FundRules, Party, PartyRole
+from scoring.funds import BankTier, CapName, CoveredBase, FundRules, Party, PartyRole
 from scoring.vocab import FROZEN
-from scoring.vocab.money import fen_times, to_fen
+from scoring.vocab.money import fen_times, to_cny, to_fen
 from scoring.vocab.shares import ExactShare
 
 
@@ -36,6 +38,10 @@ class LossFacts(BaseModel):
     interest_fen: int = Field(default=0, ge=0)
     ip_share: ExactShare = Decimal(1)
     claimed_fen: int = Field(ge=0, description="What the bank asked the fund for.")
+    proceeds_fen: int = Field(default=0, ge=0, description="Disposal proceeds netted off before sharing (fen).")
+    loan_fen: int | None = Field(default=None, gt=0, description="The loan's amount: for pro-rata first X CNY.")
+    bank_years_in_pool: float | None = Field(default=None, ge=0, description="For bank tiers: at the loan's entry.")
+    bank_loss_rate: Decimal | None = Field(default=None, ge=0, description="For bank tiers: the bank's loss rate.")
 
 
 class CapUsage(BaseModel):
@@ -51,7 +57,7 @@ class BaseStep(BaseModel):
     """One step from the loss to the covered base."""
 
     model_config = FROZEN
-    step: Literal["loss", "principal_only", "ip_share", "first_of_loan"]
+    step: Literal["loss", "net_of_proceeds", "principal_only", "ip_share", "first_of_loan", "first_of_loan_pro_rata"]
     amount_fen: int
     parameter: str = Field(default="", description="The share or limit the step applied.")
 
@@ -66,6 +72,7 @@ class CapStep(BaseModel):
     room_fen: int
     before_fen: int
     after_fen: int
+    detail: dict[str, str] = Field(default_factory=dict, description="What chose the limit (a bank's tier).")
 
     @property
     def binding(self) -> bool:
@@ -112,18 +119,57 @@ def covered_base(covered: CoveredBase, loss: LossFacts) -> tuple[int, tuple[Base
     tuple
         Covered base (fen) and the steps from the loss to it.
     """
-    base = loss.principal_fen + loss.interest_fen
+    principal, interest = loss.principal_fen, loss.interest_fen
+    base = principal + interest
     steps = [BaseStep(step="loss", amount_fen=base)]
+    if loss.proceeds_fen:
+        # proceeds pay principal first, then interest
+        principal, interest = net_of_proceeds(loss)
+        base = principal + interest
+        steps.append(BaseStep(step="net_of_proceeds", amount_fen=base, parameter=str(to_cny(loss.proceeds_fen))))
     if covered.principal_only:
-        base = loss.principal_fen
+        base = principal
         steps.append(BaseStep(step="principal_only", amount_fen=base))
     if covered.ip_share_only:
         base = fen_times(base, loss.ip_share)
         steps.append(BaseStep(step="ip_share", amount_fen=base, parameter=str(loss.ip_share)))
     if covered.first_cny_of_loan is not None:
-        base = min(base, to_fen(covered.first_cny_of_loan))
-        steps.append(BaseStep(step="first_of_loan", amount_fen=base, parameter=str(covered.first_cny_of_loan)))
+        first = to_fen(covered.first_cny_of_loan)
+        if covered.first_cny_mode == "first_loss":
+            base = min(base, first)
+            steps.append(BaseStep(step="first_of_loan", amount_fen=base, parameter=str(covered.first_cny_of_loan)))
+        else:
+            if loss.loan_fen is None:
+                raise ValueError("a pro-rata first X CNY needs the loan's amount (LossFacts.loan_fen)")
+            if loss.loan_fen > first:
+                base = _pro_rata(base, first, loss.loan_fen)
+            steps.append(
+                BaseStep(
+                    step="first_of_loan_pro_rata",
+                    amount_fen=base,
+                    parameter=f"{covered.first_cny_of_loan}/{to_cny(loss.loan_fen)}",
+                )
+            )
     return base, tuple(steps)
+
+
+def net_of_proceeds(loss: LossFacts) -> tuple[int, int]:
+    """(principal, interest) left after the disposal's proceeds, which pay principal first (fen)."""
+    principal = max(loss.principal_fen - loss.proceeds_fen, 0)
+    interest = max(loss.interest_fen - max(loss.proceeds_fen - loss.principal_fen, 0), 0)
+    return principal, interest
+
+
+def bank_tier(tiers: Sequence[BankTier], loss: LossFacts) -> tuple[int, BankTier]:
+    """The first tier (1-based index) the bank meets; a bank whose standing is unknown gets the lowest cap."""
+    years, rate = loss.bank_years_in_pool, loss.bank_loss_rate
+    if years is not None and rate is not None:
+        for i, t in enumerate(tiers, start=1):
+            if years >= t.min_years_in_pool and (t.max_loss_rate is None or rate <= t.max_loss_rate):
+                return i, t
+        return 0, BankTier(per_loan_cny=Decimal(0))
+    low = min(range(len(tiers)), key=lambda i: tiers[i].per_loan_cny)
+    return low + 1, tiers[low]
 
 
 def cap_step(cap: CapName, amount_fen: int, limit_fen: int, used_fen: int = 0) -> CapStep:
@@ -139,7 +185,21 @@ def cap_step(cap: CapName, amount_fen: int, limit_fen: int, used_fen: int = 0) -
     )
 
 
-CapSpec = tuple[CapName, int, int]  # cap, limit (fen), already used (fen)
+CapSpec = tuple[CapName, int, int, dict[str, str]]  # cap, limit (fen), already used (fen), what chose the limit
+
+
+def _tier_cap(rules: FundRules, loss: LossFacts) -> list[CapSpec]:
+    tiers = rules.caps.bank_tiers
+    if tiers is None:
+        return []
+    index, tier = bank_tier(tiers, loss)
+    years, rate = loss.bank_years_in_pool, loss.bank_loss_rate
+    detail = {
+        "tier": str(index),
+        "years": "-" if years is None else f"{years:.2f}",
+        "rate": "-" if rate is None else f"{rate:.4f}",
+    }
+    return [("bank_tier", to_fen(tier.per_loan_cny), 0, detail)]
 
 
 def _pool_caps(rules: FundRules, loss: LossFacts, usage: CapUsage, available_fen: int) -> list[CapSpec]:
@@ -156,7 +216,8 @@ def _pool_caps(rules: FundRules, loss: LossFacts, usage: CapUsage, available_fen
         ("per_fund_year", None if c.per_fund_year_cny is None else to_fen(c.per_fund_year_cny), usage.fund_year_fen),
         ("balance", max(available_fen, 0), 0),
     ]
-    return [(name, limit, used) for name, limit, used in caps if limit is not None]
+    out: list[CapSpec] = [(name, limit, used, {}) for name, limit, used in caps if limit is not None]
+    return out[:1] + _tier_cap(rules, loss) + out[1:] if c.per_loan_cny is not None else _tier_cap(rules, loss) + out
 
 
 def _party_payout(party: Party, base_fen: int, left_fen: int, caps: Sequence[CapSpec]) -> PartyPayout:
@@ -164,9 +225,9 @@ def _party_payout(party: Party, base_fen: int, left_fen: int, caps: Sequence[Cap
     amount = share_amount = min(fen_times(base_fen, party.share), left_fen)
     steps: list[CapStep] = []
     if party.cap_per_loan_cny is not None:
-        caps = [("party_per_loan", to_fen(party.cap_per_loan_cny), 0), *caps]
-    for name, limit, used in caps:
-        steps.append(cap_step(name, amount, limit, used))
+        caps = [("party_per_loan", to_fen(party.cap_per_loan_cny), 0, {}), *caps]
+    for name, limit, used, detail in caps:
+        steps.append(cap_step(name, amount, limit, used).model_copy(update={"detail": detail}))
         amount = steps[-1].after_fen
     return PartyPayout(
         name=party.name,
@@ -186,7 +247,9 @@ def compute_payout(rules: FundRules, loss: LossFacts, *, usage: CapUsage, availa
     rules
         The fund's rule version in force on the default date.
     loss
-        Principal and interest outstanding, IP share, amount claimed (fen).
+        Principal and interest outstanding, IP share, amount claimed (fen);
+        with net-loss settlement the disposal's proceeds; for bank tiers the
+        bank's years in the pool and loss rate; for pro-rata cover the loan's amount.
     usage
         The pool's payouts already made or reserved this year for the same
         borrower, the same bank and the whole fund (fen).
@@ -196,11 +259,11 @@ def compute_payout(rules: FundRules, loss: LossFacts, *, usage: CapUsage, availa
     Returns
     -------
     Payout
-        Loss, covered base with its steps, each party's share, caps and amount
-        (fen); the parties' amounts sum to the loss.
+        Loss (net of any proceeds), covered base with its steps, each party's
+        share, caps and amount (fen); the parties' amounts sum to the loss.
     """
     base, steps = covered_base(rules.covered, loss)
-    loss_fen = loss.principal_fen + loss.interest_fen
+    loss_fen = sum(net_of_proceeds(loss))
     pool_caps = _pool_caps(rules, loss, usage, available_fen)
     others: list[PartyPayout] = []
     for p in rules.parties:
@@ -285,3 +348,62 @@ def share_recovery(
     )
     order = {p[0]: i for i, p in enumerate(parties)}
     return tuple(sorted([*out, bank], key=lambda s: order[s.name]))
+
+
+def settle_advance(
+    rules: FundRules,
+    loss: LossFacts,
+    *,
+    paid: Sequence[tuple[str, PartyRole, int]],
+    returned_before: dict[str, int],
+    amount_fen: int,
+    usage: CapUsage,
+) -> tuple[Payout, tuple[RecoveryShare, ...]]:
+    """Settle (清算) a pre-compensation (先行代偿) once the disposal's proceeds are known.
+
+    Parameters
+    ----------
+    rules
+        The claim's rule version (settlement ``advance_then_settle``).
+    loss
+        The claim's loss with ``proceeds_fen`` = every recovery so far, this one included (fen).
+    paid
+        ``(name, role, paid_fen)`` per party as advanced; the bank's is what it bore.
+    returned_before
+        What each party already got back from earlier settlements (fen).
+    amount_fen
+        This recovery (fen, > 0).
+    usage
+        The pool's other payouts in the claim's year (its caps are applied again).
+
+    Returns
+    -------
+    tuple
+        The payout on the net loss (what each party finally bears) and each party's part of this
+        recovery: what it advanced beyond its final amount, less what it got back before.  Nobody
+        pays more at settlement; the bank keeps the rest of the recovery.
+    """
+    final = compute_payout(rules, loss, usage=usage, available_fen=sum(p for _, _, p in paid))
+    by_name = {p.name: p.amount_fen for p in final.parties}
+    out, given = [], 0
+    for name, role, advanced in paid:
+        if role == "bank":
+            continue
+        before = returned_before.get(name, 0)
+        cumulative = max(advanced - min(by_name[name], advanced), before)
+        part = min(cumulative - before, amount_fen - given)
+        out.append(
+            RecoveryShare(name=name, role=role, paid_fen=advanced, amount_fen=part, cumulative_fen=before + part)
+        )
+        given += part
+    bank_name, _, bank_paid = next(p for p in paid if p[1] == "bank")
+    bank_before = returned_before.get(bank_name, 0)
+    bank = RecoveryShare(
+        name=bank_name,
+        role="bank",
+        paid_fen=bank_paid,
+        amount_fen=amount_fen - given,
+        cumulative_fen=bank_before + amount_fen - given,
+    )
+    order = {p[0]: i for i, p in enumerate(paid)}
+    return final, tuple(sorted([*out, bank], key=lambda s: order[s.name]))

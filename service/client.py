@@ -44,11 +44,14 @@ from service.schemas.claims import (
     PoolLoanPublic,
     RecoveryCreate,
     RecoveryPublic,
+    RepaymentCreate,
 )
 from service.schemas.funds import (
     BalancePublic,
     BankAgreement,
     BankPublic,
+    CorrectionCreate,
+    CorrectionPublic,
     DepositCreate,
     FundCreate,
     FundPublic,
@@ -374,6 +377,35 @@ class IpriskClient:
     def get_pool_loan(self, fund_id: str, pool_loan_id: str) -> PoolLoanPublic:
         """GET /v1/funds/{fund_id}/loans/{pool_loan_id}."""
         return self._send("GET", f"/v1/funds/{fund_id}/loans/{pool_loan_id}", PoolLoanPublic)
+
+    def repay_pool_loan(
+        self,
+        fund_id: str,
+        pool_loan_id: str,
+        req: RepaymentCreate | dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> PoolLoanPublic:
+        """POST /v1/funds/{fund_id}/loans/{pool_loan_id}/repayments (once per key)."""
+        path = f"/v1/funds/{fund_id}/loans/{pool_loan_id}/repayments"
+        return self._write(path, PoolLoanPublic, req, key=idempotency_key)
+
+    def request_correction(
+        self, fund_id: str, req: CorrectionCreate | dict[str, Any], *, idempotency_key: str | None = None
+    ) -> CorrectionPublic:
+        """POST /v1/funds/{fund_id}/corrections (reverse a deposit; a second manager key approves)."""
+        return self._write(f"/v1/funds/{fund_id}/corrections", CorrectionPublic, req, key=idempotency_key)
+
+    def approve_correction(
+        self, fund_id: str, correction_id: str, *, idempotency_key: str | None = None
+    ) -> CorrectionPublic:
+        """POST /v1/funds/{fund_id}/corrections/{correction_id}/approval."""
+        path = f"/v1/funds/{fund_id}/corrections/{correction_id}/approval"
+        return self._write(path, CorrectionPublic, None, key=idempotency_key)
+
+    def list_corrections(self, fund_id: str) -> list[CorrectionPublic]:
+        """GET /v1/funds/{fund_id}/corrections."""
+        return self._list(f"/v1/funds/{fund_id}/corrections", CorrectionPublic)
 
     def file_claim(self, fund_id: str, req: ClaimCreate | dict[str, Any], *, idempotency_key: str) -> ClaimPublic:
         """POST /v1/funds/{fund_id}/claims with an Idempotency-Key (a replay returns the same claim)."""

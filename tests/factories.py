@@ -72,6 +72,7 @@ def facts(**over: Any) -> dict[str, Any]:
         "ip_share_of_collateral": "1",
         "is_sme": True,
         "years_registered": 5,
+        "credit_checked_years": 3,
         **over,
     }
 

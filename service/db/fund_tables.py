@@ -82,10 +82,14 @@ class PoolLoan(SQLModel, table=True):
     origination_date: date
     entered_on: date
     rule_version: int
-    status: str = Field(default="active", max_length=16)
+    status: str = Field(default="active", max_length=16, description="active, repaid.")
     facts: dict[str, Any] = _json()
     checks: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
+    repaid_fen: int = _fen()
+    closed_on: date | None = None
+    migrated_from: str | None = Field(default=None, max_length=500)
+    entry_evidence: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class Claim(SQLModel, table=True):
@@ -151,3 +155,21 @@ class LedgerLine(SQLModel, table=True):
     claim_id: str | None = Field(default=None, max_length=36, index=True)
     memo: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class Correction(SQLModel, table=True):
+    """A reversal of a deposit: asked by one fund-manager key, approved by another; never an edit of the ledger."""
+
+    __tablename__ = "fund_corrections"
+    id: str = Field(primary_key=True, max_length=36)
+    fund_id: str = Field(foreign_key="funds.id", max_length=64, index=True)
+    kind: str = Field(max_length=32)
+    txn_id: str = Field(max_length=36, unique=True, description="The transaction reversed: at most one correction.")
+    amount_fen: int = _fen()
+    reason: str = Field(max_length=500)
+    status: str = Field(max_length=16)
+    requested_by_key: int
+    approved_by_key: int | None = None
+    reversal_txn_id: str | None = Field(default=None, max_length=36)
+    created_at: datetime = Field(default_factory=utcnow)
+    decided_at: datetime | None = None

@@ -23,7 +23,7 @@ from service.deps import (
 from service.routing import api_router
 from service.schemas import claims as claim_api
 from service.schemas import funds as fund_api
-from service.usecases.funds import claims, decisions, pool, recoveries, registry, rules
+from service.usecases.funds import claims, corrections, decisions, pool, recoveries, registry, rules
 
 router = api_router("/v1/funds", "funds", 401, 403, 404, 409, 422, 503)
 FundId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
@@ -150,6 +150,57 @@ def get_pool_loan(
 ) -> claim_api.PoolLoanPublic:
     """One pooled loan with its entry checks."""
     return pool.get_pool_loan(session, principal, ctx, fund_id, pool_loan_id, lang=lang)
+
+
+@router.post("/{fund_id}/loans/{pool_loan_id}/repayments", response_model=claim_api.PoolLoanPublic)
+def repay_loan(
+    fund_id: FundId,
+    pool_loan_id: RecordId,
+    body: claim_api.RepaymentCreate,
+    session: SessionDep,
+    principal: BankDep,
+    ctx: FundContextDep,
+    lang: LangDep,
+    on: TodayDep,
+    once: KeyedOnceDep,
+) -> Response:
+    """Record principal repaid once per Idempotency-Key; the last repayment closes the loan, freeing the line."""
+    return once.run(
+        principal,
+        body,
+        lambda: pool.repay_loan(session, principal, ctx, fund_id, pool_loan_id, body, on=on, lang=lang),
+    )
+
+
+@router.post("/{fund_id}/corrections", status_code=201, response_model=fund_api.CorrectionPublic)
+def request_correction(
+    fund_id: FundId, body: fund_api.CorrectionCreate, session: SessionDep, principal: FundManagerDep, once: OnceDep
+) -> Response:
+    """Ask to reverse a deposit posted by mistake, with a reason; a second manager key approves it."""
+    return once.run(principal, body, lambda: corrections.request_correction(session, principal, fund_id, body))
+
+
+@router.post("/{fund_id}/corrections/{correction_id}/approval", response_model=fund_api.CorrectionPublic)
+def approve_correction(
+    fund_id: FundId,
+    correction_id: RecordId,
+    session: SessionDep,
+    principal: FundManagerDep,
+    now: NowDep,
+    once: OnceDep,
+) -> Response:
+    """Approve a correction with a second fund-manager key: the reversal is posted as a new ledger entry."""
+    return once.run(
+        principal, None, lambda: corrections.approve_correction(session, principal, fund_id, correction_id, now=now)
+    )
+
+
+@router.get("/{fund_id}/corrections")
+def list_corrections(
+    fund_id: FundId, session: SessionDep, principal: FundOverseerDep
+) -> list[fund_api.CorrectionPublic]:
+    """The fund's corrections, oldest first."""
+    return corrections.list_corrections(session, principal, fund_id)
 
 
 @router.post("/{fund_id}/claims", status_code=201, responses={200: {"description": "Replay of an earlier filing"}})

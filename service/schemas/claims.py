@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from scoring.explain import Contributions, Reason
 from scoring.fund_checks import EntryFacts
-from scoring.funds import CapName, PartyRole
+from scoring.funds import CapName, County, PartyRole
 from scoring.types import Day, FieldError
 from scoring.vocab import NplClass
 from scoring.vocab.money import Money
@@ -52,6 +52,20 @@ class PoolLoanCreate(BaseModel):
     )
     loan_id: Ref | None = Field(default=None, description="A loan booked with POST /v1/loans.")
     facts: EntryFacts | None = None
+    entered_on: Day | None = Field(
+        default=None,
+        description="The pool entry (备案) date when it was not today: not after today, not before disbursement; "
+        "a past date needs entry_evidence. Default: today.",
+    )
+    entry_evidence: list[Document] = Field(
+        default_factory=list, max_length=MAX_EVIDENCE, description="Documents of a past entry (the filing record)."
+    )
+    migrated_from: Document | None = Field(
+        default=None,
+        description="The existing pool this entry migrates from; with evidence, a filing later than the entry lag "
+        "is accepted and says so.",
+    )
+    county: County | None = Field(default=None, description="With loan_id: the borrower's registered county.")
     clean_credit_years: float | None = Field(
         default=None, ge=0, le=100, description="With loan_id: years since the last bad credit record."
     )
@@ -66,6 +80,10 @@ class PoolLoanCreate(BaseModel):
     def _one_source(self) -> PoolLoanCreate:
         if (self.loan_id is None) == (self.facts is None):
             raise ValueError("give exactly one of loan_id or facts")
+        if self.migrated_from is not None and self.entered_on is None:
+            raise FieldError("migrated_from", "needs the entry date the earlier pool recorded (entered_on)")
+        if self.county is not None and self.facts is not None:
+            raise FieldError("county", "is given in facts.county when the loan is given by its facts")
         if self.pledge_registered is not None:
             raise FieldError(
                 "pledge_registered",
@@ -97,6 +115,10 @@ class PoolLoanPublic(BaseModel):
     entered_on: date
     rule_version: int
     status: str
+    outstanding_cny: Decimal = Field(description="Principal not yet repaid.")
+    closed_on: date | None
+    migrated_from: str | None
+    entry_evidence: list[str]
     facts: EntryFacts
     checks: list[CheckPublic]
     created_at: datetime
@@ -129,6 +151,26 @@ class ClaimCreate(BaseModel):
     evidence: list[Document] = Field(
         default_factory=list, max_length=MAX_EVIDENCE, description="Collection or litigation documents."
     )
+    npl_classified_on: Day | None = Field(default=None, description="Classified non-performing (a filing trigger).")
+    overdue_since: Day | None = Field(default=None, description="First day past due (a filing trigger).")
+    court_accepted_on: Day | None = Field(default=None, description="The court accepted the suit (a trigger).")
+    recognised_on: Day | None = Field(default=None, description="The loss was recognised (a filing trigger).")
+    disposal_proceeds_cny: Money | None = Field(
+        default=None, description="A fund settling on the net loss: what the disposal of the collateral brought."
+    )
+
+
+TRIGGER_FIELDS = ("npl_classified_on", "overdue_since", "court_accepted_on", "recognised_on")
+
+
+class RepaymentCreate(BaseModel):
+    """Principal repaid on a pooled loan; the last repayment closes it and releases the bank's line."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"amount_cny": "1000000.00", "repaid_on": "2026-06-30"}]}
+    )
+    amount_cny: Positive
+    repaid_on: Day
 
 
 class BaseStepPublic(BaseModel):

@@ -29,14 +29,14 @@ def _example(body: dict[str, Any]) -> ConfigDict:
 
 def _rules_example(schema: dict[str, Any]) -> None:
     # Read lazily, when the OpenAPI document is built: the worked 40/60 example itself (package data).
-    raw = package_yaml("scoring.config", "funds", "guiyang_40_60.yaml")
+    raw = package_yaml("scoring.config", "funds", "city_40_60.yaml")
     schema["examples"] = [
         json.loads(json.dumps({"effective_from": raw["effective_from"], "rules": raw["rules"]}, default=str))
     ]
 
 
 Positive = Annotated[Money, Field(gt=0)]
-LedgerKind = Literal["deposit", "reserve", "release", "payout", "clawback"]
+LedgerKind = Literal["deposit", "reserve", "release", "payout", "clawback", "reversal"]
 Account = Literal["cash_available", "cash_reserved", "contributions", "claims_paid", "recoveries"]
 INSTITUTION_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
 
@@ -118,6 +118,7 @@ class BankPublic(BaseModel):
     committed_line_cny: Decimal
     joined_on: date
     pooled_cny: Decimal = Field(description="Principal of the bank's pooled loans.")
+    outstanding_cny: Decimal = Field(description="Principal of its active pooled loans not yet repaid: its line usage.")
     claimed_loss_cny: Decimal = Field(description="Losses of the bank's claims not rejected.")
     loss_rate: Decimal
 
@@ -167,3 +168,31 @@ class BalancePublic(BaseModel):
     credits_cny: Decimal
     entries: int
     reconciled: bool
+
+
+CorrectionStatus = Literal["pending", "approved"]
+
+
+class CorrectionCreate(BaseModel):
+    """Ask to reverse a deposit posted by mistake; a second fund-manager key approves it."""
+
+    model_config = _example({"txn_id": "00000000-0000-0000-0000-000000000000", "reason": "posted twice"})
+    txn_id: str = Field(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9_.:-]+$", description="The deposit.")
+    reason: str = Field(min_length=1, max_length=500, pattern=r"^[^\x00-\x1f]*\S[^\x00-\x1f]*$")
+
+
+class CorrectionPublic(BaseModel):
+    """A reversal of a deposit: asked by one manager key, approved by another; the ledger gets a new entry."""
+
+    id: str
+    fund_id: str
+    kind: Literal["deposit_reversal"]
+    txn_id: str
+    amount_cny: Decimal
+    reason: str
+    status: CorrectionStatus
+    requested_by_key: int
+    approved_by_key: int | None
+    reversal_txn_id: str | None
+    created_at: datetime
+    decided_at: datetime | None

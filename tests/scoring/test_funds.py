@@ -62,7 +62,7 @@ def binding(p: Payout) -> dict[str, list[str]]:
 
 def test_40_60_split_principal_only() -> None:
     p = compute_payout(
-        rules("guiyang_40_60"), loss("3456789.01", interest="12345.67"), usage=CapUsage(), available_fen=PLENTY
+        rules("city_40_60"), loss("3456789.01", interest="12345.67"), usage=CapUsage(), available_fen=PLENTY
     )
     assert p.loss_fen == fen("3469134.68")
     assert [s.step for s in p.base_steps] == ["loss", "principal_only"]
@@ -76,7 +76,7 @@ def test_40_60_split_principal_only() -> None:
 
 
 def test_40_60_per_loan_cap_and_balance_cap() -> None:
-    r = rules("guiyang_40_60")
+    r = rules("city_40_60")
     big = compute_payout(r, loss("12500000.00"), usage=CapUsage(), available_fen=PLENTY)
     assert amounts(big) == {"fund": Decimal("4000000.00"), "bank": Decimal("8500000.00")}
     assert binding(big)["fund"] == ["per_loan"]
@@ -248,12 +248,12 @@ FACTS = EntryFacts(
     ip_share_of_collateral=Decimal("0.8"),
     is_sme=True,
     years_registered=4,
-    clean_credit_years=None,
+    credit_checked_years=3,
 )
 
 
 def test_entry_checks_pass_and_fail_with_reasons() -> None:
-    r = rules("guiyang_40_60")
+    r = rules("city_40_60")
     assert all(c.passed for c in entry_checks(r, FACTS))
     bad = FACTS.model_copy(
         update={
@@ -274,7 +274,7 @@ def test_entry_checks_pass_and_fail_with_reasons() -> None:
 
 
 def test_bank_commitments_first_year_multiple_line_and_suspension() -> None:
-    r = rules("guiyang_40_60")
+    r = rules("city_40_60")
     amount = fen("3000000")
     share, line = fen("2000000"), fen("15000000")
     # year one: 6 × ¥2m = ¥12m ≤ ¥15m; later: 10 × ¥2m = ¥20m > ¥15m
@@ -294,7 +294,7 @@ def test_bank_commitments_first_year_multiple_line_and_suspension() -> None:
 
 
 def test_claim_checks_deadline_in_working_days_across_a_holiday() -> None:
-    r = rules("guiyang_40_60")
+    r = rules("city_40_60")
     # default on Friday 27 Sep 2024; 1-7 Oct is the National Day holiday, Sunday 29 Sep and
     # Saturday 12 Oct are make-up working days
     claim = ClaimFacts(

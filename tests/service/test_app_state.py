@@ -67,7 +67,7 @@ def settings(tmp_path: Path) -> Settings:
 
 async def _backdating_answers(settings: Settings, clock: Clock, key: str) -> list[httpx.Response]:
     app = create_app(settings, clock=clock)
-    body = rule_body("guiyang_40_60")
+    body = rule_body("city_40_60")
     answers = []
     async with (
         app.router.lifespan_context(app),

@@ -31,7 +31,7 @@ D = Decimal
 # rule set, loan facts, claim figures → expected payout by party, to the fen
 WORKED = [
     (
-        "guiyang_40_60",
+        "city_40_60",
         {},
         {
             "principal_outstanding_cny": "3456789.01",
@@ -92,7 +92,7 @@ def test_worked_examples_pay_to_the_fen_and_post_to_the_ledger(
 
 
 def test_claim_shows_every_rule_every_cap_and_the_review_with_reasons(server: Server) -> None:
-    fund_id, mgr = new_fund(server, "guiyang_40_60")
+    fund_id, mgr = new_fund(server, "city_40_60")
     with server.client("bank_a") as bank:
         claim = file(
             server,
@@ -140,7 +140,7 @@ def test_claim_shows_every_rule_every_cap_and_the_review_with_reasons(server: Se
 
 
 def test_same_key_same_claim_different_body_409(server: Server) -> None:
-    fund_id, mgr = new_fund(server, "guiyang_40_60")
+    fund_id, mgr = new_fund(server, "city_40_60")
     key = f"claim-{uuid.uuid4()}"
     with server.client("bank_a") as bank:
         body = claim_body(pool_loan(server, bank, fund_id), principal_outstanding_cny="2000000.00")
@@ -178,7 +178,7 @@ def test_same_key_same_claim_different_body_409(server: Server) -> None:
 
 
 def test_balance_caps_the_payout_and_approval_uses_the_balance_then(server: Server) -> None:
-    fund_id, mgr = new_fund(server, "guiyang_40_60", deposit="1000000.00")
+    fund_id, mgr = new_fund(server, "city_40_60", deposit="1000000.00")
     with server.client("bank_a") as bank:
         body = {"principal_outstanding_cny": "3456789.01", "claimed_amount_cny": "3456789.01"}
         loans = [pool_loan(server, bank, fund_id) for _ in range(2)]  # both before any claim raises its loss rate
@@ -218,7 +218,7 @@ def test_borrower_year_cap_across_claims(server: Server) -> None:
 
 
 def test_reject_releases_request_info_then_approve(server: Server) -> None:
-    fund_id, mgr = new_fund(server, "guiyang_40_60", deposit="5000000.00")
+    fund_id, mgr = new_fund(server, "city_40_60", deposit="5000000.00")
     with server.client("bank_a") as bank:
         loans = [pool_loan(server, bank, fund_id) for _ in range(2)]
         a, b = (file(server, bank, fund_id, claim_body(loan)) for loan in loans)
@@ -237,7 +237,7 @@ def test_reject_releases_request_info_then_approve(server: Server) -> None:
 
 
 def test_ineligible_claim_is_queued_but_cannot_be_approved(server: Server) -> None:
-    fund_id, mgr = new_fund(server, "guiyang_40_60")
+    fund_id, mgr = new_fund(server, "city_40_60")
     with server.client("bank_a") as bank:
         late = file(
             server,
@@ -261,7 +261,7 @@ def test_ineligible_claim_is_queued_but_cannot_be_approved(server: Server) -> No
 
 
 def test_request_info_then_the_bank_adds_evidence(server: Server) -> None:
-    fund_id, mgr = new_fund(server, "guiyang_40_60")
+    fund_id, mgr = new_fund(server, "city_40_60")
     with server.client("bank_a") as bank:
         bare = file(server, bank, fund_id, claim_body(pool_loan(server, bank, fund_id), evidence=[]))
         assert not bare.eligible and bare.reserved_cny == 0
@@ -312,9 +312,9 @@ def test_recoveries_claw_back_pro_rata(server: Server) -> None:
 
 
 def test_claim_judged_under_the_rule_version_in_force_on_its_default_date(server: Server) -> None:
-    fund_id, mgr = new_fund(server, "guiyang_40_60")
+    fund_id, mgr = new_fund(server, "city_40_60")
     v2 = rule_body(
-        "guiyang_40_60",
+        "city_40_60",
         name="From October 2025: 50/50",
         parties=[{"name": "fund", "role": "pool", "share": 0.5}, {"name": "bank", "role": "bank", "share": 0.5}],
     )
@@ -336,7 +336,7 @@ def test_claim_judged_under_the_rule_version_in_force_on_its_default_date(server
 
 
 def test_pool_entry_rules_and_bank_commitments(server: Server) -> None:
-    fund_id, mgr = new_fund(server, "guiyang_40_60", banks=("bank_a",))
+    fund_id, mgr = new_fund(server, "city_40_60", banks=("bank_a",))
     before = fund_rows(server)
     with server.client("bank_a") as bank, clock(server, ENTERED):
         with pytest.raises(ValidationFailed) as info:
@@ -375,14 +375,16 @@ def test_booked_loan_enters_the_pool_with_its_assessment_facts(server: Server) -
         claim = file(server, bank, fund_id, claim_body(pooled.id, principal_outstanding_cny="2000000.00"))
     assert pooled.loan_id == loan.id and pooled.amount_cny == D("3000000.00")
     assert pooled.facts.package_value_cny == D(str(a.valuation.package.total_p50)).quantize(D("0.01"))
-    assert pooled.facts.clean_credit_years == 3.0
+    # the assessment says "no bad record in 3 years", never when a record was: nothing more is written
+    assert pooled.facts.clean_credit_years is None and pooled.facts.credit_checked_years == 3.0
+    assert pooled.facts.region == "guiyang" and pooled.entered_on == ENTERED
     assert claim.payout.pool_payout_cny == D("1000000.00")
     mgr.close()
 
 
 def test_tenancy_and_roles(server: Server) -> None:
-    fund_id, mgr = new_fund(server, "guiyang_40_60")
-    other_fund, other_mgr = new_fund(server, "guiyang_40_60")
+    fund_id, mgr = new_fund(server, "city_40_60")
+    other_fund, other_mgr = new_fund(server, "city_40_60")
     with server.client("bank_a") as bank:
         loan_id = pool_loan(server, bank, fund_id)
         claim = file(server, bank, fund_id, claim_body(loan_id))
@@ -407,7 +409,7 @@ def test_tenancy_and_roles(server: Server) -> None:
         lambda: other_mgr.decide_claim(fund_id, claim.id, "approve"),
         lambda: other_mgr.decide_claim(other_fund, claim.id, "approve"),
         lambda: other_mgr.deposit(fund_id, {"amount_cny": "1", "source": "x"}),
-        lambda: other_mgr.add_rule_version(fund_id, rule_body("guiyang_40_60")),
+        lambda: other_mgr.add_rule_version(fund_id, rule_body("city_40_60")),
     ):
         with pytest.raises(NotFoundError):
             call()
@@ -445,7 +447,7 @@ BAD = [
             "POST",
             f"/v1/funds/{fid}/rules",
             rule_body(
-                "guiyang_40_60",
+                "city_40_60",
                 parties=[
                     {"name": "fund", "role": "pool", "share": 0.4},
                     {"name": "bank", "role": "bank", "share": 0.5},
@@ -460,7 +462,7 @@ BAD = [
             "POST",
             f"/v1/funds/{fid}/rules",
             rule_body(
-                "guiyang_40_60",
+                "city_40_60",
                 parties=[
                     {"name": "fund", "role": "pool", "share": -0.4},
                     {"name": "bank", "role": "bank", "share": 1.4},
@@ -471,7 +473,7 @@ BAD = [
     (
         "rules",
         "rules.caps.per_loan_cny",
-        lambda fid: ("POST", f"/v1/funds/{fid}/rules", rule_body("guiyang_40_60", caps={"per_loan_cny": -1})),
+        lambda fid: ("POST", f"/v1/funds/{fid}/rules", rule_body("city_40_60", caps={"per_loan_cny": -1})),
     ),
     ("manager", "amount_cny", lambda fid: ("POST", f"/v1/funds/{fid}/deposits", {"amount_cny": -100, "source": "x"})),
     (
@@ -491,7 +493,7 @@ BAD = [
 
 @pytest.mark.parametrize(("who", "field", "make"), BAD, ids=[f"{b[0]}-{b[1]}-{i}" for i, b in enumerate(BAD)])
 def test_bad_input_is_a_clear_4xx_and_writes_nothing(server: Server, who: str, field: str, make: Any) -> None:
-    fund_id, mgr = new_fund(server, "guiyang_40_60")
+    fund_id, mgr = new_fund(server, "city_40_60")
     key = {"rules": mgr, "manager": mgr}.get(who)
     headers = {"Idempotency-Key": uuid.uuid4().hex}
     before = fund_rows(server)
@@ -514,8 +516,8 @@ def _raw(client: Any, method: str, path: str, body: dict[str, Any], headers: dic
 
 
 def test_reject_needs_a_reason_and_a_claim_of_another_fund_is_404(server: Server) -> None:
-    fund_id, mgr = new_fund(server, "guiyang_40_60")
-    other_fund, other_mgr = new_fund(server, "guiyang_40_60")
+    fund_id, mgr = new_fund(server, "city_40_60")
+    other_fund, other_mgr = new_fund(server, "city_40_60")
     with server.client("bank_a") as bank:
         claim = file(server, bank, fund_id, claim_body(pool_loan(server, bank, fund_id)))
     before = fund_rows(server)

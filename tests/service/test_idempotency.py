@@ -103,7 +103,7 @@ def check_once(caller: Caller, path: str, body: Any, *, clash: tuple[str, Any]) 
 
 
 def test_fund_set_up_writes_act_once(server: Server) -> None:
-    fund_id, mgr = new_fund(server, "guiyang_40_60")
+    fund_id, mgr = new_fund(server, "city_40_60")
     mgr.close()
     new_id = f"fund_{uuid.uuid4().hex[:10]}"
     manager = Caller(server, manager_key(server, new_id))
@@ -135,12 +135,12 @@ def test_fund_set_up_writes_act_once(server: Server) -> None:
 
 
 def _rules() -> dict[str, Any]:
-    rules: dict[str, Any] = rule_body("guiyang_40_60")["rules"]
+    rules: dict[str, Any] = rule_body("city_40_60")["rules"]
     return rules
 
 
 def test_claim_workflow_writes_act_once(server: Server) -> None:
-    fund_id, mgr = new_fund(server, "guiyang_40_60")
+    fund_id, mgr = new_fund(server, "city_40_60")
     mgr.close()
     bank, manager = as_(server, "bank_a"), Caller(server, manager_key(server, fund_id))
     body = {"facts": facts()}
@@ -223,7 +223,7 @@ def test_scoring_writes_act_once(server: Server) -> None:
 
 
 def test_a_key_on_another_route_is_409(server: Server) -> None:
-    fund_id, mgr = new_fund(server, "guiyang_40_60")
+    fund_id, mgr = new_fund(server, "city_40_60")
     mgr.close()
     manager = Caller(server, manager_key(server, fund_id))
     key = str(uuid.uuid4())
@@ -234,7 +234,7 @@ def test_a_key_on_another_route_is_409(server: Server) -> None:
 
 @pytest.mark.parametrize("route", ["deposits", "recoveries"])
 def test_money_routes_require_the_key(server: Server, route: str) -> None:
-    fund_id, mgr = new_fund(server, "guiyang_40_60")
+    fund_id, mgr = new_fund(server, "city_40_60")
     mgr.close()
     with server.client("bank_a") as c:
         claim = file(server, c, fund_id, claim_body(pool_loan(server, c, fund_id)))
@@ -262,7 +262,7 @@ def test_money_routes_require_the_key(server: Server, route: str) -> None:
 
 
 def test_a_failed_request_stores_nothing_so_its_retry_acts(server: Server) -> None:
-    fund_id, mgr = new_fund(server, "guiyang_40_60")
+    fund_id, mgr = new_fund(server, "city_40_60")
     with server.client("bank_a") as c:
         claim = file(server, c, fund_id, claim_body(pool_loan(server, c, fund_id)))
     bank, key = as_(server, "bank_a"), str(uuid.uuid4())
@@ -276,8 +276,8 @@ def test_a_failed_request_stores_nothing_so_its_retry_acts(server: Server) -> No
 
 
 def test_one_key_in_two_institutions_names_two_requests(server: Server) -> None:
-    fund_id, mgr = new_fund(server, "guiyang_40_60")
-    other_fund, other_mgr = new_fund(server, "guiyang_40_60")
+    fund_id, mgr = new_fund(server, "city_40_60")
+    other_fund, other_mgr = new_fund(server, "city_40_60")
     key = str(uuid.uuid4())
     with clock(server, ENTERED):
         a = as_(server, "bank_a").post(f"/v1/funds/{fund_id}/loans", {"facts": facts()}, key=key)
@@ -306,7 +306,7 @@ def _race(calls: list[Callable[[], httpx.Response]]) -> list[httpx.Response]:
 
 
 def test_concurrent_requests_with_one_key_post_once(server: Server) -> None:
-    fund_id, mgr = new_fund(server, "guiyang_40_60")
+    fund_id, mgr = new_fund(server, "city_40_60")
     with server.client("bank_a") as c:
         claim = file(server, c, fund_id, claim_body(pool_loan(server, c, fund_id)))
     with clock(server, FILED):
@@ -331,7 +331,7 @@ def test_concurrent_requests_with_one_key_post_once(server: Server) -> None:
 
 
 def test_answers_are_kept_for_the_retention_period_then_purged(server: Server) -> None:
-    fund_id, mgr = new_fund(server, "guiyang_40_60")
+    fund_id, mgr = new_fund(server, "city_40_60")
     manager, key, body = (
         Caller(server, manager_key(server, fund_id)),
         str(uuid.uuid4()),

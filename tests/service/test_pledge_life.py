@@ -259,7 +259,7 @@ def test_a_bad_registration_is_a_422_naming_the_field(server: Server, body: dict
 
 
 def test_the_registration_record_decides_pledge_registration_required(server: Server) -> None:
-    fund_id, mgr = new_fund(server, "guiyang_40_60")
+    fund_id, mgr = new_fund(server, "city_40_60")
     mgr.close()
     with today_is(server), server.client("bank_a") as a:
         loan = book(a)
@@ -368,7 +368,7 @@ def test_no_endpoint_takes_a_date_after_today(server: Server) -> None:
 
 
 def test_fund_dates_after_today_are_refused(server: Server) -> None:
-    fund_id, mgr = new_fund(server, "guiyang_40_60")
+    fund_id, mgr = new_fund(server, "city_40_60")
     with server.client("bank_a") as bank:
         with today_is(server, FILED), pytest.raises(ValidationFailed) as entry:
             bank.register_pool_loan(fund_id, {"facts": facts(origination_date=(FILED + timedelta(days=1)).isoformat())})

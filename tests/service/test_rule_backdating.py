@@ -22,7 +22,7 @@ THREE_DAYS_AGO = FILED - timedelta(days=3)
 
 def zero_share(effective_from: Any, **extra: Any) -> dict[str, Any]:
     """A version that sets the fund's share to 0 (the measured attack)."""
-    body = rule_body("guiyang_40_60", name="fund pays nothing", parties=ZERO_SHARE)
+    body = rule_body("city_40_60", name="fund pays nothing", parties=ZERO_SHARE)
     return {**body, "effective_from": str(effective_from), **extra}
 
 
@@ -40,7 +40,7 @@ def audit_entries(server: Server, fund_id: str, action: str) -> list[dict[str, A
 
 
 def test_a_manager_cannot_backdate_and_the_zero_payout_is_gone(server: Server) -> None:
-    fund_id, mgr = new_fund(server, "guiyang_40_60")
+    fund_id, mgr = new_fund(server, "city_40_60")
     with server.client("bank_a") as bank:
         loan = pool_loan(server, bank, fund_id)
         before = fund_rows(server)
@@ -57,7 +57,7 @@ def test_a_manager_cannot_backdate_and_the_zero_payout_is_gone(server: Server) -
 
 
 def test_the_regulator_backdates_only_with_a_reason_and_it_is_audited(server: Server) -> None:
-    fund_id, mgr = new_fund(server, "guiyang_40_60")
+    fund_id, mgr = new_fund(server, "city_40_60")
     mgr.close()
     before = fund_rows(server)
     with server.client("regulator") as reg, clock(server, FILED):
@@ -76,7 +76,7 @@ def test_the_regulator_backdates_only_with_a_reason_and_it_is_audited(server: Se
 
 
 def test_no_backdating_under_a_filed_claim(server: Server) -> None:
-    fund_id, mgr = new_fund(server, "guiyang_40_60")
+    fund_id, mgr = new_fund(server, "city_40_60")
     mgr.close()
     with server.client("bank_a") as bank:
         claim = file(

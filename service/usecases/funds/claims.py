@@ -23,7 +23,7 @@ from service.bundle import ModelBundle
 from service.configuration import FundContext
 from service.db.fund_tables import Claim, PoolLoan
 from service.errors import Conflict, InvalidInput
-from service.schemas.claims import ClaimCreate, ClaimPage, ClaimPublic, ClaimStatus
+from service.schemas.claims import TRIGGER_FIELDS, ClaimCreate, ClaimPage, ClaimPublic, ClaimStatus
 from service.usecases.funds import ledger
 from service.usecases.funds.access import (
     audit_fund,
@@ -39,7 +39,9 @@ from service.usecases.funds.views import claim_public
 
 def request_hash(fund_id: str, req: ClaimCreate) -> str:
     """sha256 of the canonical claim body: what makes two filings "the same"."""
-    blob = json.dumps({"fund_id": fund_id, **req.model_dump(mode="json")}, sort_keys=True, separators=(",", ":"))
+    # unset optional facts are left out, so a body that does not name them hashes as it always did
+    body = req.model_dump(mode="json", exclude_none=True)
+    blob = json.dumps({"fund_id": fund_id, **body}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -53,7 +55,17 @@ def _replay(session: Session, fund_id: str, bank_id: str, key: str, digest: str)
 
 
 def _admissible(session: Session, loan: PoolLoan, req: ClaimCreate, filed_on: date) -> None:
-    """What makes a claim unusable rather than ineligible: 422 (bad facts) or 409 (a claim exists)."""
+    """What makes a claim unusable rather than ineligible: 422 (bad facts) or 409 (a claim exists, loan repaid)."""
+    if loan.status != "active":
+        raise Conflict(f"pooled loan {loan.id} was {loan.status} on {loan.closed_on}", field="pool_loan_id")
+    for name in TRIGGER_FIELDS:
+        day = getattr(req, name)
+        if day is not None and not loan.origination_date <= day <= filed_on:
+            raise InvalidInput(f"{name} {day} must lie between the loan's origination and today", field=name)
+    if req.disposal_proceeds_cny is not None and req.disposal_proceeds_cny > (
+        req.principal_outstanding_cny + req.interest_outstanding_cny
+    ):
+        raise InvalidInput("the disposal's proceeds exceed the loss", field="disposal_proceeds_cny")
     if req.default_date < loan.origination_date:
         raise InvalidInput(
             f"default_date {req.default_date} is before the loan's origination {loan.origination_date}",
@@ -94,7 +106,14 @@ def file_claim(
     version = rule_version_on(session, fund_id, req.default_date)
     if version is None:
         raise InvalidInput(f"fund {fund_id} had no rules in force on {req.default_date}", field="default_date")
-    ev = evaluate(session, bundle, ctx, FundRules.model_validate(version.rules), loan, req, filed_on=on)
+    rules = FundRules.model_validate(version.rules)
+    if req.disposal_proceeds_cny is not None and rules.settlement != "net_loss":
+        raise InvalidInput(
+            f"the rules in force on {req.default_date} settle {rules.settlement}: report the disposal's proceeds "
+            "as a recovery once the claim is paid",
+            field="disposal_proceeds_cny",
+        )
+    ev = evaluate(session, bundle, ctx, rules, loan, req, filed_on=on)
     claim = Claim(
         id=str(uuid.uuid4()),
         fund_id=fund_id,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, func
@@ -22,11 +23,12 @@ from scoring.payout import CapUsage, LossFacts, Payout, compute_payout
 from scoring.vocab.money import to_fen
 from service.bundle import ModelBundle
 from service.configuration import FundContext
-from service.db.fund_tables import Claim, PoolLoan
+from service.db.fund_tables import Claim, FundBank, PoolLoan
 from service.db.tables import LoanPatent
 from service.errors import Unavailable
 from service.schemas.claims import ClaimCreate
 from service.usecases.funds import ledger
+from service.usecases.funds.registry import bank_figures, loss_rate
 from service.usecases.funds.rules import rules_of
 
 
@@ -94,17 +96,44 @@ def cap_usage(
     )
 
 
-def payout_now(
-    session: Session, rules: FundRules, loan: PoolLoan, req: ClaimCreate, *, year: int, claim: Claim | None = None
-) -> Payout:
-    """The payout with the year's usage by other claims and the balance available (plus the claim's own hold)."""
+def bank_standing(session: Session, loan: PoolLoan, claim: Claim | None) -> tuple[float | None, Decimal | None]:
+    """(years the bank had cooperated when the loan entered, its loss rate without this claim) for bank tiers."""
+    row = session.exec(
+        select(FundBank).where(FundBank.fund_id == loan.fund_id, FundBank.bank_id == loan.bank_id)
+    ).first()
+    if row is None:
+        return None, None
+    pooled, lost, _ = bank_figures(session, loan.fund_id, loan.bank_id)
+    if claim is not None and claim.status != "rejected":
+        lost -= claim.loss_fen
+    return max((loan.entered_on - row.joined_on).days, 0) / 365.25, loss_rate(pooled, lost)
+
+
+def loss_facts(
+    session: Session, rules: FundRules, loan: PoolLoan, req: ClaimCreate, claim: Claim | None, *, proceeds_fen: int = 0
+) -> LossFacts:
+    """The claim's loss as the payout sees it: proceeds netted when the fund settles on the net loss."""
     facts = EntryFacts.model_validate(loan.facts)
-    loss = LossFacts(
+    years, rate = bank_standing(session, loan, claim) if rules.caps.bank_tiers is not None else (None, None)
+    if rules.settlement == "net_loss" and req.disposal_proceeds_cny is not None:
+        proceeds_fen = to_fen(req.disposal_proceeds_cny)
+    return LossFacts(
         principal_fen=to_fen(req.principal_outstanding_cny),
         interest_fen=to_fen(req.interest_outstanding_cny),
         ip_share=facts.ip_share_of_collateral,
         claimed_fen=to_fen(req.claimed_amount_cny),
+        proceeds_fen=proceeds_fen,
+        loan_fen=loan.amount_fen,
+        bank_years_in_pool=years,
+        bank_loss_rate=rate,
     )
+
+
+def payout_now(
+    session: Session, rules: FundRules, loan: PoolLoan, req: ClaimCreate, *, year: int, claim: Claim | None = None
+) -> Payout:
+    """The payout with the year's usage by other claims and the balance available (plus the claim's own hold)."""
+    loss = loss_facts(session, rules, loan, req, claim)
     usage = cap_usage(
         session,
         loan.fund_id,
@@ -171,7 +200,10 @@ def evaluate(
     claim: Claim | None = None,
 ) -> Evaluation:
     """Every rule, the payout and the review score of a claim filed on ``filed_on``."""
-    checks = entry_checks(rules, EntryFacts.model_validate(loan.facts)) + claim_checks(
+    facts = EntryFacts.model_validate(loan.facts)
+    checks = entry_checks(
+        rules, facts, entered_on=loan.entered_on, migrated=loan.migrated_from is not None
+    ) + claim_checks(
         rules,
         ClaimFacts(
             entered_on=loan.entered_on,
@@ -179,6 +211,11 @@ def evaluate(
             filed_on=filed_on,
             npl_class=req.npl_class,
             evidence_count=len(req.evidence),
+            npl_classified_on=req.npl_classified_on,
+            overdue_since=req.overdue_since,
+            court_accepted_on=req.court_accepted_on,
+            recognised_on=req.recognised_on,
+            disposal_proceeds_fen=None if req.disposal_proceeds_cny is None else to_fen(req.disposal_proceeds_cny),
         ),
         calendar=ctx.calendar,
     )

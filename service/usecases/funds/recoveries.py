@@ -1,5 +1,9 @@
 """Recoveries on paid claims: shared pro rata to what each party paid, the fund's part clawed back.
 
+A fund that pre-compensates (先行代偿, settlement ``advance_then_settle``) settles (清算) on each
+recovery instead: the payout is computed again on the loss net of every recovery so far, and each
+party gets back what it advanced beyond its final amount.  A disposal's proceeds arrive this way.
+
 Runs under the fund lock (:func:`service.usecases.funds.access.locked_claim`)
 and posts the fund's part back to its available cash.
 """
@@ -9,9 +13,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from scoring.payout import Payout, RecoveryShare, share_recovery
+from scoring.payout import Payout, RecoveryShare, settle_advance, share_recovery
 from scoring.vocab.money import to_cny, to_fen
 from service.auth import Principal
 from service.db.fund_tables import Claim, Recovery
@@ -19,11 +23,47 @@ from service.errors import Conflict, InvalidInput
 from service.schemas.claims import RecoveryCreate, RecoveryPublic, RecoverySharePublic
 from service.usecases.funds import ledger
 from service.usecases.funds.access import audit_fund, locked_claim
+from service.usecases.funds.evaluation import cap_usage, claim_terms, loss_facts
+from service.usecases.funds.rules import rules_of
 
 
-def _shares(claim: Claim, req: RecoveryCreate) -> tuple[RecoveryShare, ...]:
-    """Each party's part of the recovery (422 if it recovers more than the loss left)."""
+def _settle(session: Session, claim: Claim, amount_fen: int) -> tuple[RecoveryShare, ...]:
+    """Pre-compensation (先行代偿) settled (清算): each party's part follows from the payout on the net loss."""
+    terms = claim_terms(session, claim)
     payout = Payout.model_validate(claim.evaluation["payout"])
+    before: dict[str, int] = {}
+    for r in session.exec(select(Recovery).where(Recovery.claim_id == claim.id).order_by(col(Recovery.created_at))):
+        before.update({s["name"]: int(s["cumulative_fen"]) for s in r.shares})
+    loss = loss_facts(
+        session, terms.rules, terms.loan, terms.request, claim, proceeds_fen=claim.recovered_fen + amount_fen
+    )
+    usage = cap_usage(
+        session, claim.fund_id, claim.year, borrower_id=claim.borrower_id, bank_id=claim.bank_id, exclude=claim.id
+    )
+    _, shares = settle_advance(
+        terms.rules,
+        loss,
+        paid=[(p.name, p.role, p.amount_fen) for p in payout.parties],
+        returned_before=before,
+        amount_fen=amount_fen,
+        usage=usage,
+    )
+    return shares
+
+
+def _shares(session: Session, claim: Claim, req: RecoveryCreate) -> tuple[RecoveryShare, ...]:
+    """Each party's part of the recovery (422 if it recovers more than the loss left).
+
+    Pro rata to what each party paid; under pre-compensation with later settlement, by the payout on the loss
+    net of every recovery so far.
+    """
+    payout = Payout.model_validate(claim.evaluation["payout"])
+    amount = to_fen(req.amount_cny)
+    if claim.recovered_fen + amount > claim.loss_fen:
+        left = to_cny(claim.loss_fen - claim.recovered_fen)
+        raise InvalidInput(f"recoveries exceed the loss; at most {left} CNY is left to recover", field="amount_cny")
+    if rules_of(session, claim.fund_id, claim.rule_version).settlement == "advance_then_settle":
+        return _settle(session, claim, amount)
     try:
         return share_recovery(
             [(p.name, p.role, p.amount_fen) for p in payout.parties],
@@ -68,7 +108,7 @@ def report_recovery(
         raise InvalidInput(
             f"recovered_on must lie between the default ({claim.default_date}) and today", field="recovered_on"
         )
-    shares = _shares(claim, req)
+    shares = _shares(session, claim, req)
     amount = to_fen(req.amount_cny)
     pool_part = next(s for s in shares if s.role == "pool").amount_fen
     row = Recovery(

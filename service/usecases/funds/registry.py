@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date
 from decimal import Decimal
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from scoring.vocab.money import to_cny, to_fen
@@ -58,19 +58,26 @@ def get_fund(session: Session, principal: Principal, fund_id: str, *, on: date) 
     return _fund_public(session, visible_fund(session, principal, fund_id), on)
 
 
-def bank_figures(session: Session, fund_id: str, bank_id: str) -> tuple[int, int]:
-    """(pooled principal, claimed loss of claims not rejected) of a bank in a fund, fen."""
-    pooled = session.exec(
-        select(func.coalesce(func.sum(PoolLoan.amount_fen), 0)).where(
-            PoolLoan.fund_id == fund_id, PoolLoan.bank_id == bank_id
-        )
+def bank_figures(session: Session, fund_id: str, bank_id: str) -> tuple[int, int, int]:
+    """(pooled principal, claimed loss of claims not rejected, outstanding principal of active loans), fen.
+
+    The outstanding principal is what uses the bank's committed line: repaid loans release it.
+    """
+    pooled, outstanding = session.exec(
+        select(
+            func.coalesce(func.sum(PoolLoan.amount_fen), 0),
+            func.coalesce(
+                func.sum(case((col(PoolLoan.status) == "active", PoolLoan.amount_fen - PoolLoan.repaid_fen), else_=0)),
+                0,
+            ),
+        ).where(PoolLoan.fund_id == fund_id, PoolLoan.bank_id == bank_id)
     ).one()
     lost = session.exec(
         select(func.coalesce(func.sum(Claim.loss_fen), 0)).where(
             Claim.fund_id == fund_id, Claim.bank_id == bank_id, Claim.status != "rejected"
         )
     ).one()
-    return int(pooled), int(lost)
+    return int(pooled), int(lost), int(outstanding)
 
 
 def loss_rate(pooled_fen: int, lost_fen: int) -> Decimal:
@@ -79,7 +86,7 @@ def loss_rate(pooled_fen: int, lost_fen: int) -> Decimal:
 
 
 def _bank_public(session: Session, row: FundBank) -> api.BankPublic:
-    pooled, lost = bank_figures(session, row.fund_id, row.bank_id)
+    pooled, lost, outstanding = bank_figures(session, row.fund_id, row.bank_id)
     return api.BankPublic(
         fund_id=row.fund_id,
         bank_id=row.bank_id,
@@ -87,6 +94,7 @@ def _bank_public(session: Session, row: FundBank) -> api.BankPublic:
         committed_line_cny=to_cny(row.committed_line_fen),
         joined_on=row.joined_on,
         pooled_cny=to_cny(pooled),
+        outstanding_cny=to_cny(outstanding),
         claimed_loss_cny=to_cny(lost),
         loss_rate=loss_rate(pooled, lost),
     )
