@@ -123,19 +123,19 @@ def _check(rule: str, passed: bool, ok: str, bad: str, **params: object) -> Rule
 
 def _credit_check(required: float, facts: EntryFacts) -> RuleCheck:
     """No bad credit in ``required`` years, from what was reported and nothing else."""
+    years = f"{required:g}"
     if facts.clean_credit_years is not None:
         since = facts.clean_credit_years
-        return _check("clean_credit", since >= required, "CREDIT_OK", "CREDIT_BAD", years=required, since=since)
+        return _check("clean_credit", since >= required, "CREDIT_OK", "CREDIT_BAD", years=years, since=f"{since:g}")
     if facts.bad_credit_within_years is not None:
         within = facts.bad_credit_within_years
         code = "CREDIT_BAD_WITHIN" if within <= required else "CREDIT_BAD_UNDATED"
-        return _check("clean_credit", False, code, code, years=required, within=within)
+        return _check("clean_credit", False, code, code, years=years, within=f"{within:g}")
     if facts.credit_checked_years is not None:
         checked = facts.credit_checked_years
-        return _check(
-            "clean_credit", checked >= required, "CREDIT_CLEAN", "CREDIT_WINDOW_SHORT", years=required, checked=checked
-        )
-    return _check("clean_credit", False, "CREDIT_NOT_REPORTED", "CREDIT_NOT_REPORTED", years=required)
+        ok, bad = "CREDIT_CLEAN", "CREDIT_WINDOW_SHORT"
+        return _check("clean_credit", checked >= required, ok, bad, years=years, checked=f"{checked:g}")
+    return _check("clean_credit", False, "CREDIT_NOT_REPORTED", "CREDIT_NOT_REPORTED", years=years)
 
 
 def _place_checks(rules: FundRules, facts: EntryFacts) -> list[RuleCheck]:
