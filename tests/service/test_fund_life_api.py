@@ -134,9 +134,9 @@ def test_repayment_closes_the_loan_and_frees_the_banks_line(server: Server) -> N
     )
     with server.client("bank_a") as bank:
         first = pool_loan(server, bank, fund_id)  # ¥15m of the ¥20m line
-        with clock(server, ENTERED), pytest.raises(ConflictError) as e:
+        with clock(server, ENTERED), pytest.raises(ConflictError) as refused:
             bank.register_pool_loan(fund_id, {"facts": facts()})
-        assert "above the committed line" in str(e.value)
+        assert "above the committed line" in str(refused.value)
         with clock(server, FILED):
             part = bank.repay_pool_loan(fund_id, first, {"amount_cny": "5000000.00", "repaid_on": "2025-06-30"})
             assert (part.status, part.outstanding_cny) == ("active", D("10000000.00"))
@@ -148,7 +148,7 @@ def test_repayment_closes_the_loan_and_frees_the_banks_line(server: Server) -> N
                 bank.repay_pool_loan(fund_id, first, {"amount_cny": "1.00", "repaid_on": "2025-09-30"})
             with pytest.raises(ConflictError):  # a repaid loan has nothing to claim
                 bank.file_claim(fund_id, claim_body(first), idempotency_key=uuid.uuid4().hex)
-        assert (done.status, done.closed_on, done.outstanding_cny) == ("repaid", date(2025, 9, 30), 0)
+        assert (done.status, done.closed_on, done.outstanding_cny) == ("repaid", date(2025, 9, 30), D(0))
         assert bank.list_fund_banks(fund_id)[0].outstanding_cny == 0
         assert pool_loan(server, bank, fund_id)  # the line is free again
     mgr.close()
