@@ -15,6 +15,7 @@ import yaml
 from scoring.fund_checks import RuleCheck, money
 from scoring.payout import BaseStep, CapStep, PartyPayout
 from scoring.policy import ReasonText
+from scoring.subsidies import SubsidyStep
 from scoring.vocab.lang import Lang
 
 TEXTS_FILE = Path(__file__).parent / "config" / "fund_texts.yaml"
@@ -82,3 +83,8 @@ def cap_reason(party: str, cap: CapStep, texts: Texts, lang: Lang) -> str:
         after=money(cap.after_fen),
         **cap.detail,
     )
+
+
+def subsidy_step_reason(step: SubsidyStep, texts: Texts, lang: Lang) -> str:
+    """What one step from the cost to a subsidy did."""
+    return _say(texts, lang, f"SUBSIDY_{step.step.upper()}", amount=money(step.amount_fen), **step.params)

@@ -27,7 +27,18 @@ from service.metrics import Metrics, MetricsMiddleware
 from service.monitor import DriftMonitor
 from service.patent_ids import PatentIds
 from service.periodic import Periodic
-from service.routes import assessments, funds, health, insurance, loans, outcomes, pledges, regulator, valuations
+from service.routes import (
+    assessments,
+    funds,
+    health,
+    insurance,
+    loans,
+    outcomes,
+    pledges,
+    regulator,
+    subsidies,
+    valuations,
+)
 from service.settings import Settings
 from service.signing_key import served_store
 from service.state import AppState, set_app_state
@@ -45,6 +56,7 @@ ROUTERS = (
     outcomes.router,
     regulator.router,
     funds.router,
+    subsidies.router,
 )
 
 

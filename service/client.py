@@ -71,6 +71,13 @@ from service.schemas.scoring import (
     ValuationRequest,
     ValuationResponse,
 )
+from service.schemas.subsidies import (
+    ApplicationCreate,
+    ApplicationPublic,
+    ProgrammeVersionCreate,
+    ProgrammeVersionPublic,
+    SubsidyStatistics,
+)
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -406,6 +413,40 @@ class IpriskClient:
     def list_corrections(self, fund_id: str) -> list[CorrectionPublic]:
         """GET /v1/funds/{fund_id}/corrections."""
         return self._list(f"/v1/funds/{fund_id}/corrections", CorrectionPublic)
+
+    def add_subsidy_programme(
+        self, fund_id: str, req: ProgrammeVersionCreate | dict[str, Any], *, idempotency_key: str | None = None
+    ) -> ProgrammeVersionPublic:
+        """POST /v1/funds/{fund_id}/subsidies/programmes."""
+        path = f"/v1/funds/{fund_id}/subsidies/programmes"
+        return self._write(path, ProgrammeVersionPublic, req, key=idempotency_key)
+
+    def list_subsidy_programmes(self, fund_id: str) -> list[ProgrammeVersionPublic]:
+        """GET /v1/funds/{fund_id}/subsidies/programmes."""
+        return self._list(f"/v1/funds/{fund_id}/subsidies/programmes", ProgrammeVersionPublic)
+
+    def apply_for_subsidy(
+        self, fund_id: str, req: ApplicationCreate | dict[str, Any], *, idempotency_key: str | None = None
+    ) -> ApplicationPublic:
+        """POST /v1/funds/{fund_id}/subsidies/applications."""
+        path = f"/v1/funds/{fund_id}/subsidies/applications"
+        return self._write(path, ApplicationPublic, req, key=idempotency_key)
+
+    def list_subsidy_applications(self, fund_id: str) -> list[ApplicationPublic]:
+        """GET /v1/funds/{fund_id}/subsidies/applications."""
+        return self._list(f"/v1/funds/{fund_id}/subsidies/applications", ApplicationPublic)
+
+    def decide_subsidy(
+        self, fund_id: str, application_id: str, decision: str, reason: str | None = None
+    ) -> ApplicationPublic:
+        """POST /v1/funds/{fund_id}/subsidies/applications/{application_id}/decision (pay or reject)."""
+        body: dict[str, Any] = {"decision": decision} | ({"reason": reason} if reason is not None else {})
+        path = f"/v1/funds/{fund_id}/subsidies/applications/{application_id}/decision"
+        return self._write(path, ApplicationPublic, body)
+
+    def subsidy_statistics(self, fund_id: str) -> SubsidyStatistics:
+        """GET /v1/funds/{fund_id}/subsidies/statistics."""
+        return self._send("GET", f"/v1/funds/{fund_id}/subsidies/statistics", SubsidyStatistics)
 
     def file_claim(self, fund_id: str, req: ClaimCreate | dict[str, Any], *, idempotency_key: str) -> ClaimPublic:
         """POST /v1/funds/{fund_id}/claims with an Idempotency-Key (a replay returns the same claim)."""

@@ -173,3 +173,48 @@ class Correction(SQLModel, table=True):
     reversal_txn_id: str | None = Field(default=None, max_length=36)
     created_at: datetime = Field(default_factory=utcnow)
     decided_at: datetime | None = None
+
+
+class SubsidyVersion(SQLModel, table=True):
+    """One version of a fund's subsidy programme, in force from ``effective_from``."""
+
+    __tablename__ = "fund_subsidy_versions"
+    __table_args__ = (
+        UniqueConstraint("fund_id", "programme", "version"),
+        UniqueConstraint("fund_id", "programme", "effective_from"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    fund_id: str = Field(foreign_key="funds.id", max_length=64, index=True)
+    programme: str = Field(max_length=64)
+    version: int
+    effective_from: date
+    rules: dict[str, Any] = _json()
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(max_length=64)
+
+
+class SubsidyApplication(SQLModel, table=True):
+    """An application for a subsidy: its facts, checks, amount step by step, and the fund's decision."""
+
+    __tablename__ = "fund_subsidy_applications"
+    __table_args__ = (Index("ix_fund_subsidy_applications_fund_enterprise", "fund_id", "enterprise_id", "year"),)
+    id: str = Field(primary_key=True, max_length=36)
+    fund_id: str = Field(foreign_key="funds.id", max_length=64)
+    programme: str = Field(max_length=64)
+    version: int
+    kind: str = Field(max_length=16)
+    filed_by: str = Field(max_length=64, description="The institution whose key filed it.")
+    applicant: str = Field(max_length=16, description="bank or enterprise: who is paid.")
+    enterprise_id: str = Field(max_length=64)
+    region: str | None = Field(default=None, max_length=32)
+    year: int = Field(description="Calendar year of the reference day: the year of the per-enterprise cap.")
+    applied_on: date
+    eligible: bool
+    status: str = Field(max_length=16)
+    amount_fen: int = _fen()
+    facts: dict[str, Any] = _json()
+    checks: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    steps: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    decision_reason: str | None = Field(default=None, max_length=2000)
+    decided_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)

@@ -36,8 +36,17 @@ def _rules_example(schema: dict[str, Any]) -> None:
 
 
 Positive = Annotated[Money, Field(gt=0)]
-LedgerKind = Literal["deposit", "reserve", "release", "payout", "clawback", "reversal"]
-Account = Literal["cash_available", "cash_reserved", "contributions", "claims_paid", "recoveries"]
+LedgerKind = Literal["deposit", "reserve", "release", "payout", "clawback", "reversal", "subsidy"]
+Account = Literal[
+    "cash_available",
+    "cash_reserved",
+    "contributions",
+    "claims_paid",
+    "recoveries",
+    "subsidy_cash",
+    "subsidy_contributions",
+    "subsidies_paid",
+]
 INSTITUTION_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
 
 
@@ -129,6 +138,9 @@ class DepositCreate(BaseModel):
     model_config = _example({"amount_cny": "50000000.00", "source": "provincial budget 2025"})
     amount_cny: Positive
     source: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")
+    account: Literal["compensation", "subsidy"] = Field(
+        default="compensation", description="Risk compensation (the default) or the subsidy programmes' own account."
+    )
 
 
 class LedgerLinePublic(BaseModel):
@@ -164,6 +176,9 @@ class BalancePublic(BaseModel):
     balance_cny: Decimal = Field(description="Cash: contributions − paid + recovered.")
     committed_cny: Decimal = Field(description="Reserved for claims awaiting a decision.")
     available_cny: Decimal = Field(description="Balance − committed: what new claims can draw on.")
+    subsidy_contributions_cny: Decimal = Field(description="Deposits into the subsidy account.")
+    subsidies_paid_cny: Decimal = Field(description="Subsidies paid.")
+    subsidy_balance_cny: Decimal = Field(description="Subsidy cash: subsidy contributions − subsidies paid.")
     debits_cny: Decimal
     credits_cny: Decimal
     entries: int

@@ -190,8 +190,8 @@ def test_a_mistaken_deposit_is_reversed_by_a_second_key_and_the_ledger_reconcile
         asker.request_correction(fund_id, {"txn_id": twice, "reason": "again"})
     lines = second.fund_ledger(fund_id).items
     assert [(x.kind, x.account, x.debit_cny, x.credit_cny) for x in lines[-2:]] == [
-        ("reversal", "contributions", D("5000000.00"), 0),
         ("reversal", "cash_available", 0, D("5000000.00")),
+        ("reversal", "contributions", D("5000000.00"), 0),
     ]
     b = second.fund_balance(fund_id)
     assert (b.contributions_cny, b.balance_cny, b.available_cny) == (D("5000000.00"),) * 3

@@ -25,6 +25,9 @@ FUND_TABLES = {
     "fund_claims",
     "fund_recoveries",
     "fund_ledger",
+    "fund_corrections",
+    "fund_subsidy_versions",
+    "fund_subsidy_applications",
 }
 
 

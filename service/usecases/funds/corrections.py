@@ -1,8 +1,9 @@
 """Corrections of the ledger: a deposit posted by mistake is reversed by a new entry, never edited.
 
 One fund-manager key asks (with a reason), a second key of the same fund approves; the
-approval posts the reversal (Dr contributions, Cr cash_available) under the fund lock, so the
-reversal can never draw cash that claims have reserved.  Each deposit is reversed at most once.
+approval posts the reversal (the deposit's lines with debit and credit swapped: Dr contributions,
+Cr cash_available) under the fund lock, so the reversal can never draw cash that claims have reserved
+or subsidies have paid.  Each deposit is reversed at most once.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def request_correction(session: Session, principal: Principal, fund_id: str, req
         fund_id=fund_id,
         kind="deposit_reversal",
         txn_id=req.txn_id,
-        amount_fen=sum(x.credit_fen for x in lines if x.account == "contributions"),
+        amount_fen=sum(x.debit_fen for x in lines),
         reason=req.reason,
         status="pending",
         requested_by_key=principal.key_id,
@@ -83,19 +84,21 @@ def approve_correction(
         raise Conflict(f"correction {correction_id} is already {row.status}", field="correction_id")
     if row.requested_by_key == principal.key_id:
         raise Forbidden("the key that asked for a correction cannot approve it: a second manager key must")
-    available = ledger.available_fen(session, fund_id)
-    if available < row.amount_fen:
-        raise Conflict(
-            f"only {to_cny(available)} CNY is not reserved for claims; the deposit of {to_cny(row.amount_fen)} "
-            "cannot be reversed until claims are decided",
-            field="correction_id",
-        )
+    lines = session.exec(select(LedgerLine).where(LedgerLine.fund_id == fund_id, LedgerLine.txn_id == row.txn_id)).all()
+    for x in lines:  # the cash the deposit brought must still be there, not reserved for claims or paid out
+        available = ledger.available_fen(session, fund_id, x.account)
+        if x.debit_fen and available < x.debit_fen:
+            raise Conflict(
+                f"only {to_cny(available)} CNY is left in {x.account}; the deposit of {to_cny(x.debit_fen)} "
+                "cannot be reversed while claims or subsidies hold it",
+                field="correction_id",
+            )
     txn = ledger.post(
         session,
         fund_id,
         kind="reversal",
         memo=f"reverses {row.txn_id}: {row.reason}",
-        postings=[("contributions", row.amount_fen, 0), ("cash_available", 0, row.amount_fen)],
+        postings=[(x.account, x.credit_fen, x.debit_fen) for x in lines],
     )
     row.status, row.approved_by_key, row.reversal_txn_id, row.decided_at = "approved", principal.key_id, txn, now
     session.add(row)

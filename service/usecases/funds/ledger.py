@@ -8,10 +8,17 @@ Accounts (debit-normal ``cash_*`` and ``claims_paid``; credit-normal
     release   Dr cash_available   Cr cash_reserved      a claim is rejected
     payout    Dr claims_paid      Cr cash_reserved (+ Cr/Dr cash_available for any difference at approval)
     clawback  Dr cash_available   Cr recoveries         the fund's part of a recovery
+    reversal  the lines of a deposit, debit and credit swapped (a correction, never an edit)
+
+Subsidy programmes keep their own accounts in the same ledger::
+
+    deposit   Dr subsidy_cash     Cr subsidy_contributions   (a deposit to the subsidy account)
+    subsidy   Dr subsidies_paid   Cr subsidy_cash            an application is paid
 
 So balance = contributions − paid + recovered = cash_available + cash_reserved,
-and both cash accounts stay ≥ 0 because every posting that draws on
-``cash_available`` is capped by it under the fund lock.
+subsidy_cash = subsidy_contributions − subsidies_paid, and the cash accounts
+stay ≥ 0 because every posting that draws on one is capped by it under the
+fund lock.
 """
 
 from __future__ import annotations
@@ -29,7 +36,17 @@ from service.errors import NotFound
 from service.schemas.funds import BalancePublic, LedgerLinePublic, LedgerPage
 
 Posting = tuple[str, int, int]  # account, debit fen, credit fen
-DEBIT_NORMAL = ("cash_available", "cash_reserved", "claims_paid")
+DEBIT_NORMAL = ("cash_available", "cash_reserved", "claims_paid", "subsidy_cash", "subsidies_paid")
+ACCOUNTS = (
+    "cash_available",
+    "cash_reserved",
+    "contributions",
+    "claims_paid",
+    "recoveries",
+    "subsidy_cash",
+    "subsidy_contributions",
+    "subsidies_paid",
+)
 
 
 def lock_fund(session: Session, fund_id: str) -> None:
@@ -92,22 +109,22 @@ def _net(sums: dict[str, tuple[int, int]], account: str) -> int:
     return d - c if account in DEBIT_NORMAL else c - d
 
 
-def available_fen(session: Session, fund_id: str) -> int:
-    """What new claims can draw on: cash not reserved (fen)."""
-    return _net(account_balances(session, fund_id), "cash_available")
+def available_fen(session: Session, fund_id: str, account: str = "cash_available") -> int:
+    """What new claims can draw on: cash not reserved (fen); or the net of another debit-normal account."""
+    return _net(account_balances(session, fund_id), account)
 
 
 def balance(session: Session, fund_id: str) -> BalancePublic:
     """Balance, paid, recovered and committed, all derived from the lines, with the reconciliation."""
     sums = account_balances(session, fund_id)
-    net = {a: _net(sums, a) for a in ("cash_available", "cash_reserved", "contributions", "claims_paid", "recoveries")}
+    net = {a: _net(sums, a) for a in ACCOUNTS}
     debits, credits = sum(d for d, _ in sums.values()), sum(c for _, c in sums.values())
     cash = net["cash_available"] + net["cash_reserved"]
     reconciled = (
         debits == credits
         and cash == net["contributions"] - net["claims_paid"] + net["recoveries"]
-        and net["cash_available"] >= 0
-        and net["cash_reserved"] >= 0
+        and net["subsidy_cash"] == net["subsidy_contributions"] - net["subsidies_paid"]
+        and min(net["cash_available"], net["cash_reserved"], net["subsidy_cash"]) >= 0
     )
     entries = session.exec(select(func.count()).select_from(LedgerLine).where(LedgerLine.fund_id == fund_id)).one()
     return BalancePublic(
@@ -118,6 +135,9 @@ def balance(session: Session, fund_id: str) -> BalancePublic:
         balance_cny=to_cny(cash),
         committed_cny=to_cny(net["cash_reserved"]),
         available_cny=to_cny(net["cash_available"]),
+        subsidy_contributions_cny=to_cny(net["subsidy_contributions"]),
+        subsidies_paid_cny=to_cny(net["subsidies_paid"]),
+        subsidy_balance_cny=to_cny(net["subsidy_cash"]),
         debits_cny=to_cny(debits),
         credits_cny=to_cny(credits),
         entries=int(entries),

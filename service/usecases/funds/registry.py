@@ -132,19 +132,17 @@ def list_banks(session: Session, principal: Principal, fund_id: str) -> list[api
 
 
 def deposit(session: Session, principal: Principal, fund_id: str, req: api.DepositCreate) -> api.BalancePublic:
-    """Pay money into the fund: Dr cash_available, Cr contributions."""
+    """Pay money into the fund: Dr cash_available, Cr contributions (the subsidy account: subsidy_cash, ...)."""
     locked_fund(session, principal, fund_id)
     amount = to_fen(req.amount_cny)
+    cash, source = (
+        ("subsidy_cash", "subsidy_contributions") if req.account == "subsidy" else ("cash_available", "contributions")
+    )
     txn = ledger.post(
-        session,
-        fund_id,
-        kind="deposit",
-        memo=req.source,
-        postings=[("cash_available", amount, 0), ("contributions", 0, amount)],
+        session, fund_id, kind="deposit", memo=req.source, postings=[(cash, amount, 0), (source, 0, amount)]
     )
-    audit_fund(
-        session, principal, "fund.deposit", "fund", fund_id, {"amount_fen": amount, "txn_id": txn, "source": req.source}
-    )
+    detail: dict[str, object] = {"amount_fen": amount, "txn_id": txn, "source": req.source, "account": req.account}
+    audit_fund(session, principal, "fund.deposit", "fund", fund_id, detail)
     return ledger.balance(session, fund_id)
 
 
