@@ -10,12 +10,12 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from service.app import create_app
-from service.routes import assessments, funds, insurance, loans, outcomes, pledges, regulator, valuations
+from service.routes import assessments, funds, insurance, loans, outcomes, pledges, regulator, subsidies, valuations
 from service.settings import Settings
 
 ROUTES = [
     r
-    for m in (valuations, assessments, insurance, loans, pledges, outcomes, funds, regulator)
+    for m in (valuations, assessments, insurance, loans, pledges, outcomes, funds, regulator, subsidies)
     for r in m.router.routes
     if isinstance(r, APIRoute)
 ]
