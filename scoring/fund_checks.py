@@ -25,217 +25,26 @@ reason says "not reported" (未报告).
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
-
-from pydantic import BaseModel, Field
 
 from scoring.calendar import HolidayCalendar, working_days_between
-from scoring.funds import County, FundRules, LprSeries, Rate, lpr_on
-from scoring.types import Day
-from scoring.vocab import FROZEN, NplClass, Purpose, Region
-from scoring.vocab.money import Money, fen_times, to_cny, to_fen
-from scoring.vocab.shares import ExactShare
+from scoring.fund_facts import BankStanding, ClaimFacts, EntryFacts, RuleCheck, money, percent
+from scoring.fund_facts import check as _check
+from scoring.fund_terms import credit_check, lag_check, place_checks, rate_check, size_checks
+from scoring.funds import FundRules, LprSeries
+from scoring.vocab.money import fen_times
 
-
-class RuleCheck(BaseModel):
-    """One rule's outcome: its code and the values its text quotes."""
-
-    model_config = FROZEN
-    rule: str
-    passed: bool
-    code: str
-    params: dict[str, str] = Field(default_factory=dict)
-
-
-class EntryFacts(BaseModel):
-    """Borrower and loan facts a bank gives when it registers a loan into a pool."""
-
-    model_config = FROZEN
-    borrower_id: str = Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f]+$")
-    amount_cny: Money = Field(gt=0)
-    origination_date: Day = Field(description="On or after 1985-04-01 (the Patent Law).")
-    tenor_months: int = Field(ge=1, le=120)
-    purpose: Purpose
-    ip_share_of_collateral: ExactShare = Decimal(1)
-    is_sme: bool = True
-    years_registered: float = Field(ge=0, le=100)
-    clean_credit_years: float | None = Field(
-        default=None, ge=0, le=100, description="Years since the last bad credit record (when there is one)."
-    )
-    credit_checked_years: float | None = Field(
-        default=None, ge=0, le=100, description="The credit report shows no bad record in this many years."
-    )
-    bad_credit_within_years: float | None = Field(
-        default=None, ge=0, le=100, description="A bad credit record within this many years, date not reported."
-    )
-    pledge_registered: bool = Field(default=True, description="The pledge is registered with CNIPA.")
-    appraised_value_cny: Money | None = Field(default=None, description="Appraised value of the pledged patents.")
-    package_value_cny: Money | None = Field(default=None, description="Model (P50) value of the pledged patents.")
-    region: Region | None = Field(default=None, description="Where the borrower is registered (市州).")
-    county: County | None = Field(default=None, description="The borrower's registered county-level division.")
-    annual_rate: Rate | None = Field(default=None, description="The loan's nominal annual rate.")
-
-
-class BankStanding(BaseModel):
-    """A bank's place in a pool when it registers a loan (fen)."""
-
-    model_config = FROZEN
-    cooperating: bool
-    pool_share_fen: int = 0
-    committed_line_fen: int = 0
-    years_in_pool: float = 0.0
-    outstanding_fen: int = Field(default=0, description="Active pooled principal before this loan.")
-    loss_rate: Decimal = Field(default=Decimal(0), description="Claimed principal loss / pooled principal.")
-
-
-class ClaimFacts(BaseModel):
-    """When and how a claim was filed."""
-
-    model_config = FROZEN
-    entered_on: date
-    default_date: date
-    filed_on: date
-    npl_class: NplClass
-    evidence_count: int = Field(ge=0)
-    npl_classified_on: date | None = None
-    overdue_since: date | None = Field(default=None, description="First day past due.")
-    court_accepted_on: date | None = None
-    recognised_on: date | None = None
-    disposal_proceeds_fen: int | None = Field(default=None, ge=0, description="Reported with a net-loss claim.")
-
-
-def money(fen: int) -> str:
-    """Fen as ``¥1,234.56``."""
-    return f"¥{to_cny(fen):,.2f}"
-
-
-def percent(rate: Decimal) -> str:
-    """A rate as ``4.35%`` (up to four places, trailing zeros dropped to two)."""
-    text = f"{rate * 100:.4f}".rstrip("0")
-    return text + "0" * max(0, 2 - len(text.split(".")[1])) + "%"
-
-
-def _check(rule: str, passed: bool, ok: str, bad: str, **params: object) -> RuleCheck:
-    return RuleCheck(
-        rule=rule, passed=passed, code=ok if passed else bad, params={k: str(v) for k, v in params.items()}
-    )
-
-
-def _credit_check(required: float, facts: EntryFacts) -> RuleCheck:
-    """No bad credit in ``required`` years, from what was reported and nothing else."""
-    years = f"{required:g}"
-    if facts.clean_credit_years is not None:
-        since = facts.clean_credit_years
-        return _check("clean_credit", since >= required, "CREDIT_OK", "CREDIT_BAD", years=years, since=f"{since:g}")
-    if facts.bad_credit_within_years is not None:
-        within = facts.bad_credit_within_years
-        code = "CREDIT_BAD_WITHIN" if within <= required else "CREDIT_BAD_UNDATED"
-        return _check("clean_credit", False, code, code, years=years, within=f"{within:g}")
-    if facts.credit_checked_years is not None:
-        checked = facts.credit_checked_years
-        ok, bad = "CREDIT_CLEAN", "CREDIT_WINDOW_SHORT"
-        return _check("clean_credit", checked >= required, ok, bad, years=years, checked=f"{checked:g}")
-    return _check("clean_credit", False, "CREDIT_NOT_REPORTED", "CREDIT_NOT_REPORTED", years=years)
-
-
-def _place_checks(rules: FundRules, facts: EntryFacts) -> list[RuleCheck]:
-    """The borrower's registered region (市州) and county, where the version limits them."""
-    e, out = rules.eligibility, []
-    for rule, allowed, value in (("region", e.regions, facts.region), ("county", e.counties, facts.county)):
-        if allowed is None:
-            continue
-        code = rule.upper()
-        if value is None:
-            out.append(_check(rule, False, f"{code}_NOT_REPORTED", f"{code}_NOT_REPORTED", allowed=", ".join(allowed)))
-        else:
-            out.append(
-                _check(rule, value in allowed, f"{code}_OK", f"{code}_OUTSIDE", value=value, allowed=", ".join(allowed))
-            )
-    return out
-
-
-def _rate_check(rules: FundRules, facts: EntryFacts, lpr: LprSeries | None) -> list[RuleCheck]:
-    """The loan's annual rate under the ceiling: LPR (1-year, on the origination date) + spread, or absolute."""
-    ceiling = rules.eligibility.rate_ceiling
-    if ceiling is None:
-        return []
-    params: dict[str, object] = {}
-    if ceiling.absolute is not None:
-        limit, ok, bad = ceiling.absolute, "RATE_OK", "RATE_HIGH"
-    else:
-        base = lpr_on(facts.origination_date, lpr)
-        if base is None:
-            return [_check("rate_ceiling", False, "RATE_NO_LPR", "RATE_NO_LPR", day=facts.origination_date)]
-        assert ceiling.lpr_plus is not None
-        limit, ok, bad = base + ceiling.lpr_plus, "RATE_OK_LPR", "RATE_HIGH_LPR"
-        params = {"lpr": percent(base), "spread": percent(ceiling.lpr_plus), "day": facts.origination_date}
-    if facts.annual_rate is None:
-        return [_check("rate_ceiling", False, "RATE_NOT_REPORTED", "RATE_NOT_REPORTED", ceiling=percent(limit))]
-    rate = facts.annual_rate
-    return [_check("rate_ceiling", rate <= limit, ok, bad, rate=percent(rate), ceiling=percent(limit), **params)]
-
-
-def _size_checks(rules: FundRules, facts: EntryFacts) -> list[RuleCheck]:
-    """Loan amount and tenor within the version's range."""
-    e, out = rules.eligibility, []
-    amount = to_fen(facts.amount_cny)
-    if e.min_loan_cny is not None:
-        low = to_fen(e.min_loan_cny)
-        out.append(
-            _check("loan_min", amount >= low, "LOAN_MIN_OK", "LOAN_BELOW_MIN", amount=money(amount), min=money(low))
-        )
-    if e.max_loan_cny is not None:
-        high = to_fen(e.max_loan_cny)
-        out.append(
-            _check("loan_max", amount <= high, "LOAN_MAX_OK", "LOAN_ABOVE_MAX", amount=money(amount), max=money(high))
-        )
-    months = facts.tenor_months
-    if e.min_tenor_months is not None:
-        out.append(
-            _check(
-                "tenor_min",
-                months >= e.min_tenor_months,
-                "TENOR_MIN_OK",
-                "TENOR_SHORT",
-                months=months,
-                min=e.min_tenor_months,
-            )
-        )
-    if e.max_tenor_months is not None:
-        out.append(
-            _check(
-                "tenor_max",
-                months <= e.max_tenor_months,
-                "TENOR_MAX_OK",
-                "TENOR_LONG",
-                months=months,
-                max=e.max_tenor_months,
-            )
-        )
-    return out
-
-
-def _lag_check(rules: FundRules, facts: EntryFacts, entered_on: date | None, migrated: bool) -> list[RuleCheck]:
-    """Filed (备案) into the pool within the lag after disbursement; a migrated pool's documented entry is waived."""
-    lag = rules.eligibility.entry_lag_days
-    if lag is None or entered_on is None:
-        return []
-    days = (entered_on - facts.origination_date).days
-    if days > lag and migrated:
-        return [_check("entry_lag", True, "ENTRY_LAG_WAIVED", "ENTRY_LAG_WAIVED", days=days, limit=lag)]
-    origination = facts.origination_date
-    return [
-        _check(
-            "entry_lag",
-            days <= lag,
-            "ENTRY_LAG_OK",
-            "ENTRY_LAG_LATE",
-            days=days,
-            limit=lag,
-            entered=entered_on,
-            origination=origination,
-        )
-    ]
+__all__ = [
+    "BankStanding",
+    "ClaimFacts",
+    "EntryFacts",
+    "RuleCheck",
+    "bank_checks",
+    "claim_checks",
+    "entry_checks",
+    "money",
+    "percent",
+    "trigger_date",
+]
 
 
 def entry_checks(
@@ -277,7 +86,7 @@ def entry_checks(
             )
         )
     if e.clean_credit_years is not None:
-        out.append(_credit_check(e.clean_credit_years, facts))
+        out.append(credit_check(e.clean_credit_years, facts))
     if e.permitted_purposes is not None:
         out.append(
             _check(
@@ -302,8 +111,8 @@ def entry_checks(
         )
     if e.pledge_registration_required:
         out.append(_check("pledge_registered", facts.pledge_registered, "PLEDGE_OK", "PLEDGE_MISSING"))
-    out += _place_checks(rules, facts) + _rate_check(rules, facts, lpr) + _size_checks(rules, facts)
-    return out + _lag_check(rules, facts, entered_on, migrated)
+    out += place_checks(rules, facts) + rate_check(rules, facts, lpr) + size_checks(rules, facts)
+    return out + lag_check(rules, facts, entered_on, migrated)
 
 
 def bank_checks(rules: FundRules, standing: BankStanding, amount_fen: int) -> list[RuleCheck]:

@@ -9,7 +9,7 @@ conditions; :func:`subsidy_checks` judges an application's facts rule by rule an
   period's first day (``basis: lpr``) or the loan's own rate (``basis: rate``); never more than the
   interest the loan charged for the period (principal × rate × days / 360).  Day count actual/360, as
   Chinese banks count loan interest (日利率 = 年利率 / 360);
-- **premium** and **appraisal_fee**: share × the fee paid;
+- **premium**, **appraisal_fee** and **guarantee_fee** (担保费补贴): share × the fee paid;
 
 then capped per application and per enterprise and year (usage = what the enterprise's other
 applications in the year were paid or hold).  Every step is returned with its numbers; the texts are
@@ -25,13 +25,15 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, Field, model_validator
 
-from scoring.fund_checks import RuleCheck, money, percent
+from scoring.fund_facts import RuleCheck, money, percent
+from scoring.fund_facts import check as _check
 from scoring.funds import LprSeries, Rate, lpr_on
+from scoring.types import Day
 from scoring.vocab import FROZEN, Region
 from scoring.vocab.money import Money, fen_times, to_fen
 from scoring.vocab.shares import ExactShare
 
-SubsidyKind = Literal["interest", "premium", "appraisal_fee"]
+SubsidyKind = Literal["interest", "premium", "appraisal_fee", "guarantee_fee"]
 SUBSIDY_KINDS: tuple[SubsidyKind, ...] = get_args(SubsidyKind)
 Applicant = Literal["bank", "enterprise"]
 InterestBasis = Literal["lpr", "rate"]
@@ -77,10 +79,10 @@ class SubsidyFacts(BaseModel):
     pledge_registered: bool | None = None
     principal_cny: Money | None = Field(default=None, gt=0, description="Interest: principal outstanding.")
     annual_rate: Rate | None = Field(default=None, description="Interest: the loan's nominal annual rate.")
-    period_start: date | None = Field(default=None, description="Interest: first day of the period.")
-    period_end: date | None = Field(default=None, description="Interest: the day the period's interest was paid.")
-    fee_cny: Money | None = Field(default=None, gt=0, description="Premium or appraisal fee paid.")
-    paid_on: date | None = Field(default=None, description="When the premium or fee was paid.")
+    period_start: Day | None = Field(default=None, description="Interest: first day of the period.")
+    period_end: Day | None = Field(default=None, description="Interest: the day the period's interest was paid.")
+    fee_cny: Money | None = Field(default=None, gt=0, description="Premium, appraisal or guarantee fee paid.")
+    paid_on: Day | None = Field(default=None, description="When the premium or fee was paid.")
 
     @model_validator(mode="after")
     def _period(self) -> SubsidyFacts:
@@ -91,12 +93,6 @@ class SubsidyFacts(BaseModel):
     def reference_day(self, kind: SubsidyKind) -> date | None:
         """The day that dates the application: the period's end (interest) or the payment (fees)."""
         return self.period_end if kind == "interest" else self.paid_on
-
-
-def _check(rule: str, passed: bool, ok: str, bad: str, **params: object) -> RuleCheck:
-    return RuleCheck(
-        rule=rule, passed=passed, code=ok if passed else bad, params={k: str(v) for k, v in params.items()}
-    )
 
 
 def _flag(rule: str, value: bool | None, ok: str, bad: str) -> RuleCheck:

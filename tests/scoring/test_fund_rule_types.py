@@ -17,7 +17,8 @@ from scoring.calendar import chinese_calendar
 from scoring.fund_checks import ClaimFacts, EntryFacts, RuleCheck, claim_checks, entry_checks
 from scoring.fund_reasons import base_step_reason, cap_reason, check_reason, load_texts
 from scoring.funds import FundRules, load_rule_version, lpr_on
-from scoring.payout import CapUsage, LossFacts, Payout, compute_payout, settle_advance, share_recovery
+from scoring.payout import CapUsage, LossFacts, Payout, compute_payout, share_recovery
+from scoring.settlement import settle_advance
 from scoring.vocab.money import to_cny, to_fen
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "scoring" / "config" / "funds"

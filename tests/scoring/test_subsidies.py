@@ -109,6 +109,20 @@ def test_premium_and_appraisal_fee_subsidies_with_their_caps() -> None:
     )
 
 
+def test_guarantee_fee_subsidy_is_a_share_of_the_fee() -> None:
+    r = SubsidyRules(name="guarantee fee 40%", kind="guarantee_fee", share=D("0.4"), sme_only=False)
+    facts = SubsidyFacts(
+        enterprise_id="E1",
+        applicant="enterprise",
+        pledge_registered=True,
+        fee_cny=D("33333.33"),
+        paid_on=date(2025, 4, 1),
+    )
+    # 40% of 33,333.33 = 13,333.332 → 13,333.33
+    assert all(c.passed for c in subsidy_checks(r, facts, applied_on=APPLIED))
+    assert to_cny(compute_subsidy(r, facts).amount_fen) == D("13333.33")
+
+
 def test_eligibility_fails_with_reasons_and_missing_facts_are_not_reported() -> None:
     premium = programme("premium_30pct")
     bare = SubsidyFacts(enterprise_id="E1", applicant="bank")

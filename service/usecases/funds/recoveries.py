@@ -15,7 +15,8 @@ from datetime import UTC, date
 
 from sqlmodel import Session, col, select
 
-from scoring.payout import Payout, RecoveryShare, settle_advance, share_recovery
+from scoring.payout import Payout, RecoveryShare, share_recovery
+from scoring.settlement import settle_advance
 from scoring.vocab.money import to_cny, to_fen
 from service.auth import Principal
 from service.db.fund_tables import Claim, Recovery
