@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from service.client import ConflictError, PermissionDenied, ValidationFailed
-from tests.factories import ENTERED, FILED, claim_body, facts, rule_body
+from tests.factories import ENTERED, FILED, application, claim_body, facts, rule_body
 from tests.service.fund_helpers import amounts, clock, file, fund_rows, manager_for, new_fund, pool_loan
 from tests.service.harness import Server
 
@@ -201,3 +201,44 @@ def test_a_mistaken_deposit_is_reversed_by_a_second_key_and_the_ledger_reconcile
     assert e.value.field == "txn_id"
     asker.close()
     second.close()
+
+
+def _booked(server: Server, bank: Any, *, bad_credit: bool, rate: str | None) -> str:
+    """A loan booked from an assessment, its pledge registered; returns its id."""
+    loan_terms: dict[str, Any] = {} if rate is None else {"annual_rate": rate}
+    a = bank.assess(application(borrower={"bad_credit_3y": bad_credit}, **loan_terms))
+    loan = bank.book_loan({"assessment_id": a.id, "origination_date": "2025-03-01"})
+    bank.record_registrations(
+        loan.id,
+        {
+            "status": "registered",
+            "registration_number": "Y2025980001234",
+            "registration_date": "2025-03-01",
+            "term_start": "2025-03-01",
+            "term_end": "2027-02-28",
+        },
+    )
+    return str(loan.id)
+
+
+def test_a_booked_loan_enters_with_truthful_facts_and_texts(server: Server) -> None:
+    local = rule_body("local_rate_size_lag")
+    local["rules"]["eligibility"] = {**local["rules"]["eligibility"], "clean_credit_years": 3, "counties": ["huaxi"]}
+    fund_id, mgr = new_fund(server, local)
+    with server.client("bank_a", lang="zh") as bank:
+        clean = _booked(server, bank, bad_credit=False, rate="0.0445")
+        bad = _booked(server, bank, bad_credit=True, rate=None)
+        with clock(server, ENTERED):
+            pooled = bank.register_pool_loan(fund_id, {"loan_id": clean, "county": "huaxi"})
+            with pytest.raises(ValidationFailed) as e:
+                bank.register_pool_loan(fund_id, {"loan_id": bad})
+    reasons = {c.rule: c.reason for c in pooled.checks}
+    assert pooled.facts.clean_credit_years is None and pooled.facts.credit_checked_years == 3
+    assert reasons["clean_credit"] == "查询的3年内无不良信用记录（要求3年内无不良记录）"
+    assert reasons["county"] == "借款人注册于区县huaxi，属资金池覆盖范围（huaxi）"
+    assert reasons["rate_ceiling"] == "贷款年利率4.45%，未超过上限4.60%（2025-03-01一年期贷款市场报价利率3.10%加1.50%）"
+    assert reasons["entry_lag"] == "2025-03-01放款，2025-03-03备案入池，间隔2天（期限30天）"
+    text = str(e.value)
+    assert "近3年内有不良信用记录，要求3年内无不良记录" in text  # a bad record: nothing said about when
+    assert "借款人注册区县未报告" in text and "贷款年利率未报告" in text
+    mgr.close()
