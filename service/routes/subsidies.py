@@ -21,7 +21,7 @@ from service.deps import (
 )
 from service.routing import api_router
 from service.schemas import subsidies as api
-from service.usecases.funds import subsidies
+from service.usecases.funds import subsidies, subsidy_programmes
 
 router = api_router("/v1/funds", "subsidies", 401, 403, 404, 409, 422)
 FundId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
@@ -39,7 +39,7 @@ def add_programme_version(
     once: OnceDep,
 ) -> Response:
     """Store a version of a subsidy programme, in force from today or later (earlier: the regulator, with a reason)."""
-    return once.run(principal, body, lambda: subsidies.add_version(session, principal, fund_id, body, on=on))
+    return once.run(principal, body, lambda: subsidy_programmes.add_version(session, principal, fund_id, body, on=on))
 
 
 @router.get("/{fund_id}/subsidies/programmes")
@@ -47,7 +47,7 @@ def list_programme_versions(
     fund_id: FundId, session: SessionDep, principal: FundReaderDep
 ) -> list[api.ProgrammeVersionPublic]:
     """Every version of every subsidy programme of the fund."""
-    return subsidies.list_versions(session, principal, fund_id)
+    return subsidy_programmes.list_versions(session, principal, fund_id)
 
 
 @router.post("/{fund_id}/subsidies/applications", status_code=201, response_model=api.ApplicationPublic)

@@ -100,6 +100,9 @@ def fund_rows(server: Server) -> tuple[int, ...]:
             "fund_claims",
             "fund_recoveries",
             "fund_ledger",
+            "fund_corrections",
+            "fund_subsidy_versions",
+            "fund_subsidy_applications",
             "audit_log",
         )
     )

@@ -133,3 +133,30 @@ def test_programme_versions_take_effect_today_or_later_and_bad_input_writes_noth
         assert e.value.field == "rules.kind"
     assert v1.version == 1 and [v.programme for v in mgr.list_subsidy_programmes(fund_id)] == ["premium_30pct"]
     mgr.close()
+
+
+def test_only_the_regulator_backdates_a_programme_and_never_under_a_filed_application(server: Server) -> None:
+    fund_id, mgr = new_fund(server, "city_40_60")
+    body = programme_body("premium_30pct")
+    with server.client("regulator") as reg, clock(server, TODAY):
+        with pytest.raises(ValidationFailed) as e:
+            reg.add_subsidy_programme(fund_id, body)  # dated 2024-01-01, no reason
+        assert e.value.field == "reason"
+        v1 = reg.add_subsidy_programme(fund_id, body | {"reason": "the 2024 programme, entered late"})
+        with server.client("bank_a") as bank:
+            filed = bank.apply_for_subsidy(
+                fund_id, PREMIUM | {"facts": {**PREMIUM["facts"], "applicant": "enterprise"}}
+            )
+        with pytest.raises(ConflictError) as refused:  # would re-judge the application filed today
+            reg.add_subsidy_programme(
+                fund_id,
+                body
+                | {
+                    "effective_from": "2025-04-01",
+                    "reason": "a cut from April",
+                    "rules": {**body["rules"], "share": 0.1},
+                },
+            )
+        assert refused.value.field == "effective_from"
+    assert v1.effective_from == date(2024, 1, 1) and filed.version == 1 and filed.amount_cny == D("37037.03")
+    mgr.close()
