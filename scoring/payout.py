@@ -172,7 +172,9 @@ def bank_tier(tiers: Sequence[BankTier], loss: LossFacts) -> tuple[int, BankTier
     return low + 1, tiers[low]
 
 
-def cap_step(cap: CapName, amount_fen: int, limit_fen: int, used_fen: int = 0) -> CapStep:
+def cap_step(
+    cap: CapName, amount_fen: int, limit_fen: int, used_fen: int = 0, *, detail: dict[str, str] | None = None
+) -> CapStep:
     """Apply one cap: the amount is cut to ``limit − used`` (never below 0)."""
     room = max(limit_fen - used_fen, 0)
     return CapStep(
@@ -182,6 +184,7 @@ def cap_step(cap: CapName, amount_fen: int, limit_fen: int, used_fen: int = 0) -
         room_fen=room,
         before_fen=amount_fen,
         after_fen=min(amount_fen, room),
+        detail=detail or {},
     )
 
 
@@ -227,7 +230,7 @@ def _party_payout(party: Party, base_fen: int, left_fen: int, caps: Sequence[Cap
     if party.cap_per_loan_cny is not None:
         caps = [("party_per_loan", to_fen(party.cap_per_loan_cny), 0, {}), *caps]
     for name, limit, used, detail in caps:
-        steps.append(cap_step(name, amount, limit, used).model_copy(update={"detail": detail}))
+        steps.append(cap_step(name, amount, limit, used, detail=detail))
         amount = steps[-1].after_fen
     return PartyPayout(
         name=party.name,
