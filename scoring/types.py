@@ -23,6 +23,7 @@ from scoring.vocab import (
     PatentType,
     Purpose,
     Region,
+    RepaymentType,
     TechField,
 )
 from scoring.vocab.shares import Share
@@ -234,6 +235,11 @@ class LoanTerms(BaseModel):
         ge=0,
         le=0.36,
         description="Nominal annual interest rate the bank asks (0.0385 = 3.85%); None when not stated.",
+    )
+    repayment_type: RepaymentType | None = Field(
+        default=None,
+        description="How the principal falls due (scoring/book.py): bullet at maturity, equal_principal or "
+        "equal_instalment monthly; None is bullet.",
     )
 
     @model_validator(mode="after")

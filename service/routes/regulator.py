@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import Query, Response
 
+from scoring.book import BookDim, Frequency
 from service.deps import (
     AuditDep,
     BundleDep,
@@ -21,6 +22,7 @@ from service.deps import (
     TodayDep,
 )
 from service.routing import api_router
+from service.schemas.book import BookReport, BookSnapshot, ToleranceRow
 from service.schemas.regulator import (
     AuditCheck,
     AuditCheckpoint,
@@ -32,13 +34,20 @@ from service.schemas.regulator import (
     PerformanceReport,
     PortfolioReport,
 )
-from service.usecases import inventory, portfolio, regulator
+from service.usecases import book, inventory, portfolio, regulator
 from service.usecases.funds import statistics as fund_stats
 from service.usecases.monitoring import performance_report
 
 router = api_router("/v1/regulator", "regulator", 401, 403, 404, 422, 503)
 Days = Annotated[int, Query(ge=1, le=3650, description="Window of recent traffic, days.")]
 KeptSeq = Annotated[int | None, Query(ge=1, description="Entry of a checkpoint you kept (with hash).")]
+ByDims = Annotated[
+    list[BookDim] | None,
+    Query(
+        max_length=2,
+        description="Up to two dimensions to cross: bank, region, industry, patent_type, ticket_band, vintage.",
+    ),
+]
 KeptHash = Annotated[str | None, Query(pattern="^[0-9a-f]{64}$", description="Its hash, hex (with seq).")]
 
 
@@ -72,6 +81,33 @@ def export_portfolio(
     body, media = portfolio.export(portfolio.portfolio_report(session, group_by, today=today), format)
     name = f"iprisk-portfolio-{group_by}.{format}"
     return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/book")
+def get_book(
+    session: SessionDep, _: RegulatorDep, today: TodayDep, by: ByDims = None, as_of: date | None = None
+) -> BookReport:
+    """Outstanding balance, balance by class and NPL ratio (NPL balance ÷ balance) on a day, crossed by up to two."""
+    return book.book_report(session, by or [], as_of=as_of, today=today)
+
+
+@router.get("/book/snapshots")
+def get_book_snapshots(
+    session: SessionDep,
+    _: RegulatorDep,
+    today: TodayDep,
+    frequency: Frequency = "quarterly",
+    since: date | None = None,
+    until: date | None = None,
+) -> list[BookSnapshot]:
+    """The book's balance and NPL ratio at every month or quarter end."""
+    return book.snapshots(session, frequency, since=since, until=until, today=today)
+
+
+@router.get("/tolerance/{period}")
+def get_tolerance(period: str, session: SessionDep, _: RegulatorDep, today: TodayDep) -> list[ToleranceRow]:
+    """Per bank: IP-pledge NPL ratio against its reported overall ratio; within 3 points is not penalised."""
+    return book.tolerance_rows(session, period, today=today)
 
 
 @router.get("/funds")

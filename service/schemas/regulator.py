@@ -102,9 +102,12 @@ class PortfolioGroup(BaseModel):
     tickets: TicketBands
     average_pd: float | None
     expected_loss_cny: float
-    npl_count: int
-    npl_amount_cny: float
-    npl_rate: float | None = Field(description="NPL amount / amount of loans with a reported outcome.")
+    balance_cny: float = Field(description="Outstanding principal today (scoring/book.py).")
+    npl_count: int = Field(description="Loans with a balance classified substandard, doubtful or loss today.")
+    npl_amount_cny: float = Field(description="Their outstanding balance today.")
+    npl_rate: float | None = Field(
+        description="NPL balance ÷ outstanding balance today (2023 classification measures); None without one."
+    )
     collateral_p50_cny: float
     ltv: Distribution
 

@@ -9,10 +9,10 @@ from typing import Any
 import pandas as pd
 from sqlmodel import Session, col, select
 
+from scoring.book import positions
 from service.db.regulator_tables import LoanOutcome
 from service.db.tables import Loan
 from service.schemas.regulator import (
-    NPL_CLASSES_BAD,
     Distribution,
     GroupBy,
     MonthPoint,
@@ -20,6 +20,7 @@ from service.schemas.regulator import (
     PortfolioReport,
     TicketBands,
 )
+from service.usecases.book import load_book
 
 TEN_M, TWENTY_M = 10_000_000.0, 20_000_000.0
 GROUP_COLUMN = {
@@ -76,6 +77,10 @@ def loan_frame(session: Session, *, today: date) -> pd.DataFrame:
     ).all()
     latest = {o.loan_id: o for o in outcomes}
     frame["npl_class"] = frame["id"].map(lambda i: latest[i].npl_class if i in latest else None)
+    # The point-in-time book (scoring/book.py): outstanding principal and class today.
+    now = {p.loan.loan_id: p for p in positions(load_book(session, loans=loans), today)}
+    frame["balance"] = frame["id"].map(lambda i: now[i].balance_fen / 100).astype(float)
+    frame["npl_now"] = frame["id"].map(lambda i: now[i].npl).astype(bool)
     frame["origination"] = pd.to_datetime(frame["origination"])
     for c in ("amount", "pd", "expected_loss", "collateral", "ltv"):
         frame[c] = pd.to_numeric(frame[c], errors="coerce").astype(float)
@@ -91,9 +96,8 @@ def _quantile(s: pd.Series, q: float) -> float | None:
 
 def _group(key: str, g: pd.DataFrame) -> PortfolioGroup:
     amount = g["amount"]
-    reported = g["npl_class"].notna()
-    npl = g["npl_class"].isin(NPL_CLASSES_BAD)
-    reported_amount = float(amount[reported].sum())
+    npl = g["npl_now"]
+    balance = float(g["balance"].sum())
     return PortfolioGroup(
         key=key,
         loans=len(g),
@@ -108,9 +112,10 @@ def _group(key: str, g: pd.DataFrame) -> PortfolioGroup:
         ),
         average_pd=float(g["pd"].mean()) if g["pd"].notna().any() else None,
         expected_loss_cny=float(g["expected_loss"].fillna(0).sum()),
+        balance_cny=balance,
         npl_count=int(npl.sum()),
-        npl_amount_cny=float(amount[npl].sum()),
-        npl_rate=float(amount[npl].sum()) / reported_amount if reported_amount > 0 else None,
+        npl_amount_cny=float(g["balance"][npl].sum()),
+        npl_rate=float(g["balance"][npl].sum()) / balance if balance > 0 else None,
         collateral_p50_cny=float(g["collateral"].fillna(0).sum()),
         ltv=Distribution(
             mean=float(g["ltv"].mean()) if g["ltv"].notna().any() else None,

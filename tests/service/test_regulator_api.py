@@ -113,8 +113,9 @@ def test_portfolio_by_region_has_exact_figures(server: Server, seeded: dict[str,
         "amount_over_20m": 25e6,
     }
     assert g["npl_count"] == 1 and g["npl_amount_cny"] == pytest.approx(12e6)
-    # NPL rate over loans with a reported outcome: 12m / (3m + 12m + 5m).
-    assert g["npl_rate"] == pytest.approx(12 / 20)
+    # The point-in-time ratio: the 12-month bullets matured a year ago and count as repaid by their schedule,
+    # but a12 defaulted before maturity and still owes 12m; the old figure was 12m / (3m + 12m + 5m).
+    assert g["balance_cny"] == pytest.approx(12e6) and g["npl_rate"] == 1.0
     assert 0 < g["average_pd"] < 1 and g["collateral_p50_cny"] > 0
     assert g["ltv"]["p10"] <= g["ltv"]["p50"] <= g["ltv"]["p90"]
     assert report["total"]["loans"] >= 5
