@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any
 
 from fastapi import Query, Response
 
@@ -12,6 +12,7 @@ from service.deps import (
     AuditDep,
     BundleDep,
     ConfigDep,
+    LangDep,
     MetricsDep,
     ModelCardsDep,
     MonitorDep,
@@ -21,6 +22,7 @@ from service.deps import (
     StoreDep,
     TodayDep,
 )
+from service.reports.exports import MEDIA, ExportFormat
 from service.routing import api_router
 from service.schemas.book import BookReport, BookSnapshot, ToleranceRow
 from service.schemas.regulator import (
@@ -37,6 +39,17 @@ from service.schemas.regulator import (
 from service.usecases import book, inventory, portfolio, regulator
 from service.usecases.funds import statistics as fund_stats
 from service.usecases.monitoring import performance_report
+
+FILE: dict[str, Any] = {
+    "description": "The file, as an attachment.",
+    "content": {m: {"schema": {"type": "string", "format": "binary"}} for m in MEDIA.values()},
+}
+
+
+def attachment(body: bytes, media: str, name: str) -> Response:
+    """A file answer the browser saves as ``name``."""
+    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
 
 router = api_router("/v1/regulator", "regulator", 401, 403, 404, 422, 503)
 Days = Annotated[int, Query(ge=1, le=3650, description="Window of recent traffic, days.")]
@@ -57,38 +70,39 @@ def get_portfolio(session: SessionDep, _: RegulatorDep, today: TodayDep, group_b
     return portfolio.portfolio_report(session, group_by, today=today)
 
 
-@router.get(
-    "/portfolio/export",
-    response_class=Response,
-    responses={
-        200: {
-            "description": "The file, as an attachment.",
-            "content": {
-                "text/csv": {"schema": {"type": "string"}},
-                "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
-            },
-        }
-    },
-)
+@router.get("/portfolio/export", response_class=Response, responses={200: FILE})
 def export_portfolio(
     session: SessionDep,
     _: RegulatorDep,
     today: TodayDep,
     group_by: GroupBy = "bank",
-    format: Literal["csv", "parquet"] = "csv",
+    format: ExportFormat = "csv",
 ) -> Response:
-    """The portfolio statistics as CSV or Parquet, for publication."""
+    """The portfolio statistics as CSV (UTF-8 with BOM), Parquet or XLSX with Chinese headers, for publication."""
     body, media = portfolio.export(portfolio.portfolio_report(session, group_by, today=today), format)
-    name = f"iprisk-portfolio-{group_by}.{format}"
-    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return attachment(body, media, f"iprisk-portfolio-{group_by}.{format}")
 
 
 @router.get("/book")
 def get_book(
-    session: SessionDep, _: RegulatorDep, today: TodayDep, by: ByDims = None, as_of: date | None = None
+    session: SessionDep, _: RegulatorDep, today: TodayDep, lang: LangDep, by: ByDims = None, as_of: date | None = None
 ) -> BookReport:
     """Outstanding balance, balance by class and NPL ratio (NPL balance ÷ balance) on a day, crossed by up to two."""
-    return book.book_report(session, by or [], as_of=as_of, today=today)
+    return book.book_report(session, by or [], as_of=as_of, today=today, lang=lang)
+
+
+@router.get("/book/export", response_class=Response, responses={200: FILE})
+def export_book(
+    session: SessionDep,
+    _: RegulatorDep,
+    today: TodayDep,
+    by: ByDims = None,
+    as_of: date | None = None,
+    format: ExportFormat = "csv",
+) -> Response:
+    """The book on a day as CSV (UTF-8 with BOM), Parquet or XLSX with Chinese headers and labels."""
+    body, media = book.export_book(session, by or [], format, as_of=as_of, today=today)
+    return attachment(body, media, f"iprisk-book-{'-'.join(by or ['total'])}.{format}")
 
 
 @router.get("/book/snapshots")

@@ -71,6 +71,9 @@ class BookCell(BaseModel):
     """Balances of one group of loans on a day (CNY)."""
 
     keys: dict[str, str] = Field(description="Dimension → value; empty for the total.")
+    labels: dict[str, str] = Field(
+        default_factory=dict, description="Dimension → the value's Chinese label, when Accept-Language prefers zh."
+    )
     loans: int = Field(description="Loans with an outstanding balance.")
     balance_cny: float
     npl_balance_cny: float

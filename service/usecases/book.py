@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
+from typing import cast
 
 from sqlmodel import Session, col, select
 
@@ -27,6 +28,7 @@ from scoring.book import (
     tolerance,
 )
 from scoring.types import FieldError
+from scoring.vocab.lang import Lang
 from scoring.vocab.money import to_cny, to_fen
 from service.auth import Principal
 from service.db import audit
@@ -34,6 +36,7 @@ from service.db.book_tables import BankNplReport, LoanRepayment
 from service.db.regulator_tables import LoanOutcome
 from service.db.tables import Assessment, Loan
 from service.errors import InvalidInput
+from service.reports.exports import ExportFormat, book_frame, to_bytes, value_label
 from service.schemas.book import (
     BookCell,
     BookReport,
@@ -195,10 +198,11 @@ def report_npl_ratio(session: Session, principal: Principal, req: NplRatioCreate
     )
 
 
-def cell(c: Cell) -> BookCell:
-    """A book cell in CNY for the API."""
+def cell(c: Cell, lang: Lang = "en") -> BookCell:
+    """A book cell in CNY for the API, with the Chinese labels of its keys for ``lang`` zh."""
     return BookCell(
         keys=c.keys,
+        labels={d: value_label(cast(BookDim, d), v) for d, v in c.keys.items()} if lang == "zh" else {},
         loans=c.loans,
         balance_cny=c.balance_fen / 100,
         npl_balance_cny=c.npl_balance_fen / 100,
@@ -213,14 +217,24 @@ def _as_of(as_of: date | None, today: date) -> date:
     return as_of or today
 
 
-def book_report(session: Session, by: Sequence[BookDim], *, as_of: date | None, today: date) -> BookReport:
+def book_report(
+    session: Session, by: Sequence[BookDim], *, as_of: date | None, today: date, lang: Lang = "en"
+) -> BookReport:
     """Balances and NPL ratio on ``as_of`` (default today), total and by up to two crossed dimensions."""
     on = _as_of(as_of, today)
     try:
         total, cells = tabulate(positions(load_book(session), on), by)
     except FieldError as exc:
         raise InvalidInput(exc.problem, field=exc.field) from exc
-    return BookReport(as_of=on, by=list(by), total=cell(total), cells=[cell(c) for c in cells])
+    return BookReport(as_of=on, by=list(by), total=cell(total, lang), cells=[cell(c, lang) for c in cells])
+
+
+def export_book(
+    session: Session, by: Sequence[BookDim], fmt: ExportFormat, *, as_of: date | None, today: date
+) -> tuple[bytes, str]:
+    """The book on a day as a file with Chinese headers and labels."""
+    report = book_report(session, by, as_of=as_of, today=today)
+    return to_bytes(book_frame(report.cells, report.total, by), fmt, sheet=f"贷款余额 {report.as_of}")
 
 
 def snapshots(

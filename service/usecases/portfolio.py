@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from datetime import date
 from typing import Any
 
@@ -10,8 +9,10 @@ import pandas as pd
 from sqlmodel import Session, col, select
 
 from scoring.book import positions
+from scoring.vocab.zh import label
 from service.db.regulator_tables import LoanOutcome
 from service.db.tables import Loan
+from service.reports.exports import ExportFormat, to_bytes
 from service.schemas.regulator import (
     Distribution,
     GroupBy,
@@ -144,23 +145,51 @@ def portfolio_report(session: Session, group_by: GroupBy, *, today: date) -> Por
     return PortfolioReport(group_by=group_by, total=_group("all", frame), groups=groups, monthly=monthly)
 
 
+# Chinese headers of the published portfolio table (the JSON keeps the English field names).
+HEADERS = {
+    "group_by": "分组维度",
+    "key": "分组",
+    "loans": "累计发放笔数",
+    "amount_cny": "累计发放金额（元）",
+    "average_pd": "平均违约概率",
+    "expected_loss_cny": "预期损失（元）",
+    "balance_cny": "贷款余额（元）",
+    "npl_count": "不良贷款笔数",
+    "npl_amount_cny": "不良贷款余额（元）",
+    "npl_rate": "不良贷款率",
+    "collateral_p50_cny": "质押物估值中位数合计（元）",
+    "tickets_under_10m": "1000万元以下笔数",
+    "tickets_from_10m_to_20m": "1000万至2000万元笔数",
+    "tickets_over_20m": "2000万元及以上笔数",
+    "tickets_amount_under_10m": "1000万元以下金额（元）",
+    "tickets_amount_10m_to_20m": "1000万至2000万元金额（元）",
+    "tickets_amount_over_20m": "2000万元及以上金额（元）",
+    "ltv_mean": "质押率均值",
+    "ltv_p10": "质押率10分位",
+    "ltv_p50": "质押率中位数",
+    "ltv_p90": "质押率90分位",
+}
+GROUP_VOCABULARY = {"region": "region", "industry": "industry", "patent_type": "patent_type"}
+
+
 def flatten(report: PortfolioReport) -> pd.DataFrame:
-    """One row per group (and the total) with every figure as a column, for publication."""
+    """One row per group (and the total) with every figure as a column, Chinese headers and labels."""
+    vocabulary = GROUP_VOCABULARY.get(report.group_by)
     rows: list[dict[str, Any]] = []
     for g in [*report.groups, report.total]:
         d = g.model_dump()
-        row = {"group_by": report.group_by, **{k: v for k, v in d.items() if k not in ("tickets", "ltv")}}
+        key = "合计" if g is report.total else (label(vocabulary, g.key) if vocabulary else g.key)
+        row = {
+            "group_by": label("book_dim", report.group_by),
+            **{k: v for k, v in d.items() if k not in ("tickets", "ltv")},
+        }
+        row["key"] = key
         row.update({f"tickets_{k}": v for k, v in d["tickets"].items()})
         row.update({f"ltv_{k}": v for k, v in d["ltv"].items()})
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).rename(columns=HEADERS)
 
 
-def export(report: PortfolioReport, fmt: str) -> tuple[bytes, str]:
-    """The flattened report as CSV or Parquet bytes, with its media type."""
-    frame = flatten(report)
-    if fmt == "parquet":
-        buf = io.BytesIO()
-        frame.to_parquet(buf, index=False)
-        return buf.getvalue(), "application/vnd.apache.parquet"
-    return frame.to_csv(index=False).encode(), "text/csv; charset=utf-8"
+def export(report: PortfolioReport, fmt: ExportFormat) -> tuple[bytes, str]:
+    """The flattened report as CSV (UTF-8 with BOM), Parquet or XLSX bytes, with its media type."""
+    return to_bytes(flatten(report), fmt, sheet="贷款组合统计")

@@ -140,16 +140,23 @@ def test_portfolio_by_bank_industry_type_vintage(server: Server, seeded: dict[st
 def test_exports_match_the_json(server: Server, seeded: dict[str, Any]) -> None:
     with _regulator(server) as r:
         report = r.get("/v1/regulator/portfolio", params={"group_by": "region"}).json()
-        csv = r.get("/v1/regulator/portfolio/export", params={"group_by": "region", "format": "csv"})
-        parquet = r.get("/v1/regulator/portfolio/export", params={"group_by": "region", "format": "parquet"})
-    assert csv.headers["content-type"].startswith("text/csv")
-    from_csv = pd.read_csv(io.StringIO(csv.text))
-    from_parquet = pd.read_parquet(io.BytesIO(parquet.content))
-    for frame in (from_csv, from_parquet):
-        row = frame[frame["key"] == REGION].iloc[0]
-        g = next(x for x in report["groups"] if x["key"] == REGION)
-        assert row["loans"] == g["loans"] and row["tickets_over_20m"] == 1
-        assert row["npl_rate"] == pytest.approx(g["npl_rate"])
+        files = {
+            fmt: r.get("/v1/regulator/portfolio/export", params={"group_by": "region", "format": fmt})
+            for fmt in ("csv", "parquet", "xlsx")
+        }
+    assert files["csv"].headers["content-type"].startswith("text/csv")
+    assert files["csv"].content.startswith("\ufeff".encode())  # the BOM spreadsheet programs need for UTF-8
+    frames = [
+        pd.read_csv(io.StringIO(files["csv"].content.decode("utf-8-sig"))),
+        pd.read_parquet(io.BytesIO(files["parquet"].content)),
+        pd.read_excel(io.BytesIO(files["xlsx"].content), engine="openpyxl"),
+    ]
+    g = next(x for x in report["groups"] if x["key"] == REGION)
+    for frame in frames:
+        row = frame[frame["分组"] == "铜仁市"].iloc[0]
+        assert row["累计发放笔数"] == g["loans"] and row["2000万元及以上笔数"] == 1
+        assert row["不良贷款率"] == pytest.approx(g["npl_rate"]) and row["分组维度"] == "市州"
+        assert (frame["分组"] == "合计").sum() == 1
 
 
 def test_outcome_validation_and_tenancy_write_nothing(server: Server, seeded: dict[str, Any]) -> None:
