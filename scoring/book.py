@@ -245,6 +245,12 @@ def period_end(period: str) -> date:
     return first_next - timedelta(days=1)
 
 
+def period_start(period: str) -> date:
+    """First day of a period written ``2026Q3`` or ``2026-09`` (FieldError ``period`` otherwise)."""
+    end = period_end(period)
+    return date(end.year, end.month - (2 if "Q" in period else 0), 1)
+
+
 def period_ends(start: date, end: date, frequency: Frequency) -> list[date]:
     """Month or quarter ends from the one containing ``start`` up to ``end`` inclusive (``end`` last if mid-period)."""
     step = 1 if frequency == "monthly" else 3

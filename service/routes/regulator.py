@@ -33,16 +33,17 @@ from service.schemas.regulator import (
     GroupBy,
     ModelCard,
     ModelInventory,
+    OfficialIndicators,
     PerformanceReport,
     PortfolioReport,
 )
-from service.usecases import book, inventory, portfolio, regulator
+from service.usecases import book, indicators, inventory, portfolio, regulator
 from service.usecases.funds import statistics as fund_stats
 from service.usecases.monitoring import performance_report
 
 FILE: dict[str, Any] = {
     "description": "The file, as an attachment.",
-    "content": {m: {"schema": {"type": "string", "format": "binary"}} for m in MEDIA.values()},
+    "content": {m.split(";")[0]: {"schema": {"type": "string", "format": "binary"}} for m in MEDIA.values()},
 }
 
 
@@ -122,6 +123,12 @@ def get_book_snapshots(
 def get_tolerance(period: str, session: SessionDep, _: RegulatorDep, today: TodayDep) -> list[ToleranceRow]:
     """Per bank: IP-pledge NPL ratio against its reported overall ratio; within 3 points is not penalised."""
     return book.tolerance_rows(session, period, today=today)
+
+
+@router.get("/indicators/{period}")
+def get_indicators(period: str, session: SessionDep, _: RegulatorDep, today: TodayDep) -> OfficialIndicators:
+    """The published indicators of a quarter (2026Q3) or month (2026-09): lending, balance, enterprises, rates."""
+    return indicators.indicators(session, period, today=today)
 
 
 @router.get("/funds")

@@ -157,6 +157,11 @@ def report_repayment(
     )
 
 
+def end_of(period: str) -> date:
+    """Last day of ``period``; 422 naming ``period`` when it is no quarter or month."""
+    return _period(period)
+
+
 def _period(period: str, *, today: date | None = None) -> date:
     try:
         end = period_end(period)

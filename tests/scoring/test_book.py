@@ -16,6 +16,7 @@ from scoring.book import (
     class_at,
     period_end,
     period_ends,
+    period_start,
     positions,
     schedule,
     tabulate,
@@ -196,6 +197,7 @@ def test_crossed_cells_sum_to_the_totals_for_every_pair() -> None:
 def test_periods_and_the_tolerance() -> None:
     assert period_end("2026Q3") == date(2026, 9, 30) and period_end("2026-02") == date(2026, 2, 28)
     assert period_end("2025Q4") == date(2025, 12, 31)
+    assert period_start("2025Q4") == date(2025, 10, 1) and period_start("2026-02") == date(2026, 2, 1)
     for bad in ("2026Q5", "2026-13", "Q3-2026"):
         with pytest.raises(FieldError):
             period_end(bad)

@@ -9,6 +9,7 @@ import pytest
 import scoring.vocab as vocab
 from scoring import book, credit, funds, pledge_life
 from scoring.book import OutcomeFact
+from scoring.high_value import HighValueCriterion
 from scoring.vocab.zh import ZH, label
 from service.schemas.claims import ClaimStatus
 from tests.zh_scan import english_words
@@ -38,6 +39,7 @@ VOCABULARIES: dict[str, Any] = {
     "ticket_band": book.TicketBand,
     "book_dim": book.BookDim,
     "decision": credit.Decision,
+    "high_value_criterion": HighValueCriterion,
 }
 
 

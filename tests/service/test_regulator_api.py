@@ -350,3 +350,14 @@ def test_fund_statistics_by_party(server: Server) -> None:
     assert stats["banks"] == 2 and stats["committed_lines_cny"] == 400_000_000
     assert stats["pooled_loans"] == 1 and stats["line_utilisation"] == pytest.approx(15e6 / 400e6)
     assert stats["reconciled"] is True
+
+
+def test_rejected_claims_are_not_claimed_loss(server: Server) -> None:
+    fund_id, mgr = new_fund(server, "four_party_54_26_16_4")
+    with server.client("bank_a") as bank:
+        claim = four_party_claim(server, bank, fund_id)
+        mgr.decide_claim(fund_id, claim.id, "reject", "no evidence of collection")
+    mgr.close()
+    with _regulator(server) as r:
+        stats = {s["fund_id"]: s for s in r.get("/v1/regulator/funds").json()}[fund_id]
+    assert stats["claims"] == {"filed": 1, "rejected": 1} and stats["claimed_loss_cny"] == 0
