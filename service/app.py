@@ -38,6 +38,7 @@ from service.routes import (
     pledges,
     regulator,
     repayments,
+    transactions,
     valuations,
 )
 from service.settings import Settings
@@ -59,6 +60,7 @@ ROUTERS = (
     funds.router,
     repayments.router,
     banks.router,
+    transactions.router,
 )
 
 

@@ -69,6 +69,7 @@ from service.schemas.scoring import (
     ValuationRequest,
     ValuationResponse,
 )
+from service.schemas.transactions import TransactionCreate, TransactionPublic, TurnoverCreate, TurnoverPublic
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -326,6 +327,18 @@ class IpriskClient:
     ) -> NplRatioPublic:
         """POST /v1/banks/npl-ratios."""
         return self._write("/v1/banks/npl-ratios", NplRatioPublic, req, key=idempotency_key)
+
+    def register_transaction(
+        self, req: TransactionCreate | dict[str, Any], *, idempotency_key: str | None = None
+    ) -> TransactionPublic:
+        """POST /v1/transactions."""
+        return self._write("/v1/transactions", TransactionPublic, req, key=idempotency_key)
+
+    def report_turnover(
+        self, req: TurnoverCreate | dict[str, Any], *, idempotency_key: str | None = None
+    ) -> TurnoverPublic:
+        """POST /v1/transactions/turnover."""
+        return self._write("/v1/transactions/turnover", TurnoverPublic, req, key=idempotency_key)
 
     def ready(self) -> dict[str, Any]:
         """GET /readyz (raises ServerError when not ready)."""
