@@ -37,9 +37,10 @@ from service.schemas.regulator import (
     PerformanceReport,
     PortfolioReport,
 )
-from service.usecases import book, indicators, inventory, portfolio, regulator
+from service.usecases import book, indicators, inventory, portfolio, regulator, reports
 from service.usecases.funds import statistics as fund_stats
 from service.usecases.monitoring import performance_report
+from service.usecases.reports import ReportFormat
 
 FILE: dict[str, Any] = {
     "description": "The file, as an attachment.",
@@ -129,6 +130,19 @@ def get_tolerance(period: str, session: SessionDep, _: RegulatorDep, today: Toda
 def get_indicators(period: str, session: SessionDep, _: RegulatorDep, today: TodayDep) -> OfficialIndicators:
     """The published indicators of a quarter (2026Q3) or month (2026-09): lending, balance, enterprises, rates."""
     return indicators.indicators(session, period, today=today)
+
+
+@router.get(
+    "/reports/{period}",
+    response_class=Response,
+    responses={200: {"description": "The report.", "content": {"text/html": {}, "application/pdf": {}}}},
+)
+def get_report(
+    period: str, session: SessionDep, _: RegulatorDep, today: TodayDep, format: ReportFormat = "html"
+) -> Response:
+    """The quarterly report in Chinese (2026Q3), as HTML or PDF: indicators, tables, charts."""
+    body, media = reports.render(session, period, format, today=today)
+    return attachment(body, media, f"iprisk-report-{period}.{format}")
 
 
 @router.get("/funds")
