@@ -37,7 +37,7 @@ from typing import Literal, get_args
 from pydantic import BaseModel, Field
 
 from scoring.pledge_checks import add_months
-from scoring.types import FieldError
+from scoring.types import EARLIEST, LATEST, FieldError
 from scoring.vocab import FROZEN, NPL_CLASSES, NplClass, RepaymentType
 
 NPL_BAD: tuple[NplClass, ...] = ("substandard", "doubtful", "loss")
@@ -237,11 +237,13 @@ def period_end(period: str) -> date:
             year, month = int(period[:4]), int(period[5:])
         else:
             raise ValueError(period)
-        if not 1 <= month <= 12:
+        if not 1 <= month <= 12 or not EARLIEST.year <= year <= LATEST.year:
             raise ValueError(period)
         first_next = date(year + month // 12, month % 12 + 1, 1)
     except ValueError as exc:
-        raise FieldError("period", f"{period!r} is neither a quarter like 2026Q3 nor a month like 2026-09") from exc
+        raise FieldError(
+            "period", f"{period!r} is neither a quarter like 2026Q3 nor a month like 2026-09 (years 1985–2199)"
+        ) from exc
     return first_next - timedelta(days=1)
 
 

@@ -49,6 +49,9 @@ from service.schemas.book import (
 )
 from service.usecases.pledge_life import locked_loan
 
+MAX_SNAPSHOTS = 240
+"""Twenty years of month ends, sixty of quarter ends: more in one answer is not a question anyone asks."""
+
 
 def _book_loan(
     loan: Loan, terms: dict[str, object], outcomes: list[LoanOutcome], paid: list[LoanRepayment]
@@ -251,7 +254,12 @@ def snapshots(
     start = since or min((x.origination for x in book), default=end)
     if start > end:
         raise InvalidInput(f"since {start} is after {end}", field="since")
-    return [BookSnapshot(on=d, total=cell(tabulate(positions(book, d))[0])) for d in period_ends(start, end, frequency)]
+    ends = period_ends(start, end, frequency)
+    if len(ends) > MAX_SNAPSHOTS:
+        raise InvalidInput(
+            f"{len(ends)} {frequency} snapshots asked; at most {MAX_SNAPSHOTS}: start later", field="since"
+        )
+    return [BookSnapshot(on=d, total=cell(tabulate(positions(book, d))[0])) for d in ends]
 
 
 def tolerance_rows(session: Session, period: str, *, today: date) -> list[ToleranceRow]:
