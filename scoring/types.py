@@ -23,6 +23,7 @@ from scoring.vocab import (
     PatentType,
     Purpose,
     Region,
+    RepaymentType,
     TechField,
 )
 from scoring.vocab.shares import Share
@@ -142,8 +143,17 @@ class Patent(BaseModel):
     same_day_invention_id: str | None = Field(
         default=None, max_length=64, description="Utility models only: that invention application's number."
     )
-    strategic_emerging: bool = False
-    patent_award: bool = False
+    strategic_emerging: bool = Field(default=False, description="In a strategic emerging industry (战略性新兴产业).")
+    patent_award: bool = Field(
+        default=False, description="Won the China Patent Award or a national science and technology award."
+    )
+    pledge_amount_cny: float | None = Field(
+        default=None,
+        ge=0,
+        le=1e11,
+        description="Largest amount the patent secured in an earlier registered pledge, CNY (CNIPA's high-value "
+        "criterion of a high pledge amount); None when unknown.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -234,6 +244,11 @@ class LoanTerms(BaseModel):
         ge=0,
         le=0.36,
         description="Nominal annual interest rate the bank asks (0.0385 = 3.85%); None when not stated.",
+    )
+    repayment_type: RepaymentType | None = Field(
+        default=None,
+        description="How the principal falls due (scoring/book.py): bullet at maturity, equal_principal or "
+        "equal_instalment monthly; None is bullet.",
     )
 
     @model_validator(mode="after")

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from scoring import features as F
 from scoring.explain import Contributions, Reason, top_reasons
+from scoring.high_value import HighValue, high_value
 from scoring.income import IncomeApproach, relief_from_royalty
 from scoring.models import LoadedModel
 from scoring.package import ValueBasis
@@ -96,6 +97,7 @@ class PatentValuation(BaseModel):
     checks: list[PledgeCheck]
     notes: list[Note] = Field(default_factory=list, description="Remarks on the pledge, e.g. a third-party pledgor.")
     ltv_cap: float
+    high_value: HighValue | None = Field(default=None, description="CNIPA's high-value invention patent flag.")
 
 
 def patent_columns(patents: Sequence[Patent]) -> dict[str, AnyArray]:
@@ -259,6 +261,7 @@ def value_patents(
                 checks=list(checks[i]),
                 notes=list(notes[i]) if notes else [],
                 ltv_cap=caps.cap(p.patent_type),
+                high_value=high_value(p, as_of=as_of),
             )
         )
     return out

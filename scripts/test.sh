@@ -13,6 +13,24 @@ fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
 
+# System packages the published reports need (docs/regulator.md): a CJK font for the Chinese text of
+# the charts and the PDF (fonts-noto-cjk), and pdftoppm (poppler-utils) to render PDF pages in the tests.
+# Installed as root on a Debian-like machine when missing; elsewhere the report tests say what is missing.
+install_report_packages() {
+    local missing=()
+    fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-noto-cjk fontconfig)
+    command -v pdftoppm >/dev/null || missing+=(poppler-utils)
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "test.sh: installing ${missing[*]} from Debian's packages" >&2
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+        echo "test.sh: missing ${missing[*]}; the report tests will be skipped" >&2
+    fi
+}
+install_report_packages
+
 pg_answers() {
     .venv/bin/python - "$1" <<'PY' >/dev/null 2>&1
 import sys, psycopg

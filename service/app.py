@@ -29,6 +29,7 @@ from service.patent_ids import PatentIds
 from service.periodic import Periodic
 from service.routes import (
     assessments,
+    banks,
     funds,
     health,
     insurance,
@@ -37,6 +38,8 @@ from service.routes import (
     pledges,
     regulator,
     subsidies,
+    repayments,
+    transactions,
     valuations,
 )
 from service.settings import Settings
@@ -57,6 +60,9 @@ ROUTERS = (
     regulator.router,
     funds.router,
     subsidies.router,
+    repayments.router,
+    banks.router,
+    transactions.router,
 )
 
 

@@ -34,6 +34,7 @@ from typing import Any, Literal, TypeVar
 import httpx
 from pydantic import BaseModel, TypeAdapter
 
+from service.schemas.book import NplRatioCreate, NplRatioPublic, RepaymentCreate, RepaymentPublic
 from service.schemas.claims import (
     ClaimCreate,
     ClaimPage,
@@ -78,6 +79,7 @@ from service.schemas.subsidies import (
     ProgrammeVersionPublic,
     SubsidyStatistics,
 )
+from service.schemas.transactions import TransactionCreate, TransactionPublic, TurnoverCreate, TurnoverPublic
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -323,6 +325,30 @@ class IpriskClient:
     ) -> OutcomePublic:
         """POST /v1/outcomes."""
         return self._write("/v1/outcomes", OutcomePublic, req, key=idempotency_key)
+
+    def report_repayment(
+        self, loan_id: str, req: RepaymentCreate | dict[str, Any], *, idempotency_key: str | None = None
+    ) -> RepaymentPublic:
+        """POST /v1/loans/{id}/repayments."""
+        return self._write(f"/v1/loans/{loan_id}/repayments", RepaymentPublic, req, key=idempotency_key)
+
+    def report_npl_ratio(
+        self, req: NplRatioCreate | dict[str, Any], *, idempotency_key: str | None = None
+    ) -> NplRatioPublic:
+        """POST /v1/banks/npl-ratios."""
+        return self._write("/v1/banks/npl-ratios", NplRatioPublic, req, key=idempotency_key)
+
+    def register_transaction(
+        self, req: TransactionCreate | dict[str, Any], *, idempotency_key: str | None = None
+    ) -> TransactionPublic:
+        """POST /v1/transactions."""
+        return self._write("/v1/transactions", TransactionPublic, req, key=idempotency_key)
+
+    def report_turnover(
+        self, req: TurnoverCreate | dict[str, Any], *, idempotency_key: str | None = None
+    ) -> TurnoverPublic:
+        """POST /v1/transactions/turnover."""
+        return self._write("/v1/transactions/turnover", TurnoverPublic, req, key=idempotency_key)
 
     def ready(self) -> dict[str, Any]:
         """GET /readyz (raises ServerError when not ready)."""

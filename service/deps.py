@@ -159,6 +159,14 @@ FundReaderDep = Annotated[Principal, Depends(require("bank", "fund_manager", "re
 """Reads a fund's rules, pool and claims: member banks, its manager and the regulator."""
 FundOverseerDep = Annotated[Principal, Depends(require("fund_manager", "regulator"))]
 """Oversees a fund: its manager and the regulator."""
+DataFeedDep = Annotated[Principal, Depends(require("data_feed"))]
+"""Feeds the province's market data (IP transactions, technology-contract turnover)."""
+TransactionWriterDep = Annotated[Principal, Depends(require("data_feed", "bank"))]
+"""Registers IP transactions: the data feed, and banks for their own loans' pledged patents."""
+TransactionReaderDep = Annotated[Principal, Depends(require("data_feed", "bank", "regulator"))]
+"""Reads a registered transaction: its registrant and the regulator."""
+PriceReaderDep = Annotated[Principal, Depends(require("data_team", "regulator"))]
+"""Takes the registered prices for retraining: the data team and the regulator."""
 
 
 async def get_state(request: Request) -> AppState:

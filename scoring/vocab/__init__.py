@@ -73,3 +73,21 @@ PRICE_SOURCES = ("transfer", "licence", "disposal", "appraisal")
 DisposalChannel = Literal["negotiated_transfer", "judicial_auction", "exchange_listing", "licensing", "acquisition"]
 DISPOSAL_CHANNELS: tuple[DisposalChannel, ...] = get_args(DisposalChannel)
 CLAIM_SOURCES = ("desk_review", "field_review")
+# How a loan's principal falls due (issue 14, scoring/book.py): all at maturity 到期一次还本 (the default
+# when none is stated), equal principal 等额本金, equal instalments 等额本息.
+RepaymentType = Literal["bullet", "equal_principal", "equal_instalment"]
+REPAYMENT_TYPES: tuple[RepaymentType, ...] = get_args(RepaymentType)
+# IP transactions registered for the province's statistics (issue 14): transfer 转让, exclusive,
+# non-exclusive or open licence 独占、普通、开放许可, pledge registration and release 质押登记、注销, disposal sale
+# 处置变现, capital contribution 作价入股.
+TransactionType = Literal[
+    "transfer",
+    "licence_exclusive",
+    "licence_non_exclusive",
+    "licence_open",
+    "pledge_registration",
+    "pledge_release",
+    "disposal_sale",
+    "capital_contribution",
+]
+TRANSACTION_TYPES: tuple[TransactionType, ...] = get_args(TransactionType)

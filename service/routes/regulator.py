@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any
 
 from fastapi import Query, Response
 
+from scoring.book import BookDim, Frequency
 from service.deps import (
     AuditDep,
     BundleDep,
     ConfigDep,
+    LangDep,
     MetricsDep,
     ModelCardsDep,
     MonitorDep,
@@ -20,7 +22,9 @@ from service.deps import (
     StoreDep,
     TodayDep,
 )
+from service.reports.exports import MEDIA, ExportFormat
 from service.routing import api_router
+from service.schemas.book import BookReport, BookSnapshot, ToleranceRow
 from service.schemas.regulator import (
     AuditCheck,
     AuditCheckpoint,
@@ -29,16 +33,36 @@ from service.schemas.regulator import (
     GroupBy,
     ModelCard,
     ModelInventory,
+    OfficialIndicators,
     PerformanceReport,
     PortfolioReport,
 )
-from service.usecases import inventory, portfolio, regulator
+from service.usecases import book, indicators, inventory, portfolio, regulator, reports
 from service.usecases.funds import statistics as fund_stats
 from service.usecases.monitoring import performance_report
+from service.usecases.reports import ReportFormat
+
+FILE: dict[str, Any] = {
+    "description": "The file, as an attachment.",
+    "content": {m.split(";")[0]: {"schema": {"type": "string", "format": "binary"}} for m in MEDIA.values()},
+}
+
+
+def attachment(body: bytes, media: str, name: str) -> Response:
+    """A file answer the browser saves as ``name``."""
+    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
 
 router = api_router("/v1/regulator", "regulator", 401, 403, 404, 422, 503)
 Days = Annotated[int, Query(ge=1, le=3650, description="Window of recent traffic, days.")]
 KeptSeq = Annotated[int | None, Query(ge=1, description="Entry of a checkpoint you kept (with hash).")]
+ByDims = Annotated[
+    list[BookDim] | None,
+    Query(
+        max_length=2,
+        description="Up to two dimensions to cross: bank, region, industry, patent_type, ticket_band, vintage.",
+    ),
+]
 KeptHash = Annotated[str | None, Query(pattern="^[0-9a-f]{64}$", description="Its hash, hex (with seq).")]
 
 
@@ -48,30 +72,77 @@ def get_portfolio(session: SessionDep, _: RegulatorDep, today: TodayDep, group_b
     return portfolio.portfolio_report(session, group_by, today=today)
 
 
-@router.get(
-    "/portfolio/export",
-    response_class=Response,
-    responses={
-        200: {
-            "description": "The file, as an attachment.",
-            "content": {
-                "text/csv": {"schema": {"type": "string"}},
-                "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
-            },
-        }
-    },
-)
+@router.get("/portfolio/export", response_class=Response, responses={200: FILE})
 def export_portfolio(
     session: SessionDep,
     _: RegulatorDep,
     today: TodayDep,
     group_by: GroupBy = "bank",
-    format: Literal["csv", "parquet"] = "csv",
+    format: ExportFormat = "csv",
 ) -> Response:
-    """The portfolio statistics as CSV or Parquet, for publication."""
+    """The portfolio statistics as CSV (UTF-8 with BOM), Parquet or XLSX with Chinese headers, for publication."""
     body, media = portfolio.export(portfolio.portfolio_report(session, group_by, today=today), format)
-    name = f"iprisk-portfolio-{group_by}.{format}"
-    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return attachment(body, media, f"iprisk-portfolio-{group_by}.{format}")
+
+
+@router.get("/book")
+def get_book(
+    session: SessionDep, _: RegulatorDep, today: TodayDep, lang: LangDep, by: ByDims = None, as_of: date | None = None
+) -> BookReport:
+    """Outstanding balance, balance by class and NPL ratio (NPL balance ÷ balance) on a day, crossed by up to two."""
+    return book.book_report(session, by or [], as_of=as_of, today=today, lang=lang)
+
+
+@router.get("/book/export", response_class=Response, responses={200: FILE})
+def export_book(
+    session: SessionDep,
+    _: RegulatorDep,
+    today: TodayDep,
+    by: ByDims = None,
+    as_of: date | None = None,
+    format: ExportFormat = "csv",
+) -> Response:
+    """The book on a day as CSV (UTF-8 with BOM), Parquet or XLSX with Chinese headers and labels."""
+    body, media = book.export_book(session, by or [], format, as_of=as_of, today=today)
+    return attachment(body, media, f"iprisk-book-{'-'.join(by or ['total'])}.{format}")
+
+
+@router.get("/book/snapshots")
+def get_book_snapshots(
+    session: SessionDep,
+    _: RegulatorDep,
+    today: TodayDep,
+    frequency: Frequency = "quarterly",
+    since: date | None = None,
+    until: date | None = None,
+) -> list[BookSnapshot]:
+    """The book's balance and NPL ratio at every month or quarter end."""
+    return book.snapshots(session, frequency, since=since, until=until, today=today)
+
+
+@router.get("/tolerance/{period}")
+def get_tolerance(period: str, session: SessionDep, _: RegulatorDep, today: TodayDep) -> list[ToleranceRow]:
+    """Per bank: IP-pledge NPL ratio against its reported overall ratio; within 3 points is not penalised."""
+    return book.tolerance_rows(session, period, today=today)
+
+
+@router.get("/indicators/{period}")
+def get_indicators(period: str, session: SessionDep, _: RegulatorDep, today: TodayDep) -> OfficialIndicators:
+    """The published indicators of a quarter (2026Q3) or month (2026-09): lending, balance, enterprises, rates."""
+    return indicators.indicators(session, period, today=today)
+
+
+@router.get(
+    "/reports/{period}",
+    response_class=Response,
+    responses={200: {"description": "The report.", "content": {"text/html": {}, "application/pdf": {}}}},
+)
+def get_report(
+    period: str, session: SessionDep, _: RegulatorDep, today: TodayDep, format: ReportFormat = "html"
+) -> Response:
+    """The quarterly report in Chinese (2026Q3), as HTML or PDF: indicators, tables, charts."""
+    body, media = reports.render(session, period, format, today=today)
+    return attachment(body, media, f"iprisk-report-{period}.{format}")
 
 
 @router.get("/funds")

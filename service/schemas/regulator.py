@@ -102,9 +102,12 @@ class PortfolioGroup(BaseModel):
     tickets: TicketBands
     average_pd: float | None
     expected_loss_cny: float
-    npl_count: int
-    npl_amount_cny: float
-    npl_rate: float | None = Field(description="NPL amount / amount of loans with a reported outcome.")
+    balance_cny: float = Field(description="Outstanding principal today (scoring/book.py).")
+    npl_count: int = Field(description="Loans with a balance classified substandard, doubtful or loss today.")
+    npl_amount_cny: float = Field(description="Their outstanding balance today.")
+    npl_rate: float | None = Field(
+        description="NPL balance ÷ outstanding balance today (2023 classification measures); None without one."
+    )
     collateral_p50_cny: float
     ltv: Distribution
 
@@ -278,7 +281,7 @@ class FundStatistics(BaseModel):
     pooled_amount_cny: float
     line_utilisation: float | None = Field(description="Pooled amount / committed lines.")
     claims: dict[str, int] = Field(description="Claims by status: filed (all), pending, approved, rejected, …")
-    claimed_loss_cny: float
+    claimed_loss_cny: float = Field(description="Losses of the claims not rejected (as the fund counts them).")
     paid_by_party: list[PartyAmount] = Field(description="What each party paid (the bank: bore) on approved claims.")
     recovered_by_party: list[PartyAmount]
     contributions_cny: float
@@ -288,3 +291,43 @@ class FundStatistics(BaseModel):
     committed_cny: float
     fund_utilisation: float | None = Field(description="Net paid (paid − recovered) / contributions.")
     reconciled: bool
+
+
+class RateStatistics(BaseModel):
+    """Stated annual rates of the loans originated in a period (financing cost)."""
+
+    loans_with_rate: int = Field(description="Loans whose assessment stated a rate; the others are not guessed.")
+    mean: float | None
+    amount_weighted_mean: float | None
+    median: float | None
+
+
+class OfficialIndicators(BaseModel):
+    """The indicators the regulator publishes for a period (docs/regulator.md gives each definition)."""
+
+    period: str
+    start: date
+    end: date = Field(description="The period's last day, or today while it runs.")
+    cumulative_loans: int = Field(description="累计发放笔数: loans originated up to the end.")
+    cumulative_amount_cny: float = Field(description="累计发放金额.")
+    period_loans: int = Field(description="Loans originated in the period.")
+    period_amount_cny: float
+    balance_cny: float = Field(description="贷款余额 at the end (scoring/book.py).")
+    npl_balance_cny: float
+    npl_ratio: float | None = Field(description="NPL balance ÷ balance at the end.")
+    enterprises_served: int = Field(description="惠企数: distinct borrowers with a loan originated up to the end.")
+    period_enterprises: int = Field(description="Distinct borrowers with a loan originated in the period.")
+    first_time_borrowers: int = Field(
+        description="首贷户: borrowers whose first loan on this book was originated in the period (the service "
+        "knows no loan outside it)."
+    )
+    rate: RateStatistics
+    inclusive_loans: int = Field(description="Loans under ¥10m originated in the period (inclusive finance).")
+    inclusive_share_of_loans: float | None
+    inclusive_share_of_amount: float | None
+    pledged_patents: int = Field(description="Distinct patents pledged to loans originated up to the end.")
+    registrations: int = Field(description="Pledge registrations at CNIPA recorded with a date up to the end.")
+    pledged_invention_patents: int = Field(description="Of the pledged patents, invention patents in force.")
+    high_value_patents: int = Field(description="Pledged high-value invention patents (CNIPA's five criteria).")
+    high_value_share: float | None = Field(description="High-value ÷ pledged invention patents in force.")
+    unassessed_patents: int = Field(description="Pledged patents valued before the flag existed (not counted).")

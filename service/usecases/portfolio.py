@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import io
 from datetime import date
 from typing import Any
 
 import pandas as pd
 from sqlmodel import Session, col, select
 
+from scoring.book import positions
+from scoring.vocab.zh import label
 from service.db.regulator_tables import LoanOutcome
 from service.db.tables import Loan
+from service.reports.exports import ExportFormat, to_bytes
 from service.schemas.regulator import (
-    NPL_CLASSES_BAD,
     Distribution,
     GroupBy,
     MonthPoint,
@@ -20,6 +21,7 @@ from service.schemas.regulator import (
     PortfolioReport,
     TicketBands,
 )
+from service.usecases.book import load_book
 
 TEN_M, TWENTY_M = 10_000_000.0, 20_000_000.0
 GROUP_COLUMN = {
@@ -76,6 +78,10 @@ def loan_frame(session: Session, *, today: date) -> pd.DataFrame:
     ).all()
     latest = {o.loan_id: o for o in outcomes}
     frame["npl_class"] = frame["id"].map(lambda i: latest[i].npl_class if i in latest else None)
+    # The point-in-time book (scoring/book.py): outstanding principal and class today.
+    now = {p.loan.loan_id: p for p in positions(load_book(session, loans=loans), today)}
+    frame["balance"] = frame["id"].map(lambda i: now[i].balance_fen / 100).astype(float)
+    frame["npl_now"] = frame["id"].map(lambda i: now[i].npl).astype(bool)
     frame["origination"] = pd.to_datetime(frame["origination"])
     for c in ("amount", "pd", "expected_loss", "collateral", "ltv"):
         frame[c] = pd.to_numeric(frame[c], errors="coerce").astype(float)
@@ -91,9 +97,8 @@ def _quantile(s: pd.Series, q: float) -> float | None:
 
 def _group(key: str, g: pd.DataFrame) -> PortfolioGroup:
     amount = g["amount"]
-    reported = g["npl_class"].notna()
-    npl = g["npl_class"].isin(NPL_CLASSES_BAD)
-    reported_amount = float(amount[reported].sum())
+    npl = g["npl_now"]
+    balance = float(g["balance"].sum())
     return PortfolioGroup(
         key=key,
         loans=len(g),
@@ -108,9 +113,10 @@ def _group(key: str, g: pd.DataFrame) -> PortfolioGroup:
         ),
         average_pd=float(g["pd"].mean()) if g["pd"].notna().any() else None,
         expected_loss_cny=float(g["expected_loss"].fillna(0).sum()),
+        balance_cny=balance,
         npl_count=int(npl.sum()),
-        npl_amount_cny=float(amount[npl].sum()),
-        npl_rate=float(amount[npl].sum()) / reported_amount if reported_amount > 0 else None,
+        npl_amount_cny=float(g["balance"][npl].sum()),
+        npl_rate=float(g["balance"][npl].sum()) / balance if balance > 0 else None,
         collateral_p50_cny=float(g["collateral"].fillna(0).sum()),
         ltv=Distribution(
             mean=float(g["ltv"].mean()) if g["ltv"].notna().any() else None,
@@ -139,23 +145,51 @@ def portfolio_report(session: Session, group_by: GroupBy, *, today: date) -> Por
     return PortfolioReport(group_by=group_by, total=_group("all", frame), groups=groups, monthly=monthly)
 
 
+# Chinese headers of the published portfolio table (the JSON keeps the English field names).
+HEADERS = {
+    "group_by": "分组维度",
+    "key": "分组",
+    "loans": "累计发放笔数",
+    "amount_cny": "累计发放金额（元）",
+    "average_pd": "平均违约概率",
+    "expected_loss_cny": "预期损失（元）",
+    "balance_cny": "贷款余额（元）",
+    "npl_count": "不良贷款笔数",
+    "npl_amount_cny": "不良贷款余额（元）",
+    "npl_rate": "不良贷款率",
+    "collateral_p50_cny": "质押物估值中位数合计（元）",
+    "tickets_under_10m": "1000万元以下笔数",
+    "tickets_from_10m_to_20m": "1000万至2000万元笔数",
+    "tickets_over_20m": "2000万元及以上笔数",
+    "tickets_amount_under_10m": "1000万元以下金额（元）",
+    "tickets_amount_10m_to_20m": "1000万至2000万元金额（元）",
+    "tickets_amount_over_20m": "2000万元及以上金额（元）",
+    "ltv_mean": "质押率均值",
+    "ltv_p10": "质押率10分位",
+    "ltv_p50": "质押率中位数",
+    "ltv_p90": "质押率90分位",
+}
+GROUP_VOCABULARY = {"region": "region", "industry": "industry", "patent_type": "patent_type"}
+
+
 def flatten(report: PortfolioReport) -> pd.DataFrame:
-    """One row per group (and the total) with every figure as a column, for publication."""
+    """One row per group (and the total) with every figure as a column, Chinese headers and labels."""
+    vocabulary = GROUP_VOCABULARY.get(report.group_by)
     rows: list[dict[str, Any]] = []
     for g in [*report.groups, report.total]:
         d = g.model_dump()
-        row = {"group_by": report.group_by, **{k: v for k, v in d.items() if k not in ("tickets", "ltv")}}
+        key = "合计" if g is report.total else (label(vocabulary, g.key) if vocabulary else g.key)
+        row = {
+            "group_by": label("book_dim", report.group_by),
+            **{k: v for k, v in d.items() if k not in ("tickets", "ltv")},
+        }
+        row["key"] = key
         row.update({f"tickets_{k}": v for k, v in d["tickets"].items()})
         row.update({f"ltv_{k}": v for k, v in d["ltv"].items()})
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).rename(columns=HEADERS)
 
 
-def export(report: PortfolioReport, fmt: str) -> tuple[bytes, str]:
-    """The flattened report as CSV or Parquet bytes, with its media type."""
-    frame = flatten(report)
-    if fmt == "parquet":
-        buf = io.BytesIO()
-        frame.to_parquet(buf, index=False)
-        return buf.getvalue(), "application/vnd.apache.parquet"
-    return frame.to_csv(index=False).encode(), "text/csv; charset=utf-8"
+def export(report: PortfolioReport, fmt: ExportFormat) -> tuple[bytes, str]:
+    """The flattened report as CSV (UTF-8 with BOM), Parquet or XLSX bytes, with its media type."""
+    return to_bytes(flatten(report), fmt, sheet="贷款组合统计")

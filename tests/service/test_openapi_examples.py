@@ -53,4 +53,8 @@ def test_every_v1_operation_documents_its_errors_with_the_error_body(tmp_path: P
             assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (method, path, code)
     assert "HTTPValidationError" not in doc["components"]["schemas"]
     export = doc["paths"]["/v1/regulator/portfolio/export"]["get"]["responses"]["200"]["content"]
-    assert set(export) == {"text/csv", "application/vnd.apache.parquet"}
+    assert set(export) == {
+        "text/csv",
+        "application/vnd.apache.parquet",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }

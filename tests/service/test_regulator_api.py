@@ -113,8 +113,9 @@ def test_portfolio_by_region_has_exact_figures(server: Server, seeded: dict[str,
         "amount_over_20m": 25e6,
     }
     assert g["npl_count"] == 1 and g["npl_amount_cny"] == pytest.approx(12e6)
-    # NPL rate over loans with a reported outcome: 12m / (3m + 12m + 5m).
-    assert g["npl_rate"] == pytest.approx(12 / 20)
+    # The point-in-time ratio: the 12-month bullets matured a year ago and count as repaid by their schedule,
+    # but a12 defaulted before maturity and still owes 12m; the old figure was 12m / (3m + 12m + 5m).
+    assert g["balance_cny"] == pytest.approx(12e6) and g["npl_rate"] == 1.0
     assert 0 < g["average_pd"] < 1 and g["collateral_p50_cny"] > 0
     assert g["ltv"]["p10"] <= g["ltv"]["p50"] <= g["ltv"]["p90"]
     assert report["total"]["loans"] >= 5
@@ -139,16 +140,23 @@ def test_portfolio_by_bank_industry_type_vintage(server: Server, seeded: dict[st
 def test_exports_match_the_json(server: Server, seeded: dict[str, Any]) -> None:
     with _regulator(server) as r:
         report = r.get("/v1/regulator/portfolio", params={"group_by": "region"}).json()
-        csv = r.get("/v1/regulator/portfolio/export", params={"group_by": "region", "format": "csv"})
-        parquet = r.get("/v1/regulator/portfolio/export", params={"group_by": "region", "format": "parquet"})
-    assert csv.headers["content-type"].startswith("text/csv")
-    from_csv = pd.read_csv(io.StringIO(csv.text))
-    from_parquet = pd.read_parquet(io.BytesIO(parquet.content))
-    for frame in (from_csv, from_parquet):
-        row = frame[frame["key"] == REGION].iloc[0]
-        g = next(x for x in report["groups"] if x["key"] == REGION)
-        assert row["loans"] == g["loans"] and row["tickets_over_20m"] == 1
-        assert row["npl_rate"] == pytest.approx(g["npl_rate"])
+        files = {
+            fmt: r.get("/v1/regulator/portfolio/export", params={"group_by": "region", "format": fmt})
+            for fmt in ("csv", "parquet", "xlsx")
+        }
+    assert files["csv"].headers["content-type"].startswith("text/csv")
+    assert files["csv"].content.startswith("\ufeff".encode())  # the BOM spreadsheet programs need for UTF-8
+    frames = [
+        pd.read_csv(io.StringIO(files["csv"].content.decode("utf-8-sig"))),
+        pd.read_parquet(io.BytesIO(files["parquet"].content)),
+        pd.read_excel(io.BytesIO(files["xlsx"].content), engine="openpyxl"),
+    ]
+    g = next(x for x in report["groups"] if x["key"] == REGION)
+    for frame in frames:
+        row = frame[frame["分组"] == "铜仁市"].iloc[0]
+        assert row["累计发放笔数"] == g["loans"] and row["2000万元及以上笔数"] == 1
+        assert row["不良贷款率"] == pytest.approx(g["npl_rate"]) and row["分组维度"] == "市州"
+        assert (frame["分组"] == "合计").sum() == 1
 
 
 def test_outcome_validation_and_tenancy_write_nothing(server: Server, seeded: dict[str, Any]) -> None:
@@ -342,3 +350,14 @@ def test_fund_statistics_by_party(server: Server) -> None:
     assert stats["banks"] == 2 and stats["committed_lines_cny"] == 400_000_000
     assert stats["pooled_loans"] == 1 and stats["line_utilisation"] == pytest.approx(15e6 / 400e6)
     assert stats["reconciled"] is True
+
+
+def test_rejected_claims_are_not_claimed_loss(server: Server) -> None:
+    fund_id, mgr = new_fund(server, "four_party_54_26_16_4")
+    with server.client("bank_a") as bank:
+        claim = four_party_claim(server, bank, fund_id)
+        mgr.decide_claim(fund_id, claim.id, "reject", "no evidence of collection")
+    mgr.close()
+    with _regulator(server) as r:
+        stats = {s["fund_id"]: s for s in r.get("/v1/regulator/funds").json()}[fund_id]
+    assert stats["claims"] == {"filed": 1, "rejected": 1} and stats["claimed_loss_cny"] == 0

@@ -7,6 +7,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 # Importing the table modules registers their tables on SQLModel.metadata.
+import service.db.book_tables
 import service.db.fund_tables
 import service.db.idempotency_tables
 import service.db.pledge_tables

@@ -46,7 +46,7 @@ def fund_statistics(session: Session, fund: Fund) -> FundStatistics:
         pooled_amount_cny=pooled / FEN,
         line_utilisation=pooled / lines if lines else None,
         claims=dict(counts),
-        claimed_loss_cny=sum(c.loss_fen for c in claims) / FEN,
+        claimed_loss_cny=sum(c.loss_fen for c in claims if c.status != "rejected") / FEN,  # as the fund counts it
         paid_by_party=_by_party(p for c in claims if c.status == "approved" for p in c.evaluation["payout"]["parties"]),
         recovered_by_party=_by_party(s for r in recoveries for s in r.shares),
         contributions_cny=contributions,

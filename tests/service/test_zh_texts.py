@@ -1,0 +1,129 @@
+"""Every Chinese text the service produces that this scan reaches has no English word in it.
+
+A zh text is a string with a Han character (tests/zh_scan.py); its ASCII words must be codes
+(no lower case), numbers or units.  Scanned: the zh texts of the configuration under
+scoring/config and service/config, the zh answers of the regulator's endpoints, and the
+regulator's exports (headers and cells).  Texts other engineers own are listed as known and
+skipped, naming the owner.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pandas as pd
+import pytest
+import yaml
+
+from tests.factories import application
+from tests.service.harness import Server
+from tests.zh_scan import english_words, is_zh, offenders
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = sorted([*(ROOT / "scoring" / "config").rglob("*.yaml"), *(ROOT / "service" / "config").rglob("*.yaml")])
+ORIGIN = (date.today() - timedelta(days=200)).isoformat()
+
+
+@pytest.mark.parametrize("path", CONFIG, ids=lambda p: str(p.relative_to(ROOT)))
+def test_configured_zh_texts_have_no_english_word(path: Path) -> None:
+    assert offenders(yaml.safe_load(path.read_text(encoding="utf-8"))) == []
+
+
+def test_the_scan_finds_what_the_issue_found() -> None:
+    assert english_words("贷款分类为substandard") == ["substandard"]
+    assert english_words("fund/bank") == ["fund", "bank"]
+    assert english_words("知识产权占担保物比例{share}，LTV 1.000000 CNY，P50 与 2026Q3") == []
+
+
+@pytest.mark.skip(reason="known: insurance quote reasons are English only (scoring/insurance.py); owner engineer 12b")
+def test_insurance_zh_texts() -> None:
+    """Placeholder naming the owner of the insurance texts; see the module docstring."""
+
+
+@pytest.mark.skip(
+    reason="known: fund check texts fill {npl_class}, {party}, {purpose} with English codes and shares as "
+    "1.000000 (scoring/fund_checks.py, scoring/payout.py); owner engineer 17"
+)
+def test_fund_zh_texts() -> None:
+    """Placeholder naming the owner of the fund texts; see the module docstring."""
+
+
+@pytest.fixture(scope="module")
+def zh(server: Server) -> httpx.Client:
+    """The regulator's client asking for Chinese, over a small book with a defaulted loan."""
+    loan_ids = []
+    for who, region, industry in (("bank_a", "bijie", "baijiu"), ("bank_b", "qianxinan", "computing_power")):
+        app = application(amount_cny=2e6, tenor_months=24)
+        app["borrower"].update(region=region, industry=industry)
+        app["as_of"] = ORIGIN
+        with server.client(who) as c:
+            loan_ids.append(c.book_loan({"assessment_id": c.assess(app).id, "origination_date": ORIGIN}).id)
+    with server.client("bank_a") as c:
+        c.report_outcome(
+            {
+                "loan_id": loan_ids[0],
+                "as_of": date.today().isoformat(),
+                "status": "default",
+                "days_past_due": 95,
+                "npl_class": "substandard",
+                "default_date": (date.today() - timedelta(days=95)).isoformat(),
+            }
+        )
+    return httpx.Client(
+        base_url=server.base_url,
+        headers={"Authorization": f"Bearer {server.keys['regulator']}", "Accept-Language": "zh-CN"},
+        timeout=30,
+    )
+
+
+READS: list[tuple[str, dict[str, Any]]] = [
+    ("/v1/regulator/portfolio", {"group_by": "region"}),
+    ("/v1/regulator/book", {"by": ["region", "industry"]}),
+    ("/v1/regulator/book", {"by": ["patent_type", "ticket_band"]}),
+    ("/v1/regulator/book/snapshots", {"frequency": "monthly"}),
+    ("/v1/regulator/funds", {}),
+    ("/v1/regulator/models", {}),
+    ("/v1/regulator/monitoring/performance", {}),
+]
+
+
+@pytest.mark.parametrize(("path", "params"), READS, ids=[f"{p}?{q}" for p, q in READS])
+def test_zh_answers_of_the_regulator_have_no_english_word(zh: httpx.Client, path: str, params: dict[str, Any]) -> None:
+    resp = zh.get(path, params=params)
+    assert resp.status_code == 200, resp.text
+    assert offenders(resp.json()) == []
+
+
+def test_zh_book_labels_every_key(zh: httpx.Client) -> None:
+    book = zh.get("/v1/regulator/book", params={"by": ["region", "industry"]}).json()
+    cell = next(c for c in book["cells"] if c["keys"] == {"region": "bijie", "industry": "baijiu"})
+    assert cell["labels"] == {"region": "毕节市", "industry": "酱香白酒"} and cell["npl_ratio"] == 1.0
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "parquet"])
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/v1/regulator/portfolio/export", {"group_by": "industry"}),
+        ("/v1/regulator/book/export", {"by": ["region", "patent_type"]}),
+        ("/v1/regulator/book/export", {"by": ["ticket_band"]}),
+    ],
+)
+def test_zh_exports_have_chinese_headers_and_no_english_word(
+    zh: httpx.Client, path: str, params: dict[str, Any], fmt: str
+) -> None:
+    resp = zh.get(path, params={**params, "format": fmt})
+    assert resp.status_code == 200, resp.text
+    if fmt == "csv":
+        frame = pd.read_csv(io.StringIO(resp.content.decode("utf-8-sig")))
+    elif fmt == "xlsx":
+        frame = pd.read_excel(io.BytesIO(resp.content), engine="openpyxl")
+    else:
+        frame = pd.read_parquet(io.BytesIO(resp.content))
+    assert all(is_zh(str(c)) for c in frame.columns), list(frame.columns)
+    texts = [*map(str, frame.columns), *(str(v) for v in frame.to_numpy().ravel())]
+    assert [(t, w) for t in texts if (w := english_words(t))] == []
