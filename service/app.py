@@ -27,7 +27,19 @@ from service.metrics import Metrics, MetricsMiddleware
 from service.monitor import DriftMonitor
 from service.patent_ids import PatentIds
 from service.periodic import Periodic
-from service.routes import assessments, funds, health, insurance, loans, outcomes, pledges, regulator, valuations
+from service.routes import (
+    assessments,
+    events,
+    funds,
+    health,
+    insurance,
+    loans,
+    outcomes,
+    pledges,
+    regulator,
+    valuations,
+    watch,
+)
 from service.settings import Settings
 from service.signing_key import served_store
 from service.state import AppState, set_app_state
@@ -45,6 +57,8 @@ ROUTERS = (
     outcomes.router,
     regulator.router,
     funds.router,
+    events.router,
+    watch.router,
 )
 
 
