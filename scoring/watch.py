@@ -141,7 +141,7 @@ def mark_patents(
     *,
     owner_revenue: FloatArray | None = None,
     chunk: int = CHUNK,
-    progress: Callable[[int], object] | None = None,
+    progress: Callable[[int, int], object] | None = None,
 ) -> Marks:
     """Mark patents to model at ``as_of``: P10/P50/P90 (CNY) and what the pledge counts.
 
@@ -158,7 +158,7 @@ def mark_patents(
     chunk
         Rows per LightGBM call (bounds memory; one call per booster per chunk).
     progress
-        Called with the rows done after each chunk.
+        Called with the rows done and the rows in all after each chunk.
 
     Returns
     -------
@@ -173,7 +173,7 @@ def mark_patents(
         x = F.to_matrix(F.valuation_columns(part, day, owner_revenue=rev[start : start + chunk]), F.VALUATION_FEATURES)
         q[start : start + chunk] = quantiles(model, x)
         if progress is not None:
-            progress(min(start + chunk, n))
+            progress(min(start + chunk, n), n)
     life = F.remaining_life_years(
         np.asarray(cols["patent_type"], dtype=object), np.asarray(cols["filing_date"], dtype="datetime64[D]"), day
     )

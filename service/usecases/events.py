@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Session, col, select
 
-from scoring.legal_events import EventRefused, LegalEvent, LegalFacts, apply_event, check_event
+from scoring.legal_events import EVENT_TYPES, EventRefused, LegalEvent, LegalFacts, apply_event, check_event
 from scoring.patent_ids import PatentIdError
 from scoring.types import PATENT_ID_CONTEXT, Patent
 from service.auth import Principal
@@ -205,5 +205,7 @@ def parse_event(raw: dict[str, Any]) -> tuple[str, EventCreate]:
     try:
         return pid, EventCreate.model_validate({"event_id": event_id, "event": record})
     except ValidationError as exc:
-        field, problem = field_problem(exc.errors()[0])
-        raise ValueError(f"{field}: {problem}") from exc
+        error = exc.errors()[0]
+        loc = [part for part in error.get("loc", ()) if part not in EVENT_TYPES]  # drop the union's tag
+        field, problem = field_problem({**error, "loc": tuple(loc)})
+        raise EventRefused(field, problem) from exc

@@ -208,7 +208,20 @@ def sync_alerts(session: Session, loan_id: str, institution: str, alerts: Sequen
     rows = session.exec(
         select(WatchAlert).where(col(WatchAlert.loan_id) == loan_id, col(WatchAlert.status) != "resolved")
     ).all()
-    current = {_key(r.patent_id, r.type): r for r in rows}
+    return merge_alerts(session, loan_id, institution, rows, alerts, today=today)
+
+
+def merge_alerts(
+    session: Session,
+    loan_id: str,
+    institution: str,
+    stored: Sequence[WatchAlert],
+    alerts: Sequence[Alert],
+    *,
+    today: date,
+) -> int:
+    """Merge a loan's raised ``alerts`` into its ``stored`` unresolved ones; the number opened."""
+    current = {_key(r.patent_id, r.type): r for r in stored}
     raised = {_key(a.patent_id, a.type): a for a in alerts}
     opened = 0
     for key, a in raised.items():
@@ -227,6 +240,8 @@ def sync_alerts(session: Session, loan_id: str, institution: str, alerts: Sequen
                 last_seen_on=today,
             )
             opened += 1
+        elif (row.severity, row.text_en, row.last_seen_on) == (a.severity, a.text_en, today):
+            continue  # unchanged today: no write
         row.severity, row.text_zh, row.text_en, row.detail = a.severity, a.text_zh, a.text_en, dict(a.detail)
         row.last_seen_on = today
         session.add(row)

@@ -8,18 +8,24 @@ releases the pledge.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from service.client import ConflictError, IpriskClient, NotFoundError, PermissionDenied, ValidationFailed
 from service.deps import get_today
 from service.schemas.loans import LoanPublic
 from service.schemas.watch import LoanWatch, PatentWatch
-from tests.factories import application
+from service.state import app_state
+from service.usecases.book import refresh_gauges
+from tests.factories import TEST_SIGNING_KEY, application
 from tests.service.harness import Server
 
 TODAY = date(2026, 11, 30)
@@ -265,3 +271,47 @@ def test_events_are_idempotent_by_their_id_and_never_dated_after_today(server: S
     assert future.value.field == "event.on" and open_licence.value.field == "event.royalty_rate"
     assert unknown.value.field is not None and unknown.value.field.startswith("event")
     assert only(w).legal_status == "granted" and server.count("patent_events") >= 1
+
+
+def _cli(server: Server, *args: str) -> Any:
+    from typer.testing import CliRunner
+
+    from service.cli import app
+
+    env = {"IPRISK_HOME": str(server.settings.home), "IPRISK_MODEL_SIGNING_KEY": TEST_SIGNING_KEY}
+    if server.settings.database_url:
+        env["IPRISK_DATABASE_URL"] = server.settings.database_url
+    return CliRunner().invoke(app, list(args), env=env)
+
+
+def test_the_book_revaluation_marks_every_live_loan_and_keeps_the_alerts(server: Server, tmp_path: Path) -> None:
+    with server.client("bank_a") as a:
+        calm, lapsing = book(a), book(a)
+        csv_file = tmp_path / "events.csv"
+        csv_file.write_text(
+            "event_id,patent_id,type,on,reason\n"
+            f"csv-{lapsing.id}-1,{lapsing.patent_ids[0]},lapsed,{ORIGINATED},fees_unpaid\n"
+            f"csv-{lapsing.id}-2,{lapsing.patent_ids[0]},lapsed,2100-01-01,fees_unpaid\n",
+            encoding="utf-8",
+        )
+        imported = _cli(server, "watch", "import-events", str(csv_file))
+        result = _cli(server, "watch", "revalue")
+        lapse = a.list_alerts(loan_id=lapsing.id, type="lapse", status="open")
+        quiet = a.list_alerts(loan_id=calm.id, status="open")
+    assert imported.exit_code == 1, imported.output  # one refused record
+    report = json.loads(imported.output[imported.output.index('{"recorded"') :])
+    assert report["recorded"] == 1 and report["refused"][0]["field"] == "event.on"
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output[result.output.index('{"as_of"') :])
+    assert summary["loans"] >= 2 and summary["patents"] >= 2 and summary["model_version"]
+    assert server.count("loan_marks") == summary["loans"]
+    assert lapse.total == 1 and quiet.total == 0
+    engine = server.engine()
+    try:
+        state = app_state(server.app)
+        refresh_gauges(engine, state.metrics)
+    finally:
+        engine.dispose()
+    text = httpx.get(f"{server.base_url}/metrics", headers={"Authorization": f"Bearer {server.keys['regulator']}"}).text
+    gauge = re.search(r'iprisk_alerts_open\{severity="critical",type="lapse"\} (\S+)', text)
+    assert gauge is not None and float(gauge.group(1)) >= 1
