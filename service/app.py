@@ -30,6 +30,7 @@ from service.patent_ids import PatentIds
 from service.periodic import Periodic
 from service.routes import (
     assessments,
+    disposals,
     events,
     funds,
     health,
@@ -61,6 +62,7 @@ ROUTERS = (
     funds.router,
     events.router,
     watch.router,
+    disposals.router,
 )
 
 

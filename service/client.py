@@ -45,6 +45,7 @@ from service.schemas.claims import (
     RecoveryCreate,
     RecoveryPublic,
 )
+from service.schemas.disposals import DisposalOpen, DisposalPublic, DisposalStepCreate
 from service.schemas.events import EventCreate, EventPublic
 from service.schemas.funds import (
     BalancePublic,
@@ -339,6 +340,26 @@ class IpriskClient:
     ) -> AlertPublic:
         """POST /v1/alerts/{id}/acknowledge."""
         return self._write(f"/v1/alerts/{alert_id}/acknowledge", AlertPublic, req, key=idempotency_key)
+
+    def open_disposal(
+        self, loan_id: str, req: DisposalOpen | dict[str, Any], *, idempotency_key: str | None = None
+    ) -> DisposalPublic:
+        """POST /v1/loans/{id}/disposal-case."""
+        return self._write(f"/v1/loans/{loan_id}/disposal-case", DisposalPublic, req, key=idempotency_key)
+
+    def disposal_of_loan(self, loan_id: str) -> DisposalPublic:
+        """GET /v1/loans/{id}/disposal-case."""
+        return self._send("GET", f"/v1/loans/{loan_id}/disposal-case", DisposalPublic)
+
+    def disposal_step(
+        self, case_id: str, req: DisposalStepCreate | dict[str, Any], *, idempotency_key: str | None = None
+    ) -> DisposalPublic:
+        """POST /v1/disposals/{id}/steps."""
+        return self._write(f"/v1/disposals/{case_id}/steps", DisposalPublic, req, key=idempotency_key)
+
+    def get_disposal(self, case_id: str) -> DisposalPublic:
+        """GET /v1/disposals/{id}."""
+        return self._send("GET", f"/v1/disposals/{case_id}", DisposalPublic)
 
     def ready(self) -> dict[str, Any]:
         """GET /readyz (raises ServerError when not ready)."""

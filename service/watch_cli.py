@@ -19,7 +19,6 @@ from sqlmodel import Session
 from tqdm import tqdm
 
 from service.settings import Settings
-from training.cli import fail as _fail
 
 watch_app = typer.Typer(help="After booking: legal events, book revaluation, disposal outcomes.", no_args_is_help=True)
 CLI_KEY_ID = 0
@@ -41,12 +40,12 @@ def _session() -> Iterator[Session]:
 
 
 def _context(settings: Settings) -> Any:
+    from service.bundle import load_champion
     from service.configuration import load_configuration
     from service.signing_key import signing_store
     from service.usecases.watch import watch_context
-    from training.registry import load_version
 
-    model = load_version(signing_store(settings), "valuation@champion")
+    model = load_champion(signing_store(settings), "valuation")
     return watch_context(model, load_configuration(settings.config_dir).scoring, settings)
 
 
@@ -115,7 +114,8 @@ def revalue() -> None:
     try:
         ctx = _context(settings)
     except (LookupError, ValueError) as exc:
-        raise _fail(f"no champion valuation model: {exc}") from exc
+        typer.echo(f"no champion valuation model: {exc}", err=True)
+        raise typer.Exit(1) from exc
     with _session() as session:
         with tqdm(desc="patents", unit="patent") as bar:
 
@@ -126,3 +126,20 @@ def revalue() -> None:
             summary = revalue_book(session, ctx, today=_today(), progress=progress)
         session.commit()
     typer.echo(summary.model_dump_json())
+
+
+@watch_app.command("export-outcomes")
+def export_outcomes(
+    path: Annotated[Path, typer.Argument(help="CSV to write: the data contract's outcomes columns.")],
+) -> None:
+    """Write every closed disposal's outcome (EAD, channel, rounds, dates, costs, recovery, realised LGD) as CSV."""
+    from service.usecases.disposals import OUTCOME_COLUMNS, outcome_rows
+
+    with _session() as session:
+        rows = outcome_rows(session)
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=OUTCOME_COLUMNS)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    typer.echo(json.dumps({"written": len(rows), "path": str(path)}))

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from scoring.legal_events import LegalFacts, grace_end
 from scoring.models import LoadedModel
-from scoring.policy import LtvCaps, LtvPolicy, ScoringConfig
+from scoring.policy import LtvCaps, LtvPolicy, ScoringConfig, ValuationAssumptions
 from scoring.vocab.lang import Lang
 from scoring.watch import (
     BASES,
@@ -59,6 +59,7 @@ class WatchContext:
     model: LoadedModel
     ltv: LtvPolicy
     thresholds: WatchThresholds
+    valuation: ValuationAssumptions
 
 
 def watch_context(model: LoadedModel, config: ScoringConfig, settings: Settings) -> WatchContext:
@@ -66,7 +67,7 @@ def watch_context(model: LoadedModel, config: ScoringConfig, settings: Settings)
     thresholds = WatchThresholds(
         fee_due_days=settings.watch_fee_due_days, value_fall_share=settings.watch_value_fall_share
     )
-    return WatchContext(model, config.ltv, thresholds)
+    return WatchContext(model, config.ltv, thresholds, config.valuation)
 
 
 def caps_by_type(caps: LtvCaps) -> dict[str, float]:

@@ -8,11 +8,14 @@ releases the pledge.
 
 from __future__ import annotations
 
+import csv
 import json
 import re
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +28,10 @@ from service.schemas.loans import LoanPublic
 from service.schemas.watch import LoanWatch, PatentWatch
 from service.state import app_state
 from service.usecases.book import refresh_gauges
-from tests.factories import TEST_SIGNING_KEY, application
+from tests.factories import TEST_SIGNING_KEY, application, claim_body
+from tests.service.fund_helpers import new_fund
 from tests.service.harness import Server
+from training.contract import OUTCOMES
 
 TODAY = date(2026, 11, 30)
 ORIGINATED = "2026-07-01"
@@ -315,3 +320,140 @@ def test_the_book_revaluation_marks_every_live_loan_and_keeps_the_alerts(server:
     text = httpx.get(f"{server.base_url}/metrics", headers={"Authorization": f"Bearer {server.keys['regulator']}"}).text
     gauge = re.search(r'iprisk_alerts_open\{severity="critical",type="lapse"\} (\S+)', text)
     assert gauge is not None and float(gauge.group(1)) >= 1
+
+
+def _defaulted_and_claimed(server: Server, a: IpriskClient) -> tuple[LoanPublic, str, Any, IpriskClient]:
+    """A ¥1m loan booked, registered and pooled in July, defaulted on 2026-11-10, its claim paid on 2026-11-20."""
+    fund_id, mgr = new_fund(server, "guiyang_40_60")
+    with today_is(server, date(2026, 7, 2)):
+        loan = book(a)
+        a.record_registrations(
+            loan.id,
+            {
+                "status": "registered",
+                "registration_number": "Y2026980009999",
+                "registration_date": ORIGINATED,
+                "term_start": ORIGINATED,
+                "term_end": "2028-12-31",
+            },
+        )
+        pool_id = a.register_pool_loan(fund_id, {"loan_id": loan.id}).id
+    with today_is(server, date(2026, 11, 20)):
+        a.report_outcome(
+            {
+                "loan_id": loan.id,
+                "as_of": "2026-11-20",
+                "status": "default",
+                "days_past_due": 100,
+                "npl_class": "substandard",
+                "default_date": "2026-11-10",
+            }
+        )
+        body = claim_body(
+            pool_id, default_date="2026-11-10", principal_outstanding_cny="1000000.00", claimed_amount_cny="1000000.00"
+        )
+        claim = a.file_claim(fund_id, body, idempotency_key=uuid.uuid4().hex)
+        claim = mgr.decide_claim(fund_id, claim.id, "approve")
+    return loan, fund_id, claim, mgr
+
+
+def test_a_closed_disposal_posts_the_fund_recovery_to_the_fen_and_releases_the_patents(server: Server) -> None:
+    with server.client("bank_a") as a:
+        loan, fund_id, claim, mgr = _defaulted_and_claimed(server, a)
+        paid_before = mgr.fund_balance(fund_id)
+        with today_is(server):
+            with pytest.raises(ValidationFailed) as future:
+                a.open_disposal(loan.id, {"channel": "judicial_auction", "on": "2026-12-01"})
+            case = mgr.open_disposal(loan.id, {"channel": "judicial_auction", "on": "2026-11-21"})
+            with pytest.raises(ConflictError):
+                a.disposal_step(case.id, {"step": "close", "on": "2026-11-22"})
+            listed = a.disposal_step(case.id, {"step": "list", "on": "2026-11-22"})
+            failed = a.disposal_step(case.id, {"step": "round_failed", "on": "2026-11-25"})
+            with pytest.raises(ValidationFailed) as late:
+                a.disposal_step(case.id, {"step": "sold", "on": "2026-12-01", "price_cny": "600000.00"})
+            with pytest.raises(ValidationFailed) as no_price:
+                a.disposal_step(case.id, {"step": "sold", "on": "2026-11-27"})
+            a.disposal_step(case.id, {"step": "sold", "on": "2026-11-27", "price_cny": "600000.00"})
+            a.disposal_step(case.id, {"step": "cost", "on": "2026-11-27", "amount_cny": "30000.00", "note": "佣金"})
+            closed = mgr.disposal_step(case.id, {"step": "close", "on": "2026-11-28"})
+            balance = mgr.fund_balance(fund_id)
+            after = mgr.get_claim(fund_id, claim.id)
+            shown = a.get_loan(loan.id)
+        with today_is(server), server.client("bank_b") as b:
+            with pytest.raises(NotFoundError):
+                b.get_disposal(case.id)
+            second = b.book_loan(  # the patent is free again
+                {
+                    "assessment_id": b.assess(_on(application(amount_cny=500_000), loan.patent_ids[0])).id,
+                    "origination_date": "2026-11-29",
+                }
+            )
+        with server.client("regulator") as reg:
+            seen = reg.get_disposal(case.id)
+    assert future.value.field == "on" and late.value.field == "on" and no_price.value.field == "price_cny"
+    reserve = case.reserve.suggested_cny
+    assert reserve > 0 and {r.code for r in case.reserve.reasons} == {"RESERVE_P10", "RESERVE_LIQUIDATION"}
+    assert case.opened_by == claim.fund_id and case.status == "open"
+    assert listed.price_cny == reserve
+    assert failed.rounds == 1 and failed.price_cny == (reserve * Decimal("0.8")).quantize(Decimal("0.01"))
+    assert (closed.status, closed.rounds, closed.proceeds_cny, closed.net_cny) == (
+        "closed",
+        2,
+        Decimal("600000.00"),
+        Decimal("570000.00"),
+    )
+    assert closed.recovery_cny == Decimal("570000.00") and closed.claim_id == claim.id
+    assert closed.realised_lgd == pytest.approx(0.43)
+    # the fund's 40% of the recovery is clawed back, to the fen
+    assert after.recovered_cny == Decimal("570000.00") and after.clawed_back_cny == Decimal("228000.00")
+    assert balance.recovered_cny - paid_before.recovered_cny == Decimal("228000.00") and balance.reconciled
+    assert shown.pledge_state == "disposed" and [r.status for r in shown.registrations] == ["released"]
+    assert second.patent_ids == loan.patent_ids
+    assert [s.step for s in seen.steps] == ["open", "list", "round_failed", "sold", "cost", "close"]
+    assert [s.institution for s in seen.steps][::5] == [claim.fund_id, claim.fund_id]
+
+
+def _on(app: dict[str, Any], patent_id: str) -> dict[str, Any]:
+    app["patents"][0]["patent_id"] = patent_id
+    return app
+
+
+def test_only_a_defaulted_loan_is_disposed_of_and_the_outcomes_export(server: Server, tmp_path: Path) -> None:
+    with today_is(server), server.client("bank_a") as a:
+        performing = book(a)
+        with pytest.raises(ConflictError):
+            a.open_disposal(performing.id, {"channel": "negotiated_transfer", "on": "2026-11-20"})
+        with server.client("bank_b") as b, pytest.raises(NotFoundError):
+            b.open_disposal(performing.id, {"channel": "negotiated_transfer", "on": "2026-11-20"})
+    with server.client("bank_a") as a:
+        loan, _, _, _ = _defaulted_and_claimed(server, a)
+        with today_is(server):
+            case = a.open_disposal(loan.id, {"channel": "licensing", "on": "2026-11-21"})
+            a.disposal_step(case.id, {"step": "licensed", "on": "2026-11-24", "price_cny": "250000.00"})
+            a.disposal_step(case.id, {"step": "close", "on": "2026-11-26"})
+    out = tmp_path / "outcomes.csv"
+    result = _cli(server, "watch", "export-outcomes", str(out))
+    assert result.exit_code == 0, result.output
+    with out.open(encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        assert reader.fieldnames == OUTCOMES.column_names
+        rows = {r["loan_id"]: r for r in reader}
+    row = rows[loan.id]
+    assert set(row) >= {
+        "ead_cny",
+        "disposal_channel",
+        "auction_rounds",
+        "disposal_date",
+        "disposal_costs_cny",
+        "recovery_cny",
+        "realised_lgd",
+        "disposal_price_cny",
+        "default_date",
+        "npl_class",
+    }
+    assert (row["disposal_channel"], row["disposal_date"], row["disposal_price_cny"]) == (
+        "licensing",
+        "2026-11-26",
+        "250000.0",
+    )
+    assert float(row["realised_lgd"]) == pytest.approx(0.75) and row["default_date"] == "2026-11-10"
