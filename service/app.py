@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import ExitStack, asynccontextmanager
+from functools import partial
 from typing import Protocol
 
 from fastapi import FastAPI
@@ -30,6 +31,8 @@ from service.periodic import Periodic
 from service.routes import (
     assessments,
     banks,
+    disposals,
+    events,
     funds,
     health,
     insurance,
@@ -41,11 +44,13 @@ from service.routes import (
     repayments,
     transactions,
     valuations,
+    watch,
 )
 from service.settings import Settings
 from service.signing_key import served_store
 from service.state import AppState, set_app_state
 from service.text_guard import TextGuard
+from service.usecases import revaluation
 from service.usecases.idempotency import purge_expired
 
 IDEMPOTENCY_PURGE_SECONDS = 3600.0
@@ -63,6 +68,9 @@ ROUTERS = (
     repayments.router,
     banks.router,
     transactions.router,
+    events.router,
+    watch.router,
+    disposals.router,
 )
 
 
@@ -119,6 +127,10 @@ def start(settings: Settings, *, clock: Clock, metrics: Metrics, key_cache: KeyC
     audit = audit_keeper(engine, settings, clock=clock)  # seals and anchors the audit log (docs/audit.md)
     _started(stack, audit)
     _started(stack, Periodic(lambda: purge_expired(engine), IDEMPOTENCY_PURGE_SECONDS, "idempotency-purge"))
+    if settings.revalue_interval_seconds > 0:  # the collateral watch of the whole book (docs/after-booking.md)
+        job = partial(revaluation.scheduled_revaluation, engine, holder, metrics, settings, clock)
+        _started(stack, Periodic(job, settings.revalue_interval_seconds, "book-revaluation"))
+    _started(stack, Periodic(partial(revaluation.refresh_gauges, engine, metrics), revaluation.ALERT_GAUGE_SECONDS, "alert-gauges"))
     return AppState(settings, clock, engine, holder, metrics, key_cache, monitor, audit, checkpointer)
 
 

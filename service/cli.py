@@ -13,6 +13,7 @@ import typer
 
 from models_store import ModelStore
 from service.settings import Settings
+from service.watch_cli import watch_app
 from training.cli import Workspace
 from training.cli import app as model_commands
 from training.cli import echo as _echo
@@ -92,6 +93,7 @@ def bootstrap() -> None:
 
 
 app.add_typer(model_commands)  # no name: train, predict, data and models join the top level
+app.add_typer(watch_app, name="watch")  # after booking: events, book revaluation, disposal outcomes
 
 
 def main() -> None:

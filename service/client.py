@@ -47,6 +47,8 @@ from service.schemas.claims import (
     RecoveryPublic,
     RepaymentCreate,
 )
+from service.schemas.disposals import DisposalOpen, DisposalPublic, DisposalStepCreate
+from service.schemas.events import EventCreate, EventPublic
 from service.schemas.funds import (
     BalancePublic,
     BankAgreement,
@@ -80,6 +82,7 @@ from service.schemas.subsidies import (
     SubsidyStatistics,
 )
 from service.schemas.transactions import TransactionCreate, TransactionPublic, TurnoverCreate, TurnoverPublic
+from service.schemas.watch import AlertAck, AlertPage, AlertPublic, LoanWatch
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -349,6 +352,49 @@ class IpriskClient:
     ) -> TurnoverPublic:
         """POST /v1/transactions/turnover."""
         return self._write("/v1/transactions/turnover", TurnoverPublic, req, key=idempotency_key)
+    # --- after booking: legal events, the collateral watch, alerts ----------------------------------
+
+    def record_event(
+        self, patent_id: str, req: EventCreate | dict[str, Any], *, idempotency_key: str | None = None
+    ) -> EventPublic:
+        """POST /v1/patents/{patent_id}/events."""
+        return self._write(f"/v1/patents/{patent_id}/events", EventPublic, req, key=idempotency_key)
+
+    def loan_watch(self, loan_id: str, *, as_of: date | None = None) -> LoanWatch:
+        """GET /v1/loans/{id}/watch."""
+        params = {"as_of": as_of.isoformat()} if as_of is not None else None
+        return self._send("GET", f"/v1/loans/{loan_id}/watch", LoanWatch, params=params)
+
+    def list_alerts(self, **filters: Any) -> AlertPage:
+        """GET /v1/alerts (severity, type, status, loan_id, since, until, limit, offset)."""
+        params = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in filters.items() if v is not None}
+        return self._send("GET", "/v1/alerts", AlertPage, params=params)
+
+    def acknowledge_alert(
+        self, alert_id: str, req: AlertAck | dict[str, Any], *, idempotency_key: str | None = None
+    ) -> AlertPublic:
+        """POST /v1/alerts/{id}/acknowledge."""
+        return self._write(f"/v1/alerts/{alert_id}/acknowledge", AlertPublic, req, key=idempotency_key)
+
+    def open_disposal(
+        self, loan_id: str, req: DisposalOpen | dict[str, Any], *, idempotency_key: str | None = None
+    ) -> DisposalPublic:
+        """POST /v1/loans/{id}/disposal-case."""
+        return self._write(f"/v1/loans/{loan_id}/disposal-case", DisposalPublic, req, key=idempotency_key)
+
+    def disposal_of_loan(self, loan_id: str) -> DisposalPublic:
+        """GET /v1/loans/{id}/disposal-case."""
+        return self._send("GET", f"/v1/loans/{loan_id}/disposal-case", DisposalPublic)
+
+    def disposal_step(
+        self, case_id: str, req: DisposalStepCreate | dict[str, Any], *, idempotency_key: str | None = None
+    ) -> DisposalPublic:
+        """POST /v1/disposals/{id}/steps."""
+        return self._write(f"/v1/disposals/{case_id}/steps", DisposalPublic, req, key=idempotency_key)
+
+    def get_disposal(self, case_id: str) -> DisposalPublic:
+        """GET /v1/disposals/{id}."""
+        return self._send("GET", f"/v1/disposals/{case_id}", DisposalPublic)
 
     def ready(self) -> dict[str, Any]:
         """GET /readyz (raises ServerError when not ready)."""

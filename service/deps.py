@@ -43,6 +43,7 @@ from service.settings import Settings
 from service.state import AppState, app_state
 from service.usecases.idempotency import HEADER, Call
 from service.usecases.scoring import CreatedWindow, ScoringContext
+from service.usecases.watch import WatchContext, watch_context
 
 T = TypeVar("T")
 
@@ -160,13 +161,17 @@ FundReaderDep = Annotated[Principal, Depends(require("bank", "fund_manager", "re
 FundOverseerDep = Annotated[Principal, Depends(require("fund_manager", "regulator"))]
 """Oversees a fund: its manager and the regulator."""
 DataFeedDep = Annotated[Principal, Depends(require("data_feed"))]
-"""Feeds the province's market data (IP transactions, technology-contract turnover)."""
+"""Feeds the province's registries: IP transactions, technology-contract turnover, patents' legal-status events."""
 TransactionWriterDep = Annotated[Principal, Depends(require("data_feed", "bank"))]
 """Registers IP transactions: the data feed, and banks for their own loans' pledged patents."""
 TransactionReaderDep = Annotated[Principal, Depends(require("data_feed", "bank", "regulator"))]
 """Reads a registered transaction: its registrant and the regulator."""
 PriceReaderDep = Annotated[Principal, Depends(require("data_team", "regulator"))]
 """Takes the registered prices for retraining: the data team and the regulator."""
+EventSenderDep = Annotated[Principal, Depends(require("bank", "data_feed"))]
+"""Sends legal-status events: a bank for the patents it holds as collateral, and the data feed."""
+DisposerDep = Annotated[Principal, Depends(require("bank", "fund_manager"))]
+"""Runs a disposal case: the lending bank and the fund manager whose pool holds the loan."""
 
 
 async def get_state(request: Request) -> AppState:
@@ -275,6 +280,15 @@ async def get_scoring(
 
 
 ScoringDep = Annotated[ScoringContext, Depends(get_scoring)]
+
+
+async def get_watch(request: Request, bundle: BundleDep) -> WatchContext:
+    """What the collateral watch needs: the champion valuation model, the LTV caps and the alert thresholds."""
+    state = app_state(request.app)
+    return watch_context(bundle.get("valuation"), state.configuration.scoring, state.settings)
+
+
+WatchDep = Annotated[WatchContext, Depends(get_watch)]
 
 
 _KEY_DOC = (

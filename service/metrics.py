@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from scoring.watch import ALERT_TYPES, SEVERITIES
+
 if TYPE_CHECKING:
     from service.bundle import ModelBundle
 
@@ -64,6 +66,18 @@ class Metrics:
         self.psi = Gauge(
             "iprisk_model_psi", "PSI between training reference and recent traffic.", ["model", "feature"], registry=r
         )
+        self.alerts_open = Gauge(
+            "iprisk_alerts_open",
+            "Open (unacknowledged, still raised) collateral-watch alerts, by severity and type.",
+            ["severity", "type"],
+            registry=r,
+        )
+
+    def set_alerts(self, counts: dict[tuple[str, str], int]) -> None:
+        """Open alerts by (severity, type); every pair not given is 0 (an alert resolved is no longer counted)."""
+        for severity in SEVERITIES:
+            for kind in ALERT_TYPES:
+                self.alerts_open.labels(severity=severity, type=kind).set(counts.get((severity, kind), 0))
 
     def set_models(self, versions: dict[str, str]) -> None:
         """Record which versions serve now."""

@@ -43,6 +43,18 @@ class Settings(BaseSettings):
     demo_key: SecretStr | None = Field(default=None, description="Fixed demo key (else random).")
     drift_interval_seconds: float = Field(default=300.0, gt=0, le=86_400)
     drift_window_days: int = Field(default=30, ge=1, le=3650)
+    revalue_interval_seconds: float = Field(
+        default=86_400.0, ge=0, le=30 * 86_400, description="Book revaluation every so many seconds; 0 turns it off."
+    )
+    watch_fee_due_days: int = Field(
+        default=30, ge=0, le=366, description="Alert on an annual fee due within so many days."
+    )
+    watch_value_fall_share: float = Field(
+        default=0.2,
+        gt=0,
+        le=1,
+        description="Alert when a loan's pledge value fell by more than this share since booking.",
+    )
     sqlite_checkpoint_interval_seconds: float = Field(
         default=1.0, gt=0, le=3600, description="Background WAL checkpoints of the SQLite database."
     )

@@ -87,6 +87,7 @@ KEYS = {
     "regulator": ("regulator", "nfra_guizhou"),
     "fund_manager": ("fund_manager", "fund_guiyang"),
     "data_team": ("data_team", "iprisk"),
+    "data_feed": ("data_feed", "cnipa_feed"),
 }
 
 

@@ -12,7 +12,8 @@ import service.db.fund_tables
 import service.db.idempotency_tables
 import service.db.pledge_tables
 import service.db.regulator_tables
-import service.db.tables  # noqa: F401
+import service.db.tables
+import service.db.watch_tables  # noqa: F401
 
 target_metadata = SQLModel.metadata
 
