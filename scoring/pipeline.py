@@ -174,8 +174,9 @@ def run_assessment(
     pledges: Pledges | None = None,
     contract: PledgeContract | None = None,
     pledged_in_service: Pledged = (),
+    cover_share: float | None = None,
 ) -> AssessmentResult:
-    """Value the pledged patents, then score the loan on them."""
+    """Value the pledged patents, then score the loan on them (``cover_share``: :mod:`scoring.cover`)."""
     package, checks, finish = _start_valuation(
         valuation_model,
         patents,
@@ -207,5 +208,6 @@ def run_assessment(
         caps=caps,
         lang=lang,
         x=x,
+        cover_share=cover_share,
     )
     return AssessmentResult(valuation=finish(), credit=credit, inputs=x)

@@ -19,6 +19,34 @@ from scoring.vocab.lang import Lang
 from scoring.vocab.shares import Share
 
 CONFIG_DIR = Path(__file__).parent / "config"
+PRICING_TEXTS = (
+    "FUNDING_COST",
+    "EXPECTED_LOSS",
+    "COST_OF_CAPITAL",
+    "OPERATING_COST",
+    "RATE_BELOW_FLOOR",
+    "RATE_COVERS_FLOOR",
+    "NO_RATE_ASKED",
+)
+INSURANCE_TEXTS = (
+    "INS_PD",
+    "INS_LGD",
+    "INS_SHARE",
+    "INS_TERM",
+    "INS_LOADING",
+    "INS_RATE_BOUND_MIN",
+    "INS_RATE_BOUND_MAX",
+    "INS_SUBSIDY",
+    "ENF_BASE",
+    "ENF_PER_PATENT",
+    "ENF_LITIGATION",
+)
+
+
+def _texts_complete(texts: dict[str, ReasonText], codes: tuple[str, ...], where: str) -> None:
+    missing = [c for c in codes if c not in texts]
+    if missing:
+        raise ValueError(f"{where}: no text for {missing}")
 
 
 class LtvCaps(BaseModel):
@@ -118,13 +146,17 @@ class ReasonCatalogue(BaseModel):
 
 
 class GuaranteeInsurance(BaseModel):
-    """Pricing parameters of pledge-financing guarantee insurance."""
+    """Pricing parameters of pledge-financing guarantee insurance; the premium-rate bounds are annual."""
 
     model_config = FROZEN
     risk_loading: float = Field(ge=0, le=5)
     expense_ratio: float = Field(ge=0, lt=1)
-    min_premium_rate: Share
-    max_premium_rate: Share
+    min_premium_rate: Share = Field(description="Annual premium rate floor, of the sum insured.")
+    max_premium_rate: Share = Field(description="Annual premium rate cap, of the sum insured.")
+    premium_subsidy_share: Share = Field(
+        default=0.0,
+        description="Share of the premium a government programme pays (保费补贴); the borrower pays the rest.",
+    )
 
 
 class EnforcementTier(BaseModel):
@@ -146,11 +178,46 @@ class EnforcementInsurance(BaseModel):
 
 
 class InsuranceConfig(BaseModel):
-    """Both insurance products."""
+    """Both insurance products, and the texts of their quotes' reasons by code."""
 
     model_config = FROZEN
     guarantee: GuaranteeInsurance
     enforcement: EnforcementInsurance
+    texts: dict[str, ReasonText] = Field(description="Quote reason texts by code, in zh and en.")
+
+    @model_validator(mode="after")
+    def _every_code_has_a_text(self) -> InsuranceConfig:
+        _texts_complete(self.texts, INSURANCE_TEXTS, "insurance.yaml")
+        return self
+
+
+class PricingParams(BaseModel):
+    """The components of a risk-based rate floor, annual rates of the principal (``scoring/config/pricing.yaml``)."""
+
+    model_config = FROZEN
+    funding_cost_rate: float = Field(ge=0, le=0.2)
+    capital_requirement: Share = Field(description="Capital held per unit of risk-weighted exposure.")
+    risk_weight: float = Field(ge=0, le=2.5, description="Risk weight of the exposure.")
+    hurdle_rate: float = Field(ge=0, le=0.5, description="Annual return the capital must earn.")
+    operating_cost_rate: float = Field(ge=0, le=0.2)
+
+
+class PricingConfig(BaseModel):
+    """Rate-floor components by institution, with a default, and the texts of pricing reasons."""
+
+    model_config = FROZEN
+    default: PricingParams
+    institutions: dict[str, PricingParams] = Field(default_factory=dict)
+    texts: dict[str, ReasonText]
+
+    @model_validator(mode="after")
+    def _every_code_has_a_text(self) -> PricingConfig:
+        _texts_complete(self.texts, PRICING_TEXTS, "pricing.yaml")
+        return self
+
+    def for_institution(self, institution: str) -> PricingParams:
+        """The components in force for ``institution``."""
+        return self.institutions.get(institution, self.default)
 
 
 class ScoringConfig(BaseModel):
@@ -163,6 +230,7 @@ class ScoringConfig(BaseModel):
     reasons: ReasonCatalogue
     insurance: InsuranceConfig
     grades: GradeScale
+    pricing: PricingConfig
 
     @model_validator(mode="after")
     def _every_feature_has_a_reason(self) -> ScoringConfig:
@@ -199,4 +267,5 @@ def load_scoring_config(override_dir: str | Path | None = None) -> ScoringConfig
         reasons=ReasonCatalogue.model_validate(_read("reasons.yaml", o)),
         insurance=InsuranceConfig.model_validate(_read("insurance.yaml", o)),
         grades=load_grade_scale(grades_path),
+        pricing=PricingConfig.model_validate(_read("pricing.yaml", o)),
     )

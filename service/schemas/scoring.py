@@ -12,13 +12,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from scoring.cover import Cover
 from scoring.credit import Lgd, PolicyReason
 from scoring.explain import Contributions, Reason
 from scoring.package import PackageValuation
 from scoring.pledge_checks import add_months
 from scoring.pledges import PatentPledge, PledgeContract
+from scoring.pricing import RateFloor
 from scoring.types import Borrower, Day, FieldError, LoanTerms, Patent
 from scoring.valuation import PatentValuation
+from scoring.vocab.shares import Share
 from service.patent_ids import RequestPatent, RequestPatentId
 from service.settings import BATCH_ITEMS_CEILING
 
@@ -183,6 +186,24 @@ class ValuationResponse(Stored):
         return {**data, "patents": patents, "package": package}
 
 
+class CoverRequest(BaseModel):
+    """The fund the loan will enter (and an insurer outside its rules): its rules, not typed shares, set the cover."""
+
+    model_config = _STRICT
+    fund_id: str = Field(min_length=1, max_length=64, description="The risk-compensation fund the loan will enter.")
+    rules_on: Day | None = Field(
+        default=None, description="Run the rule version in force on this day (default: the application date)."
+    )
+    insurer_share: Share | None = Field(
+        default=None,
+        description="Share of the loss at default an insurer outside the fund's rules bears (a guarantee policy); "
+        "refused when the rules name an insurer, since they set its share.",
+    )
+
+
+TYPED_SHARES = ("insured_share", "fund_cover_share", "guarantee_share")
+
+
 class AssessmentRequest(BaseModel):
     """Borrower, loan and pledged patents (or an earlier valuation of them)."""
 
@@ -201,11 +222,23 @@ class AssessmentRequest(BaseModel):
         default_factory=dict, max_length=MAX_PATENTS, description=PLEDGES_DESCRIPTION
     )
     contract: PledgeContract | None = Field(default=None, description=CONTRACT_DESCRIPTION)
+    cover: CoverRequest | None = Field(
+        default=None,
+        description="The fund the loan will enter: LGD with cover runs that fund's rule version. Without it, "
+        "loan.insured_share, fund_cover_share and guarantee_share are a what-if (cover.basis what_if).",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> AssessmentRequest:
         if (self.patents is None) == (self.valuation_id is None):
             raise ValueError("give exactly one of patents or valuation_id")
+        if self.cover is not None:
+            for name in TYPED_SHARES:
+                if getattr(self.loan, name) > 0:
+                    raise FieldError(f"loan.{name}", "the fund named in cover sets the cover: leave the what-if at 0")
+        if self.cover is not None and self.as_of is not None and self.cover.rules_on is not None:
+            if self.cover.rules_on > self.as_of:
+                raise FieldError("cover.rules_on", f"{self.cover.rules_on} is after as_of {self.as_of}")
         if self.patents is not None:
             _unique_ids(self.patents)
             check_pledge_ids(self.pledges, self.patents, field="pledges")
@@ -253,6 +286,12 @@ class AssessmentResponse(Stored):
     reasons: list[Reason]
     policy_reasons: list[PolicyReason]
     contributions: Contributions
+    cover: Cover | None = Field(
+        default=None, description="Who pays what share of a loss at default: the fund's rules or a what-if."
+    )
+    pricing: RateFloor | None = Field(
+        default=None, description="Risk-based rate floor beside the rate asked (None: assessed before pricing)."
+    )
     valuation_id: str | None
     valuation: ValuationResponse
 
