@@ -75,18 +75,130 @@ class LtvPolicy(BaseModel):
         return self.institutions.get(institution, self.default)
 
 
-class ValuationAssumptions(BaseModel):
-    """Income-approach and liquidation assumptions."""
+class ReasonText(BaseModel):
+    """A reason code with its English and Chinese texts."""
 
     model_config = FROZEN
-    royalty_ranges: dict[str, tuple[Share, Share]]
-    tax_rate: Share
+    code: str = ""
+    en: str
+    zh: str
+
+    def text(self, lang: Lang) -> str:
+        """The text in ``lang``."""
+        return self.zh if lang == "zh" else self.en
+
+
+class RoyaltyPrior(BaseModel):
+    """Royalty range of one national-economy industry (GB/T 4754), with where the figures come from."""
+
+    model_config = FROZEN
+    name_zh: str
+    name_en: str
+    range: tuple[Share, Share] = Field(description="Low and high royalty rate, share of net sales.")
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RoyaltyPrior:
+        if self.range[0] > self.range[1]:
+            raise ValueError(f"royalty range {self.range} is not low, high")
+        return self
+
+
+class RoyaltyPriors(BaseModel):
+    """Royalty priors keyed to national-economy industries, and which industry each technology field uses."""
+
+    model_config = FROZEN
+    classification: str
+    industries: dict[str, RoyaltyPrior]
+    tech_fields: dict[str, str]
+
+    @model_validator(mode="after")
+    def _every_field_mapped(self) -> RoyaltyPriors:
+        from scoring.vocab import TECH_FIELDS
+
+        missing = [f for f in TECH_FIELDS if f not in self.tech_fields]
+        if missing:
+            raise ValueError(f"valuation.yaml: royalty.tech_fields misses {missing}")
+        unknown = {c for c in self.tech_fields.values() if c not in self.industries}
+        if unknown:
+            raise ValueError(f"valuation.yaml: royalty.tech_fields names unknown industries {sorted(unknown)}")
+        return self
+
+    def for_field(self, tech_field: str) -> tuple[str, RoyaltyPrior]:
+        """The industry code and royalty prior a technology field uses."""
+        code = self.tech_fields[tech_field]
+        return code, self.industries[code]
+
+
+class TaxRates(BaseModel):
+    """Enterprise income tax by the borrower's status."""
+
+    model_config = FROZEN
+    standard: Share
+    high_tech: Share
+
+    def rate(self, high_tech: bool) -> float:
+        """The rate for a high and new technology enterprise, or the standard one."""
+        return self.high_tech if high_tech else self.standard
+
+
+PledgeBasis = Literal["p10", "p50", "income", "appraisal", "blend"]
+PledgeFigure = Literal["p10", "p50", "income", "appraisal"]
+
+
+class PledgeValuePolicy(BaseModel):
+    """What a pledge counts as the collateral's value: one figure or a blend, and the fallback."""
+
+    model_config = FROZEN
+    basis: PledgeBasis = "p50"
+    weights: dict[PledgeFigure, Share] = Field(default_factory=dict, description="Blend weights (basis blend).")
+    fallback: Literal["p10", "p50"] = Field(default="p10", description="Used when the basis has no figure.")
+
+    @model_validator(mode="after")
+    def _weights(self) -> PledgeValuePolicy:
+        if self.basis == "blend":
+            if not self.weights or abs(sum(self.weights.values()) - 1) > 1e-9:
+                raise ValueError("a blend's weights must be given and sum to 1")
+        elif self.weights:
+            raise ValueError(f"weights apply to basis blend only (basis is {self.basis})")
+        return self
+
+
+class PledgeValueConfig(BaseModel):
+    """Pledge-value policy by institution, with a default."""
+
+    model_config = FROZEN
+    default: PledgeValuePolicy
+    institutions: dict[str, PledgeValuePolicy] = Field(default_factory=dict)
+
+    def for_institution(self, institution: str) -> PledgeValuePolicy:
+        """The policy in force for ``institution``."""
+        return self.institutions.get(institution, self.default)
+
+
+VALUATION_TEXTS = ("VALUE_DIVERGENT", "PLEDGE_BASIS_FALLBACK")
+
+
+class ValuationAssumptions(BaseModel):
+    """Income-approach, reconciliation, pledge-value and liquidation assumptions (``valuation.yaml``)."""
+
+    model_config = FROZEN
+    royalty: RoyaltyPriors
+    tax_rates: TaxRates
     discount_rate: float = Field(gt=0, le=1)
     max_economic_life_years: float = Field(gt=0, le=30)
     attributable_revenue_share: Share
+    divergence_ratio: float = Field(gt=1, le=1000)
+    pledge_value: PledgeValueConfig
     liquidation_factor: Share
     disposal_cost_share: Share
     lgd_floor: Share = 0.0
+    texts: dict[str, ReasonText]
+
+    @model_validator(mode="after")
+    def _every_code_has_a_text(self) -> ValuationAssumptions:
+        _texts_complete(self.texts, VALUATION_TEXTS, "valuation.yaml")
+        return self
 
 
 class DecisionRule(BaseModel):
@@ -115,19 +227,6 @@ class DecisionPolicy(BaseModel):
     model_config = FROZEN
     rules: tuple[DecisionRule, ...]
     default: Literal["approve", "refer", "decline"] = "approve"
-
-
-class ReasonText(BaseModel):
-    """A reason code with its English and Chinese texts."""
-
-    model_config = FROZEN
-    code: str = ""
-    en: str
-    zh: str
-
-    def text(self, lang: Lang) -> str:
-        """The text in ``lang``."""
-        return self.zh if lang == "zh" else self.en
 
 
 class ReasonCatalogue(BaseModel):

@@ -98,6 +98,12 @@ def check_pledge_ids(pledges: dict[str, PatentPledge], patents: list[Patent], *,
             raise FieldError(f"{field}.{key}", f"no patent {key!r} among the pledged patents")
 
 
+APPRAISAL_DESCRIPTION = (
+    "An appraisal of the whole package the bank supplies, CNY: the pledge value where the institution's basis is "
+    "appraisal or a blend with it (docs/valuation.md)."
+)
+
+
 class ValuationContext(BaseModel):
     """Optional facts that sharpen a valuation."""
 
@@ -107,6 +113,12 @@ class ValuationContext(BaseModel):
         default=None, ge=0, le=1e11, description="Annual revenue the package supports, CNY."
     )
     owner_revenue_cny: float | None = Field(default=None, ge=0, le=1e12, description="Owner's annual revenue.")
+    owner_high_tech: bool = Field(
+        default=False,
+        description="The owner is a high and new technology enterprise: the income approach uses 15% income tax, "
+        "not 25%.",
+    )
+    appraised_value_cny: float | None = Field(default=None, ge=0, le=1e11, description=APPRAISAL_DESCRIPTION)
     pledgor_id: str | None = Field(
         default=None, max_length=64, description="The borrower, who pledges every patent `pledges` does not name."
     )
@@ -222,6 +234,7 @@ class AssessmentRequest(BaseModel):
         default_factory=dict, max_length=MAX_PATENTS, description=PLEDGES_DESCRIPTION
     )
     contract: PledgeContract | None = Field(default=None, description=CONTRACT_DESCRIPTION)
+    appraised_value_cny: float | None = Field(default=None, ge=0, le=1e11, description=APPRAISAL_DESCRIPTION)
     cover: CoverRequest | None = Field(
         default=None,
         description="The fund the loan will enter: LGD with cover runs that fund's rule version. Without it, "

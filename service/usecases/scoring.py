@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from scoring.cover import Cover, RuleVersionRef, fund_cover, what_if_cover
 from scoring.credit import CreditAssessment
 from scoring.funds import FundRules
-from scoring.pipeline import ValuationResult, run_assessment, run_valuation
+from scoring.pipeline import Collateral, ValuationResult, run_assessment, run_valuation
 from scoring.policy import ScoringConfig
 from scoring.pricing import rate_floor
 from scoring.types import PATENT_ID_CONTEXT, FieldError, Patent
@@ -188,6 +188,11 @@ def create_valuation(
         pledged_in_service=lambda: pledged_elsewhere(session, [p.patent_id for p in req.patents]),
         owner_revenue=ctx.owner_revenue_cny,
         revenue_attributable=ctx.revenue_attributable_cny,
+        collateral=Collateral(
+            high_tech=ctx.owner_high_tech,
+            appraisal=ctx.appraised_value_cny,
+            policy=config.valuation.pledge_value.for_institution(principal.institution),
+        ),
     )
     vid, now = str(uuid.uuid4()), scoring.now
     response = _valuation_response(bundle, result, vid=vid, created=now, as_of=as_of)
@@ -362,6 +367,8 @@ def create_assessment(
         # looked up while the valuation's SHAP computes
         pledged_in_service=lambda: pledged_elsewhere(session, [p.patent_id for p in patents]),
         cover_share=cover.share,
+        appraisal=req.appraised_value_cny,
+        pledge_policy=config.valuation.pledge_value.for_institution(principal.institution),
     )
     pricing = rate_floor(
         lifetime_pd=lifetime_pd(result.credit, tenor_months=req.loan.tenor_months),
