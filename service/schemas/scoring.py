@@ -222,7 +222,16 @@ class AssessmentRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [{"borrower": EXAMPLE_BORROWER, "loan": EXAMPLE_LOAN, "patents": [EXAMPLE_PATENT]}]
+            "examples": [
+                {"borrower": EXAMPLE_BORROWER, "loan": EXAMPLE_LOAN, "patents": [EXAMPLE_PATENT]},
+                {
+                    "borrower": EXAMPLE_BORROWER,
+                    "loan": {"amount_cny": 3_000_000, "tenor_months": 36, "purpose": "rd", "annual_rate": 0.045},
+                    "patents": [EXAMPLE_PATENT],
+                    "appraised_value_cny": 12_000_000,
+                    "cover": {"fund_id": "fund_guiyang"},
+                },
+            ]
         },
     )
     borrower: Borrower
