@@ -102,7 +102,8 @@ def pledge_value(
     if value is None:
         used = policy.fallback
         value = figures[policy.fallback] or 0.0
-        note = make_note(assumptions.texts, lang, "PLEDGE_BASIS_FALLBACK", wanted=policy.basis, used=used)
+        names = {b: assumptions.texts[f"BASIS_{b.upper()}"].text(lang) for b in (policy.basis, used)}
+        note = make_note(assumptions.texts, lang, "PLEDGE_BASIS_FALLBACK", wanted=names[policy.basis], used=names[used])
     basis = PledgeValueBasis(configured=policy.basis, used=used, figures=figures, weights=weights, note=note)
     return value, basis
 

@@ -176,7 +176,15 @@ class PledgeValueConfig(BaseModel):
         return self.institutions.get(institution, self.default)
 
 
-VALUATION_TEXTS = ("VALUE_DIVERGENT", "PLEDGE_BASIS_FALLBACK")
+VALUATION_TEXTS = (
+    "VALUE_DIVERGENT",
+    "PLEDGE_BASIS_FALLBACK",
+    "BASIS_P10",
+    "BASIS_P50",
+    "BASIS_INCOME",
+    "BASIS_APPRAISAL",
+    "BASIS_BLEND",
+)
 
 
 class ValuationAssumptions(BaseModel):

@@ -102,6 +102,21 @@ def test_pledge_value_by_basis(policy: PledgeValuePolicy, appraisal: float | Non
     assert pkg.comparison.divergent and pkg.comparison.ratio == pytest.approx(7 / 2.2)  # above 3
 
 
+def test_the_fallback_says_why_in_both_languages() -> None:
+    policy = PledgeValuePolicy(basis="appraisal", fallback="p10")
+    zh = value_package(Q, CAPS, [[]] * 4, CONFIG, bases=BASES, policy=policy, lang="zh").pledge_basis
+    en = value_package(Q, CAPS, [[]] * 4, CONFIG, bases=BASES, policy=policy, lang="en").pledge_basis
+    assert zh is not None and zh.note is not None and en is not None and en.note is not None
+    assert zh.note.text == "所配置的质押价值基础（银行提供的评估值）缺少本笔数据：改用模型估值第10百分位"
+    assert (
+        en.note.text
+        == "The configured pledge-value basis (the bank's appraisal) has no figure for this package: "
+        + ("model P10 used instead")
+    )
+    for code, t in VA.texts.items():
+        assert t.en and t.zh and not re.search(r"[A-Za-z]{2,}", re.sub(r"\{[^}]*\}", "", t.zh)), code
+
+
 def test_the_default_basis_is_the_p50_as_before() -> None:
     pkg = value_package(Q, CAPS, [[]] * 4, CONFIG, bases=BASES)
     assert pkg.pledge_basis is not None and pkg.pledge_basis.used == "p50" and pkg.pledge_value_cny == 7e6
