@@ -99,9 +99,8 @@ def loss_given_default(
     ead = loan.amount_cny
     recovery = min(ead, package.liquidation_value)
     gross = max(floor, 1 - recovery / ead)
-    if cover_share is None:
-        cover_share = min(1.0, loan.insured_share + loan.fund_cover_share + loan.guarantee_share)
-    cover = cover_share
+    typed = min(1.0, loan.insured_share + loan.fund_cover_share + loan.guarantee_share)
+    cover = typed if cover_share is None else cover_share
     return Lgd(without_cover=gross, with_cover=gross * (1 - cover), collateral_recovery_cny=recovery, cover_share=cover)
 
 
