@@ -84,19 +84,23 @@ def pd_matrix(
     return F.to_matrix(cols, F.PD_FEATURES)
 
 
-def loss_given_default(loan: LoanTerms, package: PackageValuation, *, floor: float = 0.0) -> Lgd:
+def loss_given_default(
+    loan: LoanTerms, package: PackageValuation, *, floor: float = 0.0, cover_share: float | None = None
+) -> Lgd:
     """LGD from the collateral's liquidation value and the cover of fund, insurer and guarantor.
 
     Only the IP share of the collateral is valued here, and of it only the
     patents that live and can be registered (``package.liquidation_value``);
     other collateral is not known to the service and is conservatively given
     no value.  ``floor`` keeps workout costs and time value in even a fully
-    secured loan.
+    secured loan.  ``cover_share`` is :attr:`scoring.cover.Cover.share` (the
+    fund's rules or the what-if); None takes the loan's typed shares.
     """
     ead = loan.amount_cny
     recovery = min(ead, package.liquidation_value)
     gross = max(floor, 1 - recovery / ead)
-    cover = min(1.0, loan.insured_share + loan.fund_cover_share + loan.guarantee_share)
+    typed = min(1.0, loan.insured_share + loan.fund_cover_share + loan.guarantee_share)
+    cover = typed if cover_share is None else cover_share
     return Lgd(without_cover=gross, with_cover=gross * (1 - cover), collateral_recovery_cny=recovery, cover_share=cover)
 
 
@@ -131,6 +135,7 @@ def assess_credit(
     caps: LtvCaps,
     lang: Lang = "en",
     x: FloatArray | None = None,
+    cover_share: float | None = None,
 ) -> CreditAssessment:
     """Score one pledge-loan application.
 
@@ -151,6 +156,9 @@ def assess_credit(
         Language of reason texts.
     x
         The PD model's input row, when the caller already built it.
+    cover_share
+        Share of the loss at default others pay (:mod:`scoring.cover`); None
+        takes the loan's typed shares.
 
     Returns
     -------
@@ -162,7 +170,7 @@ def assess_credit(
     ex: Explanation = model.explain(x, space="log-odds")[0]
     pd = float(sigmoid(np.array([ex.output]))[0])
     grade = config.grades.grade_of(pd)
-    lgd = loss_given_default(loan, package, floor=config.valuation.lgd_floor)
+    lgd = loss_given_default(loan, package, floor=config.valuation.lgd_floor, cover_share=cover_share)
     ead = loan.amount_cny
     metrics = {
         "pd": pd,

@@ -7,9 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from scoring.policy import EnforcementInsurance, GuaranteeInsurance
+from scoring.policy import InsuranceConfig
 from scoring.types import Patent
 from scoring.vocab import FROZEN
+from scoring.vocab.lang import Lang
 
 
 class LossSplit(BaseModel):
@@ -37,16 +38,40 @@ class QuoteReason(BaseModel):
     value: float
 
 
-class GuaranteeQuote(BaseModel):
-    """Pledge-financing guarantee insurance (保证保险) quote."""
+ShareBasis = Literal["fund_rules", "what_if"]
+
+
+class PremiumSubsidy(BaseModel):
+    """Who pays the premium: a government programme's share (configuration) and the borrower's rest."""
 
     model_config = FROZEN
-    sum_insured: float = Field(description="EAD × insured share, CNY.")
-    insurer_expected_loss: float = Field(description="PD × min(insurer's share of the loss, sum insured), CNY.")
-    premium: float
-    premium_rate: float = Field(description="Premium / sum insured.")
+    subsidy_share: float = Field(ge=0, le=1)
+    government_cny: float
+    borrower_cny: float
+
+
+class GuaranteeQuote(BaseModel):
+    """Pledge-financing guarantee insurance (保证保险) quote over the policy term."""
+
+    model_config = FROZEN
+    sum_insured: float = Field(description="What the insurer pays at default at most, CNY.")
+    insurer_expected_loss: float = Field(
+        description="Lifetime PD × min(insurer's share × EAD × LGD without cover, sum insured), CNY over the term."
+    )
+    premium: float = Field(description="Premium over the whole policy term, CNY.")
+    premium_rate: float = Field(description="Annual premium rate: premium / sum insured / term in years.")
     expected_loss_ratio: float = Field(description="Insurer's expected loss / premium.")
-    split: LossSplit
+    split: LossSplit | None = Field(default=None, description="The what-if split (share_basis what_if only).")
+    term_months: int | None = Field(default=None, description="Policy term: the loan's tenor, months.")
+    annual_premium: float | None = Field(default=None, description="Premium per year of the term, CNY.")
+    lifetime_pd: float | None = Field(default=None, description="Cumulative PD over the term.")
+    insurer_share: float | None = Field(default=None, description="Insurer's share of the loss at default.")
+    share_basis: ShareBasis | None = Field(
+        default=None,
+        description="fund_rules: the insurer's share from the fund rule version the loan is pooled under; "
+        "what_if: the split the caller typed.",
+    )
+    subsidy: PremiumSubsidy | None = None
     reasons: list[QuoteReason]
 
 
@@ -63,80 +88,103 @@ class EnforcementQuote(BaseModel):
     reasons: list[QuoteReason]
 
 
+def _reason(texts: InsuranceConfig, lang: Lang, code: str, value: float, **fmt: object) -> QuoteReason:
+    return QuoteReason(code=code, text=texts.texts[code].text(lang).format(**fmt), value=value)
+
+
 def quote_guarantee(
     *,
-    pd: float,
+    lifetime_pd: float,
     lgd_without_cover: float,
     ead: float,
-    insured_share: float,
-    split: LossSplit,
-    params: GuaranteeInsurance,
+    term_months: int,
+    insurer_share: float,
+    sum_insured: float,
+    config: InsuranceConfig,
+    share_basis: ShareBasis,
+    split: LossSplit | None = None,
+    lang: Lang = "en",
 ) -> GuaranteeQuote:
-    """Price guarantee insurance from PD and LGD.
+    """Price guarantee insurance from the lifetime expected loss of the insurer's share.
 
     Parameters
     ----------
-    pd
-        Calibrated 12-month PD.
+    lifetime_pd
+        Cumulative probability of default over the policy term (the loan's tenor).
     lgd_without_cover
-        LGD after collateral recovery, before any cover.
+        LGD after collateral recovery, before any cover: recoveries are shared
+        back pro rata, so the insurer keeps this part of what it paid.
     ead
         Exposure at default, CNY.
-    insured_share
-        Share of the principal insured (sets the sum insured, a cap on the insurer's loss).
-    split
-        How the post-recovery loss is shared.
-    params
-        Loading, expense ratio and premium-rate bounds.
+    term_months
+        Policy term, months; the premium is quoted as an annual rate over it.
+    insurer_share
+        Insurer's share of the loss at default (from the fund's rules, or the what-if split).
+    sum_insured
+        The insurer's maximum payment, CNY.
+    config
+        Loading, expense ratio, annual premium-rate bounds, subsidy share and texts.
+    share_basis, split
+        Where ``insurer_share`` came from, and the what-if split when typed.
+    lang
+        Language of the reason texts.
 
     Returns
     -------
     GuaranteeQuote
-        Premium in CNY, its rate, and the insurer's expected loss ratio at that premium.
+        Premium over the term (CNY), its annual rate, the insurer's lifetime
+        expected loss, and who pays the premium.
     """
-    sum_insured = ead * insured_share
-    loss_if_default = min(lgd_without_cover * ead * split.insurer, sum_insured)
-    el = pd * loss_if_default
+    params = config.guarantee
+    years = term_months / 12
+    el = lifetime_pd * min(lgd_without_cover * ead * insurer_share, sum_insured)
     raw = el * (1 + params.risk_loading) / (1 - params.expense_ratio)
-    premium = min(max(raw, params.min_premium_rate * sum_insured), params.max_premium_rate * sum_insured)
+    raw_rate = raw / sum_insured / years if sum_insured else 0.0
+    rate = min(max(raw_rate, params.min_premium_rate), params.max_premium_rate) if sum_insured else 0.0
+    premium = rate * sum_insured * years
     reasons = [
-        QuoteReason(code="INS_PD", text="12-month probability of default", value=pd),
-        QuoteReason(code="INS_LGD", text="Loss after collateral recovery, share of exposure", value=lgd_without_cover),
-        QuoteReason(code="INS_SHARE", text="Insurer's share of the loss", value=split.insurer),
-        QuoteReason(code="INS_LOADING", text="Risk loading and expenses", value=raw / el if el > 0 else 0.0),
+        _reason(config, lang, "INS_PD", lifetime_pd, months=term_months),
+        _reason(config, lang, "INS_LGD", lgd_without_cover),
+        _reason(config, lang, "INS_SHARE", insurer_share),
+        _reason(config, lang, "INS_TERM", float(term_months)),
+        _reason(config, lang, "INS_LOADING", raw / el if el > 0 else 0.0),
     ]
-    if premium != raw:
-        bound = "minimum" if premium > raw else "maximum"
-        reasons.append(
-            QuoteReason(
-                code="INS_RATE_BOUND",
-                text=f"Premium set at the {bound} rate",
-                value=premium / sum_insured if sum_insured else 0.0,
-            )
-        )
+    if sum_insured and rate != raw_rate:
+        reasons.append(_reason(config, lang, "INS_RATE_BOUND_MIN" if rate > raw_rate else "INS_RATE_BOUND_MAX", rate))
+    government = premium * params.premium_subsidy_share
+    reasons.append(_reason(config, lang, "INS_SUBSIDY", params.premium_subsidy_share))
     return GuaranteeQuote(
         sum_insured=sum_insured,
         insurer_expected_loss=el,
         premium=premium,
-        premium_rate=premium / sum_insured if sum_insured else 0.0,
+        premium_rate=rate,
         expected_loss_ratio=el / premium if premium else 0.0,
         split=split,
+        term_months=term_months,
+        annual_premium=premium / years,
+        lifetime_pd=lifetime_pd,
+        insurer_share=insurer_share,
+        share_basis=share_basis,
+        subsidy=PremiumSubsidy(
+            subsidy_share=params.premium_subsidy_share, government_cny=government, borrower_cny=premium - government
+        ),
         reasons=reasons,
     )
 
 
 def quote_enforcement(
-    patents: Sequence[Patent], *, tier: Literal["basic", "enhanced"] | str, params: EnforcementInsurance
+    patents: Sequence[Patent], *, tier: Literal["basic", "enhanced"] | str, config: InsuranceConfig, lang: Lang = "en"
 ) -> EnforcementQuote:
     """Price patent-enforcement insurance: base + per patent, loaded for litigation history."""
+    params = config.enforcement
     t = params.tiers[tier]
     base = t.base_premium + t.per_patent * len(patents)
     suits = sum(p.litigation_count for p in patents)
     loading = min(params.max_loading, params.litigation_loading_per_suit * suits / max(len(patents), 1))
     reasons = [
-        QuoteReason(code="ENF_BASE", text=f"Base premium of the {tier} tier", value=t.base_premium),
-        QuoteReason(code="ENF_PER_PATENT", text="Premium per patent covered", value=t.per_patent * len(patents)),
-        QuoteReason(code="ENF_LITIGATION", text="Loading for past litigation per patent", value=loading),
+        _reason(config, lang, "ENF_BASE", t.base_premium, tier=tier),
+        _reason(config, lang, "ENF_PER_PATENT", t.per_patent * len(patents)),
+        _reason(config, lang, "ENF_LITIGATION", loading),
     ]
     return EnforcementQuote(
         tier=tier,

@@ -9,12 +9,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from scoring.credit import CreditAssessment, assess_credit, pd_matrix
 from scoring.models import LoadedModel
-from scoring.package import PackageValuation, value_bases, value_package
+from scoring.package import PackageValuation, pledge_scale, value_bases, value_package
 from scoring.pledge_checks import PledgeCheck, check_contract, check_pledge, pledge_notes
 from scoring.pledges import PatentPledge, PledgeContract
-from scoring.policy import LtvCaps, ScoringConfig
+from scoring.policy import LtvCaps, PledgeValuePolicy, ScoringConfig
 from scoring.types import Borrower, LoanTerms, Patent
-from scoring.valuation import PatentValuation, quantiles, valuation_matrix, value_patents
+from scoring.valuation import PatentValuation, income_approaches, quantiles, valuation_matrix, value_patents
 from scoring.vocab.arrays import FloatArray
 from scoring.vocab.lang import Lang
 
@@ -34,6 +34,15 @@ class ValuationResult(BaseModel):
     patents: list[PatentValuation]
     package: PackageValuation
     inputs: FloatArray = Field(exclude=True, description="Valuation model inputs, one row per patent.")
+
+
+class Collateral(BaseModel):
+    """What sets the pledge value besides the patents: the owner's tax status, the bank's appraisal, its policy."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    high_tech: bool = Field(default=False, description="The owner is a high and new technology enterprise.")
+    appraisal: float | None = Field(default=None, ge=0, description="The bank's appraisal of the package, CNY.")
+    policy: PledgeValuePolicy | None = Field(default=None, description="None: the configured default.")
 
 
 class AssessmentResult(BaseModel):
@@ -60,6 +69,7 @@ def _start_valuation(
     pledged_in_service: Pledged,
     owner_revenue: float | None,
     revenue_attributable: float | None,
+    collateral: Collateral,
 ) -> tuple[PackageValuation, list[list[PledgeCheck]], Callable[[], ValuationResult]]:
     """The package figures and checks at once; the call that finishes the valuation with its SHAP.
 
@@ -86,7 +96,28 @@ def _start_valuation(
     bases = value_bases(patents, checks, as_of)
     whole = [check_contract(contract, texts=config.reasons.checks, items=config.reasons.contract_items, lang=lang)]
     caps_by_patent = [caps.cap(p.patent_type) for p in patents]
-    package = value_package(q, caps_by_patent, checks, config, bases=bases, package_checks=whole, lang=lang)
+    incomes = income_approaches(
+        patents,
+        bases=bases,
+        as_of=as_of,
+        config=config,
+        owner_revenue=owner_revenue,
+        revenue_attributable=revenue_attributable,
+        high_tech=collateral.high_tech,
+    )
+    package = value_package(
+        q,
+        caps_by_patent,
+        checks,
+        config,
+        bases=bases,
+        package_checks=whole,
+        lang=lang,
+        incomes=[None if i is None else i.value for i in incomes],
+        appraisal=collateral.appraisal,
+        policy=collateral.policy,
+    )
+    counted_p50 = sum(float(v) for v, b in zip(q[:, 1], bases, strict=True) if b == "pledgeable")
 
     def finish() -> ValuationResult:
         notes = [
@@ -112,6 +143,8 @@ def _start_valuation(
             lang=lang,
             owner_revenue=owner_revenue,
             revenue_attributable=revenue_attributable,
+            incomes=incomes,
+            pledge_scale=pledge_scale(package.pledge_value_cny, counted_p50),
         )
         return ValuationResult(patents=valuations, package=package, inputs=x)
 
@@ -133,6 +166,7 @@ def run_valuation(
     pledged_in_service: Pledged = (),
     owner_revenue: float | None = None,
     revenue_attributable: float | None = None,
+    collateral: Collateral | None = None,
 ) -> ValuationResult:
     """Value a package of patents and run every registration check.
 
@@ -140,7 +174,8 @@ def run_valuation(
     not give another pledgor (a third party); ``contract`` says what the pledge
     contract contains (None: not assessed).  ``pledged_in_service`` holds ids
     of patents securing other active loans recorded by the service
-    (double-pledge detection), or is a call that returns them.
+    (double-pledge detection), or is a call that returns them.  ``collateral``
+    sets the pledge value's basis (:class:`Collateral`).
     """
     _, _, finish = _start_valuation(
         model,
@@ -156,6 +191,7 @@ def run_valuation(
         pledged_in_service=pledged_in_service,
         owner_revenue=owner_revenue,
         revenue_attributable=revenue_attributable,
+        collateral=collateral or Collateral(),
     )
     return finish()
 
@@ -174,8 +210,15 @@ def run_assessment(
     pledges: Pledges | None = None,
     contract: PledgeContract | None = None,
     pledged_in_service: Pledged = (),
+    cover_share: float | None = None,
+    appraisal: float | None = None,
+    pledge_policy: PledgeValuePolicy | None = None,
 ) -> AssessmentResult:
-    """Value the pledged patents, then score the loan on them."""
+    """Value the pledged patents, then score the loan on them.
+
+    ``cover_share`` is the share of a loss others pay (:mod:`scoring.cover`); ``appraisal``
+    (the bank's, CNY) and ``pledge_policy`` set the pledge value (:class:`Collateral`).
+    """
     package, checks, finish = _start_valuation(
         valuation_model,
         patents,
@@ -190,6 +233,7 @@ def run_assessment(
         pledged_in_service=pledged_in_service,
         owner_revenue=borrower.revenue_cny,
         revenue_attributable=None,
+        collateral=Collateral(high_tech=borrower.high_tech, appraisal=appraisal, policy=pledge_policy),
     )
     # The PD model learned its ltv_model input on the model P50 of every pledged patent
     # (training.prepare.package_values), so it is given the same; what the collateral is
@@ -207,5 +251,6 @@ def run_assessment(
         caps=caps,
         lang=lang,
         x=x,
+        cover_share=cover_share,
     )
     return AssessmentResult(valuation=finish(), credit=credit, inputs=x)

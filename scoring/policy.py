@@ -19,6 +19,34 @@ from scoring.vocab.lang import Lang
 from scoring.vocab.shares import Share
 
 CONFIG_DIR = Path(__file__).parent / "config"
+PRICING_TEXTS = (
+    "FUNDING_COST",
+    "EXPECTED_LOSS",
+    "COST_OF_CAPITAL",
+    "OPERATING_COST",
+    "RATE_BELOW_FLOOR",
+    "RATE_COVERS_FLOOR",
+    "NO_RATE_ASKED",
+)
+INSURANCE_TEXTS = (
+    "INS_PD",
+    "INS_LGD",
+    "INS_SHARE",
+    "INS_TERM",
+    "INS_LOADING",
+    "INS_RATE_BOUND_MIN",
+    "INS_RATE_BOUND_MAX",
+    "INS_SUBSIDY",
+    "ENF_BASE",
+    "ENF_PER_PATENT",
+    "ENF_LITIGATION",
+)
+
+
+def _texts_complete(texts: dict[str, ReasonText], codes: tuple[str, ...], where: str) -> None:
+    missing = [c for c in codes if c not in texts]
+    if missing:
+        raise ValueError(f"{where}: no text for {missing}")
 
 
 class LtvCaps(BaseModel):
@@ -47,18 +75,138 @@ class LtvPolicy(BaseModel):
         return self.institutions.get(institution, self.default)
 
 
-class ValuationAssumptions(BaseModel):
-    """Income-approach and liquidation assumptions."""
+class ReasonText(BaseModel):
+    """A reason code with its English and Chinese texts."""
 
     model_config = FROZEN
-    royalty_ranges: dict[str, tuple[Share, Share]]
-    tax_rate: Share
+    code: str = ""
+    en: str
+    zh: str
+
+    def text(self, lang: Lang) -> str:
+        """The text in ``lang``."""
+        return self.zh if lang == "zh" else self.en
+
+
+class RoyaltyPrior(BaseModel):
+    """Royalty range of one national-economy industry (GB/T 4754), with where the figures come from."""
+
+    model_config = FROZEN
+    name_zh: str
+    name_en: str
+    range: tuple[Share, Share] = Field(description="Low and high royalty rate, share of net sales.")
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RoyaltyPrior:
+        if self.range[0] > self.range[1]:
+            raise ValueError(f"royalty range {self.range} is not low, high")
+        return self
+
+
+class RoyaltyPriors(BaseModel):
+    """Royalty priors keyed to national-economy industries, and which industry each technology field uses."""
+
+    model_config = FROZEN
+    classification: str
+    industries: dict[str, RoyaltyPrior]
+    tech_fields: dict[str, str]
+
+    @model_validator(mode="after")
+    def _every_field_mapped(self) -> RoyaltyPriors:
+        from scoring.vocab import TECH_FIELDS
+
+        missing = [f for f in TECH_FIELDS if f not in self.tech_fields]
+        if missing:
+            raise ValueError(f"valuation.yaml: royalty.tech_fields misses {missing}")
+        unknown = {c for c in self.tech_fields.values() if c not in self.industries}
+        if unknown:
+            raise ValueError(f"valuation.yaml: royalty.tech_fields names unknown industries {sorted(unknown)}")
+        return self
+
+    def for_field(self, tech_field: str) -> tuple[str, RoyaltyPrior]:
+        """The industry code and royalty prior a technology field uses."""
+        code = self.tech_fields[tech_field]
+        return code, self.industries[code]
+
+
+class TaxRates(BaseModel):
+    """Enterprise income tax by the borrower's status."""
+
+    model_config = FROZEN
+    standard: Share
+    high_tech: Share
+
+    def rate(self, high_tech: bool) -> float:
+        """The rate for a high and new technology enterprise, or the standard one."""
+        return self.high_tech if high_tech else self.standard
+
+
+PledgeBasis = Literal["p10", "p50", "income", "appraisal", "blend"]
+PledgeFigure = Literal["p10", "p50", "income", "appraisal"]
+
+
+class PledgeValuePolicy(BaseModel):
+    """What a pledge counts as the collateral's value: one figure or a blend, and the fallback."""
+
+    model_config = FROZEN
+    basis: PledgeBasis = "p50"
+    weights: dict[PledgeFigure, Share] = Field(default_factory=dict, description="Blend weights (basis blend).")
+    fallback: Literal["p10", "p50"] = Field(default="p10", description="Used when the basis has no figure.")
+
+    @model_validator(mode="after")
+    def _weights(self) -> PledgeValuePolicy:
+        if self.basis == "blend":
+            if not self.weights or abs(sum(self.weights.values()) - 1) > 1e-9:
+                raise ValueError("a blend's weights must be given and sum to 1")
+        elif self.weights:
+            raise ValueError(f"weights apply to basis blend only (basis is {self.basis})")
+        return self
+
+
+class PledgeValueConfig(BaseModel):
+    """Pledge-value policy by institution, with a default."""
+
+    model_config = FROZEN
+    default: PledgeValuePolicy
+    institutions: dict[str, PledgeValuePolicy] = Field(default_factory=dict)
+
+    def for_institution(self, institution: str) -> PledgeValuePolicy:
+        """The policy in force for ``institution``."""
+        return self.institutions.get(institution, self.default)
+
+
+VALUATION_TEXTS = (
+    "VALUE_DIVERGENT",
+    "PLEDGE_BASIS_FALLBACK",
+    "BASIS_P10",
+    "BASIS_P50",
+    "BASIS_INCOME",
+    "BASIS_APPRAISAL",
+    "BASIS_BLEND",
+)
+
+
+class ValuationAssumptions(BaseModel):
+    """Income-approach, reconciliation, pledge-value and liquidation assumptions (``valuation.yaml``)."""
+
+    model_config = FROZEN
+    royalty: RoyaltyPriors
+    tax_rates: TaxRates
     discount_rate: float = Field(gt=0, le=1)
     max_economic_life_years: float = Field(gt=0, le=30)
     attributable_revenue_share: Share
+    divergence_ratio: float = Field(gt=1, le=1000)
+    pledge_value: PledgeValueConfig
     liquidation_factor: Share
     disposal_cost_share: Share
     lgd_floor: Share = 0.0
+    texts: dict[str, ReasonText]
+
+    @model_validator(mode="after")
+    def _every_code_has_a_text(self) -> ValuationAssumptions:
+        _texts_complete(self.texts, VALUATION_TEXTS, "valuation.yaml")
+        return self
 
 
 class DecisionRule(BaseModel):
@@ -89,19 +237,6 @@ class DecisionPolicy(BaseModel):
     default: Literal["approve", "refer", "decline"] = "approve"
 
 
-class ReasonText(BaseModel):
-    """A reason code with its English and Chinese texts."""
-
-    model_config = FROZEN
-    code: str = ""
-    en: str
-    zh: str
-
-    def text(self, lang: Lang) -> str:
-        """The text in ``lang``."""
-        return self.zh if lang == "zh" else self.en
-
-
 class ReasonCatalogue(BaseModel):
     """Reason texts by model and feature, plus policy reasons by code."""
 
@@ -118,13 +253,17 @@ class ReasonCatalogue(BaseModel):
 
 
 class GuaranteeInsurance(BaseModel):
-    """Pricing parameters of pledge-financing guarantee insurance."""
+    """Pricing parameters of pledge-financing guarantee insurance; the premium-rate bounds are annual."""
 
     model_config = FROZEN
     risk_loading: float = Field(ge=0, le=5)
     expense_ratio: float = Field(ge=0, lt=1)
-    min_premium_rate: Share
-    max_premium_rate: Share
+    min_premium_rate: Share = Field(description="Annual premium rate floor, of the sum insured.")
+    max_premium_rate: Share = Field(description="Annual premium rate cap, of the sum insured.")
+    premium_subsidy_share: Share = Field(
+        default=0.0,
+        description="Share of the premium a government programme pays (保费补贴); the borrower pays the rest.",
+    )
 
 
 class EnforcementTier(BaseModel):
@@ -146,11 +285,46 @@ class EnforcementInsurance(BaseModel):
 
 
 class InsuranceConfig(BaseModel):
-    """Both insurance products."""
+    """Both insurance products, and the texts of their quotes' reasons by code."""
 
     model_config = FROZEN
     guarantee: GuaranteeInsurance
     enforcement: EnforcementInsurance
+    texts: dict[str, ReasonText] = Field(description="Quote reason texts by code, in zh and en.")
+
+    @model_validator(mode="after")
+    def _every_code_has_a_text(self) -> InsuranceConfig:
+        _texts_complete(self.texts, INSURANCE_TEXTS, "insurance.yaml")
+        return self
+
+
+class PricingParams(BaseModel):
+    """The components of a risk-based rate floor, annual rates of the principal (``scoring/config/pricing.yaml``)."""
+
+    model_config = FROZEN
+    funding_cost_rate: float = Field(ge=0, le=0.2)
+    capital_requirement: Share = Field(description="Capital held per unit of risk-weighted exposure.")
+    risk_weight: float = Field(ge=0, le=2.5, description="Risk weight of the exposure.")
+    hurdle_rate: float = Field(ge=0, le=0.5, description="Annual return the capital must earn.")
+    operating_cost_rate: float = Field(ge=0, le=0.2)
+
+
+class PricingConfig(BaseModel):
+    """Rate-floor components by institution, with a default, and the texts of pricing reasons."""
+
+    model_config = FROZEN
+    default: PricingParams
+    institutions: dict[str, PricingParams] = Field(default_factory=dict)
+    texts: dict[str, ReasonText]
+
+    @model_validator(mode="after")
+    def _every_code_has_a_text(self) -> PricingConfig:
+        _texts_complete(self.texts, PRICING_TEXTS, "pricing.yaml")
+        return self
+
+    def for_institution(self, institution: str) -> PricingParams:
+        """The components in force for ``institution``."""
+        return self.institutions.get(institution, self.default)
 
 
 class ScoringConfig(BaseModel):
@@ -163,6 +337,7 @@ class ScoringConfig(BaseModel):
     reasons: ReasonCatalogue
     insurance: InsuranceConfig
     grades: GradeScale
+    pricing: PricingConfig
 
     @model_validator(mode="after")
     def _every_feature_has_a_reason(self) -> ScoringConfig:
@@ -199,4 +374,5 @@ def load_scoring_config(override_dir: str | Path | None = None) -> ScoringConfig
         reasons=ReasonCatalogue.model_validate(_read("reasons.yaml", o)),
         insurance=InsuranceConfig.model_validate(_read("insurance.yaml", o)),
         grades=load_grade_scale(grades_path),
+        pricing=PricingConfig.model_validate(_read("pricing.yaml", o)),
     )

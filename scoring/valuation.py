@@ -22,7 +22,7 @@ from scoring.explain import Contributions, Reason, top_reasons
 from scoring.high_value import HighValue, high_value
 from scoring.income import IncomeApproach, relief_from_royalty
 from scoring.models import LoadedModel
-from scoring.package import ValueBasis
+from scoring.package import ValueBasis, ValueComparison, compare_values
 from scoring.pledge_checks import LifeState, Note, PledgeCheck, life_state, make_note
 from scoring.policy import LtvCaps, ScoringConfig
 from scoring.types import Patent
@@ -85,7 +85,11 @@ class PatentValuation(BaseModel):
         description="pledgeable: alive and registrable, the P50 counts; not_alive: expired, lapsed, invalidated "
         "or not yet granted; not_registrable: a registration ground fails. Only pledgeable patents count."
     )
-    pledge_value_cny: float = Field(ge=0, description="What the pledge counts, CNY: the P50 if pledgeable, else 0.")
+    pledge_value_cny: float = Field(
+        ge=0,
+        description="What the pledge counts, CNY: if pledgeable, its share of the package's pledge value (pro rata "
+        "to P50; the P50 itself on the default basis p50), else 0.",
+    )
     value_note: Note | None = Field(description="Why the pledge value is 0 (None when pledgeable).")
     income_approach: IncomeApproach | None = Field(description="Reference value; None without revenue or life.")
     legal_score: float = Field(ge=0, le=100)
@@ -98,6 +102,9 @@ class PatentValuation(BaseModel):
     notes: list[Note] = Field(default_factory=list, description="Remarks on the pledge, e.g. a third-party pledgor.")
     ltv_cap: float
     high_value: HighValue | None = Field(default=None, description="CNIPA's high-value invention patent flag.")
+    comparison: ValueComparison | None = Field(
+        default=None, description="Model P50 beside the income approach, flagged above the configured ratio."
+    )
 
 
 def patent_columns(patents: Sequence[Patent]) -> dict[str, AnyArray]:
@@ -181,6 +188,9 @@ def value_patents(
     lang: Lang = "en",
     owner_revenue: float | None = None,
     revenue_attributable: float | None = None,
+    high_tech: bool = False,
+    incomes: Sequence[IncomeApproach | None] | None = None,
+    pledge_scale: float = 1.0,
 ) -> list[PatentValuation]:
     """Value each patent: P10/P50/P90 (CNY), SHAP drivers, dimension scores, stars, income approach.
 
@@ -214,6 +224,12 @@ def value_patents(
     revenue_attributable
         Annual revenue the package supports (CNY), split evenly across patents
         for the income approach; else a share of ``owner_revenue``.
+    high_tech
+        The owner is a high and new technology enterprise (income tax 15%).
+    incomes
+        The patents' :func:`income_approaches`, when the caller has them.
+    pledge_scale
+        Pledge value per yuan of pledgeable P50 (:func:`scoring.package.pledge_scale`).
 
     Returns
     -------
@@ -222,16 +238,21 @@ def value_patents(
     explanations = model.explanations(contributions, space="log CNY")
     reference = ((model.manifest.get("extra") or {}).get("reference") or {}).get("score")
     va = config.valuation
-    per_patent_revenue = None
-    if revenue_attributable is not None:
-        per_patent_revenue = revenue_attributable / len(patents)
-    elif owner_revenue is not None:
-        per_patent_revenue = owner_revenue * va.attributable_revenue_share / len(patents)
+    if incomes is None:
+        incomes = income_approaches(
+            patents,
+            bases=bases,
+            as_of=as_of,
+            config=config,
+            owner_revenue=owner_revenue,
+            revenue_attributable=revenue_attributable,
+            high_tech=high_tech,
+        )
     out = []
     for i, p in enumerate(patents):
         ex = explanations[i]
         scores = dimension_scores(ex.contributions)
-        basis, alive = bases[i], bases[i] != "not_alive"
+        basis, alive, income = bases[i], bases[i] != "not_alive", incomes[i]
         out.append(
             PatentValuation(
                 patent_id=p.patent_id,
@@ -239,12 +260,9 @@ def value_patents(
                 p50=float(q[i, 1]),
                 p90=float(q[i, 2]),
                 value_basis=basis,
-                pledge_value_cny=float(q[i, 1]) if basis == "pledgeable" else 0.0,
+                pledge_value_cny=float(q[i, 1]) * pledge_scale if basis == "pledgeable" else 0.0,
                 value_note=_value_note(p, basis, as_of, config, lang),
-                # a patent that does not live earns no royalties to discount, and no rating
-                income_approach=relief_from_royalty(p, as_of=as_of, revenue=per_patent_revenue, assumptions=va)
-                if alive
-                else None,
+                income_approach=income,
                 legal_score=scores["legal"],
                 technical_score=scores["technical"],
                 economic_score=scores["economic"],
@@ -262,6 +280,41 @@ def value_patents(
                 notes=list(notes[i]) if notes else [],
                 ltv_cap=caps.cap(p.patent_type),
                 high_value=high_value(p, as_of=as_of),
+                comparison=compare_values(
+                    float(q[i, 1]), None if income is None else income.value, assumptions=va, lang=lang
+                )
+                if alive
+                else None,
             )
         )
     return out
+
+
+def income_approaches(
+    patents: Sequence[Patent],
+    *,
+    bases: Sequence[ValueBasis],
+    as_of: date,
+    config: ScoringConfig,
+    owner_revenue: float | None,
+    revenue_attributable: float | None,
+    high_tech: bool = False,
+) -> list[IncomeApproach | None]:
+    """Each patent's income-approach value (None without revenue, or for a patent that does not live).
+
+    The package's revenue (``revenue_attributable``, else ``attributable_revenue_share`` of
+    the owner's revenue) is split evenly across the patents; a patent that does not live earns
+    no royalties to discount.
+    """
+    va = config.valuation
+    per_patent = None
+    if revenue_attributable is not None:
+        per_patent = revenue_attributable / len(patents)
+    elif owner_revenue is not None:
+        per_patent = owner_revenue * va.attributable_revenue_share / len(patents)
+    return [
+        relief_from_royalty(p, as_of=as_of, revenue=per_patent, assumptions=va, high_tech=high_tech)
+        if b != "not_alive"
+        else None
+        for p, b in zip(patents, bases, strict=True)
+    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Response
 
-from service.deps import ConfigDep, NowDep, OnceDep, ScorerDep, ScoringReaderDep, SessionDep
+from service.deps import ConfigDep, LangDep, NowDep, OnceDep, ScorerDep, ScoringReaderDep, SessionDep
 from service.routing import api_router
 from service.schemas.insurance import QuoteRequest, QuoteResponse
 from service.usecases import insurance as uc
@@ -20,9 +20,10 @@ def create_quote(
     config: ConfigDep,
     now: NowDep,
     once: OnceDep,
+    lang: LangDep,
 ) -> Response:
     """Quote pledge-guarantee insurance for an assessment, or patent-enforcement insurance for patents."""
-    return once.run(principal, body, lambda: uc.create_quote(session, principal, config, body, now=now))
+    return once.run(principal, body, lambda: uc.create_quote(session, principal, config, body, now=now, lang=lang))
 
 
 @router.get("/quotes/{quote_id}")

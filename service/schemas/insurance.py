@@ -13,13 +13,22 @@ from service.schemas.scoring import EXAMPLE_PATENT, MAX_PATENTS
 
 
 class GuaranteeQuoteRequest(BaseModel):
-    """Pledge-guarantee insurance for a stored assessment."""
+    """Pledge-guarantee insurance for a stored assessment, over the loan's tenor.
+
+    When the assessment named a fund whose rules give an insurer a share (or an insurer
+    share outside them), that share is priced and ``insured_share``/``split`` must be left
+    out; otherwise they are required, and the quote is a what-if (``share_basis``).
+    """
 
     model_config = ConfigDict(extra="forbid")
     product: Literal["pledge_guarantee"]
     assessment_id: str = Field(max_length=36)
-    insured_share: float = Field(gt=0, le=1, description="Share of the principal insured.")
-    split: LossSplit = Field(description="Government / bank / insurer shares of the loss; they sum to 1.")
+    insured_share: float | None = Field(
+        default=None, gt=0, le=1, description="What-if: share of the principal insured (sets the sum insured)."
+    )
+    split: LossSplit | None = Field(
+        default=None, description="What-if: government / bank / insurer shares of the loss; they sum to 1."
+    )
 
 
 class EnforcementQuoteRequest(BaseModel):
@@ -46,6 +55,7 @@ class QuoteRequest(BaseModel):
                         "split": {"government": 0.4, "bank": 0.2, "insurer": 0.4},
                     }
                 },
+                {"quote": {"product": "pledge_guarantee", "assessment_id": "00000000-0000-0000-0000-000000000000"}},
                 {"quote": {"product": "patent_enforcement", "tier": "basic", "patents": [EXAMPLE_PATENT]}},
             ]
         },

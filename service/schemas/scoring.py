@@ -12,13 +12,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from scoring.cover import Cover
 from scoring.credit import Lgd, PolicyReason
 from scoring.explain import Contributions, Reason
 from scoring.package import PackageValuation
 from scoring.pledge_checks import add_months
 from scoring.pledges import PatentPledge, PledgeContract
+from scoring.pricing import RateFloor
 from scoring.types import Borrower, Day, FieldError, LoanTerms, Patent
 from scoring.valuation import PatentValuation
+from scoring.vocab.shares import Share
 from service.patent_ids import RequestPatent, RequestPatentId
 from service.settings import BATCH_ITEMS_CEILING
 
@@ -95,6 +98,12 @@ def check_pledge_ids(pledges: dict[str, PatentPledge], patents: list[Patent], *,
             raise FieldError(f"{field}.{key}", f"no patent {key!r} among the pledged patents")
 
 
+APPRAISAL_DESCRIPTION = (
+    "An appraisal of the whole package the bank supplies, CNY: the pledge value where the institution's basis is "
+    "appraisal or a blend with it (docs/valuation.md)."
+)
+
+
 class ValuationContext(BaseModel):
     """Optional facts that sharpen a valuation."""
 
@@ -104,6 +113,12 @@ class ValuationContext(BaseModel):
         default=None, ge=0, le=1e11, description="Annual revenue the package supports, CNY."
     )
     owner_revenue_cny: float | None = Field(default=None, ge=0, le=1e12, description="Owner's annual revenue.")
+    owner_high_tech: bool = Field(
+        default=False,
+        description="The owner is a high and new technology enterprise: the income approach uses 15% income tax, "
+        "not 25%.",
+    )
+    appraised_value_cny: float | None = Field(default=None, ge=0, le=1e11, description=APPRAISAL_DESCRIPTION)
     pledgor_id: str | None = Field(
         default=None, max_length=64, description="The borrower, who pledges every patent `pledges` does not name."
     )
@@ -183,13 +198,40 @@ class ValuationResponse(Stored):
         return {**data, "patents": patents, "package": package}
 
 
+class CoverRequest(BaseModel):
+    """The fund the loan will enter (and an insurer outside its rules): its rules, not typed shares, set the cover."""
+
+    model_config = _STRICT
+    fund_id: str = Field(min_length=1, max_length=64, description="The risk-compensation fund the loan will enter.")
+    rules_on: Day | None = Field(
+        default=None, description="Run the rule version in force on this day (default: the application date)."
+    )
+    insurer_share: Share | None = Field(
+        default=None,
+        description="Share of the loss at default an insurer outside the fund's rules bears (a guarantee policy); "
+        "refused when the rules name an insurer, since they set its share.",
+    )
+
+
+TYPED_SHARES = ("insured_share", "fund_cover_share", "guarantee_share")
+
+
 class AssessmentRequest(BaseModel):
     """Borrower, loan and pledged patents (or an earlier valuation of them)."""
 
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [{"borrower": EXAMPLE_BORROWER, "loan": EXAMPLE_LOAN, "patents": [EXAMPLE_PATENT]}]
+            "examples": [
+                {"borrower": EXAMPLE_BORROWER, "loan": EXAMPLE_LOAN, "patents": [EXAMPLE_PATENT]},
+                {
+                    "borrower": EXAMPLE_BORROWER,
+                    "loan": {"amount_cny": 3_000_000, "tenor_months": 36, "purpose": "rd", "annual_rate": 0.045},
+                    "patents": [EXAMPLE_PATENT],
+                    "appraised_value_cny": 12_000_000,
+                    "cover": {"fund_id": "fund_guiyang"},
+                },
+            ]
         },
     )
     borrower: Borrower
@@ -201,11 +243,24 @@ class AssessmentRequest(BaseModel):
         default_factory=dict, max_length=MAX_PATENTS, description=PLEDGES_DESCRIPTION
     )
     contract: PledgeContract | None = Field(default=None, description=CONTRACT_DESCRIPTION)
+    appraised_value_cny: float | None = Field(default=None, ge=0, le=1e11, description=APPRAISAL_DESCRIPTION)
+    cover: CoverRequest | None = Field(
+        default=None,
+        description="The fund the loan will enter: LGD with cover runs that fund's rule version. Without it, "
+        "loan.insured_share, fund_cover_share and guarantee_share are a what-if (cover.basis what_if).",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> AssessmentRequest:
         if (self.patents is None) == (self.valuation_id is None):
             raise ValueError("give exactly one of patents or valuation_id")
+        if self.cover is not None:
+            for name in TYPED_SHARES:
+                if getattr(self.loan, name) > 0:
+                    raise FieldError(f"loan.{name}", "the fund named in cover sets the cover: leave the what-if at 0")
+        if self.cover is not None and self.as_of is not None and self.cover.rules_on is not None:
+            if self.cover.rules_on > self.as_of:
+                raise FieldError("cover.rules_on", f"{self.cover.rules_on} is after as_of {self.as_of}")
         if self.patents is not None:
             _unique_ids(self.patents)
             check_pledge_ids(self.pledges, self.patents, field="pledges")
@@ -253,6 +308,12 @@ class AssessmentResponse(Stored):
     reasons: list[Reason]
     policy_reasons: list[PolicyReason]
     contributions: Contributions
+    cover: Cover | None = Field(
+        default=None, description="Who pays what share of a loss at default: the fund's rules or a what-if."
+    )
+    pricing: RateFloor | None = Field(
+        default=None, description="Risk-based rate floor beside the rate asked (None: assessed before pricing)."
+    )
     valuation_id: str | None
     valuation: ValuationResponse
 

@@ -14,8 +14,12 @@ from pydantic import ValidationError
 from sqlalchemy import Insert, bindparam, func, insert
 from sqlmodel import Session, col, select
 
-from scoring.pipeline import ValuationResult, run_assessment, run_valuation
+from scoring.cover import Cover, RuleVersionRef, fund_cover, what_if_cover
+from scoring.credit import CreditAssessment
+from scoring.funds import FundRules
+from scoring.pipeline import Collateral, ValuationResult, run_assessment, run_valuation
 from scoring.policy import ScoringConfig
+from scoring.pricing import rate_floor
 from scoring.types import PATENT_ID_CONTEXT, FieldError, Patent
 from scoring.vocab.lang import Lang
 from service.auth import Principal
@@ -24,7 +28,7 @@ from service.db import audit
 from service.db.engine import JSONText
 from service.db.regulator_tables import FeatureSnapshot
 from service.db.tables import Assessment, LoanPatent, Valuation
-from service.errors import InvalidInput, ServiceError, field_problem
+from service.errors import InvalidInput, NotFound, ServiceError, field_problem
 from service.metrics import Metrics
 from service.patent_ids import patent_id_mode
 from service.schemas.scoring import (
@@ -42,6 +46,10 @@ from service.schemas.scoring import (
     check_tenor,
 )
 from service.text_guard import first_bad
+from service.usecases.funds import ledger
+from service.usecases.funds.access import visible_fund
+from service.usecases.funds.evaluation import cap_usage
+from service.usecases.funds.rules import rule_version_on
 from service.usecases.tenancy import visible
 
 T = TypeVar("T")
@@ -180,6 +188,11 @@ def create_valuation(
         pledged_in_service=lambda: pledged_elsewhere(session, [p.patent_id for p in req.patents]),
         owner_revenue=ctx.owner_revenue_cny,
         revenue_attributable=ctx.revenue_attributable_cny,
+        collateral=Collateral(
+            high_tech=ctx.owner_high_tech,
+            appraisal=ctx.appraised_value_cny,
+            policy=config.valuation.pledge_value.for_institution(principal.institution),
+        ),
     )
     vid, now = str(uuid.uuid4()), scoring.now
     response = _valuation_response(bundle, result, vid=vid, created=now, as_of=as_of)
@@ -278,6 +291,57 @@ def _patents_for(
     return patents, row.id
 
 
+def lifetime_pd(credit: CreditAssessment, *, tenor_months: int) -> float:
+    """Cumulative PD over the tenor: what lifetime EL, the rate floor and premiums use.
+
+    Until the PD term structure (issue 12, the other half) merges, a constant hazard
+    from the 12-month PD: 1 − (1 − PD₁₂)^(tenor/12).  The lead switches this to
+    ``credit.pd_tenor`` at the merge; nothing else reads the lifetime PD.
+    """
+    return float(1 - (1 - credit.pd) ** (tenor_months / 12))
+
+
+def loan_cover(session: Session, principal: Principal, req: AssessmentRequest, as_of: date) -> Cover:
+    """The cover of a default at EAD: the named fund's rule version in force, or the typed what-if.
+
+    Usage is what the pool has reserved or paid this year (the year of ``as_of``) for the
+    borrower, the caller's institution and the fund; the balance is what is available now.
+    """
+    c = req.cover
+    if c is None:
+        return what_if_cover(req.loan)
+    day = c.rules_on or as_of
+    if day > as_of:
+        raise InvalidInput(f"{day} is after the application date {as_of}", field="cover.rules_on")
+    try:
+        visible_fund(session, principal, c.fund_id)
+    except NotFound as exc:
+        raise NotFound(exc.detail, field="cover.fund_id") from exc
+    version = rule_version_on(session, c.fund_id, day)
+    if version is None:
+        raise InvalidInput(f"fund {c.fund_id} has no rules in force on {day}", field="cover.rules_on")
+    rules = FundRules.model_validate(version.rules)
+    if c.insurer_share is not None and any(p.name == "insurer" and p.role == "co_payer" for p in rules.parties):
+        raise InvalidInput(
+            f"rule version {version.version} of fund {c.fund_id} names an insurer and sets its share",
+            field="cover.insurer_share",
+        )
+    usage = cap_usage(
+        session, c.fund_id, as_of.year, borrower_id=req.borrower.enterprise_id, bank_id=principal.institution
+    )
+    return fund_cover(
+        rules,
+        ref=RuleVersionRef(
+            fund_id=c.fund_id, version=version.version, effective_from=version.effective_from, name=rules.name
+        ),
+        ead_cny=req.loan.amount_cny,
+        ip_share=req.loan.ip_share_of_collateral,
+        usage=usage,
+        available_fen=ledger.available_fen(session, c.fund_id),
+        insurer_share=c.insurer_share,
+    )
+
+
 def create_assessment(
     session: Session, principal: Principal, scoring: ScoringContext, req: AssessmentRequest
 ) -> Recorded[AssessmentResponse]:
@@ -287,6 +351,7 @@ def create_assessment(
     _not_after_today(as_of, scoring.today, field="as_of")
     patents, valuation_id = _patents_for(session, principal, req, as_of)
     caps = config.ltv.for_institution(principal.institution)
+    cover = loan_cover(session, principal, req, as_of)
     result = run_assessment(
         bundle.get("valuation"),
         bundle.get("pd"),
@@ -301,6 +366,18 @@ def create_assessment(
         contract=req.contract,
         # looked up while the valuation's SHAP computes
         pledged_in_service=lambda: pledged_elsewhere(session, [p.patent_id for p in patents]),
+        cover_share=cover.share,
+        appraisal=req.appraised_value_cny,
+        pledge_policy=config.valuation.pledge_value.for_institution(principal.institution),
+    )
+    pricing = rate_floor(
+        lifetime_pd=lifetime_pd(result.credit, tenor_months=req.loan.tenor_months),
+        lgd=result.credit.lgd.with_cover,
+        tenor_months=req.loan.tenor_months,
+        asked_rate=req.loan.annual_rate,
+        params=config.pricing.for_institution(principal.institution),
+        texts=config.pricing,
+        lang=scoring.lang,
     )
     aid, now = str(uuid.uuid4()), scoring.now
     versions = {"valuation": bundle.get("valuation").version, "pd": bundle.get("pd").version}
@@ -313,6 +390,8 @@ def create_assessment(
         synthetic_models=_synthetic(bundle, "valuation", "pd"),
         valuation_id=valuation_id,
         valuation=valuation,
+        cover=cover,
+        pricing=pricing,
         **dict(result.credit),  # validated instances: pydantic takes them as they are
     )
     body = JSONText(response.model_dump_json())

@@ -11,7 +11,7 @@ import pytest
 from scoring.drift import bin_shares, psi, psi_band, reference_bins
 from scoring.grades import load_grade_scale
 from scoring.income import annuity_factor, relief_from_royalty
-from scoring.insurance import LossSplit, quote_enforcement, quote_guarantee
+from scoring.insurance import GuaranteeQuote, LossSplit, quote_enforcement, quote_guarantee
 from scoring.pledge_checks import add_months, check_pledge
 from scoring.policy import load_scoring_config
 from scoring.types import Patent
@@ -121,30 +121,37 @@ def test_psi_bands() -> None:
 
 def test_guarantee_premium_and_bounds() -> None:
     split = LossSplit(government=0.5, bank=0.2, insurer=0.3)
-    q = quote_guarantee(
-        pd=0.05, lgd_without_cover=0.6, ead=1_000_000, insured_share=0.5, split=split, params=CONFIG.insurance.guarantee
-    )
+
+    def quote(pd: float, lgd: float, months: int = 12) -> GuaranteeQuote:
+        return quote_guarantee(
+            lifetime_pd=pd,
+            lgd_without_cover=lgd,
+            ead=1_000_000,
+            term_months=months,
+            insurer_share=0.3,
+            sum_insured=500_000,
+            config=CONFIG.insurance,
+            share_basis="what_if",
+            split=split,
+        )
+
+    q = quote(0.05, 0.6, 24)
     el = 0.05 * min(0.6 * 1_000_000 * 0.3, 500_000)
     assert q.insurer_expected_loss == pytest.approx(el)
     assert q.premium == pytest.approx(el * 1.3 / 0.75)
+    assert q.premium_rate == pytest.approx(q.premium / 500_000 / 2) and q.annual_premium == pytest.approx(q.premium / 2)
     assert q.expected_loss_ratio == pytest.approx(0.75 / 1.3)
-    tiny = quote_guarantee(
-        pd=0.0001,
-        lgd_without_cover=0.1,
-        ead=1_000_000,
-        insured_share=0.5,
-        split=split,
-        params=CONFIG.insurance.guarantee,
-    )
-    assert tiny.premium == pytest.approx(0.005 * 500_000)
+    assert q.subsidy is not None and q.subsidy.government_cny + q.subsidy.borrower_cny == pytest.approx(q.premium)
+    assert q.subsidy.government_cny == pytest.approx(q.premium * CONFIG.insurance.guarantee.premium_subsidy_share)
+    tiny = quote(0.0001, 0.1, 36)
+    assert tiny.premium == pytest.approx(0.005 * 500_000 * 3)  # the minimum annual rate, for three years
+    assert "INS_RATE_BOUND_MIN" in {r.code for r in tiny.reasons}
     with pytest.raises(ValueError, match="sum to 1"):
         LossSplit(government=0.5, bank=0.5, insurer=0.5)
 
 
 def test_enforcement_premium_from_design_example() -> None:
-    q = quote_enforcement(
-        [_patent(), _patent(patent_id="CN202010000002.6")], tier="basic", params=CONFIG.insurance.enforcement
-    )
+    q = quote_enforcement([_patent(), _patent(patent_id="CN202010000002.6")], tier="basic", config=CONFIG.insurance)
     assert q.premium == 2000 + 2 * 200
     assert q.limit == 15 * 2400
 

@@ -219,12 +219,14 @@ def test_insurance_quotes(server: Server) -> None:
             }
         )
     g = q.guarantee
-    assert g is not None
+    assert g is not None and a.pricing is not None
+    assert g.share_basis == "what_if" and g.split is not None and g.split.insurer == 0.4
     assert g.sum_insured == pytest.approx(a.ead * 0.3)
-    el = a.pd * min(a.lgd.without_cover * a.ead * 0.4, g.sum_insured)
+    el = a.pricing.lifetime_pd * min(a.lgd.without_cover * a.ead * 0.4, g.sum_insured)
     assert g.insurer_expected_loss == pytest.approx(el)
+    years = a.pricing.tenor_months / 12
     raw = el * 1.3 / 0.75
-    assert g.premium == pytest.approx(min(max(raw, 0.005 * g.sum_insured), 0.08 * g.sum_insured))
+    assert g.premium == pytest.approx(min(max(raw, 0.005 * g.sum_insured * years), 0.08 * g.sum_insured * years))
     assert g.expected_loss_ratio == pytest.approx(el / g.premium)
     assert q.model_versions == a.model_versions
     en = e.enforcement
