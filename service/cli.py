@@ -13,7 +13,7 @@ import typer
 
 from models_store import ModelStore
 from service.settings import Settings
-from training.cli import Workspace
+from training.cli import Workspace, set_debug, user_errors
 from training.cli import app as model_commands
 from training.cli import echo as _echo
 from training.cli import fail as _fail
@@ -55,6 +55,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"obj": _workspace},  # read by the mounted model commands
 )
+
+
+@app.callback()
+def root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an error, not only its line.")] = False,
+) -> None:
+    """iprisk: risk engine for patent-pledge financing."""
+    set_debug(debug)
 
 
 @app.command()
@@ -112,8 +120,11 @@ def keys_create(
     """Create a key and print it once."""
     from service.keys import new_key
 
+    settings = _settings()
     try:
-        plain, row = new_key(_settings(), role=role, institution=institution, label=label)
+        with user_errors():
+            settings.home.mkdir(parents=True, exist_ok=True)
+            plain, row = new_key(settings, role=role, institution=institution, label=label)
     except ValueError as exc:
         raise _fail(str(exc), 2) from exc
     typer.echo(f"key id {row.id} ({row.role} @ {row.institution}) — store it now, it is not shown again:")
