@@ -237,9 +237,6 @@ def _train_generic(workspace: Workspace, data: Path, req: GenericRequest, files:
         if isinstance(exc, TableError) and exc.path is None:
             raise TableError(str(exc), path=data) from exc
         raise
-    positive = fitted.extra.get("positive_label")
-    if positive is not None:
-        echo(f"positive class: {req.target} = {positive!r} (the model gives P({req.target} = {positive!r}))")
     fitted.extra["data_file"] = str(data.resolve())
     fitted.extra["data_format"] = {
         "kind": table_format.kind,

@@ -21,7 +21,7 @@ from scoring.features import FeatureSpec, encode_category, to_matrix
 from scoring.models import LoadedModel
 from scoring.vocab.arrays import FloatArray, IndexArray
 from training.evaluate import binary_metrics
-from training.fit import Fitted, fit_binary, fit_regression
+from training.fit import Fitted, fit_regression
 from training.prepare import Prepared, split_masks
 from training.tabular import TableError
 
@@ -234,18 +234,37 @@ def train_generic(
     spec: GenericSpec,
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
+    holdout: bool = True,
 ) -> tuple[Fitted, dict[str, Any], Prepared]:
     """Fit a generic model and evaluate it on a held-out test split.
 
-    The split is out-of-time on ``spec.date_column`` when given, else random (20%).
+    The split is out-of-time on ``spec.date_column`` when given, else random (20%);
+    ``holdout=False`` trains on every row and returns no metrics. A binary model's
+    family (LightGBM or scorecard) is chosen by cross-validation on the training
+    rows (:mod:`training.families`); a regression is LightGBM.
     """
     feats, ids, skipped = infer_features(frame, target, spec)
     y, positive = _target(frame, target, task, spec)
-    prep = _prepared(frame, feats, y, spec, seed)
+    prep = _prepared(frame, feats, y, spec, seed, holdout=holdout)
+    rows = ~prep.test
+    if progress is not None and positive is not None:
+        progress(f"positive class: {target} = {positive!r} (the model gives P({target} = {positive!r}))")
     if progress is not None:
-        progress(f"training on {int(prep.train.sum())} rows, {len(feats)} features")
-    fitted = fit_binary(prep, feats, monotone=bool(spec.monotone)) if task == "binary" else fit_regression(prep, feats)
-    metrics = generic_metrics(fitted, prep)
+        progress(f"training on {int(rows.sum())} rows, {len(feats)} features; testing on {int(prep.test.sum())}")
+    if task == "binary":
+        from training.families import FOLDS, select_and_fit
+
+        minority = int(min(prep.y[rows].sum(), (1 - prep.y[rows]).sum()))
+        if minority < 2 * FOLDS:
+            raise GenericDataError(
+                f"only {minority} training rows of the rarer class of {target!r}: "
+                f"cross-validation needs at least {2 * FOLDS}",
+                column=target,
+            )
+        fitted = select_and_fit(prep.x[rows], prep.y[rows], feats, seed=seed, progress=progress)
+    else:
+        fitted = fit_regression(prep, feats)
+    metrics = generic_metrics(fitted, prep) if holdout else {}
     fitted.extra.update(
         {
             "generic": True,
@@ -260,9 +279,20 @@ def train_generic(
 
 
 def _prepared(
-    frame: pd.DataFrame, feats: tuple[FeatureSpec, ...] | list[FeatureSpec], y: FloatArray, spec: GenericSpec, seed: int
+    frame: pd.DataFrame,
+    feats: tuple[FeatureSpec, ...] | list[FeatureSpec],
+    y: FloatArray,
+    spec: GenericSpec,
+    seed: int,
+    *,
+    holdout: bool = True,
 ) -> Prepared:
     x = encode_frame(frame, feats)
+    if not holdout:
+        rng = np.random.default_rng(seed)
+        none = np.zeros(len(frame), dtype=bool)
+        dates = np.full(len(frame), np.datetime64("NaT"), dtype="datetime64[D]")
+        return Prepared(x, y, np.arange(len(frame)), dates, none, rng.random(len(frame)) < 0.15)
     if spec.date_column:
         dates = pd.to_datetime(frame[spec.date_column], errors="coerce").to_numpy().astype("datetime64[D]")
         test, valid = split_masks(dates, seed=seed)
