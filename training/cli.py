@@ -115,11 +115,16 @@ def data_generate(
 
     if fmt not in ("csv", "parquet"):
         raise fail("--format must be csv or parquet", 2)
+    from training.progress import steps
+
     t0 = time.perf_counter()
     echo(f"generating {loans} loans (seed {seed})")
-    frames = generate_portfolio(n_loans=loans, seed=seed)
-    out.mkdir(parents=True, exist_ok=True)
-    write_portfolio(frames, out, fmt=fmt)
+    with steps("generate", 2, echo) as bar:
+        frames = generate_portfolio(n_loans=loans, seed=seed)
+        bar.advance("portfolio drawn")
+        out.mkdir(parents=True, exist_ok=True)
+        write_portfolio(frames, out, fmt=fmt)
+        bar.advance(f"written to {out}")
     sizes = ", ".join(f"{k} {len(v)}" for k, v in frames.items())
     echo(f"wrote {out} in {time.perf_counter() - t0:.1f} s: {sizes}")
 
@@ -302,7 +307,7 @@ def predict(
 
     with user_errors():
         store = _workspace(ctx).open_store()
-        frame = run(store, model, data, explain=explain, read=FileOptions(fmt, encoding, sep).read)
+        frame = run(store, model, data, explain=explain, read=FileOptions(fmt, encoding, sep).read, progress=echo)
     frame.to_csv(out, index=False)
     typer.echo(f"wrote {len(frame)} rows to {out}")
 

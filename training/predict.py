@@ -15,6 +15,7 @@ from scoring.vocab.arrays import AnyArray, FloatArray
 from training.contract import load_dataset
 from training.generic import encode_frame, probability_column
 from training.prepare import Prepared, prepare_claims, prepare_pd, valuation_matrix
+from training.progress import map_chunks
 from training.registry import load_version
 from training.tabular import read_table
 
@@ -52,6 +53,7 @@ def predict(
     explain: bool = False,
     as_of: np.datetime64 | None = None,
     read: Callable[[Path], tuple[pd.DataFrame, Any]] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """Score ``data`` with the model ``ref``.
 
@@ -71,6 +73,8 @@ def predict(
         Valuation date for patents without a price date (default: today).
     read
         Reads a generic model's file (default: :func:`training.tabular.read_table`, format detected).
+    progress
+        Receives a line per chunk of explained rows, with the time left (the slow part).
 
     Returns
     -------
@@ -99,7 +103,7 @@ def predict(
         out["prediction"] = model.raw(x)
     out["model"] = f"{model.name}:{model.version}"
     if explain:
-        contrib = model.contributions(x, role)
+        contrib = map_chunks(lambda rows: model.contributions(rows, role), x, label="explain", echo=progress)
         for j, name in enumerate(model.feature_names):
             out[f"shap_{name}"] = contrib[:, j]
         out["shap_base_value"] = contrib[:, -1]

@@ -14,6 +14,10 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
+import numpy as np
+
+from scoring.vocab.arrays import FloatArray
+
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
@@ -111,3 +115,19 @@ def steps(label: str, total: int, echo: Callable[[str], None] | None) -> Steps:
     if sys.stderr.isatty():
         return BarSteps(label, total)
     return LineSteps(label, total, echo)
+
+
+CHUNK_ROWS = 2000
+
+
+def map_chunks(
+    fn: Callable[[FloatArray], FloatArray], x: FloatArray, *, label: str, echo: Callable[[str], None] | None
+) -> FloatArray:
+    """``fn`` over ``x`` in chunks of :data:`CHUNK_ROWS` rows, one progress step per chunk."""
+    starts = range(0, max(len(x), 1), CHUNK_ROWS)
+    parts = []
+    with steps(label, len(starts), echo) as bar:
+        for i in starts:
+            parts.append(fn(x[i : i + CHUNK_ROWS]))
+            bar.advance(f"{min(i + CHUNK_ROWS, len(x))} of {len(x)} rows")
+    return np.concatenate(parts, axis=0) if parts else fn(x)

@@ -56,7 +56,8 @@ def test_generic_binary_train_and_predict_with_shap(env: Path, tmp_path: Path) -
     assert store.alias("credit", "champion") == "1"
 
     scored = tmp_path / "scored.csv"
-    _run("predict", "--model", "credit", "--data", str(CSV), "--out", str(scored), "--explain")
+    out = _run("predict", "--model", "credit", "--data", str(CSV), "--out", str(scored), "--explain")
+    assert "[explain 1/1] 800 of 800 rows (" in out  # progress of the slow part, with its time
     frame = pd.read_csv(scored)
     assert len(frame) == len(pd.read_csv(CSV))
     assert frame["applicant_id"].iloc[0] == "A00000"
