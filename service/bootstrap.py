@@ -15,6 +15,7 @@ from service.settings import Settings
 from service.signing_key import signing_store
 from training.contract import find_table_file
 from training.pipeline import MODEL_NAMES, train_models
+from training.progress import steps
 from training.synth.generator import generate_portfolio, write_portfolio
 
 
@@ -38,14 +39,25 @@ def ensure_models(settings: Settings, *, progress: Callable[[str], None] = print
     store = signing_store(settings, create_key=True, echo=progress)
     t0 = time.perf_counter()
     data_dir = settings.data_path
-    if find_table_file(data_dir, "loans") is None:
-        progress(f"generating the bundled SYNTHETIC portfolio ({settings.bootstrap_loans} loans) in {data_dir}")
-        frames = generate_portfolio(n_loans=settings.bootstrap_loans, seed=settings.bootstrap_seed)
-        data_dir.mkdir(parents=True, exist_ok=True)
-        write_portfolio(frames, data_dir)
-    train_models(
-        data_dir, store, models=missing, actor="bootstrap", report_dir=settings.reports_path, progress=progress
-    )
+    generate = find_table_file(data_dir, "loans") is None
+    # One step per model (and one for the data): a bar on a terminal, a line with the time left in a log.
+    with steps("bootstrap", len(missing) + generate, progress) as bar:
+        if generate:
+            progress(f"generating the bundled SYNTHETIC portfolio ({settings.bootstrap_loans} loans) in {data_dir}")
+            frames = generate_portfolio(n_loans=settings.bootstrap_loans, seed=settings.bootstrap_seed)
+            data_dir.mkdir(parents=True, exist_ok=True)
+            write_portfolio(frames, data_dir)
+            bar.advance(f"portfolio generated ({settings.bootstrap_loans} loans)")
+
+        def relay(line: str) -> None:
+            progress(line)
+            name = line.split(" ", 1)[0]
+            if name in missing and line.startswith(f"{name} version "):  # train_models' line for a finished model
+                bar.advance(f"{name} trained")
+
+        train_models(
+            data_dir, store, models=missing, actor="bootstrap", report_dir=settings.reports_path, progress=relay
+        )
     for name in missing:
         if store.alias(name, "champion") is None:
             version = store.alias(name, "challenger")

@@ -7,14 +7,15 @@ settings through the :class:`~training.cli.Workspace` that :func:`_workspace` bu
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from models_store import ModelStore
 from service.settings import Settings
 from service.watch_cli import watch_app
-from training.cli import Workspace
+from training.cli import Workspace, set_debug, user_errors
 from training.cli import app as model_commands
 from training.cli import echo as _echo
 from training.cli import fail as _fail
@@ -56,6 +57,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"obj": _workspace},  # read by the mounted model commands
 )
+
+
+@app.callback()
+def root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an error, not only its line.")] = False,
+) -> None:
+    """iprisk: risk engine for patent-pledge financing."""
+    set_debug(debug)
 
 
 @app.command()
@@ -114,8 +123,11 @@ def keys_create(
     """Create a key and print it once."""
     from service.keys import new_key
 
+    settings = _settings()
     try:
-        plain, row = new_key(_settings(), role=role, institution=institution, label=label)
+        with user_errors():
+            settings.home.mkdir(parents=True, exist_ok=True)
+            plain, row = new_key(settings, role=role, institution=institution, label=label)
     except ValueError as exc:
         raise _fail(str(exc), 2) from exc
     typer.echo(f"key id {row.id} ({row.role} @ {row.institution}) — store it now, it is not shown again:")
@@ -198,3 +210,60 @@ def audit_verify() -> None:
     )
     if not verdict.ok:
         raise typer.Exit(1)
+
+
+funds_app = typer.Typer(
+    help="Fund administration through a running service (a fund-manager key).", no_args_is_help=True
+)
+rules_app = typer.Typer(help="A fund's rule versions.", no_args_is_help=True)
+funds_app.add_typer(rules_app, name="rules")
+app.add_typer(funds_app, name="funds")
+
+
+@rules_app.command("upload")
+def rules_upload(
+    fund: Annotated[str, typer.Argument(help="Fund id.")],
+    file: Annotated[Path, typer.Argument(help="Rule version, YAML or JSON (scoring/config/funds/*.yaml).")],
+    url: Annotated[str, typer.Option(envvar="IPRISK_URL", help="The service's address.")] = "http://127.0.0.1:8000",
+    api_key: Annotated[str, typer.Option(envvar="IPRISK_API_KEY", help="A fund-manager (or regulator) key.")] = "",
+    effective_from: Annotated[
+        str | None, typer.Option("--from", help="First day in force (YYYY-MM-DD), instead of the file's.")
+    ] = None,
+    reason: Annotated[str | None, typer.Option(help="Why, when the version takes effect in the past.")] = None,
+) -> None:
+    """Add a rule version to a fund from a YAML or JSON file (the body of POST /v1/funds/{fund}/rules)."""
+    from service.client import ApiError, ClientError, IpriskClient
+
+    with user_errors():
+        body = _rule_file(file)
+    if effective_from is not None:
+        body["effective_from"] = effective_from
+    if reason is not None:
+        body["reason"] = reason
+    if not api_key:
+        raise _fail("error: no API key: pass --api-key or set IPRISK_API_KEY", 2)
+    try:
+        with IpriskClient(url, api_key=api_key) as client:
+            version = client.add_rule_version(fund, body)
+    except ApiError as exc:
+        field = f" (field {exc.field})" if exc.field else ""
+        raise _fail(f"error: {file}: refused by the service: {exc.status} {exc.detail}{field}", 2) from exc
+    except ClientError as exc:
+        raise _fail(f"error: cannot reach the service at {url}: {exc}") from exc
+    typer.echo(f"fund {version.fund_id}: rule version {version.version} in force from {version.effective_from}")
+
+
+def _rule_file(path: Path) -> dict[str, Any]:
+    """A rule version read from YAML or JSON (JSON is YAML too); dates as ISO text, as the API takes them."""
+    import yaml
+
+    from training.tabular import TableError
+
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except yaml.YAMLError as exc:
+        raise TableError(f"not valid YAML or JSON: {' '.join(str(exc).split())}", path=path) from exc
+    if not isinstance(raw, dict) or "rules" not in raw:
+        raise TableError("expected a mapping with 'effective_from' and 'rules' (see docs/funds.md)", path=path)
+    result: dict[str, Any] = json.loads(json.dumps(raw, default=str))
+    return result

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal, TypeVar
 
 import httpx
@@ -65,7 +65,18 @@ from service.schemas.funds import (
 from service.schemas.insurance import QuoteRequest, QuoteResponse
 from service.schemas.loans import LoanCreate, LoanPublic
 from service.schemas.pledges import DisposalReport, RegistrationChange, RegistrationCreate, ReleaseRequest
-from service.schemas.regulator import OutcomeCreate, OutcomePublic
+from service.schemas.regulator import (
+    AuditCheck,
+    AuditCheckpoint,
+    DriftReport,
+    FundStatistics,
+    ModelCard,
+    ModelInventory,
+    OutcomeCreate,
+    OutcomePublic,
+    PerformanceReport,
+    PortfolioReport,
+)
 from service.schemas.scoring import (
     AssessmentRequest,
     AssessmentResponse,
@@ -567,6 +578,56 @@ class IpriskClient:
     def fund_balance(self, fund_id: str) -> BalancePublic:
         """GET /v1/funds/{fund_id}/balance."""
         return self._send("GET", f"/v1/funds/{fund_id}/balance", BalancePublic)
+
+    # --- the regulator's read-only view (issue 16: one block) ---------------------------------------
+
+    def portfolio(self, *, group_by: str = "bank") -> PortfolioReport:
+        """GET /v1/regulator/portfolio (group_by: bank, region, industry, patent type…)."""
+        return self._send("GET", "/v1/regulator/portfolio", PortfolioReport, params={"group_by": group_by})
+
+    def export_portfolio(self, *, group_by: str = "bank", fmt: Literal["csv", "parquet"] = "csv") -> bytes:
+        """GET /v1/regulator/portfolio/export: the file's bytes (CSV or Parquet)."""
+        resp = self._http.get("/v1/regulator/portfolio/export", params={"group_by": group_by, "format": fmt})
+        if resp.status_code >= 400:
+            self._decode(resp)  # raises the matching error
+        return resp.content
+
+    def fund_statistics(self) -> list[FundStatistics]:
+        """GET /v1/regulator/funds."""
+        return self._list("/v1/regulator/funds", FundStatistics)
+
+    def drift(self, *, days: int = 30) -> list[DriftReport]:
+        """GET /v1/regulator/monitoring/drift: PSI per input and score over the last ``days`` days."""
+        return self._list("/v1/regulator/monitoring/drift", DriftReport, params={"days": days})
+
+    def performance(self, *, as_of: date | None = None) -> PerformanceReport:
+        """GET /v1/regulator/monitoring/performance: realised vs expected default rate by grade."""
+        params = {"as_of": as_of.isoformat()} if as_of is not None else None
+        return self._send("GET", "/v1/regulator/monitoring/performance", PerformanceReport, params=params)
+
+    def models(self) -> ModelInventory:
+        """GET /v1/regulator/models: every model and version, aliases and their moves."""
+        return self._send("GET", "/v1/regulator/models", ModelInventory)
+
+    def champion_at(self, name: str, at: datetime) -> dict[str, Any]:
+        """GET /v1/regulator/models/{name}/champion?at=…: the champion at an instant."""
+        out: dict[str, Any] = self.request(
+            "GET", f"/v1/regulator/models/{name}/champion", params={"at": at.isoformat()}
+        )
+        return out
+
+    def model_card(self, name: str, version: str) -> ModelCard:
+        """GET /v1/regulator/models/{name}/{version}/card."""
+        return self._send("GET", f"/v1/regulator/models/{name}/{version}/card", ModelCard)
+
+    def verify_audit(self, *, seq: int | None = None, digest: str | None = None) -> AuditCheck:
+        """GET /v1/regulator/audit/verify (optionally against a checkpoint you kept: ``seq`` and ``digest``)."""
+        params = {"seq": seq, "hash": digest} if seq is not None else None
+        return self._send("GET", "/v1/regulator/audit/verify", AuditCheck, params=params)
+
+    def audit_checkpoints(self) -> list[AuditCheckpoint]:
+        """GET /v1/regulator/audit/checkpoints, oldest first."""
+        return self._list("/v1/regulator/audit/checkpoints", AuditCheckpoint)
 
 
 def _page(since: date | None, until: date | None, limit: int, offset: int) -> dict[str, Any]:

@@ -15,7 +15,6 @@ from service.db.audit import ensure_head
 from service.db.engine import make_engine
 from service.db.migrate import upgrade
 from service.db.tables import ApiKey
-from service.schemas.scoring import EXAMPLE_BORROWER, EXAMPLE_LOAN, EXAMPLE_PATENT
 from service.settings import Settings
 
 DEMO_INSTITUTION = "bank_demo"
@@ -126,6 +125,9 @@ def ensure_demo_key(
 
 
 def _demo_text(key: str, intro: str, host: str, port: int) -> str:
+    # Imported here: the scoring schemas pull in the ML stack, which `iprisk keys` must not wait for.
+    from service.schemas.scoring import EXAMPLE_BORROWER, EXAMPLE_LOAN, EXAMPLE_PATENT
+
     body = json.dumps({"borrower": EXAMPLE_BORROWER, "loan": EXAMPLE_LOAN, "patents": [EXAMPLE_PATENT]})
     return (
         f"\n{intro}\n"

@@ -10,6 +10,10 @@ LightGBM) are imported inside the commands, so ``iprisk --help`` stays quick.
 from __future__ import annotations
 
 import json
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,10 +48,42 @@ class Workspace:
     open_store: StoreOpener
 
 
+_DEBUG = {"on": False}
+
+
+def set_debug(on: bool) -> None:
+    """``--debug``: errors print their traceback too (set by the root command of ``iprisk``)."""
+    _DEBUG["on"] = on
+
+
 def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print ``message`` in red on stderr; return the exit to raise."""
+    """Print ``message`` in red on stderr (with the traceback under ``--debug``); return the exit to raise."""
+    if _DEBUG["on"] and sys.exc_info()[0] is not None:
+        traceback.print_exc()
     typer.secho(message, fg=typer.colors.RED, err=True)
     return typer.Exit(code)
+
+
+@contextmanager
+def user_errors(prefix: str = "error: ") -> Iterator[None]:
+    """Turn what a user's input can cause into one red line and exit code 2, never a traceback.
+
+    Missing or unreadable files, data errors naming row and column, unknown model
+    names or versions, bad dates and spec keys.  ``iprisk --debug`` shows the traceback.
+    """
+    from training.contract import ContractError
+    from training.tabular import TableError
+
+    try:
+        yield
+    except (TableError, ContractError, StoreError, OSError) as exc:
+        raise fail(f"{prefix}{_one_line(exc)}", 2) from exc
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.filename}: {exc.strerror or 'cannot be read'}"
+    return str(exc) or type(exc).__name__
 
 
 def echo(message: str) -> None:
@@ -79,11 +115,16 @@ def data_generate(
 
     if fmt not in ("csv", "parquet"):
         raise fail("--format must be csv or parquet", 2)
+    from training.progress import steps
+
     t0 = time.perf_counter()
     echo(f"generating {loans} loans (seed {seed})")
-    frames = generate_portfolio(n_loans=loans, seed=seed)
-    out.mkdir(parents=True, exist_ok=True)
-    write_portfolio(frames, out, fmt=fmt)
+    with steps("generate", 2, echo) as bar:
+        frames = generate_portfolio(n_loans=loans, seed=seed)
+        bar.advance("portfolio drawn")
+        out.mkdir(parents=True, exist_ok=True)
+        write_portfolio(frames, out, fmt=fmt)
+        bar.advance(f"written to {out}")
     sizes = ", ".join(f"{k} {len(v)}" for k, v in frames.items())
     echo(f"wrote {out} in {time.perf_counter() - t0:.1f} s: {sizes}")
 
@@ -100,29 +141,65 @@ def data_validate(directory: Path) -> None:
     typer.echo("valid: " + ", ".join(f"{k} {len(v)} rows" for k, v in frames.items()))
 
 
+FormatOpt = Annotated[str | None, typer.Option("--format", help="File kind: csv, xlsx or parquet (default: detected).")]
+EncodingOpt = Annotated[str | None, typer.Option(help="CSV text encoding, e.g. utf-8, gbk (default: detected).")]
+SepOpt = Annotated[str | None, typer.Option("--sep", help="CSV separator: , ; or tab (default: detected).")]
+
+
+@dataclass(frozen=True)
+class FileOptions:
+    """How to read a generic file: each ``None`` is detected."""
+
+    kind: str | None = None
+    encoding: str | None = None
+    separator: str | None = None
+
+    def read(self, path: Path) -> tuple[Any, Any]:
+        """The frame and the :class:`~training.tabular.TableFormat` used; reported on stderr."""
+        from training.tabular import FILE_KINDS, TableError, read_table
+
+        if self.kind is not None and self.kind not in FILE_KINDS:
+            raise TableError(f"--format must be one of {', '.join(FILE_KINDS)}", path=path)
+        sep = "\t" if self.separator in ("tab", "\\t") else self.separator
+        kind = next((k for k in FILE_KINDS if k == self.kind), None)
+        frame, fmt = read_table(path, kind=kind, encoding=self.encoding, separator=sep)
+        echo(f"read {path}: {fmt.describe()}, {len(frame)} rows, {len(frame.columns)} columns")
+        return frame, fmt
+
+
 @app.command()
 def train(
     ctx: typer.Context,
-    data: Annotated[Path, typer.Option(help="Data directory (contract) or CSV file (generic).")],
+    data: Annotated[Path, typer.Option(help="Data directory (contract), or a CSV/XLSX/Parquet file (generic).")],
     model: Annotated[str, typer.Option(help="valuation, pd, claim_review or all.")] = "all",
     task: Annotated[str | None, typer.Option(help="Generic task: binary or regression.")] = None,
     target: Annotated[str | None, typer.Option(help="Generic: target column.")] = None,
     name: Annotated[str | None, typer.Option(help="Generic: model name to register.")] = None,
-    spec: Annotated[Path | None, typer.Option(help="Generic: column spec (YAML).")] = None,
+    spec: Annotated[Path | None, typer.Option(help="Generic: column spec (YAML, see README).")] = None,
+    positive_label: Annotated[
+        str | None, typer.Option(help="Generic binary: the target value the model gives the probability of.")
+    ] = None,
+    fmt: FormatOpt = None,
+    encoding: EncodingOpt = None,
+    sep: SepOpt = None,
 ) -> None:
     """Train, evaluate, report and register models."""
-    from training.contract import ContractError
-
     workspace = _workspace(ctx)
-    try:
-        if task is not None:
-            _train_generic(workspace, data, task, target, name, spec)
-            return
-        from training.pipeline import MODEL_NAMES, train_models
+    if task is not None:
+        with user_errors("refused: nothing was trained. "):
+            _train_generic(
+                workspace,
+                data,
+                GenericRequest(task, target, name, spec, positive_label),
+                FileOptions(fmt, encoding, sep),
+            )
+        return
+    from training.pipeline import MODEL_NAMES, train_models
 
-        models = MODEL_NAMES if model == "all" else (model,)
-        if any(m not in MODEL_NAMES for m in models):
-            raise fail(f"--model must be one of {', '.join(MODEL_NAMES)} or all", 2)
+    models = MODEL_NAMES if model == "all" else (model,)
+    if any(m not in MODEL_NAMES for m in models):
+        raise fail(f"--model must be one of {', '.join(MODEL_NAMES)} or all (or --task for a generic file)", 2)
+    with user_errors("refused: nothing was trained.\n"):
         results = train_models(
             data,
             workspace.open_store(create_key=True),
@@ -131,34 +208,53 @@ def train(
             report_dir=workspace.reports_path,
             progress=echo,
         )
-    except ContractError as exc:
-        raise fail(f"refused: nothing was trained.\n{exc}") from exc
     for r in results:
         state = "champion (first version)" if r.promoted else "challenger"
         typer.echo(f"{r.name}:{r.version} registered as {state}; report {r.report}")
 
 
-def _train_generic(
-    workspace: Workspace, data: Path, task: str, target: str | None, name: str | None, spec: Path | None
-) -> None:
-    import pandas as pd
+@dataclass(frozen=True)
+class GenericRequest:
+    """The generic-training options of ``train``."""
 
-    from training.generic import GenericDataError, load_spec, train_generic
+    task: str
+    target: str | None
+    name: str | None
+    spec: Path | None
+    positive_label: str | None
 
-    if task not in ("binary", "regression") or not target or not name:
+
+def _train_generic(workspace: Workspace, data: Path, req: GenericRequest, files: FileOptions) -> None:
+    from training.generic import load_spec, train_generic
+
+    if req.task not in ("binary", "regression") or not req.target or not req.name:
         raise fail("generic training needs --task binary|regression, --target COLUMN and --name NAME", 2)
-    kind: Literal["binary", "regression"] = "binary" if task == "binary" else "regression"
+    kind: Literal["binary", "regression"] = "binary" if req.task == "binary" else "regression"
+    spec = load_spec(req.spec)
+    if req.positive_label is not None:
+        spec = spec.model_copy(update={"positive_label": req.positive_label})
+    frame, table_format = files.read(data)
     try:
-        fitted, metrics, prep = train_generic(pd.read_csv(data), task=kind, target=target, spec=load_spec(spec))
-    except GenericDataError as exc:
-        raise fail(f"refused: nothing was trained. {exc}") from exc
+        fitted, metrics, prep = train_generic(frame, task=kind, target=req.target, spec=spec, progress=echo)
+    except ValueError as exc:  # a TableError without the file: say which file
+        from training.tabular import TableError
+
+        if isinstance(exc, TableError) and exc.path is None:
+            raise TableError(str(exc), path=data) from exc
+        raise
+    fitted.extra["data_file"] = str(data.resolve())
+    fitted.extra["data_format"] = {
+        "kind": table_format.kind,
+        "encoding": table_format.encoding,
+        "separator": table_format.separator,
+    }
     store = workspace.open_store(create_key=True)
-    version, report = _register_generic(store, workspace, data, name, fitted, metrics, prep)
-    if store.alias(name, "champion") is None:
-        store.promote(name, version, actor=workspace.actor, reason="first version of this model")
+    version, report = _register_generic(store, workspace, data, req.name, fitted, metrics, prep)
+    if store.alias(req.name, "champion") is None:
+        store.promote(req.name, version, actor=workspace.actor, reason="first version of this model")
     else:
-        store.set_alias(name, "challenger", version, actor=workspace.actor, reason="newly trained")
-    typer.echo(f"{name}:{version} registered; metrics {json.dumps(metrics)}; report {report}")
+        store.set_alias(req.name, "challenger", version, actor=workspace.actor, reason="newly trained")
+    typer.echo(f"{req.name}:{version} registered; metrics {json.dumps(metrics, default=float)}; report {report}")
 
 
 def _register_generic(
@@ -190,6 +286,7 @@ def _register_generic(
         metrics=metrics,
         plots=build_plots(fitted.as_loaded(name, version), prep, metrics),
         synthetic=False,
+        summary=fitted.extra,
     )
     return version, report
 
@@ -198,19 +295,19 @@ def _register_generic(
 def predict(
     ctx: typer.Context,
     model: Annotated[str, typer.Option(help="NAME, NAME@ALIAS or NAME:VERSION.")],
-    data: Annotated[Path, typer.Option(help="Data directory or CSV.")],
+    data: Annotated[Path, typer.Option(help="Data directory, or a CSV/XLSX/Parquet file (generic models).")],
     out: Annotated[Path, typer.Option(help="Output CSV.")],
     explain: Annotated[bool, typer.Option(help="Add SHAP columns.")] = False,
+    fmt: FormatOpt = None,
+    encoding: EncodingOpt = None,
+    sep: SepOpt = None,
 ) -> None:
     """Score a data set with a stored model; one output row per input."""
-    from training.contract import ContractError
-    from training.generic import GenericDataError
     from training.predict import predict as run
 
-    try:
-        frame = run(_workspace(ctx).open_store(), model, data, explain=explain)
-    except (StoreError, ContractError, GenericDataError) as exc:
-        raise fail(str(exc)) from exc
+    with user_errors():
+        store = _workspace(ctx).open_store()
+        frame = run(store, model, data, explain=explain, read=FileOptions(fmt, encoding, sep).read, progress=echo)
     frame.to_csv(out, index=False)
     typer.echo(f"wrote {len(frame)} rows to {out}")
 
@@ -230,38 +327,57 @@ def models_list(ctx: typer.Context) -> None:
 def models_show(ctx: typer.Context, ref: str) -> None:
     """The manifest of one version (verified)."""
     store = _workspace(ctx).open_store()
-    try:
+    with user_errors():
         name, version = store.resolve(ref)
         typer.echo(store.verify(name, version).model_dump_json(indent=2))
-    except StoreError as exc:
-        raise fail(str(exc)) from exc
 
 
 @models_app.command("promote")
 def models_promote(
     ctx: typer.Context,
     ref: Annotated[str, typer.Argument(help="NAME:VERSION or NAME@challenger.")],
-    data: Annotated[Path | None, typer.Option(help="Test data for the gates.")] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(help="Test data for the gates (default: the bundled portfolio, or a model's training file)."),
+    ] = None,
     reason: Annotated[str, typer.Option(help="Why.")] = "",
-    force: Annotated[bool, typer.Option(help="Promote even if gates fail (needs --reason).")] = False,
+    force: Annotated[
+        bool, typer.Option(help="Promote even if gates or the target/positive label check fail (needs --reason).")
+    ] = False,
 ) -> None:
-    """Promote a version to champion if it passes its gates against the champion."""
+    """Promote a version to champion if it predicts the same thing as the champion and passes its gates."""
     from training.promotion import PromotionRefused, promote
 
     workspace = _workspace(ctx)
     store = workspace.open_store()
-    try:
+    with user_errors():
         name, version = store.resolve(ref)
-        if data is None and workspace.data_path.exists() and name in ("valuation", "pd", "claim_review"):
-            data = workspace.data_path
-        result = promote(store, name, version, actor=workspace.actor, reason=reason, data_dir=data, force=force)
-    except PromotionRefused as exc:
-        raise fail(f"promotion refused:\n{exc.result}") from exc
-    except (StoreError, ValueError) as exc:
-        raise fail(str(exc)) from exc
+        if data is None:
+            data = _default_test_data(store, workspace, name, version)
+        try:
+            result = promote(store, name, version, actor=workspace.actor, reason=reason, data_dir=data, force=force)
+        except PromotionRefused as exc:
+            raise fail(f"promotion refused:\n{exc.result}") from exc
+        except ValueError as exc:
+            raise fail(str(exc)) from exc
     if result is not None:
         typer.echo(str(result))
     typer.echo(f"{name}:{version} is champion")
+
+
+def _default_test_data(store: ModelStore, workspace: Workspace, name: str, version: str) -> Path | None:
+    """The bundled portfolio for bundled models; a generic model's own training file while it is still there."""
+    if name in ("valuation", "pd", "claim_review"):
+        return workspace.data_path if workspace.data_path.exists() else None
+    data_file = store.manifest(name, version).extra.get("data_file")
+    if not data_file:
+        return None
+    path = Path(data_file)
+    if not path.exists():
+        echo(f"the training file {path} of {name}:{version} is gone: pass --data FILE")
+        return None
+    echo(f"gates on the training file of {name}:{version}: {path} (its held-out test split)")
+    return path
 
 
 @models_app.command("sign")
@@ -289,10 +405,8 @@ def models_sign(
 def models_rollback(ctx: typer.Context, name: str, reason: Annotated[str, typer.Option(help="Why.")]) -> None:
     """Move champion back to the previous champion."""
     workspace = _workspace(ctx)
-    try:
+    with user_errors():
         ev = workspace.open_store().rollback(name, actor=workspace.actor, reason=reason)
-    except StoreError as exc:
-        raise fail(str(exc)) from exc
     typer.echo(f"{name}: champion {ev.from_version} -> {ev.to_version}")
 
 
@@ -304,8 +418,15 @@ def models_history(
 ) -> None:
     """Every alias move of a model, or the champion at one instant."""
     store = _workspace(ctx).open_store()
+    if name not in store.names():
+        raise fail(f"error: no model named {name!r} (models: {', '.join(store.names()) or 'none'})", 2)
     if on is not None:
-        when = datetime.fromisoformat(on)
+        try:
+            when = datetime.fromisoformat(on)
+        except ValueError as exc:
+            raise fail(
+                f"error: --on {on!r} is not an ISO date or date-time (e.g. 2026-03-31 or 2026-03-31T12:00)", 2
+            ) from exc
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
         typer.echo(f"{name} champion on {when.isoformat()}: {store.champion_on(name, when)}")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -11,9 +13,11 @@ from models_store import ModelStore
 from scoring.models import LoadedModel, sigmoid
 from scoring.vocab.arrays import AnyArray, FloatArray
 from training.contract import load_dataset
-from training.generic import encode_frame
+from training.generic import encode_frame, probability_column
 from training.prepare import Prepared, prepare_claims, prepare_pd, valuation_matrix
+from training.progress import map_chunks
 from training.registry import load_version
+from training.tabular import read_table
 
 
 def _valuation_rows(data: dict[str, pd.DataFrame], as_of: np.datetime64) -> tuple[AnyArray, FloatArray]:
@@ -42,7 +46,14 @@ def _bundled_rows(
 
 
 def predict(
-    store: ModelStore, ref: str, data: Path, *, explain: bool = False, as_of: np.datetime64 | None = None
+    store: ModelStore,
+    ref: str,
+    data: Path,
+    *,
+    explain: bool = False,
+    as_of: np.datetime64 | None = None,
+    read: Callable[[Path], tuple[pd.DataFrame, Any]] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """Score ``data`` with the model ``ref``.
 
@@ -60,6 +71,10 @@ def predict(
         (in the model's raw space: log-odds or log CNY).
     as_of
         Valuation date for patents without a price date (default: today).
+    read
+        Reads a generic model's file (default: :func:`training.tabular.read_table`, format detected).
+    progress
+        Receives a line per chunk of explained rows, with the time left (the slow part).
 
     Returns
     -------
@@ -70,7 +85,7 @@ def predict(
     extra = model.manifest.get("extra") or {}
     day = as_of if as_of is not None else np.datetime64("today", "D")
     if extra.get("generic"):
-        frame = pd.read_csv(data)
+        frame, _ = (read or read_table)(Path(data))
         x = encode_frame(frame, model.features)
         id_cols = [c for c in extra.get("id_columns", []) if c in frame.columns]
         out = frame[id_cols].copy() if id_cols else pd.DataFrame({"row": np.arange(1, len(frame) + 1)})
@@ -83,12 +98,12 @@ def predict(
         for r in ("p10", "p50", "p90"):
             out[f"{r}_cny"] = np.exp(model.raw(x, r))
     elif model.task == "binary":
-        out["probability"] = sigmoid(model.raw(x))
+        out[probability_column(extra.get("positive_label"))] = sigmoid(model.raw(x))
     else:
         out["prediction"] = model.raw(x)
     out["model"] = f"{model.name}:{model.version}"
     if explain:
-        contrib = model.contributions(x, role)
+        contrib = map_chunks(lambda rows: model.contributions(rows, role), x, label="explain", echo=progress)
         for j, name in enumerate(model.feature_names):
             out[f"shap_{name}"] = contrib[:, j]
         out["shap_base_value"] = contrib[:, -1]

@@ -5,17 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from models_store import ModelStore
 from scoring.models import LoadedModel
 from training.contract import load_dataset
 from training.evaluate import evaluate_binary, evaluate_valuation
-from training.gates import GateResult, check_gates, load_gates
+from training.gates import GateCheck, GateResult, check_gates, load_gates
 from training.generic import generic_holdout_metrics
 from training.pipeline import REVIEW_CAPACITY
 from training.prepare import Prepared, prepare_claims, prepare_pd, prepare_valuation
 from training.registry import load_version
+from training.tabular import read_table
 
 
 class PromotionRefused(RuntimeError):
@@ -54,7 +53,9 @@ def evaluate_promotion(store: ModelStore, name: str, version: str, data_dir: Pat
     """Run the gates of ``name:version`` against the current champion on ``data_dir``."""
     candidate = load_version(store, f"{name}:{version}")
     if (candidate.manifest.get("extra") or {}).get("generic"):
-        data: dict[str, Any] = {"frame": pd.read_csv(data_dir)}
+        fmt = (candidate.manifest.get("extra") or {}).get("data_format") or {}
+        frame, _ = read_table(data_dir, encoding=fmt.get("encoding"), separator=fmt.get("separator"))
+        data: dict[str, Any] = {"frame": frame}
     else:
         data = load_dataset(data_dir)
     champ_version = store.alias(name, "champion")
@@ -65,6 +66,31 @@ def evaluate_promotion(store: ModelStore, name: str, version: str, data_dir: Pat
     return check_gates(name, gates, holdout_metrics(store, candidate, data), champion)
 
 
+def _meaning(manifest: Any) -> dict[str, Any]:
+    extra = manifest.extra or {}
+    return {"task": manifest.task, "target": extra.get("target"), "positive_label": extra.get("positive_label")}
+
+
+def meaning_check(store: ModelStore, name: str, version: str) -> GateCheck | None:
+    """Does ``name:version`` predict the same thing as the champion (task, target, positive label)?
+
+    A challenger trained on the other orientation of the same target passes every
+    metric gate (its AUC is the same) while every score flips meaning, so this
+    check comes first and needs no data. ``None`` when there is no other champion.
+    """
+    champ_version = store.alias(name, "champion")
+    if champ_version is None or champ_version == version:
+        return None
+    cand, champ = _meaning(store.manifest(name, version)), _meaning(store.manifest(name, champ_version))
+    differ = [k for k in cand if cand[k] != champ[k]]
+    reason = (
+        "; ".join(f"{k} {cand[k]!r} differs from the champion's {champ[k]!r}" for k in differ)
+        if differ
+        else f"same task, target {cand['target']!r} and positive label {cand['positive_label']!r} as the champion"
+    )
+    return GateCheck(metric="meaning", candidate=None, champion=None, passed=not differ, reason=reason)
+
+
 def promote(
     store: ModelStore, name: str, version: str, *, actor: str, reason: str, data_dir: Path | None, force: bool = False
 ) -> GateResult | None:
@@ -73,19 +99,25 @@ def promote(
     Raises
     ------
     PromotionRefused
-        The gates failed and ``force`` is false.
+        The candidate predicts something else than the champion (target or
+        positive label), or the gates failed, and ``force`` is false.
     ValueError
         ``force`` without a reason, or gates required but no test data given.
     """
     if force and not reason.strip():
         raise ValueError("a forced promotion must give a reason")
+    meaning = meaning_check(store, name, version)
+    if meaning is not None and not meaning.passed and not force:
+        raise PromotionRefused(GateResult(name=name, passed=False, checks=[meaning]))
     result = None
     if data_dir is not None:
         result = evaluate_promotion(store, name, version, data_dir)
+        if meaning is not None:
+            result = GateResult(name=name, passed=result.passed and meaning.passed, checks=[meaning, *result.checks])
     elif not force:
         raise ValueError("gates need test data: pass --data DIR (or --force with a reason)")
     if result is not None and not result.passed and not force:
         raise PromotionRefused(result)
-    forced = force and (result is None or not result.passed)
+    forced = force and (result is None or not result.passed or (meaning is not None and not meaning.passed))
     store.promote(name, version, actor=actor, reason=reason or "gates passed", forced=forced)
     return result

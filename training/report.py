@@ -6,6 +6,7 @@ import base64
 import html
 import io
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,17 @@ from scoring.models import LoadedModel, sigmoid
 from scoring.vocab.arrays import FloatArray
 from training.prepare import Prepared
 
+# Feature names from a bank's own file are often Chinese: use a CJK font where one is installed.
+plt.rcParams["font.sans-serif"] = ["Noto Sans CJK SC", "WenQuanYi Zen Hei", "SimHei", "DejaVu Sans"]
+
 
 def _png(fig: Any) -> str:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    with warnings.catch_warnings():
+        # Without a CJK font the names show as boxes; the report still lists them in its tables.
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
+        warnings.filterwarnings("ignore", message="findfont", category=UserWarning)
+        fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
     plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode()
 
@@ -117,10 +125,55 @@ def build_plots(model: LoadedModel, prep: Prepared, metrics: dict[str, Any]) -> 
     return plots
 
 
+def _table(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return ""
+    head = "".join(f"<th>{html.escape(str(k))}</th>" for k in rows[0])
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in r.values()) + "</tr>" for r in rows)
+    return f"<table border='1' cellpadding='3'><tr>{head}</tr>{body}</table>"
+
+
+def _cell(v: Any) -> str:
+    return f"{v:.4f}" if isinstance(v, float) else str(v)
+
+
+def summary_html(summary: dict[str, Any]) -> str:
+    """What a modeller checks first: target and positive class, the model family and why, the scorecard."""
+    parts = []
+    if summary.get("target") is not None:
+        label = summary.get("positive_label")
+        event = f" = {label!r} (the probability is of this class)" if label is not None else ""
+        parts.append(f"<p>target <code>{html.escape(str(summary['target']))}</code>{html.escape(event)}</p>")
+    if summary.get("family"):
+        parts.append(f"<h2>model family: {html.escape(str(summary['family']))}</h2>")
+        parts.append(f"<p>{html.escape(str(summary.get('family_reason', '')))}</p>")
+        parts.append(_table(list(summary.get("cv") or [])))
+    if summary.get("scorecard"):
+        card = summary["scorecard"]
+        parts.append(
+            f"<h2>scorecard</h2><p>{html.escape(str(card.get('scaling', '')))}; "
+            f"base points {html.escape(_cell(card.get('base_points', 0.0)))}</p>"
+        )
+        parts.append(_table(list(card.get("table") or [])))
+    return "".join(parts)
+
+
 def write_report(
-    out_dir: Path, *, name: str, version: str | None, metrics: dict[str, Any], plots: dict[str, str], synthetic: bool
+    out_dir: Path,
+    *,
+    name: str,
+    version: str | None,
+    metrics: dict[str, Any],
+    plots: dict[str, str],
+    synthetic: bool,
+    summary: dict[str, Any] | None = None,
 ) -> Path:
-    """Write ``metrics.json`` and ``report.html`` for one model run; return the HTML path."""
+    """Write ``metrics.json`` and ``report.html`` for one model run; return the HTML path.
+
+    ``summary`` (a generic model's manifest extra) adds the target and positive
+    class, the chosen family with the candidates' cross-validated figures, and
+    the scorecard table.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, default=float), encoding="utf-8")
     label = "<p><strong>SYNTHETIC DATA</strong>: figures describe the bundled generator, not a real book.</p>"
@@ -128,7 +181,7 @@ def write_report(
     body = (
         f"<html><head><meta charset='utf-8'><title>{html.escape(name)} report</title></head><body>"
         f"<h1>{html.escape(name)} version {html.escape(str(version))}</h1>"
-        f"{label if synthetic else ''}<h2>metrics</h2>"
+        f"{label if synthetic else ''}{summary_html(summary or {})}<h2>metrics</h2>"
         f"<pre>{html.escape(json.dumps(metrics, indent=2, default=float))}</pre>"
         f"{imgs}</body></html>"
     )
