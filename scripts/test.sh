@@ -13,6 +13,24 @@ fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
 
+# Debian packages the tests use, installed where missing when we are root with apt: chromium
+# (the console's browser tests and its PDF printing), fonts-noto-cjk (Chinese glyphs in pages and
+# PDFs), poppler-utils (PDF pages to PNG). Add a package here, to this one list.
+DEBIAN_PACKAGES=(chromium fonts-noto-cjk poppler-utils)
+
+install_debian_packages() {
+    [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || return 0
+    local missing=()
+    for p in "${DEBIAN_PACKAGES[@]}"; do
+        dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+    done
+    [ "${#missing[@]}" -eq 0 ] && return 0
+    echo "test.sh: installing ${missing[*]} from Debian's packages" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+install_debian_packages || echo "test.sh: could not install ${DEBIAN_PACKAGES[*]}" >&2
+
 pg_answers() {
     .venv/bin/python - "$1" <<'PY' >/dev/null 2>&1
 import sys, psycopg
