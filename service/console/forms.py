@@ -91,8 +91,9 @@ def _problem_text(error: Mapping[str, Any], english: str, lang: Lang) -> str:
     template = ZH_PROBLEMS.get(str(error.get("type")))
     if template is None:
         return ZH_GENERIC
+    ctx = {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in (error.get("ctx") or {}).items()}
     try:
-        return template.format(**(error.get("ctx") or {}))
+        return template.format(**ctx)
     except (KeyError, IndexError):
         return ZH_GENERIC
 

@@ -17,7 +17,7 @@ from scoring.explain import Contributions
 from scoring.policy import ReasonText, ScoringConfig
 from scoring.valuation import PatentValuation
 from scoring.vocab.lang import Lang
-from service.console import charts
+from service.console import charts, text
 from service.db.tables import Assessment, Loan, Valuation
 from service.schemas.scoring import AssessmentResponse, ValuationResponse
 
@@ -53,14 +53,27 @@ class AssessmentView:
     loan_id: str | None
 
 
-def waterfall(c: Contributions, texts: dict[str, ReasonText], lang: Lang, *, title: str) -> Markup:
-    """The SHAP waterfall of ``c``, each input named by its reason text."""
+def waterfall(
+    c: Contributions,
+    texts: dict[str, ReasonText],
+    lang: Lang,
+    *,
+    title: str,
+    neutral: dict[str, tuple[str, str]] | None = None,
+) -> Markup:
+    """The SHAP waterfall of ``c``, each input named neutrally where given, else by its reason text."""
     zh = lang == "zh"
+
+    def name(feature: str) -> str:
+        if neutral and feature in neutral:
+            return neutral[feature][0 if zh else 1]
+        return texts[feature].text(lang) if feature in texts else feature
+
     return charts.waterfall(
         c.base_value,
         c.values,
         title=title,
-        names=lambda f: texts[f].text(lang) if f in texts else f,
+        names=name,
         base_label="基准值" if zh else "Base",
         output_label="输出值" if zh else "Output",
         others_label="其余因素合计" if zh else "All other inputs",
@@ -103,6 +116,6 @@ def assessment_view(session: Session, row: Assessment, config: ScoringConfig, la
         patents = source.request["patents"] if source is not None else []
     valuation = _valuation(response.valuation.id, response.valuation, list(patents or []), {}, config, lang)
     title = "违约概率（对数几率）的 SHAP 分解" if lang == "zh" else "SHAP of the PD (log-odds)"
-    chart = waterfall(response.contributions, config.reasons.pd, lang, title=title)
+    chart = waterfall(response.contributions, config.reasons.pd, lang, title=title, neutral=text.PD_INPUTS)
     loan = session.exec(select(Loan.id).where(Loan.assessment_id == row.id)).first()
     return AssessmentView(row.id, response, dict(row.request), valuation, chart, loan)

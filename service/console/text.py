@@ -185,3 +185,28 @@ def field_value(value: object, lang: Lang) -> str:
     if value is None:
         return "—"
     return str(value)
+
+
+# The PD model's inputs by neutral names, for the waterfall (the reason texts name the adverse
+# direction only, and a bar may push either way).
+PD_INPUTS: dict[str, tuple[str, str]] = {
+    "industry": ("所属产业", "Industry"),
+    "region": ("所在市州", "Region"),
+    "purpose": ("贷款用途", "Purpose"),
+    "log_revenue": ("营业收入", "Revenue"),
+    "employees": ("从业人数", "Employees"),
+    "years_registered": ("成立年限", "Years registered"),
+    "rd_intensity": ("研发投入强度", "R&D intensity"),
+    "high_tech": ("高新技术企业认定", "High-tech status"),
+    "specialised_sme": ("专精特新认定", "Specialised SME status"),
+    "leverage": ("资产负债率", "Leverage"),
+    "prior_overdue_count": ("历史逾期次数", "Past overdue payments"),
+    "bad_credit_3y": ("近三年信用记录", "Credit record, 3 years"),
+    "log_amount": ("贷款金额", "Loan amount"),
+    "tenor_months": ("贷款期限", "Tenor"),
+    "ltv_model": ("贷款金额与专利估值之比", "Loan against model value"),
+    "ip_share_of_collateral": ("知识产权担保占比", "IP share of collateral"),
+    "n_patents": ("质押专利数量", "Patents pledged"),
+    "invention_share": ("发明专利占比", "Invention share"),
+    "min_remaining_life_years": ("最短剩余保护期", "Shortest remaining life"),
+}
