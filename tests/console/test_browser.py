@@ -78,9 +78,15 @@ def test_sign_in_with_an_api_key(visit: Visit, server: Server) -> None:
     assert page.locator("#api_key").get_attribute("aria-invalid") == "true"
     assert page.locator("#api_key-err").inner_text() == "密钥无效或已吊销"
 
-    visit.sign_in(server.keys["bank_a"])
+    page.fill("#api_key", server.keys["bank_a"])
+    page.press("#api_key", "Enter")  # the keyboard alone
     assert page.url.endswith("/console/officer")
     assert page.locator("h1").inner_text() == "工作台"
+    page.keyboard.press("Tab")  # the first stop is the link past the menus
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "#main"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "English"
     cookie = next(c for c in visit.context.cookies() if c["name"] == "iprisk_console")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
     visit.shot("officer-home")
