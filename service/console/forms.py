@@ -54,14 +54,17 @@ class FormErrors(Exception):
         self.originals = originals or {}  # the API's English text, beside a Chinese one
 
 
-def nest(items: Iterable[tuple[str, str]], *, skip: Iterable[str] = ("csrf",)) -> dict[str, Any]:
-    """A nested body from dotted field names; numeric parts index lists, empty values are left out."""
+def nest(items: Iterable[tuple[str, str]], *, skip: Iterable[str] = ("csrf",), guard: bool = True) -> dict[str, Any]:
+    """A nested body from dotted field names; numeric parts index lists, empty values are left out.
+
+    ``guard`` refuses text no column can hold here; without it the use case does (a batch item).
+    """
     skipped = set(skip)
     root: dict[str, Any] = {}
     for name, value in items:
         if name in skipped or value.strip() == "":
             continue
-        why = problem(value)
+        why = problem(value) if guard else None
         if why:
             raise FormErrors({name: why})
         node: Any = root

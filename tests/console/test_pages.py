@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Iterator
 from decimal import Decimal
@@ -14,6 +16,7 @@ from service.console.web import COOKIE, sign, unsign
 from service.keys import new_key, revoke
 from service.schemas.scoring import AssessmentRequest
 from tests.factories import application, patent
+from tests.patent_numbers import fresh_patent_id
 from tests.service.harness import Server
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -165,3 +168,31 @@ def test_the_waterfall_adds_up_to_the_output() -> None:
     assert f"输出值 {-3.0 + sum(values.values()):.3f}" in svg
     assert svg.count("<rect") == 11  # the ten largest and the rest in one row
     assert "其余" in svg
+
+
+def test_a_spreadsheet_of_applications_is_assessed_row_by_row(officer: httpx.Client, server: Server) -> None:
+    template = officer.get("/console/batch/template.csv")
+    assert template.status_code == 200 and template.content.startswith(b"\xef\xbb\xbf")  # Excel reads UTF-8
+    header, example = list(csv.reader(io.StringIO(template.content.decode("utf-8-sig"))))
+    good = dict(zip(header, example, strict=True)) | {"patents.0.patent_id": fresh_patent_id()}
+    good["borrower.enterprise_id"] = "贵州测试企业"
+    bad = good | {"patents.0.patent_id": fresh_patent_id(), "loan.amount_cny": "0"}
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=header)
+    writer.writeheader()
+    writer.writerows([good, bad])
+    before = server.count("assessments")
+    form = officer.get("/console/batch")
+    page = officer.post(
+        "/console/batch",
+        data={"csrf": csrf_of(form)},
+        files={"file": ("申请.csv", out.getvalue().encode("gb18030"), "text/csv")},  # as Chinese Excel saves it
+    )
+    assert page.status_code == 200
+    assert "成功 1，失败 1" in page.text
+    assert server.count("assessments") == before + 1
+    rows = re.findall(r"<tr>\s*<td class=\"num\">(\d+)</td>\s*<td class=\"(ok|bad)\">", page.text)
+    assert rows == [("2", "ok"), ("3", "bad")]
+    assert "loan.amount_cny：取值不符合规则" in page.text
+    listed = server.client("bank_a").list_assessments()
+    assert any(item["borrower_id"] == "贵州测试企业" for item in listed.items)

@@ -63,7 +63,7 @@ def flatten(value: Any, prefix: str = "") -> dict[str, str]:
     return {prefix[:-1]: "" if value is None else str(value)}
 
 
-def _context(
+def scoring_context(
     user: User, bundle: ModelBundle, config: ScoringConfig, metrics: Metrics, now: datetime, today: date
 ) -> ScoringContext:
     return ScoringContext(bundle, config, metrics, user.lang, now, today)
@@ -136,7 +136,7 @@ def create_valuation(
     values = fields(form)
     try:
         body = parse(ValuationRequest, nest(values.items()), lang=user.lang)
-        ctx = _context(user, bundle, config, metrics, now, today)
+        ctx = scoring_context(user, bundle, config, metrics, now, today)
         vid = scoring.create_valuation(session, user.principal, ctx, body).model.id
     except FormErrors as exc:
         return _form_page(request, user, "officer/valuation_form.html", values, exc)
@@ -204,7 +204,7 @@ def create_assessment(
     values = fields(form)
     try:
         body = parse(AssessmentRequest, nest(values.items()), lang=user.lang)
-        ctx = _context(user, bundle, config, metrics, now, today)
+        ctx = scoring_context(user, bundle, config, metrics, now, today)
         aid = scoring.create_assessment(session, user.principal, ctx, body).model.id
     except FormErrors as exc:
         return _form_page(request, user, "officer/assessment_form.html", values, exc)
