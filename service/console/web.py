@@ -33,11 +33,11 @@ from starlette.datastructures import FormData
 from scoring.vocab.lang import Lang
 from service.auth import Principal, is_active
 from service.console import text
-from service.deps import SessionDep
+from service.deps import SessionDep, SettingsDep
 from service.errors import Forbidden, ServiceError
 from service.routing import UnitOfWorkRoute
 from service.secret_files import create_secret_file
-from service.state import app_state
+from service.settings import Settings
 
 PREFIX = "/console"
 COOKIE = "iprisk_console"
@@ -89,9 +89,9 @@ def _secret(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def session_secret(request: Request) -> bytes:
+def session_secret(settings: Settings) -> bytes:
     """The HMAC key of console cookies, from the home's key directory."""
-    return _secret(app_state(request.app).settings.home / "keys" / "console-session.key")
+    return _secret(settings.home / "keys" / "console-session.key")
 
 
 def _b64(data: bytes) -> str:
@@ -122,7 +122,7 @@ def lang_of(request: Request) -> Lang:
     return "en" if request.cookies.get(LANG_COOKIE) == "en" else "zh"
 
 
-def start_session(request: Request, response: Response, principal: Principal) -> None:
+def start_session(settings: Settings, response: Response, principal: Principal) -> None:
     """Set the signed session cookie for ``principal`` with a fresh CSRF token."""
     payload = {
         "k": principal.key_id,
@@ -131,7 +131,7 @@ def start_session(request: Request, response: Response, principal: Principal) ->
         "c": secrets.token_urlsafe(24),
         "e": int(time.time()) + SESSION_SECONDS,
     }
-    set_cookie(response, COOKIE, sign(session_secret(request), payload), max_age=SESSION_SECONDS)
+    set_cookie(response, COOKIE, sign(session_secret(settings), payload), max_age=SESSION_SECONDS)
 
 
 def set_cookie(response: Response, name: str, value: str, *, max_age: int) -> None:
@@ -139,10 +139,10 @@ def set_cookie(response: Response, name: str, value: str, *, max_age: int) -> No
     response.set_cookie(name, value, max_age=max_age, path=PREFIX, httponly=True, samesite="strict")
 
 
-async def get_user(request: Request, session: SessionDep) -> User:
+async def get_user(request: Request, session: SessionDep, settings: SettingsDep) -> User:
     """The signed-in user; :class:`SignInRequired` without a valid session or with a revoked key."""
     token = request.cookies.get(COOKIE)
-    payload = unsign(session_secret(request), token) if token else None
+    payload = unsign(session_secret(settings), token) if token else None
     if payload is None or not isinstance(payload.get("e"), int) or payload["e"] < time.time():
         raise SignInRequired
     principal = Principal(key_id=int(payload["k"]), role=str(payload["r"]), institution=str(payload["i"]))
@@ -202,6 +202,7 @@ def render(request: Request, name: str, *, user: User | None, status: int = 200,
         label=lambda v: text.label(v, lang),
         money=lambda v: text.money(v, lang),
         percent=text.percent,
+        colon="：" if lang == "zh" else ": ",
         field_name=lambda n: text.field_name(n, lang),
         field_value=lambda v: text.field_value(v, lang),
         path=request.url.path,

@@ -26,7 +26,7 @@ from service.console.web import (
     start_session,
 )
 from service.db import audit
-from service.deps import SessionDep
+from service.deps import SessionDep, SettingsDep
 from service.errors import Forbidden
 
 HOMES = {"bank": "/officer", "fund_manager": "/fund", "regulator": "/regulator"}
@@ -58,7 +58,7 @@ def signin_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/signin", response_class=HTMLResponse)
-def signin(request: Request, session: SessionDep, form: SignInFormDep) -> Response:
+def signin(request: Request, session: SessionDep, settings: SettingsDep, form: SignInFormDep) -> Response:
     """Check the API key; start a session and go to the role's home, or say the key is not valid."""
     key = form.get("api_key")
     principal = lookup_digest(session, hash_key(key.strip())) if isinstance(key, str) and key.strip() else None
@@ -69,7 +69,7 @@ def signin(request: Request, session: SessionDep, form: SignInFormDep) -> Respon
         session, principal, action="console.sign_in", resource_type="api_key", resource_id=str(principal.key_id)
     )
     response = RedirectResponse(PREFIX + HOMES.get(principal.role, "/"), status_code=303)
-    start_session(request, response, principal)
+    start_session(settings, response, principal)
     response.delete_cookie(SIGNIN_COOKIE, path=PREFIX)
     return response
 
