@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from service.console import charts, forms, text
-from service.console.web import COOKIE, sign, unsign
+from service.console.web import COOKIE, MENU, sign, unsign
 from service.keys import new_key, revoke
 from service.schemas.scoring import AssessmentRequest
 from tests.factories import application, patent
@@ -196,3 +196,21 @@ def test_a_spreadsheet_of_applications_is_assessed_row_by_row(officer: httpx.Cli
     assert "loan.amount_cny：取值不符合规则" in page.text
     listed = server.client("bank_a").list_assessments()
     assert any(item["borrower_id"] == "贵州测试企业" for item in listed.items)
+
+
+@pytest.mark.parametrize("who", ["bank_a", "regulator"])
+def test_every_menu_page_of_a_role_opens_in_chinese(server: Server, who: str) -> None:
+    role = {"bank_a": "bank", "regulator": "regulator"}[who]
+    pages = [m for m in MENU if m.role == role]
+    assert len(pages) >= 4
+    client = signed_in(server, server.keys[who])
+    try:
+        for item in pages:
+            page = client.get(item.path)
+            assert page.status_code == 200, item.path
+            assert f"<h1>{item.zh}" in page.text or item.zh in page.text, item.path
+            assert 'aria-current="page"' in page.text  # the menu marks where the user is
+            assert "default-src 'none'" in page.headers["content-security-policy"]
+            assert page.headers["cache-control"] == "no-store"
+    finally:
+        client.close()
