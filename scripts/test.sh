@@ -13,23 +13,23 @@ fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
 
-# System packages the published reports need (docs/regulator.md): a CJK font for the Chinese text of
-# the charts and the PDF (fonts-noto-cjk), and pdftoppm (poppler-utils) to render PDF pages in the tests.
-# Installed as root on a Debian-like machine when missing; elsewhere the report tests say what is missing.
-install_report_packages() {
+# Debian packages the tests use, installed where missing when we are root with apt: chromium
+# (the console's browser tests and its PDF printing), fonts-noto-cjk and fontconfig (Chinese glyphs in
+# pages, charts and PDFs: docs/regulator.md), poppler-utils (PDF pages to PNG). Add a package here, to this one list.
+DEBIAN_PACKAGES=(chromium fonts-noto-cjk fontconfig poppler-utils)
+
+install_debian_packages() {
+    [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || return 0
     local missing=()
-    fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-noto-cjk fontconfig)
-    command -v pdftoppm >/dev/null || missing+=(poppler-utils)
-    [ ${#missing[@]} -eq 0 ] && return 0
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        echo "test.sh: installing ${missing[*]} from Debian's packages" >&2
-        DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-    else
-        echo "test.sh: missing ${missing[*]}; the report tests will be skipped" >&2
-    fi
+    for p in "${DEBIAN_PACKAGES[@]}"; do
+        dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+    done
+    [ "${#missing[@]}" -eq 0 ] && return 0
+    echo "test.sh: installing ${missing[*]} from Debian's packages" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
-install_report_packages
+install_debian_packages || echo "test.sh: could not install ${DEBIAN_PACKAGES[*]}" >&2
 
 pg_answers() {
     .venv/bin/python - "$1" <<'PY' >/dev/null 2>&1

@@ -16,6 +16,7 @@ from service.auth import KeyCache
 from service.bundle import BundleHolder
 from service.clock import Clock
 from service.configuration import load_configuration
+from service.console import mount as mount_console
 from service.db.audit import ensure_head
 from service.db.engine import WalCheckpointer, make_engine
 from service.db.limits import DbLimits
@@ -153,6 +154,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         title="iprisk",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served from local files by the console (service/console): nothing from a CDN
+        redoc_url=None,
         description="Risk engine for patent-pledge financing. Every number comes with its reasons "
         "(SHAP) and the model version that produced it. Authenticate with "
         "`Authorization: Bearer <API key>`.",
@@ -171,4 +174,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    mount_console(app)
     return app
