@@ -41,8 +41,8 @@ from service.routes import (
     outcomes,
     pledges,
     regulator,
-    subsidies,
     repayments,
+    subsidies,
     transactions,
     valuations,
     watch,
@@ -131,7 +131,10 @@ def start(settings: Settings, *, clock: Clock, metrics: Metrics, key_cache: KeyC
     if settings.revalue_interval_seconds > 0:  # the collateral watch of the whole book (docs/after-booking.md)
         job = partial(revaluation.scheduled_revaluation, engine, holder, metrics, settings, clock)
         _started(stack, Periodic(job, settings.revalue_interval_seconds, "book-revaluation"))
-    _started(stack, Periodic(partial(revaluation.refresh_gauges, engine, metrics), revaluation.ALERT_GAUGE_SECONDS, "alert-gauges"))
+    _started(
+        stack,
+        Periodic(partial(revaluation.refresh_gauges, engine, metrics), revaluation.ALERT_GAUGE_SECONDS, "alert-gauges"),
+    )
     return AppState(settings, clock, engine, holder, metrics, key_cache, monitor, audit, checkpointer)
 
 

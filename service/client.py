@@ -45,8 +45,8 @@ from service.schemas.claims import (
     PoolLoanPublic,
     RecoveryCreate,
     RecoveryPublic,
-    RepaymentCreate,
 )
+from service.schemas.claims import RepaymentCreate as PoolRepaymentCreate
 from service.schemas.disposals import DisposalOpen, DisposalPublic, DisposalStepCreate
 from service.schemas.events import EventCreate, EventPublic
 from service.schemas.funds import (
@@ -363,6 +363,7 @@ class IpriskClient:
     ) -> TurnoverPublic:
         """POST /v1/transactions/turnover."""
         return self._write("/v1/transactions/turnover", TurnoverPublic, req, key=idempotency_key)
+
     # --- after booking: legal events, the collateral watch, alerts ----------------------------------
 
     def record_event(
@@ -472,7 +473,7 @@ class IpriskClient:
         self,
         fund_id: str,
         pool_loan_id: str,
-        req: RepaymentCreate | dict[str, Any],
+        req: PoolRepaymentCreate | dict[str, Any],
         *,
         idempotency_key: str | None = None,
     ) -> PoolLoanPublic:
