@@ -78,7 +78,16 @@ def test_local_rules_refuse_entry_with_reasons_and_write_nothing(server: Server)
         with pytest.raises(ValidationFailed) as e:
             bank.register_pool_loan(fund_id, {"facts": facts(amount_cny="3000000")})
         assert "借款人注册地（市州）未报告" in str(e.value) and "贷款年利率未报告" in str(e.value)
-    assert fund_rows(server) == before
+    local = facts(region="guiyang", annual_rate="0.0445", amount_cny="3000000", origination_date="2025-01-30")
+    late = {"facts": local, "entered_on": "2025-03-03", "entry_evidence": ["filing record"]}  # 32 days later
+    with server.client("bank_a", lang="zh") as bank, clock(server, ENTERED):
+        with pytest.raises(ValidationFailed) as e:
+            bank.register_pool_loan(fund_id, late)
+        assert "2025-01-30放款，2025-03-03才备案入池，间隔32天，超过30天的期限" in str(e.value)
+        assert fund_rows(server) == before
+        migrated = bank.register_pool_loan(fund_id, late | {"migrated_from": "city pool register 2025"})
+    lag = next(c for c in migrated.checks if c.rule == "entry_lag")
+    assert lag.passed and lag.reason == "自原资金池迁移并附证明材料：放款后32天备案（期限30天）予以认可"
     mgr.close()
 
 
