@@ -14,7 +14,7 @@ from scoring.funds import FundRules
 from scoring.payout import CapUsage, compute_payout
 from scoring.vocab.money import to_fen
 from service.client import NotFoundError, ValidationFailed
-from tests.factories import DEFAULTED, FILED, application, claim_body, rule_body
+from tests.factories import FILED, application, claim_body, rule_body
 from tests.service.fund_helpers import amounts, clock, file, new_fund, pool_loan
 from tests.service.harness import Server
 
@@ -80,7 +80,6 @@ def test_usage_and_balance_already_recorded_cut_the_cover(server: Server) -> Non
     usage = CapUsage(borrower_year_fen=reserved, bank_year_fen=reserved, fund_year_fen=reserved)
     again = compute_payout(rules, default_loss(12_000_000, 1), usage=usage, available_fen=10_000_000_00 - reserved)
     assert steps.payout == again
-    assert DEFAULTED.year == FILED.year
 
 
 def test_the_what_if_is_labelled_and_refused_beside_a_fund(server: Server) -> None:
