@@ -100,9 +100,19 @@ def exact_share(share: float) -> Decimal:
 
 
 def default_loss(ead_cny: float, ip_share: float) -> LossFacts:
-    """The loss of a default at EAD: the whole principal outstanding and claimed, no interest."""
+    """The loss of a default at EAD: the whole principal outstanding and claimed, no interest.
+
+    The loan's amount is the EAD (full drawdown), which a pro-rata "first X CNY" needs; a bank
+    tier's standing is not known at application, so the rules' lowest tier applies.
+    """
     principal = to_fen(money_from_model(ead_cny))
-    return LossFacts(principal_fen=principal, interest_fen=0, ip_share=exact_share(ip_share), claimed_fen=principal)
+    return LossFacts(
+        principal_fen=principal,
+        interest_fen=0,
+        ip_share=exact_share(ip_share),
+        claimed_fen=principal,
+        loan_fen=principal,
+    )
 
 
 def fund_cover(

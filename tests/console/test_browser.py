@@ -186,7 +186,7 @@ def test_another_banks_record_is_not_reachable_by_url(visit: Visit, server: Serv
 
 
 def test_a_fund_manager_decides_a_claim(visit: Visit, server: Server) -> None:
-    fund_id, _ = new_fund(server, "guiyang_40_60")
+    fund_id, _ = new_fund(server, "city_40_60")
     bank = server.client("bank_a")
     claim = file(server, bank, fund_id, claim_body(pool_loan(server, bank, fund_id)))
     visit.sign_in(manager_key(server, fund_id))

@@ -88,7 +88,7 @@ def test_insurer_share_from_the_rules_or_outside_them() -> None:
         fund_cover(
             four, ref=_ref("4", four, on), ead_cny=1, ip_share=1, usage=CapUsage(), available_fen=1, insurer_share=0.2
         )
-    on, gy = _rules("guiyang_40_60")
+    on, gy = _rules("city_40_60")
     outside = fund_cover(
         gy,
         ref=_ref("g", gy, on),
@@ -123,7 +123,7 @@ def test_what_if_is_labelled_and_lgd_uses_the_cover() -> None:
         total_p10=0, total_p50=0, total_p90=0, pledge_value_cny=0, pledgeable_patents=0,
         liquidation_value=200_000, max_pledge_amount=0, registrable=True,
     )  # fmt: skip
-    on, gy = _rules("guiyang_40_60")
+    on, gy = _rules("city_40_60")
     ruled = fund_cover(gy, ref=_ref("g", gy, on), ead_cny=1_000_000, ip_share=1, usage=CapUsage(), available_fen=10**12)
     lgd = loss_given_default(loan, package, cover_share=ruled.share)
     assert lgd.without_cover == pytest.approx(0.8)

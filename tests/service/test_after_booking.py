@@ -324,7 +324,7 @@ def test_the_book_revaluation_marks_every_live_loan_and_keeps_the_alerts(server:
 
 def _defaulted_and_claimed(server: Server, a: IpriskClient) -> tuple[LoanPublic, str, Any, IpriskClient]:
     """A ¥1m loan booked, registered and pooled in July, defaulted on 2026-11-10, its claim paid on 2026-11-20."""
-    fund_id, mgr = new_fund(server, "guiyang_40_60")
+    fund_id, mgr = new_fund(server, "city_40_60")
     with today_is(server, date(2026, 7, 2)):
         loan = book(a)
         a.record_registrations(

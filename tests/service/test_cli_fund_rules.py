@@ -33,11 +33,11 @@ def _fund(server: Server) -> tuple[str, str]:
 def test_a_yaml_rule_file_is_uploaded_then_a_json_one(server: Server, tmp_path: Path) -> None:
     fund_id, key = _fund(server)
     today = business_today(system_now()).isoformat()
-    code, out = _upload(server, key, fund_id, FUND_EXAMPLES / "guiyang_40_60.yaml", "--from", today)
+    code, out = _upload(server, key, fund_id, FUND_EXAMPLES / "city_40_60.yaml", "--from", today)
     assert code == 0, out
     assert f"fund {fund_id}: rule version 1 in force from {today}" in out
     as_json = tmp_path / "rules.json"
-    raw = yaml.safe_load((FUND_EXAMPLES / "guiyang_40_60.yaml").read_text(encoding="utf-8"))
+    raw = yaml.safe_load((FUND_EXAMPLES / "city_40_60.yaml").read_text(encoding="utf-8"))
     tomorrow = (business_today(system_now()) + timedelta(days=1)).isoformat()
     as_json.write_text(json.dumps({**raw, "effective_from": tomorrow}, default=str), encoding="utf-8")
     code, out = _upload(server, key, fund_id, as_json)
@@ -50,7 +50,7 @@ def test_a_yaml_rule_file_is_uploaded_then_a_json_one(server: Server, tmp_path: 
 
 def test_a_bad_rule_file_is_one_line_naming_the_field(server: Server, tmp_path: Path) -> None:
     fund_id, key = _fund(server)
-    raw = yaml.safe_load((FUND_EXAMPLES / "guiyang_40_60.yaml").read_text(encoding="utf-8"))
+    raw = yaml.safe_load((FUND_EXAMPLES / "city_40_60.yaml").read_text(encoding="utf-8"))
     raw["rules"]["caps"]["per_loan_cny"] = -5
     bad = tmp_path / "bad.yaml"
     bad.write_text(

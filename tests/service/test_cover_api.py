@@ -83,7 +83,7 @@ def test_usage_and_balance_already_recorded_cut_the_cover(server: Server) -> Non
 
 
 def test_the_what_if_is_labelled_and_refused_beside_a_fund(server: Server) -> None:
-    fund_id, _ = new_fund(server, "guiyang_40_60")
+    fund_id, _ = new_fund(server, "city_40_60")
     four_id, _ = new_fund(server, "four_party_54_26_16_4")
     with server.client("bank_a") as c:
         a = c.assess(application())
@@ -169,8 +169,8 @@ def test_the_rate_floor_beside_the_rate_asked(server: Server) -> None:
 
 
 def test_rules_on_picks_the_version_in_force(server: Server) -> None:
-    fund_id, mgr = new_fund(server, "guiyang_40_60")
-    body = rule_body("guiyang_40_60")
+    fund_id, mgr = new_fund(server, "city_40_60")
+    body = rule_body("city_40_60")
     body["effective_from"] = "2026-01-01"
     body["rules"]["parties"] = [
         {"name": "fund", "role": "pool", "share": 0.5},
