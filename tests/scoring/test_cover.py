@@ -44,7 +44,9 @@ def test_cover_is_what_compute_payout_pays_to_the_fen(
     )
     # the same default, built by hand as a claim of the whole principal would be
     principal = round(ead * 100)
-    loss = LossFacts(principal_fen=principal, ip_share=Decimal(str(ip_share)), claimed_fen=principal)
+    loss = LossFacts(
+        principal_fen=principal, ip_share=Decimal(str(ip_share)), claimed_fen=principal, loan_fen=principal
+    )
     expected = compute_payout(rules, loss, usage=usage, available_fen=available)
     steps = cover.fund
     assert steps is not None and cover.basis == "fund_rules"
