@@ -86,6 +86,17 @@ LABELS: dict[str, tuple[str, str]] = {
     "insurer": ("保险机构", "Insurer"),
     "data_team": ("数据团队", "Data team"),
     "data_feed": ("数据接口", "Data feed"),
+    # fund ledger: transaction kinds and accounts (service.schemas.funds)
+    "deposit": ("注资", "Deposit"),
+    "reserve": ("预留", "Reserve"),
+    "release": ("释放预留", "Release"),
+    "payout": ("赔付", "Payout"),
+    "clawback": ("追偿返还", "Claw-back"),
+    "cash_available": ("可用资金", "Cash available"),
+    "cash_reserved": ("预留资金", "Cash reserved"),
+    "contributions": ("注资累计", "Contributions"),
+    "claims_paid": ("已付代偿", "Claims paid"),
+    "recoveries": ("追回款", "Recoveries"),
     # drift bands
     "stable": ("稳定", "Stable"),
     "watch": ("关注", "Watch"),

@@ -196,6 +196,7 @@ def test_a_fund_manager_decides_a_claim(visit: Visit, server: Server) -> None:
     page.click(f"a[href='/console/fund/claims/{claim.id}']")
     assert page.locator("text=赔付计算步骤").is_visible()
     assert page.locator("text=理赔审查模型").is_visible()
+    assert page.locator("svg.chart").count() == 1  # the review score's SHAP waterfall
     visit.shot("claim")
     page.select_option("#f-decision", "reject")
     page.click("main form.grid button[type=submit]")
