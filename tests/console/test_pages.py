@@ -119,6 +119,15 @@ def test_english_on_request(officer: httpx.Client) -> None:
     assert officer.get("/console/lang/en", params={"next": "https://example.org/"}).url.path == "/console/officer"
 
 
+def test_a_bad_query_is_a_page_too(server: Server) -> None:
+    client = signed_in(server, server.keys["regulator"])
+    try:
+        page = client.get("/console/regulator/export", params={"group_by": "planet"})
+        assert page.status_code == 422 and "输入有误" in page.text and "<h1>" in page.text
+    finally:
+        client.close()
+
+
 @pytest.mark.parametrize(
     ("amount", "zh", "en"),
     [
