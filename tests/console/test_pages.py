@@ -28,7 +28,8 @@ def signed_in(server: Server, key: str) -> httpx.Client:
     token = CSRF.search(client.get("/console/signin").text)
     assert token is not None
     home = client.post("/console/signin", data={"api_key": key, "csrf": token.group(1)})
-    assert home.status_code == 200, home.text
+    assert home.history and home.history[0].status_code == 303, home.text  # sent on to the role's home
+    assert client.cookies.get(COOKIE, path="/console")
     return client
 
 
@@ -117,6 +118,15 @@ def test_english_on_request(officer: httpx.Client) -> None:
     assert page.url.path == "/console/assessments/new"
     assert "Assess an application" in page.text and 'lang="en"' in page.text
     assert officer.get("/console/lang/en", params={"next": "https://example.org/"}).url.path == "/console/officer"
+
+
+def test_a_fund_manager_without_a_fund_is_told_how_to_start(server: Server) -> None:
+    client = signed_in(server, server.keys["fund_manager"])  # fund_guiyang: no such fund in this database
+    try:
+        page = client.get("/console/fund")
+        assert page.status_code == 404 and "本机构尚未设立风险补偿资金" in page.text
+    finally:
+        client.close()
 
 
 def test_a_bad_query_is_a_page_too(server: Server) -> None:

@@ -14,7 +14,7 @@ from service.console.pages.officer import fields
 from service.console.reports import waterfall
 from service.console.web import PREFIX, FormDep, FundDep, render
 from service.deps import ConfigDep, FundContextDep, NowDep, SessionDep, TodayDep
-from service.errors import ServiceError
+from service.errors import NotFound, ServiceError
 from service.schemas.claims import ClaimPublic, DecisionCreate
 from service.usecases.funds import claims, decisions, registry
 
@@ -26,7 +26,10 @@ def queue(request: Request, user: FundDep, session: SessionDep, ctx: FundContext
     """Claims waiting for a decision (and those waiting for the bank's documents), with the fund's balance."""
     fund_id = user.principal.institution
     p = user.principal
-    fund = registry.get_fund(session, p, fund_id, on=today)
+    try:
+        fund = registry.get_fund(session, p, fund_id, on=today)
+    except NotFound:
+        return render(request, "fund/none.html", user=user, status=404)
     pending = claims.list_claims(session, p, ctx, fund_id, status="pending", lang=user.lang, limit=QUEUE, offset=0)
     waiting = claims.list_claims(
         session, p, ctx, fund_id, status="info_requested", lang=user.lang, limit=QUEUE, offset=0
