@@ -53,13 +53,19 @@ def csrf_of(page: httpx.Response) -> str:
 def test_value_patents_through_the_form_and_print_the_report(officer: httpx.Client, server: Server) -> None:
     form = officer.get("/console/valuations/new")
     p = patent()
+    token = re.search(r'name="once" value="([0-9a-f]{32})"', form.text)
+    assert token is not None
     fields = {
         "csrf": csrf_of(form),
+        "once": token.group(1),
         **{f"patents.0.{k}": str(v).lower() if isinstance(v, bool) else str(v) for k, v in p.items()},
         "context.owner_revenue_cny": "48000000",
     }
+    before = server.count("valuations")
     page = officer.post("/console/valuations/new", data=fields)
     assert page.status_code == 200 and "/console/valuations/" in str(page.url)
+    again = officer.post("/console/valuations/new", data=fields)  # a second click on the same form
+    assert again.url == page.url and server.count("valuations") == before + 1
     assert "P10" in page.text and "万元" in page.text and 'role="img"' in page.text
     vid = str(page.url).rsplit("/", 1)[1]
     api = server.client("bank_a").get_valuation(vid)
