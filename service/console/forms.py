@@ -54,7 +54,9 @@ class FormErrors(Exception):
         self.originals = originals or {}  # the API's English text, beside a Chinese one
 
 
-def nest(items: Iterable[tuple[str, str]], *, skip: Iterable[str] = ("csrf",), guard: bool = True) -> dict[str, Any]:
+def nest(
+    items: Iterable[tuple[str, str]], *, skip: Iterable[str] = ("csrf", "once"), guard: bool = True
+) -> dict[str, Any]:
     """A nested body from dotted field names; numeric parts index lists, empty values are left out.
 
     ``guard`` refuses text no column can hold here; without it the use case does (a batch item).

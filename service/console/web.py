@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
@@ -34,7 +35,7 @@ from scoring.vocab.lang import Lang
 from service.auth import Principal, is_active
 from service.console import text
 from service.deps import SessionDep, SettingsDep
-from service.errors import Forbidden, ServiceError
+from service.errors import Forbidden, InvalidInput, ServiceError, field_problem
 from service.routing import UnitOfWorkRoute
 from service.secret_files import create_secret_file
 from service.settings import Settings
@@ -251,6 +252,9 @@ class ConsoleRoute(UnitOfWorkRoute):
                 return response
             except ServiceError as exc:
                 return error_page(request, exc)
+            except RequestValidationError as exc:  # a query or path parameter of a page
+                field, problem = field_problem(exc.errors()[0])
+                return error_page(request, InvalidInput(f"{field}: {problem}", field=field))
 
         return handle
 

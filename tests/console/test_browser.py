@@ -133,6 +133,7 @@ def test_assess_an_application_through_the_form_book_it_and_print_the_memo(
 
     page.click("text=放款登记")
     assert "/console/loans/" in page.url
+    assert page.get_by_role("cell", name="放款登记").count() == 1  # the pledge history's first event
     visit.shot("loan")
     loan = server.client("bank_a").get_loan(page.url.rsplit("/", 1)[1])
     assert loan.assessment_id == assessment_id
@@ -196,6 +197,7 @@ def test_a_fund_manager_decides_a_claim(visit: Visit, server: Server) -> None:
     page.click(f"a[href='/console/fund/claims/{claim.id}']")
     assert page.locator("text=赔付计算步骤").is_visible()
     assert page.locator("text=理赔审查模型").is_visible()
+    assert page.locator("svg.chart").count() == 1  # the review score's SHAP waterfall
     visit.shot("claim")
     page.select_option("#f-decision", "reject")
     page.click("main form.grid button[type=submit]")
@@ -209,6 +211,7 @@ def test_a_fund_manager_decides_a_claim(visit: Visit, server: Server) -> None:
         assert api.request("GET", f"/v1/funds/{fund_id}/claims/{claim.id}")["status"] == "approved"
     page.click("text=台账与余额")
     assert page.locator("text=借贷平衡").is_visible()
+    assert page.get_by_role("cell", name="已付代偿").count() == 1  # the payout's debit, in words
     visit.shot("ledger")
 
 

@@ -28,7 +28,8 @@ def signed_in(server: Server, key: str) -> httpx.Client:
     token = CSRF.search(client.get("/console/signin").text)
     assert token is not None
     home = client.post("/console/signin", data={"api_key": key, "csrf": token.group(1)})
-    assert home.status_code == 200, home.text
+    assert home.history and home.history[0].status_code == 303, home.text  # sent on to the role's home
+    assert client.cookies.get(COOKIE, path="/console")
     return client
 
 
@@ -52,13 +53,19 @@ def csrf_of(page: httpx.Response) -> str:
 def test_value_patents_through_the_form_and_print_the_report(officer: httpx.Client, server: Server) -> None:
     form = officer.get("/console/valuations/new")
     p = patent()
+    token = re.search(r'name="once" value="([0-9a-f]{32})"', form.text)
+    assert token is not None
     fields = {
         "csrf": csrf_of(form),
+        "once": token.group(1),
         **{f"patents.0.{k}": str(v).lower() if isinstance(v, bool) else str(v) for k, v in p.items()},
         "context.owner_revenue_cny": "48000000",
     }
+    before = server.count("valuations")
     page = officer.post("/console/valuations/new", data=fields)
     assert page.status_code == 200 and "/console/valuations/" in str(page.url)
+    again = officer.post("/console/valuations/new", data=fields)  # a second click on the same form
+    assert again.url == page.url and server.count("valuations") == before + 1
     assert "P10" in page.text and "万元" in page.text and 'role="img"' in page.text
     vid = str(page.url).rsplit("/", 1)[1]
     api = server.client("bank_a").get_valuation(vid)
@@ -117,6 +124,24 @@ def test_english_on_request(officer: httpx.Client) -> None:
     assert page.url.path == "/console/assessments/new"
     assert "Assess an application" in page.text and 'lang="en"' in page.text
     assert officer.get("/console/lang/en", params={"next": "https://example.org/"}).url.path == "/console/officer"
+
+
+def test_a_fund_manager_without_a_fund_is_told_how_to_start(server: Server) -> None:
+    client = signed_in(server, server.keys["fund_manager"])  # fund_guiyang: no such fund in this database
+    try:
+        page = client.get("/console/fund")
+        assert page.status_code == 404 and "本机构尚未设立风险补偿资金" in page.text
+    finally:
+        client.close()
+
+
+def test_a_bad_query_is_a_page_too(server: Server) -> None:
+    client = signed_in(server, server.keys["regulator"])
+    try:
+        page = client.get("/console/regulator/export", params={"group_by": "planet"})
+        assert page.status_code == 422 and "输入有误" in page.text and "<h1>" in page.text
+    finally:
+        client.close()
 
 
 @pytest.mark.parametrize(

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 
+from scoring.policy import ScoringConfig
+from scoring.vocab.lang import Lang
 from service.console.forms import FormErrors, nest, parse, service_errors
 from service.console.nav import menu, router
 from service.console.pages.officer import fields
+from service.console.reports import waterfall
 from service.console.web import PREFIX, FormDep, FundDep, render
-from service.deps import FundContextDep, NowDep, SessionDep, TodayDep
-from service.errors import ServiceError
-from service.schemas.claims import DecisionCreate
+from service.deps import ConfigDep, FundContextDep, NowDep, SessionDep, TodayDep
+from service.errors import NotFound, ServiceError
+from service.schemas.claims import ClaimPublic, DecisionCreate
 from service.usecases.funds import claims, decisions, registry
 
 QUEUE = 100  # claims per page of the queue
@@ -22,7 +26,10 @@ def queue(request: Request, user: FundDep, session: SessionDep, ctx: FundContext
     """Claims waiting for a decision (and those waiting for the bank's documents), with the fund's balance."""
     fund_id = user.principal.institution
     p = user.principal
-    fund = registry.get_fund(session, p, fund_id, on=today)
+    try:
+        fund = registry.get_fund(session, p, fund_id, on=today)
+    except NotFound:
+        return render(request, "fund/none.html", user=user, status=404)
     pending = claims.list_claims(session, p, ctx, fund_id, status="pending", lang=user.lang, limit=QUEUE, offset=0)
     waiting = claims.list_claims(
         session, p, ctx, fund_id, status="info_requested", lang=user.lang, limit=QUEUE, offset=0
@@ -31,13 +38,20 @@ def queue(request: Request, user: FundDep, session: SessionDep, ctx: FundContext
     return render(request, "fund/queue.html", user=user, fund=fund, pending=pending, waiting=waiting, balance=balance)
 
 
+def review_chart(claim: ClaimPublic, config: ScoringConfig, lang: Lang) -> Markup:
+    """The SHAP waterfall of the claim-review score."""
+    title = "理赔异常评分（对数几率）的 SHAP 分解" if lang == "zh" else "SHAP of the review score (log-odds)"
+    return waterfall(claim.review.contributions, config.reasons.claim_review, lang, title=title)
+
+
 @router.get("/fund/claims/{claim_id}", response_class=HTMLResponse)
 def claim_page(
-    request: Request, claim_id: str, user: FundDep, session: SessionDep, ctx: FundContextDep
+    request: Request, claim_id: str, user: FundDep, session: SessionDep, ctx: FundContextDep, config: ConfigDep
 ) -> HTMLResponse:
     """One claim: every rule, the payout step by step, the review score with its reasons, the decision form."""
     claim = claims.get_claim(session, user.principal, ctx, user.principal.institution, claim_id, lang=user.lang)
-    return render(request, "fund/claim.html", user=user, claim=claim, errors={}, originals={}, values={})
+    chart = review_chart(claim, config, user.lang)
+    return render(request, "fund/claim.html", user=user, claim=claim, chart=chart, errors={}, originals={}, values={})
 
 
 @router.post("/fund/claims/{claim_id}/decision", response_class=HTMLResponse)
@@ -48,6 +62,7 @@ def decide(
     form: FormDep,
     session: SessionDep,
     ctx: FundContextDep,
+    config: ConfigDep,
     now: NowDep,
 ) -> Response:
     """Approve, reject or ask for information, with a reason; the claim again, or the form with its problem (422)."""
@@ -66,6 +81,7 @@ def decide(
             "fund/claim.html",
             user=user,
             claim=claim,
+            chart=review_chart(claim, config, user.lang),
             values=values,
             errors=errors.errors,
             originals=errors.originals,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
@@ -31,6 +35,7 @@ from service.schemas.scoring import (
     ValuationRequest,
 )
 from service.usecases import loans, scoring
+from service.usecases.idempotency import Call, once
 from service.usecases.scoring import CreatedWindow, ScoringContext
 from service.usecases.tenancy import visible
 
@@ -80,6 +85,7 @@ def _form_page(
         errors=errors.errors if errors else {},
         originals=errors.originals if errors else {},
         choices=CHOICES,
+        once=uuid.uuid4().hex,
         blocks=range(PATENT_BLOCKS),
         status=422 if errors else 200,
     )
@@ -93,6 +99,17 @@ def _refused(
     if exc.field is None and exc.status != 422:
         raise exc
     return _form_page(request, user, template, values, service_errors(exc, user.lang))
+
+
+def created_id(
+    session: Session, user: User, values: dict[str, str], route: str, body: BaseModel, create: Callable[[], str]
+) -> str:
+    """The id of what ``create`` stores, once per rendering of the form (a second click replays the first)."""
+    key = values.get("once") or None
+    call = Call(key=f"console:{key}" if key else None, method="POST", route=route, status=201)
+    answer = once(session, user.principal, call, body, create)
+    created: str = json.loads(answer.body)["id"]
+    return created
 
 
 def fields(form: FormData) -> dict[str, str]:
@@ -137,7 +154,14 @@ def create_valuation(
     try:
         body = parse(ValuationRequest, nest(values.items()), lang=user.lang)
         ctx = scoring_context(user, bundle, config, metrics, now, today)
-        vid = scoring.create_valuation(session, user.principal, ctx, body).model.id
+        vid = created_id(
+            session,
+            user,
+            values,
+            "/v1/valuations",
+            body,
+            lambda: scoring.create_valuation(session, user.principal, ctx, body).json,
+        )
     except FormErrors as exc:
         return _form_page(request, user, "officer/valuation_form.html", values, exc)
     except ServiceError as exc:
@@ -205,7 +229,14 @@ def create_assessment(
     try:
         body = parse(AssessmentRequest, nest(values.items()), lang=user.lang)
         ctx = scoring_context(user, bundle, config, metrics, now, today)
-        aid = scoring.create_assessment(session, user.principal, ctx, body).model.id
+        aid = created_id(
+            session,
+            user,
+            values,
+            "/v1/assessments",
+            body,
+            lambda: scoring.create_assessment(session, user.principal, ctx, body).json,
+        )
     except FormErrors as exc:
         return _form_page(request, user, "officer/assessment_form.html", values, exc)
     except ServiceError as exc:
