@@ -254,6 +254,11 @@ def _train_generic(workspace: Workspace, data: Path, req: GenericRequest, files:
         store.promote(req.name, version, actor=workspace.actor, reason="first version of this model")
     else:
         store.set_alias(req.name, "challenger", version, actor=workspace.actor, reason="newly trained")
+    from training.confidence import assess_confidence
+
+    confidence = assess_confidence(req.name, metrics)
+    if confidence["low_confidence"]:
+        echo(f"LOW CONFIDENCE: {'; '.join(confidence['reasons'])} (recorded in the manifest)")
     typer.echo(f"{req.name}:{version} registered; metrics {json.dumps(metrics, default=float)}; report {report}")
 
 
