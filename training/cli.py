@@ -272,6 +272,7 @@ def _register_generic(
     prep: Prepared,
 ) -> tuple[str, Path]:
     """Register a generic fit and write its report; return the version and the report's path."""
+    from training.confidence import assess_confidence
     from training.registry import data_fingerprint_file, register_fit
     from training.report import build_plots, write_report
 
@@ -291,7 +292,7 @@ def _register_generic(
         metrics=metrics,
         plots=build_plots(fitted.as_loaded(name, version), prep, metrics),
         synthetic=False,
-        summary=fitted.extra,
+        summary={**fitted.extra, "confidence": assess_confidence(name, metrics)},
     )
     return version, report
 
