@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from models_store import ModelStore
 from service.settings import Settings
 from training.cli import Workspace, set_debug, user_errors
 from training.cli import app as model_commands
@@ -20,6 +19,7 @@ from training.cli import echo as _echo
 from training.cli import fail as _fail
 
 if TYPE_CHECKING:
+    from models_store import ModelStore
     from service.audit_checkpoints import AuditKeeper
 
 

@@ -21,9 +21,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
 
 import typer
 
-from models_store import ModelStore, StoreError
-
 if TYPE_CHECKING:
+    from models_store import ModelStore
     from training.fit import Fitted
     from training.prepare import Prepared
 
@@ -71,6 +70,7 @@ def user_errors(prefix: str = "error: ") -> Iterator[None]:
     Missing or unreadable files, data errors naming row and column, unknown model
     names or versions, bad dates and spec keys.  ``iprisk --debug`` shows the traceback.
     """
+    from models_store import StoreError
     from training.contract import ContractError
     from training.tabular import TableError
 
@@ -396,6 +396,8 @@ def models_sign(
     Signing vouches for a version: check what it is first (models show, history). Signing
     again with a new key replaces the old signature.
     """
+    from models_store import StoreError
+
     workspace = _workspace(ctx)
     store = workspace.open_store(create_key=True)
     for ref in refs:
