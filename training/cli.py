@@ -199,14 +199,23 @@ def train(
     models = MODEL_NAMES if model == "all" else (model,)
     if any(m not in MODEL_NAMES for m in models):
         raise fail(f"--model must be one of {', '.join(MODEL_NAMES)} or all (or --task for a generic file)", 2)
-    with user_errors("refused: nothing was trained.\n"):
+    from training.progress import steps
+
+    with user_errors("refused: nothing was trained.\n"), steps("train", len(models), echo) as bar:
+
+        def relay(line: str) -> None:
+            echo(line)
+            name = line.split(" ", 1)[0]
+            if name in models and line.startswith(f"{name} version "):  # train_models' line for a finished model
+                bar.advance(f"{name} trained")
+
         results = train_models(
             data,
             workspace.open_store(create_key=True),
             models=models,
             actor=workspace.actor,
             report_dir=workspace.reports_path,
-            progress=echo,
+            progress=relay,
         )
     for r in results:
         state = "champion (first version)" if r.promoted else "challenger"
