@@ -70,14 +70,24 @@ def user_errors(prefix: str = "error: ") -> Iterator[None]:
     Missing or unreadable files, data errors naming row and column, unknown model
     names or versions, bad dates and spec keys.  ``iprisk --debug`` shows the traceback.
     """
-    from models_store import StoreError
-    from training.contract import ContractError
-    from training.tabular import TableError
-
     try:
         yield
-    except (TableError, ContractError, StoreError, OSError) as exc:
+    except Exception as exc:
+        if not isinstance(exc, _user_error_types()):
+            raise
         raise fail(f"{prefix}{_one_line(exc)}", 2) from exc
+
+
+def _user_error_types() -> tuple[type[Exception], ...]:
+    """The errors a user's input causes; a module not imported yet raised none (keeps pandas out of ``keys``)."""
+    from models_store import StoreError
+    from training.tabular import TableError
+
+    types: list[type[Exception]] = [TableError, StoreError, OSError]
+    contract = sys.modules.get("training.contract")
+    if contract is not None:
+        types.append(contract.ContractError)
+    return tuple(types)
 
 
 def _one_line(exc: BaseException) -> str:
