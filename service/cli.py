@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from models_store import ModelStore
 from service.settings import Settings
 from service.watch_cli import watch_app
 from training.cli import Workspace, set_debug, user_errors
@@ -21,6 +20,7 @@ from training.cli import echo as _echo
 from training.cli import fail as _fail
 
 if TYPE_CHECKING:
+    from models_store import ModelStore
     from service.audit_checkpoints import AuditKeeper
 
 

@@ -21,9 +21,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
 
 import typer
 
-from models_store import ModelStore, StoreError
-
 if TYPE_CHECKING:
+    from models_store import ModelStore
     from training.fit import Fitted
     from training.prepare import Prepared
 
@@ -71,13 +70,24 @@ def user_errors(prefix: str = "error: ") -> Iterator[None]:
     Missing or unreadable files, data errors naming row and column, unknown model
     names or versions, bad dates and spec keys.  ``iprisk --debug`` shows the traceback.
     """
-    from training.contract import ContractError
-    from training.tabular import TableError
-
     try:
         yield
-    except (TableError, ContractError, StoreError, OSError) as exc:
+    except Exception as exc:
+        if not isinstance(exc, _user_error_types()):
+            raise
         raise fail(f"{prefix}{_one_line(exc)}", 2) from exc
+
+
+def _user_error_types() -> tuple[type[Exception], ...]:
+    """The errors a user's input causes; a module not imported yet raised none (keeps pandas out of ``keys``)."""
+    from models_store import StoreError
+    from training.tabular import TableError
+
+    types: list[type[Exception]] = [TableError, StoreError, OSError]
+    contract = sys.modules.get("training.contract")
+    if contract is not None:
+        types.append(contract.ContractError)
+    return tuple(types)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -199,14 +209,23 @@ def train(
     models = MODEL_NAMES if model == "all" else (model,)
     if any(m not in MODEL_NAMES for m in models):
         raise fail(f"--model must be one of {', '.join(MODEL_NAMES)} or all (or --task for a generic file)", 2)
-    with user_errors("refused: nothing was trained.\n"):
+    from training.progress import steps
+
+    with user_errors("refused: nothing was trained.\n"), steps("train", len(models), echo) as bar:
+
+        def relay(line: str) -> None:
+            echo(line)
+            name = line.split(" ", 1)[0]
+            if name in models and line.startswith(f"{name} version "):  # train_models' line for a finished model
+                bar.advance(f"{name} trained")
+
         results = train_models(
             data,
             workspace.open_store(create_key=True),
             models=models,
             actor=workspace.actor,
             report_dir=workspace.reports_path,
-            progress=echo,
+            progress=relay,
         )
     for r in results:
         state = "champion (first version)" if r.promoted else "challenger"
@@ -254,6 +273,11 @@ def _train_generic(workspace: Workspace, data: Path, req: GenericRequest, files:
         store.promote(req.name, version, actor=workspace.actor, reason="first version of this model")
     else:
         store.set_alias(req.name, "challenger", version, actor=workspace.actor, reason="newly trained")
+    from training.confidence import assess_confidence
+
+    confidence = assess_confidence(req.name, metrics)
+    if confidence["low_confidence"]:
+        echo(f"LOW CONFIDENCE: {'; '.join(confidence['reasons'])} (recorded in the manifest)")
     typer.echo(f"{req.name}:{version} registered; metrics {json.dumps(metrics, default=float)}; report {report}")
 
 
@@ -267,6 +291,7 @@ def _register_generic(
     prep: Prepared,
 ) -> tuple[str, Path]:
     """Register a generic fit and write its report; return the version and the report's path."""
+    from training.confidence import assess_confidence
     from training.registry import data_fingerprint_file, register_fit
     from training.report import build_plots, write_report
 
@@ -286,7 +311,7 @@ def _register_generic(
         metrics=metrics,
         plots=build_plots(fitted.as_loaded(name, version), prep, metrics),
         synthetic=False,
-        summary=fitted.extra,
+        summary={**fitted.extra, "confidence": assess_confidence(name, metrics)},
     )
     return version, report
 
@@ -390,6 +415,8 @@ def models_sign(
     Signing vouches for a version: check what it is first (models show, history). Signing
     again with a new key replaces the old signature.
     """
+    from models_store import StoreError
+
     workspace = _workspace(ctx)
     store = workspace.open_store(create_key=True)
     for ref in refs:

@@ -12,6 +12,7 @@ from models_store import ModelStore
 from models_store.digests import sha256_file, sha256_files
 from scoring.models import LoadedModel, load_model
 from scoring.treeshap import explainer_for
+from training.confidence import assess_confidence
 from training.contract import TABLES, find_table_file
 from training.fit import Fitted
 
@@ -50,7 +51,11 @@ def register_fit(
     synthetic: bool,
     extra: dict[str, Any] | None = None,
 ) -> str:
-    """Register a fitted model; return its new version."""
+    """Register a fitted model; return its new version.
+
+    The manifest records whether the model is weak or thinly evidenced
+    (``extra.confidence``, :mod:`training.confidence`), for every answer that uses it.
+    """
     features = [{k: v for k, v in asdict(f).items() if v is not None} for f in fitted.features]
     for f in features:
         if "categories" in f:
@@ -64,7 +69,12 @@ def register_fit(
         metrics=metrics,
         data_fingerprint=fingerprint,
         created_by=actor,
-        extra={**fitted.extra, "shap_kernel": shap_gates(fitted), **(extra or {})},
+        extra={
+            **fitted.extra,
+            "shap_kernel": shap_gates(fitted),
+            "confidence": assess_confidence(name, metrics),
+            **(extra or {}),
+        },
         synthetic=synthetic,
     )
     return str(manifest.version)

@@ -140,6 +140,10 @@ def _cell(v: Any) -> str:
 def summary_html(summary: dict[str, Any]) -> str:
     """What a modeller checks first: target and positive class, the model family and why, the scorecard."""
     parts = []
+    confidence = summary.get("confidence") or {}
+    if confidence.get("low_confidence"):
+        items = "".join(f"<li>{html.escape(str(r))}</li>" for r in confidence.get("reasons") or [])
+        parts.append(f"<p><strong>LOW CONFIDENCE</strong>: every answer from this model says so.</p><ul>{items}</ul>")
     if summary.get("target") is not None:
         label = summary.get("positive_label")
         event = f" = {label!r} (the probability is of this class)" if label is not None else ""

@@ -152,7 +152,14 @@ def _read_csv(path: Path, *, encoding: str | None, separator: str | None) -> tup
     except TableError as exc:
         raise TableError(str(exc), path=path) from exc
     try:
-        frame = pd.read_csv(path, encoding=enc, sep=sep, skipinitialspace=True)
+        try:
+            frame = pd.read_csv(path, encoding=enc, sep=sep, skipinitialspace=True)
+        except UnicodeDecodeError:
+            if encoding is not None or enc == ENCODINGS[-1]:
+                raise
+            # the sample was plain ASCII and Chinese text starts further down: GB18030 it is
+            enc = ENCODINGS[-1]
+            frame = pd.read_csv(path, encoding=enc, sep=sep, skipinitialspace=True)
     except UnicodeDecodeError as exc:
         raise TableError(f"bad {enc} text at byte {exc.start}: give --encoding", path=path) from exc
     except pd.errors.ParserError as exc:
@@ -160,6 +167,8 @@ def _read_csv(path: Path, *, encoding: str | None, separator: str | None) -> tup
     except pd.errors.EmptyDataError as exc:
         raise TableError("the file is empty", path=path) from exc
     frame.columns = [str(c).strip() for c in frame.columns]
+    if enc == "utf-8-sig" and not sample.startswith(b"\xef\xbb\xbf"):
+        enc = "utf-8"  # what the file is: the -sig decoder only also strips a byte-order mark
     return frame, TableFormat("csv", enc, sep)
 
 

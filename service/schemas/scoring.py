@@ -163,6 +163,14 @@ class Stored(BaseModel):
     as_of: date
     model_versions: dict[str, str]
     synthetic_models: bool = Field(description="The models were trained on synthetic data.")
+    low_confidence: bool = Field(
+        default=False,
+        description="A model used here is weak or thinly evidenced (its gap to the oracle or its test "
+        "sample is beyond the floors recorded at training): treat the figures as advisory.",
+    )
+    low_confidence_reasons: list[str] = Field(
+        default_factory=list, description="Why, one line per reason, each starting with the model's name."
+    )
 
 
 class ValuationResponse(Stored):

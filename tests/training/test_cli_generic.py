@@ -53,6 +53,14 @@ def test_generic_binary_train_and_predict_with_shap(env: Path, tmp_path: Path) -
     assert "applicant_id" not in [f.name for f in manifest.features]
     assert {f.name: f.kind for f in manifest.features}["employment"] == "categorical"
     assert manifest.metrics["auc"] > 0.6
+    # 800 rows leave 158 for the test: below the confidence floor, and it says so everywhere
+    assert manifest.extra["confidence"]["low_confidence"] is True
+    assert "LOW CONFIDENCE: tested on 158 rows" in out
+    report = (env / "reports" / "credit" / "1" / "report.html").read_text(encoding="utf-8")
+    assert "LOW CONFIDENCE" in report
+    assert "<code>defaulted</code> = &#x27;yes&#x27; (the probability is of this class)" in report
+    assert manifest.extra["family"] in ("scorecard", "lightgbm")
+    assert "model family" in report and "cv_auc" in report
     assert store.alias("credit", "champion") == "1"
 
     scored = tmp_path / "scored.csv"

@@ -46,7 +46,7 @@ def _train(path: Path, *extra: str) -> Result:
 @pytest.mark.parametrize(
     ("suffix", "encoding", "sep", "reported"),
     [
-        (".csv", "utf-8", ",", "csv, encoding utf-8-sig, separator comma"),
+        (".csv", "utf-8", ",", "csv, encoding utf-8, separator comma"),
         (".csv", "utf-8-sig", "\t", "csv, encoding utf-8-sig, separator tab"),
         (".csv", "gbk", ";", "csv, encoding gb18030, separator semicolon"),
         (".txt", "gb18030", ",", "csv, encoding gb18030, separator comma"),
@@ -168,3 +168,12 @@ def test_undecodable_text_is_refused_with_the_byte(tmp_path: Path) -> None:
     path.write_bytes(b"a,b\n1,2\n" + b"\xff\xfe\xff\xff,3\n")
     with pytest.raises(TableError, match=r"latin\.csv: bad utf-8 text at byte"):
         read_table(path, encoding="utf-8")
+
+
+def test_chinese_text_after_an_ascii_start_is_still_read_as_gb18030(tmp_path: Path) -> None:
+    rows = ["id,amount,sector"] + [f"{i},{i * 10},plain" for i in range(6000)] + ["6000,5,制造业"]
+    path = tmp_path / "late.csv"
+    path.write_bytes("\n".join(rows).encode("gbk"))
+    frame, fmt = read_table(path)
+    assert fmt.encoding == "gb18030"
+    assert frame["sector"].iloc[-1] == "制造业"

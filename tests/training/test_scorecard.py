@@ -96,3 +96,11 @@ def test_line_progress_estimates_the_time_left() -> None:
     assert lines[0].startswith("[predict 1/4] chunk (")
     assert "about" in lines[0]
     assert "left" not in lines[-1]  # done: no estimate
+
+
+def test_the_spec_direction_wins_over_the_data() -> None:
+    x, y = _data()
+    falling = bin_numeric("debt ratio", x[:, 0], y, monotone=-1)  # against the data: rates forced to fall
+    rates = [e / n for e, n in zip(falling.events[:-1], falling.counts[:-1], strict=True)]
+    assert rates == sorted(rates, reverse=True)
+    assert len(rates) < len(bin_numeric("debt ratio", x[:, 0], y).counts) - 1  # pooled to obey it
