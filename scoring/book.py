@@ -29,9 +29,12 @@ loan with no report yet is ``None`` (unreported), counted in the balance and not
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
+from functools import lru_cache
+from itertools import accumulate
 from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
@@ -110,12 +113,22 @@ def schedule(loan: BookLoan) -> list[tuple[date, int]]:
 
     The last instalment takes the rounding remainder, so the parts sum to the principal exactly.
     """
-    n, p = loan.tenor_months, loan.principal_fen
-    days = [add_months(loan.origination, k) for k in range(1, n + 1)]
-    if loan.repayment_type == "bullet":
-        return [(days[-1], p)]
-    r = (loan.annual_rate or 0.0) / 12
-    if loan.repayment_type == "equal_principal" or r == 0:
+    days, cumulative = _schedule(
+        loan.principal_fen, loan.origination, loan.tenor_months, loan.repayment_type, loan.annual_rate
+    )
+    return [(d, c - (cumulative[i - 1] if i else 0)) for i, (d, c) in enumerate(zip(days, cumulative, strict=True))]
+
+
+@lru_cache(maxsize=65_536)
+def _schedule(
+    p: int, origination: date, n: int, kind: RepaymentType, rate: float | None
+) -> tuple[tuple[date, ...], tuple[int, ...]]:
+    """(due dates, cumulative principal due by each), cached: snapshots ask the same loan for many dates."""
+    days = tuple(add_months(origination, k) for k in range(1, n + 1))
+    if kind == "bullet":
+        return days[-1:], (p,)
+    r = (rate or 0.0) / 12
+    if kind == "equal_principal" or r == 0:
         parts = [p // n] * n
     else:
         payment = p * r / (1 - (1 + r) ** -n)
@@ -125,14 +138,18 @@ def schedule(loan: BookLoan) -> list[tuple[date, int]]:
             parts.append(round(principal))
             left -= principal
     parts[-1] = p - sum(parts[:-1])
-    return list(zip(days, parts, strict=True))
+    return days, tuple(accumulate(parts))
 
 
 def scheduled_balance(loan: BookLoan, on: date) -> int:
     """Principal outstanding on ``on`` by the schedule alone, fen (0 before origination)."""
     if on < loan.origination:
         return 0
-    return loan.principal_fen - sum(amount for due, amount in schedule(loan) if due <= on)
+    days, cumulative = _schedule(
+        loan.principal_fen, loan.origination, loan.tenor_months, loan.repayment_type, loan.annual_rate
+    )
+    due = bisect_right(days, on)
+    return loan.principal_fen - (cumulative[due - 1] if due else 0)
 
 
 def latest_outcome(loan: BookLoan, on: date) -> OutcomeFact | None:

@@ -52,6 +52,10 @@ def _pct(x: float | None) -> str:
     return "—" if x is None else f"{x * 100:.2f}%"
 
 
+def _points(x: float | None) -> str:
+    return "—" if x is None else f"{x * 100:.2f}个百分点"
+
+
 def title(d: QuarterData) -> str:
     """The report's title."""
     return f"贵州省知识产权质押融资统计季报（{d.period[:4]}年第{d.period[5]}季度）"
@@ -98,7 +102,7 @@ def tables(d: QuarterData) -> list[Table]:
             t.bank,
             _pct(t.ip_npl_ratio),
             _pct(t.overall_npl_ratio),
-            _pct(t.gap),
+            _points(t.gap),
             {True: "在容忍度内", False: "超出容忍度", None: "未报送"}[t.within_tolerance],
         ]
         for t in d.tolerance

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import Response
+from typing import Annotated
+
+from fastapi import Query, Response
 
 from service.deps import (
+    BundleDep,
     DataFeedDep,
     OnceDep,
     PriceReaderDep,
@@ -18,6 +21,7 @@ from service.reports.exports import ExportFormat
 from service.routes.regulator import FILE, attachment
 from service.routing import api_router
 from service.schemas.transactions import (
+    PriceDrift,
     TransactionCreate,
     TransactionPublic,
     TransactionStatistics,
@@ -26,7 +30,8 @@ from service.schemas.transactions import (
 )
 from service.usecases import transactions as uc
 
-router = api_router("/v1/transactions", "transactions", 401, 403, 404, 422)
+router = api_router("/v1/transactions", "transactions", 401, 403, 404, 422, 503)
+Days = Annotated[int, Query(ge=1, le=3650, description="Window of recent registrations, days.")]
 
 
 @router.post("", status_code=201, response_model=TransactionPublic)
@@ -56,6 +61,14 @@ def export_prices(session: SessionDep, _: PriceReaderDep, today: TodayDep, forma
     """Registered prices as the data contract's observed prices (patent_id, price, source, date)."""
     body, media = uc.observed_prices(session, format, today=today)
     return attachment(body, media, f"iprisk-observed-prices.{format}")
+
+
+@router.get("/prices/drift")
+def get_price_drift(
+    session: SessionDep, _: PriceReaderDep, bundle: BundleDep, today: TodayDep, days: Days = 365
+) -> PriceDrift:
+    """PSI of recently registered prices against the valuation model's training reference (bands 0.10 / 0.25)."""
+    return uc.price_drift(session, bundle.get("valuation"), days=days, today=today)
 
 
 @router.get("/{transaction_id}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -166,3 +167,15 @@ class TransactionStatistics(BaseModel):
     share_of_turnover: float | None = Field(
         description="Patent transfer and licence amounts ÷ technology-contract turnover (the seed's indicator)."
     )
+
+
+class PriceDrift(BaseModel):
+    """PSI of registered prices against the valuation model's training reference (log CNY)."""
+
+    model: str
+    version: str
+    since: date
+    rows: int = Field(description="Registered prices in the window.")
+    psi: float | None = Field(description="None with fewer than the minimum rows or no reference.")
+    band: Literal["stable", "watch", "act"] | None = Field(description="PSI < 0.10 stable, ≤ 0.25 watch, else act.")
+    note: str | None = None

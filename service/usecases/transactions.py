@@ -13,14 +13,17 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 from sqlmodel import Session, col, select
 
 from scoring.book import period_start
+from scoring.drift import bin_shares, psi, psi_band
+from scoring.models import LoadedModel
 from scoring.patent_ids import patent_type_of
+from scoring.types import EARLIEST
 from scoring.vocab.money import to_cny, to_fen
 from scoring.vocab.zh import label
 from service.auth import Principal
@@ -34,6 +37,7 @@ from service.schemas.transactions import (
     LICENCES,
     GroupFigures,
     Party,
+    PriceDrift,
     RoyaltyStatistics,
     TransactionCreate,
     TransactionPublic,
@@ -232,23 +236,50 @@ def statistics(session: Session, period: str, *, today: date) -> TransactionStat
     )
 
 
-def observed_prices(session: Session, fmt: ExportFormat, *, today: date) -> tuple[bytes, str]:
-    """Registered prices as the data contract's observed prices (patents table columns), one row per price."""
-    rows = []
+def _prices(session: Session, *, since: date, until: date) -> list[tuple[str, str, int, date]]:
+    """(patent_id, price source, fen, date) of every registered price from ``since`` to ``until``."""
+    out = []
     for t in session.exec(
-        select(IpTransaction).where(col(IpTransaction.occurred_on) <= today).order_by(col(IpTransaction.occurred_on))
+        select(IpTransaction)
+        .where(col(IpTransaction.occurred_on) >= since, col(IpTransaction.occurred_on) <= until)
+        .order_by(col(IpTransaction.occurred_on), col(IpTransaction.id))
     ).all():
         source = "licence" if t.type in LICENCES else PRICE_SOURCE.get(t.type)
         fen = t.upfront_fen if t.type in LICENCES else t.price_fen
-        if source is None or fen is None:
-            continue
-        rows.append(
-            {
-                "patent_id": t.patent_id,
-                "observed_price_cny": fen / 100,
-                "price_source": source,
-                "price_date": t.occurred_on,
-            }
-        )
+        if source is not None and fen:
+            out.append((t.patent_id, source, fen, t.occurred_on))
+    return out
+
+
+def observed_prices(session: Session, fmt: ExportFormat, *, today: date) -> tuple[bytes, str]:
+    """Registered prices as the data contract's observed prices (patents table columns), one row per price."""
+    rows = [
+        {"patent_id": p, "observed_price_cny": fen / 100, "price_source": source, "price_date": on}
+        for p, source, fen, on in _prices(session, since=EARLIEST, until=today)
+    ]
     frame = pd.DataFrame(rows, columns=["patent_id", "observed_price_cny", "price_source", "price_date"])
     return to_bytes(frame, fmt, sheet="observed_prices")
+
+
+MIN_PRICES = 30
+"""Fewer registered prices in the window give no PSI: ten bins need a few rows each."""
+
+
+def price_drift(session: Session, model: LoadedModel, *, days: int, today: date) -> PriceDrift:
+    """PSI of the window's registered prices, de-biased by source as training does, against the reference.
+
+    The reference is the valuation model's training reference of its score: log fair value (CNY) of
+    the patents pledged in the training period (``extra.reference.score`` of its manifest).
+    """
+    since = today - timedelta(days=days)
+    prices = _prices(session, since=since, until=today)
+    extra = model.manifest.get("extra") or {}
+    reference = (extra.get("reference") or {}).get("score")
+    bias = extra.get("price_bias") or {}
+    base = {"model": model.name, "version": model.version, "since": since, "rows": len(prices)}
+    if len(prices) < MIN_PRICES or not reference:
+        note = f"need at least {MIN_PRICES} registered prices (have {len(prices)}) and a training reference"
+        return PriceDrift(**base, psi=None, band=None, note=note)
+    logs = np.log(np.array([fen / 100 / float(bias.get(source, 1.0)) for _, source, fen, _ in prices]))
+    value = psi(reference["shares"], bin_shares(logs, reference["edges"]))
+    return PriceDrift(**base, psi=value, band=psi_band(value))

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from scoring.book import BOOK_DIMS, period_end
+from scoring.pledge_checks import add_months
 from service.client import NotFoundError, PermissionDenied, ValidationFailed
 from tests.factories import application
 from tests.service.harness import Server
@@ -128,6 +129,14 @@ def test_crossed_cells_sum_to_the_total(server: Server, issue_example: dict[str,
     _book(server, "bank_b", 12e6, region="anshun", industry="computing_power", repayment_type="equal_principal")
     total = _get(server, "/v1/regulator/book")["total"]
     assert total["balance_cny"] > 0
+    # ¥12m equal principal over 24 months: ¥500k falls due on each monthly anniversary passed by today.
+    paid = sum(1 for k in range(1, 25) if add_months(ORIGIN, k) <= TODAY)
+    cell = next(
+        c
+        for c in _get(server, "/v1/regulator/book", by=["region", "industry"])["cells"]
+        if c["keys"] == {"region": "anshun", "industry": "computing_power"}
+    )
+    assert 12 <= paid <= 14 and cell["balance_cny"] == 12e6 - paid * 5e5
     for pair in itertools.combinations(BOOK_DIMS, 2):
         book = _get(server, "/v1/regulator/book", by=list(pair))
         assert book["total"] == total

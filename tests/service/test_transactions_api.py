@@ -178,3 +178,18 @@ def test_a_transaction_is_read_by_its_registrant_and_the_regulator(
     with pytest.raises(ApiError) as exc:
         feed.report_turnover({"period": f"{date.today().year + 1}Q1", "turnover_cny": "1.00"})
     assert exc.value.field == "period"
+
+
+def test_registered_prices_drift_against_the_valuation_reference(
+    server: Server, feed: IpriskClient, quarter: list[Any]
+) -> None:
+    headers = {"Authorization": f"Bearer {server.keys['regulator']}"}
+    few = httpx.get(f"{server.base_url}/v1/transactions/prices/drift", headers=headers).json()
+    assert few["model"] == "valuation" and few["rows"] == 5 and few["psi"] is None and "at least 30" in few["note"]
+    yesterday = date.today() - timedelta(days=1)
+    for _ in range(30):  # a market of one price: all in one bin of the reference
+        feed.register_transaction(_t("transfer", GY, yesterday, price_cny="50000000.00"))
+    drift = httpx.get(f"{server.base_url}/v1/transactions/prices/drift", headers=headers).json()
+    assert drift["rows"] == 35 and drift["psi"] > 0.25 and drift["band"] == "act"
+    with server.client("bank_a") as bank, pytest.raises(PermissionDenied):
+        bank.request("GET", "/v1/transactions/prices/drift")

@@ -39,14 +39,18 @@ def test_the_scan_finds_what_the_issue_found() -> None:
     assert english_words("知识产权占担保物比例{share}，LTV 1.000000 CNY，P50 与 2026Q3") == []
 
 
-@pytest.mark.skip(reason="known: insurance quote reasons are English only (scoring/insurance.py); owner engineer 12b")
+@pytest.mark.skip(
+    reason="known: insurance quote reasons are English only in a zh answer ('12-month probability of default', "
+    "'Premium set at the minimum rate', ...: scoring/insurance.py); owner engineer 12b"
+)
 def test_insurance_zh_texts() -> None:
     """Placeholder naming the owner of the insurance texts; see the module docstring."""
 
 
 @pytest.mark.skip(
-    reason="known: fund check texts fill {npl_class}, {party}, {purpose} with English codes and shares as "
-    "1.000000 (scoring/fund_checks.py, scoring/payout.py); owner engineer 17"
+    reason="known: zh claim texts fill {npl_class} and {party} with English codes ('贷款分类为substandard', "
+    "'bank承担其余损失…', 'fund：承担补偿基数…'; {purpose} likewise) and shares as 1.000000 "
+    "(scoring/fund_checks.py, scoring/payout.py); owner engineer 17"
 )
 def test_fund_zh_texts() -> None:
     """Placeholder naming the owner of the fund texts; see the module docstring."""
