@@ -8,15 +8,18 @@ caller reads them, in the caller's language.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import yaml
 
 from scoring.fund_checks import RuleCheck, money
+from scoring.fund_facts import percent
 from scoring.payout import BaseStep, CapStep, PartyPayout
 from scoring.policy import ReasonText
 from scoring.subsidies import SubsidyStep
 from scoring.vocab.lang import Lang
+from scoring.vocab.zh import label as zh_label
 
 TEXTS_FILE = Path(__file__).parent / "config" / "fund_texts.yaml"
 Texts = Mapping[str, ReasonText]
@@ -28,8 +31,42 @@ def load_texts(path: Path | None = None) -> dict[str, ReasonText]:
     return {code: ReasonText.model_validate({"code": code, **t}) for code, t in raw.items()}
 
 
+# In a zh text a vocabulary value is shown by its Chinese label (scoring/vocab/zh.py), not its code:
+# the parameter's vocabulary, and for ``value``/``allowed`` the vocabulary the code's family names.
+_PARAM_VOCABULARY = {"npl_class": "npl_class", "purpose": "purpose", "party": "party"}
+_LIST_VOCABULARY = {"NPL": "npl_class", "PURPOSE": "purpose", "REGION": "region"}
+# Shares the rules hold as six-place decimals, shown as percentages in zh ("100%", not "1.000000").
+_SHARE_PARAMS = ("share", "min")
+_SHARE_CODES = ("IP_SHARE", "PARTY")
+
+
+def _zh(code: str, params: dict[str, object]) -> dict[str, object]:
+    out = dict(params)
+    for name, vocabulary in _PARAM_VOCABULARY.items():
+        if name in out:
+            out[name] = zh_label(vocabulary, str(out[name]))
+    family = _LIST_VOCABULARY.get(code.split("_")[0])
+    if family is not None:
+        for name in ("value", "allowed"):
+            if name in out:
+                out[name] = "、".join(zh_label(family, v.strip()) for v in str(out[name]).split(","))
+    if code.startswith(_SHARE_CODES):
+        for name in _SHARE_PARAMS:
+            share = out.get(name)
+            if share is not None and _is_share(str(share)):
+                out[name] = percent(Decimal(str(share)))
+    return out
+
+
+def _is_share(text: str) -> bool:
+    try:
+        return 0 <= Decimal(text) <= 1
+    except InvalidOperation:
+        return False
+
+
 def _say(texts: Texts, lang: Lang, code: str, **params: object) -> str:
-    return texts[code].text(lang).format(**params)
+    return texts[code].text(lang).format(**(_zh(code, params) if lang == "zh" else params))
 
 
 def check_reason(check: RuleCheck, texts: Texts, lang: Lang) -> str:

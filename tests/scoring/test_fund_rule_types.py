@@ -78,7 +78,7 @@ def test_local_example_passes_every_entry_rule_with_its_reason() -> None:
     assert say(checks["entry_lag"]) == (
         "Filed into the pool on 2025-04-02, 30 days after disbursement on 2025-03-03 (limit 30)"
     )
-    assert say(checks["region"], "zh") == "借款人注册地guiyang，属资金池覆盖范围（guiyang, guian_new_area）"
+    assert say(checks["region"], "zh") == "借款人注册地贵阳市，属资金池覆盖范围（贵阳市、贵安新区）"
 
 
 def test_each_entry_rule_fails_with_its_numbers() -> None:
@@ -117,7 +117,7 @@ def test_missing_facts_are_not_reported_never_assumed() -> None:
     assert failed == {
         "region": (
             "Borrower's registered region not reported; the fund covers guiyang, guian_new_area",
-            "借款人注册地（市州）未报告，资金池覆盖guiyang, guian_new_area",
+            "借款人注册地（市州）未报告，资金池覆盖贵阳市、贵安新区",
         ),
         "county": (
             "Borrower's registered county not reported; the fund covers huaxi",

@@ -270,7 +270,7 @@ def test_entry_checks_pass_and_fail_with_reasons() -> None:
     assert "rd, industrialisation, ip_operation, working_capital" in failed["purpose"]
     low_ip = FACTS.model_copy(update={"ip_share_of_collateral": Decimal("0.4")})
     ip = next(c for c in entry_checks(rules("four_party_54_26_16_4"), low_ip) if c.rule == "ip_share")
-    assert not ip.passed and check_reason(ip, TEXTS, "zh") == "知识产权占担保物比例仅0.4，要求不低于0.5"
+    assert not ip.passed and check_reason(ip, TEXTS, "zh") == "知识产权占担保物比例仅40.00%，要求不低于50.00%"
 
 
 def test_bank_commitments_first_year_multiple_line_and_suspension() -> None:

@@ -3,8 +3,8 @@
 A zh text is a string with a Han character (tests/zh_scan.py); its ASCII words must be codes
 (no lower case), numbers or units.  Scanned: the zh texts of the configuration under
 scoring/config and service/config, the zh answers of the regulator's endpoints, and the
-regulator's exports (headers and cells).  Texts other engineers own are listed as known and
-skipped, naming the owner.
+regulator's exports (headers and cells), insurance quotes and a fund claim's checks, payout and
+review.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.factories import application
+from tests.factories import application, claim_body
+from tests.service.fund_helpers import file, new_fund, pool_loan
 from tests.service.harness import Server
 from tests.zh_scan import english_words, is_zh, offenders
 
@@ -39,21 +40,37 @@ def test_the_scan_finds_what_the_issue_found() -> None:
     assert english_words("知识产权占担保物比例{share}，LTV 1.000000 CNY，P50 与 2026Q3") == []
 
 
-@pytest.mark.skip(
-    reason="known: insurance quote reasons are English only in a zh answer ('12-month probability of default', "
-    "'Premium set at the minimum rate', ...: scoring/insurance.py); owner engineer 12b"
-)
-def test_insurance_zh_texts() -> None:
-    """Placeholder naming the owner of the insurance texts; see the module docstring."""
+def test_zh_insurance_quotes_have_no_english_word(server: Server) -> None:
+    """A guarantee quote (what-if split and fund rules) and an enforcement quote, asked in Chinese."""
+    with server.client("bank_a", lang="zh") as c:
+        a = c.assess(application(amount_cny=3e6, tenor_months=36))
+        what_if = {"insured_share": 0.3, "split": {"government": 0.4, "bank": 0.2, "insurer": 0.4}}
+        guarantee = c.quote({"quote": {"product": "pledge_guarantee", "assessment_id": a.id, **what_if}})
+        enforcement = c.quote({"quote": {"product": "patent_enforcement", "patents": application()["patents"]}})
+    for quote in (guarantee, enforcement):
+        body = quote.model_dump(mode="json")
+        assert any(is_zh(str(v)) for v in _strings(body)), body  # the reasons are in Chinese at all
+        assert offenders(body) == []
 
 
-@pytest.mark.skip(
-    reason="known: zh claim texts fill {npl_class} and {party} with English codes ('贷款分类为substandard', "
-    "'bank承担其余损失…', 'fund：承担补偿基数…'; {purpose} likewise) and shares as 1.000000 "
-    "(scoring/fund_checks.py, scoring/payout.py); owner engineer 17"
-)
-def test_fund_zh_texts() -> None:
-    """Placeholder naming the owner of the fund texts; see the module docstring."""
+def test_zh_claim_texts_have_no_english_word(server: Server) -> None:
+    """A claim's rule checks, payout steps and review reasons, asked in Chinese, on a four-party fund."""
+    fund_id, _ = new_fund(server, "four_party_54_26_16_4")
+    with server.client("bank_a", lang="zh") as bank:
+        claim = file(server, bank, fund_id, claim_body(pool_loan(server, bank, fund_id)))
+    body = claim.model_dump(mode="json")
+    assert any(is_zh(str(v)) for v in _strings(body)), body
+    assert offenders(body) == []
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
 
 
 @pytest.fixture(scope="module")
