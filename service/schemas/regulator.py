@@ -228,6 +228,14 @@ class ModelCard(BaseModel):
         description="Per booster role, the exactness gate of the TreeSHAP kernel run at registration: "
         "supported (explanations from the kernel) or the reason they come from LightGBM's pred_contrib.",
     )
+    target: str | None = Field(None, description="The column the model was trained to predict (generic models).")
+    positive_label: str | None = Field(
+        None, description="The target value the model's probability is of (generic models; docs/data-team.md)."
+    )
+    low_confidence: bool = Field(
+        False, description="Gap to the oracle or test sample below the configured floors, recorded at registration."
+    )
+    low_confidence_reasons: list[str] = Field(default_factory=list)
 
 
 Sha256Hex = Annotated[str, Field(pattern="^[0-9a-f]{64}$", description="A sha256 digest, lower-case hex.")]

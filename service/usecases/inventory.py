@@ -72,6 +72,7 @@ def model_card(store: ModelStore, cards: Mapping[str, CardText], name: str, vers
         intended_use="As documented by the team that registered it.",
         known_limits=("No model-specific card has been written for this model.",),
     )
+    confidence = (m.extra or {}).get("confidence") or {}
     return ModelCard(
         name=name,
         version=version,
@@ -84,4 +85,12 @@ def model_card(store: ModelStore, cards: Mapping[str, CardText], name: str, vers
         promoted=[e for e in _moves(store, name) if e.to_version == version],
         synthetic=m.synthetic,
         shap_kernel=(m.extra or {}).get("shap_kernel"),
+        target=_text((m.extra or {}).get("target")),
+        positive_label=_text((m.extra or {}).get("positive_label")),
+        low_confidence=bool(confidence.get("low_confidence")),
+        low_confidence_reasons=[str(r) for r in confidence.get("reasons") or []],
     )
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)

@@ -233,6 +233,7 @@ def test_model_inventory_history_and_cards(server: Server) -> None:
     with _regulator(server) as r:
         inv = r.get("/v1/regulator/models").json()
         card = r.get("/v1/regulator/models/pd/1/card").json()
+        review = r.get("/v1/regulator/models/claim_review/1/card").json()
         before = r.get("/v1/regulator/models/pd/champion", params={"at": "2000-01-01T00:00:00Z"}).json()
         now = r.get(
             "/v1/regulator/models/pd/champion", params={"at": datetime.now(UTC).isoformat().replace("+00:00", "Z")}
@@ -247,6 +248,8 @@ def test_model_inventory_history_and_cards(server: Server) -> None:
     assert card["known_limits"] and "log_revenue" in card["features"]
     assert card["promoted"][0]["to_version"] == "1"
     assert card["shap_kernel"]["main"]["supported"] is True  # the gate run at registration
+    assert card["low_confidence"] is (card["low_confidence_reasons"] != [])
+    assert review["low_confidence"] is True and review["low_confidence_reasons"]  # tens of claims: advisory
     assert before["champion"] is None and now["champion"] == "1"
     assert missing.status_code == 404
 
