@@ -57,6 +57,15 @@ class ModelBundle:
         """Model name → version served."""
         return {n: m.version for n, m in self.models.items()}
 
+    def confidence(self, *names: str) -> dict[str, Any]:
+        """``low_confidence`` and its reasons for an answer from the models ``names`` (recorded at registration)."""
+        reasons = []
+        for n in names:
+            record = (self.get(n).manifest.get("extra") or {}).get("confidence") or {}
+            if record.get("low_confidence"):
+                reasons += [f"{n}: {r}" for r in record.get("reasons") or ["below the confidence floors"]]
+        return {"low_confidence": bool(reasons), "low_confidence_reasons": reasons}
+
     def shap_kernel(self) -> dict[str, dict[str, dict[str, Any]]]:
         """Model → booster role → whether the exact SHAP kernel explains it, and why (else pred_contrib)."""
         return {

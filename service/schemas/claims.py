@@ -222,6 +222,11 @@ class ReviewPublic(BaseModel):
 
     model: str = "claim_review"
     version: str
+    advisory: bool = Field(
+        description="The model is below its confidence floors (too few reviewed claims, or too far from its oracle): "
+        "the rule checks decide and the score is a hint to the reviewer."
+    )
+    advisory_reasons: list[str] = Field(description="Why the score is only advisory; empty when it is not.")
     probability: float
     contributions: Contributions
     reasons: list[Reason]

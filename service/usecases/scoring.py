@@ -135,16 +135,6 @@ def _synthetic(bundle: ModelBundle, *names: str) -> bool:
     return any(bool(bundle.get(n).manifest.get("synthetic")) for n in names)
 
 
-def model_confidence(bundle: ModelBundle, *names: str) -> dict[str, Any]:
-    """``low_confidence`` and its reasons for a response from the models ``names`` (recorded at registration)."""
-    reasons = []
-    for n in names:
-        record = (bundle.get(n).manifest.get("extra") or {}).get("confidence") or {}
-        if record.get("low_confidence"):
-            reasons += [f"{n}: {r}" for r in record.get("reasons") or ["below the confidence floors"]]
-    return {"low_confidence": bool(reasons), "low_confidence_reasons": reasons}
-
-
 def _valuation_response(
     bundle: ModelBundle, result: ValuationResult, *, vid: str, created: datetime, as_of: date
 ) -> ValuationResponse:
@@ -154,7 +144,7 @@ def _valuation_response(
         as_of=as_of,
         model_versions={"valuation": bundle.get("valuation").version},
         synthetic_models=_synthetic(bundle, "valuation"),
-        **model_confidence(bundle, "valuation"),
+        **bundle.confidence("valuation"),
         patents=result.patents,
         package=result.package,
     )
@@ -399,7 +389,7 @@ def create_assessment(
         as_of=as_of,
         model_versions=versions,
         synthetic_models=_synthetic(bundle, "valuation", "pd"),
-        **model_confidence(bundle, "valuation", "pd"),
+        **bundle.confidence("valuation", "pd"),
         valuation_id=valuation_id,
         valuation=valuation,
         cover=cover,

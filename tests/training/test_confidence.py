@@ -8,7 +8,6 @@ from typing import Any
 from scoring.features import FeatureSpec
 from scoring.models import LoadedModel
 from service.bundle import ModelBundle
-from service.usecases.scoring import model_confidence
 from training.confidence import assess_confidence
 
 # the bootstrapped claim-review model of issue 16: 0.70 AUC against an oracle's 0.89, few irregular claims
@@ -65,11 +64,11 @@ def test_a_response_repeats_the_reasons_of_each_model_it_used() -> None:
         token="t",
         loaded_at=datetime.now(UTC),
     )
-    out = model_confidence(bundle, "valuation", "pd")
+    out = bundle.confidence("valuation", "pd")
     assert out["low_confidence"] is True
     assert out["low_confidence_reasons"] == [
         "pd: AUC 0.756 is 0.104 below its oracle's 0.860 (more than the floor of 0.05)"
     ]
-    assert model_confidence(bundle, "valuation") == {"low_confidence": False, "low_confidence_reasons": []}
+    assert bundle.confidence("valuation") == {"low_confidence": False, "low_confidence_reasons": []}
     legacy = ModelBundle({"pd": _model("pd", None)}, token="t", loaded_at=datetime.now(UTC))
-    assert model_confidence(legacy, "pd")["low_confidence"] is False  # registered before the record existed
+    assert legacy.confidence("pd")["low_confidence"] is False  # registered before the record existed

@@ -185,7 +185,13 @@ def _review(
             bank_prior_claims=int(session.exec(q).one()),
         ),
     )
-    return review.model_dump(mode="json") | {"synthetic": bool(model.manifest.get("synthetic"))}
+    # A fund sees tens of claims a year: until the model clears its confidence floors the rule
+    # checklist decides and the score is advisory (training/config/confidence.yaml).
+    return (
+        review.model_dump(mode="json")
+        | {"synthetic": bool(model.manifest.get("synthetic"))}
+        | bundle.confidence("claim_review")
+    )
 
 
 def evaluate(

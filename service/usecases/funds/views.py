@@ -102,8 +102,11 @@ def payout_public(p: Payout, ctx: FundContext, lang: Lang) -> PayoutPublic:
 
 def review_public(raw: dict[str, object], ctx: FundContext, lang: Lang) -> ReviewPublic:
     """The stored review score with its top reasons in ``lang``."""
-    review = ClaimReview.model_validate({k: v for k, v in raw.items() if k != "synthetic"})
+    review = ClaimReview.model_validate({k: v for k, v in raw.items() if k in ClaimReview.model_fields})
+    reasons = raw.get("low_confidence_reasons")
     return ReviewPublic(
+        advisory=bool(raw.get("low_confidence")),
+        advisory_reasons=[str(r) for r in reasons] if isinstance(reasons, list) else [],
         version=review.model_version,
         probability=review.probability,
         contributions=review.contributions,
