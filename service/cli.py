@@ -116,7 +116,7 @@ app.add_typer(keys_app, name="keys")
 
 @keys_app.command("create")
 def keys_create(
-    role: Annotated[str, typer.Option(help="bank, insurer, fund_manager, regulator or data_team.")],
+    role: Annotated[str, typer.Option(help="bank, insurer, fund_manager, regulator, data_team or data_feed.")],
     institution: Annotated[str, typer.Option(help="Institution id (bank, fund, insurer...).")],
     label: Annotated[str, typer.Option(help="Free text.")] = "",
 ) -> None:
