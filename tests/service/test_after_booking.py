@@ -457,3 +457,16 @@ def test_only_a_defaulted_loan_is_disposed_of_and_the_outcomes_export(server: Se
         "250000.0",
     )
     assert float(row["realised_lgd"]) == pytest.approx(0.75) and row["default_date"] == "2026-11-10"
+
+
+def test_later_valuations_use_what_the_events_established(server: Server) -> None:
+    with today_is(server), server.client("bank_a") as a, server.client("data_feed") as feed:
+        app = application(amount_cny=1_000_000)
+        loan = a.book_loan({"assessment_id": a.assess(app).id, "origination_date": ORIGINATED})
+        send(feed, loan.patent_ids[0], type="lapsed", on="2026-11-02")
+        now = a.value({"patents": app["patents"]})  # the bank still says granted
+        before = a.value({"patents": app["patents"], "context": {"as_of": "2026-11-01"}})
+    (lapsed,) = now.patents
+    assert lapsed.value_basis == "not_alive" and lapsed.value_note is not None
+    assert lapsed.value_note.code == "VALUE_LAPSED"
+    assert before.patents[0].value_basis != "not_alive"  # the day before the lapse
