@@ -110,6 +110,8 @@ def test_disposal_rules() -> None:
     assert (r.suggested_fen, r.basis) == (45_000_000, "liquidation")
     assert realised_lgd(ead_fen=100, proceeds_fen=60, costs_fen=3) == pytest.approx(0.43)
     assert realised_lgd(ead_fen=100, proceeds_fen=500, costs_fen=0) == 0.0
+    discounted = realised_lgd(ead_fen=100, proceeds_fen=60, costs_fen=3, years_to_recovery=1.0, annual_rate=0.05)
+    assert discounted == pytest.approx(1 - 57 / 1.05 / 100)
     with pytest.raises(TransitionRefused):
         next_status("open", "close")
 
