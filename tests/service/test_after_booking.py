@@ -300,12 +300,25 @@ def test_the_book_revaluation_marks_every_live_loan_and_keeps_the_alerts(server:
             encoding="utf-8",
         )
         imported = _cli(server, "watch", "import-events", str(csv_file))
+        lines = tmp_path / "events.jsonl"
+        transfer = {
+            "event_id": f"j-{calm.id}",
+            "patent_id": calm.patent_ids[0],
+            "type": "transferred",
+            "on": "2026-08-01",
+            "new_owner_id": "E-GY-0555",
+        }
+        lines.write_text(json.dumps(transfer) + "\n", encoding="utf-8")
+        from_json = _cli(server, "watch", "import-events", str(lines))
+        owner = only(a.loan_watch(calm.id)).owner_id
         result = _cli(server, "watch", "revalue")
         lapse = a.list_alerts(loan_id=lapsing.id, type="lapse", status="open")
         quiet = a.list_alerts(loan_id=calm.id, status="open")
     assert imported.exit_code == 1, imported.output  # one refused record
     report = json.loads(imported.output[imported.output.index('{"recorded"') :])
     assert report["recorded"] == 1 and report["refused"][0]["field"] == "event.on"
+    assert from_json.exit_code == 0, from_json.output
+    assert owner == "E-GY-0555"
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output[result.output.index('{"as_of"') :])
     assert summary["loans"] >= 2 and summary["patents"] >= 2 and summary["model_version"]
