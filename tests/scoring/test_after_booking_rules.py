@@ -122,3 +122,30 @@ def test_the_new_request_bodies_carry_valid_examples(model: type[BaseModel]) -> 
     assert examples
     for example in examples:
         model.model_validate(example)
+
+
+def test_events_keep_a_patent_valid_whatever_its_type() -> None:
+    design = LegalFacts(
+        patent=Patent(
+            patent_id="CN202130243648.2",
+            patent_type="design",
+            ipc_section="F",
+            tech_field="consumer",
+            filing_date=date(2022, 3, 1),
+            grant_date=date(2022, 9, 1),
+        )
+    )
+    partial = EVENT.validate_python(
+        {
+            "type": "invalidation_decided",
+            "on": "2026-01-02",
+            "case_number": "4W9",
+            "outcome": "partially_invalidated",
+            "claims_remaining": 2,
+        }
+    )
+    assert apply_event(design, partial).patent.claims_count is None  # a design has no claims
+    application = _facts().patent.model_copy(update={"legal_status": "pending", "grant_date": None})
+    lapsed = apply_event(LegalFacts(patent=application), EVENT.validate_python({"type": "lapsed", "on": "2026-01-02"}))
+    restored = apply_event(lapsed, EVENT.validate_python({"type": "restored", "on": "2026-02-02"}))
+    assert (lapsed.patent.legal_status, restored.patent.legal_status) == ("lapsed", "pending")
