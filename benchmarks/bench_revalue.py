@@ -8,10 +8,14 @@ seeded), then alternates, ``--reps`` times in one process:
 * **raw**: the three valuation boosters' ``predict`` (single-threaded, as
   served) on the finished feature matrix, one call each over the whole book;
 * **mark**: ``mark_patents`` from the columns: features, matrix, the three
-  boosters per chunk of 65,536 rows, the pledge value basis.
+  boosters per chunk of 65,536 rows, the pledge value basis;
+* **features**: the feature matrix alone (what ``mark`` adds to LightGBM).
 
-Reports medians: patents per second of each, their ratio (target ≥ 0.8) and
-the wall time for the whole book.  Writes ``benchmarks/results/bench_revalue.json``.
+and then ``--pairs`` short interleaved pairs (raw, then mark, on the same
+``--slice`` rows), whose median ratio drifts less with the load of a shared
+machine than whole-book runs a minute apart.  Reports medians: patents per
+second of each, the ratios (target ≥ 0.8), the feature time, and the wall
+time for the whole book.  Writes ``benchmarks/results/bench_revalue.json``.
 """
 
 from __future__ import annotations
@@ -90,11 +94,20 @@ def mark(model: LoadedModel, cols: dict[str, AnyArray], revenue: FloatArray) -> 
     return time.perf_counter() - start
 
 
+def features(cols: dict[str, AnyArray], revenue: FloatArray) -> float:
+    """Seconds to build the feature matrix alone (the part of ``mark`` that is not LightGBM)."""
+    start = time.perf_counter()
+    F.to_matrix(F.valuation_columns(cols, np.datetime64(AS_OF, "D"), owner_revenue=revenue), F.VALUATION_FEATURES)
+    return time.perf_counter() - start
+
+
 def main() -> None:
     """Run the comparison and print and write the figures."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--patents", type=int, default=200_000)
-    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--slice", type=int, default=20_000, help="Rows per interleaved pair for the ratio.")
+    ap.add_argument("--pairs", type=int, default=15)
     ap.add_argument("--home", type=Path, default=Path("/tmp/bench-home"))
     args = ap.parse_args()
     settings = ensure_store(args.home)
@@ -103,11 +116,20 @@ def main() -> None:
     x = F.to_matrix(F.valuation_columns(cols, np.datetime64(AS_OF, "D"), owner_revenue=revenue), F.VALUATION_FEATURES)
     mark(model, {k: v[:1000] for k, v in cols.items()}, revenue[:1000])  # warm both paths
     raw_predict(model, x[:1000])
-    raws, marks = [], []
+    raws, marks, feats = [], [], []
     for _ in range(args.reps):
         raws.append(raw_predict(model, x))
         marks.append(mark(model, cols, revenue))
+        feats.append(features(cols, revenue))
     raw_s, mark_s = statistics.median(raws), statistics.median(marks)
+    # The ratio from short interleaved pairs: a loaded machine drifts less within a pair of a few seconds.
+    pairs = []
+    for i in range(args.pairs):
+        lo = (i * args.slice) % max(1, args.patents - args.slice + 1)
+        part = {k: v[lo : lo + args.slice] for k, v in cols.items()}
+        r = raw_predict(model, x[lo : lo + args.slice])
+        m = mark(model, part, revenue[lo : lo + args.slice])
+        pairs.append(r / m)
     out: dict[str, Any] = {
         "patents": args.patents,
         "reps": args.reps,
@@ -118,6 +140,10 @@ def main() -> None:
         "raw_patents_per_second": round(args.patents / raw_s),
         "mark_patents_per_second": round(args.patents / mark_s),
         "ratio_mark_to_raw": round(raw_s / mark_s, 3),
+        "ratio_interleaved_pairs_median": round(statistics.median(pairs), 3),
+        "interleaved_pairs": {"rows": args.slice, "pairs": args.pairs, "ratios": [round(v, 3) for v in pairs]},
+        "features_seconds_median": round(statistics.median(feats), 3),
+        "features_seconds_all": [round(v, 3) for v in feats],
         "raw_seconds_all": [round(v, 3) for v in raws],
         "mark_seconds_all": [round(v, 3) for v in marks],
         "machine": machine(),

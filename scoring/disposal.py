@@ -3,8 +3,8 @@
 A case moves by one table of steps (:data:`STEPS`); a failed auction round (流拍) cuts the
 asking price by :data:`ROUND_CUT` (the Supreme People's Court's rules on auctions in civil
 enforcement let each new round lower the reserve by at most 20% of the last one; we take the
-full 20%).  Money is integer fen; the realised LGD is ``1 − (proceeds − costs) / EAD``,
-clipped to [0, 1] (undiscounted: the case's dates are kept for a discounted figure).
+full 20%).  Money is integer fen; the realised LGD is ``1 − (proceeds − costs) / EAD``
+discounted from the proceeds' date to the default at the loan's own rate, clipped to [0, 1].
 """
 
 from __future__ import annotations
@@ -101,8 +101,21 @@ def suggest_reserve(
     return Reserve(suggested_fen=to_fen(max(p10, liq)), basis=basis, reasons=reasons)
 
 
-def realised_lgd(*, ead_fen: int, proceeds_fen: int, costs_fen: int) -> float:
-    """``1 − (proceeds − costs) / EAD``, in [0, 1] (1 when there is no exposure to recover)."""
+def realised_lgd(
+    *, ead_fen: int, proceeds_fen: int, costs_fen: int, years_to_recovery: float = 0.0, annual_rate: float = 0.0
+) -> float:
+    """``1 − (proceeds − costs) · (1 + r)^−t / EAD``, in [0, 1] (1 when there is no exposure to recover).
+
+    Parameters
+    ----------
+    ead_fen, proceeds_fen, costs_fen
+        Exposure at default, the price realised and the disposal's costs, fen.
+    years_to_recovery
+        Years from the default to the proceeds (``t``; 0 when the default date is unknown).
+    annual_rate
+        The loan's nominal annual rate (``r``), the discount rate; 0 when none was stated (undiscounted).
+    """
     if ead_fen <= 0:
         return 1.0
-    return min(1.0, max(0.0, 1 - (proceeds_fen - costs_fen) / ead_fen))
+    present = float((proceeds_fen - costs_fen) * (1 + annual_rate) ** -max(0.0, years_to_recovery))
+    return min(1.0, max(0.0, 1 - present / ead_fen))

@@ -269,8 +269,8 @@ def apply_event(facts: LegalFacts, event: LegalEvent) -> LegalFacts:
                 watch["fee_due_amount_cny"] = event.amount_cny
         case Lapsed():
             patent |= {"legal_status": "lapsed", "fees_up_to_date": event.reason != "fees_unpaid"}
-        case Restored():
-            patent |= {"legal_status": "granted", "fees_up_to_date": True}
+        case Restored():  # back to what it was before the lapse: granted, or an application if never granted
+            patent |= {"legal_status": "granted" if p.grant_date else "pending", "fees_up_to_date": True}
         case InvalidationRequested():
             patent |= {"invalidation_requests": p.invalidation_requests + 1, "invalidation_pending": True}
             watch["open_invalidations"] = _with(f.open_invalidations, event.case_number)
@@ -280,8 +280,8 @@ def apply_event(facts: LegalFacts, event: LegalEvent) -> LegalFacts:
             watch["open_invalidations"] = still
             if event.outcome == "wholly_invalidated":
                 patent["legal_status"] = "invalidated"
-            elif event.outcome == "partially_invalidated" and event.claims_remaining is not None:
-                claims = min(event.claims_remaining, p.claims_count or event.claims_remaining)
+            elif event.outcome == "partially_invalidated" and event.claims_remaining and p.claims_count is not None:
+                claims = min(event.claims_remaining, p.claims_count)  # a design has no claims to count
                 patent |= {"claims_count": claims, "independent_claims": min(p.independent_claims or 1, claims)}
         case Transferred():
             patent |= {

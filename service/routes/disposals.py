@@ -9,7 +9,7 @@ from service.routing import api_router
 from service.schemas.disposals import DisposalOpen, DisposalPublic, DisposalStepCreate
 from service.usecases import disposals
 
-router = api_router("/v1", "disposals", 401, 403, 404, 409, 422)
+router = api_router("/v1", "disposals", 401, 403, 404, 409, 422, 503)
 
 
 @router.post("/loans/{loan_id}/disposal-case", status_code=201, response_model=DisposalPublic)

@@ -9,7 +9,7 @@ from service.routing import api_router
 from service.schemas.events import EventCreate, EventPublic
 from service.usecases import watch
 
-router = api_router("/v1/patents", "events", 401, 403, 404, 409, 422)
+router = api_router("/v1/patents", "events", 401, 403, 404, 409, 422, 503)
 
 
 @router.post("/{patent_id}/events", status_code=201, response_model=EventPublic)

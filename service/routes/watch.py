@@ -13,7 +13,7 @@ from service.routing import api_router
 from service.schemas.watch import AlertAck, AlertPage, AlertPublic, LoanWatch
 from service.usecases import watch
 
-router = api_router("/v1", "watch", 401, 403, 404, 409, 422)
+router = api_router("/v1", "watch", 401, 403, 404, 409, 422, 503)
 
 
 @router.get("/loans/{loan_id}/watch", response_model=LoanWatch)

@@ -257,8 +257,15 @@ def _close(
     proceeds = case.sale_price_fen or 0
     net = max(0, proceeds - case.costs_fen)
     case.proceeds_fen, case.closed_on = proceeds, on
-    case.realised_lgd = realised_lgd(ead_fen=case.ead_fen, proceeds_fen=proceeds, costs_fen=case.costs_fen)
     claim = paid_claim(session, loan.id)
+    default_on = claim.default_date if claim is not None else _default_date(session, loan.id)
+    case.realised_lgd = realised_lgd(
+        ead_fen=case.ead_fen,
+        proceeds_fen=proceeds,
+        costs_fen=case.costs_fen,
+        years_to_recovery=(on - default_on).days / 365.25 if default_on is not None else 0.0,
+        annual_rate=loan.annual_rate or 0.0,
+    )
     if claim is not None:
         amount = min(net, claim.loss_fen - claim.recovered_fen)
         case.fund_id, case.claim_id, case.recovery_fen = claim.fund_id, claim.id, amount
@@ -267,6 +274,19 @@ def _close(
             report_recovery(session, principal, claim.fund_id, claim.id, req, on=today)
     reason = f"disposal case {case.id} ({case.channel})"
     pledge_life.transition(session, principal, loan, "dispose", on=on, now=now, reason=reason, price_fen=proceeds)
+
+
+def _latest_report(session: Session, loan_id: str) -> LoanOutcome | None:
+    return session.exec(
+        select(LoanOutcome)
+        .where(LoanOutcome.loan_id == loan_id)
+        .order_by(col(LoanOutcome.as_of).desc(), col(LoanOutcome.id).desc())
+    ).first()
+
+
+def _default_date(session: Session, loan_id: str) -> date | None:
+    report = _latest_report(session, loan_id)
+    return report.default_date if report is not None else None
 
 
 def _money(fen: int | None) -> Any:
@@ -347,11 +367,7 @@ def outcome_rows(session: Session) -> list[dict[str, Any]]:
     ).all()
     for case in cases:
         loan = session.get(Loan, case.loan_id)
-        report = session.exec(
-            select(LoanOutcome)
-            .where(LoanOutcome.loan_id == case.loan_id)
-            .order_by(col(LoanOutcome.as_of).desc(), col(LoanOutcome.id).desc())
-        ).first()
+        report = _latest_report(session, case.loan_id)
         if loan is None or report is None:
             continue  # a disposal without a reported default: no credit outcome to pair it with
         default_date = report.default_date

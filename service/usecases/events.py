@@ -26,6 +26,7 @@ from service.db.watch_tables import PatentEventRow, PatentFacts
 from service.errors import Conflict, InvalidInput, NotFound, field_problem
 from service.patent_ids import canonical_stored_id, patent_id_mode
 from service.schemas.events import EventCreate, EventPublic
+from service.schemas.scoring import AssessmentRequest, ValuationRequest
 
 EVENT = TypeAdapter[LegalEvent](LegalEvent)
 LIVE_STATUSES = ("active", "defaulted")
@@ -209,3 +210,78 @@ def parse_event(raw: dict[str, Any]) -> tuple[str, EventCreate]:
         loc = [part for part in error.get("loc", ()) if part not in EVENT_TYPES]  # drop the union's tag
         field, problem = field_problem({**error, "loc": tuple(loc)})
         raise EventRefused(field, problem) from exc
+
+
+# What a valuation request's patent takes from the registry's facts: the legal state as it stands
+# (idempotent fields), the counts never below what the events recorded, the claims never above.
+_STATE_FIELDS = (
+    "legal_status",
+    "fees_up_to_date",
+    "invalidation_pending",
+    "ownership_dispute",
+    "preservation_order",
+    "owner_id",
+    "owner_type",
+)
+_COUNT_FIELDS = (
+    "annual_fees_paid_years",
+    "invalidation_requests",
+    "litigation_count",
+    "transfers_count",
+    "licences_count",
+)
+_CLAIM_FIELDS = ("claims_count", "independent_claims")
+
+
+def _facts_on(session: Session, row: PatentFacts, as_of: date) -> LegalFacts:
+    """The stored facts, or replayed up to ``as_of`` when an event is dated after it."""
+    facts = LegalFacts.model_validate(row.facts)
+    if facts.last_event_on is None or facts.last_event_on <= as_of:
+        return facts
+    loan = session.get(Loan, row.loan_id)
+    seed = seed_facts(session, loan).get(row.patent_id) if loan is not None else None
+    if seed is None:
+        return facts
+    return replay(seed, events_of(session, row.patent_id, after=row.seed_as_of, until=as_of))
+
+
+def current_patent(patent: Patent, facts: LegalFacts) -> Patent:
+    """``patent`` as a request states it, with what the recorded events established (unchanged without events)."""
+    if facts.last_event_on is None:
+        return patent
+    known = facts.patent
+    update: dict[str, Any] = {f: getattr(known, f) for f in _STATE_FIELDS}
+    update |= {f: max(getattr(patent, f), getattr(known, f)) for f in _COUNT_FIELDS}
+    for f in _CLAIM_FIELDS:
+        mine, theirs = getattr(patent, f), getattr(known, f)
+        if mine is not None and theirs is not None:
+            update[f] = min(mine, theirs)
+    try:
+        return Patent.model_validate({**patent.model_dump(), **update}, context={PATENT_ID_CONTEXT: patent_id_mode()})
+    except ValidationError:
+        return patent  # the request's own facts contradict the registry's shape (e.g. no grant date): kept as sent
+
+
+def with_current_facts(session: Session, patents: Sequence[Patent], *, as_of: date) -> list[Patent]:
+    """The request's patents with the facts the recorded legal-status events established by ``as_of``."""
+    ids = [p.patent_id for p in patents]
+    rows = {r.patent_id: r for r in session.exec(select(PatentFacts).where(col(PatentFacts.patent_id).in_(ids))).all()}
+    if not rows:
+        return list(patents)
+    return [
+        current_patent(p, _facts_on(session, rows[p.patent_id], as_of)) if p.patent_id in rows else p for p in patents
+    ]
+
+
+def current_valuation(session: Session, req: ValuationRequest, *, today: date) -> ValuationRequest:
+    """A valuation request whose patents carry what the recorded events established by its date."""
+    patents = with_current_facts(session, req.patents, as_of=req.context.as_of or today)
+    return req if patents == req.patents else req.model_copy(update={"patents": patents})
+
+
+def current_assessment(session: Session, req: AssessmentRequest, *, today: date) -> AssessmentRequest:
+    """An assessment request whose patents carry what the recorded events established by its date."""
+    if req.patents is None:
+        return req
+    patents = with_current_facts(session, req.patents, as_of=req.as_of or today)
+    return req if patents == req.patents else req.model_copy(update={"patents": patents})

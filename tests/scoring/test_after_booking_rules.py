@@ -110,6 +110,8 @@ def test_disposal_rules() -> None:
     assert (r.suggested_fen, r.basis) == (45_000_000, "liquidation")
     assert realised_lgd(ead_fen=100, proceeds_fen=60, costs_fen=3) == pytest.approx(0.43)
     assert realised_lgd(ead_fen=100, proceeds_fen=500, costs_fen=0) == 0.0
+    discounted = realised_lgd(ead_fen=100, proceeds_fen=60, costs_fen=3, years_to_recovery=1.0, annual_rate=0.05)
+    assert discounted == pytest.approx(1 - 57 / 1.05 / 100)
     with pytest.raises(TransitionRefused):
         next_status("open", "close")
 
@@ -120,3 +122,30 @@ def test_the_new_request_bodies_carry_valid_examples(model: type[BaseModel]) -> 
     assert examples
     for example in examples:
         model.model_validate(example)
+
+
+def test_events_keep_a_patent_valid_whatever_its_type() -> None:
+    design = LegalFacts(
+        patent=Patent(
+            patent_id="CN202130243648.2",
+            patent_type="design",
+            ipc_section="F",
+            tech_field="consumer",
+            filing_date=date(2022, 3, 1),
+            grant_date=date(2022, 9, 1),
+        )
+    )
+    partial = EVENT.validate_python(
+        {
+            "type": "invalidation_decided",
+            "on": "2026-01-02",
+            "case_number": "4W9",
+            "outcome": "partially_invalidated",
+            "claims_remaining": 2,
+        }
+    )
+    assert apply_event(design, partial).patent.claims_count is None  # a design has no claims
+    application = _facts().patent.model_copy(update={"legal_status": "pending", "grant_date": None})
+    lapsed = apply_event(LegalFacts(patent=application), EVENT.validate_python({"type": "lapsed", "on": "2026-01-02"}))
+    restored = apply_event(lapsed, EVENT.validate_python({"type": "restored", "on": "2026-02-02"}))
+    assert (lapsed.patent.legal_status, restored.patent.legal_status) == ("lapsed", "pending")

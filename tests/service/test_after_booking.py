@@ -300,12 +300,25 @@ def test_the_book_revaluation_marks_every_live_loan_and_keeps_the_alerts(server:
             encoding="utf-8",
         )
         imported = _cli(server, "watch", "import-events", str(csv_file))
+        lines = tmp_path / "events.jsonl"
+        transfer = {
+            "event_id": f"j-{calm.id}",
+            "patent_id": calm.patent_ids[0],
+            "type": "transferred",
+            "on": "2026-08-01",
+            "new_owner_id": "E-GY-0555",
+        }
+        lines.write_text(json.dumps(transfer) + "\n", encoding="utf-8")
+        from_json = _cli(server, "watch", "import-events", str(lines))
+        owner = only(a.loan_watch(calm.id)).owner_id
         result = _cli(server, "watch", "revalue")
         lapse = a.list_alerts(loan_id=lapsing.id, type="lapse", status="open")
         quiet = a.list_alerts(loan_id=calm.id, status="open")
     assert imported.exit_code == 1, imported.output  # one refused record
     report = json.loads(imported.output[imported.output.index('{"recorded"') :])
     assert report["recorded"] == 1 and report["refused"][0]["field"] == "event.on"
+    assert from_json.exit_code == 0, from_json.output
+    assert owner == "E-GY-0555"
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output[result.output.index('{"as_of"') :])
     assert summary["loans"] >= 2 and summary["patents"] >= 2 and summary["model_version"]
@@ -322,13 +335,13 @@ def test_the_book_revaluation_marks_every_live_loan_and_keeps_the_alerts(server:
     assert gauge is not None and float(gauge.group(1)) >= 1
 
 
-def _defaulted_and_claimed(server: Server, a: IpriskClient) -> tuple[LoanPublic, str, Any, IpriskClient]:
+def _defaulted_and_claimed(server: Server, a: IpriskClient, **loan: Any) -> tuple[LoanPublic, str, Any, IpriskClient]:
     """A ¥1m loan booked, registered and pooled in July, defaulted on 2026-11-10, its claim paid on 2026-11-20."""
     fund_id, mgr = new_fund(server, "city_40_60")
     with today_is(server, date(2026, 7, 2)):
-        loan = book(a)
+        booked = book(a, **loan)
         a.record_registrations(
-            loan.id,
+            booked.id,
             {
                 "status": "registered",
                 "registration_number": "Y2026980009999",
@@ -337,11 +350,11 @@ def _defaulted_and_claimed(server: Server, a: IpriskClient) -> tuple[LoanPublic,
                 "term_end": "2028-12-31",
             },
         )
-        pool_id = a.register_pool_loan(fund_id, {"loan_id": loan.id}).id
+        pool_id = a.register_pool_loan(fund_id, {"loan_id": booked.id}).id
     with today_is(server, date(2026, 11, 20)):
         a.report_outcome(
             {
-                "loan_id": loan.id,
+                "loan_id": booked.id,
                 "as_of": "2026-11-20",
                 "status": "default",
                 "days_past_due": 100,
@@ -354,7 +367,7 @@ def _defaulted_and_claimed(server: Server, a: IpriskClient) -> tuple[LoanPublic,
         )
         claim = a.file_claim(fund_id, body, idempotency_key=uuid.uuid4().hex)
         claim = mgr.decide_claim(fund_id, claim.id, "approve")
-    return loan, fund_id, claim, mgr
+    return booked, fund_id, claim, mgr
 
 
 def test_a_closed_disposal_posts_the_fund_recovery_to_the_fen_and_releases_the_patents(server: Server) -> None:
@@ -426,7 +439,7 @@ def test_only_a_defaulted_loan_is_disposed_of_and_the_outcomes_export(server: Se
         with server.client("bank_b") as b, pytest.raises(NotFoundError):
             b.open_disposal(performing.id, {"channel": "negotiated_transfer", "on": "2026-11-20"})
     with server.client("bank_a") as a:
-        loan, _, _, _ = _defaulted_and_claimed(server, a)
+        loan, _, _, _ = _defaulted_and_claimed(server, a, annual_rate=0.05)
         with today_is(server):
             case = a.open_disposal(loan.id, {"channel": "licensing", "on": "2026-11-21"})
             a.disposal_step(case.id, {"step": "licensed", "on": "2026-11-24", "price_cny": "250000.00"})
@@ -456,4 +469,19 @@ def test_only_a_defaulted_loan_is_disposed_of_and_the_outcomes_export(server: Se
         "2026-11-26",
         "250000.0",
     )
-    assert float(row["realised_lgd"]) == pytest.approx(0.75) and row["default_date"] == "2026-11-10"
+    # 250,000 received 16 days after the default, discounted at the loan's 5%
+    assert float(row["realised_lgd"]) == pytest.approx(1 - 250_000 * 1.05 ** -(16 / 365.25) / 1_000_000)
+    assert row["default_date"] == "2026-11-10"
+
+
+def test_later_valuations_use_what_the_events_established(server: Server) -> None:
+    with today_is(server), server.client("bank_a") as a, server.client("data_feed") as feed:
+        app = application(amount_cny=1_000_000)
+        loan = a.book_loan({"assessment_id": a.assess(app).id, "origination_date": ORIGINATED})
+        send(feed, loan.patent_ids[0], type="lapsed", on="2026-11-02")
+        now = a.value({"patents": app["patents"]})  # the bank still says granted
+        before = a.value({"patents": app["patents"], "context": {"as_of": "2026-11-01"}})
+    (lapsed,) = now.patents
+    assert lapsed.value_basis == "not_alive" and lapsed.value_note is not None
+    assert lapsed.value_note.code == "VALUE_LAPSED"
+    assert before.patents[0].value_basis != "not_alive"  # the day before the lapse
