@@ -255,8 +255,9 @@ def _close(
         if amount > 0:
             req = RecoveryCreate(amount_cny=to_cny(amount), recovered_on=on)
             report_recovery(session, principal, claim.fund_id, claim.id, req, on=today)
-    reason = f"disposal case {case.id} ({case.channel})"
-    pledge_life.transition(session, principal, loan, "dispose", on=on, now=now, reason=reason, price_fen=proceeds)
+    if loan.pledge_state == "in_disposal":  # else the pledge already ended (reported disposed, released or repaid)
+        reason = f"disposal case {case.id} ({case.channel})"
+        pledge_life.transition(session, principal, loan, "dispose", on=on, now=now, reason=reason, price_fen=proceeds)
 
 
 def latest_report(session: Session, loan_id: str) -> LoanOutcome | None:
