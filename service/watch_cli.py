@@ -133,7 +133,7 @@ def export_outcomes(
     path: Annotated[Path, typer.Argument(help="CSV to write: the data contract's outcomes columns.")],
 ) -> None:
     """Write every closed disposal's outcome (EAD, channel, rounds, dates, costs, recovery, realised LGD) as CSV."""
-    from service.usecases.disposals import OUTCOME_COLUMNS, outcome_rows
+    from service.usecases.disposal_outcomes import OUTCOME_COLUMNS, outcome_rows
 
     with _session() as session:
         rows = outcome_rows(session)

@@ -11,7 +11,7 @@ from scoring.watch import AlertType, Severity
 from service.deps import BankDep, LangDep, LoanReaderDep, NowDep, OnceDep, SessionDep, TodayDep, WatchDep
 from service.routing import api_router
 from service.schemas.watch import AlertAck, AlertPage, AlertPublic, LoanWatch
-from service.usecases import watch
+from service.usecases import alerts, watch
 
 router = api_router("/v1", "watch", 401, 403, 404, 409, 422, 503)
 
@@ -45,8 +45,8 @@ def list_alerts(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> AlertPage:
     """The watch's alerts: a bank its own, the regulator all; by severity, type, status, loan and date."""
-    flt = watch.AlertFilter(severity, type, status, loan_id, since, until, limit, offset)
-    return watch.list_alerts(session, principal, flt, lang=lang)
+    flt = alerts.AlertFilter(severity, type, status, loan_id, since, until, limit, offset)
+    return alerts.list_alerts(session, principal, flt, lang=lang)
 
 
 @router.post("/alerts/{alert_id}/acknowledge", response_model=AlertPublic)
@@ -54,4 +54,4 @@ def acknowledge_alert(
     alert_id: str, body: AlertAck, session: SessionDep, principal: BankDep, now: NowDep, lang: LangDep, once: OnceDep
 ) -> Response:
     """Acknowledge an open alert of one of your loans, giving the reason."""
-    return once.run(principal, body, lambda: watch.acknowledge(session, principal, alert_id, body, now=now, lang=lang))
+    return once.run(principal, body, lambda: alerts.acknowledge(session, principal, alert_id, body, now=now, lang=lang))

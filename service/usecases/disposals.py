@@ -19,7 +19,6 @@ import numpy as np
 from sqlmodel import Session, col, select
 
 from scoring.disposal import CaseStatus, Reserve, cut_price, next_status, realised_lgd, suggest_reserve
-from scoring.pledge_checks import add_months
 from scoring.pledge_life import TransitionRefused
 from scoring.vocab import DisposalChannel
 from scoring.vocab.money import money_from_model, to_cny, to_fen
@@ -42,22 +41,6 @@ from service.usecases import pledge_life
 from service.usecases.funds.recoveries import report_recovery
 from service.usecases.watch import WatchContext, evaluate
 
-OUTCOME_COLUMNS = (
-    "loan_id",
-    "default_12m",
-    "days_past_due",
-    "npl_class",
-    "default_date",
-    "disposal_price_cny",
-    "ead_cny",
-    "disposal_channel",
-    "auction_rounds",
-    "disposal_date",
-    "disposal_costs_cny",
-    "recovery_cny",
-    "realised_lgd",
-)
-"""The data contract's ``outcomes`` columns in its order (training.contract.OUTCOMES; a test keeps them equal)."""
 AUCTION_CHANNELS = frozenset({"judicial_auction", "exchange_listing"})
 
 
@@ -272,11 +255,12 @@ def _close(
         if amount > 0:
             req = RecoveryCreate(amount_cny=to_cny(amount), recovered_on=on)
             report_recovery(session, principal, claim.fund_id, claim.id, req, on=today)
-    reason = f"disposal case {case.id} ({case.channel})"
-    pledge_life.transition(session, principal, loan, "dispose", on=on, now=now, reason=reason, price_fen=proceeds)
+    if loan.pledge_state == "in_disposal":  # else the pledge already ended (reported disposed, released or repaid)
+        reason = f"disposal case {case.id} ({case.channel})"
+        pledge_life.transition(session, principal, loan, "dispose", on=on, now=now, reason=reason, price_fen=proceeds)
 
 
-def _latest_report(session: Session, loan_id: str) -> LoanOutcome | None:
+def latest_report(session: Session, loan_id: str) -> LoanOutcome | None:
     return session.exec(
         select(LoanOutcome)
         .where(LoanOutcome.loan_id == loan_id)
@@ -285,7 +269,7 @@ def _latest_report(session: Session, loan_id: str) -> LoanOutcome | None:
 
 
 def _default_date(session: Session, loan_id: str) -> date | None:
-    report = _latest_report(session, loan_id)
+    report = latest_report(session, loan_id)
     return report.default_date if report is not None else None
 
 
@@ -353,40 +337,3 @@ def case_of_loan(session: Session, principal: Principal, loan_id: str) -> Dispos
     if loan is None or case is None or not _may_act(session, principal, loan, read=True):
         raise NotFound(f"no disposal case for loan {loan_id}", field="loan_id")
     return public(session, case)
-
-
-def outcome_rows(session: Session) -> list[dict[str, Any]]:
-    """Every closed case as a row of the data contract's ``outcomes`` table (the ``lgd`` model's training data).
-
-    The credit columns come from the loan's latest outcome report; ``recovery_cny`` is the
-    net proceeds applied to the loan, ``disposal_date`` the day the case closed.
-    """
-    rows = []
-    cases = session.exec(
-        select(DisposalCase).where(col(DisposalCase.status) == "closed").order_by(col(DisposalCase.closed_on))
-    ).all()
-    for case in cases:
-        loan = session.get(Loan, case.loan_id)
-        report = _latest_report(session, case.loan_id)
-        if loan is None or report is None:
-            continue  # a disposal without a reported default: no credit outcome to pair it with
-        default_date = report.default_date
-        net = max(0, (case.proceeds_fen or 0) - case.costs_fen)
-        rows.append(
-            {
-                "loan_id": case.loan_id,
-                "default_12m": default_date is not None and default_date <= add_months(loan.origination_date, 12),
-                "days_past_due": report.days_past_due,
-                "npl_class": report.npl_class,
-                "default_date": default_date,
-                "disposal_price_cny": float(to_cny(case.proceeds_fen or 0)),
-                "ead_cny": float(to_cny(case.ead_fen)),
-                "disposal_channel": case.channel,
-                "auction_rounds": case.rounds,
-                "disposal_date": case.closed_on,
-                "disposal_costs_cny": float(to_cny(case.costs_fen)),
-                "recovery_cny": float(to_cny(net)),
-                "realised_lgd": case.realised_lgd,
-            }
-        )
-    return rows

@@ -38,8 +38,9 @@ from service.db.watch_tables import LoanMark, PatentFacts, WatchAlert
 from service.metrics import Metrics
 from service.schemas.watch import RevaluationSummary
 from service.settings import Settings
+from service.usecases.alerts import merge_alerts, open_counts
 from service.usecases.events import LIVE_STATUSES, refresh_facts
-from service.usecases.watch import WatchContext, caps_by_type, merge_alerts, open_counts, watch_context
+from service.usecases.watch import WatchContext, caps_by_type, watch_context
 
 _DATES = ("filing_date", "grant_date")
 log = logging.getLogger("iprisk.book")
