@@ -174,8 +174,9 @@ def run_assessment(
     pledges: Pledges | None = None,
     contract: PledgeContract | None = None,
     pledged_in_service: Pledged = (),
+    lgd_model: LoadedModel | None = None,
 ) -> AssessmentResult:
-    """Value the pledged patents, then score the loan on them."""
+    """Value the pledged patents, then score the loan on them (LGD from ``lgd_model`` when given)."""
     package, checks, finish = _start_valuation(
         valuation_model,
         patents,
@@ -207,5 +208,6 @@ def run_assessment(
         caps=caps,
         lang=lang,
         x=x,
+        lgd_model=lgd_model,
     )
     return AssessmentResult(valuation=finish(), credit=credit, inputs=x)

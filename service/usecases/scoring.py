@@ -301,16 +301,19 @@ def create_assessment(
         contract=req.contract,
         # looked up while the valuation's SHAP computes
         pledged_in_service=lambda: pledged_elsewhere(session, [p.patent_id for p in patents]),
+        lgd_model=bundle.models.get("lgd"),
     )
     aid, now = str(uuid.uuid4()), scoring.now
     versions = {"valuation": bundle.get("valuation").version, "pd": bundle.get("pd").version}
+    if result.credit.lgd.model is not None:
+        versions["lgd"] = result.credit.lgd.model.model_version
     valuation = _valuation_response(bundle, result.valuation, vid=valuation_id or aid, created=now, as_of=as_of)
     response = AssessmentResponse(
         id=aid,
         created_at=now.replace(tzinfo=UTC),
         as_of=as_of,
         model_versions=versions,
-        synthetic_models=_synthetic(bundle, "valuation", "pd"),
+        synthetic_models=_synthetic(bundle, *versions),
         valuation_id=valuation_id,
         valuation=valuation,
         **dict(result.credit),  # validated instances: pydantic takes them as they are
