@@ -9,13 +9,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from models_store import ModelStore
 from service.settings import Settings
 from service.signing_key import signing_store
 from training.contract import find_table_file
 from training.pipeline import MODEL_NAMES, train_models
-from training.synth.generator import generate_portfolio, write_portfolio
+from training.synth.generator import GENERATOR_VERSION, generate_portfolio, write_portfolio
+
+
+def stale_portfolio(data_dir: Path) -> bool:
+    """The bundled synthetic portfolio in ``data_dir`` was made by an older generator (e.g. without disposals)."""
+    readme = data_dir / "README.md"
+    if not readme.exists() or "SYNTHETIC DATA" not in (text := readme.read_text(encoding="utf-8")):
+        return False  # a bank's own data: never replaced
+    return f"generator_version: {GENERATOR_VERSION}\n" not in text
 
 
 def missing_champions(store: ModelStore) -> list[str]:
@@ -38,7 +47,7 @@ def ensure_models(settings: Settings, *, progress: Callable[[str], None] = print
     store = signing_store(settings, create_key=True, echo=progress)
     t0 = time.perf_counter()
     data_dir = settings.data_path
-    if find_table_file(data_dir, "loans") is None:
+    if find_table_file(data_dir, "loans") is None or stale_portfolio(data_dir):
         progress(f"generating the bundled SYNTHETIC portfolio ({settings.bootstrap_loans} loans) in {data_dir}")
         frames = generate_portfolio(n_loans=settings.bootstrap_loans, seed=settings.bootstrap_seed)
         data_dir.mkdir(parents=True, exist_ok=True)

@@ -173,7 +173,10 @@ def _survival(data: Mapping[str, pd.DataFrame], loans: pd.DataFrame) -> dict[str
     orig = loans["origination_date"]
     tenor = loans["tenor_months"].to_numpy(dtype=np.float64)
     per_month = 365.25 / 12
-    default = loans["loan_id"].map(out["default_date"])
+    if "default_date" in out:
+        default = loans["loan_id"].map(out["default_date"])
+    else:  # scoring without outcomes
+        default = pd.Series(pd.NaT, index=loans.index, dtype="datetime64[ns]")
     default_months = ((default - orig).dt.days / per_month).to_numpy(dtype=np.float64)
     if "observed_until" in out:
         seen = loans["loan_id"].map(out["observed_until"])
