@@ -152,6 +152,7 @@ def assess_credit(
     lang: Lang = "en",
     x: FloatArray | None = None,
     lgd_model: LoadedModel | None = None,
+    lgd_x: FloatArray | None = None,
 ) -> CreditAssessment:
     """Score one pledge-loan application.
 
@@ -174,6 +175,8 @@ def assess_credit(
         The PD model's input row, when the caller already built it.
     lgd_model
         The ``lgd`` model (disposal outcomes); None keeps the legacy haircut.
+    lgd_x
+        The lgd model's input row, when the caller already built it.
 
     Returns
     -------
@@ -189,9 +192,11 @@ def assess_credit(
     grade = config.grades.grade_of(pd)
     estimate = None
     if lgd_model is not None:
+        if lgd_x is None:
+            lgd_x = lgd_matrix(borrower, loan, patents, as_of, package.total_p50)
         estimate = estimate_lgd(
             lgd_model,
-            lgd_matrix(borrower, loan, patents, as_of, package.total_p50),
+            lgd_x,
             floor=config.valuation.lgd_floor,
             texts=config.reasons.lgd,
             lang=lang,

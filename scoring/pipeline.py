@@ -8,6 +8,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field
 
 from scoring.credit import CreditAssessment, assess_credit, pd_matrix
+from scoring.lgd import lgd_matrix
 from scoring.models import LoadedModel
 from scoring.package import PackageValuation, value_bases, value_package
 from scoring.pledge_checks import PledgeCheck, check_contract, check_pledge, pledge_notes
@@ -43,6 +44,7 @@ class AssessmentResult(BaseModel):
     valuation: ValuationResult
     credit: CreditAssessment
     inputs: FloatArray = Field(exclude=True, description="PD model input row.")
+    lgd_inputs: FloatArray | None = Field(default=None, exclude=True, description="lgd model input row, if scored.")
 
 
 def _start_valuation(
@@ -196,6 +198,7 @@ def run_assessment(
     # (training.prepare.package_values), so it is given the same; what the collateral is
     # worth to the lender (pledgeable patents only) enters through the LGD and the maximum loan.
     x = pd_matrix(borrower, loan, patents, as_of, package.total_p50)
+    lgd_x = None if lgd_model is None else lgd_matrix(borrower, loan, patents, as_of, package.total_p50)
     credit = assess_credit(
         pd_model,
         borrower=borrower,
@@ -209,5 +212,6 @@ def run_assessment(
         lang=lang,
         x=x,
         lgd_model=lgd_model,
+        lgd_x=lgd_x,
     )
-    return AssessmentResult(valuation=finish(), credit=credit, inputs=x)
+    return AssessmentResult(valuation=finish(), credit=credit, inputs=x, lgd_inputs=lgd_x)

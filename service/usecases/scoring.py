@@ -374,6 +374,20 @@ def create_assessment(
                 scores=[math.log(v.p50) for v in result.valuation.patents],
                 now=now,
             ),
+            *(
+                snapshot(
+                    principal,
+                    model="lgd",
+                    version=versions["lgd"],
+                    result_type="assessment",
+                    result_id=aid,
+                    x=result.lgd_inputs,
+                    scores=[result.credit.lgd.model.model_lgd],
+                    now=now,
+                )
+                if result.lgd_inputs is not None and result.credit.lgd.model is not None
+                else ()
+            ),
         ],
     )
     scoring.metrics.pd.observe(result.credit.pd)

@@ -423,3 +423,11 @@ def test_metrics_by_route_template(server: Server) -> None:
     # Which boosters the exact SHAP kernel explains (1) and which fall back to pred_contrib (0).
     assert 'iprisk_shap_kernel{model="valuation",role="p50"} 1.0' in text
     assert "iprisk_http_requests_in_flight 1.0" in text  # the scrape itself
+
+
+def test_assessment_keeps_the_inputs_of_each_model_for_drift(server: Server) -> None:
+    """One row each for the PD and lgd models, one per patent for the valuation model."""
+    before = server.count("feature_snapshots")
+    with server.client("bank_a") as c:
+        c.assess(application())
+    assert server.count("feature_snapshots") - before == 3
