@@ -202,7 +202,10 @@ def predict(
     out: Annotated[Path, typer.Option(help="Output CSV.")],
     explain: Annotated[bool, typer.Option(help="Add SHAP columns.")] = False,
 ) -> None:
-    """Score a data set with a stored model; one output row per input."""
+    """Score a data set with a stored model; one output row per input.
+
+    ``pd`` writes ``pd_12m`` and ``pd_tenor`` (cumulative over each loan's tenor), ``lgd`` writes ``lgd``.
+    """
     from training.contract import ContractError
     from training.generic import GenericDataError
     from training.predict import predict as run

@@ -81,7 +81,10 @@ def test_valuation_interval_coverage(full_size: Trained) -> None:
 @pytest.mark.slow
 def test_claim_review_beats_chance_and_reports_capacity(full_size: Trained) -> None:
     m = _metrics(full_size, "claim_review")
-    assert m["model_vs_truth"]["auc"] > 0.65
+    # 0.65 until generator version 2 (0.68 measured); since then 0.60 on 127 test claims (standard error
+    # about 0.05): the appraisal cause shows through the valuation model, whose error grew when a patent's
+    # value became bounded by its owner's revenue shared with the owner's other patents (MdAPE 0.29 -> 0.40).
+    assert m["model_vs_truth"]["auc"] > 0.58
     assert m["oracle"]["auc"] >= m["model_vs_truth"]["auc"] - 0.02  # the model never beats the oracle by much
     assert 0 < m["model"]["precision_at_capacity"] <= 1
 
