@@ -33,6 +33,9 @@ class LgdEstimate(BaseModel):
     model_lgd: float = Field(ge=0, le=1, description="The model's expected discounted LGD, before the floor.")
     floor: float = Field(ge=0, le=1, description="Configured minimum LGD without cover.")
     floor_applied: bool = Field(description="The floor, not the model, set the LGD.")
+    months_to_recovery: float | None = Field(
+        default=None, description="Expected months from default to cash (the model's months booster), if it has one."
+    )
     model_version: str
     reasons: list[Reason] = Field(description="Up to four features that raised the LGD most.")
     contributions: Contributions = Field(description="SHAP contributions in log-odds of the LGD.")
@@ -74,8 +77,10 @@ def estimate_lgd(
     """
     ex = model.explain(x, space="log-odds")[0]
     value = float(sigmoid(np.array([ex.output]))[0])
+    months = float(np.exp(model.raw(x, "months"))[0]) if "months" in model.boosters else None
     return LgdEstimate(
         model_lgd=value,
+        months_to_recovery=months,
         floor=floor,
         floor_applied=value < floor,
         model_version=model.version,

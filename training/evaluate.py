@@ -222,6 +222,14 @@ def evaluate_lgd(model: LoadedModel, prep: Prepared) -> dict[str, Any]:
         m["model_vs_truth"] = lgd_metrics(truth, pred)
         columns["true_lgd"] = truth
     m["calibration_by_decile"] = by_decile(pred, columns)
+    months = prep.extra.get("months_to_cash")
+    if "months" in model.boosters and months is not None:
+        predicted = np.exp(model.raw(prep.x[t], "months"))
+        m["months_to_cash"] = {
+            "mae_months": float(np.mean(np.abs(predicted - months[t]))),
+            "mean_prediction": float(predicted.mean()),
+            "mean_target": float(months[t].mean()),
+        }
     train_p = sigmoid(model.raw(prep.x[prep.train]))
     m["psi"] = psi_report(prep.x[prep.train], prep.x[t], model.feature_names, train_p, pred)
     return m

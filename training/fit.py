@@ -214,13 +214,44 @@ def fit_lgd(prep: Prepared, specs: Sequence[FeatureSpec]) -> Fitted:
     if not isinstance(means, list):  # a CVBooster only with return_cvbooster=True
         raise TypeError("lightgbm.cv returned no metric history")
     rounds = len(means)
-    booster = lgb.train(params, data, num_boost_round=rounds)
+    boosters = {"main": lgb.train(params, data, num_boost_round=rounds)}
     extra: dict[str, Any] = {
         "space": "log-odds of LGD",
         "rounds": rounds,
         "rounds_chosen_by": f"{LGD_CV_FOLDS}-fold cross-validation on the training and validation rows",
     }
-    return Fitted({"main": booster}, params, tuple(specs), "fraction", None, extra)
+    months = prep.extra.get("months_to_cash")
+    if months is not None and np.isfinite(months[rows]).sum() >= 50:
+        boosters["months"] = _fit_months(params, prep.x[rows], months[rows], specs)
+        extra["months_space"] = "log months from default to cash"
+    return Fitted(boosters, params, tuple(specs), "fraction", None, extra)
+
+
+def _fit_months(params: dict[str, Any], x: FloatArray, months: FloatArray, specs: Sequence[FeatureSpec]) -> lgb.Booster:
+    """Time to recovery: L2 on log months from default to cash, rounds by the same cross-validation."""
+    ok = np.isfinite(months) & (months > 0)
+    p = {k: v for k, v in params.items() if not k.startswith("monotone")}
+    p.update(objective="regression", metric="l2")
+    data = lgb.Dataset(
+        x[ok],
+        np.log(months[ok]),
+        feature_name=[s.name for s in specs],
+        categorical_feature=[i for i, s in enumerate(specs) if s.kind == "categorical"],
+        free_raw_data=False,
+    )
+    cv = lgb.cv(
+        p,
+        data,
+        num_boost_round=MAX_ROUNDS,
+        nfold=LGD_CV_FOLDS,
+        stratified=False,
+        seed=int(p["seed"]),
+        callbacks=[lgb.early_stopping(2 * EARLY_STOPPING, verbose=False)],
+    )
+    means = cv["valid l2-mean"]
+    if not isinstance(means, list):
+        raise TypeError("lightgbm.cv returned no metric history")
+    return lgb.train(p, data, num_boost_round=len(means))
 
 
 def fit_regression(prep: Prepared, specs: Sequence[FeatureSpec]) -> Fitted:

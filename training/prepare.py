@@ -241,4 +241,8 @@ def prepare_lgd(data: Mapping[str, pd.DataFrame], valuation: LoadedModel | None)
     if "loans_truth" in data and "true_lgd" in data["loans_truth"]:
         truth = loans["loan_id"].map(data["loans_truth"].set_index("loan_id")["true_lgd"]).to_numpy(dtype=np.float64)
         truth = truth[keep]
-    return Prepared(x[keep], y[keep], loans["loan_id"].to_numpy()[keep], dates, test, valid, truth)
+    cash = loans["loan_id"].map(outcomes["disposal_date"]) if "disposal_date" in outcomes else None
+    default = loans["loan_id"].map(outcomes["default_date"])
+    months = np.full(len(loans), np.nan) if cash is None else ((cash - default).dt.days / (365.25 / 12)).to_numpy()
+    extra = {"months_to_cash": np.asarray(months, dtype=np.float64)[keep]}
+    return Prepared(x[keep], y[keep], loans["loan_id"].to_numpy()[keep], dates, test, valid, truth, extra)

@@ -63,6 +63,8 @@ def test_ip_only_loan_lgd_and_el_follow_from_the_disposal_model_not_the_floor(mo
     assert c.base_value + sum(c.values.values()) == pytest.approx(c.output, abs=1e-9)
     assert 1 / (1 + math.exp(-c.output)) == pytest.approx(lgd.model.model_lgd, rel=1e-12)
     assert lgd.model.reasons and all(r.direction == "increases" for r in lgd.model.reasons)
+    # Time to recovery, from the same model version's second booster (the generator: 4-24 months).
+    assert lgd.model.months_to_recovery is not None and 4 <= lgd.model.months_to_recovery <= 24
     assert credit.expected_loss_without_cover == pytest.approx(credit.pd_tenor * lgd.model.model_lgd * 3_000_000)
     # More non-IP collateral recovers more: the model, not a constant, sets the LGD.
     mixed = _assess(models, ip_share_of_collateral=0.4, annual_rate=0.05).credit.lgd
