@@ -174,7 +174,8 @@ def assess_credit(
     x
         The PD model's input row, when the caller already built it.
     lgd_model
-        The ``lgd`` model (disposal outcomes); None keeps the legacy haircut.
+        The ``lgd`` model (disposal outcomes), given the pledge value (Σ P50 of the pledgeable
+        patents); None, or no pledgeable patent, keeps the legacy rule.
     lgd_x
         The lgd model's input row, when the caller already built it.
 
@@ -191,9 +192,11 @@ def assess_credit(
     pd_tenor = pd_over(pd, loan.tenor_months, structure)
     grade = config.grades.grade_of(pd)
     estimate = None
-    if lgd_model is not None:
+    # Nothing pledgeable, nothing to dispose of: the legacy rule (the IP recovers nothing) rather than a
+    # model asked about a package it never saw.
+    if lgd_model is not None and package.pledgeable_patents > 0:
         if lgd_x is None:
-            lgd_x = lgd_matrix(borrower, loan, patents, as_of, package.total_p50)
+            lgd_x = lgd_matrix(borrower, loan, patents, as_of, package.pledge_value_cny)
         estimate = estimate_lgd(
             lgd_model,
             lgd_x,

@@ -198,7 +198,9 @@ def run_assessment(
     # (training.prepare.package_values), so it is given the same; what the collateral is
     # worth to the lender (pledgeable patents only) enters through the LGD and the maximum loan.
     x = pd_matrix(borrower, loan, patents, as_of, package.total_p50)
-    lgd_x = None if lgd_model is None else lgd_matrix(borrower, loan, patents, as_of, package.total_p50)
+    # The lgd model values what a disposal can sell: the pledgeable patents (none: the legacy rule, LGD 1).
+    scored = lgd_model is not None and package.pledgeable_patents > 0
+    lgd_x = lgd_matrix(borrower, loan, patents, as_of, package.pledge_value_cny) if scored else None
     credit = assess_credit(
         pd_model,
         borrower=borrower,
@@ -211,7 +213,7 @@ def run_assessment(
         caps=caps,
         lang=lang,
         x=x,
-        lgd_model=lgd_model,
+        lgd_model=lgd_model if scored else None,
         lgd_x=lgd_x,
     )
     return AssessmentResult(valuation=finish(), credit=credit, inputs=x, lgd_inputs=lgd_x)
