@@ -54,6 +54,7 @@ from servers import Server, serve_iprisk, serve_naive
 
 from models_store import ModelStore
 from scoring.credit import pd_matrix
+from scoring.lgd import lgd_matrix
 from scoring.models import LoadedModel
 from scoring.pipeline import run_assessment
 from scoring.policy import load_scoring_config
@@ -150,24 +151,27 @@ class InProcess:
     def __init__(self, store: ModelStore, cases: list[Case]) -> None:
         self.valuation: LoadedModel = load_champion(store, "valuation")
         self.pd: LoadedModel = load_champion(store, "pd")
+        self.lgd: LoadedModel = load_champion(store, "lgd")
         self.config = load_scoring_config(None)
         self.caps = self.config.ltv.for_institution("bench")
         # The matrices one assessment feeds the models, built outside the timed calls.
         self.matrices = [self._matrices(c) for c in cases]
 
-    def _matrices(self, case: Case) -> tuple[np.ndarray, np.ndarray]:
+    def _matrices(self, case: Case) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         xv = valuation_matrix(case.patents, AS_OF, case.borrower.revenue_cny)
         q = quantiles(self.valuation, xv)
         xp = pd_matrix(case.borrower, case.loan, case.patents, AS_OF, float(q[:, 1].sum()))
-        return xv, xp
+        xl = lgd_matrix(case.borrower, case.loan, case.patents, AS_OF, float(q[:, 1].sum()))  # ~ pledge value
+        return xv, xp, xl
 
-    def floor(self, matrices: tuple[np.ndarray, np.ndarray]) -> None:
+    def floor(self, matrices: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
         """(a): exactly the LightGBM calls of one assessment (``value_patents`` and ``assess_credit``)."""
-        xv, xp = matrices
+        xv, xp, xl = matrices
         self.valuation.contributions(xv, "p50")
         self.valuation.raw(xv, "p10")
         self.valuation.raw(xv, "p90")
         self.pd.contributions(xp)
+        self.lgd.contributions(xl)
 
     def assess(self, case: Case) -> float:
         """(a'): the full pure-python scoring; returns the PD."""
@@ -180,6 +184,7 @@ class InProcess:
             as_of=AS_OF,
             config=self.config,
             caps=self.caps,
+            lgd_model=self.lgd,
         ).credit.pd
 
 

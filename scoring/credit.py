@@ -12,6 +12,8 @@ from pydantic import BaseModel, Field
 
 from scoring import features as F
 from scoring.explain import Contributions, Reason, top_reasons
+from scoring.lgd import LgdEstimate, estimate_lgd, lgd_matrix
+from scoring.lifetime import TermStructure, pd_over, term_structure_of
 from scoring.models import Explanation, LoadedModel, sigmoid
 from scoring.package import PackageValuation
 from scoring.pledge_checks import PledgeCheck
@@ -29,10 +31,13 @@ class Lgd(BaseModel):
     """Loss given default, before and after fund, insurance and guarantee cover."""
 
     model_config = FROZEN
-    without_cover: float = Field(ge=0, le=1)
+    without_cover: float = Field(ge=0, le=1, description="max(floor, the lgd model's estimate).")
     with_cover: float = Field(ge=0, le=1)
-    collateral_recovery_cny: float
+    collateral_recovery_cny: float = Field(description="Expected discounted net recovery, CNY.")
     cover_share: float = Field(ge=0, le=1, description="Share of the post-recovery loss others bear.")
+    model: LgdEstimate | None = Field(
+        default=None, description="The lgd model's estimate, reasons and version; None without an lgd model."
+    )
 
 
 class PolicyReason(BaseModel):
@@ -51,11 +56,13 @@ class CreditAssessment(BaseModel):
 
     model_config = FROZEN
     pd: float = Field(ge=0, le=1, description="Calibrated 12-month probability of default.")
+    pd_tenor: float = Field(ge=0, le=1, description="Cumulative probability of default over the loan's tenor.")
+    term_structure: TermStructure = Field(description="How pd_tenor follows from pd (scoring.lifetime).")
     grade: str
     grade_expected_default_rate: float
     lgd: Lgd
     ead: float = Field(description="Exposure at default, CNY (full drawdown assumed).")
-    expected_loss: float = Field(description="PD × LGD (with cover) × EAD, CNY.")
+    expected_loss: float = Field(description="Lifetime PD (pd_tenor) × LGD (with cover) × EAD, CNY.")
     expected_loss_without_cover: float
     ltv: float = Field(description="Amount / pledge value (Σ P50 of the pledgeable patents); 1e9 when that is 0.")
     max_loan_amount: float = Field(description="Σ P50 × LTV cap per patent type of the pledgeable patents, CNY.")
@@ -85,23 +92,40 @@ def pd_matrix(
 
 
 def loss_given_default(
-    loan: LoanTerms, package: PackageValuation, *, floor: float = 0.0, cover_share: float | None = None
+    loan: LoanTerms,
+    package: PackageValuation,
+    *,
+    floor: float = 0.0,
+    estimate: LgdEstimate | None = None,
+    cover_share: float | None = None,
 ) -> Lgd:
-    """LGD from the collateral's liquidation value and the cover of fund, insurer and guarantor.
+    """LGD without cover from the disposal model (or, without one, the liquidation value), then cover.
 
-    Only the IP share of the collateral is valued here, and of it only the
-    patents that live and can be registered (``package.liquidation_value``);
-    other collateral is not known to the service and is conservatively given
-    no value.  ``floor`` keeps workout costs and time value in even a fully
-    secured loan.  ``cover_share`` is :attr:`scoring.cover.Cover.share` (the
-    fund's rules or the what-if); None takes the loan's typed shares.
+    With ``estimate`` (the ``lgd`` model, trained on disposal outcomes:
+    price or failure, costs and time to cash discounted at the loan's rate),
+    LGD without cover is ``max(floor, estimate.model_lgd)``.  Without it, the
+    legacy haircut: only the patents that live and can be registered
+    (``package.liquidation_value``), other collateral given no value.  The
+    cover applies after the floor: ``cover_share`` is
+    :attr:`scoring.cover.Cover.share` (the fund's rules or the what-if); None
+    takes the loan's typed shares.
     """
     ead = loan.amount_cny
-    recovery = min(ead, package.liquidation_value)
-    gross = max(floor, 1 - recovery / ead)
+    if estimate is not None:
+        gross = max(floor, estimate.model_lgd)
+        recovery = (1 - estimate.model_lgd) * ead
+    else:
+        recovery = min(ead, package.liquidation_value)
+        gross = max(floor, 1 - recovery / ead)
     typed = min(1.0, loan.insured_share + loan.fund_cover_share + loan.guarantee_share)
     cover = typed if cover_share is None else cover_share
-    return Lgd(without_cover=gross, with_cover=gross * (1 - cover), collateral_recovery_cny=recovery, cover_share=cover)
+    return Lgd(
+        without_cover=gross,
+        with_cover=gross * (1 - cover),
+        collateral_recovery_cny=recovery,
+        cover_share=cover,
+        model=estimate,
+    )
 
 
 def _policy(
@@ -136,6 +160,8 @@ def assess_credit(
     lang: Lang = "en",
     x: FloatArray | None = None,
     cover_share: float | None = None,
+    lgd_model: LoadedModel | None = None,
+    lgd_x: FloatArray | None = None,
 ) -> CreditAssessment:
     """Score one pledge-loan application.
 
@@ -159,18 +185,39 @@ def assess_credit(
     cover_share
         Share of the loss at default others pay (:mod:`scoring.cover`); None
         takes the loan's typed shares.
+    lgd_model
+        The ``lgd`` model (disposal outcomes); None keeps the legacy haircut.
+    lgd_x
+        The lgd model's input row, when the caller already built it.
 
     Returns
     -------
     CreditAssessment
-        PD (12 months), grade, LGD, EL (CNY), maximum loan, decision and reasons.
+        PD (12 months and over the tenor), grade, LGD, EL (CNY, lifetime), maximum loan, decision and reasons.
     """
     if x is None:
         x = pd_matrix(borrower, loan, patents, as_of, package.total_p50)
     ex: Explanation = model.explain(x, space="log-odds")[0]
     pd = float(sigmoid(np.array([ex.output]))[0])
+    structure = term_structure_of(model.manifest.get("extra"))
+    pd_tenor = pd_over(pd, loan.tenor_months, structure)
     grade = config.grades.grade_of(pd)
-    lgd = loss_given_default(loan, package, floor=config.valuation.lgd_floor, cover_share=cover_share)
+    estimate = None
+    # Nothing pledgeable, nothing to dispose of: the legacy rule (the IP recovers nothing) rather than a
+    # model asked about a package it never saw.
+    if lgd_model is not None and package.pledgeable_patents > 0:
+        if lgd_x is None:
+            lgd_x = lgd_matrix(borrower, loan, patents, as_of, package.pledgeable_p50)
+        estimate = estimate_lgd(
+            lgd_model,
+            lgd_x,
+            floor=config.valuation.lgd_floor,
+            texts=config.reasons.lgd,
+            lang=lang,
+        )
+    lgd = loss_given_default(
+        loan, package, floor=config.valuation.lgd_floor, estimate=estimate, cover_share=cover_share
+    )
     ead = loan.amount_cny
     metrics = {
         "pd": pd,
@@ -179,18 +226,20 @@ def assess_credit(
         "failed_checks": float(sum(c.status == "fail" for cs in (*checks, package.checks) for c in cs)),
         "warned_checks": float(sum(c.status == "warn" for cs in (*checks, package.checks) for c in cs)),
         "tenor_over_cap": float(max(0, loan.tenor_months - caps.max_tenor_months)),
-        "expected_loss_rate": pd * lgd.with_cover,
+        "expected_loss_rate": pd_tenor * lgd.with_cover,
         "pledgeable_patents": float(package.pledgeable_patents),
     }
     decision, policy_reasons = _policy(config.decision, metrics, config, lang)
     return CreditAssessment(
         pd=pd,
+        pd_tenor=pd_tenor,
+        term_structure=structure,
         grade=grade.grade,
         grade_expected_default_rate=grade.expected_default_rate,
         lgd=lgd,
         ead=ead,
-        expected_loss=pd * lgd.with_cover * ead,
-        expected_loss_without_cover=pd * lgd.without_cover * ead,
+        expected_loss=pd_tenor * lgd.with_cover * ead,
+        expected_loss_without_cover=pd_tenor * lgd.without_cover * ead,
         ltv=metrics["ltv"],
         max_loan_amount=package.max_pledge_amount,
         decision=decision,

@@ -115,6 +115,21 @@ CLAIM_FEATURES: tuple[FeatureSpec, ...] = (
 )
 
 
+# LGD inputs: what the pledged collateral is worth against the exposure, what kind of patents,
+# how long they live, the borrower's industry and the loan's rate (recoveries are discounted at it).
+LGD_FEATURES: tuple[FeatureSpec, ...] = (
+    _cat("industry", vocab.INDUSTRIES),
+    FeatureSpec("log_package_value"),
+    FeatureSpec("coverage_model", monotone=-1),
+    FeatureSpec("ip_share_of_collateral", monotone=1),
+    FeatureSpec("n_patents"),
+    FeatureSpec("invention_share"),
+    FeatureSpec("min_remaining_life_years"),
+    FeatureSpec("annual_rate"),
+    FeatureSpec("tenor_months"),
+)
+
+
 def _days(a: DateArray, b: DateArray | np.datetime64) -> FloatArray:
     """Days from ``b`` to ``a`` as float; NaT gives NaN."""
     a64 = np.asarray(a, dtype="datetime64[D]")
@@ -266,6 +281,38 @@ def pd_columns(
     with np.errstate(divide="ignore", invalid="ignore"):
         out["ltv_model"] = np.where(package_value > 0, amount / package_value, np.nan)
     out["ip_share_of_collateral"] = _num(loans, "ip_share_of_collateral")
+    out.update({k: np.asarray(v, dtype=np.float64) for k, v in collateral.items()})
+    return out
+
+
+def lgd_columns(
+    enterprises: Columns, loans: Columns, collateral: Mapping[str, FloatArray], package_value: FloatArray
+) -> dict[str, FloatArray]:
+    """Derive LGD inputs for loans (:data:`LGD_FEATURES`).
+
+    Parameters
+    ----------
+    enterprises
+        Borrower columns aligned with ``loans`` (only ``industry`` is read).
+    loans
+        Contract ``loans`` columns; a missing ``annual_rate`` is NaN (LightGBM's missing).
+    collateral
+        Output of :func:`package_summary` aligned with ``loans``.
+    package_value
+        Model estimate (P50, CNY) of each loan's pledged package.
+    """
+    amount = _num(loans, "amount_cny")
+    n = len(amount)
+    rate = _num(loans, "annual_rate") if "annual_rate" in loans else np.full(n, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = {
+            "industry": encode_category(np.asarray(enterprises["industry"], dtype=object), vocab.INDUSTRIES),
+            "log_package_value": np.log1p(np.maximum(package_value, 0.0)),
+            "coverage_model": np.maximum(package_value, 0.0) / amount,
+            "ip_share_of_collateral": _num(loans, "ip_share_of_collateral"),
+            "annual_rate": rate,
+            "tenor_months": _num(loans, "tenor_months"),
+        }
     out.update({k: np.asarray(v, dtype=np.float64) for k, v in collateral.items()})
     return out
 

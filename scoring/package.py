@@ -139,6 +139,17 @@ class PackageValuation(BaseModel):
         default=None, description="Σ model P50 beside Σ income approach of the pledgeable patents."
     )
 
+    @property
+    def pledgeable_p50(self) -> float:
+        """Σ model P50 of the pledgeable patents, CNY, whatever the institution's pledge-value basis.
+
+        What the ``lgd`` model learned a disposal sells (the generator's pledged package at its
+        model value), so an institution valuing pledges on P10 or an appraisal does not change
+        the loss the model predicts; the basis still sets LTV and the maximum loan.
+        """
+        figure = self.pledge_basis.figures.get("p50") if self.pledge_basis is not None else None
+        return self.pledge_value_cny if figure is None else float(figure)
+
 
 def value_bases(patents: Sequence[Patent], checks: Sequence[Sequence[PledgeCheck]], as_of: date) -> list[ValueBasis]:
     """Which patents a pledge counts: alive on ``as_of`` and failing no registration ground."""

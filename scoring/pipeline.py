@@ -8,6 +8,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field
 
 from scoring.credit import CreditAssessment, assess_credit, pd_matrix
+from scoring.lgd import lgd_matrix
 from scoring.models import LoadedModel
 from scoring.package import PackageValuation, pledge_scale, value_bases, value_package
 from scoring.pledge_checks import PledgeCheck, check_contract, check_pledge, pledge_notes
@@ -52,6 +53,7 @@ class AssessmentResult(BaseModel):
     valuation: ValuationResult
     credit: CreditAssessment
     inputs: FloatArray = Field(exclude=True, description="PD model input row.")
+    lgd_inputs: FloatArray | None = Field(default=None, exclude=True, description="lgd model input row, if scored.")
 
 
 def _start_valuation(
@@ -213,11 +215,13 @@ def run_assessment(
     cover_share: float | None = None,
     appraisal: float | None = None,
     pledge_policy: PledgeValuePolicy | None = None,
+    lgd_model: LoadedModel | None = None,
 ) -> AssessmentResult:
     """Value the pledged patents, then score the loan on them.
 
     ``cover_share`` is the share of a loss others pay (:mod:`scoring.cover`); ``appraisal``
-    (the bank's, CNY) and ``pledge_policy`` set the pledge value (:class:`Collateral`).
+    (the bank's, CNY) and ``pledge_policy`` set the pledge value (:class:`Collateral`); the LGD
+    comes from ``lgd_model`` when given.
     """
     package, checks, finish = _start_valuation(
         valuation_model,
@@ -239,6 +243,9 @@ def run_assessment(
     # (training.prepare.package_values), so it is given the same; what the collateral is
     # worth to the lender (pledgeable patents only) enters through the LGD and the maximum loan.
     x = pd_matrix(borrower, loan, patents, as_of, package.total_p50)
+    # The lgd model values what a disposal can sell: the pledgeable patents (none: the legacy rule, LGD 1).
+    scored = lgd_model is not None and package.pledgeable_patents > 0
+    lgd_x = lgd_matrix(borrower, loan, patents, as_of, package.pledgeable_p50) if scored else None
     credit = assess_credit(
         pd_model,
         borrower=borrower,
@@ -252,5 +259,7 @@ def run_assessment(
         lang=lang,
         x=x,
         cover_share=cover_share,
+        lgd_model=lgd_model if scored else None,
+        lgd_x=lgd_x,
     )
-    return AssessmentResult(valuation=finish(), credit=credit, inputs=x)
+    return AssessmentResult(valuation=finish(), credit=credit, inputs=x, lgd_inputs=lgd_x)

@@ -242,6 +242,7 @@ class ReasonCatalogue(BaseModel):
 
     model_config = FROZEN
     pd: dict[str, ReasonText]
+    lgd: dict[str, ReasonText]
     valuation: dict[str, ReasonText]
     claim_review: dict[str, ReasonText]
     policy: dict[str, ReasonText]
@@ -341,9 +342,14 @@ class ScoringConfig(BaseModel):
 
     @model_validator(mode="after")
     def _every_feature_has_a_reason(self) -> ScoringConfig:
-        from scoring.features import CLAIM_FEATURES, PD_FEATURES, VALUATION_FEATURES
+        from scoring.features import CLAIM_FEATURES, LGD_FEATURES, PD_FEATURES, VALUATION_FEATURES
 
-        for model, specs in (("pd", PD_FEATURES), ("valuation", VALUATION_FEATURES), ("claim_review", CLAIM_FEATURES)):
+        for model, specs in (
+            ("pd", PD_FEATURES),
+            ("lgd", LGD_FEATURES),
+            ("valuation", VALUATION_FEATURES),
+            ("claim_review", CLAIM_FEATURES),
+        ):
             missing = [s.name for s in specs if s.name not in getattr(self.reasons, model)]
             if missing:
                 raise ValueError(f"reasons.yaml: no {model} reason text for {missing}")

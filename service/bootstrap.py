@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from models_store import ModelStore
 from service.settings import Settings
@@ -16,7 +17,15 @@ from service.signing_key import signing_store
 from training.contract import find_table_file
 from training.pipeline import MODEL_NAMES, train_models
 from training.progress import steps
-from training.synth.generator import generate_portfolio, write_portfolio
+from training.synth.generator import GENERATOR_VERSION, generate_portfolio, write_portfolio
+
+
+def stale_portfolio(data_dir: Path) -> bool:
+    """The bundled synthetic portfolio in ``data_dir`` was made by an older generator (e.g. without disposals)."""
+    readme = data_dir / "README.md"
+    if not readme.exists() or "SYNTHETIC DATA" not in (text := readme.read_text(encoding="utf-8")):
+        return False  # a bank's own data: never replaced
+    return f"generator_version: {GENERATOR_VERSION}\n" not in text
 
 
 def missing_champions(store: ModelStore) -> list[str]:
@@ -39,7 +48,7 @@ def ensure_models(settings: Settings, *, progress: Callable[[str], None] = print
     store = signing_store(settings, create_key=True, echo=progress)
     t0 = time.perf_counter()
     data_dir = settings.data_path
-    generate = find_table_file(data_dir, "loans") is None
+    generate = find_table_file(data_dir, "loans") is None or stale_portfolio(data_dir)
     # One step per model (and one for the data): a bar on a terminal, a line with the time left in a log.
     with steps("bootstrap", len(missing) + generate, progress) as bar:
         if generate:

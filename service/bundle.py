@@ -35,7 +35,7 @@ from service.model_probe import probe
 from service.periodic import Periodic
 
 log = logging.getLogger("iprisk.models")
-SERVED = ("valuation", "pd", "claim_review")
+SERVED = ("valuation", "pd", "lgd", "claim_review")
 NO_KEY = "no model signing key is configured: unsigned models are not served"
 _MAX_REASON = 300
 

@@ -327,7 +327,10 @@ def predict(
     encoding: EncodingOpt = None,
     sep: SepOpt = None,
 ) -> None:
-    """Score a data set with a stored model; one output row per input."""
+    """Score a data set with a stored model; one output row per input.
+
+    ``pd`` writes ``pd_12m`` and ``pd_tenor`` (cumulative over each loan's tenor), ``lgd`` writes ``lgd``.
+    """
     from training.predict import predict as run
 
     with user_errors():

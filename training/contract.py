@@ -203,7 +203,13 @@ OUTCOMES = Table(
         _c("default_12m", "bool", "Defaulted within 12 months of origination."),
         _c("days_past_due", "int", "Maximum days past due.", unit="days", min=0, max=10000),
         _c("npl_class", "category", "Five-category loan classification.", allowed=NPL_CLASSES),
-        _c("default_date", "date", "Date of default.", nullable=True),
+        _c("default_date", "date", "Date of default (any default in the tenor seen by observed_until).", nullable=True),
+        _c(
+            "observed_until",
+            "date",
+            "Date the outcome was observed to; a default after it is not known yet (censoring).",
+            nullable=True,
+        ),
         _c(
             "disposal_price_cny",
             "float",
@@ -277,7 +283,17 @@ LOANS_TRUTH = Table(
     ("loan_id",),
     (
         _c("loan_id", "str", "Loan."),
-        _c("true_pd", "float", "True 12-month PD.", unit="probability", min=0, max=1),
+        _c(
+            "true_pd",
+            "float",
+            "True 12-month PD (same as true_pd_12m; kept for readers of version 1).",
+            unit="probability",
+            min=0,
+            max=1,
+        ),
+        _c("true_pd_12m", "float", "True 12-month PD.", unit="probability", min=0, max=1),
+        _c("true_pd_tenor", "float", "True cumulative PD over the loan's tenor.", unit="probability", min=0, max=1),
+        _c("true_lgd", "float", "Expected discounted LGD given a default.", unit="ratio", min=0, max=1),
     ),
     truth=True,
     required=False,

@@ -13,23 +13,31 @@ import pandas as pd
 from models_store import ModelStore
 from scoring import features as F
 from scoring.grades import GradeScale, load_grade_scale
+from scoring.lifetime import term_structure_of
 from scoring.models import LoadedModel, sigmoid
 from scoring.vocab.arrays import FloatArray
 from training.contract import load_dataset
-from training.evaluate import evaluate_binary, evaluate_valuation, reference_distributions
-from training.fit import Fitted, fit_binary, fit_valuation
+from training.evaluate import (
+    evaluate_binary,
+    evaluate_lgd,
+    evaluate_lifetime,
+    evaluate_valuation,
+    reference_distributions,
+)
+from training.fit import Fitted, fit_binary, fit_lgd, fit_term_structure, fit_valuation
 from training.prepare import (
     DEFAULT_PRICE_BIAS,
     Prepared,
     pledged_patents_matrix,
     prepare_claims,
+    prepare_lgd,
     prepare_pd,
     prepare_valuation,
 )
 from training.registry import data_fingerprint, load_version, register_fit
 from training.report import build_plots, write_report
 
-MODEL_NAMES = ("valuation", "pd", "claim_review")
+MODEL_NAMES = ("valuation", "pd", "lgd", "claim_review")
 REVIEW_CAPACITY = 0.2  # share of claims a fund can review closely (assumption)
 Progress = Callable[[str], None]
 
@@ -57,7 +65,7 @@ def is_synthetic(data: Mapping[str, pd.DataFrame]) -> bool:
 def fit_and_evaluate(
     name: str, data: Mapping[str, pd.DataFrame], valuation: LoadedModel | None, scale: GradeScale
 ) -> tuple[Fitted, Prepared, dict[str, Any]]:
-    """Fit one of the three bundled models and evaluate it out of time."""
+    """Fit one of the bundled models and evaluate it out of time."""
     if name == "valuation":
         prep = prepare_valuation(data)
         fitted = fit_valuation(prep, F.VALUATION_FEATURES)
@@ -75,7 +83,18 @@ def fit_and_evaluate(
     if name == "pd":
         prep = prepare_pd(data, valuation)
         fitted = fit_binary(prep, F.PD_FEATURES)
+        fit_rows = ~prep.test
+        fitted.extra["term_structure"] = fit_term_structure(
+            sigmoid(fitted.as_loaded().raw(prep.x[fit_rows])),
+            default_months=prep.extra["default_months"][fit_rows],
+            observed_months=prep.extra["observed_months"][fit_rows],
+        )
         metrics = evaluate_binary(fitted.as_loaded(), prep, scale=scale)
+        metrics["lifetime"] = evaluate_lifetime(fitted.as_loaded(), prep, term_structure_of(fitted.extra))
+    elif name == "lgd":
+        prep = prepare_lgd(data, valuation)
+        fitted = fit_lgd(prep, F.LGD_FEATURES)
+        metrics = evaluate_lgd(fitted.as_loaded(), prep)
     elif name == "claim_review":
         prep = prepare_claims(data, valuation)
         fitted = fit_binary(prep, F.CLAIM_FEATURES, monotone=False)
@@ -164,6 +183,12 @@ def summary_line(name: str, metrics: Mapping[str, Any]) -> str:
                 f"coverage vs true {metrics['coverage_p10_p90_vs_true']:.3f}",
             ]
         return ", ".join(parts)
+    if name == "lgd":
+        m = metrics["model"]
+        line = f"MAE vs realised {m['mae']:.3f}, mean {m['mean_prediction']:.3f} vs {m['mean_target']:.3f}"
+        if "oracle" in metrics:
+            line += f" (oracle MAE {metrics['oracle']['mae']:.3f}, MAE vs true {metrics['model_vs_truth']['mae']:.3f})"
+        return line
     m = metrics["model"]
     line = f"AUC {_figure(m['auc'], '.3f')}, KS {_figure(m['ks'], '.3f')}, Brier {_figure(m['brier'], '.4f')}"
     if "oracle" in metrics:
@@ -180,7 +205,7 @@ def _figure(value: float | None, spec: str) -> str:
 
 def score_matrix(model: LoadedModel, x: FloatArray) -> FloatArray:
     """Scores in the model's natural output space (probability or CNY)."""
-    if model.task == "binary":
+    if model.task in ("binary", "fraction"):
         return sigmoid(model.raw(x))
     if model.task == "quantile_regression":
         return np.exp(model.raw(x, "p50"))

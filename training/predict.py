@@ -10,11 +10,14 @@ import numpy as np
 import pandas as pd
 
 from models_store import ModelStore
+from scoring import features as F
+from scoring.lifetime import term_structure_of
 from scoring.models import LoadedModel, sigmoid
 from scoring.vocab.arrays import AnyArray, FloatArray
 from training.contract import load_dataset
+from training.evaluate import lifetime_pds
 from training.generic import encode_frame, probability_column
-from training.prepare import Prepared, prepare_claims, prepare_pd, valuation_matrix
+from training.prepare import Prepared, cols, package_values, prepare_claims, prepare_pd, valuation_matrix
 from training.progress import map_chunks
 from training.registry import load_version
 from training.tabular import read_table
@@ -36,13 +39,28 @@ def _bundled_rows(
         return "patent_id", ids, x
     vv = (model.manifest.get("extra") or {}).get("valuation_version")
     valuation = load_version(store, f"valuation:{vv}") if vv else None
-    if model.name == "pd":
-        if "outcomes" not in data:
-            data["outcomes"] = pd.DataFrame({"loan_id": data["loans"]["loan_id"], "default_12m": False})
+    if model.name in ("pd", "lgd"):
+        # Scoring needs no outcomes: every loan gets a row (prepare_pd keeps loans with an outcome).
+        data["outcomes"] = pd.DataFrame({"loan_id": data["loans"]["loan_id"], "default_12m": False})
         prep: Prepared = prepare_pd(data, valuation)
+        if model.name == "lgd":
+            return "loan_id", prep.ids, lgd_rows(data, valuation)
         return "loan_id", prep.ids, prep.x
     prep = prepare_claims(data, valuation)
     return "claim_id", prep.ids, prep.x
+
+
+def lgd_rows(data: dict[str, pd.DataFrame], valuation: LoadedModel | None) -> FloatArray:
+    """LGD model inputs of every loan (collateral valued as the PD model values it)."""
+    loans = data["loans"]
+    ent = data["enterprises"].set_index("enterprise_id").loc[loans["enterprise_id"]].reset_index()
+    summary, value = package_values(data, valuation)
+    return F.to_matrix(F.lgd_columns(cols(ent), cols(loans), cols(summary), value), F.LGD_FEATURES)
+
+
+def _tenors(data_dir: Path, loan_ids: pd.Series) -> FloatArray:
+    loans = load_dataset(data_dir, truth=False)["loans"].set_index("loan_id")["tenor_months"]
+    return loan_ids.map(loans).to_numpy(dtype=np.float64)
 
 
 def predict(
@@ -79,7 +97,9 @@ def predict(
     Returns
     -------
     pandas.DataFrame
-        One row per input: its id, the prediction, and SHAP columns if asked.
+        One row per input: its id, the prediction (``pd_12m`` and ``pd_tenor`` for
+        ``pd``, ``lgd`` for ``lgd``, ``probability`` for other binary models), and SHAP
+        columns if asked.
     """
     model = load_version(store, ref)
     extra = model.manifest.get("extra") or {}
@@ -97,6 +117,12 @@ def predict(
         role = "p50"
         for r in ("p10", "p50", "p90"):
             out[f"{r}_cny"] = np.exp(model.raw(x, r))
+    elif model.name == "pd":
+        out["pd_12m"] = sigmoid(model.raw(x))
+        tenor = _tenors(Path(data), out["loan_id"])
+        out["pd_tenor"] = lifetime_pds(out["pd_12m"].to_numpy(), tenor, term_structure_of(extra))
+    elif model.name == "lgd":
+        out["lgd"] = sigmoid(model.raw(x))
     elif model.task == "binary":
         out[probability_column(extra.get("positive_label"))] = sigmoid(model.raw(x))
     else:

@@ -145,6 +145,11 @@ def prepare_pd(data: Mapping[str, pd.DataFrame], valuation: LoadedModel | None) 
         truth = (
             loans["loan_id"].map(data["loans_truth"].set_index("loan_id")["true_pd"]).to_numpy(dtype=np.float64)[keep]
         )
+    extra = {"package_value": value[keep], **_survival(data, loans)}
+    if "loans_truth" in data and "true_pd_tenor" in data["loans_truth"]:
+        extra["true_pd_tenor"] = (
+            loans["loan_id"].map(data["loans_truth"].set_index("loan_id")["true_pd_tenor"]).to_numpy(dtype=np.float64)
+        )
     return Prepared(
         x[keep],
         outcome[keep].to_numpy(dtype=bool).astype(np.float64),
@@ -153,8 +158,34 @@ def prepare_pd(data: Mapping[str, pd.DataFrame], valuation: LoadedModel | None) 
         test,
         valid,
         truth,
-        extra={"package_value": value[keep]},
+        extra={k: v[keep] for k, v in extra.items()},
     )
+
+
+def _survival(data: Mapping[str, pd.DataFrame], loans: pd.DataFrame) -> dict[str, FloatArray]:
+    """Each loan's tenor, months to its default (NaN if none seen) and months observed (censoring).
+
+    A loan is observed until the earlier of its tenor's end and the outcome's
+    ``observed_until`` date; without that date (older files), to its tenor's
+    end.  Months are days / (365.25 / 12).
+    """
+    out = data["outcomes"].set_index("loan_id")
+    orig = loans["origination_date"]
+    tenor = loans["tenor_months"].to_numpy(dtype=np.float64)
+    per_month = 365.25 / 12
+    if "default_date" in out:
+        default = loans["loan_id"].map(out["default_date"])
+    else:  # scoring without outcomes
+        default = pd.Series(pd.NaT, index=loans.index, dtype="datetime64[ns]")
+    default_months = ((default - orig).dt.days / per_month).to_numpy(dtype=np.float64)
+    if "observed_until" in out:
+        seen = loans["loan_id"].map(out["observed_until"])
+        observed = ((seen - orig).dt.days / per_month).fillna(np.inf).to_numpy(dtype=np.float64)
+    else:
+        observed = np.full(len(loans), np.inf)
+    observed = np.minimum(observed, tenor)
+    default_months = np.where(default_months <= observed + 1e-9, default_months, np.nan)
+    return {"tenor_months": tenor, "default_months": default_months, "observed_months": observed}
 
 
 def prepare_claims(data: Mapping[str, pd.DataFrame], valuation: LoadedModel | None) -> Prepared:
@@ -184,3 +215,34 @@ def prepare_claims(data: Mapping[str, pd.DataFrame], valuation: LoadedModel | No
     if truth is not None:
         prep.extra["oracle_score"] = oracle
     return prep
+
+
+def prepare_lgd(data: Mapping[str, pd.DataFrame], valuation: LoadedModel | None) -> Prepared:
+    """Rows: defaulted loans whose disposal finished; target: realised (discounted) LGD.
+
+    Inputs are what was known at origination (:data:`scoring.features.LGD_FEATURES`,
+    the collateral valued by the valuation model as for PD); the split is out
+    of time by default date, so the test set holds the latest defaults.
+    """
+    loans = data["loans"]
+    outcomes = data["outcomes"].set_index("loan_id")
+    if "realised_lgd" not in outcomes:
+        raise ValueError("outcomes has no realised_lgd column: the lgd model needs disposal outcomes")
+    ent = data["enterprises"].set_index("enterprise_id").loc[loans["enterprise_id"]].reset_index()
+    summary, value = package_values(data, valuation)
+    x = F.to_matrix(F.lgd_columns(cols(ent), cols(loans), cols(summary), value), F.LGD_FEATURES)
+    y = loans["loan_id"].map(outcomes["realised_lgd"]).to_numpy(dtype=np.float64)
+    keep = ~np.isnan(y)
+    if keep.sum() < 50:
+        raise ValueError(f"only {int(keep.sum())} finished disposals: too few to train the lgd model (50 at least)")
+    dates = loans["loan_id"].map(outcomes["default_date"]).to_numpy().astype("datetime64[D]")[keep]
+    test, valid = split_masks(dates)
+    truth = None
+    if "loans_truth" in data and "true_lgd" in data["loans_truth"]:
+        truth = loans["loan_id"].map(data["loans_truth"].set_index("loan_id")["true_lgd"]).to_numpy(dtype=np.float64)
+        truth = truth[keep]
+    cash = loans["loan_id"].map(outcomes["disposal_date"]) if "disposal_date" in outcomes else None
+    default = loans["loan_id"].map(outcomes["default_date"])
+    months = np.full(len(loans), np.nan) if cash is None else ((cash - default).dt.days / (365.25 / 12)).to_numpy()
+    extra = {"months_to_cash": np.asarray(months, dtype=np.float64)[keep]}
+    return Prepared(x[keep], y[keep], loans["loan_id"].to_numpy()[keep], dates, test, valid, truth, extra)

@@ -8,11 +8,11 @@ from typing import Any
 from models_store import ModelStore
 from scoring.models import LoadedModel
 from training.contract import load_dataset
-from training.evaluate import evaluate_binary, evaluate_valuation
+from training.evaluate import evaluate_binary, evaluate_lgd, evaluate_valuation
 from training.gates import GateCheck, GateResult, check_gates, load_gates
 from training.generic import generic_holdout_metrics
 from training.pipeline import REVIEW_CAPACITY
-from training.prepare import Prepared, prepare_claims, prepare_pd, prepare_valuation
+from training.prepare import Prepared, prepare_claims, prepare_lgd, prepare_pd, prepare_valuation
 from training.registry import load_version
 from training.tabular import read_table
 
@@ -34,6 +34,8 @@ def _prepare(store: ModelStore, model: LoadedModel, data: dict[str, Any]) -> Pre
         return prepare_pd(data, valuation)
     if model.name == "claim_review":
         return prepare_claims(data, valuation)
+    if model.name == "lgd":
+        return prepare_lgd(data, valuation)
     raise ValueError(f"no bundled test data recipe for model {model.name!r}")
 
 
@@ -45,6 +47,8 @@ def holdout_metrics(store: ModelStore, model: LoadedModel, data: dict[str, Any])
     prep = _prepare(store, model, data)
     if model.task == "quantile_regression":
         return evaluate_valuation(model, prep)
+    if model.task == "fraction":
+        return dict(evaluate_lgd(model, prep)["model"])
     m = evaluate_binary(model, prep, capacity=REVIEW_CAPACITY)
     return dict(m["model"])
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scoring.cover import Cover
 from scoring.credit import Lgd, PolicyReason
 from scoring.explain import Contributions, Reason
+from scoring.lifetime import TermStructure
 from scoring.package import PackageValuation
 from scoring.pledge_checks import add_months
 from scoring.pledges import PatentPledge, PledgeContract
@@ -304,6 +305,8 @@ class AssessmentResponse(Stored):
     """PD, grade, LGD, EL, maximum loan, decision and the reasons behind them."""
 
     pd: float = Field(description="Calibrated 12-month probability of default.")
+    pd_tenor: float = Field(description="Cumulative probability of default over the loan's tenor (EL uses it).")
+    term_structure: TermStructure
     grade: str
     grade_expected_default_rate: float
     lgd: Lgd

@@ -15,7 +15,6 @@ from sqlalchemy import Insert, bindparam, func, insert
 from sqlmodel import Session, col, select
 
 from scoring.cover import Cover, RuleVersionRef, fund_cover, what_if_cover
-from scoring.credit import CreditAssessment
 from scoring.funds import FundRules
 from scoring.pipeline import Collateral, ValuationResult, run_assessment, run_valuation
 from scoring.policy import ScoringConfig
@@ -292,16 +291,6 @@ def _patents_for(
     return patents, row.id
 
 
-def lifetime_pd(credit: CreditAssessment, *, tenor_months: int) -> float:
-    """Cumulative PD over the tenor: what lifetime EL, the rate floor and premiums use.
-
-    Until the PD term structure (issue 12, the other half) merges, a constant hazard
-    from the 12-month PD: 1 − (1 − PD₁₂)^(tenor/12).  The lead switches this to
-    ``credit.pd_tenor`` at the merge; nothing else reads the lifetime PD.
-    """
-    return float(1 - (1 - credit.pd) ** (tenor_months / 12))
-
-
 def loan_cover(session: Session, principal: Principal, req: AssessmentRequest, as_of: date) -> Cover:
     """The cover of a default at EAD: the named fund's rule version in force, or the typed what-if.
 
@@ -370,9 +359,10 @@ def create_assessment(
         cover_share=cover.share,
         appraisal=req.appraised_value_cny,
         pledge_policy=config.valuation.pledge_value.for_institution(principal.institution),
+        lgd_model=bundle.models.get("lgd"),
     )
     pricing = rate_floor(
-        lifetime_pd=lifetime_pd(result.credit, tenor_months=req.loan.tenor_months),
+        lifetime_pd=result.credit.pd_tenor,
         lgd=result.credit.lgd.with_cover,
         tenor_months=req.loan.tenor_months,
         asked_rate=req.loan.annual_rate,
@@ -382,14 +372,16 @@ def create_assessment(
     )
     aid, now = str(uuid.uuid4()), scoring.now
     versions = {"valuation": bundle.get("valuation").version, "pd": bundle.get("pd").version}
+    if result.credit.lgd.model is not None:
+        versions["lgd"] = result.credit.lgd.model.model_version
     valuation = _valuation_response(bundle, result.valuation, vid=valuation_id or aid, created=now, as_of=as_of)
     response = AssessmentResponse(
         id=aid,
         created_at=now.replace(tzinfo=UTC),
         as_of=as_of,
         model_versions=versions,
-        synthetic_models=_synthetic(bundle, "valuation", "pd"),
-        **bundle.confidence("valuation", "pd"),
+        synthetic_models=_synthetic(bundle, *versions),
+        **bundle.confidence(*versions),
         valuation_id=valuation_id,
         valuation=valuation,
         cover=cover,
@@ -451,6 +443,20 @@ def create_assessment(
                 x=result.valuation.inputs,
                 scores=[math.log(v.p50) for v in result.valuation.patents],
                 now=now,
+            ),
+            *(
+                snapshot(
+                    principal,
+                    model="lgd",
+                    version=versions["lgd"],
+                    result_type="assessment",
+                    result_id=aid,
+                    x=result.lgd_inputs,
+                    scores=[result.credit.lgd.model.model_lgd],
+                    now=now,
+                )
+                if result.lgd_inputs is not None and result.credit.lgd.model is not None
+                else ()
             ),
         ],
     )

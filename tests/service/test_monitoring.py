@@ -121,6 +121,7 @@ def test_readiness_and_metrics_say_which_boosters_the_shap_kernel_explains(serve
     assert {m: set(roles) for m, roles in kernels.items()} == {
         "valuation": {"p10", "p50", "p90"},
         "pd": {"main"},
+        "lgd": {"main", "months"},
         "claim_review": {"main"},
     }
     assert all(r["kernel"] is True and r["reason"].startswith("exact") for m in kernels.values() for r in m.values())

@@ -106,8 +106,13 @@ def test_assessment_numbers_are_consistent(server: Server) -> None:
     g = SCALE.grade_of(a.pd)
     assert (a.grade, a.grade_expected_default_rate) == (g.grade, g.expected_default_rate)
     assert a.ead == EXAMPLE_LOAN["amount_cny"]
-    assert a.expected_loss == pytest.approx(a.pd * a.lgd.with_cover * a.ead)
+    # EL is lifetime: the PD over the 24-month tenor, above the 12-month PD.
+    assert a.pd_tenor > a.pd
+    assert a.expected_loss == pytest.approx(a.pd_tenor * a.lgd.with_cover * a.ead)
     assert a.lgd.with_cover == pytest.approx(a.lgd.without_cover * (1 - 0.6))
+    # LGD without cover is the lgd model's (or its floor), stored with the model version.
+    assert a.lgd.model is not None and a.model_versions["lgd"] == a.lgd.model.model_version
+    assert a.lgd.without_cover == max(a.lgd.model.model_lgd, a.lgd.model.floor)
     assert a.ltv == pytest.approx(a.ead / a.valuation.package.total_p50)
     assert a.max_loan_amount == pytest.approx(a.valuation.package.max_pledge_amount)
     logit = math.log(a.pd / (1 - a.pd))
@@ -115,7 +120,7 @@ def test_assessment_numbers_are_consistent(server: Server) -> None:
     assert a.contributions.space == "log-odds"
     assert len(a.reasons) <= 4
     assert all(r.contribution > 0 and r.feature in a.contributions.values for r in a.reasons)
-    assert a.model_versions == {"valuation": "1", "pd": "1"}
+    assert a.model_versions == {"valuation": "1", "pd": "1", "lgd": "1"}
     assert a.decision in ("approve", "refer", "decline")
 
 
@@ -420,3 +425,11 @@ def test_metrics_by_route_template(server: Server) -> None:
     # Which boosters the exact SHAP kernel explains (1) and which fall back to pred_contrib (0).
     assert 'iprisk_shap_kernel{model="valuation",role="p50"} 1.0' in text
     assert "iprisk_http_requests_in_flight 1.0" in text  # the scrape itself
+
+
+def test_assessment_keeps_the_inputs_of_each_model_for_drift(server: Server) -> None:
+    """One row each for the PD and lgd models, one per patent for the valuation model."""
+    before = server.count("feature_snapshots")
+    with server.client("bank_a") as c:
+        c.assess(application())
+    assert server.count("feature_snapshots") - before == 3

@@ -139,7 +139,7 @@ def test_attack_at_start_with_no_good_version_is_not_ready(home: Path) -> None:
     assert healthz == 200
     assert details["missing_models"] == ["pd"]
     assert "signature does not match" in details["models_refused"]["pd:1"]
-    assert set(details["models"]) == {"valuation", "claim_review"}
+    assert set(details["models"]) == {"valuation", "lgd", "claim_review"}
 
 
 def test_unreadable_only_champion_at_start_is_refused_without_crashing(home: Path) -> None:

@@ -10,6 +10,7 @@ numpy driven by one ``np.random.default_rng(seed)``, so a seed fixes the data.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,14 +20,18 @@ from scoring.vocab.arrays import AnyArray, BoolArray, DateArray, FloatArray, Ind
 from training.contract import write_table
 from training.synth.borrowers import draw_enterprises
 from training.synth.claims import draw_claims
-from training.synth.loans import draw_outcomes, draw_terms, true_pd
-from training.synth.params import DEFAULT, PortfolioParams
+from training.synth.disposal import expected_lgd, exposure_at_default, simulate_disposals
+from training.synth.loans import draw_outcomes, draw_terms, loan_rates, pd_over, true_pd, true_pd_logit
+from training.synth.params import DEFAULT, PortfolioParams, ValueParams
 from training.synth.patents import INVENTION, draw_patents
 from training.synth.sampling import pick
 from training.synth.tables import build_frames
 from training.synth.value import observed_prices, true_value, value_drivers
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = (
+    "2"  # 2: revenue bounded by the owner's, income-approach discounting, rates, lifetime defaults, disposals
+)
+DAYS_PER_MONTH = 365.25 / 12
 META_KEY = "iprisk_synthetic"
 
 
@@ -86,7 +91,8 @@ def generate_portfolio(
     first_frac = np.ones(int(borrower.max()) + 1)
     np.minimum.at(first_frac, borrower, vfrac)
     ent = draw_enterprises(rng, P.enterprise, first_vintage_frac=first_frac)
-    loan_of, pat, prices, package = _collateral(rng, P, orig=orig, borrower=borrower, ent=ent)
+    collateral = _collateral(rng, P, orig=orig, borrower=borrower, ent=ent)
+    loan_of, pat, prices, package = collateral.loan_of, collateral.pat, collateral.prices, collateral.package
     loan_ent = {k: v[borrower] for k, v in ent.items()}
     non_inv = 1.0 - np.bincount(loan_of, weights=pat["patent_type"] == INVENTION, minlength=n_loans) / (
         np.bincount(loan_of, minlength=n_loans)
@@ -101,15 +107,20 @@ def generate_portfolio(
         region=loan_ent["region"],
     )
     year = orig.astype("datetime64[Y]").astype(int) + 1970
-    pd_true = true_pd(rng, P.pd, ent=loan_ent, terms=terms, package_true=package, year=year)
+    logit = true_pd_logit(rng, P.pd, ent=loan_ent, terms=terms, package_true=package, year=year)
+    rates = loan_rates(rng, P.rate, logit=logit, year=year, pooled=terms["pooled"])
+    terms["annual_rate"] = rates["annual_rate"]
+    pd_true = true_pd(logit, P.rate, rates["net_rate"])
     out = draw_outcomes(
         rng,
         P.outcome,
-        pd_true=pd_true,
+        pd_12m=pd_true,
+        tenor_months=terms["tenor_months"],
         origination=orig,
         inflated=terms["inflated_appraisal"],
-        package_true=package,
+        observed_until=np.datetime64(f"{start_year + n_vintages}-12-31"),
     )
+    truth = _losses(rng, P, terms=terms, out=out, pd_true=pd_true, orig=orig, collateral=collateral)
     any_pledged = np.bincount(loan_of, weights=pat["currently_pledged"], minlength=n_loans) > 0
     cl = _claims(rng, P, terms=terms, out=out, orig=orig, package=package, any_pledged=any_pledged)
 
@@ -122,7 +133,7 @@ def generate_portfolio(
         pat=pat,
         prices=prices,
         out=out,
-        pd_true=pd_true,
+        truth=truth,
         claims=cl,
         n_banks=len(P.loan.bank_mix),
     )
@@ -145,7 +156,7 @@ def _collateral(
     orig: DateArray,
     borrower: IndexArray,
     ent: dict[str, AnyArray],
-) -> tuple[IndexArray, dict[str, AnyArray], dict[str, AnyArray], FloatArray]:
+) -> Collateral:
     """Pledged patents, their prices and each loan's true package value at origination."""
     n_loans = len(orig)
     probs = np.asarray(P.patent.patents_per_loan_probs)
@@ -160,13 +171,75 @@ def _collateral(
         as_of=as_of,
         n_enterprises=len(ent["industry"]),
     )
-    drivers = value_drivers(rng, P.value, pat, ent["revenue_cny"][borrower[loan_of]])
+    owner = borrower[loan_of]
+    drivers = value_drivers(
+        rng, P.value, pat, owner_revenue=ent["revenue_cny"][owner], owner=owner, high_tech=ent["high_tech"][owner]
+    )
     value_orig = true_value(P.value, pat, drivers, as_of)
     prices = observed_prices(rng, P.price, P.value, pat, drivers, as_of)
     pat.update({k: prices[k] for k in ("transfers_count", "licences_count", "prior_pledges_count")})
     # float64 with weights; numpy's stubs type every bincount as integer, asarray says which it is
     package = np.asarray(np.bincount(loan_of, weights=value_orig, minlength=n_loans), dtype=np.float64)
-    return loan_of, pat, prices, package
+    return Collateral(loan_of, pat, drivers, prices, package)
+
+
+@dataclass(frozen=True)
+class Collateral:
+    """The pledged patents of every loan, what drives their value, their prices and package values."""
+
+    loan_of: IndexArray
+    pat: dict[str, AnyArray]
+    drivers: dict[str, FloatArray]
+    prices: dict[str, AnyArray]
+    package: FloatArray
+
+    def value_at(self, vp: ValueParams, dates: DateArray) -> FloatArray:
+        """True package value (CNY) of each loan at its own date (``dates`` one per loan)."""
+        value = true_value(vp, self.pat, self.drivers, dates[self.loan_of])
+        return np.asarray(np.bincount(self.loan_of, weights=value, minlength=len(dates)), dtype=np.float64)
+
+
+def _losses(
+    rng: np.random.Generator,
+    P: PortfolioParams,
+    *,
+    terms: dict[str, AnyArray],
+    out: dict[str, AnyArray],
+    pd_true: FloatArray,
+    orig: DateArray,
+    collateral: Collateral,
+) -> dict[str, AnyArray]:
+    """Lifetime PD, exposure, the disposal of every observed default and the oracle's LGD.
+
+    The oracle values the collateral at the median default date given a default
+    in the tenor; a realised disposal values it at the actual default date.
+    Disposals not finished by ``observed_until`` are pending: only EAD is known.
+    """
+    shape = P.outcome.hazard_shape
+    pd_tenor = pd_over(pd_true, terms["tenor_months"], shape)
+    h12 = -np.log1p(-pd_true)
+    median_months = 12.0 * (-np.log1p(-0.5 * pd_tenor) / h12) ** (1.0 / shape)
+    median_date = orig + np.rint(median_months * DAYS_PER_MONTH).astype("timedelta64[D]")
+    at_default = np.where(out["default"], out["default_date"], median_date)
+    facts = {
+        "ead": exposure_at_default(P.disposal, terms["amount_cny"], terms["annual_rate"]),
+        "rate": terms["annual_rate"],
+        "ip_share": terms["ip_share_of_collateral"],
+        "pooled": terms["pooled"],
+    }
+    sims = simulate_disposals(rng, P.disposal, value_at_default=collateral.value_at(P.value, at_default), **facts)
+    true_lgd = expected_lgd(rng, P.disposal, value_at_default=collateral.value_at(P.value, median_date), **facts)
+    cash = out["default_date"] + np.rint(sims["months"] * DAYS_PER_MONTH).astype("timedelta64[D]")
+    done = out["default"] & (cash <= out["observed_until"])
+    return {
+        "true_pd_12m": pd_true,
+        "true_pd_tenor": pd_tenor,
+        "true_lgd": true_lgd,
+        "ead": np.where(out["default"], np.round(facts["ead"], 2), np.nan),
+        "done": done,
+        "disposal_date": np.where(done, cash, np.datetime64("NaT")),
+        **{k: sims[k] for k in ("channel", "auction_rounds", "price_cny", "costs_cny", "recovery_cny", "lgd")},
+    }
 
 
 def _claims(

@@ -12,9 +12,13 @@ days, logit terms in log-odds of the 12-month PD (or of claim irregularity).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field
+
+import scoring.config
 
 ASSUMPTION = "assumption"
 
@@ -50,6 +54,10 @@ ROYALTY_RANGES: dict[str, tuple[float, float]] = {
 }
 
 _A = ASSUMPTION
+# The income approach's assumptions (scoring/config/valuation.yaml): the truth discounts as it does.
+_INCOME: dict[str, Any] = yaml.safe_load(
+    (Path(scoring.config.__file__).parent / "valuation.yaml").read_text(encoding="utf-8")
+)
 _DESIGN_BASES = "DESIGN.md (six industrial bases, provincial government 2024) + assumption for shares"
 
 
@@ -298,8 +306,21 @@ class ValueParams(_Frozen):
     tax_rate: float = _p(
         0.25, "DESIGN.md (1 − tax); China's standard enterprise income tax rate", "Tax on royalty savings."
     )
-    discount_rate: float = _p(0.12, _A + " (IP-risk-adjusted rate)", "Annual discount rate r.")
-    revenue_decay: float = _p(0.10, _A + " (technology obsolescence)", "Annual decline of attributable revenue.")
+    high_tech_tax_rate: float = _p(
+        0.15,
+        "public: Enterprise Income Tax Law art. 28: certified high-tech enterprises pay 15%",
+        "Tax on royalty savings when the owner is a certified high-tech enterprise.",
+    )
+    discount_rate: float = _p(
+        _INCOME["discount_rate"],
+        "shared: scoring/config/valuation.yaml discount_rate: the income approach's own rate, read from it",
+        "Annual discount rate r (the truth discounts as the income approach does).",
+    )
+    revenue_decay: float = _p(
+        0.0,
+        "shared: scoring/income.py: the income approach holds attributable revenue flat; the truth does the same",
+        "Annual decline of attributable revenue.",
+    )
     economic_life_cap_years: dict[str, float] = _p(
         {
             "software": 6.0,
@@ -311,13 +332,19 @@ class ValueParams(_Frozen):
             "automotive_industrial": 8.0,
             "semiconductors": 6.0,
         },
-        "DESIGN.md (economic life <= remaining legal life) + assumption for caps",
+        "DESIGN.md (economic life <= remaining legal life) + assumption for caps (all <= the income "
+        "approach's max_economic_life_years, 10)",
         "Remaining economic life cap; life = min(cap, remaining legal life).",
     )
-    attributable_revenue_median_cny: float = _p(
-        105e6,
-        _A + " (calibrated so loan sizes match DESIGN.md)",
-        "Median revenue attributable to a patent (q = 0, median owner).",
+    attributable_share_median: float = _p(
+        _INCOME["attributable_revenue_share"],
+        "shared: scoring/config/valuation.yaml attributable_revenue_share (the income approach's default share)",
+        "Median share of the owner's revenue attributable to one patent (q = 0).",
+    )
+    attributable_share_cap: float = _p(
+        0.8,
+        _A + " (at least a fifth of a borrower's revenue comes from products no pledged patent covers)",
+        "Cap on the sum of attributable revenue over a borrower's patents, as a share of its revenue.",
     )
     industry_revenue_log_shift: dict[str, float] = _p(
         {
@@ -333,7 +360,6 @@ class ValueParams(_Frozen):
         "Industry shift of log attributable revenue.",
     )
     revenue_quality_loading: float = _p(0.55, _A, "Log attributable revenue per unit quality.")
-    owner_revenue_elasticity: float = _p(0.35, _A, "Elasticity to the borrower's revenue.")
     revenue_noise_sd: float = _p(0.2, _A, "Unexplained log attributable revenue.")
     status_factor: dict[str, float] = _p(
         {"granted": 1.0, "pending": 0.6, "lapsed": 0.03, "invalidated": 0.02},
@@ -479,19 +505,173 @@ class PDParams(_Frozen):
 
 
 class OutcomeParams(_Frozen):
-    """Realised outcomes of each loan over its first 12 months."""
+    """Realised outcomes of each loan over its whole tenor."""
 
-    default_day_range: tuple[int, int] = _p((15, 365), "DESIGN.md (12-month PD horizon)", "Default day range.")
-    default_timing_beta: tuple[float, float] = _p((2.0, 1.3), _A, "Beta shape of default timing in the range.")
+    hazard_shape: float = _p(
+        0.9,
+        _A + " (Weibull shape < 1: the hazard falls slowly once a loan has seasoned)",
+        "Cumulative hazard H(t) = −ln(1 − PD₁₂) · (t / 12 months)^shape over the tenor.",
+    )
+    earliest_default_days: int = _p(15, _A, "No loan defaults sooner than this after origination.")
     early_default_share_inflated: float = _p(0.4, _A, "Inflated-appraisal defaults that come within 90 days.")
     late_payment_share: float = _p(0.12, _A, "Performing loans with some days past due.")
     late_payment_days: tuple[int, int] = _p((1, 60), _A, "Uniform dpd of late-paying performing loans.")
     special_mention_share_current: float = _p(0.02, _A, "Current loans still classed special mention.")
-    default_dpd_gamma: tuple[float, float] = _p((2.0, 60.0), _A, "Default dpd = 90 + Gamma(shape, scale).")
-    npl_misclass_share: float = _p(0.15, _A, "Defaults classed one step off their dpd bucket.")
-    disposal_haircut: float = _p(PRICE_SOURCE_BIAS["disposal"], _A, "Disposal price / true package value.")
-    disposal_noise_sd: float = _p(0.3, _A, "Log-sd of disposal prices.")
-    disposal_missing_share: float = _p(0.3, _A, "Defaulted loans with no disposal (yet).")
+    default_dpd_gamma: tuple[float, float] = _p(
+        (2.0, 60.0), _A, "Default dpd = 90 + Gamma(shape, scale), at most the days since default + 90."
+    )
+    npl_misclass_share: float = _p(
+        0.15,
+        "Asset classification rules 2023 (a bank may classify worse than the floor, never better) + assumption",
+        "Defaults classed one step worse than their days-past-due floor (90/270/360).",
+    )
+
+
+class RateParams(_Frozen):
+    """The loan's interest rate: LPR + a spread by the bank's view of risk; programme subsidies."""
+
+    lpr_by_year: dict[int, float] = _p(
+        {
+            2015: 0.0435,
+            2016: 0.0435,
+            2017: 0.0435,
+            2018: 0.0431,
+            2019: 0.0415,
+            2020: 0.0385,
+            2021: 0.0380,
+            2022: 0.0365,
+            2023: 0.0345,
+            2024: 0.0310,
+            2025: 0.0300,
+            2026: 0.0300,
+        },
+        "public: PBoC / NIFC 1-year LPR at each year end (2019-08 reform; before it the 1-year benchmark rate 4.35%); "
+        "2026 assumed unchanged",
+        "One-year loan prime rate by origination year.",
+    )
+    spread_at_reference: float = _p(
+        0.015, _A + " (SME technology loans priced about 150 bp over LPR)", "Spread at the reference PD."
+    )
+    reference_pd: float = _p(0.04, _A + " (the portfolio PD)", "PD at which the spread is the reference spread.")
+    spread_per_logit: float = _p(0.006, _A, "Spread per unit of the bank's risk logit above the reference.")
+    spread_bounds: tuple[float, float] = _p((0.003, 0.06), _A, "Clip of the spread.")
+    bank_view_noise_sd: float = _p(
+        0.6, _A + " (a bank prices on its own, imperfect view of risk)", "Logit noise of the bank's view of the PD."
+    )
+    subsidy_share_pooled: float = _p(
+        0.5,
+        "DESIGN.md (provincial funds subsidise interest, 贴息) + assumption for the share",
+        "Pooled loans whose programme pays an interest subsidy.",
+    )
+    subsidy_of_lpr: float = _p(
+        0.5, _A + " (programmes typically pay half the LPR)", "Subsidy as a share of the LPR, paid to the borrower."
+    )
+    burden_per_rate: float = _p(
+        6.0,
+        _A + " (a dearer loan strains cash flow)",
+        "12-month PD logit per unit of the rate the borrower pays net of subsidy, above the reference.",
+    )
+    burden_reference_rate: float = _p(
+        0.042, _A + " (about the mean net rate, so the portfolio PD stays ~4%)", "Net rate at which the burden is 0."
+    )
+
+
+class DisposalParams(_Frozen):
+    """What a bank recovers from a defaulted loan's collateral."""
+
+    accrued_interest_months: float = _p(
+        3.0,
+        "90 days past due at default (asset classification rules 2023) + assumption of interest-only, "
+        "bullet-principal loans (按月付息、到期还本)",
+        "Months of unpaid interest in the exposure at default: EAD = amount × (1 + rate × months / 12).",
+    )
+    channel_mix: dict[str, float] = _p(
+        {
+            "negotiated_transfer": 0.30,
+            "judicial_auction": 0.38,
+            "exchange_listing": 0.10,
+            "licensing": 0.10,
+            "acquisition": 0.12,
+        },
+        "DESIGN.md (negotiated transfer, judicial auction, exchange listing, licensing, 收储) + assumption",
+        "Disposal channel mix (pooled loans: acquisition ×2, renormalised).",
+    )
+    buyer_value_median: float = _p(
+        0.55,
+        "PRICE_SOURCE_BIAS disposal 0.55 + assumption: patents cut off from the defaulted business lose value",
+        "Median value to a buyer / true value at default.",
+    )
+    buyer_value_log_sd: float = _p(0.5, _A, "Log-sd of the value to a buyer.")
+    court_appraisal_log_sd: float = _p(0.2, _A, "Log-sd of the court-ordered appraisal around the true value.")
+    auction_start_share: float = _p(
+        0.7,
+        "public: SPC provisions on online judicial auctions (2016) art. 10: the first reserve is at least 70% of the "
+        "appraised value",
+        "First-round reserve / court appraisal.",
+    )
+    round_price_cut: float = _p(
+        0.2,
+        "public: SPC provisions on online judicial auctions (2016) art. 26: a re-auction after 流拍 cuts the "
+        "reserve by at most 20%",
+        "Reserve cut after each failed round.",
+    )
+    max_auction_rounds: int = _p(
+        3,
+        "public: SPC provisions on auction and sale in civil enforcement (2004, amended 2020): after a second failed "
+        "auction a sell-off (变卖) or delivery in lieu + assumption of one sell-off round",
+        "Rounds before the disposal fails.",
+    )
+    bidder_show_prob: float = _p(0.55, _A + " (thin IP markets: 处置变现难)", "P(any bidder in a round).")
+    negotiated_success: float = _p(0.7, _A, "P(a negotiated transfer finds a buyer).")
+    negotiated_price_range: tuple[float, float] = _p((0.75, 1.0), _A, "Negotiated price / value to the buyer.")
+    licensing_success: float = _p(0.6, _A, "P(a licensee is found).")
+    licensing_value_share: float = _p(0.5, _A, "Licence proceeds (capitalised) / value to the licensee.")
+    acquisition_success: float = _p(0.9, _A + " (a platform or fund buys at a set price)", "P(收储 completes).")
+    acquisition_price_range: tuple[float, float] = _p((0.25, 0.45), _A, "收储 price / court appraisal (uniform).")
+    months_to_cash: dict[str, tuple[float, float]] = _p(
+        {
+            "negotiated_transfer": (4.0, 10.0),
+            "judicial_auction": (8.0, 14.0),
+            "exchange_listing": (5.0, 10.0),
+            "licensing": (6.0, 24.0),
+            "acquisition": (4.0, 8.0),
+        },
+        _A + " (litigation and enforcement take most of a year; DESIGN.md: disposal is slow)",
+        "Uniform months from default to cash, before auction rounds.",
+    )
+    months_per_round: float = _p(
+        2.0, _A + " (about 30 days' notice per round plus settlement)", "Months per extra round."
+    )
+    cost_share: dict[str, float] = _p(
+        {
+            "negotiated_transfer": 0.03,
+            "judicial_auction": 0.06,
+            "exchange_listing": 0.04,
+            "licensing": 0.05,
+            "acquisition": 0.01,
+        },
+        _A + " (legal, commission and registration fees)",
+        "Variable costs / price obtained.",
+    )
+    fixed_cost_cny: dict[str, float] = _p(
+        {
+            "negotiated_transfer": 20_000.0,
+            "judicial_auction": 60_000.0,
+            "exchange_listing": 30_000.0,
+            "licensing": 30_000.0,
+            "acquisition": 15_000.0,
+        },
+        _A + " (litigation fees, court appraisal, lawyers)",
+        "Fixed costs of a disposal, paid whether or not it succeeds.",
+    )
+    other_collateral_recovery: tuple[float, float] = _p(
+        (0.5, 0.9),
+        _A + " (property and guarantees recover most of what they secure)",
+        "Uniform recovery / the part of EAD the non-IP collateral secures (1 − IP share).",
+    )
+    oracle_draws: int = _p(
+        16, _A + " (Monte Carlo error of the mean below 0.02)", "Disposals simulated per loan for true_lgd."
+    )
 
 
 class ClaimParams(_Frozen):
@@ -542,6 +722,8 @@ class PortfolioParams(_Frozen):
     loan: LoanParams = LoanParams()
     pd: PDParams = PDParams()
     outcome: OutcomeParams = OutcomeParams()
+    rate: RateParams = RateParams()
+    disposal: DisposalParams = DisposalParams()
     claim: ClaimParams = ClaimParams()
 
 

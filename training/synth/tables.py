@@ -70,7 +70,7 @@ def build_frames(
     pat: dict[str, AnyArray],
     prices: dict[str, AnyArray],
     out: dict[str, AnyArray],
-    pd_true: FloatArray,
+    truth: dict[str, AnyArray],
     claims: dict[str, AnyArray],
     n_banks: int,
 ) -> dict[str, pd.DataFrame]:
@@ -99,6 +99,7 @@ def build_frames(
             "bank_id": banks[terms["bank"]],
             "amount_cny": terms["amount_cny"],
             "tenor_months": terms["tenor_months"],
+            "annual_rate": terms["annual_rate"],
             "purpose": _labels(vocab.LOAN_PURPOSES, terms["purpose"]),
             "origination_date": _dates(orig),
             **{
@@ -108,17 +109,7 @@ def build_frames(
         },
         "loan_patents": {"loan_id": loan_ids[loan_of], "patent_id": patent_ids},
         "patents": _patent_columns(pat, prices, patent_ids, ent_ids),
-        "outcomes": {
-            "loan_id": loan_ids,
-            "default_12m": out["default_12m"],
-            "days_past_due": out["days_past_due"],
-            "npl_class": _labels(vocab.NPL_CLASSES, out["npl_class"]),
-            "default_date": _dates(out["default_date"]),
-            "disposal_price_cny": out["disposal_price_cny"],
-            # Until the generator models disposal (issue 12), the disposal facts are not known: empty.
-            "auction_rounds": pd.array([None] * len(loan_ids), dtype="Int64"),
-            "disposal_date": np.full(len(loan_ids), np.datetime64("NaT"), dtype="datetime64[ns]"),
-        },
+        "outcomes": _outcome_columns(loan_ids, out, truth),
         "claims": {
             "claim_id": claim_ids,
             "loan_id": loan_ids[claims["loan"]],
@@ -144,7 +135,13 @@ def build_frames(
             "true_quality": pat["quality"],
             "true_value_cny": prices["true_value_cny"],
         },
-        "loans_truth": {"loan_id": loan_ids, "true_pd": pd_true},
+        "loans_truth": {
+            "loan_id": loan_ids,
+            "true_pd": truth["true_pd_12m"],
+            "true_pd_12m": truth["true_pd_12m"],
+            "true_pd_tenor": truth["true_pd_tenor"],
+            "true_lgd": truth["true_lgd"],
+        },
         "claims_truth": {
             "claim_id": claim_ids,
             "true_irregular": claims["true_irregular"],
@@ -152,6 +149,34 @@ def build_frames(
         },
     }
     return {name: pd.DataFrame(cols, columns=TABLES[name].column_names) for name, cols in frames.items()}
+
+
+def _outcome_columns(
+    loan_ids: ObjectArray, out: dict[str, AnyArray], truth: dict[str, AnyArray]
+) -> dict[str, FrameColumn]:
+    """Outcomes: default facts for every loan, the disposal's for every finished one (else empty)."""
+    done = truth["done"]
+
+    def when_done(values: FloatArray) -> FloatArray:
+        return np.where(done, values, np.nan)
+
+    rounds = when_done(truth["auction_rounds"])
+    return {
+        "loan_id": loan_ids,
+        "default_12m": out["default_12m"],
+        "days_past_due": out["days_past_due"],
+        "npl_class": _labels(vocab.NPL_CLASSES, out["npl_class"]),
+        "default_date": _dates(out["default_date"]),
+        "observed_until": _dates(out["observed_until"]),
+        "disposal_price_cny": np.round(when_done(truth["price_cny"]), -2),
+        "ead_cny": truth["ead"],
+        "disposal_channel": _labels(vocab.DISPOSAL_CHANNELS, np.where(done, truth["channel"], -1)),
+        "auction_rounds": pd.array(rounds, dtype="Float64").astype("Int64"),
+        "disposal_date": _dates(truth["disposal_date"]),
+        "disposal_costs_cny": np.round(when_done(truth["costs_cny"]), 2),
+        "recovery_cny": np.round(when_done(truth["recovery_cny"]), 2),
+        "realised_lgd": np.round(when_done(truth["lgd"]), 6),
+    }
 
 
 def _patent_columns(

@@ -1,8 +1,9 @@
 """True value by relief from royalty, and the observed prices derived from it.
 
 value = Σₜ Rₜ × royalty × (1 − tax) / (1 + r)ᵗ over the remaining economic
-life L (≤ remaining legal life), with Rₜ = R₁ (1 − decay)ᵗ⁻¹; for fractional L
-the closed form of the geometric sum is used.
+life L (≤ remaining legal life), with Rₜ = R₁ (1 − decay)ᵗ⁻¹, whole years
+plus the fractional last year pro rata, exactly as the income approach
+(:mod:`scoring.income`) computes it, with its discount rate.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from scoring.vocab import INDUSTRIES, LEGAL_STATUSES, PATENT_TYPES, PRICE_SOURCES, TECH_FIELDS
-from scoring.vocab.arrays import AnyArray, DateArray, FloatArray
+from scoring.vocab.arrays import AnyArray, BoolArray, DateArray, FloatArray, IndexArray
 from training.synth.params import PriceParams, ValueParams
 from training.synth.patents import statutory_terms
 from training.synth.sampling import age_years, lookup, pick, weights, years_to_days
@@ -23,26 +24,53 @@ DISPOSAL = PRICE_SOURCES.index("disposal")
 
 
 def value_drivers(
-    rng: np.random.Generator, p: ValueParams, pat: dict[str, AnyArray], owner_revenue: FloatArray
+    rng: np.random.Generator,
+    p: ValueParams,
+    pat: dict[str, AnyArray],
+    *,
+    owner_revenue: FloatArray,
+    owner: IndexArray,
+    high_tech: BoolArray,
 ) -> dict[str, FloatArray]:
-    """Attributable revenue (first year, CNY) and royalty rate of each patent.
+    """Attributable revenue (CNY a year), royalty rate and tax rate of each patent.
 
-    ``owner_revenue`` is the revenue of the borrower exploiting the patent.
+    ``owner_revenue``, ``owner`` and ``high_tech`` describe the borrower
+    exploiting each patent (its revenue, its index, its tax status).  A
+    patent's attributable revenue is a share of its owner's revenue, and the
+    shares of one owner's patents sum to at most ``attributable_share_cap``
+    (scaled down together when they would not): no appraiser accepts a patent
+    earning more than the business that exploits it.
     """
     q = pat["quality"]
-    log_r = (
-        np.log(p.attributable_revenue_median_cny)
+    log_share = (
+        np.log(p.attributable_share_median)
         + lookup(p.industry_revenue_log_shift, INDUSTRIES)[pat["industry"]]
         + p.revenue_quality_loading * q
-        + p.owner_revenue_elasticity * np.log(owner_revenue / 30e6)
         + p.revenue_noise_sd * rng.standard_normal(len(q))
     )
+    share = np.exp(log_share)
+    total = np.bincount(owner, weights=share)[owner]
+    share = share * np.minimum(1.0, p.attributable_share_cap / total)
     lo = np.array([p.royalty_ranges[f][0] for f in TECH_FIELDS])[pat["tech_field"]]
     hi = np.array([p.royalty_ranges[f][1] for f in TECH_FIELDS])[pat["tech_field"]]
     royalty = (lo + (hi - lo) * ndtr(p.royalty_quality_loading * q)) * lookup(p.royalty_type_factor, PATENT_TYPES)[
         pat["patent_type"]
     ]
-    return {"revenue": np.exp(log_r), "royalty": royalty}
+    tax = np.where(high_tech, p.high_tech_tax_rate, p.tax_rate)
+    return {"revenue": share * owner_revenue, "royalty": royalty, "tax": tax}
+
+
+def annuity_factors(rate: float, decay: float, years: FloatArray) -> FloatArray:
+    """Σₜ (1 − decay)ᵗ⁻¹ / (1 + r)ᵗ over whole years, plus the fractional last year pro rata.
+
+    With ``decay = 0`` this is :func:`scoring.income.annuity_factor`, vectorised:
+    the truth discounts exactly as the income approach does.
+    """
+    whole = np.floor(years)
+    a = (1.0 - decay) / (1.0 + rate)
+    head = a * (1.0 - a**whole) / (1.0 - a) / (1.0 - decay)
+    tail = (years - whole) * a ** (whole + 1) / (1.0 - decay)
+    return np.asarray(head + tail, dtype=np.float64)
 
 
 def true_value(
@@ -52,10 +80,9 @@ def true_value(
     legal_left = statutory_terms(pat["patent_type"], pat["filing_date"]) - age_years(as_of, pat["filing_date"])
     cap = lookup(p.economic_life_cap_years, TECH_FIELDS)[pat["tech_field"]]
     life: FloatArray = np.clip(np.minimum(legal_left, cap), 0.25, None)
-    a = (1.0 - p.revenue_decay) / (1.0 + p.discount_rate)
-    annuity = a * (1.0 - a**life) / (1.0 - a) / (1.0 - p.revenue_decay)
+    annuity = annuity_factors(p.discount_rate, p.revenue_decay, life)
     status = np.take(lookup(p.status_factor, LEGAL_STATUSES), pat["legal_status"])
-    return drivers["revenue"] * drivers["royalty"] * (1.0 - p.tax_rate) * annuity * status
+    return drivers["revenue"] * drivers["royalty"] * (1.0 - drivers["tax"]) * annuity * status
 
 
 def observed_prices(
