@@ -24,7 +24,7 @@ def test_the_regulator_reads_every_view_through_the_typed_client(server: Server)
         report = reg.portfolio(group_by="bank")
         assert report.group_by == "bank"
         csv = reg.export_portfolio(group_by="bank", fmt="csv")
-        assert "group_by" in pd.read_csv(io.BytesIO(csv)).columns
+        assert "分组维度" in pd.read_csv(io.BytesIO(csv)).columns  # published with Chinese headers (docs/regulator.md)
         assert isinstance(reg.fund_statistics(), list)
         drift = reg.drift(days=7)
         assert all(d.model for d in drift)
