@@ -287,7 +287,8 @@ class FundStatistics(BaseModel):
     committed_lines_cny: float
     pooled_loans: int
     pooled_amount_cny: float
-    line_utilisation: float | None = Field(description="Pooled amount / committed lines.")
+    outstanding_cny: float = Field(description="Principal outstanding on active pooled loans (repaid ones release it).")
+    line_utilisation: float | None = Field(description="Outstanding pooled principal / committed lines.")
     claims: dict[str, int] = Field(description="Claims by status: filed (all), pending, approved, rejected, …")
     claimed_loss_cny: float = Field(description="Losses of the claims not rejected (as the fund counts them).")
     paid_by_party: list[PartyAmount] = Field(description="What each party paid (the bank: bore) on approved claims.")

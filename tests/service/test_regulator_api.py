@@ -18,7 +18,7 @@ from service.keys import new_key
 from service.state import app_state
 from tests.factories import FILED, application
 from tests.patent_numbers import fresh_patent_id
-from tests.service.fund_helpers import clock, four_party_claim, new_fund
+from tests.service.fund_helpers import clock, four_party_claim, new_fund, pool_loan
 from tests.service.harness import Server
 
 REGION = "tongren"  # only this module's seeded loans use it
@@ -352,7 +352,26 @@ def test_fund_statistics_by_party(server: Server) -> None:
     assert stats["fund_utilisation"] == pytest.approx((500_000 - 121_500) / 100_000_000)
     assert stats["banks"] == 2 and stats["committed_lines_cny"] == 400_000_000
     assert stats["pooled_loans"] == 1 and stats["line_utilisation"] == pytest.approx(15e6 / 400e6)
+    assert stats["outstanding_cny"] == 15e6
     assert stats["reconciled"] is True
+
+
+def test_repaid_pooled_loans_release_the_line_utilisation(server: Server) -> None:
+    fund_id, mgr = new_fund(server, "four_party_54_26_16_4")
+    mgr.close()
+    with server.client("bank_a") as bank:
+        pid = pool_loan(server, bank, fund_id)
+        with clock(server, FILED):
+            bank.repay_pool_loan(fund_id, pid, {"amount_cny": "5000000.00", "repaid_on": FILED.isoformat()})
+        with _regulator(server) as r:
+            part = {s["fund_id"]: s for s in r.get("/v1/regulator/funds").json()}[fund_id]
+        with clock(server, FILED):
+            bank.repay_pool_loan(fund_id, pid, {"amount_cny": "10000000.00", "repaid_on": FILED.isoformat()})
+    with _regulator(server) as r:
+        done = {s["fund_id"]: s for s in r.get("/v1/regulator/funds").json()}[fund_id]
+    assert part["outstanding_cny"] == 10e6 and part["line_utilisation"] == pytest.approx(10e6 / 400e6)
+    assert done["outstanding_cny"] == 0 and done["line_utilisation"] == 0
+    assert done["pooled_amount_cny"] == 15e6  # what was pooled stays counted as lending
 
 
 def test_rejected_claims_are_not_claimed_loss(server: Server) -> None:

@@ -34,6 +34,9 @@ def fund_statistics(session: Session, fund: Fund) -> FundStatistics:
     counts["filed"] = len(claims)
     lines = sum(b.committed_line_fen for b in banks)
     pooled = sum(x.amount_fen for x in loans)
+    # What uses the banks' lines is the principal still outstanding on active pooled loans
+    # (registry.bank_figures): a repaid loan releases its part.
+    outstanding = sum(x.amount_fen - x.repaid_fen for x in loans if x.status == "active")
     bal = ledger.balance(session, fund.id)
     paid, recovered, contributions = float(bal.paid_cny), float(bal.recovered_cny), float(bal.contributions_cny)
     return FundStatistics(
@@ -44,7 +47,8 @@ def fund_statistics(session: Session, fund: Fund) -> FundStatistics:
         committed_lines_cny=lines / FEN,
         pooled_loans=len(loans),
         pooled_amount_cny=pooled / FEN,
-        line_utilisation=pooled / lines if lines else None,
+        outstanding_cny=outstanding / FEN,
+        line_utilisation=outstanding / lines if lines else None,
         claims=dict(counts),
         claimed_loss_cny=sum(c.loss_fen for c in claims if c.status != "rejected") / FEN,  # as the fund counts it
         paid_by_party=_by_party(p for c in claims if c.status == "approved" for p in c.evaluation["payout"]["parties"]),
