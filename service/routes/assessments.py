@@ -17,7 +17,6 @@ from service.deps import (
 from service.responses import ModelResponse
 from service.routing import api_router
 from service.schemas.scoring import AssessmentRequest, AssessmentResponse, BatchRequest, BatchResponse, Page
-from service.usecases import events
 from service.usecases import scoring as uc
 
 router = api_router("/v1/assessments", "assessments", 401, 403, 404, 409, 422, 503)
@@ -28,16 +27,7 @@ def create_assessment(
     body: AssessmentRequest, session: SessionDep, principal: ScorerDep, scoring: ScoringDep, once: OnceDep
 ) -> Response:
     """Assess a pledge-loan application: PD, grade, LGD, EL, maximum loan, decision, reasons."""
-    return once.run(
-        principal,
-        body,
-        # the patents as the recorded legal-status events left them (docs/after-booking.md)
-        lambda: (
-            uc.create_assessment(
-                session, principal, scoring, events.current_assessment(session, body, today=scoring.today)
-            ).json
-        ),
-    )
+    return once.run(principal, body, lambda: uc.create_assessment(session, principal, scoring, body).json)
 
 
 @router.post("/batch", response_model=BatchResponse)

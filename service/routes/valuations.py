@@ -9,7 +9,6 @@ from service.deps import CreatedWindowDep, OnceDep, ScorerDep, ScoringDep, Scori
 from service.responses import ModelResponse
 from service.routing import api_router
 from service.schemas.scoring import Page, ValuationRequest, ValuationResponse
-from service.usecases import events
 from service.usecases import scoring as uc
 
 router = api_router("/v1/valuations", "valuations", 401, 403, 404, 409, 422, 503)
@@ -20,16 +19,7 @@ def create_valuation(
     body: ValuationRequest, session: SessionDep, principal: ScorerDep, scoring: ScoringDep, once: OnceDep
 ) -> Response:
     """Value one or more patents: P10/P50/P90, income approach, scores, stars, checks, reasons."""
-    return once.run(
-        principal,
-        body,
-        # the patents as the recorded legal-status events left them (docs/after-booking.md)
-        lambda: (
-            uc.create_valuation(
-                session, principal, scoring, events.current_valuation(session, body, today=scoring.today)
-            ).json
-        ),
-    )
+    return once.run(principal, body, lambda: uc.create_valuation(session, principal, scoring, body).json)
 
 
 @router.get("/{valuation_id}", response_model=ValuationResponse)

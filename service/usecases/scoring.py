@@ -45,6 +45,7 @@ from service.schemas.scoring import (
     check_tenor,
 )
 from service.text_guard import first_bad
+from service.usecases import events
 from service.usecases.funds import ledger
 from service.usecases.funds.access import visible_fund
 from service.usecases.funds.evaluation import cap_usage
@@ -174,6 +175,8 @@ def create_valuation(
     _not_after_today(as_of, scoring.today, field="context.as_of")
     if ctx.as_of is None:  # a given date was checked with the request
         _dated(req.patents, as_of, None)
+    # the patents as their recorded legal-status events left them by as_of (docs/after-booking.md)
+    req = events.current_valuation(session, req, today=scoring.today)
     result = run_valuation(
         bundle.get("valuation"),
         req.patents,
@@ -340,6 +343,12 @@ def create_assessment(
     as_of = req.as_of or scoring.today
     _not_after_today(as_of, scoring.today, field="as_of")
     patents, valuation_id = _patents_for(session, principal, req, as_of)
+    # the patents as their recorded legal-status events left them by as_of (docs/after-booking.md),
+    # whether sent with the application or taken from a stored valuation; every entry path
+    # (the API, a batch item, the console) comes through here
+    patents = events.with_current_facts(session, patents, as_of=as_of)
+    if req.patents is not None:
+        req = req.model_copy(update={"patents": patents})
     caps = config.ltv.for_institution(principal.institution)
     cover = loan_cover(session, principal, req, as_of)
     result = run_assessment(

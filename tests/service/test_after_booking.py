@@ -485,3 +485,19 @@ def test_later_valuations_use_what_the_events_established(server: Server) -> Non
     assert lapsed.value_basis == "not_alive" and lapsed.value_note is not None
     assert lapsed.value_note.code == "VALUE_LAPSED"
     assert before.patents[0].value_basis != "not_alive"  # the day before the lapse
+
+
+def test_batch_and_valuation_based_assessments_use_what_the_events_established(server: Server) -> None:
+    """Every way into an assessment sees the recorded lapse: a batch item, and an assessment of a stored valuation."""
+    with today_is(server), server.client("bank_a") as a, server.client("data_feed") as feed:
+        app = application(amount_cny=1_000_000)
+        stored = a.value({"patents": app["patents"], "context": {"as_of": "2026-10-01"}})  # before the lapse
+        loan = a.book_loan({"assessment_id": a.assess(app).id, "origination_date": ORIGINATED})
+        send(feed, loan.patent_ids[0], type="lapsed", on="2026-11-02")
+        later = {**app, "as_of": "2026-11-20"}  # after the lapse
+        batch = a.assess_batch([later])
+        by_valuation = a.assess({k: v for k, v in later.items() if k != "patents"} | {"valuation_id": stored.id})
+    (item,) = batch.results
+    assert item.status == "ok" and item.assessment is not None
+    assert item.assessment.valuation.patents[0].value_basis == "not_alive"
+    assert by_valuation.valuation.patents[0].value_basis == "not_alive"  # stored as granted, lapsed since
