@@ -12,6 +12,7 @@ import pandas as pd
 
 from models_store import ModelStore
 from scoring import features as F
+from scoring.drift import reference_bins
 from scoring.grades import GradeScale, load_grade_scale
 from scoring.lifetime import term_structure_of
 from scoring.models import LoadedModel, sigmoid
@@ -79,6 +80,9 @@ def fit_and_evaluate(
             fitted.as_loaded().raw(served_x[ref_rows], "p50"),
         )
         fitted.extra["reference_population"] = "pledged patents at loan origination, training period"
+        # The observed prices it learned from (log CNY, de-biased by source), for the PSI of the prices
+        # the province's transaction registry collects (service/usecases/transactions.price_drift).
+        fitted.extra["reference_prices"] = reference_bins(prep.y[prep.train])
         return fitted, prep, metrics
     if name == "pd":
         prep = prepare_pd(data, valuation)

@@ -176,6 +176,10 @@ class PriceDrift(BaseModel):
     version: str
     since: date
     rows: int = Field(description="Registered prices in the window.")
+    reference: Literal["observed_prices", "model_values"] = Field(
+        description="What the prices are compared with: the observed prices the model was trained on, or (a "
+        "version registered before those were kept) its training reference of values."
+    )
     psi: float | None = Field(description="None with fewer than the minimum rows or no reference.")
     band: Literal["stable", "watch", "act"] | None = Field(description="PSI < 0.10 stable, ≤ 0.25 watch, else act.")
     note: str | None = None

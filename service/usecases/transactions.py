@@ -14,6 +14,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -268,15 +269,19 @@ MIN_PRICES = 30
 def price_drift(session: Session, model: LoadedModel, *, days: int, today: date) -> PriceDrift:
     """PSI of the window's registered prices, de-biased by source as training does, against the reference.
 
-    The reference is the valuation model's training reference of its score: log fair value (CNY) of
-    the patents pledged in the training period (``extra.reference.score`` of its manifest).
+    The reference is the observed prices the valuation model was trained on (log CNY, de-biased by
+    source: ``extra.reference_prices``); a version registered before that was kept falls back to its
+    score reference, the log fair value of the patents pledged in the training period, and says so.
     """
     since = today - timedelta(days=days)
     prices = _prices(session, since=since, until=today)
     extra = model.manifest.get("extra") or {}
-    reference = (extra.get("reference") or {}).get("score")
+    reference = extra.get("reference_prices")
+    kind: Literal["observed_prices", "model_values"] = "observed_prices"
+    if not reference:
+        reference, kind = (extra.get("reference") or {}).get("score"), "model_values"
     bias = extra.get("price_bias") or {}
-    base = {"model": model.name, "version": model.version, "since": since, "rows": len(prices)}
+    base = {"model": model.name, "version": model.version, "since": since, "rows": len(prices), "reference": kind}
     if len(prices) < MIN_PRICES or not reference:
         note = f"need at least {MIN_PRICES} registered prices (have {len(prices)}) and a training reference"
         return PriceDrift(**base, psi=None, band=None, note=note)

@@ -191,5 +191,6 @@ def test_registered_prices_drift_against_the_valuation_reference(
         feed.register_transaction(_t("transfer", GY, yesterday, price_cny="50000000.00"))
     drift = httpx.get(f"{server.base_url}/v1/transactions/prices/drift", headers=headers).json()
     assert drift["rows"] == 35 and drift["psi"] > 0.25 and drift["band"] == "act"
+    assert drift["reference"] == "observed_prices"  # the prices the valuation model learned from
     with server.client("bank_a") as bank, pytest.raises(PermissionDenied):
         bank.request("GET", "/v1/transactions/prices/drift")
