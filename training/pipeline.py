@@ -106,9 +106,12 @@ def fit_and_evaluate(
     else:
         raise ValueError(f"unknown model {name!r}; expected one of {MODEL_NAMES}")
     loaded = fitted.as_loaded()
-    fitted.extra["reference"] = reference_distributions(
-        prep.x[prep.train], loaded.feature_names, sigmoid(loaded.raw(prep.x[prep.train]))
-    )
+    ref_x = prep.x[prep.train]
+    if name == "lgd":  # scored on every application: compare traffic with every loan of the training period
+        last = prep.dates[prep.train].max().astype(np.float64)
+        ref_x = prep.extra["population_x"][prep.extra["population_day"] <= last]
+        fitted.extra["reference_population"] = "every loan originated up to the last training default"
+    fitted.extra["reference"] = reference_distributions(ref_x, loaded.feature_names, sigmoid(loaded.raw(ref_x)))
     if valuation is not None:
         fitted.extra["valuation_version"] = valuation.version
     return fitted, prep, metrics

@@ -245,4 +245,8 @@ def prepare_lgd(data: Mapping[str, pd.DataFrame], valuation: LoadedModel | None)
     default = loans["loan_id"].map(outcomes["default_date"])
     months = np.full(len(loans), np.nan) if cash is None else ((cash - default).dt.days / (365.25 / 12)).to_numpy()
     extra = {"months_to_cash": np.asarray(months, dtype=np.float64)[keep]}
+    # The model is applied to every application, not only to loans that defaulted: its drift
+    # reference is the whole book of the training period (every loan's inputs, by origination day).
+    extra["population_x"] = x
+    extra["population_day"] = loans["origination_date"].to_numpy().astype("datetime64[D]").astype(np.float64)
     return Prepared(x[keep], y[keep], loans["loan_id"].to_numpy()[keep], dates, test, valid, truth, extra)

@@ -18,6 +18,7 @@ OUTCOME_COLUMNS = (
     "days_past_due",
     "npl_class",
     "default_date",
+    "observed_until",
     "disposal_price_cny",
     "ead_cny",
     "disposal_channel",
@@ -54,6 +55,8 @@ def outcome_rows(session: Session) -> list[dict[str, Any]]:
                 "days_past_due": report.days_past_due,
                 "npl_class": report.npl_class,
                 "default_date": default_date,
+                # what was known of the credit outcome: up to the report it comes from, or the close
+                "observed_until": max(report.as_of, case.closed_on) if case.closed_on else report.as_of,
                 "disposal_price_cny": float(to_cny(case.proceeds_fen or 0)),
                 "ead_cny": float(to_cny(case.ead_fen)),
                 "disposal_channel": case.channel,

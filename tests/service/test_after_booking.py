@@ -49,8 +49,14 @@ def today_is(server: Server, day: date = TODAY) -> Iterator[None]:
 
 
 def book(c: IpriskClient, **loan: Any) -> LoanPublic:
-    """Assess and book a loan on one fresh patent (¥1m unless ``loan`` says otherwise)."""
-    app = application(**{"amount_cny": 1_000_000, **loan})
+    """Assess and book a loan on one fresh patent: half its maximum loan unless ``loan`` says otherwise.
+
+    Sized from the model's own maximum, so the loan starts within its LTV cap whatever the
+    valuation model makes of the example patent.
+    """
+    app = application(**loan)
+    if "amount_cny" not in loan:
+        app["loan"]["amount_cny"] = max(1000, round(c.assess(app).max_loan_amount * 0.5, -3))
     return c.book_loan({"assessment_id": c.assess(app).id, "origination_date": ORIGINATED})
 
 
@@ -161,14 +167,15 @@ def test_an_invalidation_makes_the_patent_worthless_and_raises_alerts(server: Se
     assert (p.legal_status, p.value_basis, p.pledge_value_cny) == ("invalidated", "not_alive", 0.0)
     assert p.p50 > 0  # the model estimate stays for reference
     assert (w.pledge_value_cny, w.max_loan_cny, w.ltv) == (0.0, 0.0, None)
-    assert w.repay_cny == pytest.approx(1_000_000) and w.top_up_cny == pytest.approx(4_000_000)
+    # nothing left to pledge: repay the whole loan, or add collateral worth it over the cap (1/0.25)
+    assert w.repay_cny == pytest.approx(loan.amount_cny) and w.top_up_cny == pytest.approx(loan.amount_cny * 4)
     assert {"invalidated", "ltv_breach", "value_fall"} <= kinds(w)
     breach = next(x for x in w.alerts if x.type == "ltv_breach")
-    assert breach.severity == "critical" and "1,000,000" in breach.text_en
+    assert breach.severity == "critical" and f"{loan.amount_cny:,.0f}" in breach.text_en
     assert {x.type for x in stored.items} == kinds(w)
     assert all(x.status == "open" and x.first_seen_on == TODAY for x in stored.items)
     (zh_breach,) = zh_alerts.items
-    assert zh_breach.text == zh_breach.text_zh and "需归还 1,000,000 元" in zh_breach.text
+    assert zh_breach.text == zh_breach.text_zh and f"需归还 {loan.amount_cny:,.0f} 元" in zh_breach.text
 
 
 def test_an_ltv_breach_appears_when_the_value_falls(server: Server) -> None:
@@ -339,7 +346,7 @@ def _defaulted_and_claimed(server: Server, a: IpriskClient, **loan: Any) -> tupl
     """A ¥1m loan booked, registered and pooled in July, defaulted on 2026-11-10, its claim paid on 2026-11-20."""
     fund_id, mgr = new_fund(server, "city_40_60")
     with today_is(server, date(2026, 7, 2)):
-        booked = book(a, **loan)
+        booked = book(a, **{"amount_cny": 1_000_000, **loan})  # the claim and recovery figures below rest on ¥1m
         a.record_registrations(
             booked.id,
             {

@@ -25,13 +25,14 @@ def test_bootstrap_prints_a_progress_line_per_step_with_an_estimate(tmp_path: Pa
     )
     lines: list[str] = []
     trained = bootstrap.ensure_models(settings, progress=lines.append)
-    assert trained == ["valuation", "pd", "claim_review"]
+    assert trained == ["valuation", "pd", "lgd", "claim_review"]
     steps = [line for line in lines if line.startswith("[bootstrap ")]
-    assert [s.split("]")[0] for s in steps] == [f"[bootstrap {i}/4" for i in range(1, 5)]
+    assert [s.split("]")[0] for s in steps] == [f"[bootstrap {i}/5" for i in range(1, 6)]
     assert f"portfolio generated ({PORTFOLIO_LOANS} loans)" in steps[0]
     assert [s.split("] ")[1].split(" (")[0] for s in steps[1:]] == [
         "valuation trained",
         "pd trained",
+        "lgd trained",
         "claim_review trained",
     ]
     assert all(re.search(r"about [\d.]+ (s|min) left\)$", s) for s in steps[:-1])  # the time left, until done

@@ -50,7 +50,7 @@ def test_a_pooled_loans_cover_is_what_compute_payout_pays(server: Server) -> Non
     assert cover.insurer_basis == "fund_rules" and cover.insurer_share == pytest.approx(0.16 * 0.8)
     assert a.lgd.cover_share == pytest.approx(cover.share)
     assert a.lgd.with_cover == pytest.approx(a.lgd.without_cover * (1 - cover.share))
-    assert a.expected_loss == pytest.approx(a.pd * a.lgd.with_cover * a.ead)
+    assert a.expected_loss == pytest.approx(a.pd_tenor * a.lgd.with_cover * a.ead)  # lifetime EL
 
 
 def test_usage_and_balance_already_recorded_cut_the_cover(server: Server) -> None:
@@ -165,7 +165,9 @@ def test_the_rate_floor_beside_the_rate_asked(server: Server) -> None:
     ]
     assert low.pricing is not None and low.pricing.covers_risk is False
     assert low.pricing.reason.code == "RATE_BELOW_FLOOR" and "低于" in low.pricing.reason.text
-    assert high.pricing is not None and high.pricing.covers_risk and high.pricing.margin == pytest.approx(0.2 - floor)
+    # the rate asked is a PD input (a dearer loan is a heavier burden), so each answer has its own floor
+    assert high.pricing is not None and high.pricing.covers_risk
+    assert high.pricing.margin == pytest.approx(0.2 - high.pricing.floor_rate)
 
 
 def test_rules_on_picks_the_version_in_force(server: Server) -> None:
