@@ -81,11 +81,13 @@ def test_the_watch_shows_the_banks_alerts_and_an_acknowledgement_needs_a_reason(
 
 def test_a_disposal_case_is_opened_and_its_steps_recorded(server: Server) -> None:
     a = server.client("bank_a")
-    loan, fund_id, _, mgr = _defaulted_and_claimed(server, a)
+    loan, fund_id, claim, mgr = _defaulted_and_claimed(server, a)
     manager = signed_in(server, manager_key(server, fund_id))
     officer, other = signed_in(server, server.keys["bank_a"]), signed_in(server, server.keys["bank_b"])
     try:
         with today_is(server):
+            claim_page = manager.get(f"/console/fund/claims/{claim.id}")
+            assert f'href="/console/loans/{loan.id}/disposal"' in claim_page.text  # reached from the claim
             blank = manager.get(f"/console/loans/{loan.id}/disposal")
             assert blank.status_code == 200 and "处置立案" in blank.text and 'id="f-channel"' in blank.text
             assert other.get(f"/console/loans/{loan.id}/disposal").status_code == 404
@@ -110,7 +112,9 @@ def test_a_disposal_case_is_opened_and_its_steps_recorded(server: Server) -> Non
             page = officer.get(f"/console/loans/{loan.id}/disposal")
             assert listed.price_cny is not None
             assert "下一轮挂牌价为" in page.text
-            failed = officer.post(step, data={"csrf": token, "step": "round_failed", "on": "2026-11-25"})
+            round_failed = {"csrf": token, "step": "round_failed", "on": "2026-11-25", "once": "b" * 32}
+            failed = officer.post(step, data=round_failed)
+            assert officer.post(step, data=round_failed).status_code == 200  # a second click: cut once, not twice
             assert failed.status_code == 200 and "流拍（保留价下调 20%）" in failed.text
             cut = a.get_disposal(case.id).price_cny
             assert cut == (listed.price_cny * Decimal("0.8")).quantize(Decimal("0.01"))
