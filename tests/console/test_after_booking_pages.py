@@ -74,6 +74,9 @@ def test_the_watch_shows_the_banks_alerts_and_an_acknowledgement_needs_a_reason(
             assert (stored.status, stored.ack_reason) == ("acknowledged", "已向国家知识产权局申请恢复权利")
             shown = officer.get("/console/alerts", params={"status": "acknowledged"})
             assert "已向国家知识产权局申请恢复权利" in shown.text
+            english = officer.get("/console/lang/en", params={"next": f"/console/loans/{loan.id}/watch"})
+            assert "<h1>Loan watch" in english.text and "LTV cap" in english.text and 'lang="en"' in english.text
+            assert "Acknowledged" in officer.get("/console/alerts", params={"status": "acknowledged"}).text
         finally:
             officer.close()
             other.close()
@@ -168,6 +171,9 @@ def test_the_regulator_sees_the_book_the_indicators_and_the_report(server: Serve
                 assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
                 assert "2026年第4季度" in report.text
             assert reg.get("/console/regulator/reports/2026-11").status_code == 422  # a quarter only
+            english = reg.get("/console/lang/en", params={"next": "/console/regulator/book"})
+            assert "Prefecture" in english.text and "NPL ratio" in english.text
+            assert "Indicators" in reg.get("/console/regulator/indicators").text
         finally:
             reg.close()
 
@@ -185,6 +191,8 @@ def test_the_fund_manager_sees_the_subsidy_programmes_and_applications(server: S
         assert "interest_half_lpr" in page.text and "贷款贴息" in page.text and 'aria-current="page"' in page.text
         assert INTEREST["facts"]["enterprise_id"] in page.text and "审查中" in page.text
         assert all(c.code in page.text for c in filed.checks)
+        english = manager.get("/console/lang/en", params={"next": "/console/fund/subsidies"})
+        assert "<h1>Subsidies</h1>" in english.text and "Interest" in english.text
     finally:
         manager.close()
 
