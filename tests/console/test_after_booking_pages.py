@@ -46,6 +46,8 @@ def test_the_watch_shows_the_banks_alerts_and_an_acknowledgement_needs_a_reason(
             assert "抵质押率上限" in watch.text and "年费缴纳期限" in watch.text
             future = officer.get(f"/console/loans/{loan.id}/watch", params={"as_of": "2026-12-01"})
             assert future.status_code == 422 and error_beside(future, "f-as_of")
+            typo = officer.get(f"/console/loans/{loan.id}/watch", params={"as_of": "2026-11-31"})
+            assert typo.status_code == 422 and error_beside(typo, "f-as_of") == "请按 年-月-日 填写日期"
 
             # Another bank's loan and alert are 404 pages, as in the API; nothing is acknowledged.
             assert other.get(f"/console/loans/{loan.id}/watch").status_code == 404
@@ -129,10 +131,8 @@ def test_a_disposal_case_is_opened_and_its_steps_recorded(server: Server) -> Non
             assert officer.post(step, data=cost).status_code == 200
             close = manager.post(step, data={"csrf": csrf_of(blank), "step": "close", "on": "2026-11-28"})
             assert close.status_code == 200 and "已结案" in close.text and "57.00 万元" in close.text  # net
-            assert other.post(step, data={"csrf": csrf_of(blank), "step": "cost", "on": "2026-11-28"}).status_code in (
-                403,
-                404,
-            )
+            theirs = {"csrf": csrf_of(other.get("/console/disposals")), "step": "cost", "on": "2026-11-28"}
+            assert other.post(step, data=theirs | {"amount_cny": "1"}).status_code == 404  # another bank's case
         closed = mgr.get_disposal(case.id)
         assert (closed.status, closed.net_cny) == ("closed", Decimal("570000.00"))
     finally:

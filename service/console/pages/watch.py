@@ -131,25 +131,34 @@ def loan_watch(
     session: SessionDep,
     ctx: WatchDep,
     today: TodayDep,
-    as_of: date | None = None,
+    as_of: str = "",
 ) -> HTMLResponse:
     """A loan's collateral on a day: each patent's legal status, value, fees; the LTV against the cap; alerts."""
-    values = {"as_of": as_of.isoformat() if as_of else ""}
+    values = {"as_of": as_of}
+    errors: FormErrors | None = None
     try:
-        w = watch.loan_watch(session, user.principal, ctx, loan_id, as_of=as_of, today=today, lang=user.lang)
-    except ServiceError as exc:
-        if exc.field != "as_of":
-            raise
-        errors = service_errors(exc, user.lang)
-        w = watch.loan_watch(session, user.principal, ctx, loan_id, as_of=None, today=today, lang=user.lang)
-        return render(
-            request,
-            "watch/loan.html",
-            user=user,
-            w=w,
-            values=values,
-            errors=errors.errors,
-            originals=errors.originals,
-            status=exc.status,
+        day = date.fromisoformat(as_of.strip()) if as_of.strip() else None
+    except ValueError:
+        day, errors = (
+            None,
+            FormErrors({"as_of": "请按 年-月-日 填写日期" if user.lang == "zh" else "a date, YYYY-MM-DD"}),
         )
-    return render(request, "watch/loan.html", user=user, w=w, values=values, errors={}, originals={})
+    if errors is None:
+        try:
+            w = watch.loan_watch(session, user.principal, ctx, loan_id, as_of=day, today=today, lang=user.lang)
+        except ServiceError as exc:
+            if exc.field != "as_of":
+                raise
+            errors = service_errors(exc, user.lang)
+    if errors is not None:  # the watch today, with the problem beside the day's field
+        w = watch.loan_watch(session, user.principal, ctx, loan_id, as_of=None, today=today, lang=user.lang)
+    return render(
+        request,
+        "watch/loan.html",
+        user=user,
+        w=w,
+        values=values,
+        errors=errors.errors if errors else {},
+        originals=errors.originals if errors else {},
+        status=422 if errors else 200,
+    )
