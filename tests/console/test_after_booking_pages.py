@@ -154,6 +154,9 @@ def test_the_regulator_sees_the_book_the_indicators_and_the_report(server: Serve
                 api = r.get("/v1/regulator/book", params={"by": ["region", "bank"]}).json()
             assert len(re.findall(r"<tr><th scope=\"row\"", page.text)) == len(api["cells"]) + 1  # and the total
             assert text.money(api["total"]["balance_cny"], "zh") in page.text  # the API's figure, in 万元
+            exported = reg.get("/console/regulator/book/export", params={"dim1": "region", "dim2": "bank"})
+            assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+            assert "贷款余额（元）" in exported.content.decode("utf-8-sig").splitlines()[0]
             future = reg.get("/console/regulator/book", params={"as_of": "2026-12-01"})
             assert future.status_code == 422 and error_beside(future, "f-as_of")
             same = reg.get("/console/regulator/book", params={"dim1": "bank", "dim2": "bank"})

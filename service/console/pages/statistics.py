@@ -118,6 +118,17 @@ def book_page(
     )
 
 
+@router.get("/regulator/book/export")
+def book_export(
+    _: RegulatorUserDep, session: SessionDep, today: TodayDep, as_of: date | None = None, dim1: str = "", dim2: str = ""
+) -> Response:
+    """The book of the page as CSV (UTF-8 with BOM) with Chinese headers, as the API exports it."""
+    by = [DIMS[d] for d in (dim1, dim2) if d in DIMS]
+    body, media = book.export_book(session, by, "csv", as_of=as_of, today=today)
+    name = f"iprisk-book-{'-'.join(by) or 'total'}.csv"
+    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 @menu("/regulator/indicators", "regulator", "统计指标", "Indicators")
 def indicators_page(
     request: Request, user: RegulatorUserDep, session: SessionDep, today: TodayDep, period: str = ""
