@@ -13,10 +13,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from service.console.nav import router
-from service.console.pages import auth, fund, officer, regulator, upload
+from service.console.pages import auth, disposal, fund, officer, regulator, statistics, subsidies, upload, watch
 from service.console.web import HERE, PREFIX
 
-PAGES = (auth, officer, upload, fund, regulator)  # importing a page module declares its routes
+PAGES = (
+    auth,
+    officer,
+    upload,
+    watch,
+    disposal,
+    fund,
+    subsidies,
+    regulator,
+    statistics,
+)  # importing a page module declares its routes
 SWAGGER = f"{PREFIX}/static/vendor/swagger-ui"
 
 

@@ -138,6 +138,11 @@ def test_assess_an_application_through_the_form_book_it_and_print_the_memo(
     loan = server.client("bank_a").get_loan(page.url.rsplit("/", 1)[1])
     assert loan.assessment_id == assessment_id
 
+    page.click("nav.menu a[href='/console/alerts']")  # the officer's watch of booked loans
+    assert page.locator("h1").inner_text() == "贷后监控"
+    assert page.locator("#q-severity").count() == 1 and page.locator("#q-type").count() == 1
+    visit.shot("watch")
+
 
 def test_a_refused_field_is_shown_beside_it_and_nothing_is_written(visit: Visit, server: Server) -> None:
     page = visit.page

@@ -5,18 +5,20 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
+from sqlmodel import Session
 
 from scoring.policy import ScoringConfig
 from scoring.vocab.lang import Lang
+from service.configuration import FundContext
 from service.console.forms import FormErrors, nest, parse, service_errors
 from service.console.nav import menu, router
 from service.console.pages.officer import fields
 from service.console.reports import waterfall
-from service.console.web import PREFIX, FormDep, FundDep, render
+from service.console.web import PREFIX, FormDep, FundDep, User, render
 from service.deps import ConfigDep, FundContextDep, NowDep, SessionDep, TodayDep
 from service.errors import NotFound, ServiceError
 from service.schemas.claims import ClaimPublic, DecisionCreate
-from service.usecases.funds import claims, decisions, registry
+from service.usecases.funds import claims, decisions, pool, registry
 
 QUEUE = 100  # claims per page of the queue
 
@@ -51,7 +53,26 @@ def claim_page(
     """One claim: every rule, the payout step by step, the review score with its reasons, the decision form."""
     claim = claims.get_claim(session, user.principal, ctx, user.principal.institution, claim_id, lang=user.lang)
     chart = review_chart(claim, config, user.lang)
-    return render(request, "fund/claim.html", user=user, claim=claim, chart=chart, errors={}, originals={}, values={})
+    loan_id = pooled_loan_id(session, user, ctx, claim)
+    return render(
+        request,
+        "fund/claim.html",
+        user=user,
+        claim=claim,
+        chart=chart,
+        loan_id=loan_id,
+        errors={},
+        originals={},
+        values={},
+    )
+
+
+def pooled_loan_id(session: Session, user: User, ctx: FundContext, claim: ClaimPublic) -> str | None:
+    """The booked loan behind a claim (its disposal case is reached from the claim), if it was booked here."""
+    pooled = pool.get_pool_loan(
+        session, user.principal, ctx, user.principal.institution, claim.pool_loan_id, lang=user.lang
+    )
+    return pooled.loan_id
 
 
 @router.post("/fund/claims/{claim_id}/decision", response_class=HTMLResponse)
@@ -82,6 +103,7 @@ def decide(
             user=user,
             claim=claim,
             chart=review_chart(claim, config, user.lang),
+            loan_id=pooled_loan_id(session, user, ctx, claim),
             values=values,
             errors=errors.errors,
             originals=errors.originals,
