@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 from fastapi import Response
@@ -21,6 +22,11 @@ STATIC = Path(__file__).parent / "static"
 WEB_CSS = "/console/static/console.css"
 PRINT_CSS = "console.css"
 TIMEOUT_SECONDS = 60
+MAX_PRINTS = 2
+"""Chromium processes printing at once per replica: each takes a core and ~200 MB for a few seconds."""
+QUEUE_SECONDS = 15.0
+"""How long a print waits for a free slot before the answer is 503 (try again)."""
+_slots = threading.BoundedSemaphore(MAX_PRINTS)
 FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -45,10 +51,19 @@ def chromium() -> str | None:
 
 
 def print_pdf(html: bytes) -> bytes:
-    """``html`` printed to PDF by headless Chromium; 503 when there is none or it fails."""
+    """``html`` printed to PDF by headless Chromium; 503 when there is none, it fails, or every slot stays busy."""
     exe = chromium()
     if exe is None:
         raise Unavailable("printing a PDF needs Chromium on the server (Debian: apt-get install chromium)")
+    if not _slots.acquire(timeout=QUEUE_SECONDS):
+        raise Unavailable(f"{MAX_PRINTS} PDFs are being printed already; try again in a moment")
+    try:
+        return _print(exe, html)
+    finally:
+        _slots.release()
+
+
+def _print(exe: str, html: bytes) -> bytes:
     with tempfile.TemporaryDirectory(prefix="iprisk-pdf-") as tmp:
         root = Path(tmp)
         shutil.copy(STATIC / "console.css", root / PRINT_CSS)
