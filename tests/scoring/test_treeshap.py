@@ -129,7 +129,7 @@ def test_categorical_splits_with_seen_unseen_negative_nan_and_huge_categories(
     kinds = _decision_types(booster)
     assert any(d & 1 for d in kinds) and any(not d & 1 for d in kinds)
     tables = TreeShap.from_model_text(booster.model_to_string()).tables
-    assert max(tables.nodes_i[tables.nodes_i[:, 1] & 1 == 1, 3]) >= 2  # a bitset longer than one word
+    assert max(tables.node_cat[tables.nodes_i[:, 1] & 1 == 1, 1]) >= 2  # a bitset longer than one word
     odd = [5, 69, 70, 71, 96, 200, -1, -0.5, -0.99, 3.7, np.nan, 2.0**31 - 1, 2.0**31, 2.0**32 + 5, 1e20, -1e20, np.inf]
     rows = _rows_hitting_every_leaf(booster, x)
     extra = np.tile(rows[:1], (len(odd), 1))
@@ -217,9 +217,7 @@ def test_probe_values_cover_thresholds_and_their_neighbours(rng: np.random.Gener
     x, y = _missing_data(rng)
     kernel = TreeShap.from_model_text(_train(x, y, rounds=3).model_to_string())
     values = probe_values(kernel.tables)
-    for (feature, _, _, _), threshold in zip(
-        kernel.tables.nodes_i.tolist(), kernel.tables.nodes_f.tolist(), strict=True
-    ):
+    for (feature, _), threshold in zip(kernel.tables.nodes_i.tolist(), kernel.tables.nodes_f.tolist(), strict=True):
         assert {threshold, np.nextafter(threshold, -np.inf), np.nextafter(threshold, np.inf)} <= set(values[feature])
     assert all(np.isnan(v).any() and np.isinf(v).any() for v in values)
     assert len(SPECIALS) > 20
