@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from models_store import ModelStore
 from scoring.treeshap import TreeShap, explainer_for
 from scoring.treeshap.gate import SPECIALS, probe_rows, probe_values
+from scoring.treeshap.tables import MAX_LEAVES
 from scoring.treeshap.trees import parse_model
 from training.contract import load_dataset
 from training.pipeline import RunResult
@@ -195,6 +196,20 @@ def test_gate_refuses_linear_trees_and_multiclass_with_a_reason(rng: np.random.G
     assert np.array_equal(multi.contributions(x[:5]), _pred_contrib(multi.booster, x[:5]))
     with pytest.raises(lgb.basic.LightGBMError, match="linear trees"):
         linear.contributions(x[:5])
+
+
+def test_trees_up_to_max_leaves_are_exact_and_bigger_ones_fall_back(rng: np.random.Generator) -> None:
+    # the int16 entries hold a parent node and its edge in one value: the largest tree must still be exact
+    x, y = rng.normal(size=(20_000, 5)), rng.normal(size=20_000)
+    params: dict[str, Any] = {"min_data_in_leaf": 2, "min_sum_hessian_in_leaf": 0.0, "rounds": 2}
+    at = explainer_for(_train(x, y, num_leaves=MAX_LEAVES, **params))
+    assert max(t["num_leaves"] for t in at.booster.dump_model()["tree_info"]) == MAX_LEAVES
+    assert at.gate.supported, at.gate.reason
+    got, ref = at.contributions(x[:50]), _pred_contrib(at.booster, x[:50])
+    assert np.abs(got - ref).max() <= 1e-12 and np.array_equal(got[:, -1], ref[:, -1])
+    over = explainer_for(_train(x, y, num_leaves=MAX_LEAVES + 1, **params))
+    assert not over.gate.supported and over.kernel is None and f"at most {MAX_LEAVES}" in over.gate.reason
+    assert np.array_equal(over.contributions(x[:5]), _pred_contrib(over.booster, x[:5]))
 
 
 def test_gate_catches_a_kernel_that_disagrees(rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch) -> None:
