@@ -13,8 +13,13 @@ claim review), in one run with the two implementations alternating:
   SHAP of the other explained booster, PD or P50, by the same
   implementation), then one call; kernel and ``pred_contrib`` alternate in
   blocks of 20 calls, each in its own world, as a service runs one of them;
+* single row, L2: the same with a sweep over 2 MiB (twice this machine's
+  per-core L2) as the other work: the core's own caches lost, the shared
+  L3 kept, as between two requests on a host with nothing else running;
 * single row, cold: the same with a sweep over 32 MiB (this machine's whole
-  L3) as the other work: the worst case for the kernel's 2-7 MiB of tables;
+  L3) as the other work: every byte from memory, as when other processes
+  share the L3 (the kernel reads about 2 MB per valuation row, see
+  ``docs/performance.md``);
 * batch: ``--batch-rows`` rows (default 10,000) on 1 and 2 threads
   (kernel: two Python threads over row ranges, the kernel releases the GIL;
   LightGBM: ``num_threads``), alternating, ``--reps`` times;
@@ -58,6 +63,8 @@ from service.bundle import SERVED, load_champion
 
 HERE = Path(__file__).resolve().parent
 COLD = np.ones(2**22)  # 32 MiB: this machine's whole L3
+L2 = np.ones(2**18)  # 2 MiB: twice this machine's per-core L2, 1/16 of its L3
+MODES = ("b2b", "inter", "l2", "cold")
 # Interleaved calls alternate in blocks: a service runs one implementation, and LightGBM's pred_contrib between
 # two kernel calls would charge the kernel for the caches and branch history pred_contrib takes (and vice versa).
 BLOCK = 20
@@ -116,10 +123,8 @@ def single_row(
     other: dict[str, Callable[[], Any]],
     args: argparse.Namespace,
 ) -> dict[str, Any]:
-    """Median single-row latency (ms) of both: back to back, between an assessment's other work, with cold caches."""
-    times: dict[str, list[float]] = {
-        f"{impl}_{m}": [] for m in ("b2b", "inter", "cold") for impl in ("kernel", "lightgbm")
-    }
+    """Median single-row latency (ms) of both: back to back, between an assessment's other work, L2 lost, cold."""
+    times: dict[str, list[float]] = {f"{impl}_{m}": [] for m in MODES for impl in ("kernel", "lightgbm")}
     one = [rows[i : i + 1] for i in range(len(rows))]
     impls = (("kernel", kernel), ("lightgbm", base))
     for _, f in impls:  # warm up
@@ -132,7 +137,7 @@ def single_row(
                 t0 = time.perf_counter()
                 f(x)
                 times[f"{impl}_b2b"].append(time.perf_counter() - t0)
-        for mode in ("inter", "cold"):
+        for mode in MODES[1:]:
             for start in range(0, args.n, BLOCK):  # a block of one implementation's world, then the other's
                 for impl, f in impls:
                     for i in range(start, min(start + BLOCK, args.n)):
@@ -140,14 +145,14 @@ def single_row(
                         if mode == "inter":
                             other[impl]()
                         else:
-                            COLD.sum()
+                            (L2 if mode == "l2" else COLD).sum()
                         t0 = time.perf_counter()
                         f(x)
                         times[f"{impl}_{mode}"].append(time.perf_counter() - t0)
     med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
     return {
         "median_ms": med,
-        **{f"speedup_{m}": med[f"lightgbm_{m}"] / med[f"kernel_{m}"] for m in ("b2b", "inter", "cold")},
+        **{f"speedup_{m}": med[f"lightgbm_{m}"] / med[f"kernel_{m}"] for m in MODES},
     }
 
 
@@ -287,7 +292,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             print(
                 f"{name}/{role} ({entry['trees']} trees): single row {s['median_ms']['kernel_inter']:.3f} vs "
                 f"{s['median_ms']['lightgbm_inter']:.3f} ms interleaved ({s['speedup_inter']:.1f}x), "
-                f"{s['speedup_b2b']:.1f}x back to back, {s['speedup_cold']:.1f}x cold; "
+                f"{s['speedup_b2b']:.1f}x back to back, {s['speedup_l2']:.1f}x L2 lost, {s['speedup_cold']:.1f}x cold; "
                 f"batch {b['median_rows_per_s']['kernel_1t']:.0f} vs "
                 f"{b['median_rows_per_s']['lightgbm_1t']:.0f} rows/s ({b['speedup_1t']:.1f}x), 2 threads "
                 f"{b['speedup_2t']:.1f}x; max diff {b['max_abs_diff']:.1e}",

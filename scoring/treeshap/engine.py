@@ -14,6 +14,7 @@ from scoring.treeshap.trees import parse_model
 
 # Rows per block: a block's output (64 rows x ~30 features x 8 bytes) and one tree's tables stay in L1/L2.
 BLOCK_ROWS = 64
+PREFETCH = True
 
 
 def model_rows(x: np.ndarray, num_features: int) -> np.ndarray:
@@ -85,8 +86,9 @@ class TreeShap:
     def _run(self, rows: np.ndarray, out: np.ndarray, a: int, b: int, lo: int, hi: int) -> None:
         t = self.tables
         shap_rows(
-            rows, out, a, b, lo, hi, BLOCK_ROWS, t.nodes_i, t.nodes_f, t.cat_bits, t.tree_nodes,
+            rows, out, a, b, lo, hi, BLOCK_ROWS, t.nodes_i, t.nodes_f, t.node_cat, t.cat_bits, t.tree_nodes,
             t.entries, t.tree_entries, t.leaves_i, t.tree_leaves, t.slot_feat, t.slot_f, t.tables,
+            t.tree_slots, t.tree_tables, PREFETCH,
         )  # fmt: skip
 
     def _run_threads(self, rows: np.ndarray, out: np.ndarray, lo: int, hi: int, threads: int) -> None:
@@ -114,4 +116,4 @@ class TreeShap:
         """The leaf every row reaches in every tree, as ``pred_leaf`` gives it: ``(n_rows, n_trees)``."""
         t = self.tables
         rows = model_rows(x, self.num_features)
-        return np.asarray(leaf_indices(rows, t.nodes_i, t.nodes_f, t.children, t.tree_nodes, t.cat_bits))
+        return np.asarray(leaf_indices(rows, t.nodes_i, t.nodes_f, t.node_cat, t.children, t.tree_nodes, t.cat_bits))

@@ -49,7 +49,8 @@ class GateResult(BaseModel):
 def probe_values(tables: KernelTables) -> list[np.ndarray]:
     """Per feature, the values that test its splits (plus :data:`SPECIALS`)."""
     values: list[list[float]] = [list(SPECIALS) for _ in range(tables.num_features)]
-    for (feature, dtype, start, words), threshold in zip(tables.nodes_i.tolist(), tables.nodes_f.tolist(), strict=True):
+    nodes = zip(tables.nodes_i.tolist(), tables.node_cat.tolist(), tables.nodes_f.tolist(), strict=True)
+    for (feature, dtype), (start, words), threshold in nodes:
         out = values[feature]
         if dtype & 1:
             bits = tables.cat_bits[start : start + words]

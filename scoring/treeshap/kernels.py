@@ -26,6 +26,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from scoring.treeshap.prefetch import prefetch
+
 # LightGBM's kZeroThreshold is the float literal 1e-35f, compared as a double.
 K_ZERO = float(np.float32(1e-35))
 _INT_LIMIT = 2147483648.0  # categories are C ints: anything at or past 2**31 is no category
@@ -35,8 +37,11 @@ NAN_LEFT = 16  # set by the table builder on top of LightGBM's decision type: wh
 
 
 @nb.njit(inline="always", cache=True)
-def go_left(v: float, dtype: int, threshold: float, cat_start: int, cat_len: int, cat_bits: np.ndarray) -> bool:
+def go_left(v: float, dtype: int, threshold: float, node: int, node_cat: np.ndarray, cat_bits: np.ndarray) -> bool:
     """LightGBM's ``Tree::Decision`` for one node: whether ``v`` goes to the left child.
+
+    ``node_cat[node]`` (first bitset word, words) is read only for a
+    categorical node.
 
     Categorical: NaN, anything whose C ``int`` truncation is negative and
     anything out of ``int`` range go right (on x86-64 LightGBM's cast of those
@@ -50,9 +55,9 @@ def go_left(v: float, dtype: int, threshold: float, cat_start: int, cat_len: int
             return False
         c = int(v)
         word = c >> 5
-        if word >= cat_len:
+        if word >= node_cat[node, 1]:
             return False
-        return bool((cat_bits[cat_start + word] >> np.uint32(c & 31)) & np.uint32(1))
+        return bool((cat_bits[node_cat[node, 0] + word] >> np.uint32(c & 31)) & np.uint32(1))
     if v != v:
         return (dtype & NAN_LEFT) != 0
     if (dtype & 12) == 4 and -K_ZERO <= v <= K_ZERO:
@@ -106,6 +111,14 @@ def fill_tables(leaves_i: np.ndarray, slot_z: np.ndarray, leaf_value: np.ndarray
         tables[t0 + n - 1] = 0.0  # every feature satisfied: never read
 
 
+@nb.njit(inline="always", cache=True)
+def prefetch_span(array: np.ndarray, lo: int, hi: int) -> None:
+    """Prefetch elements ``lo:hi`` of C-contiguous ``array`` (rows, for a 2-D one), a cache line at a time."""
+    step = array.itemsize * (array.size // array.shape[0] if array.shape[0] else 1)
+    for offset in range((lo * step) & ~63, hi * step, 64):
+        prefetch(array, offset)
+
+
 @nb.njit(nogil=True, cache=True)
 def shap_rows(
     x: np.ndarray,
@@ -117,6 +130,7 @@ def shap_rows(
     block: int,
     nodes_i: np.ndarray,
     nodes_f: np.ndarray,
+    node_cat: np.ndarray,
     cat_bits: np.ndarray,
     tree_nodes: np.ndarray,
     entries: np.ndarray,
@@ -126,6 +140,9 @@ def shap_rows(
     slot_feat: np.ndarray,
     slot_f: np.ndarray,
     tables: np.ndarray,
+    tree_slots: np.ndarray,
+    tree_tables: np.ndarray,
+    ahead: bool,
 ) -> None:
     """Add the SHAP values of trees ``tree_lo:tree_hi`` for rows ``row_lo:row_hi`` of ``x`` into ``out``.
 
@@ -136,6 +153,9 @@ def shap_rows(
     leaf's share: per path feature one table entry times -1 or
     ``slot_f = (1 - z) / z``, picked by the feature's bit in the satisfied
     set (an index into a pair, not a branch: the bits follow the row).
+    A leaf's first slot and table entry are running sums from its tree's
+    (:func:`leaf_table_start` gives the alignment), so a leaf costs 4 bytes
+    of indices.  With ``ahead``, the next tree's arrays are prefetched.
     """
     max_e = 1
     for t in range(tree_lo, tree_hi):
@@ -145,25 +165,44 @@ def shap_rows(
     for b0 in range(row_lo, row_hi, block):
         b1 = min(b0 + block, row_hi)
         for t in range(tree_lo, tree_hi):
+            if ahead and t + 1 < tree_hi:
+                prefetch_span(nodes_i, tree_nodes[t + 1], tree_nodes[t + 2])
+                prefetch_span(nodes_f, tree_nodes[t + 1], tree_nodes[t + 2])
+                prefetch_span(entries, tree_entries[t + 1], tree_entries[t + 2])
+                prefetch_span(leaves_i, tree_leaves[t + 1], tree_leaves[t + 2])
+                prefetch_span(slot_feat, tree_slots[t + 1], tree_slots[t + 2])
+                prefetch_span(slot_f, tree_slots[t + 1], tree_slots[t + 2])
+                prefetch_span(tables, tree_tables[t + 1], tree_tables[t + 2])
             n0 = tree_nodes[t]
             e0 = tree_entries[t]
             for r in range(b0, b1):
                 for g in range(n0, tree_nodes[t + 1]):
-                    dec[g - n0] = go_left(
-                        x[r, nodes_i[g, 0]], nodes_i[g, 1], nodes_f[g], nodes_i[g, 2], nodes_i[g, 3], cat_bits
-                    )
+                    dec[g - n0] = go_left(x[r, nodes_i[g, 0]], nodes_i[g, 1], nodes_f[g], g, node_cat, cat_bits)
                 fail[0] = 0
                 for e in range(e0 + 1, tree_entries[t + 1]):
-                    edge = entries[e, 2]
-                    fail[e - e0] = fail[entries[e, 0]] | ((dec[entries[e, 1]] ^ (edge & 1)) << (edge >> 1))
+                    link = np.int64(entries[e, 1])  # parent node << 5 | is_left | slot << 1
+                    fail[e - e0] = fail[entries[e, 0]] | ((dec[link >> 5] ^ (link & 1)) << ((link & 31) >> 1))
+                s0 = tree_slots[t]
+                t0 = tree_tables[t]
                 for leaf in range(tree_leaves[t], tree_leaves[t + 1]):
-                    d = leaves_i[leaf, 0]
-                    s0 = leaves_i[leaf, 1]
-                    t0 = leaves_i[leaf, 2]
-                    a = ((np.int64(1) << d) - 1) & ~fail[leaves_i[leaf, 3]]
+                    d = int(leaves_i[leaf, 0])
+                    t0 = leaf_table_start(t0, d)
+                    a = ((np.int64(1) << d) - 1) & ~fail[leaves_i[leaf, 1]]
                     for j in range(d):
                         bit = (a >> j) & 1
                         out[r, slot_feat[s0 + j]] += (-1.0, slot_f[s0 + j])[bit] * tables[t0 + (a ^ (bit << j))]
+                    s0 += d
+                    t0 += (np.int64(1) << d) if d else 0
+
+
+@nb.njit(inline="always", cache=True)
+def leaf_table_start(after: int, d: int) -> int:
+    """Where a leaf with ``d`` path features starts its table, the previous one ending at ``after``.
+
+    A table of 8 doubles or more starts on a 64-byte line (``tables``
+    itself does): one line fewer to fetch.
+    """
+    return (after + 7) & ~7 if d >= 3 else after
 
 
 @nb.njit(nogil=True, cache=True)
@@ -171,6 +210,7 @@ def leaf_indices(
     x: np.ndarray,
     nodes_i: np.ndarray,
     nodes_f: np.ndarray,
+    node_cat: np.ndarray,
     children: np.ndarray,
     tree_nodes: np.ndarray,
     cat_bits: np.ndarray,
@@ -186,7 +226,7 @@ def leaf_indices(
             node = 0
             while node >= 0:
                 g = base + node
-                if go_left(x[r, nodes_i[g, 0]], nodes_i[g, 1], nodes_f[g], nodes_i[g, 2], nodes_i[g, 3], cat_bits):
+                if go_left(x[r, nodes_i[g, 0]], nodes_i[g, 1], nodes_f[g], g, node_cat, cat_bits):
                     node = children[g, 0]
                 else:
                     node = children[g, 1]

@@ -6,12 +6,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scoring.treeshap.kernels import NAN_LEFT, fill_tables
+from scoring.treeshap.kernels import NAN_LEFT, fill_tables, leaf_table_start
 from scoring.treeshap.trees import CATEGORICAL_MASK, DEFAULT_LEFT_MASK, MISSING_NONE, ParsedModel, ParsedTree
 
 # A leaf's table has 2**D doubles, D its distinct path features: 14 is 128 KiB for one leaf.
 MAX_PATH_FEATURES = 14
 MAX_TABLE_BYTES = 256 * 2**20
+# Indices are int16 (see KernelTables): a parent node shares its int16 with the 5-bit edge.
+MAX_LEAVES = 1024
+MAX_FEATURES = 2**15 - 1
 
 
 class TooLarge(ValueError):
@@ -23,19 +26,27 @@ class KernelTables:
     """Everything :mod:`scoring.treeshap.kernels` reads, for all trees of one model.
 
     ``nodes_i`` rows (LightGBM's node order per tree): feature, decision
-    type (plus :data:`~scoring.treeshap.kernels.NAN_LEFT`), first bitset
-    word, bitset words.  ``entries`` rows (one per node and leaf, parents
-    first, the root first): parent entry and parent node (both tree-local),
-    and the edge from the parent (``is_left | slot << 1``).  ``leaves_i``
-    rows: distinct path features ``D``, first slot, first table entry, the
-    leaf's entry.  ``slot_f``, per leaf and path feature: ``(1 - z) / z``
-    (``z`` the cover fraction).  Indices are int32: they are read for every
-    row, and half the bytes is half the cache they take.
+    type (plus :data:`~scoring.treeshap.kernels.NAN_LEFT`); ``node_cat``
+    rows, read only for categorical nodes: first bitset word, bitset words.
+    ``entries`` rows (one per node and leaf, parents first, the root
+    first): parent entry (tree-local), and ``parent node << 5 | edge`` with
+    the edge from the parent ``is_left | slot << 1``.  ``leaves_i`` rows:
+    distinct path features ``D``, the leaf's entry; a leaf's first slot and
+    first table entry are running sums from ``tree_slots`` and
+    ``tree_tables``.  ``slot_feat``, ``slot_f`` per leaf and path feature:
+    the feature and ``(1 - z) / z`` (``z`` the cover fraction).
+
+    A single row reads every one of these arrays whole, and only part of
+    ``tables``: when other work has evicted them, its time is the bytes it
+    fetches from memory.  So indices are int16 (``MAX_LEAVES`` leaves per
+    tree, ``MAX_FEATURES`` features) and nothing a leaf can compute from its
+    neighbours is stored.
     """
 
     num_features: int
     nodes_i: np.ndarray
     nodes_f: np.ndarray
+    node_cat: np.ndarray
     children: np.ndarray
     tree_nodes: np.ndarray
     cat_bits: np.ndarray
@@ -46,6 +57,8 @@ class KernelTables:
     slot_feat: np.ndarray
     slot_f: np.ndarray
     tables: np.ndarray
+    tree_slots: np.ndarray  # per tree, its first slot (and the end): what to prefetch
+    tree_tables: np.ndarray  # per tree, its first table entry (and the end)
     expected: np.ndarray  # per tree, LightGBM's ExpectedValue
     total_bias: float  # bias() of all trees, LightGBM's last pred_contrib column
 
@@ -85,14 +98,17 @@ class _Builder:
     def __init__(self) -> None:
         self.nodes_i: list[np.ndarray] = []
         self.nodes_f: list[np.ndarray] = []
+        self.node_cat: list[np.ndarray] = []
         self.children: list[np.ndarray] = []
         self.cat_bits: list[np.ndarray] = []
         self.n_cat_words = 0
         self.n_nodes = 0
-        self.entries: list[tuple[int, int, int]] = []
+        self.entries: list[tuple[int, int]] = []
         self.tree_entries = [0]
         self.tree_nodes = [0]
         self.tree_leaves = [0]
+        self.tree_slots = [0]
+        self.tree_tables = [0]
         self.leaves: list[tuple[int, int, int, int]] = []
         self.leaf_value: list[float] = []
         self.slot_feat: list[int] = []
@@ -110,8 +126,10 @@ class _Builder:
         # NaN: the default direction for missing types Zero and NaN, else where 0.0 goes
         none = ((dtype >> 2) & 3) == MISSING_NONE
         nan_left = np.where(none, tree.threshold >= 0.0, (dtype & DEFAULT_LEFT_MASK) != 0) & ~cat
-        cols = (tree.split_feature, dtype | np.where(nan_left, NAN_LEFT, 0), start, length)
-        self.nodes_i.append(np.stack(cols, axis=1).astype(np.int64).reshape(n, 4))
+        self.nodes_i.append(
+            np.stack((tree.split_feature, dtype | np.where(nan_left, NAN_LEFT, 0)), axis=1).reshape(n, 2)
+        )
+        self.node_cat.append(np.stack((start, length), axis=1).astype(np.int64).reshape(n, 2))
         self.nodes_f.append(tree.threshold)
         self.children.append(np.stack([tree.left_child, tree.right_child], axis=1).reshape(n, 2))
         self.cat_bits.append(tree.cat_threshold)
@@ -143,15 +161,16 @@ class _Builder:
                 ratio = (float(tree.internal_count[c]) if c >= 0 else float(tree.leaf_count[~c])) / count
                 z = (*zs[:slot], ratio * zs[slot], *zs[slot + 1 :])  # LightGBM: this split's fraction * incoming
                 stack.append((c, here, node, is_left | (slot << 1), feats, z))
-        self.entries.extend(local)
+        if tree.num_leaves > MAX_LEAVES:
+            raise TooLarge(f"a tree has {tree.num_leaves} leaves (at most {MAX_LEAVES})")
+        self.entries.extend((parent, parent_node << 5 | edge) for parent, parent_node, edge in local)
         self.tree_entries.append(len(self.entries))
         for leaf in range(tree.num_leaves):
             entry, feats, zs = leaves[leaf]
             d = len(feats)
             if d > MAX_PATH_FEATURES:
                 raise TooLarge(f"a leaf has {d} distinct features on its path (at most {MAX_PATH_FEATURES})")
-            if d >= 3:  # a table of 8 doubles or more starts on a 64-byte line: one line fewer to fetch
-                self.n_table = -(-self.n_table // 8) * 8
+            self.n_table = int(leaf_table_start(self.n_table, d))  # the kernel recomputes it with the same rule
             self.leaves.append((d, len(self.slot_feat), self.n_table, entry))
             self.leaf_value.append(float(tree.leaf_value[leaf]))
             self.slot_feat.extend(feats)
@@ -160,31 +179,36 @@ class _Builder:
             if self.n_table * 8 > MAX_TABLE_BYTES:
                 raise TooLarge(f"tables would exceed {MAX_TABLE_BYTES // 2**20} MiB")
         self.tree_leaves.append(len(self.leaves))
+        self.tree_slots.append(len(self.slot_feat))
+        self.tree_tables.append(self.n_table)
 
     def finish(self, model: ParsedModel) -> KernelTables:
         expected = np.array([t.expected_value() for t in model.trees], dtype=np.float64)
         z = np.array(self.slot_z, dtype=np.float64)
-        leaves_i = np.array(self.leaves, dtype=np.int32).reshape(-1, 4)
+        leaves = np.array(self.leaves, dtype=np.int32).reshape(-1, 4)
         tables = _aligned_zeros(self.n_table)
-        fill_tables(leaves_i, z, np.array(self.leaf_value, dtype=np.float64), tables)
+        fill_tables(leaves, z, np.array(self.leaf_value, dtype=np.float64), tables)
 
         def cat(parts: list[np.ndarray], dtype: type, shape: tuple[int, ...]) -> np.ndarray:
             return np.concatenate(parts).astype(dtype) if parts else np.zeros(shape, dtype)
 
         return KernelTables(
             num_features=model.num_features,
-            nodes_i=np.ascontiguousarray(cat(self.nodes_i, np.int32, (0, 4))),
+            nodes_i=np.ascontiguousarray(cat(self.nodes_i, np.int16, (0, 2))),
             nodes_f=np.ascontiguousarray(cat(self.nodes_f, np.float64, (0,))),
+            node_cat=np.ascontiguousarray(cat(self.node_cat, np.int32, (0, 2))),
             children=np.ascontiguousarray(cat(self.children, np.int32, (0, 2))),
             tree_nodes=np.array(self.tree_nodes, dtype=np.int64),
             cat_bits=np.ascontiguousarray(cat(self.cat_bits, np.uint32, (0,))),
-            entries=np.array(self.entries, dtype=np.int32).reshape(-1, 3),
+            entries=np.array(self.entries, dtype=np.int16).reshape(-1, 2),
             tree_entries=np.array(self.tree_entries, dtype=np.int64),
-            leaves_i=leaves_i,
+            leaves_i=np.ascontiguousarray(leaves[:, [0, 3]].astype(np.int16)),
             tree_leaves=np.array(self.tree_leaves, dtype=np.int64),
-            slot_feat=np.array(self.slot_feat, dtype=np.int32),
+            slot_feat=np.array(self.slot_feat, dtype=np.int16),
             slot_f=(1.0 - z) / z,
             tables=tables,
+            tree_slots=np.array(self.tree_slots, dtype=np.int64),
+            tree_tables=np.array(self.tree_tables, dtype=np.int64),
             expected=expected,
             total_bias=_in_order_sum(expected),
         )
@@ -207,8 +231,12 @@ def build_tables(model: ParsedModel) -> KernelTables:
     ------
     TooLarge
         When a leaf's path has more than :data:`MAX_PATH_FEATURES` distinct
-        features or the tables would exceed :data:`MAX_TABLE_BYTES`.
+        features, a tree more than :data:`MAX_LEAVES` leaves, the model more
+        than :data:`MAX_FEATURES` features, or the tables would exceed
+        :data:`MAX_TABLE_BYTES`.
     """
+    if model.num_features > MAX_FEATURES:
+        raise TooLarge(f"the model has {model.num_features} features (at most {MAX_FEATURES})")
     builder = _Builder()
     for tree in model.trees:
         builder.add_nodes(tree)

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from models_store import ModelStore
 from scoring.treeshap import TreeShap, explainer_for
 from scoring.treeshap.gate import SPECIALS, probe_rows, probe_values
+from scoring.treeshap.tables import MAX_LEAVES
 from scoring.treeshap.trees import parse_model
 from training.contract import load_dataset
 from training.pipeline import RunResult
@@ -129,7 +130,7 @@ def test_categorical_splits_with_seen_unseen_negative_nan_and_huge_categories(
     kinds = _decision_types(booster)
     assert any(d & 1 for d in kinds) and any(not d & 1 for d in kinds)
     tables = TreeShap.from_model_text(booster.model_to_string()).tables
-    assert max(tables.nodes_i[tables.nodes_i[:, 1] & 1 == 1, 3]) >= 2  # a bitset longer than one word
+    assert max(tables.node_cat[tables.nodes_i[:, 1] & 1 == 1, 1]) >= 2  # a bitset longer than one word
     odd = [5, 69, 70, 71, 96, 200, -1, -0.5, -0.99, 3.7, np.nan, 2.0**31 - 1, 2.0**31, 2.0**32 + 5, 1e20, -1e20, np.inf]
     rows = _rows_hitting_every_leaf(booster, x)
     extra = np.tile(rows[:1], (len(odd), 1))
@@ -197,6 +198,20 @@ def test_gate_refuses_linear_trees_and_multiclass_with_a_reason(rng: np.random.G
         linear.contributions(x[:5])
 
 
+def test_trees_up_to_max_leaves_are_exact_and_bigger_ones_fall_back(rng: np.random.Generator) -> None:
+    # the int16 entries hold a parent node and its edge in one value: the largest tree must still be exact
+    x, y = rng.normal(size=(20_000, 5)), rng.normal(size=20_000)
+    params: dict[str, Any] = {"min_data_in_leaf": 2, "min_sum_hessian_in_leaf": 0.0, "rounds": 2}
+    at = explainer_for(_train(x, y, num_leaves=MAX_LEAVES, **params))
+    assert max(t["num_leaves"] for t in at.booster.dump_model()["tree_info"]) == MAX_LEAVES
+    assert at.gate.supported, at.gate.reason
+    got, ref = at.contributions(x[:50]), _pred_contrib(at.booster, x[:50])
+    assert np.abs(got - ref).max() <= 1e-12 and np.array_equal(got[:, -1], ref[:, -1])
+    over = explainer_for(_train(x, y, num_leaves=MAX_LEAVES + 1, **params))
+    assert not over.gate.supported and over.kernel is None and f"at most {MAX_LEAVES}" in over.gate.reason
+    assert np.array_equal(over.contributions(x[:5]), _pred_contrib(over.booster, x[:5]))
+
+
 def test_gate_catches_a_kernel_that_disagrees(rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch) -> None:
     x, y = _missing_data(rng)
     booster = _train(x, y, rounds=5)
@@ -217,9 +232,7 @@ def test_probe_values_cover_thresholds_and_their_neighbours(rng: np.random.Gener
     x, y = _missing_data(rng)
     kernel = TreeShap.from_model_text(_train(x, y, rounds=3).model_to_string())
     values = probe_values(kernel.tables)
-    for (feature, _, _, _), threshold in zip(
-        kernel.tables.nodes_i.tolist(), kernel.tables.nodes_f.tolist(), strict=True
-    ):
+    for (feature, _), threshold in zip(kernel.tables.nodes_i.tolist(), kernel.tables.nodes_f.tolist(), strict=True):
         assert {threshold, np.nextafter(threshold, -np.inf), np.nextafter(threshold, np.inf)} <= set(values[feature])
     assert all(np.isnan(v).any() and np.isinf(v).any() for v in values)
     assert len(SPECIALS) > 20
