@@ -6,7 +6,7 @@ import json
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -38,6 +38,8 @@ from service.usecases import loans, scoring
 from service.usecases.idempotency import Call, once
 from service.usecases.scoring import CreatedWindow, ScoringContext
 from service.usecases.tenancy import visible
+
+R = TypeVar("R", ValuationRequest, AssessmentRequest)
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "patent_type": PATENT_TYPES,
@@ -150,23 +152,17 @@ def create_valuation(
     today: TodayDep,
 ) -> Response:
     """Value the patents of the form; its page, or the form with each problem beside its field (422)."""
-    values = fields(form)
-    try:
-        body = parse(ValuationRequest, nest(values.items()), lang=user.lang)
-        ctx = scoring_context(user, bundle, config, metrics, now, today)
-        vid = created_id(
-            session,
-            user,
-            values,
-            "/v1/valuations",
-            body,
-            lambda: scoring.create_valuation(session, user.principal, ctx, body).json,
-        )
-    except FormErrors as exc:
-        return _form_page(request, user, "officer/valuation_form.html", values, exc)
-    except ServiceError as exc:
-        return _refused(request, user, session, "officer/valuation_form.html", values, exc)
-    return RedirectResponse(f"{PREFIX}/valuations/{vid}", status_code=303)
+    return _scored_form(
+        request,
+        user,
+        form,
+        session,
+        lambda: scoring_context(user, bundle, config, metrics, now, today),
+        schema=ValuationRequest,
+        template="officer/valuation_form.html",
+        page="valuations",
+        create=lambda ctx, body: scoring.create_valuation(session, user.principal, ctx, body).json,
+    )
 
 
 @router.get("/valuations/{valuation_id}", response_class=HTMLResponse)
@@ -225,23 +221,42 @@ def create_assessment(
     today: TodayDep,
 ) -> Response:
     """Assess the application of the form; its page, or the form with each problem beside its field (422)."""
+    return _scored_form(
+        request,
+        user,
+        form,
+        session,
+        lambda: scoring_context(user, bundle, config, metrics, now, today),
+        schema=AssessmentRequest,
+        template="officer/assessment_form.html",
+        page="assessments",
+        create=lambda ctx, body: scoring.create_assessment(session, user.principal, ctx, body).json,
+    )
+
+
+def _scored_form(
+    request: Request,
+    user: User,
+    form: FormData,
+    session: Session,
+    context: Callable[[], ScoringContext],
+    *,
+    schema: type[R],
+    template: str,
+    page: str,
+    create: Callable[[ScoringContext, R], str],
+) -> Response:
+    """Run a valuation or assessment form once per rendering: the stored result's page, or the form with its errors."""
     values = fields(form)
     try:
-        body = parse(AssessmentRequest, nest(values.items()), lang=user.lang)
-        ctx = scoring_context(user, bundle, config, metrics, now, today)
-        aid = created_id(
-            session,
-            user,
-            values,
-            "/v1/assessments",
-            body,
-            lambda: scoring.create_assessment(session, user.principal, ctx, body).json,
-        )
+        body = parse(schema, nest(values.items()), lang=user.lang)
+        ctx = context()
+        rid = created_id(session, user, values, f"/v1/{page}", body, lambda: create(ctx, body))
     except FormErrors as exc:
-        return _form_page(request, user, "officer/assessment_form.html", values, exc)
+        return _form_page(request, user, template, values, exc)
     except ServiceError as exc:
-        return _refused(request, user, session, "officer/assessment_form.html", values, exc)
-    return RedirectResponse(f"{PREFIX}/assessments/{aid}", status_code=303)
+        return _refused(request, user, session, template, values, exc)
+    return RedirectResponse(f"{PREFIX}/{page}/{rid}", status_code=303)
 
 
 @router.get("/assessments/{assessment_id}", response_class=HTMLResponse)
