@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 import yaml
 
 from models_store import Manifest, ModelStore
+from service.clock import Clock
 from service.schemas.scoring import EXAMPLE_BORROWER, EXAMPLE_LOAN, EXAMPLE_PATENT
 from tests.patent_numbers import fresh_patent_id
 from training.pipeline import RunResult, train_models
@@ -27,6 +28,15 @@ FUND_EXAMPLES = Path(__file__).resolve().parents[1] / "scoring" / "config" / "fu
 ENTERED = date(2025, 3, 3)
 DEFAULTED = date(2025, 9, 26)  # a Friday before the 2025 National Day holiday
 FILED = date(2025, 10, 10)  # 5 working days later: 28 (a make-up Sunday), 29, 30 Sep, 9, 10 Oct
+
+
+def business_today() -> date:
+    """The service's business day (Beijing time): what "today" means to every date check it makes.
+
+    From 16:00 UTC it is already tomorrow in Beijing, so a test comparing with ``date.today()``
+    of a UTC machine would fail for eight hours a day.
+    """
+    return Clock().today()
 
 
 # --- scoring requests -------------------------------------------------------------

@@ -30,7 +30,7 @@ from scoring.types import EARLIEST, Borrower, LoanTerms, Patent
 from scoring.valuation import PatentValuation
 from service.bundle import load_champion
 from service.schemas.scoring import AssessmentRequest, ValuationContext, ValuationRequest
-from tests.factories import Trained
+from tests.factories import Trained, business_today
 from tests.field_bounds import bounds
 
 
@@ -131,7 +131,7 @@ def test_every_accepted_application_gets_finite_consistent_figures(
             borrower=req.borrower,
             loan=req.loan,
             patents=list(req.patents or []),
-            as_of=req.as_of or date.today(),
+            as_of=req.as_of or business_today(),
             config=config,
             caps=config.ltv.for_institution("bank_a"),
         )
@@ -210,7 +210,7 @@ def test_every_accepted_valuation_gets_finite_ordered_explained_figures(
         r = run_valuation(
             valuation,
             req.patents,
-            as_of=ctx.as_of or date.today(),
+            as_of=ctx.as_of or business_today(),
             config=config,
             caps=config.ltv.for_institution("bank_a"),
             tenor_months=ctx.tenor_months,
@@ -277,7 +277,7 @@ def test_max_pledge_never_counts_a_patent_that_does_not_live(
     @given(body=mixed_packages())
     def check(body: dict[str, Any]) -> None:
         req = _accepted(ValuationRequest, body, [])
-        as_of = req.context.as_of or date.today()
+        as_of = req.context.as_of or business_today()
         r = run_valuation(valuation, req.patents, as_of=as_of, config=config, caps=caps, pledgor="E-1", tenor_months=12)
         counted = 0.0
         for p, v in zip(req.patents, r.patents, strict=True):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -12,10 +12,10 @@ import pytest
 from scoring.book import BOOK_DIMS, period_end
 from scoring.pledge_checks import add_months
 from service.client import NotFoundError, PermissionDenied, ValidationFailed
-from tests.factories import application
+from tests.factories import application, business_today
 from tests.service.harness import Server
 
-TODAY = date.today()
+TODAY = business_today()
 ORIGIN = TODAY - timedelta(days=400)  # every loan here runs 24 months from this day
 
 

@@ -9,11 +9,11 @@ import httpx
 import pytest
 
 from scoring.book import period_end, period_start
-from tests.factories import application
+from tests.factories import application, business_today
 from tests.patent_numbers import fresh_patent_id
 from tests.service.harness import Server
 
-_DAY = date.today() - timedelta(days=200)
+_DAY = business_today() - timedelta(days=200)
 PERIOD = f"{_DAY.year}Q{(_DAY.month - 1) // 3 + 1}"
 START, END = period_start(PERIOD), period_end(PERIOD)
 PLAIN = {"foreign_family_members": 0, "family_size": 1, "strategic_emerging": False, "patent_award": False}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -16,7 +16,7 @@ from sqlalchemy import text
 from service.client import NotFoundError, PermissionDenied, ValidationFailed
 from service.keys import new_key
 from service.state import app_state
-from tests.factories import FILED, application
+from tests.factories import FILED, application, business_today
 from tests.patent_numbers import fresh_patent_id
 from tests.service.fund_helpers import clock, four_party_claim, new_fund, pool_loan
 from tests.service.harness import Server
@@ -56,7 +56,7 @@ def _outcome(server: Server, who: str, loan_id: str, **body: Any) -> dict[str, A
 @pytest.fixture(scope="module")
 def seeded(server: Server) -> dict[str, Any]:
     """Five loans in one region: bank_a 3m / 12m / 25m, bank_b 5m / 8m; one default, one repaid."""
-    two_years_ago = (date.today() - timedelta(days=730)).isoformat()
+    two_years_ago = (business_today() - timedelta(days=730)).isoformat()
     ids = {
         "a3": _book(server, "bank_a", 3e6, industry="baijiu", origination=two_years_ago),
         "a12": _book(server, "bank_a", 12e6, industry="baijiu", origination=two_years_ago),
@@ -66,12 +66,12 @@ def seeded(server: Server) -> dict[str, Any]:
         "b5": _book(server, "bank_b", 5e6, industry="computing_power", origination=two_years_ago),
         "b8": _book(server, "bank_b", 8e6, industry="baijiu", origination=two_years_ago),
     }
-    default_day = (date.today() - timedelta(days=500)).isoformat()
+    default_day = (business_today() - timedelta(days=500)).isoformat()
     _outcome(
         server,
         "bank_a",
         ids["a12"],
-        as_of=date.today().isoformat(),
+        as_of=business_today().isoformat(),
         status="default",
         days_past_due=200,
         npl_class="doubtful",
@@ -81,7 +81,7 @@ def seeded(server: Server) -> dict[str, Any]:
         server,
         "bank_b",
         ids["b5"],
-        as_of=date.today().isoformat(),
+        as_of=business_today().isoformat(),
         status="repaid",
         days_past_due=0,
         npl_class="normal",
@@ -90,7 +90,7 @@ def seeded(server: Server) -> dict[str, Any]:
         server,
         "bank_a",
         ids["a3"],
-        as_of=date.today().isoformat(),
+        as_of=business_today().isoformat(),
         status="performing",
         days_past_due=0,
         npl_class="normal",
@@ -119,7 +119,7 @@ def test_portfolio_by_region_has_exact_figures(server: Server, seeded: dict[str,
     assert 0 < g["average_pd"] < 1 and g["collateral_p50_cny"] > 0
     assert g["ltv"]["p10"] <= g["ltv"]["p50"] <= g["ltv"]["p90"]
     assert report["total"]["loans"] >= 5
-    month = (date.today() - timedelta(days=730)).strftime("%Y-%m")
+    month = (business_today() - timedelta(days=730)).strftime("%Y-%m")
     assert any(m["month"] == month and m["loans"] >= 5 for m in report["monthly"])
 
 
@@ -132,7 +132,7 @@ def test_portfolio_by_bank_industry_type_vintage(server: Server, seeded: dict[st
     banks = {g["key"]: g for g in by["bank"]["groups"]}
     assert banks["bank_a"]["loans"] >= 3 and banks["bank_b"]["loans"] >= 2
     assert {g["key"] for g in by["patent_type"]["groups"]} >= {"invention", "utility_model"}
-    vintage = str((date.today() - timedelta(days=730)).year)
+    vintage = str((business_today() - timedelta(days=730)).year)
     assert any(g["key"] == vintage and g["loans"] >= 5 for g in by["vintage"]["groups"])
     assert sum(g["loans"] for g in by["industry"]["groups"]) == by["industry"]["total"]["loans"]
 

@@ -12,7 +12,7 @@ import re
 import shutil
 import subprocess
 import warnings
-from datetime import date, timedelta
+from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -28,12 +28,12 @@ from service.keys import new_key
 from service.reports import quarterly
 from service.reports.fonts import cjk_font
 from service.usecases.reports import gather
-from tests.factories import application
+from tests.factories import application, business_today
 from tests.patent_numbers import fresh_patent_id
 from tests.service.harness import Server
 from tests.zh_scan import english_words, is_zh
 
-_DAY = date.today() - timedelta(days=100)
+_DAY = business_today() - timedelta(days=100)
 PERIOD = f"{_DAY.year}Q{(_DAY.month - 1) // 3 + 1}"
 TITLE = f"贵州省知识产权质押融资统计季报（{PERIOD[:4]}年第{PERIOD[5]}季度）"
 needs_poppler = pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm missing (poppler-utils)")
@@ -148,7 +148,7 @@ def test_the_pdf_report_shows_chinese_glyphs(server: Server, seeded: None, tmp_p
     engine = server.engine()
     try:
         with Session(engine) as session:
-            data = gather(session, PERIOD, today=date.today())
+            data = gather(session, PERIOD, today=business_today())
     finally:
         engine.dispose()
     with warnings.catch_warnings(record=True) as caught:

@@ -14,12 +14,12 @@ from scoring.book import period_end, period_start
 from scoring.vocab import PRICE_SOURCES
 from service.client import ApiError, IpriskClient, NotFoundError, PermissionDenied, ValidationFailed
 from service.keys import new_key
-from tests.factories import application
+from tests.factories import application, business_today
 from tests.patent_numbers import fresh_patent_id
 from tests.service.harness import Server
 from training.contract import PATENTS
 
-_DAY = date.today() - timedelta(days=100)
+_DAY = business_today() - timedelta(days=100)
 PERIOD = f"{_DAY.year}Q{(_DAY.month - 1) // 3 + 1}"
 START, END = period_start(PERIOD), period_end(PERIOD)
 PREVIOUS = f"{(START - timedelta(days=1)).year}Q{(START - timedelta(days=1)).month // 3}"
@@ -138,7 +138,7 @@ def test_who_registers_what_and_bad_input_writes_nothing(
     server: Server, feed: IpriskClient, bank_loan: dict[str, str], quarter: list[Any]
 ) -> None:
     before = (server.count("ip_transactions"), server.count("audit_log"))
-    tomorrow = date.today() + timedelta(days=2)
+    tomorrow = business_today() + timedelta(days=2)
     for body, field in (
         (_t("licence_exclusive", GY), "royalty_rate"),
         (_t("transfer", GY), "price_cny"),
@@ -176,7 +176,7 @@ def test_a_transaction_is_read_by_its_registrant_and_the_regulator(
         with pytest.raises(NotFoundError):
             b.request("GET", f"/v1/transactions/{mine.id}")
     with pytest.raises(ApiError) as exc:
-        feed.report_turnover({"period": f"{date.today().year + 1}Q1", "turnover_cny": "1.00"})
+        feed.report_turnover({"period": f"{business_today().year + 1}Q1", "turnover_cny": "1.00"})
     assert exc.value.field == "period"
 
 
@@ -186,7 +186,7 @@ def test_registered_prices_drift_against_the_valuation_reference(
     headers = {"Authorization": f"Bearer {server.keys['regulator']}"}
     few = httpx.get(f"{server.base_url}/v1/transactions/prices/drift", headers=headers).json()
     assert few["model"] == "valuation" and few["rows"] == 5 and few["psi"] is None and "at least 30" in few["note"]
-    yesterday = date.today() - timedelta(days=1)
+    yesterday = business_today() - timedelta(days=1)
     for _ in range(30):  # a market of one price: all in one bin of the reference
         feed.register_transaction(_t("transfer", GY, yesterday, price_cny="50000000.00"))
     drift = httpx.get(f"{server.base_url}/v1/transactions/prices/drift", headers=headers).json()

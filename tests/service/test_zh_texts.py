@@ -10,7 +10,7 @@ review.
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +19,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.factories import application, claim_body
+from tests.factories import application, business_today, claim_body
 from tests.service.fund_helpers import file, new_fund, pool_loan
 from tests.service.harness import Server
 from tests.zh_scan import english_words, is_zh, offenders
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = sorted([*(ROOT / "scoring" / "config").rglob("*.yaml"), *(ROOT / "service" / "config").rglob("*.yaml")])
-ORIGIN = (date.today() - timedelta(days=200)).isoformat()
+ORIGIN = (business_today() - timedelta(days=200)).isoformat()
 
 
 @pytest.mark.parametrize("path", CONFIG, ids=lambda p: str(p.relative_to(ROOT)))
@@ -87,11 +87,11 @@ def zh(server: Server) -> httpx.Client:
         c.report_outcome(
             {
                 "loan_id": loan_ids[0],
-                "as_of": date.today().isoformat(),
+                "as_of": business_today().isoformat(),
                 "status": "default",
                 "days_past_due": 95,
                 "npl_class": "substandard",
-                "default_date": (date.today() - timedelta(days=95)).isoformat(),
+                "default_date": (business_today() - timedelta(days=95)).isoformat(),
             }
         )
     return httpx.Client(
