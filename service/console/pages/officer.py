@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -14,18 +14,15 @@ from pydantic import BaseModel
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
-from scoring.policy import ScoringConfig
 from scoring.vocab import INDUSTRIES, IPC_SECTIONS, LEGAL_STATUSES, LOAN_PURPOSES, PATENT_TYPES, REGIONS, TECH_FIELDS
-from service.bundle import ModelBundle
 from service.console import pdf
 from service.console.forms import FormErrors, nest, parse, service_errors
 from service.console.nav import menu, router
 from service.console.reports import assessment_view, valuation_view
 from service.console.web import PREFIX, FormDep, OfficerDep, User, render
 from service.db.tables import Assessment, Valuation
-from service.deps import BundleDep, ConfigDep, MetricsDep, NowDep, SessionDep, TodayDep
+from service.deps import ConfigDep, ScoringDep, SessionDep, TodayDep
 from service.errors import InvalidInput, ServiceError
-from service.metrics import Metrics
 from service.schemas.loans import LoanCreate
 from service.schemas.scoring import (
     EXAMPLE_BORROWER,
@@ -70,10 +67,9 @@ def flatten(value: Any, prefix: str = "") -> dict[str, str]:
     return {prefix[:-1]: "" if value is None else str(value)}
 
 
-def scoring_context(
-    user: User, bundle: ModelBundle, config: ScoringConfig, metrics: Metrics, now: datetime, today: date
-) -> ScoringContext:
-    return ScoringContext(bundle, config, metrics, user.lang, now, today)
+def in_language(ctx: ScoringContext, user: User) -> ScoringContext:
+    """The API's scoring context, in the language the user chose in the console (not Accept-Language)."""
+    return replace(ctx, lang=user.lang)
 
 
 def _form_page(
@@ -145,11 +141,7 @@ def create_valuation(
     user: OfficerDep,
     form: FormDep,
     session: SessionDep,
-    bundle: BundleDep,
-    config: ConfigDep,
-    metrics: MetricsDep,
-    now: NowDep,
-    today: TodayDep,
+    scoring_ctx: ScoringDep,
 ) -> Response:
     """Value the patents of the form; its page, or the form with each problem beside its field (422)."""
     return _scored_form(
@@ -157,7 +149,7 @@ def create_valuation(
         user,
         form,
         session,
-        lambda: scoring_context(user, bundle, config, metrics, now, today),
+        in_language(scoring_ctx, user),
         schema=ValuationRequest,
         template="officer/valuation_form.html",
         page="valuations",
@@ -214,11 +206,7 @@ def create_assessment(
     user: OfficerDep,
     form: FormDep,
     session: SessionDep,
-    bundle: BundleDep,
-    config: ConfigDep,
-    metrics: MetricsDep,
-    now: NowDep,
-    today: TodayDep,
+    scoring_ctx: ScoringDep,
 ) -> Response:
     """Assess the application of the form; its page, or the form with each problem beside its field (422)."""
     return _scored_form(
@@ -226,7 +214,7 @@ def create_assessment(
         user,
         form,
         session,
-        lambda: scoring_context(user, bundle, config, metrics, now, today),
+        in_language(scoring_ctx, user),
         schema=AssessmentRequest,
         template="officer/assessment_form.html",
         page="assessments",
@@ -239,7 +227,7 @@ def _scored_form(
     user: User,
     form: FormData,
     session: Session,
-    context: Callable[[], ScoringContext],
+    ctx: ScoringContext,
     *,
     schema: type[R],
     template: str,
@@ -250,7 +238,6 @@ def _scored_form(
     values = fields(form)
     try:
         body = parse(schema, nest(values.items()), lang=user.lang)
-        ctx = context()
         rid = created_id(session, user, values, f"/v1/{page}", body, lambda: create(ctx, body))
     except FormErrors as exc:
         return _form_page(request, user, template, values, exc)

@@ -18,9 +18,9 @@ from starlette.datastructures import UploadFile
 
 from service.console.forms import FormErrors, nest
 from service.console.nav import menu, router
-from service.console.pages.officer import flatten, scoring_context
+from service.console.pages.officer import flatten, in_language
 from service.console.web import FormDep, OfficerDep, User, render
-from service.deps import BundleDep, ConfigDep, MetricsDep, NowDep, SessionDep, SettingsDep, TodayDep
+from service.deps import ScoringDep, SessionDep, SettingsDep
 from service.schemas.scoring import EXAMPLE_BORROWER, EXAMPLE_LOAN, EXAMPLE_PATENT, BatchRequest, BatchResponse
 from service.usecases import scoring
 
@@ -80,12 +80,8 @@ def upload(
     user: OfficerDep,
     form: FormDep,
     session: SessionDep,
-    bundle: BundleDep,
-    config: ConfigDep,
-    metrics: MetricsDep,
+    scoring_ctx: ScoringDep,
     settings: SettingsDep,
-    now: NowDep,
-    today: TodayDep,
 ) -> Response:
     """Assess every row of the uploaded CSV; each row's result or the field that stopped it."""
     zh = user.lang == "zh"
@@ -101,6 +97,6 @@ def upload(
     limit = settings.batch_max_items
     if len(items) > limit:
         return _page(request, user, errors={"file": f"每次最多 {limit} 行" if zh else f"at most {limit} rows per file"})
-    ctx = scoring_context(user, bundle, config, metrics, now, today)
+    ctx = in_language(scoring_ctx, user)
     result = scoring.create_batch(session, user.principal, ctx, BatchRequest(items=items), max_items=limit)
     return _page(request, user, results=result)
