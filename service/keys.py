@@ -126,9 +126,9 @@ def ensure_demo_key(
 
 def _demo_text(key: str, intro: str, host: str, port: int) -> str:
     # Imported here: the scoring schemas pull in the ML stack, which `iprisk keys` must not wait for.
-    from service.schemas.scoring import EXAMPLE_BORROWER, EXAMPLE_LOAN, EXAMPLE_PATENT
+    from service.schemas.scoring import DEMO_LOAN, DEMO_PATENTS, EXAMPLE_BORROWER
 
-    body = json.dumps({"borrower": EXAMPLE_BORROWER, "loan": EXAMPLE_LOAN, "patents": [EXAMPLE_PATENT]})
+    body = json.dumps({"borrower": EXAMPLE_BORROWER, "loan": DEMO_LOAN, "patents": DEMO_PATENTS})
     return (
         f"\n{intro}\n"
         f"try:\n  curl -s -X POST http://{host}:{port}/v1/assessments "

@@ -17,7 +17,7 @@ from service.client import (
     PermissionDenied,
     ValidationFailed,
 )
-from service.schemas.scoring import EXAMPLE_BORROWER, EXAMPLE_LOAN
+from service.schemas.scoring import DEMO_LOAN, DEMO_PATENTS, EXAMPLE_BORROWER, EXAMPLE_LOAN
 from tests.factories import application, patent
 from tests.service.harness import Server
 
@@ -433,3 +433,12 @@ def test_assessment_keeps_the_inputs_of_each_model_for_drift(server: Server) -> 
     with server.client("bank_a") as c:
         c.assess(application())
     assert server.count("feature_snapshots") - before == 3
+
+
+def test_the_demo_application_the_start_prints_is_accepted_and_not_declined(server: Server) -> None:
+    """The curl request `iprisk serve` prints on a demo start: ¥1m against three patents, within the caps."""
+    with server.client("bank_a") as c:
+        a = c.assess({"borrower": EXAMPLE_BORROWER, "loan": DEMO_LOAN, "patents": DEMO_PATENTS})
+    assert a.max_loan_amount >= DEMO_LOAN["amount_cny"], a.policy_reasons
+    assert a.decision != "decline", (a.decision, a.policy_reasons)
+    assert a.pd_tenor > a.pd  # 24 months: the lifetime PD is shown beside the 12-month one

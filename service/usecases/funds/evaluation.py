@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, case, func
 from sqlmodel import Session, col, select
 
 from scoring.calendar import working_days_between
@@ -79,21 +79,21 @@ def claim_terms(session: Session, claim: Claim) -> ClaimTerms:
 def cap_usage(
     session: Session, fund_id: str, year: int, *, borrower_id: str, bank_id: str, exclude: str | None = None
 ) -> CapUsage:
-    """The pool's amounts reserved or paid on the year's other claims (fen)."""
+    """The pool's amounts reserved or paid on the year's other claims (fen), in one query."""
+    amount = Claim.pool_amount_fen
 
-    def used(*where: ColumnElement[bool]) -> int:
-        q = select(func.coalesce(func.sum(Claim.pool_amount_fen), 0)).where(
-            col(Claim.fund_id) == fund_id, col(Claim.year) == year, *where
-        )
-        if exclude is not None:
-            q = q.where(Claim.id != exclude)
-        return int(session.exec(q).one())
+    def where(cond: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((cond, amount), else_=0)), 0)
 
-    return CapUsage(
-        borrower_year_fen=used(col(Claim.borrower_id) == borrower_id),
-        bank_year_fen=used(col(Claim.bank_id) == bank_id),
-        fund_year_fen=used(),
-    )
+    q = select(
+        where(col(Claim.borrower_id) == borrower_id),
+        where(col(Claim.bank_id) == bank_id),
+        func.coalesce(func.sum(amount), 0),
+    ).where(col(Claim.fund_id) == fund_id, col(Claim.year) == year)
+    if exclude is not None:
+        q = q.where(Claim.id != exclude)
+    borrower_fen, bank_fen, fund_fen = session.exec(q).one()
+    return CapUsage(borrower_year_fen=int(borrower_fen), bank_year_fen=int(bank_fen), fund_year_fen=int(fund_fen))
 
 
 def bank_standing(session: Session, loan: PoolLoan, claim: Claim | None) -> tuple[float | None, Decimal | None]:
