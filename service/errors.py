@@ -256,10 +256,41 @@ def _clip(text: str) -> str:
     return text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT] + "…"
 
 
-def validation_response(problems: Sequence[Mapping[str, Any]]) -> JSONResponse:
-    """422 listing the first :data:`MAX_PROBLEMS` problems, each field and text clipped; never the input."""
+def without_union_tags(loc: Sequence[Any], body: Any) -> tuple[Any, ...]:
+    """``loc`` without the tags pydantic inserts for a tagged union (``event.fee_due.due_date`` → ``event.due_date``).
+
+    A part is a tag where the body, at that point, is an object that has no such key but holds the part
+    as a value (its discriminator): the client never wrote that path, so the field would not be found.
+    """
+    out: list[Any] = []
+    node = body
+    for i, part in enumerate(loc):
+        if i == 0 and part == "body":
+            out.append(part)
+            continue
+        tag = isinstance(node, dict) and isinstance(part, str) and part not in node and part in node.values()
+        if tag and i < len(loc) - 1:  # a tag is never the last part: that is the field itself
+            continue
+        out.append(part)
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            node = None
+    return tuple(out)
+
+
+def validation_response(problems: Sequence[Mapping[str, Any]], body: Any = None) -> JSONResponse:
+    """422 listing the first :data:`MAX_PROBLEMS` problems, each field and text clipped; never the input.
+
+    ``body``, the parsed request body where there is one, lets a tagged union's problem name the field as
+    the client wrote it (:func:`without_union_tags`).
+    """
     errors = []
     for e in problems[:MAX_PROBLEMS]:
+        if body is not None and e.get("loc"):
+            e = {**e, "loc": without_union_tags(e["loc"], body)}
         field, problem = field_problem(e)
         errors.append({"field": _clip(field), "problem": _clip(problem), "type": e.get("type")})
     first = errors[0] if errors else {"field": None, "problem": "invalid request"}
@@ -322,7 +353,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return validation_response(exc.errors())
+        return validation_response(exc.errors(), exc.body if isinstance(exc.body, dict | list) else None)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

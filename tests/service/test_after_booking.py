@@ -276,12 +276,21 @@ def test_events_are_idempotent_by_their_id_and_never_dated_after_today(server: S
             )
         with pytest.raises(ValidationFailed) as unknown:
             a.record_event(pid, {"event_id": "feed-45", "event": {"type": "exploded", "on": "2026-09-09"}})
+        with pytest.raises(ValidationFailed) as bad_date:
+            a.record_event(
+                pid,
+                {
+                    "event_id": "feed-46",
+                    "event": {"type": "fee_due", "on": "2026-09-09", "fee_year": 3, "due_date": "soon"},
+                },
+            )
         w = a.loan_watch(loan.id)
     assert (again.id, again.facts) == (first.id, first.facts)
     assert first.facts is not None and first.facts.patent.licences_count == 2
     assert other.value.field == "event_id"
     assert future.value.field == "event.on" and open_licence.value.field == "event.royalty_rate"
     assert unknown.value.field is not None and unknown.value.field.startswith("event")
+    assert bad_date.value.field == "event.due_date"  # as the client wrote it: no union tag in the path
     assert only(w).legal_status == "granted" and server.count("patent_events") >= 1
 
 
