@@ -22,6 +22,7 @@ import yaml
 from models_store import ModelStore
 from scoring.confidence_texts import load_confidence_texts, recorded_reasons
 from scoring.vocab.lang import Lang
+from service.configuration import load_model_cards
 from service.schemas.scoring import AssessmentResponse
 from tests.factories import application, business_today, claim_body
 from tests.service.fund_helpers import file, new_fund, pool_loan
@@ -188,3 +189,21 @@ def test_zh_exports_have_chinese_headers_and_no_english_word(
     assert all(is_zh(str(c)) for c in frame.columns), list(frame.columns)
     texts = [*map(str, frame.columns), *(str(v) for v in frame.to_numpy().ravel())]
     assert [(t, w) for t in texts if (w := english_words(t))] == []
+
+
+@pytest.mark.parametrize("name", ["valuation", "pd", "lgd", "claim_review"])
+def test_zh_model_cards_state_the_same_facts_in_chinese(zh: httpx.Client, server: Server, name: str) -> None:
+    """The regulator's model card asked in Chinese: every text Chinese, the same limits, metrics and record."""
+    card = zh.get(f"/v1/regulator/models/{name}/1/card")
+    assert card.status_code == 200, card.text
+    zh_card = card.json()
+    en_card = zh.get(f"/v1/regulator/models/{name}/1/card", headers={"Accept-Language": "en"}).json()
+    _all_chinese([zh_card["purpose"], zh_card["data"], zh_card["intended_use"], *zh_card["known_limits"]])
+    assert offenders(zh_card) == []
+    assert len(zh_card["known_limits"]) == len(en_card["known_limits"])
+    texts = ("purpose", "data", "intended_use", "known_limits", "low_confidence_reasons")
+    assert {k: v for k, v in zh_card.items() if k not in texts} == {k: v for k, v in en_card.items() if k not in texts}
+    assert len(zh_card["low_confidence_reasons"]) == len(en_card["low_confidence_reasons"])
+    if zh_card["low_confidence"]:
+        _all_chinese(zh_card["low_confidence_reasons"])
+    assert en_card["purpose"] == load_model_cards()["en"][name].purpose  # English unchanged
