@@ -1,26 +1,24 @@
-"""API keys: creation, hashing, lookup, and the role check.
+"""API keys at request time: lookup by digest, the principal, and the cache of recent keys.
 
 Keys are 256-bit random tokens, so a plain sha256 is enough to store them
-(no password-style stretching needed); the full key is shown once.
+(no password-style stretching needed); the full key is shown once.  Roles and
+hashing are in :mod:`service.roles`; creating and revoking keys (the CLI) in
+:mod:`service.keys`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import threading
 from dataclasses import dataclass
-from typing import Literal, get_args
 
 from sqlalchemy import bindparam
 from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
-from service.db.tables import ApiKey, utcnow
+from service.db.tables import ApiKey
+from service.roles import KEY_PREFIX, ROLES, Role, hash_key
 
-Role = Literal["bank", "insurer", "fund_manager", "regulator", "data_team", "data_feed"]
-ROLES: tuple[str, ...] = get_args(Role)
-KEY_PREFIX = "ipr_"
+__all__ = ["KEY_PREFIX", "ROLES", "KeyCache", "Principal", "Role", "hash_key", "is_active", "lookup_digest"]
 
 
 @dataclass(frozen=True)
@@ -30,38 +28,6 @@ class Principal:
     key_id: int
     role: str
     institution: str
-
-
-def hash_key(key: str) -> str:
-    """sha256 hex of a key."""
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def create_key(
-    session: Session, *, role: str, institution: str, label: str = "", key: str | None = None
-) -> tuple[str, ApiKey]:
-    """Create a key; return the plain key (shown once) and its stored row."""
-    if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}")
-    if not institution.strip():
-        raise ValueError("institution must not be empty")
-    plain = key or KEY_PREFIX + secrets.token_urlsafe(32)
-    row = ApiKey(key_hash=hash_key(plain), prefix=plain[:10], role=role, institution=institution.strip(), label=label)
-    session.add(row)
-    session.flush()
-    return plain, row
-
-
-def revoke_key(session: Session, key_id: int) -> ApiKey:
-    """Revoke a key by id; LookupError when unknown."""
-    row = session.get(ApiKey, key_id)
-    if row is None:
-        raise LookupError(f"no key with id {key_id}")
-    if row.revoked_at is None:
-        row.revoked_at = utcnow()
-        session.add(row)
-        session.flush()
-    return row
 
 
 def lookup_digest(session: Session, digest: str) -> Principal | None:

@@ -28,7 +28,9 @@ from datetime import datetime
 from typing import Any
 
 from models_store import ModelStore, StoreError, VersionData
+from scoring.confidence_texts import ConfidenceReason, load_confidence_texts, recorded_reasons
 from scoring.models import LoadedModel, load_model
+from scoring.vocab.lang import Lang
 from service.clock import Clock
 from service.configuration import Configuration
 from service.model_probe import probe
@@ -57,13 +59,17 @@ class ModelBundle:
         """Model name → version served."""
         return {n: m.version for n, m in self.models.items()}
 
-    def confidence(self, *names: str) -> dict[str, Any]:
-        """``low_confidence`` and its reasons for an answer from the models ``names`` (recorded at registration)."""
-        reasons = []
-        for n in names:
-            record = (self.get(n).manifest.get("extra") or {}).get("confidence") or {}
-            if record.get("low_confidence"):
-                reasons += [f"{n}: {r}" for r in record.get("reasons") or ["below the confidence floors"]]
+    def confidence_reasons(self, *names: str) -> list[ConfidenceReason]:
+        """Why the models ``names`` are low-confidence (recorded at registration), language-neutral."""
+        return [
+            reason
+            for n in names
+            for reason in recorded_reasons((self.get(n).manifest.get("extra") or {}).get("confidence") or {}, model=n)
+        ]
+
+    def confidence(self, *names: str, lang: Lang = "en") -> dict[str, Any]:
+        """``low_confidence`` and its reasons in ``lang`` for an answer from the models ``names``."""
+        reasons = load_confidence_texts().texts(self.confidence_reasons(*names), lang)
         return {"low_confidence": bool(reasons), "low_confidence_reasons": reasons}
 
     def shap_kernel(self) -> dict[str, dict[str, dict[str, Any]]]:

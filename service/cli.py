@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from service.settings import Settings
 from service.watch_cli import watch_app
 from training.cli import Workspace, set_debug, user_errors
 from training.cli import app as model_commands
@@ -22,10 +21,27 @@ from training.cli import fail as _fail
 if TYPE_CHECKING:
     from models_store import ModelStore
     from service.audit_checkpoints import AuditKeeper
+    from service.db_location import DbLocation
+    from service.settings import Settings
+
+# Every import a command needs is inside it: `iprisk --help` and `iprisk keys create` load only typer,
+# core SQLAlchemy and the few modules of their path (tests/service/test_key_path.py).
 
 
 def _settings() -> Settings:
+    from service.settings import Settings
+
     return Settings()
+
+
+def _key_settings() -> DbLocation:
+    """Where the database is, for the key commands: without pydantic-settings (see service.db_location)."""
+    from service.db_location import DbLocation
+
+    try:
+        return DbLocation.from_env()
+    except ValueError as exc:
+        raise _fail(f"error: {exc}", 2) from exc
 
 
 def _store(settings: Settings, *, create_key: bool = False) -> ModelStore:
@@ -123,7 +139,7 @@ def keys_create(
     """Create a key and print it once."""
     from service.keys import new_key
 
-    settings = _settings()
+    settings = _key_settings()
     try:
         with user_errors():
             settings.home.mkdir(parents=True, exist_ok=True)
@@ -140,7 +156,7 @@ def keys_revoke(key_id: Annotated[int, typer.Argument(help="Key id (see keys lis
     from service.keys import revoke
 
     try:
-        row = revoke(_settings(), key_id)
+        row = revoke(_key_settings(), key_id)
     except LookupError as exc:
         raise _fail(str(exc)) from exc
     typer.echo(f"key {row.id} revoked at {row.revoked_at}")
@@ -151,7 +167,7 @@ def keys_list() -> None:
     """Every key: id, prefix, role, institution, status."""
     from service.keys import list_keys
 
-    for k in list_keys(_settings()):
+    for k in list_keys(_key_settings()):
         status = f"revoked {k.revoked_at}" if k.revoked_at else "active"
         typer.echo(f"{k.id}\t{k.prefix}…\t{k.role}\t{k.institution}\t{status}\t{k.label}")
 

@@ -5,7 +5,8 @@ Three parts, each typed:
 * the scoring policy (``scoring/config/*.yaml``: LTV caps, valuation assumptions,
   decision rules, reason texts, insurance, master scale);
 * the fund context (``fund_texts.yaml`` and the working-day ``calendar.yaml``);
-* the static text of the model cards (``service/config/model_cards.yaml``).
+* the static text of the model cards, in English and Chinese (``service/config/model_cards.yaml``,
+  ``model_cards_zh.yaml``: the same facts, item by item).
 
 :func:`load_configuration` reads them all, bundled files first overridden by
 files of the same name in ``IPRISK_CONFIG_DIR``.  It runs when the application
@@ -28,6 +29,7 @@ from pydantic import BaseModel, ConfigDict
 from scoring.calendar import HolidayCalendar, chinese_calendar, load_overrides
 from scoring.fund_reasons import load_texts
 from scoring.policy import ReasonText, ScoringConfig, load_scoring_config
+from scoring.vocab.lang import LANGS, Lang
 
 
 def package_yaml(package: str, *parts: str) -> Any:
@@ -60,7 +62,7 @@ class Configuration:
 
     scoring: ScoringConfig
     funds: FundContext
-    model_cards: Mapping[str, CardText]
+    model_cards: Mapping[Lang, Mapping[str, CardText]]
 
 
 def _override(config_dir: Path | None, name: str) -> Path | None:
@@ -68,10 +70,18 @@ def _override(config_dir: Path | None, name: str) -> Path | None:
     return config_dir / name if config_dir is not None and (config_dir / name).exists() else None
 
 
-def load_model_cards() -> dict[str, CardText]:
-    """The bundled model-card texts, by model name."""
-    raw: dict[str, Any] = package_yaml("service.config", "model_cards.yaml")
-    return {name: CardText.model_validate(text) for name, text in raw.items()}
+def load_model_cards() -> dict[Lang, dict[str, CardText]]:
+    """The bundled model-card texts, by language and model name; every language has every card, limit for limit."""
+    cards: dict[Lang, dict[str, CardText]] = {}
+    for lang in LANGS:
+        raw: dict[str, Any] = package_yaml(
+            "service.config", "model_cards.yaml" if lang == "en" else f"model_cards_{lang}.yaml"
+        )
+        cards[lang] = {name: CardText.model_validate(text) for name, text in raw.items()}
+    shape = {lang: {name: len(card.known_limits) for name, card in c.items()} for lang, c in cards.items()}
+    if len({tuple(sorted(s.items())) for s in shape.values()}) > 1:
+        raise ValueError(f"the model cards differ between languages (models and known limits): {shape}")
+    return cards
 
 
 def load_configuration(config_dir: Path | None) -> Configuration:

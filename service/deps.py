@@ -207,8 +207,8 @@ get_fund_context = _from_state(lambda s: s.configuration.funds)
 FundContextDep = Annotated[FundContext, Depends(get_fund_context)]
 """Fund reason texts and the working-day calendar."""
 get_model_cards = _from_state(lambda s: s.configuration.model_cards)
-ModelCardsDep = Annotated[Mapping[str, CardText], Depends(get_model_cards)]
-"""The written part of the model cards, by model name."""
+ModelCardsDep = Annotated[Mapping[Lang, Mapping[str, CardText]], Depends(get_model_cards)]
+"""The written part of the model cards, by language and model name."""
 get_store = _from_state(lambda s: s.store)
 StoreDep = Annotated[ModelStore, Depends(get_store)]
 get_settings = _from_state(lambda s: s.settings)

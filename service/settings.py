@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from scoring.patent_ids import PatentIdMode
+from service.db_location import DEFAULT_HOME, check_scheme, database_url, resolve_home
 
 # The most batch items any configuration may allow: also the schema's bound, so an oversize
 # list is refused while parsing, before each item is validated (service/schemas/scoring.py).
@@ -24,7 +25,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="IPRISK_", extra="ignore")
 
-    home: Path = Field(default=Path("iprisk-data"), description="Data directory.")
+    home: Path = Field(default=DEFAULT_HOME, description="Data directory.")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in home.")
     model_store: Path | None = Field(default=None, description="Model store root; default home/models.")
     config_dir: Path | None = Field(default=None, description="Overrides for the bundled YAML configuration.")
@@ -114,24 +115,17 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_scheme(cls, v: str | None) -> str | None:
-        if v is not None and not v.startswith(("sqlite", "postgresql")):
-            raise ValueError("IPRISK_DATABASE_URL must be a sqlite:// or postgresql:// URL")
-        return v
+        return check_scheme(v)
 
     @model_validator(mode="after")
     def _absolute_home(self) -> Settings:
-        self.home = self.home.expanduser().resolve()
+        self.home = resolve_home(self.home)
         return self
 
     @property
     def db_url(self) -> str:
-        """The database URL in force."""
-        if self.database_url:
-            url = self.database_url
-            if url.startswith("postgresql://"):
-                url = "postgresql+psycopg://" + url[len("postgresql://") :]
-            return url
-        return f"sqlite:///{self.home / 'iprisk.db'}"
+        """The database URL in force (the rule is :func:`service.db_location.database_url`)."""
+        return database_url(self.home, self.database_url)
 
     @property
     def store_path(self) -> Path:

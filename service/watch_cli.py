@@ -12,13 +12,14 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from sqlmodel import Session
-from tqdm import tqdm
 
-from service.settings import Settings
+if TYPE_CHECKING:  # imported by the commands: mounting them must not slow every other command down
+    from sqlmodel import Session
+
+    from service.settings import Settings
 
 watch_app = typer.Typer(help="After booking: legal events, book revaluation, disposal outcomes.", no_args_is_help=True)
 CLI_KEY_ID = 0
@@ -27,8 +28,11 @@ CLI_KEY_ID = 0
 
 @contextmanager
 def _session() -> Iterator[Session]:
+    from sqlmodel import Session
+
     from service.db.engine import make_engine
     from service.db.migrate import upgrade
+    from service.settings import Settings
 
     engine = make_engine(Settings().db_url)
     upgrade(engine)
@@ -73,9 +77,12 @@ def import_events(
     institution: Annotated[str, typer.Option(help="The sender, recorded as a data feed.")] = "cnipa_feed",
 ) -> None:
     """Record legal-status events in bulk, each once by its event id; refused records are listed, the rest kept."""
+    from tqdm import tqdm
+
     from scoring.legal_events import EventRefused
     from service.auth import Principal
     from service.errors import ServiceError
+    from service.settings import Settings
     from service.usecases import events, watch
 
     settings = Settings()
@@ -108,6 +115,9 @@ def datetime_now() -> Any:
 @watch_app.command("revalue")
 def revalue() -> None:
     """Revalue every live loan's collateral today with the champion valuation model; store marks and alerts."""
+    from tqdm import tqdm
+
+    from service.settings import Settings
     from service.usecases.revaluation import revalue_book
 
     settings = Settings()

@@ -23,18 +23,23 @@ if TYPE_CHECKING:
 
 
 class Steps(Protocol):
-    """A counted task: ``advance`` once per step, with a note on what just finished."""
+    """A counted task: ``advance`` once per step, with a note on what just finished.
 
-    def advance(self, note: str = "") -> None:
-        """One more step done."""
+    Steps of very different sizes (tables of 500 and of 50,000 rows) say how much
+    ``work`` each was, against the ``total_work`` the task was opened with, so the
+    time left is estimated from the work done rather than from the count of steps.
+    """
+
+    def advance(self, note: str = "", work: float = 1.0) -> None:
+        """One more step done (``work`` units of the task's total)."""
 
     def __enter__(self) -> Steps: ...
 
     def __exit__(self, *exc: object) -> None: ...
 
 
-def eta_text(done: int, total: int, elapsed: float) -> str:
-    """``12 s elapsed, about 30 s left`` (the rate so far times the steps left)."""
+def eta_text(done: float, total: float, elapsed: float) -> str:
+    """``12 s elapsed, about 30 s left`` (the rate so far times the work left)."""
     left = elapsed / done * (total - done) if done else float("nan")
     tail = f", about {_duration(left)} left" if done < total and done else ""
     return f"{_duration(elapsed)} elapsed{tail}"
@@ -51,15 +56,18 @@ def _duration(seconds: float) -> str:
 class LineSteps:
     """One line per step through ``echo``: ``[label 3/20] note (12 s elapsed, about 30 s left)``."""
 
-    def __init__(self, label: str, total: int, echo: Callable[[str], None]) -> None:
+    def __init__(self, label: str, total: int, echo: Callable[[str], None], *, total_work: float | None = None) -> None:
         self.label, self.total, self.echo = label, max(total, 1), echo
-        self.done = 0
+        self.total_work = float(total_work) if total_work else float(self.total)
+        self.done, self.work_done = 0, 0.0
         self.t0 = time.perf_counter()
 
-    def advance(self, note: str = "") -> None:
+    def advance(self, note: str = "", work: float = 1.0) -> None:
         """Count a step and print its line."""
         self.done += 1
-        eta = eta_text(self.done, self.total, time.perf_counter() - self.t0)
+        self.work_done += work
+        done = self.work_done if self.done < self.total else self.total_work  # the last step ends the task
+        eta = eta_text(done, self.total_work, time.perf_counter() - self.t0)
         self.echo(f"[{self.label} {self.done}/{self.total}] {note} ({eta})".replace("]  (", "] ("))
 
     def __enter__(self) -> LineSteps:
@@ -72,7 +80,7 @@ class LineSteps:
 class BarSteps:
     """A live ``rich`` bar on stderr with the count, elapsed time and the time left."""
 
-    def __init__(self, label: str, total: int) -> None:
+    def __init__(self, label: str, total: int, *, total_work: float | None = None) -> None:
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -94,11 +102,12 @@ class BarSteps:
             console=Console(stderr=True),
             transient=False,
         )
-        self.task: TaskID = self.progress.add_task(label, total=max(total, 1), note="")
+        # Counted in work units when the steps differ in size: the bar's time left is then the work left.
+        self.task: TaskID = self.progress.add_task(label, total=total_work or max(total, 1), note="")
 
-    def advance(self, note: str = "") -> None:
-        """Move the bar one step, showing ``note``."""
-        self.progress.update(self.task, advance=1, note=note)
+    def advance(self, note: str = "", work: float = 1.0) -> None:
+        """Move the bar one step (``work`` units), showing ``note``."""
+        self.progress.update(self.task, advance=work, note=note)
 
     def __enter__(self) -> BarSteps:
         self.progress.start()
@@ -108,13 +117,16 @@ class BarSteps:
         self.progress.stop()
 
 
-def steps(label: str, total: int, echo: Callable[[str], None] | None) -> Steps:
-    """A bar on an interactive stderr, otherwise lines through ``echo`` (or nothing without one)."""
+def steps(label: str, total: int, echo: Callable[[str], None] | None, *, total_work: float | None = None) -> Steps:
+    """A bar on an interactive stderr, otherwise lines through ``echo`` (or nothing without one).
+
+    ``total_work``: the task's size when its ``total`` steps differ in size (see :class:`Steps`).
+    """
     if echo is None:
-        return LineSteps(label, total, lambda _line: None)
+        return LineSteps(label, total, lambda _line: None, total_work=total_work)
     if sys.stderr.isatty():
-        return BarSteps(label, total)
-    return LineSteps(label, total, echo)
+        return BarSteps(label, total, total_work=total_work)
+    return LineSteps(label, total, echo, total_work=total_work)
 
 
 CHUNK_ROWS = 2000

@@ -21,7 +21,8 @@ from sqlalchemy import Connection, bindparam, func, insert, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from service.db.tables import AuditEntry, AuditHead, utcnow
+from service.db.core_tables import audit_row
+from service.db.tables import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
 # pg_try_advisory_xact_lock key: one sealer at a time across replicas ("iprisk audit seal").
@@ -115,16 +116,15 @@ def append(
     """
     # Pending ORM rows are flushed first, so the database's write order is the code's order.
     session.flush()
-    row: dict[str, Any] = {
-        "at": utcnow(),
-        "key_id": key_id,
-        "role": role,
-        "institution": institution,
-        "action": action,
-        "resource_type": resource_type,
-        "resource_id": resource_id,
-        "detail": detail or {},
-    }
+    row = audit_row(
+        key_id=key_id,
+        role=role,
+        institution=institution,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        detail=detail,
+    )
     row["id"] = session.connection().execute(_INSERT, row).scalar_one()
     row.update(seq=None, prev_hash=None, hash=None)
     return row

@@ -6,15 +6,17 @@ import json
 import logging
 import sqlite3
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
-from sqlmodel import create_engine
 
-from service.db.limits import DbLimits, DeadlineConnection
+from service.db.limits import DbLimits
 from service.periodic import Periodic
+
+if TYPE_CHECKING:
+    from service.db.pg_connection import DeadlineConnection
 
 log = logging.getLogger("iprisk.db")
 # Pages in the WAL before a committing connection checkpoints it itself. The service
@@ -74,6 +76,9 @@ def make_engine(url: str, *, limits: DbLimits | None = None) -> Engine:
 
         _serialise_writers(engine, wait_seconds=busy_seconds)
         return engine
+    # Here, not at the top: a SQLite process (the CLI's key commands) never loads psycopg.
+    from service.db.pg_connection import DeadlineConnection
+
     engine = create_engine(
         url,
         pool_size=10,

@@ -4,7 +4,7 @@ PostgreSQL enforces ``statement_timeout``, ``lock_timeout`` and
 ``idle_in_transaction_session_timeout`` itself, but only for a server that
 runs: a server that is stopped (SIGSTOP, a frozen VM) or a network that
 swallows packets leaves the client waiting on its socket for ever, because
-the kernel still acknowledges what is sent.  :class:`DeadlineConnection`
+the kernel still acknowledges what is sent.  :class:`~service.db.pg_connection.DeadlineConnection`
 bounds every network wait of a connection to :attr:`DbLimits.io_timeout_seconds`;
 past it the connection is closed and the caller gets an ``OperationalError``
 like any other lost connection (SQLAlchemy then discards it from the pool).
@@ -14,9 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
-
-import psycopg
-from psycopg import errors as pg_errors
 
 if TYPE_CHECKING:
     from service.settings import Settings
@@ -57,24 +54,3 @@ class DbLimits:
             f"-c idle_in_transaction_session_timeout={self.idle_session_timeout_ms}"
         )
         return {"options": options, "connect_timeout": self.connect_timeout_seconds, "application_name": "iprisk"}
-
-
-class DeadlineConnection(psycopg.Connection[Any]):
-    """A psycopg connection whose every wait on the server ends within ``io_timeout`` seconds.
-
-    ``io_timeout`` is set per connection (``None``: wait as psycopg does);
-    migrations lift it while they run without a statement timeout.
-    """
-
-    io_timeout: float | None = None
-
-    def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
-        """Consume ``gen`` like psycopg, but close the connection if the server does not answer in time."""
-        limit = timeout if timeout is not None else self.io_timeout
-        try:
-            return super().wait(gen, interval, limit)
-        except pg_errors._WaitTimeout:  # psycopg's own (private) signal that the wait expired
-            if timeout is not None:
-                raise  # psycopg's own deadline (e.g. a cancel request): psycopg handles it
-            self.close()  # mid-protocol: it cannot be used again, and SQLAlchemy then discards it
-            raise psycopg.OperationalError(f"the database did not answer within {limit:g} s") from None

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from service.db.audit import ensure_head
-from service.db.limits import DeadlineConnection
+from service.db.pg_connection import DeadlineConnection
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # pg_advisory_lock key of the schema migration: any constant no other code uses ("iprisk" in ASCII).

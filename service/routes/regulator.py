@@ -189,9 +189,11 @@ def get_champion_at(name: str, store: StoreDep, _: RegulatorDep, at: datetime) -
 
 
 @router.get("/models/{name}/{version}/card")
-def get_model_card(name: str, version: str, store: StoreDep, cards: ModelCardsDep, _: RegulatorDep) -> ModelCard:
-    """The model card of one version."""
-    return inventory.model_card(store, cards, name, version)
+def get_model_card(
+    name: str, version: str, store: StoreDep, cards: ModelCardsDep, lang: LangDep, _: RegulatorDep
+) -> ModelCard:
+    """The model card of one version, in the language asked for (Accept-Language)."""
+    return inventory.model_card(store, cards[lang], name, version, lang=lang)
 
 
 @router.get("/audit/verify")

@@ -136,7 +136,7 @@ def _synthetic(bundle: ModelBundle, *names: str) -> bool:
 
 
 def _valuation_response(
-    bundle: ModelBundle, result: ValuationResult, *, vid: str, created: datetime, as_of: date
+    bundle: ModelBundle, result: ValuationResult, *, vid: str, created: datetime, as_of: date, lang: Lang
 ) -> ValuationResponse:
     return ValuationResponse(
         id=vid,
@@ -144,7 +144,7 @@ def _valuation_response(
         as_of=as_of,
         model_versions={"valuation": bundle.get("valuation").version},
         synthetic_models=_synthetic(bundle, "valuation"),
-        **bundle.confidence("valuation"),
+        **bundle.confidence("valuation", lang=lang),
         patents=result.patents,
         package=result.package,
     )
@@ -198,7 +198,7 @@ def create_valuation(
         ),
     )
     vid, now = str(uuid.uuid4()), scoring.now
-    response = _valuation_response(bundle, result, vid=vid, created=now, as_of=as_of)
+    response = _valuation_response(bundle, result, vid=vid, created=now, as_of=as_of, lang=scoring.lang)
     body = JSONText(response.model_dump_json())
     store(
         session,
@@ -383,14 +383,16 @@ def create_assessment(
     versions = {"valuation": bundle.get("valuation").version, "pd": bundle.get("pd").version}
     if result.credit.lgd.model is not None:
         versions["lgd"] = result.credit.lgd.model.model_version
-    valuation = _valuation_response(bundle, result.valuation, vid=valuation_id or aid, created=now, as_of=as_of)
+    valuation = _valuation_response(
+        bundle, result.valuation, vid=valuation_id or aid, created=now, as_of=as_of, lang=scoring.lang
+    )
     response = AssessmentResponse(
         id=aid,
         created_at=now.replace(tzinfo=UTC),
         as_of=as_of,
         model_versions=versions,
         synthetic_models=_synthetic(bundle, *versions),
-        **bundle.confidence(*versions),
+        **bundle.confidence(*versions, lang=scoring.lang),
         valuation_id=valuation_id,
         valuation=valuation,
         cover=cover,

@@ -10,13 +10,15 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from markupsafe import escape
 
 from service.console import charts, forms, text
 from service.console.web import COOKIE, MENU, sign, unsign
 from service.keys import new_key, revoke
 from service.schemas.scoring import AssessmentRequest
-from tests.factories import application, patent
+from tests.factories import application, claim_body, patent
 from tests.patent_numbers import fresh_patent_id
+from tests.service.fund_helpers import file, manager_key, new_fund, pool_loan
 from tests.service.harness import Server
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -239,3 +241,27 @@ def test_every_menu_page_of_a_role_opens_in_chinese(server: Server, who: str) ->
             assert page.headers["cache-control"] == "no-store"
     finally:
         client.close()
+
+
+def test_low_confidence_reasons_are_shown_in_the_readers_language(officer: httpx.Client, server: Server) -> None:
+    """A claim's advisory score and an assessment's weak models, each with its reasons, on the console's pages."""
+    fund_id, manager_api = new_fund(server, "four_party_54_26_16_4")
+    with server.client("bank_a", lang="zh") as bank:
+        claim = file(server, bank, fund_id, claim_body(pool_loan(server, bank, fund_id)))
+        assessed = bank.assess(application())
+    manager = signed_in(server, manager_key(server, fund_id))
+    try:
+        page = manager.get(f"/console/fund/claims/{claim.id}")
+        assert page.status_code == 200
+        assert "评分仅供参考：理赔审核模型未达到置信度下限" in page.text
+        zh_reasons = claim.review.advisory_reasons
+        assert zh_reasons and all(str(escape(r)) in page.text for r in zh_reasons)
+        english = manager.get("/console/lang/en", params={"next": f"/console/fund/claims/{claim.id}"})
+        en_reasons = manager_api.get_claim(fund_id, claim.id).review.advisory_reasons  # the API's default: English
+        assert "The score is advisory: the claim-review model" in english.text
+        assert en_reasons and all(str(escape(r)) in english.text for r in en_reasons)
+    finally:
+        manager.close()
+    shown = officer.get(f"/console/assessments/{assessed.id}").text
+    assert ("低置信度：所用模型未达到置信度下限" in shown) is assessed.low_confidence
+    assert all(str(escape(r)) in shown for r in assessed.low_confidence_reasons)

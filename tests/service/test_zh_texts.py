@@ -3,8 +3,8 @@
 A zh text is a string with a Han character (tests/zh_scan.py); its ASCII words must be codes
 (no lower case), numbers or units.  Scanned: the zh texts of the configuration under
 scoring/config and service/config, the zh answers of the regulator's endpoints, and the
-regulator's exports (headers and cells), insurance quotes and a fund claim's checks, payout and
-review.
+regulator's exports (headers and cells), insurance quotes, a fund claim's checks, payout and
+review (with why its score is advisory), and the low-confidence reasons of valuations and assessments.
 """
 
 from __future__ import annotations
@@ -19,6 +19,11 @@ import pandas as pd
 import pytest
 import yaml
 
+from models_store import ModelStore
+from scoring.confidence_texts import load_confidence_texts, recorded_reasons
+from scoring.vocab.lang import Lang
+from service.configuration import load_model_cards
+from service.schemas.scoring import AssessmentResponse
 from tests.factories import application, business_today, claim_body
 from tests.service.fund_helpers import file, new_fund, pool_loan
 from tests.service.harness import Server
@@ -61,6 +66,42 @@ def test_zh_claim_texts_have_no_english_word(server: Server) -> None:
     body = claim.model_dump(mode="json")
     assert any(is_zh(str(v)) for v in _strings(body)), body
     assert offenders(body) == []
+    # The session's claim-review model is trained on a few hundred claims: below its floors, so advisory.
+    assert body["review"]["advisory"] is True
+    _all_chinese(body["review"]["advisory_reasons"])
+
+
+def _all_chinese(texts: list[str]) -> None:
+    """Every text is Chinese (has a Han character) and has no English word; and there is at least one."""
+    assert texts
+    assert [t for t in texts if not is_zh(t) or english_words(t)] == []
+
+
+def test_zh_low_confidence_reasons_are_chinese_and_english_ones_unchanged(server: Server) -> None:
+    """A valuation and an assessment give the confidence reasons recorded for their models in the asked language."""
+    store = ModelStore(server.settings.store_path)
+    texts = load_confidence_texts()
+    with server.client("bank_a", lang="zh") as zh, server.client("bank_a", lang="en") as en:
+        answers: dict[Lang, AssessmentResponse] = {"zh": zh.assess(application()), "en": en.assess(application())}
+        valued = zh.value({"patents": application()["patents"]})
+    for lang, a in answers.items():
+        reasons = []
+        for name in ("valuation", "pd"):
+            record = store.manifest(name, a.model_versions[name]).extra["confidence"]
+            reasons += recorded_reasons(record, model=name)
+            if lang == "en":  # unchanged: the English lines recorded at registration, after the model's name
+                assert texts.texts(recorded_reasons(record, model=name), "en") == [
+                    f"{name}: {r}" for r in record["reasons"]
+                ]
+        assert a.low_confidence is bool(reasons)
+        assert a.low_confidence_reasons == texts.texts(reasons, lang)
+        assert offenders(a.model_dump(mode="json")) == []
+    assert offenders(valued.model_dump(mode="json")) == []
+    flagged = answers["zh"].low_confidence_reasons + valued.low_confidence_reasons
+    # The session's pd model misses its oracle by just over the floor (0.056 > 0.05 on 2026-11-30); should a
+    # retrained one clear it, every code is still rendered in tests/scoring/test_confidence_texts.py.
+    if flagged:
+        _all_chinese(flagged)
 
 
 def _strings(value: Any) -> list[str]:
@@ -148,3 +189,21 @@ def test_zh_exports_have_chinese_headers_and_no_english_word(
     assert all(is_zh(str(c)) for c in frame.columns), list(frame.columns)
     texts = [*map(str, frame.columns), *(str(v) for v in frame.to_numpy().ravel())]
     assert [(t, w) for t in texts if (w := english_words(t))] == []
+
+
+@pytest.mark.parametrize("name", ["valuation", "pd", "lgd", "claim_review"])
+def test_zh_model_cards_state_the_same_facts_in_chinese(zh: httpx.Client, server: Server, name: str) -> None:
+    """The regulator's model card asked in Chinese: every text Chinese, the same limits, metrics and record."""
+    card = zh.get(f"/v1/regulator/models/{name}/1/card")
+    assert card.status_code == 200, card.text
+    zh_card = card.json()
+    en_card = zh.get(f"/v1/regulator/models/{name}/1/card", headers={"Accept-Language": "en"}).json()
+    _all_chinese([zh_card["purpose"], zh_card["data"], zh_card["intended_use"], *zh_card["known_limits"]])
+    assert offenders(zh_card) == []
+    assert len(zh_card["known_limits"]) == len(en_card["known_limits"])
+    texts = ("purpose", "data", "intended_use", "known_limits", "low_confidence_reasons")
+    assert {k: v for k, v in zh_card.items() if k not in texts} == {k: v for k, v in en_card.items() if k not in texts}
+    assert len(zh_card["low_confidence_reasons"]) == len(en_card["low_confidence_reasons"])
+    if zh_card["low_confidence"]:
+        _all_chinese(zh_card["low_confidence_reasons"])
+    assert en_card["purpose"] == load_model_cards()["en"][name].purpose  # English unchanged

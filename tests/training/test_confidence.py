@@ -39,6 +39,7 @@ def test_a_well_evidenced_model_close_to_its_oracle_is_not_flagged() -> None:
     assert assess_confidence("pd", PD) == {
         "low_confidence": False,
         "reasons": [],
+        "reason_codes": [],
         "floors": {"max_oracle_gap": 0.05, "min_test_rows": 200, "min_test_events": 30},
     }
 
@@ -72,3 +73,29 @@ def test_a_response_repeats_the_reasons_of_each_model_it_used() -> None:
     assert bundle.confidence("valuation") == {"low_confidence": False, "low_confidence_reasons": []}
     legacy = ModelBundle({"pd": _model("pd", None)}, token="t", loaded_at=datetime.now(UTC))
     assert legacy.confidence("pd")["low_confidence"] is False  # registered before the record existed
+
+
+def test_reasons_are_recorded_as_codes_and_given_in_the_readers_language() -> None:
+    c = assess_confidence("claim_review", CLAIMS)
+    assert [r["code"] for r in c["reason_codes"]] == ["FEW_TEST_ROWS", "FEW_TEST_EVENTS", "ORACLE_GAP"]
+    assert c["reason_codes"][0]["params"] == {"rows": 129, "floor": 300}
+    bundle = ModelBundle({"claim_review": _model("claim_review", c)}, token="t", loaded_at=datetime.now(UTC))
+    assert bundle.confidence("claim_review", lang="en")["low_confidence_reasons"] == [
+        f"claim_review: {r}" for r in c["reasons"]
+    ]
+    assert bundle.confidence("claim_review", lang="zh")["low_confidence_reasons"] == [
+        "理赔审核模型：测试集仅 129 行，少于下限 300 行",
+        "理赔审核模型：测试集仅含 15 个事件，少于下限 30 个",
+        "理赔审核模型：AUC 为 0.700，比已知真实机制的理想基准模型（0.890）低 0.190，超过允许差距 0.05",
+    ]
+
+
+def test_a_record_from_before_the_codes_keeps_its_english_and_says_so_in_chinese() -> None:
+    old = {"low_confidence": True, "reasons": ["tested on 129 rows, fewer than the floor of 300"]}
+    bundle = ModelBundle({"pd": _model("pd", old)}, token="t", loaded_at=datetime.now(UTC))
+    assert bundle.confidence("pd")["low_confidence_reasons"] == ["pd: tested on 129 rows, fewer than the floor of 300"]
+    zh = bundle.confidence("pd", lang="zh")
+    assert zh["low_confidence"] is True
+    assert zh["low_confidence_reasons"] == [
+        "违约概率模型：低于置信度下限（该模型登记时只记录了英文原因，重新训练后可显示中文原因）"
+    ]

@@ -186,11 +186,13 @@ def _review(
         ),
     )
     # A fund sees tens of claims a year: until the model clears its confidence floors the rule
-    # checklist decides and the score is advisory (training/config/confidence.yaml).
+    # checklist decides and the score is advisory (training/config/confidence.yaml). The reasons are
+    # stored as codes too, so a reader gets them in their own language (views.review_public).
     return (
         review.model_dump(mode="json")
         | {"synthetic": bool(model.manifest.get("synthetic"))}
         | bundle.confidence("claim_review")
+        | {"low_confidence_codes": [r.model_dump(mode="json") for r in bundle.confidence_reasons("claim_review")]}
     )
 
 

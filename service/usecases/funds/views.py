@@ -6,6 +6,7 @@ from datetime import UTC
 from typing import Any
 
 from scoring.claim_review import ClaimReview, review_reasons
+from scoring.confidence_texts import ConfidenceReason, load_confidence_texts, recorded_reasons
 from scoring.fund_checks import EntryFacts, RuleCheck
 from scoring.fund_reasons import base_step_reason, cap_reason, check_reason, party_reason
 from scoring.payout import Payout
@@ -103,15 +104,26 @@ def payout_public(p: Payout, ctx: FundContext, lang: Lang) -> PayoutPublic:
 def review_public(raw: dict[str, object], ctx: FundContext, lang: Lang) -> ReviewPublic:
     """The stored review score with its top reasons in ``lang``."""
     review = ClaimReview.model_validate({k: v for k, v in raw.items() if k in ClaimReview.model_fields})
-    reasons = raw.get("low_confidence_reasons")
     return ReviewPublic(
         advisory=bool(raw.get("low_confidence")),
-        advisory_reasons=[str(r) for r in reasons] if isinstance(reasons, list) else [],
+        advisory_reasons=_advisory_reasons(raw, lang),
         version=review.model_version,
         probability=review.probability,
         contributions=review.contributions,
         reasons=review_reasons(review, ctx.claim_texts, lang=lang),
     )
+
+
+def _advisory_reasons(raw: dict[str, object], lang: Lang) -> list[str]:
+    """Why the stored review score is advisory, in ``lang`` (from its codes; older reviews kept English lines)."""
+    codes = raw.get("low_confidence_codes")
+    if isinstance(codes, list):
+        return load_confidence_texts().texts([ConfidenceReason.model_validate(c) for c in codes], lang)
+    lines = raw.get("low_confidence_reasons")
+    record = {"low_confidence": raw.get("low_confidence"), "reasons": lines if isinstance(lines, list) else []}
+    # The stored English lines already name the model ("claim_review: ..."): no second prefix in English.
+    reasons = recorded_reasons(record, model=None if lang == "en" else "claim_review")
+    return load_confidence_texts().texts(reasons, lang)
 
 
 def claim_public(claim: Claim, ctx: FundContext, lang: Lang) -> ClaimPublic:
