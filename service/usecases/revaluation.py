@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from scoring import features as F
+from scoring.book import balance_at
 from scoring.legal_events import LegalFacts
 from scoring.vocab.arrays import FloatArray
 from scoring.watch import Alert, LoanFigures, caps_of, loan_alerts, mark_patents, maturity_of, patent_alerts
@@ -39,6 +40,7 @@ from service.metrics import Metrics
 from service.schemas.watch import RevaluationSummary
 from service.settings import Settings
 from service.usecases.alerts import merge_alerts, open_counts
+from service.usecases.book import load_book as load_book_loans
 from service.usecases.events import LIVE_STATUSES, refresh_facts
 from service.usecases.watch import WatchContext, caps_by_type, watch_context
 
@@ -115,6 +117,25 @@ def load_book(session: Session) -> Book:
     return Book(loans=loans, patents=patents, facts_json=facts_json)
 
 
+BOOK_CHUNK = 500
+"""Loans per read of their reports and repayments (bounds the ids in one IN list)."""
+
+
+def outstanding(session: Session, loan_ids: pd.Series, on: date) -> FloatArray:
+    """Each loan's principal outstanding on ``on``, CNY, in the order of ``loan_ids`` (scoring/book.py).
+
+    The same arithmetic as the single loan's watch (:func:`service.usecases.watch.outstanding_on`):
+    the schedule frozen at arrears, less the repayments and write-offs reported up to that day.
+    """
+    rows = {x.id: x for x in session.exec(select(Loan).where(col(Loan.status).in_(LIVE_STATUSES))).all()}
+    wanted = [rows[str(i)] for i in loan_ids]
+    fen: dict[str, int] = {}
+    for start in range(0, len(wanted), BOOK_CHUNK):
+        for b in load_book_loans(session, loans=wanted[start : start + BOOK_CHUNK]):
+            fen[b.loan_id] = balance_at(b, on)
+    return np.array([fen[str(i)] / 100 for i in loan_ids], dtype=np.float64)
+
+
 def _columns(patents: pd.DataFrame) -> dict[str, np.ndarray]:
     cols = {c: patents[c].to_numpy() for c in patents.columns}
     for name in _DATES:
@@ -172,7 +193,7 @@ def revalue_book(
         total_p50 = np.asarray(np.bincount(li, weights=marks.q[:, 1], minlength=n_loans), dtype=np.float64)
     else:
         value = max_loan = total_p50 = np.zeros(n_loans)
-    amount = loans["amount_cny"].to_numpy(dtype=float)
+    amount = outstanding(session, loans["loan_id"], today)
     maturities = [maturity_of(o, int(t)) for o, t in zip(loans["origination_date"], loans["tenor_months"], strict=True)]
     maturity = np.array(maturities, dtype="datetime64[D]")
     booked_value = loans["booked_value"].astype(float).to_numpy()
