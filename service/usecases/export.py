@@ -1,0 +1,178 @@
+"""The service's database as a data set of the data contract (docs/data-contract.md), for ``iprisk train``.
+
+Every loan an institution booked (or every booked loan, for the regulator) becomes:
+
+- a ``loans`` row: its terms, bank and pool as booked.  The appraised value is the bank's own
+  appraisal when the assessment gave one, else the P50 of the package the assessment valued;
+- an ``enterprises`` row for its borrower and ``patents`` rows for its pledged patents, as the
+  assessment behind the loan stated them (the input snapshot: what was known at origination).
+  A borrower or patent in several loans keeps the snapshot of its latest loan.  A pledged patent
+  its assessment does not state takes its current facts (``patent_facts``).  A patent sold alone
+  in a closed disposal carries the sale price as its observed price (``price_source`` disposal);
+- ``loan_patents`` rows for its pledges, released ones included;
+- an ``outcomes`` row once its bank reported an outcome
+  (:func:`service.usecases.disposal_outcomes.outcome_row`): the credit columns, ``observed_until``
+  for censoring, and the disposal's channel, rounds, dates, costs, recovery and realised LGD once
+  its case closed.  A loan never reported has no row: its outcome is unknown, not "performing".
+
+``claims`` is empty: the service records the fund's decisions on claims, not the review finding
+(irregular or not, by desk or field review) the ``claim_review`` model learns from.
+
+The frames carry the contract's column names and units (CNY, dates, booleans) and may carry
+more columns; the command line writes them through the contract's own writer and validates them
+with its loader (``service/export_cli.py``), which this module may not import (tests/scoring/test_imports.py).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from sqlmodel import Session, col, select
+
+from scoring.legal_events import LegalFacts
+from scoring.types import Borrower, LoanTerms, Patent
+from scoring.vocab.money import to_cny
+from service.db import audit
+from service.db.fund_tables import PoolLoan
+from service.db.regulator_tables import LoanOutcome
+from service.db.tables import Assessment, Loan, LoanPatent
+from service.db.watch_tables import DisposalCase, PatentFacts
+from service.usecases.disposal_outcomes import OUTCOME_COLUMNS, outcome_row
+from service.usecases.events import seed_facts
+
+TABLES = ("enterprises", "patents", "loans", "loan_patents", "outcomes", "claims")
+"""The contract's required tables, in the order they are written."""
+MAX_LTV = 10.0
+"""The contract's largest LTV: a package valued at nothing is written at it."""
+
+
+@dataclass(frozen=True)
+class ContractExport:
+    """The contract's tables from the database, and what the export could not say."""
+
+    frames: dict[str, pd.DataFrame]
+    loans_without_outcome: int
+    patents_from_current_facts: int
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table."""
+        return {name: len(frame) for name, frame in self.frames.items()}
+
+
+def _booked(session: Session, institution: str | None) -> list[tuple[Loan, Assessment]]:
+    q = select(Loan, Assessment).join(Assessment, col(Assessment.id) == col(Loan.assessment_id))
+    if institution is not None:
+        q = q.where(col(Loan.institution) == institution)
+    rows = session.exec(q.order_by(col(Loan.origination_date), col(Loan.created_at), col(Loan.id))).all()
+    return [(loan, a) for loan, a in rows]
+
+
+def _scoped(model: Any, loan_column: Any, institution: str | None) -> Any:
+    """Rows of ``model`` whose loan the export holds (joined, so no list of ids is sent)."""
+    q = select(model).join(Loan, col(Loan.id) == loan_column)
+    return q if institution is None else q.where(col(Loan.institution) == institution)
+
+
+def _loan_row(loan: Loan, a: Assessment, pool: PoolLoan | None) -> dict[str, Any]:
+    terms = LoanTerms.model_validate(a.request["loan"])
+    appraised = a.request.get("appraised_value_cny")
+    if appraised is None:
+        appraised = a.response["valuation"]["package"]["total_p50"]
+    appraised = float(appraised)
+    return {
+        "loan_id": loan.id,
+        "enterprise_id": loan.borrower_id,
+        "bank_id": loan.institution,
+        "amount_cny": loan.amount_cny,
+        "tenor_months": loan.tenor_months,
+        "annual_rate": loan.annual_rate,
+        "purpose": terms.purpose,
+        "origination_date": loan.origination_date,
+        "appraised_value_cny": appraised,
+        "ltv": min(MAX_LTV, loan.amount_cny / appraised) if appraised > 0 else MAX_LTV,
+        "ip_share_of_collateral": terms.ip_share_of_collateral,
+        "insured_share": terms.insured_share,
+        "pooled": pool is not None,
+        "fund_id": pool.fund_id if pool is not None else None,
+    }
+
+
+def _patent_row(patent: Patent) -> dict[str, Any]:
+    return {**patent.model_dump(), "observed_price_cny": None, "price_source": None, "price_date": None}
+
+
+def _observed_prices(patents: dict[str, dict[str, Any]], links: list[LoanPatent], cases: list[DisposalCase]) -> None:
+    """A patent sold alone in a closed case: its sale price is an observed price of that patent."""
+    by_loan: dict[str, list[str]] = defaultdict(list)
+    for link in links:
+        by_loan[link.loan_id].append(link.patent_id)
+    for case in cases:
+        pledged = by_loan.get(case.loan_id, [])
+        if case.status == "closed" and case.sale_price_fen and case.sold_on and len(pledged) == 1:
+            patents[pledged[0]].update(
+                observed_price_cny=float(to_cny(case.sale_price_fen)), price_source="disposal", price_date=case.sold_on
+            )
+
+
+def contract_frames(
+    session: Session, *, institution: str | None, progress: Callable[[str], object] | None = None
+) -> ContractExport:
+    """Every contract table for the loans ``institution`` booked (None: every institution's)."""
+    say = progress or (lambda _line: None)
+    booked = _booked(session, institution)
+    say(f"{len(booked)} booked loans")
+    pools = {p.loan_id: p for p in session.exec(_scoped(PoolLoan, PoolLoan.loan_id, institution)).all()}
+    links = list(session.exec(_scoped(LoanPatent, LoanPatent.loan_id, institution).order_by(col(LoanPatent.id))).all())
+    enterprises: dict[str, dict[str, Any]] = {}
+    patents: dict[str, dict[str, Any]] = {}
+    loans = []
+    for loan, a in booked:  # in origination order: a later loan's snapshot replaces an earlier one's
+        enterprises[loan.borrower_id] = Borrower.model_validate(a.request["borrower"]).model_dump()
+        seeds: dict[str, LegalFacts] = seed_facts(session, loan)
+        patents.update({pid: _patent_row(f.patent) for pid, f in seeds.items()})
+        loans.append(_loan_row(loan, a, pools.get(loan.id)))
+    unstated = sorted({x.patent_id for x in links} - set(patents))
+    for row in session.exec(select(PatentFacts).where(col(PatentFacts.patent_id).in_(unstated))).all():
+        patents[row.patent_id] = _patent_row(LegalFacts.model_validate(row.facts).patent)
+    say(f"{len(enterprises)} borrowers, {len(patents)} patents")
+    cases = list(session.exec(_scoped(DisposalCase, DisposalCase.loan_id, institution)).all())
+    _observed_prices(patents, links, cases)
+    reports: dict[str, list[LoanOutcome]] = defaultdict(list)
+    for r in session.exec(_scoped(LoanOutcome, LoanOutcome.loan_id, institution)).all():
+        reports[r.loan_id].append(r)
+    case_of = {c.loan_id: c for c in cases}
+    outcomes = [outcome_row(loan, reports[loan.id], case_of.get(loan.id)) for loan, _ in booked if reports[loan.id]]
+    say(f"{len(outcomes)} reported outcomes, {sum(o['realised_lgd'] is not None for o in outcomes)} closed disposals")
+    frames = {
+        "enterprises": pd.DataFrame(list(enterprises.values())),
+        "patents": pd.DataFrame(list(patents.values())),
+        "loans": pd.DataFrame(loans),
+        "loan_patents": pd.DataFrame([{"loan_id": x.loan_id, "patent_id": x.patent_id} for x in links]),
+        "outcomes": pd.DataFrame(outcomes, columns=list(OUTCOME_COLUMNS)),
+        "claims": pd.DataFrame(),
+    }
+    return ContractExport(
+        frames,
+        loans_without_outcome=len(booked) - len(outcomes),
+        patents_from_current_facts=len(unstated),
+    )
+
+
+def audit_export(
+    session: Session, *, actor: str, institution: str | None, directory: str, fmt: str, export: ContractExport
+) -> None:
+    """Audit the export (who, whose loans, where, how many rows); the caller commits."""
+    audit.append(
+        session,
+        key_id=None,
+        role="cli",
+        institution=actor,
+        action="export.contract",
+        resource_type="dataset",
+        resource_id=institution or "all",
+        detail={"directory": directory, "format": fmt, "rows": export.counts()},
+    )
