@@ -83,7 +83,7 @@ def contract(
     from service.db.engine import make_engine
     from service.db.migrate import upgrade
     from service.settings import Settings
-    from service.usecases.export import TABLES, audit_export, contract_frames
+    from service.usecases.export import TABLES, audit_export, booked_count, contract_frames
 
     if fmt not in ("csv", "parquet"):
         raise _fail(f"--format must be csv or parquet, not {fmt!r}")
@@ -98,9 +98,9 @@ def contract(
     try:
         upgrade(engine)
         with Session(engine) as session:
-            export = contract_frames(session, institution=institution, progress=_echo)
-            if export.frames["loans"].empty:
+            if not booked_count(session, institution):
                 raise _fail(f"no booked loans {'of ' + institution if institution else 'at all'}: nothing to export")
+            export = contract_frames(session, institution=institution, progress=_echo)
             _echo(f"writing {', '.join(TABLES)} as {fmt} and checking them against the data contract")
             _write(export.frames, directory, fmt)
             audit_export(

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from scoring.legal_events import LegalFacts
 from scoring.types import Borrower, LoanTerms, Patent
@@ -69,6 +69,14 @@ def _booked(session: Session, institution: str | None) -> list[tuple[Loan, Asses
         q = q.where(col(Loan.institution) == institution)
     rows = session.exec(q.order_by(col(Loan.origination_date), col(Loan.created_at), col(Loan.id))).all()
     return [(loan, a) for loan, a in rows]
+
+
+def booked_count(session: Session, institution: str | None) -> int:
+    """How many loans ``institution`` booked (None: every institution)."""
+    q = select(func.count()).select_from(Loan)
+    if institution is not None:
+        q = q.where(col(Loan.institution) == institution)
+    return int(session.exec(q).one())
 
 
 def _scoped(model: Any, loan_column: Any, institution: str | None) -> Any:

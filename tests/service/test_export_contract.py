@@ -151,3 +151,23 @@ def test_lgd_trains_on_an_export_holding_enough_disposals(server: Server, tmp_pa
     ]
     assert trained.exit_code == 0, trained.output
     assert "lgd version" in trained.output and "registered as challenger" in trained.output
+
+
+def test_an_export_that_cannot_be_made_says_why_in_one_line(server: Server, tmp_path: Path) -> None:
+    a_file = tmp_path / "a_file"
+    a_file.write_text("not a directory", encoding="utf-8")
+    whose = _cli(server, "export", "contract", str(tmp_path / "x"))
+    both = _cli(server, "export", "contract", str(tmp_path / "x"), "--institution", "bank_a", "--all")
+    nobody = _cli(server, "export", "contract", str(tmp_path / "x"), "--institution", "bank_nowhere")
+    fmt = _cli(server, "export", "contract", str(tmp_path / "x"), "--all", "--format", "xlsx")
+    occupied = _cli(server, "export", "contract", str(a_file), "--all")
+    for result, words in (
+        (whose, "--institution BANK, or --all"),
+        (both, "--institution BANK, or --all"),
+        (nobody, "no booked loans of bank_nowhere"),
+        (fmt, "--format must be csv or parquet"),
+        (occupied, "is not a directory"),
+    ):
+        assert result.exit_code == 2, result.output
+        assert words in result.output and len(result.output.strip().splitlines()) == 1, result.output
+    assert not (tmp_path / "x").exists()  # nothing written
