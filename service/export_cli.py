@@ -102,6 +102,8 @@ def contract(
                 raise _fail(f"no booked loans {'of ' + institution if institution else 'at all'}: nothing to export")
             export = contract_frames(session, institution=institution, progress=_echo)
             _echo(f"writing {', '.join(TABLES)} as {fmt} and checking them against the data contract")
+            for loan_id, why in export.skipped.items():
+                _echo(f"left out loan {loan_id}: its stored assessment no longer validates: {why}")
             _write(export.frames, directory, fmt)
             audit_export(
                 session,
@@ -123,5 +125,6 @@ def contract(
         "rows": export.counts(),
         "loans_without_outcome": export.loans_without_outcome,
         "patents_from_current_facts": export.patents_from_current_facts,
+        "loans_skipped": export.skipped,
     }
     typer.echo(json.dumps(summary))

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from pydantic import ValidationError
 from sqlmodel import Session, col, func, select
 
 from scoring.legal_events import LegalFacts
@@ -57,6 +58,8 @@ class ContractExport:
     frames: dict[str, pd.DataFrame]
     loans_without_outcome: int
     patents_from_current_facts: int
+    skipped: dict[str, str]
+    """Loans left out, with why: a stored assessment today's rules refuse (written under older ones)."""
 
     def counts(self) -> dict[str, int]:
         """Rows per table."""
@@ -126,6 +129,34 @@ def _observed_prices(patents: dict[str, dict[str, Any]], links: list[LoanPatent]
             )
 
 
+@dataclass
+class _Snapshots:
+    """What the assessments behind the loans stated, by key (a later loan's replaces an earlier one's)."""
+
+    enterprises: dict[str, dict[str, Any]]
+    patents: dict[str, dict[str, Any]]
+    loans: list[dict[str, Any]]
+    skipped: dict[str, str]
+
+
+def _snapshots(
+    session: Session, booked: list[tuple[Loan, Assessment]], pools: dict[str | None, PoolLoan]
+) -> _Snapshots:
+    out = _Snapshots({}, {}, [], {})
+    for loan, a in booked:  # in origination order
+        try:
+            borrower = Borrower.model_validate(a.request["borrower"]).model_dump()
+            seeds: dict[str, LegalFacts] = seed_facts(session, loan)
+            row = _loan_row(loan, a, pools.get(loan.id))
+        except (ValidationError, ValueError, KeyError) as exc:  # written under older rules
+            out.skipped[loan.id] = " ".join(str(exc).split())[:200]
+            continue
+        out.enterprises[loan.borrower_id] = borrower
+        out.patents.update({pid: _patent_row(f.patent) for pid, f in seeds.items()})
+        out.loans.append(row)
+    return out
+
+
 def contract_frames(
     session: Session, *, institution: str | None, progress: Callable[[str], object] | None = None
 ) -> ContractExport:
@@ -134,20 +165,21 @@ def contract_frames(
     booked = _booked(session, institution)
     say(f"{len(booked)} booked loans")
     pools = {p.loan_id: p for p in session.exec(_scoped(PoolLoan, PoolLoan.loan_id, institution)).all()}
-    links = list(session.exec(_scoped(LoanPatent, LoanPatent.loan_id, institution).order_by(col(LoanPatent.id))).all())
-    enterprises: dict[str, dict[str, Any]] = {}
-    patents: dict[str, dict[str, Any]] = {}
-    loans = []
-    for loan, a in booked:  # in origination order: a later loan's snapshot replaces an earlier one's
-        enterprises[loan.borrower_id] = Borrower.model_validate(a.request["borrower"]).model_dump()
-        seeds: dict[str, LegalFacts] = seed_facts(session, loan)
-        patents.update({pid: _patent_row(f.patent) for pid, f in seeds.items()})
-        loans.append(_loan_row(loan, a, pools.get(loan.id)))
+    snap = _snapshots(session, booked, pools)
+    enterprises, patents, loans, skipped = snap.enterprises, snap.patents, snap.loans, snap.skipped
+    booked = [(loan, a) for loan, a in booked if loan.id not in skipped]
+    links = [
+        x
+        for x in session.exec(_scoped(LoanPatent, LoanPatent.loan_id, institution).order_by(col(LoanPatent.id)))
+        if x.loan_id not in skipped
+    ]
     unstated = sorted({x.patent_id for x in links} - set(patents))
-    for row in session.exec(select(PatentFacts).where(col(PatentFacts.patent_id).in_(unstated))).all():
-        patents[row.patent_id] = _patent_row(LegalFacts.model_validate(row.facts).patent)
+    for facts in session.exec(select(PatentFacts).where(col(PatentFacts.patent_id).in_(unstated))).all():
+        patents[facts.patent_id] = _patent_row(LegalFacts.model_validate(facts.facts).patent)
     say(f"{len(enterprises)} borrowers, {len(patents)} patents")
-    cases = list(session.exec(_scoped(DisposalCase, DisposalCase.loan_id, institution)).all())
+    cases = [
+        c for c in session.exec(_scoped(DisposalCase, DisposalCase.loan_id, institution)) if c.loan_id not in skipped
+    ]
     _observed_prices(patents, links, cases)
     reports: dict[str, list[LoanOutcome]] = defaultdict(list)
     for r in session.exec(_scoped(LoanOutcome, LoanOutcome.loan_id, institution)).all():
@@ -167,6 +199,7 @@ def contract_frames(
         frames,
         loans_without_outcome=len(booked) - len(outcomes),
         patents_from_current_facts=len(unstated),
+        skipped=skipped,
     )
 
 
