@@ -7,6 +7,7 @@ columns, with ``observed_until`` saying how far the outcome was seen (censoring)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -71,6 +72,22 @@ def outcome_row(loan: Loan, reports: Sequence[LoanOutcome], case: DisposalCase |
         realised_lgd=case.realised_lgd,
     )
     return row
+
+
+def settled_row(loan: Loan, settled_on: date) -> dict[str, Any]:
+    """The ``outcomes`` row of a loan repaid (closed) without a default and without any outcome report.
+
+    Its outcome is known without a report: no default, nothing past due, observed until it was settled.
+    """
+    return {
+        "loan_id": loan.id,
+        "default_12m": False,
+        "days_past_due": 0,
+        "npl_class": "normal",
+        "default_date": None,
+        "observed_until": settled_on,
+        **dict.fromkeys(OUTCOME_COLUMNS[6:]),
+    }
 
 
 def outcome_rows(session: Session) -> list[dict[str, Any]]:

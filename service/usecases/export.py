@@ -13,7 +13,9 @@ Every loan an institution booked (or every booked loan, for the regulator) becom
 - an ``outcomes`` row once its bank reported an outcome
   (:func:`service.usecases.disposal_outcomes.outcome_row`): the credit columns, ``observed_until``
   for censoring, and the disposal's channel, rounds, dates, costs, recovery and realised LGD once
-  its case closed.  A loan never reported has no row: its outcome is unknown, not "performing".
+  its case closed.  A loan repaid (closed) without a report and never in default has a row too:
+  no default, observed until it was settled.  Any other loan never reported has no row: its
+  outcome is unknown, not "performing".
 
 ``claims`` is empty: the service records the fund's decisions on claims, not the review finding
 (irregular or not, by desk or field review) the ``claim_review`` model learns from.
@@ -28,6 +30,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -39,14 +42,17 @@ from scoring.types import Borrower, LoanTerms, Patent
 from scoring.vocab.money import to_cny
 from service.db import audit
 from service.db.fund_tables import PoolLoan
+from service.db.pledge_tables import PledgeEvent
 from service.db.regulator_tables import LoanOutcome
 from service.db.tables import Assessment, Loan, LoanPatent
 from service.db.watch_tables import DisposalCase, PatentFacts
-from service.usecases.disposal_outcomes import OUTCOME_COLUMNS, outcome_row
+from service.usecases.disposal_outcomes import OUTCOME_COLUMNS, outcome_row, settled_row
 from service.usecases.events import seed_facts
 
 TABLES = ("enterprises", "patents", "loans", "loan_patents", "outcomes", "claims")
 """The contract's required tables, in the order they are written."""
+DEFAULTED_STATES = frozenset({"defaulted", "in_disposal", "disposed", "released"})
+"""Pledge states a loan reaches only through a default (scoring.pledge_life.CREDIT_STATUS)."""
 MAX_LTV = 10.0
 """The contract's largest LTV: a package valued at nothing is written at it."""
 
@@ -86,6 +92,19 @@ def _scoped(model: Any, loan_column: Any, institution: str | None) -> Any:
     """Rows of ``model`` whose loan the export holds (joined, so no list of ids is sent)."""
     q = select(model).join(Loan, col(Loan.id) == loan_column)
     return q if institution is None else q.where(col(Loan.institution) == institution)
+
+
+def _settled_without_default(session: Session, institution: str | None) -> dict[str, date]:
+    """Loans settled (repaid, closed) that never were in default, with the day they were settled."""
+    settled: dict[str, date] = {}
+    defaulted: set[str] = set()
+    q = _scoped(PledgeEvent, PledgeEvent.loan_id, institution).where(col(PledgeEvent.patent_id).is_(None))
+    for e in session.exec(q.order_by(col(PledgeEvent.id))):
+        if e.to_state == "settled":
+            settled[e.loan_id] = e.occurred_on
+        elif e.to_state in DEFAULTED_STATES:
+            defaulted.add(e.loan_id)
+    return {k: v for k, v in settled.items() if k not in defaulted}
 
 
 def _loan_row(loan: Loan, a: Assessment, pool: PoolLoan | None) -> dict[str, Any]:
@@ -185,7 +204,14 @@ def contract_frames(
     for r in session.exec(_scoped(LoanOutcome, LoanOutcome.loan_id, institution)).all():
         reports[r.loan_id].append(r)
     case_of = {c.loan_id: c for c in cases}
-    outcomes = [outcome_row(loan, reports[loan.id], case_of.get(loan.id)) for loan, _ in booked if reports[loan.id]]
+    settled = _settled_without_default(session, institution)
+    outcomes = [
+        outcome_row(loan, reports[loan.id], case_of.get(loan.id))
+        if reports[loan.id]
+        else settled_row(loan, settled[loan.id])
+        for loan, _ in booked
+        if reports[loan.id] or loan.id in settled
+    ]
     say(f"{len(outcomes)} reported outcomes, {sum(o['realised_lgd'] is not None for o in outcomes)} closed disposals")
     frames = {
         "enterprises": pd.DataFrame(list(enterprises.values())),

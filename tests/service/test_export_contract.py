@@ -20,7 +20,7 @@ from service.client import IpriskClient
 from service.db.tables import Assessment, Loan
 from tests.factories import application
 from tests.service.harness import Server
-from tests.service.test_after_booking import ORIGINATED, _cli, today_is
+from tests.service.test_after_booking import ORIGINATED, TODAY, _cli, today_is
 from training.contract import load_dataset
 
 FIRST_DEFAULT = date(2026, 7, 10)
@@ -73,6 +73,8 @@ def test_the_export_holds_every_contract_table_of_one_banks_loans(server: Server
             }
         )
         unreported, _ = _booked(a, 3)
+        repaid, _ = _booked(a, 5)
+        a.close_loan(repaid)
         others, _ = _booked(b, 4)
     out = tmp_path / "bank_a"
     summary = _export(server, out, "--institution", "bank_a")
@@ -93,6 +95,9 @@ def test_the_export_holds_every_contract_table_of_one_banks_loans(server: Server
     assert loans.loc[sold, "amount_cny"] == 1_000_000 and loans.loc[sold, "annual_rate"] == 0.05
     outcomes = data["outcomes"].set_index("loan_id")
     assert unreported not in outcomes.index  # never reported: unknown, not "performing"
+    closed = outcomes.loc[repaid]  # repaid without a report: no default, seen until it was settled
+    assert not closed["default_12m"] and closed["observed_until"] == pd.Timestamp(TODAY)
+    assert (closed["npl_class"], closed["days_past_due"]) == ("normal", 0)
     row = outcomes.loc[sold]
     assert bool(row["default_12m"]) and row["default_date"] == pd.Timestamp("2026-07-12")
     assert (row["disposal_channel"], row["auction_rounds"], row["disposal_price_cny"]) == (
