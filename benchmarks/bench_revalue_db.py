@@ -68,7 +68,7 @@ TODAY = date(2026, 11, 30)
 BANKS = ("bank_a", "bank_b", "bank_c", "bank_d", "bank_e")
 REVENUE_CNY = 30_000_000.0
 BORROWER: dict[str, Any] = {
-    "industry": "big_data",
+    "industry": "computing_power",
     "region": "guiyang",
     "revenue_cny": REVENUE_CNY,
     "employees": 120,

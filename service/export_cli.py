@@ -28,6 +28,17 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
+SHOWN = 5
+"""Loans left out that are named one by one (the rest are counted)."""
+
+
+def _report_skipped(skipped: dict[str, str]) -> None:
+    for loan_id, why in list(skipped.items())[:SHOWN]:
+        _echo(f"left out loan {loan_id}: its stored assessment no longer validates: {why}")
+    if len(skipped) > SHOWN:
+        _echo(f"... and {len(skipped) - SHOWN} more loans left out")
+
+
 def _typed(frame: Any, name: str) -> Any:
     """The frame with the contract's columns (an empty table gets them) and whole numbers kept whole."""
     import pandas as pd
@@ -102,8 +113,12 @@ def contract(
                 raise _fail(f"no booked loans {'of ' + institution if institution else 'at all'}: nothing to export")
             export = contract_frames(session, institution=institution, progress=_echo)
             _echo(f"writing {', '.join(TABLES)} as {fmt} and checking them against the data contract")
-            for loan_id, why in export.skipped.items():
-                _echo(f"left out loan {loan_id}: its stored assessment no longer validates: {why}")
+            _report_skipped(export.skipped)
+            if export.frames["loans"].empty:
+                first = next(iter(export.skipped.items()))
+                raise _fail(
+                    f"every booked loan was left out ({len(export.skipped)}; the first, {first[0]}: {first[1]})"
+                )
             _write(export.frames, directory, fmt)
             audit_export(
                 session,
@@ -125,6 +140,7 @@ def contract(
         "rows": export.counts(),
         "loans_without_outcome": export.loans_without_outcome,
         "patents_from_current_facts": export.patents_from_current_facts,
-        "loans_skipped": export.skipped,
+        "loans_skipped": len(export.skipped),
+        "skipped_examples": dict(list(export.skipped.items())[:SHOWN]),
     }
     typer.echo(json.dumps(summary))
