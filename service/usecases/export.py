@@ -35,6 +35,7 @@ from typing import Any
 
 import pandas as pd
 from pydantic import ValidationError
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, func, select
 
 from scoring.legal_events import LegalFacts
@@ -73,7 +74,12 @@ class ContractExport:
 
 
 def _booked(session: Session, institution: str | None) -> list[tuple[Loan, Assessment]]:
-    q = select(Loan, Assessment).join(Assessment, col(Assessment.id) == col(Loan.assessment_id))
+    # The assessments' answers are not read (most of their size): the package's P50 is on the loan.
+    q = (
+        select(Loan, Assessment)
+        .join(Assessment, col(Assessment.id) == col(Loan.assessment_id))
+        .options(*(defer(getattr(Assessment, name)) for name in ("response", "model_versions")))
+    )
     if institution is not None:
         q = q.where(col(Loan.institution) == institution)
     rows = session.exec(q.order_by(col(Loan.origination_date), col(Loan.created_at), col(Loan.id))).all()
@@ -110,6 +116,8 @@ def _settled_without_default(session: Session, institution: str | None) -> dict[
 def _loan_row(loan: Loan, a: Assessment, pool: PoolLoan | None) -> dict[str, Any]:
     terms = LoanTerms.model_validate(a.request["loan"])
     appraised = a.request.get("appraised_value_cny")
+    if appraised is None:  # the package's P50 at booking (on the loan since 0002; else in the answer)
+        appraised = loan.collateral_p50
     if appraised is None:
         appraised = a.response["valuation"]["package"]["total_p50"]
     appraised = float(appraised)
