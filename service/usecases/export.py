@@ -28,7 +28,7 @@ with its loader (``service/export_cli.py``), which this module may not import (t
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -73,8 +73,12 @@ class ContractExport:
         return {name: len(frame) for name, frame in self.frames.items()}
 
 
-def _booked(session: Session, institution: str | None) -> list[tuple[Loan, Assessment]]:
-    # The assessments' answers are not read (most of their size): the package's P50 is on the loan.
+def _booked(session: Session, institution: str | None) -> Iterator[tuple[Loan, Assessment]]:
+    """The loans in origination order with their assessments, read a thousand at a time.
+
+    An assessment is dropped once its loan's snapshot is taken, so a province's book does not sit in
+    memory; its answer is not read at all (most of its size: the package's P50 is on the loan).
+    """
     q = (
         select(Loan, Assessment)
         .join(Assessment, col(Assessment.id) == col(Loan.assessment_id))
@@ -82,8 +86,8 @@ def _booked(session: Session, institution: str | None) -> list[tuple[Loan, Asses
     )
     if institution is not None:
         q = q.where(col(Loan.institution) == institution)
-    rows = session.exec(q.order_by(col(Loan.origination_date), col(Loan.created_at), col(Loan.id))).all()
-    return [(loan, a) for loan, a in rows]
+    q = q.order_by(col(Loan.origination_date), col(Loan.created_at), col(Loan.id)).execution_options(yield_per=1000)
+    yield from session.exec(q)
 
 
 def booked_count(session: Session, institution: str | None) -> int:
@@ -164,12 +168,13 @@ class _Snapshots:
     patents: dict[str, dict[str, Any]]
     loans: list[dict[str, Any]]
     skipped: dict[str, str]
+    kept: list[Loan]
 
 
 def _snapshots(
-    session: Session, booked: list[tuple[Loan, Assessment]], pools: dict[str | None, PoolLoan]
+    session: Session, booked: Iterator[tuple[Loan, Assessment]], pools: dict[str | None, PoolLoan]
 ) -> _Snapshots:
-    out = _Snapshots({}, {}, [], {})
+    out = _Snapshots({}, {}, [], {}, [])
     for loan, a in booked:  # in origination order
         try:
             borrower = Borrower.model_validate(a.request["borrower"]).model_dump()
@@ -181,6 +186,7 @@ def _snapshots(
         out.enterprises[loan.borrower_id] = borrower
         out.patents.update({pid: _patent_row(f.patent) for pid, f in seeds.items()})
         out.loans.append(row)
+        out.kept.append(loan)
     return out
 
 
@@ -189,20 +195,20 @@ def contract_frames(
 ) -> ContractExport:
     """Every contract table for the loans ``institution`` booked (None: every institution's)."""
     say = progress or (lambda _line: None)
-    booked = _booked(session, institution)
-    say(f"{len(booked)} booked loans")
+    say(f"{booked_count(session, institution)} booked loans")
     pools = {p.loan_id: p for p in session.exec(_scoped(PoolLoan, PoolLoan.loan_id, institution)).all()}
-    snap = _snapshots(session, booked, pools)
-    enterprises, patents, loans, skipped = snap.enterprises, snap.patents, snap.loans, snap.skipped
-    booked = [(loan, a) for loan, a in booked if loan.id not in skipped]
+    snap = _snapshots(session, _booked(session, institution), pools)
+    enterprises, patents, loans, skipped, kept = snap.enterprises, snap.patents, snap.loans, snap.skipped, snap.kept
     links = [
         x
         for x in session.exec(_scoped(LoanPatent, LoanPatent.loan_id, institution).order_by(col(LoanPatent.id)))
         if x.loan_id not in skipped
     ]
     unstated = sorted({x.patent_id for x in links} - set(patents))
+    exported = {loan.id for loan in kept}
     for facts in session.exec(select(PatentFacts).where(col(PatentFacts.patent_id).in_(unstated))).all():
-        patents[facts.patent_id] = _patent_row(LegalFacts.model_validate(facts.facts).patent)
+        if facts.loan_id in exported:  # facts seeded by another institution's loan are not this export's
+            patents[facts.patent_id] = _patent_row(LegalFacts.model_validate(facts.facts).patent)
     say(f"{len(enterprises)} borrowers, {len(patents)} patents")
     cases = [
         c for c in session.exec(_scoped(DisposalCase, DisposalCase.loan_id, institution)) if c.loan_id not in skipped
@@ -217,7 +223,7 @@ def contract_frames(
         outcome_row(loan, reports[loan.id], case_of.get(loan.id))
         if reports[loan.id]
         else settled_row(loan, settled[loan.id])
-        for loan, _ in booked
+        for loan in kept
         if reports[loan.id] or loan.id in settled
     ]
     say(f"{len(outcomes)} reported outcomes, {sum(o['realised_lgd'] is not None for o in outcomes)} closed disposals")
@@ -231,7 +237,7 @@ def contract_frames(
     }
     return ContractExport(
         frames,
-        loans_without_outcome=len(booked) - len(outcomes),
+        loans_without_outcome=len(kept) - len(outcomes),
         patents_from_current_facts=len(unstated),
         skipped=skipped,
     )
