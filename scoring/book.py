@@ -124,9 +124,9 @@ def _schedule(
     p: int, origination: date, n: int, kind: RepaymentType, rate: float | None
 ) -> tuple[tuple[date, ...], tuple[int, ...]]:
     """(due dates, cumulative principal due by each), cached: snapshots ask the same loan for many dates."""
+    if kind == "bullet":  # one instalment: no need for the other n − 1 dates (a book revalues 100,000 loans)
+        return (add_months(origination, n),), (p,)
     days = tuple(add_months(origination, k) for k in range(1, n + 1))
-    if kind == "bullet":
-        return days[-1:], (p,)
     r = (rate or 0.0) / 12
     if kind == "equal_principal" or r == 0:
         parts = [p // n] * n

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from service.export_cli import export_app
 from service.watch_cli import watch_app
 from training.cli import Workspace, set_debug, user_errors
 from training.cli import app as model_commands
@@ -119,6 +120,7 @@ def bootstrap() -> None:
 
 app.add_typer(model_commands)  # no name: train, predict, data and models join the top level
 app.add_typer(watch_app, name="watch")  # after booking: events, book revaluation, disposal outcomes
+app.add_typer(export_app, name="export")  # the service database as a data set of the training contract
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from scoring import features as F
 from scoring.models import LoadedModel
 from scoring.vocab.arrays import AnyArray, BoolArray, DateArray, FloatArray
 from training.synth.params import PRICE_SOURCE_BIAS
+from training.tabular import TableError
 
 # Documented bias of each observed price source relative to fair value; the
 # valuation model learns fair value from prices divided by these factors
@@ -234,7 +235,8 @@ def prepare_lgd(data: Mapping[str, pd.DataFrame], valuation: LoadedModel | None)
     y = loans["loan_id"].map(outcomes["realised_lgd"]).to_numpy(dtype=np.float64)
     keep = ~np.isnan(y)
     if keep.sum() < 50:
-        raise ValueError(f"only {int(keep.sum())} finished disposals: too few to train the lgd model (50 at least)")
+        # a TableError: the command line refuses in one line (exit 2), as for any data that cannot be used
+        raise TableError(f"only {int(keep.sum())} finished disposals: too few to train the lgd model (50 at least)")
     dates = loans["loan_id"].map(outcomes["default_date"]).to_numpy().astype("datetime64[D]")[keep]
     test, valid = split_masks(dates)
     truth = None

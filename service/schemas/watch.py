@@ -59,7 +59,11 @@ class LoanWatch(BaseModel):
     as_of: date
     status: str
     pledge_state: str
-    amount_cny: float = Field(description="Outstanding principal, CNY (the booked amount: no schedule is kept).")
+    principal_cny: float = Field(description="The principal booked, CNY.")
+    amount_cny: float = Field(
+        description="Principal outstanding on as_of, CNY: the schedule, less the repayments and write-offs "
+        "reported up to that day (scoring/book.py); the LTV and the repayment or top-up are measured on it."
+    )
     maturity: date
     pledge_value_cny: float
     booked_pledge_value_cny: float | None = Field(description="The pledge value the assessment behind the loan gave.")

@@ -27,12 +27,15 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from scoring import features as F
+from scoring.book import BookLoan, balance_at
 from scoring.legal_events import LegalFacts
 from scoring.vocab.arrays import FloatArray
 from scoring.watch import Alert, LoanFigures, caps_of, loan_alerts, mark_patents, maturity_of, patent_alerts
 from service.bundle import BundleHolder
 from service.clock import Clock, business_today
 from service.db import audit
+from service.db.book_tables import LoanRepayment
+from service.db.regulator_tables import LoanOutcome
 from service.db.tables import Assessment, Loan, LoanPatent
 from service.db.watch_tables import LoanMark, PatentFacts, WatchAlert
 from service.metrics import Metrics
@@ -43,6 +46,16 @@ from service.usecases.events import LIVE_STATUSES, refresh_facts
 from service.usecases.watch import WatchContext, caps_by_type, watch_context
 
 _DATES = ("filing_date", "grant_date")
+LOAN_COLUMNS = (
+    "loan_id",
+    "institution",
+    "amount_cny",
+    "origination_date",
+    "tenor_months",
+    "booked_value",
+    "annual_rate",
+    "repayment_type",
+)
 log = logging.getLogger("iprisk.book")
 ALERT_GAUGE_SECONDS = 30.0
 
@@ -51,7 +64,7 @@ ALERT_GAUGE_SECONDS = 30.0
 class Book:
     """The live book as columns: one row per pledged patent, with its loan's index into ``loans``."""
 
-    loans: pd.DataFrame  # loan_id, institution, amount_cny, origination_date, tenor_months, booked_value
+    loans: pd.DataFrame  # LOAN_COLUMNS
     patents: pd.DataFrame  # facts.* columns, patent.* columns, loan index
     facts_json: list[dict[str, Any]]
 
@@ -78,6 +91,7 @@ def load_book(session: Session) -> Book:
     """Every live loan and the current facts of its pledged patents, as columns."""
     _seed_missing(session)
     booked = col(Assessment.response)["valuation"]["package"]["pledge_value_cny"].as_float()
+    schedule = col(Assessment.request)["loan"]["repayment_type"].as_string()
     loans = pd.DataFrame(
         session.connection()
         .execute(
@@ -88,13 +102,15 @@ def load_book(session: Session) -> Book:
                 col(Loan.origination_date),
                 col(Loan.tenor_months),
                 booked,
+                col(Loan.annual_rate),
+                schedule,
             )
             .join(Assessment, col(Assessment.id) == col(Loan.assessment_id))
             .where(col(Loan.status).in_(LIVE_STATUSES))
             .order_by(col(Loan.id))
         )
         .all(),
-        columns=["loan_id", "institution", "amount_cny", "origination_date", "tenor_months", "booked_value"],
+        columns=[*LOAN_COLUMNS],
     )
     rows = session.exec(
         select(PatentFacts.loan_id, PatentFacts.facts)
@@ -107,12 +123,84 @@ def load_book(session: Session) -> Book:
         .where(col(LoanPatent.active).is_(True), col(Loan.status).in_(LIVE_STATUSES))
     ).all()
     facts_json: list[dict[str, Any]] = [dict(r[1]) for r in rows]
-    patents = pd.json_normalize(facts_json, max_level=1) if facts_json else pd.DataFrame()
+    # The patent's fields beside the facts' own, one level flat (pd.json_normalize deep-copies every
+    # record: minutes at 200,000 patents, docs/performance.md).
+    flat = [{**{k: v for k, v in f.items() if k != "patent"}, **f["patent"]} for f in facts_json]
+    patents = pd.DataFrame.from_records(flat) if flat else pd.DataFrame()
     if len(patents):
-        patents.columns = [c.removeprefix("patent.") for c in patents.columns]
         index = pd.Index(loans["loan_id"])
         patents["loan"] = index.get_indexer(pd.Series([r[0] for r in rows]))
     return Book(loans=loans, patents=patents, facts_json=facts_json)
+
+
+def _book_facts(session: Session) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]]]:
+    """Every live loan's outcome reports (in reporting order) and reported payments, by loan id."""
+    live = col(Loan.status).in_(LIVE_STATUSES)
+    reports: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for loan_id, as_of, status, npl_class, dpd, default_date in session.connection().execute(
+        sa_select(
+            col(LoanOutcome.loan_id),
+            col(LoanOutcome.as_of),
+            col(LoanOutcome.status),
+            col(LoanOutcome.npl_class),
+            col(LoanOutcome.days_past_due),
+            col(LoanOutcome.default_date),
+        )
+        .join(Loan, col(Loan.id) == col(LoanOutcome.loan_id))
+        .where(live)
+        .order_by(col(LoanOutcome.id))
+    ):
+        reports[loan_id].append(
+            {
+                "as_of": as_of,
+                "status": status,
+                "npl_class": npl_class,
+                "days_past_due": dpd,
+                "default_date": default_date,
+            }
+        )
+    paid: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for loan_id, on, fen, kind in session.connection().execute(
+        sa_select(
+            col(LoanRepayment.loan_id),
+            col(LoanRepayment.paid_on),
+            col(LoanRepayment.amount_fen),
+            col(LoanRepayment.kind),
+        )
+        .join(Loan, col(Loan.id) == col(LoanRepayment.loan_id))
+        .where(live)
+    ):
+        paid[loan_id].append({"on": on, "amount_fen": fen, "kind": kind})
+    return reports, paid
+
+
+def outstanding(session: Session, loans: pd.DataFrame, on: date) -> FloatArray:
+    """Each loan's principal outstanding on ``on``, CNY, in the order of ``loans`` (:data:`LOAN_COLUMNS`).
+
+    The same arithmetic as the single loan's watch (:func:`service.usecases.watch.outstanding_on`,
+    :func:`scoring.book.balance_at`): the schedule frozen at arrears, less the repayments and
+    write-offs reported up to that day; the facts are read in two queries for the whole book.
+    """
+    reports, paid = _book_facts(session)
+    out = np.empty(len(loans))
+    columns: list[list[Any]] = [loans[c].tolist() for c in LOAN_COLUMNS]
+    rows = [dict(zip(LOAN_COLUMNS, values, strict=True)) for values in zip(*columns, strict=True)]
+    for i, r in enumerate(rows):
+        loan = BookLoan.model_validate(
+            {
+                "loan_id": r["loan_id"],
+                "principal_fen": round(r["amount_cny"] * 100),
+                "origination": r["origination_date"],
+                "tenor_months": r["tenor_months"],
+                "repayment_type": r["repayment_type"] or "bullet",
+                "annual_rate": None if pd.isna(r["annual_rate"]) else r["annual_rate"],
+                "bank": r["institution"],
+                "outcomes": reports.get(r["loan_id"], ()),
+                "payments": paid.get(r["loan_id"], ()),
+            }
+        )
+        out[i] = balance_at(loan, on) / 100
+    return out
 
 
 def _columns(patents: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -172,7 +260,7 @@ def revalue_book(
         total_p50 = np.asarray(np.bincount(li, weights=marks.q[:, 1], minlength=n_loans), dtype=np.float64)
     else:
         value = max_loan = total_p50 = np.zeros(n_loans)
-    amount = loans["amount_cny"].to_numpy(dtype=float)
+    amount = outstanding(session, loans, today)
     maturities = [maturity_of(o, int(t)) for o, t in zip(loans["origination_date"], loans["tenor_months"], strict=True)]
     maturity = np.array(maturities, dtype="datetime64[D]")
     booked_value = loans["booked_value"].astype(float).to_numpy()

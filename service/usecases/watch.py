@@ -16,10 +16,12 @@ from datetime import date, datetime
 import numpy as np
 from sqlmodel import Session
 
+from scoring.book import balance_at
 from scoring.legal_events import LegalFacts, grace_end
 from scoring.models import LoadedModel
 from scoring.policy import LtvCaps, LtvPolicy, ScoringConfig, ValuationAssumptions
 from scoring.vocab.lang import Lang
+from scoring.vocab.money import to_cny
 from scoring.watch import (
     BASES,
     Alert,
@@ -41,6 +43,7 @@ from service.schemas.watch import AlertView, LoanWatch, PatentWatch
 from service.settings import Settings
 from service.usecases import events
 from service.usecases.alerts import sync_alerts
+from service.usecases.book import load_book
 from service.usecases.events import LIVE_STATUSES, facts_as_of
 from service.usecases.tenancy import visible
 
@@ -91,6 +94,13 @@ class Evaluated:
     figures: LoanFigures
     booked: float | None
     alerts: list[Alert]
+    outstanding: float
+
+
+def outstanding_on(session: Session, loan: Loan, on: date) -> float:
+    """The loan's principal outstanding on ``on``, CNY: its schedule, reports and repayments (scoring/book.py)."""
+    (book_loan,) = load_book(session, loans=[loan])
+    return float(to_cny(balance_at(book_loan, on)))
 
 
 def evaluate(session: Session, ctx: WatchContext, loan: Loan, as_of: date) -> Evaluated:
@@ -100,13 +110,23 @@ def evaluate(session: Session, ctx: WatchContext, loan: Loan, as_of: date) -> Ev
     rev = np.array([np.nan if f.owner_revenue_cny is None else f.owner_revenue_cny for f in facts])
     marks = mark_patents(ctx.model, cols, as_of, owner_revenue=rev)
     caps = caps_of(cols["patent_type"], caps_by_type(ctx.ltv.for_institution(loan.institution)))
-    figures = loan_figures(loan.amount_cny, marks.pledge_value, caps)
+    outstanding = outstanding_on(session, loan, as_of)
+    figures = loan_figures(outstanding, marks.pledge_value, caps)
     maturity = maturity_of(loan.origination_date, loan.tenor_months)
     booked = booked_value(session, loan)
     alerts = [a for f in facts for a in patent_alerts(f, as_of=as_of, maturity=maturity, thresholds=ctx.thresholds)]
     alerts += loan_alerts(figures, booked_value=booked, thresholds=ctx.thresholds)
     return Evaluated(
-        facts, marks.q, marks.basis, marks.pledge_value, marks.remaining_life_years, caps, figures, booked, alerts
+        facts,
+        marks.q,
+        marks.basis,
+        marks.pledge_value,
+        marks.remaining_life_years,
+        caps,
+        figures,
+        booked,
+        alerts,
+        outstanding,
     )
 
 
@@ -177,7 +197,8 @@ def loan_watch(
         as_of=day,
         status=loan.status,
         pledge_state=loan.pledge_state,
-        amount_cny=loan.amount_cny,
+        principal_cny=loan.amount_cny,
+        amount_cny=e.outstanding,
         maturity=maturity,
         pledge_value_cny=fig.pledge_value,
         booked_pledge_value_cny=e.booked,

@@ -1,7 +1,8 @@
 """Imports flow one way: scoring and models_store import no web framework, ORM or service code.
 
 models_store imports neither scoring, training nor service; within service only the
-command line and the first-start bootstrap import training.
+command line (with the contract export, which writes and checks through training.contract)
+and the first-start bootstrap import training.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def test_package_imports_flow_one_way(package: str) -> None:
 
 def test_only_the_command_line_and_bootstrap_of_the_service_import_training() -> None:
     importers = {p.relative_to(ROOT).as_posix() for p in (ROOT / "service").rglob("*.py") if "training" in _imports(p)}
-    assert importers <= {"service/cli.py", "service/bootstrap.py"}
+    assert importers <= {"service/cli.py", "service/bootstrap.py", "service/export_cli.py"}
 
 
 def test_routes_hold_no_sql_or_models() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 import uuid
 from collections.abc import Iterator
@@ -204,6 +205,47 @@ def test_an_ltv_breach_appears_when_the_value_falls(server: Server) -> None:
     assert breach.detail["repay"] == pytest.approx(fallen.amount_cny - fallen.max_loan_cny)
     assert fallen.repay_cny == pytest.approx(fallen.amount_cny - fallen.max_loan_cny)
     assert fallen.top_up_cny == pytest.approx(fallen.repay_cny / fallen.ltv_cap)
+
+
+def test_a_repayment_lowers_the_watchs_ltv_and_resolves_the_breach(server: Server) -> None:
+    with today_is(server), server.client("bank_a") as a, server.client("data_feed") as feed:
+        first = a.loan_watch(book(a).id)
+        loan = book(a, amount_cny=int(first.max_loan_cny * 0.9))
+        pid = loan.patent_ids[0]
+        send(
+            feed,
+            pid,
+            type="invalidation_decided",
+            on="2026-11-02",
+            case_number="4W4",
+            outcome="partially_invalidated",
+            claims_remaining=1,
+        )
+        send(feed, pid, type="litigation_filed", on="2026-11-03", case_number="C-2", kind="infringement")
+        send(feed, pid, type="transferred", on="2026-11-04", new_owner_id="E-GY-0778")
+        breached = a.loan_watch(loan.id)
+        stored = a.list_alerts(loan_id=loan.id, type="ltv_breach", status="open")
+        repaid = math.ceil(breached.repay_cny / 1000) * 1000 + 1000  # a little more than the breach asks
+        a.report_repayment(loan.id, {"amount_cny": f"{repaid}.00", "paid_on": "2026-11-25"})
+        after = a.loan_watch(loan.id)
+        before_repayment = a.loan_watch(loan.id, as_of=date(2026, 11, 20))
+    result = _cli(server, "watch", "revalue")
+    with server.client("bank_a") as a:
+        still_open = a.list_alerts(loan_id=loan.id, type="ltv_breach", status="open")
+        resolved = a.list_alerts(loan_id=loan.id, type="ltv_breach", status="resolved")
+    assert "ltv_breach" in kinds(breached) and stored.total == 1
+    assert breached.amount_cny == breached.principal_cny == loan.amount_cny
+    # the repayment lowers what is outstanding, so the LTV, and the breach is gone
+    assert after.principal_cny == loan.amount_cny and after.amount_cny == pytest.approx(loan.amount_cny - repaid)
+    assert after.pledge_value_cny == pytest.approx(breached.pledge_value_cny)
+    assert after.ltv is not None and breached.ltv is not None and after.ltv < breached.ltv
+    assert after.ltv == pytest.approx(after.amount_cny / after.pledge_value_cny)
+    assert "ltv_breach" not in kinds(after) and after.repay_cny == 0
+    # a watch dated before the repayment still shows the breach: the balance is point-in-time
+    assert before_repayment.amount_cny == loan.amount_cny and "ltv_breach" in kinds(before_repayment)
+    # the stored alert resolves at the next revaluation of the book
+    assert result.exit_code == 0, result.output
+    assert still_open.total == 0 and resolved.total == 1
 
 
 def test_acknowledging_needs_a_reason(server: Server) -> None:
