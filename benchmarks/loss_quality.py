@@ -12,6 +12,9 @@ Trains the valuation, PD (with its term structure) and lgd models on one synthet
 - LGD: mean absolute error against ``true_lgd`` (every loan) and against realised LGDs (finished
   disposals), calibration by decile, beside the oracle (``true_lgd``) and main's haircut
   (``1 − 0.55 × 0.9 × P50 / EAD``, floored at 0.10);
+- the lgd model's new inputs (issue 12): the same model trained and scored with the economy and
+  the channel history blanked (LightGBM's missing), beside it, so their worth is measured on the
+  same world; the channel history stored with the model;
 - the ¥3m IP-only example application: PD, lifetime PD, LGD (model and floor) and EL.
 
 Prints a Markdown report and writes it to ``--out``.  SYNTHETIC DATA throughout.
@@ -30,7 +33,9 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from scoring import features as F
 from scoring.grades import load_grade_scale
+from scoring.lgd import history_of
 from scoring.lifetime import term_structure_of
 from scoring.models import LoadedModel, sigmoid
 from scoring.pipeline import run_assessment
@@ -38,11 +43,13 @@ from scoring.policy import load_scoring_config
 from scoring.types import Borrower, LoanTerms, Patent
 from service.schemas.scoring import EXAMPLE_BORROWER, EXAMPLE_LOAN, EXAMPLE_PATENT
 from training.evaluate import by_decile, lifetime_pds
-from training.pipeline import fit_and_evaluate
+from training.fit import fit_lgd
+from training.pipeline import fit_and_evaluate, fitted_history
 from training.predict import lgd_rows
-from training.prepare import package_values, prepare_pd
+from training.prepare import package_values, prepare_lgd, prepare_pd
 from training.synth.generator import generate_portfolio
 
+NEW_INPUTS = ("economy_gdp_growth", "industry_lgd_history")
 TRAIN_SEED = 5150
 EVAL_SEED = 86421  # never used in tests
 
@@ -91,9 +98,28 @@ def lifetime_pd_report(pd_model: LoadedModel, valuation: LoadedModel, data: dict
     ]
 
 
-def lgd_report(lgd_model: LoadedModel, valuation: LoadedModel, data: dict[str, pd.DataFrame]) -> list[str]:
-    """LGD on the evaluation portfolio, beside the oracle and main's haircut."""
-    predicted = sigmoid(lgd_model.raw(lgd_rows(data, valuation)))
+def _blank(x: np.ndarray) -> np.ndarray:
+    """``x`` with the new inputs missing (NaN)."""
+    out = x.copy()
+    out[:, [[s.name for s in F.LGD_FEATURES].index(n) for n in NEW_INPUTS]] = np.nan
+    return out
+
+
+def without_new_inputs(train: dict[str, pd.DataFrame], valuation: LoadedModel) -> LoadedModel:
+    """The lgd model fitted on the same disposals with the economy and the channel history blanked."""
+    prep = prepare_lgd(train, valuation)
+    prep.x = _blank(prep.x)
+    fitted = fit_lgd(prep, F.LGD_FEATURES)
+    fitted.extra["channel_history"] = fitted_history(prep).model_dump()
+    return fitted.as_loaded("lgd", "without-new-inputs")
+
+
+def lgd_report(
+    lgd_model: LoadedModel, valuation: LoadedModel, data: dict[str, pd.DataFrame], ablation: LoadedModel
+) -> list[str]:
+    """LGD on the evaluation portfolio, beside the oracle, main's haircut and the model without the new inputs."""
+    predicted = sigmoid(lgd_model.raw(lgd_rows(data, valuation, lgd_model)))
+    before = sigmoid(ablation.raw(_blank(lgd_rows(data, valuation, ablation))))
     loans = data["loans"]
     truth = loans["loan_id"].map(data["loans_truth"].set_index("loan_id")["true_lgd"]).to_numpy(dtype=float)
     realised = loans["loan_id"].map(data["outcomes"].set_index("loan_id")["realised_lgd"]).to_numpy(dtype=float)
@@ -105,24 +131,51 @@ def lgd_report(lgd_model: LoadedModel, valuation: LoadedModel, data: dict[str, p
         return float(np.mean(np.abs(a - b)))
 
     rows = by_decile(predicted, {"predicted": predicted, "true_lgd": truth, "realised": realised})
+    rows_before = by_decile(before, {"predicted": before, "true_lgd": truth, "realised": realised})
+    history = history_of(lgd_model)
+    assert history is not None
+    gain = lgd_model.boosters["main"].feature_importance("gain")
+    share = {n: float(gain[lgd_model.feature_names.index(n)] / gain.sum()) for n in NEW_INPUTS}
     return [
         "### LGD (discounted at the loan's rate, costs included, without cover)",
         "",
-        "| figure | lgd model | oracle (`true_lgd`) | main's haircut | gap model − oracle |",
-        "|---|---|---|---|---|",
-        f"| MAE vs `true_lgd` (all {len(truth)} loans) | {mae(predicted, truth):.3f} | 0 | "
+        "| figure | lgd model | without the new inputs | oracle (`true_lgd`) | main's haircut | gap model − oracle |",
+        "|---|---|---|---|---|---|",
+        f"| MAE vs `true_lgd` (all {len(truth)} loans) | {mae(predicted, truth):.3f} | {mae(before, truth):.3f} | 0 | "
         f"{mae(haircut, truth):.3f} | {mae(predicted, truth):.3f} |",
         f"| MAE vs realised LGD ({int(done.sum())} finished disposals) | {mae(predicted[done], realised[done]):.3f} | "
-        f"{mae(truth[done], realised[done]):.3f} | {mae(haircut[done], realised[done]):.3f} | "
+        f"{mae(before[done], realised[done]):.3f} | {mae(truth[done], realised[done]):.3f} | "
+        f"{mae(haircut[done], realised[done]):.3f} | "
         f"{mae(predicted[done], realised[done]) - mae(truth[done], realised[done]):.3f} |",
-        f"| mean LGD, all loans | {predicted.mean():.3f} | {truth.mean():.3f} | {haircut.mean():.3f} | "
-        f"{predicted.mean() - truth.mean():+.3f} |",
+        f"| mean LGD, all loans | {predicted.mean():.3f} | {before.mean():.3f} | {truth.mean():.3f} | "
+        f"{haircut.mean():.3f} | {predicted.mean() - truth.mean():+.3f} |",
         f"| mean LGD, finished disposals (realised {realised[done].mean():.3f}) | {predicted[done].mean():.3f} | "
-        f"{truth[done].mean():.3f} | {haircut[done].mean():.3f} | {predicted[done].mean() - truth[done].mean():+.3f} |",
+        f"{before[done].mean():.3f} | {truth[done].mean():.3f} | {haircut[done].mean():.3f} | "
+        f"{predicted[done].mean() - truth[done].mean():+.3f} |",
+        "| spread of decile means (predicted; true within them) | "
+        f"{rows[0]['predicted']:.2f}–{rows[-1]['predicted']:.2f}"
+        f" ({rows[0]['true_lgd']:.2f}–{rows[-1]['true_lgd']:.2f}) | {rows_before[0]['predicted']:.2f}–"
+        f"{rows_before[-1]['predicted']:.2f} ({rows_before[0]['true_lgd']:.2f}–{rows_before[-1]['true_lgd']:.2f}) "
+        "| – | – | – |",
+        "",
+        f"Share of the model's split gain: economy {share['economy_gdp_growth']:.1%}, channel history "
+        f"{share['industry_lgd_history']:.1%}. Channel history stored with the model ({history.n} disposals, "
+        f"shrink {history.shrink:g}, overall mean {history.overall_mean_lgd:.3f}):",
+        "",
+        "| industry | disposals | mean realised LGD | value used |",
+        "|---|---|---|---|",
+        *(
+            f"| {k} | {r.n} | {'–' if r.mean_lgd is None else f'{r.mean_lgd:.3f}'} | {r.value:.3f} |"
+            for k, r in history.by_industry.items()
+        ),
         "",
         "Calibration by decile of the predicted LGD (realised: finished disposals only):",
         "",
         *_table(rows, ["decile", "n", "predicted", "true_lgd", "realised"]),
+        "",
+        "The same without the new inputs:",
+        "",
+        *_table(rows_before, ["decile", "n", "predicted", "true_lgd", "realised"]),
         "",
     ]
 
@@ -181,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         "Produced by `benchmarks/loss_quality.py`.",
         "",
         *lifetime_pd_report(models["pd"], models["valuation"], fresh),
-        *lgd_report(models["lgd"], models["valuation"], fresh),
+        *lgd_report(models["lgd"], models["valuation"], fresh, without_new_inputs(train, models["valuation"])),
         *example_report(models),
         f"({time.perf_counter() - t0:.0f} s)",
     ]

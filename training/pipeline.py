@@ -14,6 +14,7 @@ from models_store import ModelStore
 from scoring import features as F
 from scoring.drift import reference_bins
 from scoring.grades import GradeScale, load_grade_scale
+from scoring.lgd import ChannelHistory, channel_history
 from scoring.lifetime import term_structure_of
 from scoring.models import LoadedModel, sigmoid
 from scoring.vocab.arrays import FloatArray
@@ -98,7 +99,11 @@ def fit_and_evaluate(
     elif name == "lgd":
         prep = prepare_lgd(data, valuation)
         fitted = fit_lgd(prep, F.LGD_FEATURES)
+        # Served with the model: the recovery experience of the disposals it was fitted on (not the
+        # test fold's), looked up by industry in every assessment (scoring.lgd.history_of).
+        fitted.extra["channel_history"] = fitted_history(prep).model_dump()
         metrics = evaluate_lgd(fitted.as_loaded(), prep)
+        metrics["channel_history"] = fitted.extra["channel_history"]
     elif name == "claim_review":
         prep = prepare_claims(data, valuation)
         fitted = fit_binary(prep, F.CLAIM_FEATURES, monotone=False)
@@ -115,6 +120,15 @@ def fit_and_evaluate(
     if valuation is not None:
         fitted.extra["valuation_version"] = valuation.version
     return fitted, prep, metrics
+
+
+def fitted_history(prep: Prepared) -> ChannelHistory:
+    """The channel history of the lgd model's fitted rows (training and validation disposals)."""
+    rows = ~prep.test
+    industry = prep.x[rows, [s.name for s in F.LGD_FEATURES].index("industry")]
+    days = prep.extra.get("disposal_day")
+    last = str(np.datetime64(int(np.nanmax(days[rows])), "D")) if days is not None and rows.any() else None
+    return channel_history(industry, prep.y[rows], last_disposal=last)
 
 
 def train_models(
