@@ -29,6 +29,7 @@ class EconomySeries(BaseModel):
     model_config = FROZEN
     indicator: str
     source: str
+    source_zh: str = Field(description="The source in Chinese.")
     status: str = Field(description="How far the figures are verified (e.g. 'to check against the publication').")
     published_month_day: str = Field(pattern=r"^\d\d-\d\d$", description="MM-DD of the year after the figure's year.")
     by_year: dict[int, float] = Field(min_length=1, description="Figure by calendar year (percent).")
