@@ -9,13 +9,15 @@ model reads it as an input (:mod:`scoring.lgd`) and the synthetic disposal marke
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from datetime import date
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, PrivateAttr, field_validator
 
 from scoring.vocab import FROZEN
 from scoring.vocab.arrays import DateArray, FloatArray
@@ -33,6 +35,14 @@ class EconomySeries(BaseModel):
     status: str = Field(description="How far the figures are verified (e.g. 'to check against the publication').")
     published_month_day: str = Field(pattern=r"^\d\d-\d\d$", description="MM-DD of the year after the figure's year.")
     by_year: dict[int, float] = Field(min_length=1, description="Figure by calendar year (percent).")
+    # Publication days and figures in year order, built once: an assessment reads one figure per request.
+    _published: tuple[date, ...] = PrivateAttr(default=())
+    _figures: tuple[float, ...] = PrivateAttr(default=())
+
+    def model_post_init(self, _context: Any, /) -> None:
+        """Build the publication days once."""
+        self._published = tuple(date.fromisoformat(f"{y + 1}-{self.published_month_day}") for y in self.by_year)
+        self._figures = tuple(self.by_year.values())
 
     @field_validator("by_year")
     @classmethod
@@ -44,8 +54,12 @@ class EconomySeries(BaseModel):
 
     def publication_days(self) -> np.ndarray:
         """The day each year's figure counts as known (datetime64[D]), in year order."""
-        md = self.published_month_day
-        return np.array([np.datetime64(f"{y + 1}-{md}") for y in self.by_year], dtype="datetime64[D]")
+        return np.array(self._published, dtype="datetime64[D]")
+
+    def figure_on(self, day: date) -> tuple[int, float] | None:
+        """The year and figure last published on or before ``day`` (None before the first release)."""
+        k = bisect_right(self._published, day)
+        return None if k == 0 else (min(self.by_year) + k - 1, self._figures[k - 1])
 
 
 class EconomyOn(BaseModel):
@@ -91,11 +105,14 @@ def growth_on(dates: DateArray | np.datetime64, series: EconomySeries) -> FloatA
 
 def economy_on(day: date, series: EconomySeries) -> EconomyOn:
     """The figure ``day`` sees, which year it is and whether it is stale (a later year was due)."""
-    value = float(growth_on(np.datetime64(day, "D"), series)[0])
-    if np.isnan(value):
+    found = series.figure_on(day)
+    if found is None:
         return EconomyOn(indicator=series.indicator, year=None, value=None, stale=False)
-    md = series.published_month_day
-    due = day.year - 1 if day >= date.fromisoformat(f"{day.year}-{md}") else day.year - 2
-    last = max(series.by_year)
-    year = min(due, last)
-    return EconomyOn(indicator=series.indicator, year=year, value=value, stale=due > last)
+    year, value = found
+    due = day.year - 1 if (day.month, day.day) >= _month_day(series.published_month_day) else day.year - 2
+    return EconomyOn(indicator=series.indicator, year=year, value=value, stale=due > year)
+
+
+def _month_day(text: str) -> tuple[int, int]:
+    month, day = text.split("-")
+    return int(month), int(day)

@@ -23,7 +23,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from scoring import features as F
-from scoring.economy import EconomyOn, EconomySeries, economy_on, growth_on, load_economy
+from scoring.economy import EconomyOn, EconomySeries, economy_on, load_economy
 from scoring.explain import Contributions, Reason, top_reasons
 from scoring.models import LoadedModel, sigmoid
 from scoring.policy import ReasonText
@@ -147,6 +147,18 @@ def history_of(model: LoadedModel) -> ChannelHistory | None:
     return ChannelHistory.model_validate(raw) if raw is not None else None
 
 
+def history_value(model: LoadedModel, industry: str) -> float:
+    """The channel-history input for ``industry`` from the table stored with ``model`` (NaN without one).
+
+    Read straight from the manifest (validated when the model was registered): one lookup per request.
+    """
+    raw = model.manifest.get("extra", {}).get("channel_history")
+    if raw is None:
+        return float("nan")
+    record = raw["by_industry"].get(industry)
+    return float(record["value"] if record is not None else raw["overall_mean_lgd"])
+
+
 def lgd_matrix(
     model: LoadedModel,
     *,
@@ -172,14 +184,14 @@ def lgd_matrix(
     )
     ent = {"industry": np.array([borrower.industry], dtype=object)}
     ln = {k: np.array([v], dtype=object) for k, v in loan.model_dump().items()}
-    history = history_of(model)
+    found = (economy or load_economy()).figure_on(as_of)
     cols = F.lgd_columns(
         ent,
         ln,
         summary,
         np.array([package_value], dtype=float),
-        economy=growth_on(np.datetime64(as_of, "D"), economy or load_economy()),
-        history=np.array([history.value_of(borrower.industry) if history is not None else np.nan]),
+        economy=np.array([np.nan if found is None else found[1]]),
+        history=np.array([history_value(model, borrower.industry)]),
     )
     return F.to_matrix(cols, model.features)
 

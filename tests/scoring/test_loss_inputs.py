@@ -11,7 +11,15 @@ import pytest
 from models_store import ModelStore
 from scoring.economy import EconomySeries, economy_on, growth_on, load_economy
 from scoring.features import LGD_FEATURES
-from scoring.lgd import HISTORY_SHRINK, ChannelHistory, channel_history, history_before, history_of, lgd_matrix
+from scoring.lgd import (
+    HISTORY_SHRINK,
+    ChannelHistory,
+    channel_history,
+    history_before,
+    history_of,
+    history_value,
+    lgd_matrix,
+)
 from scoring.models import LoadedModel
 from scoring.pipeline import run_assessment
 from scoring.policy import load_scoring_config
@@ -84,6 +92,20 @@ def test_channel_history_shrinks_by_count_and_unknown_industry_gets_the_mean() -
     assert table.by_industry[INDUSTRIES[2]].n == 0
     assert table.by_industry[INDUSTRIES[2]].value == pytest.approx(overall)
     assert table.value_of("no_such_industry") == pytest.approx(overall)
+    # As an assessment reads it, from a version's manifest.
+    model = LoadedModel(
+        name="lgd",
+        version="t",
+        task="fraction",
+        features=(),
+        boosters={},
+        manifest={"extra": {"channel_history": table.model_dump()}},
+    )
+    assert history_value(model, INDUSTRIES[0]) == pytest.approx(many.value)
+    assert history_value(model, "no_such_industry") == pytest.approx(overall)
+    assert np.isnan(
+        history_value(LoadedModel(name="lgd", version="old", task="fraction", features=(), boosters={}), "other")
+    )
 
 
 def test_history_counts_only_disposals_finished_strictly_before_the_date() -> None:
