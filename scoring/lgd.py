@@ -150,7 +150,8 @@ def history_of(model: LoadedModel) -> ChannelHistory | None:
 def history_value(model: LoadedModel, industry: str) -> float:
     """The channel-history input for ``industry`` from the table stored with ``model`` (NaN without one).
 
-    Read straight from the manifest (validated when the model was registered): one lookup per request.
+    Read straight from the manifest (written from a validated :class:`ChannelHistory` at training): one
+    dictionary lookup per request, no parsing.
     """
     raw = model.manifest.get("extra", {}).get("channel_history")
     if raw is None:

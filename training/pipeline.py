@@ -102,7 +102,7 @@ def fit_and_evaluate(
         prep = prepare_lgd(data, valuation)
         fitted = fit_lgd(prep, F.LGD_FEATURES)
         # Served with the model: the recovery experience of the disposals it was fitted on (not the
-        # test fold's), looked up by industry in every assessment (scoring.lgd.history_of).
+        # test fold's), looked up by industry in every assessment (scoring.lgd.history_value).
         fitted.extra["channel_history"] = fitted_history(prep).model_dump()
         metrics = evaluate_lgd(fitted.as_loaded(), prep)
         metrics["channel_history"] = fitted.extra["channel_history"]

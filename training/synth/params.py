@@ -635,7 +635,7 @@ class DisposalParams(_Frozen):
     )
     success_logit_per_growth_point: float = _p(
         0.15,
-        _A + " (buyers and licensees show up more in a good year; 2020: bidder P 0.55 → 0.43)",
+        _A + " (buyers and licensees show up more in a good year; 2020: bidder P 0.55 → 0.45)",
         "Logit of P(a bidder shows), P(negotiated buyer), P(licensee) per point of growth above the reference.",
     )
     buyer_value_by_industry: dict[str, float] = _p(
