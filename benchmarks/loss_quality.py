@@ -40,6 +40,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import KFold
 
 from scoring import features as F
+from scoring.economy import growth_on, load_economy
 from scoring.grades import load_grade_scale
 from scoring.lgd import history_of
 from scoring.lifetime import term_structure_of
@@ -259,6 +260,13 @@ def dispersion_report(
     )
     run(f"diagnostic: `true_lgd` of all {len(y)} training loans as the target", no_noise, served)
     slope, intercept = out_of_fold_slope(prep)
+    outcomes = train["outcomes"].set_index("loan_id")
+    defaulted = every["loan_id"].map(outcomes["default_date"]).notna().to_numpy()
+    series = load_economy()
+    at_origination = growth_on(every["origination_date"].to_numpy().astype("datetime64[D]")[defaulted], series)
+    at_default = growth_on(
+        every["loan_id"].map(outcomes["default_date"]).to_numpy().astype("datetime64[D]")[defaulted], series
+    )
     return [
         "### What limits the LGD's spread (same training and evaluation worlds)",
         "",
@@ -268,6 +276,11 @@ def dispersion_report(
         f"{len(prep.y[~prep.test])} fitted disposals, realised LGD ~ sigmoid(a · score + b)): slope a = "
         f"{slope:.2f}, intercept b = {intercept:+.2f}. "
         "A slope above 1 would say the score is too timid and may be stretched; below 1 it is not.",
+        "",
+        f"The growth figure published at origination against the one the disposal met at default, over the "
+        f"{int(defaulted.sum())} defaults of the training world: the same figure for "
+        f"{np.mean(at_origination == at_default):.0%}, "
+        f"correlation {np.corrcoef(at_origination, at_default)[0, 1]:.2f}.",
         "",
     ]
 
