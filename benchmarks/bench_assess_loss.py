@@ -51,8 +51,8 @@ def main(argv: list[str] | None = None) -> int:
 
     def lgd_step(c: Case) -> None:
         """The lgd model's own work in an assessment: its input row, TreeSHAP, reasons."""
-        x = lgd_matrix(c.borrower, c.loan, c.patents, AS_OF, 1e6)
-        estimate_lgd(local.lgd, x, floor=0.25, texts=local.config.reasons.lgd)
+        x = lgd_matrix(local.lgd, borrower=c.borrower, loan=c.loan, patents=c.patents, as_of=AS_OF, package_value=1e6)
+        estimate_lgd(local.lgd, x, floor=0.25, texts=local.config.reasons.lgd, as_of=AS_OF)
 
     step = statistics.median(time_calls(lgd_step, cases, n=10 * args.n, warmup=50)) * 1e3
     print(f"the lgd step alone (input row, exact TreeSHAP, reasons): median {step:.3f} ms", flush=True)

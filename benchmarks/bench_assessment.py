@@ -161,7 +161,14 @@ class InProcess:
         xv = valuation_matrix(case.patents, AS_OF, case.borrower.revenue_cny)
         q = quantiles(self.valuation, xv)
         xp = pd_matrix(case.borrower, case.loan, case.patents, AS_OF, float(q[:, 1].sum()))
-        xl = lgd_matrix(case.borrower, case.loan, case.patents, AS_OF, float(q[:, 1].sum()))  # ~ pledge value
+        xl = lgd_matrix(  # ~ pledge value
+            self.lgd,
+            borrower=case.borrower,
+            loan=case.loan,
+            patents=case.patents,
+            as_of=AS_OF,
+            package_value=float(q[:, 1].sum()),
+        )
         return xv, xp, xl
 
     def floor(self, matrices: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:

@@ -207,13 +207,21 @@ def assess_credit(
     # model asked about a package it never saw.
     if lgd_model is not None and package.pledgeable_patents > 0:
         if lgd_x is None:
-            lgd_x = lgd_matrix(borrower, loan, patents, as_of, package.pledgeable_p50)
+            lgd_x = lgd_matrix(
+                lgd_model,
+                borrower=borrower,
+                loan=loan,
+                patents=patents,
+                as_of=as_of,
+                package_value=package.pledgeable_p50,
+            )
         estimate = estimate_lgd(
             lgd_model,
             lgd_x,
             floor=config.valuation.lgd_floor,
             texts=config.reasons.lgd,
             lang=lang,
+            as_of=as_of,
         )
     lgd = loss_given_default(
         loan, package, floor=config.valuation.lgd_floor, estimate=estimate, cover_share=cover_share

@@ -116,7 +116,10 @@ CLAIM_FEATURES: tuple[FeatureSpec, ...] = (
 
 
 # LGD inputs: what the pledged collateral is worth against the exposure, what kind of patents,
-# how long they live, the borrower's industry and the loan's rate (recoveries are discounted at it).
+# how long they live, the borrower's industry and the loan's rate (recoveries are discounted at it);
+# the economy as of the loan's date (real GDP growth last published, scoring.economy: a better
+# economy, better recoveries) and the recovery experience of past disposals in the borrower's
+# industry (scoring.lgd.ChannelHistory: a higher past LGD, a higher LGD).
 LGD_FEATURES: tuple[FeatureSpec, ...] = (
     _cat("industry", vocab.INDUSTRIES),
     FeatureSpec("log_package_value"),
@@ -127,6 +130,8 @@ LGD_FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("min_remaining_life_years"),
     FeatureSpec("annual_rate"),
     FeatureSpec("tenor_months"),
+    FeatureSpec("economy_gdp_growth", monotone=-1),
+    FeatureSpec("industry_lgd_history", monotone=1),
 )
 
 
@@ -286,7 +291,13 @@ def pd_columns(
 
 
 def lgd_columns(
-    enterprises: Columns, loans: Columns, collateral: Mapping[str, FloatArray], package_value: FloatArray
+    enterprises: Columns,
+    loans: Columns,
+    collateral: Mapping[str, FloatArray],
+    package_value: FloatArray,
+    *,
+    economy: FloatArray | None = None,
+    history: FloatArray | None = None,
 ) -> dict[str, FloatArray]:
     """Derive LGD inputs for loans (:data:`LGD_FEATURES`).
 
@@ -300,6 +311,10 @@ def lgd_columns(
         Output of :func:`package_summary` aligned with ``loans``.
     package_value
         Model estimate (P50, CNY) of each loan's pledged package.
+    economy
+        Real GDP growth (%) last published on each loan's date (:func:`scoring.economy.growth_on`); NaN if None.
+    history
+        Shrunk mean realised LGD of past disposals in each loan's industry (:mod:`scoring.lgd`); NaN if None.
     """
     amount = _num(loans, "amount_cny")
     n = len(amount)
@@ -312,6 +327,8 @@ def lgd_columns(
             "ip_share_of_collateral": _num(loans, "ip_share_of_collateral"),
             "annual_rate": rate,
             "tenor_months": _num(loans, "tenor_months"),
+            "economy_gdp_growth": np.full(n, np.nan) if economy is None else np.asarray(economy, dtype=np.float64),
+            "industry_lgd_history": np.full(n, np.nan) if history is None else np.asarray(history, dtype=np.float64),
         }
     out.update({k: np.asarray(v, dtype=np.float64) for k, v in collateral.items()})
     return out

@@ -244,8 +244,19 @@ def run_assessment(
     # worth to the lender (pledgeable patents only) enters through the LGD and the maximum loan.
     x = pd_matrix(borrower, loan, patents, as_of, package.total_p50)
     # The lgd model values what a disposal can sell: the pledgeable patents (none: the legacy rule, LGD 1).
-    scored = lgd_model is not None and package.pledgeable_patents > 0
-    lgd_x = lgd_matrix(borrower, loan, patents, as_of, package.pledgeable_p50) if scored else None
+    lgd_x = (
+        lgd_matrix(
+            lgd_model,
+            borrower=borrower,
+            loan=loan,
+            patents=patents,
+            as_of=as_of,
+            package_value=package.pledgeable_p50,
+        )
+        if lgd_model is not None and package.pledgeable_patents > 0
+        else None
+    )
+    scored = lgd_x is not None
     credit = assess_credit(
         pd_model,
         borrower=borrower,

@@ -13,9 +13,12 @@ import pandas as pd
 from models_store import ModelStore
 from scoring import features as F
 from scoring.drift import reference_bins
+from scoring.economy import growth_on, load_economy
 from scoring.grades import GradeScale, load_grade_scale
+from scoring.lgd import ChannelHistory, channel_history
 from scoring.lifetime import term_structure_of
 from scoring.models import LoadedModel, sigmoid
+from scoring.vocab import INDUSTRIES
 from scoring.vocab.arrays import FloatArray
 from training.contract import load_dataset
 from training.evaluate import (
@@ -98,7 +101,11 @@ def fit_and_evaluate(
     elif name == "lgd":
         prep = prepare_lgd(data, valuation)
         fitted = fit_lgd(prep, F.LGD_FEATURES)
+        # Served with the model: the recovery experience of the disposals it was fitted on (not the
+        # test fold's), looked up by industry in every assessment (scoring.lgd.history_value).
+        fitted.extra["channel_history"] = fitted_history(prep).model_dump()
         metrics = evaluate_lgd(fitted.as_loaded(), prep)
+        metrics["channel_history"] = fitted.extra["channel_history"]
     elif name == "claim_review":
         prep = prepare_claims(data, valuation)
         fitted = fit_binary(prep, F.CLAIM_FEATURES, monotone=False)
@@ -109,12 +116,49 @@ def fit_and_evaluate(
     ref_x = prep.x[prep.train]
     if name == "lgd":  # scored on every application: compare traffic with every loan of the training period
         last = prep.dates[prep.train].max().astype(np.float64)
-        ref_x = prep.extra["population_x"][prep.extra["population_day"] <= last]
-        fitted.extra["reference_population"] = "every loan originated up to the last training default"
+        ref_x = as_served(prep.extra["population_x"][prep.extra["population_day"] <= last], prep)
+        fitted.extra["reference_population"] = (
+            "every loan originated up to the last training default, with the channel history and the economy an "
+            "assessment would read right after training (the stored table; the last figure published by the data's "
+            "last day); the economy has no PSI: it is the same for every application on a day, and its year is "
+            "stated in every estimate"
+        )
     fitted.extra["reference"] = reference_distributions(ref_x, loaded.feature_names, sigmoid(loaded.raw(ref_x)))
+    if name == "lgd":
+        fitted.extra["reference"]["features"].pop("economy_gdp_growth", None)
     if valuation is not None:
         fitted.extra["valuation_version"] = valuation.version
     return fitted, prep, metrics
+
+
+def as_served(x: FloatArray, prep: Prepared) -> FloatArray:
+    """LGD rows ``x`` with the two inputs from outside the application as an assessment reads them.
+
+    Training rows carry the point-in-time history and economy of their own dates; an assessment
+    reads the table stored with the model and the figure published on its day.  Drift is
+    judged against the latter, or every application would look shifted.
+    """
+    names = [s.name for s in F.LGD_FEATURES]
+    out = x.copy()
+    history = fitted_history(prep)
+    codes = out[:, names.index("industry")]
+    by_code = np.array([history.by_industry[i].value for i in INDUSTRIES])
+    out[:, names.index("industry_lgd_history")] = np.where(
+        np.isnan(codes), history.overall_mean_lgd, by_code[np.nan_to_num(codes).astype(int)]
+    )
+    days = np.concatenate([prep.extra["population_day"], prep.extra.get("disposal_day", np.empty(0))])
+    last_day = np.datetime64(int(np.nanmax(days)), "D")
+    out[:, names.index("economy_gdp_growth")] = growth_on(last_day, load_economy())[0]
+    return out
+
+
+def fitted_history(prep: Prepared) -> ChannelHistory:
+    """The channel history of the lgd model's fitted rows (training and validation disposals)."""
+    rows = ~prep.test
+    industry = prep.x[rows, [s.name for s in F.LGD_FEATURES].index("industry")]
+    days = prep.extra.get("disposal_day")
+    last = str(np.datetime64(int(np.nanmax(days[rows])), "D")) if days is not None and rows.any() else None
+    return channel_history(industry, prep.y[rows], last_disposal=last)
 
 
 def train_models(

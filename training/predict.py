@@ -10,14 +10,14 @@ import numpy as np
 import pandas as pd
 
 from models_store import ModelStore
-from scoring import features as F
+from scoring.lgd import history_of
 from scoring.lifetime import term_structure_of
 from scoring.models import LoadedModel, sigmoid
 from scoring.vocab.arrays import AnyArray, FloatArray
 from training.contract import load_dataset
 from training.evaluate import lifetime_pds
 from training.generic import encode_frame, probability_column
-from training.prepare import Prepared, cols, package_values, prepare_claims, prepare_pd, valuation_matrix
+from training.prepare import Prepared, lgd_matrix_of, prepare_claims, prepare_pd, valuation_matrix
 from training.progress import map_chunks
 from training.registry import load_version
 from training.tabular import read_table
@@ -44,18 +44,24 @@ def _bundled_rows(
         data["outcomes"] = pd.DataFrame({"loan_id": data["loans"]["loan_id"], "default_12m": False})
         prep: Prepared = prepare_pd(data, valuation)
         if model.name == "lgd":
-            return "loan_id", prep.ids, lgd_rows(data, valuation)
+            return "loan_id", prep.ids, lgd_rows(data, valuation, model)
         return "loan_id", prep.ids, prep.x
     prep = prepare_claims(data, valuation)
     return "claim_id", prep.ids, prep.x
 
 
-def lgd_rows(data: dict[str, pd.DataFrame], valuation: LoadedModel | None) -> FloatArray:
-    """LGD model inputs of every loan (collateral valued as the PD model values it)."""
-    loans = data["loans"]
-    ent = data["enterprises"].set_index("enterprise_id").loc[loans["enterprise_id"]].reset_index()
-    summary, value = package_values(data, valuation)
-    return F.to_matrix(F.lgd_columns(cols(ent), cols(loans), cols(summary), value), F.LGD_FEATURES)
+def lgd_rows(
+    data: dict[str, pd.DataFrame], valuation: LoadedModel | None, model: LoadedModel | None = None
+) -> FloatArray:
+    """LGD model inputs of every loan (collateral valued as the PD model values it).
+
+    With ``model``, the columns are the model's own and the channel history is the table stored
+    with it, as an assessment reads them; without, every current input and the data's own
+    point-in-time history.
+    """
+    if model is None:
+        return lgd_matrix_of(data, valuation)
+    return lgd_matrix_of(data, valuation, history=history_of(model), features=model.features)
 
 
 def _tenors(data_dir: Path, loan_ids: pd.Series) -> FloatArray:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from scoring import features as F
+from scoring.economy import growth_on, load_economy
+from scoring.lgd import ChannelHistory, history_before
 from scoring.models import LoadedModel
+from scoring.vocab import INDUSTRIES
 from scoring.vocab.arrays import AnyArray, BoolArray, DateArray, FloatArray
 from training.synth.params import PRICE_SOURCE_BIAS
 from training.tabular import TableError
@@ -218,20 +221,59 @@ def prepare_claims(data: Mapping[str, pd.DataFrame], valuation: LoadedModel | No
     return prep
 
 
+def lgd_matrix_of(
+    data: Mapping[str, pd.DataFrame],
+    valuation: LoadedModel | None,
+    *,
+    history: ChannelHistory | None = None,
+    features: Sequence[F.FeatureSpec] = F.LGD_FEATURES,
+) -> FloatArray:
+    """LGD model inputs of every loan (:data:`scoring.features.LGD_FEATURES`), as of its origination.
+
+    The economy is the figure published by the origination date.  The channel history is
+    ``history`` (a trained model's stored table, as an assessment would read it) or, when None,
+    point in time from the data's own disposals: those finished strictly before each loan's
+    origination date (no loan ever sees its own outcome, nor one that came after its date);
+    NaN where the data has no disposal outcomes.  Columns follow ``features`` (a model's own).
+    """
+    loans = data["loans"]
+    ent = data["enterprises"].set_index("enterprise_id").loc[loans["enterprise_id"]].reset_index()
+    summary, value = package_values(data, valuation)
+    day = loans["origination_date"].to_numpy().astype("datetime64[D]")
+    industry = F.encode_category(ent["industry"].to_numpy(dtype=object), INDUSTRIES)
+    if history is not None:
+        past = np.array([history.value_of(i) for i in ent["industry"].to_numpy(dtype=object)], dtype=np.float64)
+    elif "realised_lgd" not in data["outcomes"] or "disposal_date" not in data["outcomes"]:
+        past = np.full(len(loans), np.nan)
+    else:
+        outcomes = data["outcomes"].set_index("loan_id")
+        finished = loans["loan_id"].map(outcomes["disposal_date"])
+        past = history_before(
+            industry,
+            day,
+            past_industry=industry,
+            past_lgd=loans["loan_id"].map(outcomes["realised_lgd"]).to_numpy(dtype=np.float64),
+            past_day=finished.to_numpy().astype("datetime64[D]"),
+        )
+    columns = F.lgd_columns(
+        cols(ent), cols(loans), cols(summary), value, economy=growth_on(day, load_economy()), history=past
+    )
+    return F.to_matrix(columns, features)
+
+
 def prepare_lgd(data: Mapping[str, pd.DataFrame], valuation: LoadedModel | None) -> Prepared:
     """Rows: defaulted loans whose disposal finished; target: realised (discounted) LGD.
 
-    Inputs are what was known at origination (:data:`scoring.features.LGD_FEATURES`,
-    the collateral valued by the valuation model as for PD); the split is out
-    of time by default date, so the test set holds the latest defaults.
+    Inputs are what was known at origination (:func:`lgd_matrix_of`: the collateral valued by
+    the valuation model as for PD, the economy then published, the industry's disposals finished
+    before that day); the split is out of time by default date, so the test set holds the latest
+    defaults.
     """
     loans = data["loans"]
     outcomes = data["outcomes"].set_index("loan_id")
     if "realised_lgd" not in outcomes:
         raise ValueError("outcomes has no realised_lgd column: the lgd model needs disposal outcomes")
-    ent = data["enterprises"].set_index("enterprise_id").loc[loans["enterprise_id"]].reset_index()
-    summary, value = package_values(data, valuation)
-    x = F.to_matrix(F.lgd_columns(cols(ent), cols(loans), cols(summary), value), F.LGD_FEATURES)
+    x = lgd_matrix_of(data, valuation)
     y = loans["loan_id"].map(outcomes["realised_lgd"]).to_numpy(dtype=np.float64)
     keep = ~np.isnan(y)
     if keep.sum() < 50:
@@ -247,6 +289,8 @@ def prepare_lgd(data: Mapping[str, pd.DataFrame], valuation: LoadedModel | None)
     default = loans["loan_id"].map(outcomes["default_date"])
     months = np.full(len(loans), np.nan) if cash is None else ((cash - default).dt.days / (365.25 / 12)).to_numpy()
     extra = {"months_to_cash": np.asarray(months, dtype=np.float64)[keep]}
+    if cash is not None:
+        extra["disposal_day"] = cash.to_numpy().astype("datetime64[D]").astype(np.float64)[keep]  # days since 1970
     # The model is applied to every application, not only to loans that defaulted: its drift
     # reference is the whole book of the training period (every loan's inputs, by origination day).
     extra["population_x"] = x

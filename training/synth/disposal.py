@@ -9,19 +9,22 @@ Each defaulted loan goes through one channel (``scoring.vocab.DISPOSAL_CHANNELS`
 - **licensing** instead of a sale: capitalised licence income;
 - **acquisition** (收储) by a government fund or platform at a set share of the appraisal.
 
-Costs are paid whether or not the sale succeeds; other collateral recovers a share of the part
-of the exposure it secures.  The realised LGD discounts the net recovery at the loan's own rate
-over the months from default to cash.  Every parameter is in :class:`DisposalParams`.
+The market moves with the economy and the industry: the real GDP growth last published on the
+default date (``scoring/config/economy.yaml``) shifts the value to a buyer and the odds that a
+bidder, a negotiated buyer or a licensee shows up; the borrower's industry sets how deep the
+market for its patents is.  Costs are paid whether or not the sale succeeds; other collateral
+recovers a share of the part of the exposure it secures.  The realised LGD discounts the net
+recovery at the loan's own rate over the months from default to cash.  Every parameter is in :class:`DisposalParams`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from scoring.vocab import DISPOSAL_CHANNELS
-from scoring.vocab.arrays import AnyArray, BoolArray, FloatArray
+from scoring.vocab import DISPOSAL_CHANNELS, INDUSTRIES
+from scoring.vocab.arrays import AnyArray, BoolArray, FloatArray, IndexArray
 from training.synth.params import DisposalParams
-from training.synth.sampling import pick_rows, weights
+from training.synth.sampling import lookup, pick_rows, sigmoid, weights
 
 NEGOTIATED, AUCTION, LISTING, LICENSING, ACQUISITION = (
     DISPOSAL_CHANNELS.index(c)
@@ -34,8 +37,13 @@ def exposure_at_default(p: DisposalParams, amount: FloatArray, rate: FloatArray)
     return np.asarray(amount * (1.0 + rate * p.accrued_interest_months / 12.0), dtype=np.float64)
 
 
+def _shifted(prob: float, shift: FloatArray) -> FloatArray:
+    """``prob`` moved by ``shift`` on the logit scale."""
+    return sigmoid(np.log(prob / (1.0 - prob)) + shift)
+
+
 def _rounds(
-    rng: np.random.Generator, p: DisposalParams, *, buyer: FloatArray, start: FloatArray
+    rng: np.random.Generator, p: DisposalParams, *, buyer: FloatArray, start: FloatArray, show: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
     """Rounds held and price (NaN when every round failed) of an auction starting at ``start``."""
     n = len(buyer)
@@ -45,7 +53,7 @@ def _rounds(
         reserve = start * (1.0 - p.round_price_cut) ** k
         open_ = np.isnan(price)
         rounds = np.where(open_, k + 1.0, rounds)
-        sold = open_ & (rng.random(n) < p.bidder_show_prob) & (buyer >= reserve)
+        sold = open_ & (rng.random(n) < show) & (buyer >= reserve)
         # A lone bidder pays the reserve; competition adds a little.
         price = np.where(sold, reserve * (1.0 + 0.1 * rng.random(n)), price)
     return rounds, price
@@ -60,6 +68,8 @@ def simulate_disposals(
     value_at_default: FloatArray,
     ip_share: FloatArray,
     pooled: BoolArray,
+    growth: FloatArray,
+    industry: IndexArray,
 ) -> dict[str, AnyArray]:
     """One disposal per row: channel, rounds, months to cash, price, costs, net recovery and LGD.
 
@@ -75,6 +85,10 @@ def simulate_disposals(
         IP share of the collateral; the rest is other collateral.
     pooled
         The loan is in a fund's pool (收储 is likelier there).
+    growth
+        Real GDP growth (%) last published on the default date (:func:`scoring.economy.growth_on`).
+    industry
+        The borrower's industry (index into ``scoring.vocab.INDUSTRIES``).
 
     Returns
     -------
@@ -89,12 +103,17 @@ def simulate_disposals(
     probs = np.where(pooled[:, None], boosted / boosted.sum(), mix)
     channel = pick_rows(rng, probs)
     appraisal = value_at_default * np.exp(p.court_appraisal_log_sd * rng.standard_normal(n))
-    buyer = value_at_default * p.buyer_value_median * np.exp(p.buyer_value_log_sd * rng.standard_normal(n))
-    auction_rounds, auction_price = _rounds(rng, p, buyer=buyer, start=p.auction_start_share * appraisal)
-    listing_rounds, listing_price = _rounds(rng, p, buyer=buyer, start=appraisal)
+    cycle = np.asarray(growth, dtype=np.float64) - p.economy_reference_growth
+    market = p.buyer_value_per_growth_point * cycle + lookup(p.buyer_value_by_industry, INDUSTRIES)[industry]
+    buyer = value_at_default * p.buyer_value_median * np.exp(market + p.buyer_value_log_sd * rng.standard_normal(n))
+    odds = p.success_logit_per_growth_point * cycle
+    show = _shifted(p.bidder_show_prob, odds)
+    auction_rounds, auction_price = _rounds(rng, p, buyer=buyer, start=p.auction_start_share * appraisal, show=show)
+    listing_rounds, listing_price = _rounds(rng, p, buyer=buyer, start=appraisal, show=show)
     lo, hi = p.negotiated_price_range
-    negotiated = np.where(rng.random(n) < p.negotiated_success, buyer * (lo + (hi - lo) * rng.random(n)), np.nan)
-    licensed = np.where(rng.random(n) < p.licensing_success, buyer * p.licensing_value_share, np.nan)
+    found = rng.random(n) < _shifted(p.negotiated_success, odds)
+    negotiated = np.where(found, buyer * (lo + (hi - lo) * rng.random(n)), np.nan)
+    licensed = np.where(rng.random(n) < _shifted(p.licensing_success, odds), buyer * p.licensing_value_share, np.nan)
     a_lo, a_hi = p.acquisition_price_range
     acquired = np.where(
         rng.random(n) < p.acquisition_success, appraisal * (a_lo + (a_hi - a_lo) * rng.random(n)), np.nan
@@ -131,6 +150,8 @@ def expected_lgd(
     value_at_default: FloatArray,
     ip_share: FloatArray,
     pooled: BoolArray,
+    growth: FloatArray,
+    industry: IndexArray,
 ) -> FloatArray:
     """The oracle's LGD: the mean discounted LGD over ``p.oracle_draws`` simulated disposals of each loan."""
     k = p.oracle_draws
@@ -142,5 +163,7 @@ def expected_lgd(
         value_at_default=np.tile(value_at_default, k),
         ip_share=np.tile(ip_share, k),
         pooled=np.tile(pooled, k),
+        growth=np.tile(growth, k),
+        industry=np.tile(industry, k),
     )
     return np.asarray(sims["lgd"].reshape(k, len(ead)).mean(axis=0), dtype=np.float64)

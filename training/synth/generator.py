@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from scoring.economy import growth_on, load_economy
 from scoring.vocab.arrays import AnyArray, BoolArray, DateArray, FloatArray, IndexArray
 from training.contract import write_table
 from training.synth.borrowers import draw_enterprises
@@ -28,9 +29,9 @@ from training.synth.sampling import pick
 from training.synth.tables import build_frames
 from training.synth.value import observed_prices, true_value, value_drivers
 
-GENERATOR_VERSION = (
-    "2"  # 2: revenue bounded by the owner's, income-approach discounting, rates, lifetime defaults, disposals
-)
+# 2: revenue bounded by the owner's, income-approach discounting, rates, lifetime defaults, disposals;
+# 3: the disposal market moves with the published economy and the borrower's industry
+GENERATOR_VERSION = "3"
 DAYS_PER_MONTH = 365.25 / 12
 # generate_portfolio calls its ``progress`` once per stage; each stage's share of the time (percent,
 # measured at 20,000 and 40,000 loans, 2026-11-30) lets the time left be estimated by work, not by count.
@@ -136,7 +137,9 @@ def generate_portfolio(
         observed_until=np.datetime64(f"{start_year + n_vintages}-12-31"),
     )
     done(f"outcomes: {int(out['default_12m'].sum())} defaults within 12 months")
-    truth = _losses(rng, P, terms=terms, out=out, pd_true=pd_true, orig=orig, collateral=collateral)
+    truth = _losses(
+        rng, P, terms=terms, out=out, pd_true=pd_true, orig=orig, collateral=collateral, industry=loan_ent["industry"]
+    )
     done("losses and disposals")
     any_pledged = np.bincount(loan_of, weights=pat["currently_pledged"], minlength=n_loans) > 0
     cl = _claims(rng, P, terms=terms, out=out, orig=orig, package=package, any_pledged=any_pledged)
@@ -227,11 +230,12 @@ def _losses(
     pd_true: FloatArray,
     orig: DateArray,
     collateral: Collateral,
+    industry: IndexArray,
 ) -> dict[str, AnyArray]:
     """Lifetime PD, exposure, the disposal of every observed default and the oracle's LGD.
 
-    The oracle values the collateral at the median default date given a default
-    in the tenor; a realised disposal values it at the actual default date.
+    The oracle values the collateral, and reads the economy, at the median default date given a
+    default in the tenor; a realised disposal does both at the actual default date.
     Disposals not finished by ``observed_until`` are pending: only EAD is known.
     """
     shape = P.outcome.hazard_shape
@@ -245,9 +249,23 @@ def _losses(
         "rate": terms["annual_rate"],
         "ip_share": terms["ip_share_of_collateral"],
         "pooled": terms["pooled"],
+        "industry": industry,
     }
-    sims = simulate_disposals(rng, P.disposal, value_at_default=collateral.value_at(P.value, at_default), **facts)
-    true_lgd = expected_lgd(rng, P.disposal, value_at_default=collateral.value_at(P.value, median_date), **facts)
+    economy = load_economy()
+    sims = simulate_disposals(
+        rng,
+        P.disposal,
+        value_at_default=collateral.value_at(P.value, at_default),
+        growth=growth_on(at_default, economy),
+        **facts,
+    )
+    true_lgd = expected_lgd(
+        rng,
+        P.disposal,
+        value_at_default=collateral.value_at(P.value, median_date),
+        growth=growth_on(median_date, economy),
+        **facts,
+    )
     cash = out["default_date"] + np.rint(sims["months"] * DAYS_PER_MONTH).astype("timedelta64[D]")
     done = out["default"] & (cash <= out["observed_until"])
     return {

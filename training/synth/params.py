@@ -622,6 +622,35 @@ class DisposalParams(_Frozen):
         "Rounds before the disposal fails.",
     )
     bidder_show_prob: float = _p(0.55, _A + " (thin IP markets: 处置变现难)", "P(any bidder in a round).")
+    economy_reference_growth: float = _p(
+        5.0,
+        _A + " (about the growth of 2023-2025 in scoring/config/economy.yaml: those years move nothing)",
+        "Real GDP growth (%) at which the economy neither helps nor hurts a disposal.",
+    )
+    buyer_value_per_growth_point: float = _p(
+        0.05,
+        _A + " (moderate: 2020's 2.3% cuts buyers' value by about 13%, 2021's 8.1% adds about 17%)",
+        "Log value to a buyer per point of growth above the reference; growth as last published on the "
+        "default date (scoring/config/economy.yaml, scoring.economy.growth_on).",
+    )
+    success_logit_per_growth_point: float = _p(
+        0.15,
+        _A + " (buyers and licensees show up more in a good year; 2020: bidder P 0.55 → 0.45)",
+        "Logit of P(a bidder shows), P(negotiated buyer), P(licensee) per point of growth above the reference.",
+    )
+    buyer_value_by_industry: dict[str, float] = _p(
+        {
+            "resource_processing": -0.15,
+            "new_energy_batteries": 0.10,
+            "computing_power": 0.15,
+            "baijiu": -0.25,
+            "new_energy_comprehensive": 0.0,
+            "advanced_equipment": 0.0,
+            "other": -0.05,
+        },
+        _A + " (patents tied to a brand or a local process find few outside buyers; platform technologies more)",
+        "Log value to a buyer by the borrower's industry: how deep the market for its patents is.",
+    )
     negotiated_success: float = _p(0.7, _A, "P(a negotiated transfer finds a buyer).")
     negotiated_price_range: tuple[float, float] = _p((0.75, 1.0), _A, "Negotiated price / value to the buyer.")
     licensing_success: float = _p(0.6, _A, "P(a licensee is found).")
