@@ -179,14 +179,18 @@ def evaluate_lifetime(model: LoadedModel, prep: Prepared, structure: TermStructu
         "term_structure": structure.model_dump(),
         "n_test": int(t.sum()),
         "n_fully_observed": int(full.sum()),
-        "mean_pd_tenor": float(pd_tenor.mean()),
-        "model": binary_metrics(realised[full], pd_tenor[full]),
+        "mean_pd_tenor": float(pd_tenor.mean()) if t.any() else None,
+        # A young book (a service export, say) may hold no test loan whose tenor has ended: the lifetime
+        # default is then unknown for every one, and the figures are left unmeasured, with the reason.
+        "model": binary_metrics(realised[full], pd_tenor[full]) if full.any() else None,
     }
+    if not full.any():
+        m["not_measured"] = "no test loan was observed for its whole tenor: lifetime defaults are not yet known"
     columns = {"pd_tenor": pd_tenor, "realised_rate_fully_observed": np.where(full, realised, np.nan)}
     if "true_pd_tenor" in prep.extra:
         truth = prep.extra["true_pd_tenor"][t]
         columns["true_pd_tenor"] = truth
-        m["oracle"] = binary_metrics(realised[full], truth[full])
+        m["oracle"] = binary_metrics(realised[full], truth[full]) if full.any() else None
         m["mae_vs_true_pd_tenor"] = float(np.mean(np.abs(pd_tenor - truth)))
         m["mean_true_pd_tenor"] = float(truth.mean())
     m["calibration_by_decile"] = by_decile(pd_tenor, columns)

@@ -32,6 +32,7 @@ from training.fit import Fitted, fit_binary, fit_lgd, fit_term_structure, fit_va
 from training.prepare import (
     DEFAULT_PRICE_BIAS,
     Prepared,
+    check_binary_split,
     pledged_patents_matrix,
     prepare_claims,
     prepare_lgd,
@@ -89,6 +90,7 @@ def fit_and_evaluate(
         return fitted, prep, metrics
     if name == "pd":
         prep = prepare_pd(data, valuation)
+        check_binary_split(prep.y > 0.5, prep.test, model="pd", what="defaults within 12 months")
         fitted = fit_binary(prep, F.PD_FEATURES)
         fit_rows = ~prep.test
         fitted.extra["term_structure"] = fit_term_structure(

@@ -70,6 +70,21 @@ def split_masks(
     return test, valid
 
 
+def check_binary_split(y: BoolArray, test: BoolArray, *, model: str, what: str) -> None:
+    """Refuse (one line, exit 2) training data whose out-of-time split cannot train and test a binary model.
+
+    A young book, a service export say, may have every loan booked on a few days: the latest fifth by date
+    is then empty, or one side holds a single outcome, and no figure of the model could be measured.
+    """
+    for name, rows in (("training", ~test), ("out-of-time test", test)):
+        n, k = int(rows.sum()), int(y[rows].sum())
+        if n == 0 or k in (0, n):
+            raise TableError(
+                f"the {name} set (split by origination date, the latest 20% for the test) holds {n} loans "
+                f"with {k} {what}: both outcomes are needed to train and test the {model} model"
+            )
+
+
 def valuation_matrix(patents: pd.DataFrame, enterprises: pd.DataFrame, as_of: DateArray) -> FloatArray:
     """Valuation feature matrix for ``patents`` at ``as_of`` (owner revenue joined)."""
     revenue = patents["owner_id"].map(enterprises.set_index("enterprise_id")["revenue_cny"])

@@ -158,6 +158,11 @@ def test_lgd_trains_on_an_export_holding_enough_disposals(server: Server, tmp_pa
     ]
     assert trained.exit_code == 0, trained.output
     assert "lgd version" in trained.output and "registered as challenger" in trained.output
+    # A young book (every loan booked within days, all in default): PD can be neither trained nor tested
+    # out of time, and says so in one line instead of a traceback.
+    pd_refused = _cli(server, "train", "--model", "pd", "--data", str(enough))
+    assert pd_refused.exit_code == 2, pd_refused.output
+    assert "Traceback" not in pd_refused.output and "both outcomes are needed" in pd_refused.output
 
 
 def test_an_export_that_cannot_be_made_says_why_in_one_line(server: Server, tmp_path: Path) -> None:
