@@ -16,7 +16,7 @@ from scoring.treeshap.trees import ParsedModel, parse_model
 
 # Up to this many rows a call goes to the edge kernel when its gate passed: below it the edge kernel is faster
 # than the table kernel, measured (benchmarks/bench_explain.py, "rows" in docs/performance.md).
-ROW_KERNEL_MAX_ROWS = 4
+ROW_KERNEL_MAX_ROWS = 2
 
 
 @dataclass(frozen=True)
