@@ -56,13 +56,14 @@ from typing import Any
 
 import lightgbm as lgb
 import numpy as np
-from bench_assessment import ensure_store, machine
+from bench_assessment import InProcess, ensure_store, machine
 from cases import AS_OF, make_cases
 
 from models_store import ModelStore
 from scoring.credit import pd_matrix
 from scoring.models import LoadedModel
 from scoring.treeshap import TreeShap
+from scoring.treeshap import explainer as explainer_module
 from scoring.treeshap.gate import probe_rows
 from scoring.valuation import quantiles, valuation_matrix
 from service.bundle import SERVED, load_champion
@@ -87,6 +88,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--reps", type=int, help="alternating batch repetitions (default 3)")
     ap.add_argument("--max-load", type=float, default=3.0, help="wait while the 1-minute load average is above this")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "bench_explain.json")
+    ap.add_argument("--assessment", action="store_true", help="only the in-process assessment, edge kernel on and off")
     ap.add_argument("--numba-only", action="store_true", help="only the compile costs, into --out's numba entry")
     args = ap.parse_args(argv)
     args.n = args.n or (30 if args.quick else 200)
@@ -257,6 +259,51 @@ def batch(model: LoadedModel, role: str, rows: np.ndarray, args: argparse.Namesp
     }
 
 
+def assessment(args: argparse.Namespace) -> dict[str, Any]:
+    """An assessment in process with the edge kernel serving small calls (as shipped) and switched off.
+
+    ``bench_assessment``'s (a), the LightGBM and SHAP calls of one
+    assessment, and (a'), the whole ``run_assessment``, on the same cases;
+    the two worlds (``ROW_KERNEL_MAX_ROWS`` as shipped, and 0: every call
+    to the table kernel) alternate in blocks of 20 cases.  Medians in ms and
+    the largest PD difference between the worlds.
+    """
+    settings = ensure_store(args.home)
+    cases = make_cases(100, seed=11)
+    local = InProcess(ModelStore(settings.store_path), cases)
+    shipped = explainer_module.ROW_KERNEL_MAX_ROWS
+    worlds = {"edges": shipped, "tables": 0}
+    times: dict[str, list[float]] = {f"{w}_{k}": [] for w in worlds for k in ("floor", "assess")}
+    pds: dict[str, dict[int, float]] = {w: {} for w in worlds}
+    load_before = os.getloadavg()[0]
+    try:
+        for _ in range(args.rounds):
+            for start in range(0, args.n, BLOCK):
+                for world, limit in worlds.items():
+                    explainer_module.ROW_KERNEL_MAX_ROWS = limit
+                    for i in range(start, min(start + BLOCK, args.n)):
+                        c = i % len(cases)
+                        t0 = time.perf_counter()
+                        local.floor(local.matrices[c])
+                        t1 = time.perf_counter()
+                        pds[world][c] = local.assess(cases[c])
+                        t2 = time.perf_counter()
+                        times[f"{world}_floor"].append(t1 - t0)
+                        times[f"{world}_assess"].append(t2 - t1)
+    finally:
+        explainer_module.ROW_KERNEL_MAX_ROWS = shipped
+    med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
+    return {
+        "row_kernel_max_rows": shipped,
+        "median_ms": med,
+        "floor_edges_over_tables": med["edges_floor"] / med["tables_floor"],
+        "assess_edges_over_tables": med["edges_assess"] / med["tables_assess"],
+        "max_abs_pd_difference": max(abs(pds["edges"][c] - pds["tables"][c]) for c in pds["edges"]),
+        "calls_per_world": len(times["edges_floor"]),
+        "loadavg": [load_before, os.getloadavg()[0]],
+    }
+
+
 COMPILE_SCRIPT = """
 import time, numpy as np, lightgbm as lgb
 t0 = time.perf_counter()
@@ -361,6 +408,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     """Run, print, write the JSON."""
     args = parse_args(argv)
+    if args.assessment:
+        result = json.loads(args.out.read_text()) if args.out.exists() else {}
+        result["assessment"] = assessment(args)
+        print(json.dumps(result["assessment"], indent=1))
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+        return 0
     if args.numba_only:
         result = json.loads(args.out.read_text()) if args.out.exists() else {}
         result["numba"] = numba_costs()

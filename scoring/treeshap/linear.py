@@ -79,12 +79,14 @@ class EdgeTables:
 def _preorder(tree: ParsedTree) -> list[int]:
     """Every node (``>= 0``) and leaf (``~leaf``) below the root, in preorder (left subtree first)."""
     order: list[int] = []
-    stack = [int(tree.right_child[0]), int(tree.left_child[0])]
+    stack = [(int(tree.right_child[0]), 0), (int(tree.left_child[0]), 0)]
     while stack:
-        child = stack.pop()
+        child, parent = stack.pop()
+        if 0 <= child <= parent:  # also what keeps a malformed tree from looping here
+            raise ValueError("a tree numbers a child before its parent")
         order.append(child)
         if child >= 0:
-            stack.extend((int(tree.right_child[child]), int(tree.left_child[child])))
+            stack.extend(((int(tree.right_child[child]), child), (int(tree.left_child[child]), child)))
     return order
 
 
@@ -110,8 +112,6 @@ def _tree_edges(tree: ParsedTree) -> tuple[np.ndarray, np.ndarray, int]:
             raise ValueError("preorder numbering broken")  # cannot happen: _preorder goes left first
         node_edges[node, :3] = edge_of[node], edge_of[sides[1]], prev
         for side, child in enumerate(sides):
-            if 0 <= child <= node:
-                raise ValueError("a tree numbers a child before its parent")
             k = edge_of[child]
             child_count = float(tree.internal_count[child]) if child >= 0 else float(tree.leaf_count[~child])
             z_at[k] = z_at[prev] * (child_count / count)  # LightGBM: this split's fraction times the incoming one

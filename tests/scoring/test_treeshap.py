@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +19,7 @@ from models_store import ModelStore
 from scoring.treeshap import TreeShap, explainer_for
 from scoring.treeshap.explainer import ROW_KERNEL_MAX_ROWS
 from scoring.treeshap.gate import SPECIALS, probe_rows, probe_values
+from scoring.treeshap.linear import build_edges
 from scoring.treeshap.tables import MAX_LEAVES
 from scoring.treeshap.trees import parse_model
 from training.contract import load_dataset
@@ -381,3 +383,26 @@ def test_threads_calling_one_kernel_at_once_get_exact_answers(rng: np.random.Gen
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(kernel.contributions, rows * 3))
     assert all(np.array_equal(got, expected[i % len(rows)]) for i, got in enumerate(results))
+
+
+def test_a_model_beyond_the_edge_kernel_keeps_the_tables_for_single_rows_and_says_why(
+    rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    x, y = _missing_data(rng)
+    booster = _train(x, y, rounds=3)
+    tree = parse_model(booster.model_to_string()).trees[0]
+    # a child numbered before its parent (LightGBM never writes one): the edge arrays refuse it
+    swapped = dataclasses.replace(tree, left_child=tree.left_child.copy())
+    swapped.left_child[1] = 0
+    with pytest.raises(ValueError, match="child before its parent"):
+        build_edges(dataclasses.replace(parse_model(booster.model_to_string()), trees=(swapped,)))
+
+    def refuse(_: Any) -> None:
+        raise ValueError("too deep for today")
+
+    monkeypatch.setattr("scoring.treeshap.explainer.build_edges", refuse)
+    explainer = explainer_for(booster)
+    assert explainer.uses_kernel and not explainer.gate.row_kernel
+    assert "too deep for today" in explainer.gate.row_reason and "table kernel" in explainer.gate.row_reason
+    got = explainer.contributions(x[:1])
+    assert np.abs(got - _pred_contrib(booster, x[:1])).max() < 1e-12
