@@ -17,7 +17,7 @@ and the quadrature is linear, so each edge ``e`` contributes
 ``sum_q W_q * S_e(t_q) * (c_e(t_q) - c_prev(t_q))``, with ``S_e`` the sum of
 ``v * prod g`` over the leaves below ``e``: one pass down the tree (products),
 one pass up (sums), ``O(nodes * Q)`` arithmetic and nothing but the nodes
-read: 52 bytes per split (0.3 MB for a valuation booster) instead of the
+read: 52 bytes per split (0.4 MB for a valuation booster) instead of the
 table kernel's 1.6 MB of paths and leaf tables, which is what a single row
 pays for when other work has taken the caches (see ``docs/performance.md``).
 """
