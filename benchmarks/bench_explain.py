@@ -1,31 +1,36 @@
-"""Exact SHAP: the TreeSHAP kernel (``scoring.treeshap``) against LightGBM's ``pred_contrib``, per served booster.
+"""Exact SHAP: the TreeSHAP kernels (``scoring.treeshap``) against LightGBM's ``pred_contrib``, per served booster.
 
     .venv/bin/python benchmarks/bench_explain.py [--quick] [--home /tmp/bench-home]
 
-For every booster of the bootstrapped champions (valuation P10/P50/P90, PD,
-claim review), in one run with the two implementations alternating:
+Two kernels: ``kernel`` reads per-leaf tables (batches), ``edges`` reads only
+the trees' edges (single rows, ``TreeShap.row_contributions``).  For every
+booster of the bootstrapped champions (valuation P10/P50/P90, PD, claim
+review), in one run with the implementations alternating:
 
 * single row, back to back: blocks of calls of one implementation, then of
-  the other, on the rows of the benchmark cases (``cases.py``; probe rows
+  the next, on the rows of the benchmark cases (``cases.py``; probe rows
   for claim review, whose inputs the cases do not build);
 * single row, interleaved: before every timed call the rest of an
   assessment (the next case's matrices, its P10/P50/P90 raw scores, and the
   SHAP of the other explained booster, PD or P50, by the same
-  implementation), then one call; kernel and ``pred_contrib`` alternate in
-  blocks of 20 calls, each in its own world, as a service runs one of them;
+  implementation, the edge world explaining it as the service does), then
+  one call; the implementations alternate in blocks of 20 calls, each in
+  its own world, as a service runs one of them;
 * single row, L2: the same with a sweep over 2 MiB (twice this machine's
   per-core L2) as the other work: the core's own caches lost, the shared
   L3 kept, as between two requests on a host with nothing else running;
 * single row, cold: the same with a sweep over 32 MiB (this machine's whole
   L3) as the other work: every byte from memory, as when other processes
-  share the L3 (the kernel reads about 2 MB per valuation row, see
-  ``docs/performance.md``);
+  share the L3 (the table kernel reads about 1.6 MB per valuation row, the
+  edge kernel about 0.3 MB, see ``docs/performance.md``);
+* rows: calls of 1 to 64 rows, interleaved as above, table kernel against
+  edge kernel: where the explainer switches (``ROW_KERNEL_MAX_ROWS``);
 * batch: ``--batch-rows`` rows (default 10,000) on 1 and 2 threads
   (kernel: two Python threads over row ranges, the kernel releases the GIL;
   LightGBM: ``num_threads``), alternating, ``--reps`` times;
 
 each with the largest difference from ``pred_contrib``.  Also the build
-and gate time per booster, the tables' memory, numba's cold compile and
+and gate time per booster, the arrays' memory, numba's cold compile and
 warm-cache load (in child processes with their own cache directory) and
 numba's and llvmlite's install size.  Figures quoted are medians.  Writes
 ``benchmarks/results/bench_explain.json``.
@@ -51,12 +56,14 @@ from typing import Any
 
 import lightgbm as lgb
 import numpy as np
-from bench_assessment import ensure_store, machine
+from bench_assessment import InProcess, ensure_store, machine
 from cases import AS_OF, make_cases
 
 from models_store import ModelStore
 from scoring.credit import pd_matrix
 from scoring.models import LoadedModel
+from scoring.treeshap import TreeShap
+from scoring.treeshap import explainer as explainer_module
 from scoring.treeshap.gate import probe_rows
 from scoring.valuation import quantiles, valuation_matrix
 from service.bundle import SERVED, load_champion
@@ -81,6 +88,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--reps", type=int, help="alternating batch repetitions (default 3)")
     ap.add_argument("--max-load", type=float, default=3.0, help="wait while the 1-minute load average is above this")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "bench_explain.json")
+    ap.add_argument("--assessment", action="store_true", help="only the in-process assessment, edge kernel on and off")
+    ap.add_argument("--numba-only", action="store_true", help="only the compile costs, into --out's numba entry")
     args = ap.parse_args(argv)
     args.n = args.n or (30 if args.quick else 200)
     args.rounds = args.rounds or (2 if args.quick else 5)
@@ -117,29 +126,27 @@ def model_rows(models: dict[str, LoadedModel], n: int) -> dict[str, np.ndarray]:
 
 
 def single_row(
-    kernel: Callable[[np.ndarray], Any],
-    base: Callable[[np.ndarray], Any],
+    impls: dict[str, Callable[[np.ndarray], Any]],
     rows: np.ndarray,
     other: dict[str, Callable[[], Any]],
     args: argparse.Namespace,
 ) -> dict[str, Any]:
-    """Median single-row latency (ms) of both: back to back, between an assessment's other work, L2 lost, cold."""
-    times: dict[str, list[float]] = {f"{impl}_{m}": [] for m in MODES for impl in ("kernel", "lightgbm")}
+    """Median single-row latency (ms) of each: back to back, between an assessment's other work, L2 lost, cold."""
+    times: dict[str, list[float]] = {f"{impl}_{m}": [] for m in MODES for impl in impls}
     one = [rows[i : i + 1] for i in range(len(rows))]
-    impls = (("kernel", kernel), ("lightgbm", base))
-    for _, f in impls:  # warm up
+    for f in impls.values():  # warm up
         for x in one[:10]:
             f(x)
     for _ in range(args.rounds):
-        for impl, f in impls:
+        for impl, f in impls.items():
             for i in range(args.n):
                 x = one[i % len(one)]
                 t0 = time.perf_counter()
                 f(x)
                 times[f"{impl}_b2b"].append(time.perf_counter() - t0)
         for mode in MODES[1:]:
-            for start in range(0, args.n, BLOCK):  # a block of one implementation's world, then the other's
-                for impl, f in impls:
+            for start in range(0, args.n, BLOCK):  # a block of one implementation's world, then the others'
+                for impl, f in impls.items():
                     for i in range(start, min(start + BLOCK, args.n)):
                         x = one[i % len(one)]
                         if mode == "inter":
@@ -153,7 +160,30 @@ def single_row(
     return {
         "median_ms": med,
         **{f"speedup_{m}": med[f"lightgbm_{m}"] / med[f"kernel_{m}"] for m in MODES},
+        **{f"speedup_edges_{m}": med[f"lightgbm_{m}"] / med[f"edges_{m}"] for m in MODES},
     }
+
+
+def row_counts(
+    kernel: TreeShap, rows: np.ndarray, other: dict[str, Callable[[], Any]], args: argparse.Namespace
+) -> dict[str, Any]:
+    """Median ms per call of ``n`` rows, table kernel against edge kernel, interleaved: where the switch pays."""
+    out: dict[str, Any] = {}
+    calls = max(args.n // 4, 10)
+    impls = {"kernel": kernel.contributions, "edges": kernel.row_contributions}
+    for n in (1, 2, 4, 8, 16, 32, 64):
+        x = np.resize(rows, (n, rows.shape[1]))
+        times: dict[str, list[float]] = {impl: [] for impl in impls}
+        for _ in range(args.rounds):
+            for impl, f in impls.items():
+                for _ in range(calls):
+                    other[impl]()
+                    t0 = time.perf_counter()
+                    f(x)
+                    times[impl].append(time.perf_counter() - t0)
+        med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
+        out[str(n)] = {"median_ms": med, "edges_over_kernel": med["edges"] / med["kernel"]}
+    return out
 
 
 def pred_contrib(booster: lgb.Booster, x: np.ndarray, threads: int = 1) -> np.ndarray:
@@ -167,13 +197,15 @@ def other_work(models: dict[str, LoadedModel], name: str) -> dict[str, Callable[
     The next case's matrices (Python), its P10/P50/P90 raw scores (LightGBM),
     and the SHAP of the assessment's other explained booster by the same
     implementation: the PD's when a valuation booster is measured, the P50's
-    otherwise.
+    otherwise (in the edge world through the explainer, which sends calls
+    of a few rows to the edge kernel, as the service does).
     """
     valuation, pd = models["valuation"], models["pd"]
     cases = itertools.cycle(make_cases(50, seed=7))
     other_model, other_role = (pd, "main") if name == "valuation" else (valuation, "p50")
     booster = other_model.boosters[other_role]
-    kernel = other_model.explainer(other_role).kernel
+    explainer = other_model.explainer(other_role)
+    kernel = explainer.kernel
 
     def matrices() -> np.ndarray:
         c = next(cases)
@@ -183,8 +215,15 @@ def other_work(models: dict[str, LoadedModel], name: str) -> dict[str, Callable[
 
     return {
         "kernel": lambda: kernel.contributions(matrices()) if kernel is not None else None,
+        "edges": lambda: explainer.contributions(matrices()),
         "lightgbm": lambda: pred_contrib(booster, matrices()),
     }
+
+
+def edges_diff(kernel: TreeShap, booster: lgb.Booster, rows: np.ndarray) -> float:
+    """Largest |edge kernel - pred_contrib| over ``rows``, one row per call."""
+    got = np.concatenate([kernel.row_contributions(rows[i : i + 1]) for i in range(len(rows))])
+    return float(np.abs(got - pred_contrib(booster, rows)).max())
 
 
 def batch(model: LoadedModel, role: str, rows: np.ndarray, args: argparse.Namespace) -> dict[str, Any]:
@@ -220,25 +259,79 @@ def batch(model: LoadedModel, role: str, rows: np.ndarray, args: argparse.Namesp
     }
 
 
+def assessment(args: argparse.Namespace) -> dict[str, Any]:
+    """An assessment in process with the edge kernel serving small calls (as shipped) and switched off.
+
+    ``bench_assessment``'s (a), the LightGBM and SHAP calls of one
+    assessment, and (a'), the whole ``run_assessment``, on the same cases;
+    the two worlds (``ROW_KERNEL_MAX_ROWS`` as shipped, and 0: every call
+    to the table kernel) alternate in blocks of 20 cases.  Medians in ms and
+    the largest PD difference between the worlds.
+    """
+    settings = ensure_store(args.home)
+    cases = make_cases(100, seed=11)
+    local = InProcess(ModelStore(settings.store_path), cases)
+    shipped = explainer_module.ROW_KERNEL_MAX_ROWS
+    worlds = {"edges": shipped, "tables": 0}
+    times: dict[str, list[float]] = {f"{w}_{k}": [] for w in worlds for k in ("floor", "assess")}
+    pds: dict[str, dict[int, float]] = {w: {} for w in worlds}
+    load_before = os.getloadavg()[0]
+    try:
+        for _ in range(args.rounds):
+            for start in range(0, args.n, BLOCK):
+                for world, limit in worlds.items():
+                    explainer_module.ROW_KERNEL_MAX_ROWS = limit
+                    for i in range(start, min(start + BLOCK, args.n)):
+                        c = i % len(cases)
+                        t0 = time.perf_counter()
+                        local.floor(local.matrices[c])
+                        t1 = time.perf_counter()
+                        pds[world][c] = local.assess(cases[c])
+                        t2 = time.perf_counter()
+                        times[f"{world}_floor"].append(t1 - t0)
+                        times[f"{world}_assess"].append(t2 - t1)
+    finally:
+        explainer_module.ROW_KERNEL_MAX_ROWS = shipped
+    med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
+    return {
+        "row_kernel_max_rows": shipped,
+        "median_ms": med,
+        "floor_edges_over_tables": med["edges_floor"] / med["tables_floor"],
+        "assess_edges_over_tables": med["edges_assess"] / med["tables_assess"],
+        "max_abs_pd_difference": max(abs(pds["edges"][c] - pds["tables"][c]) for c in pds["edges"]),
+        "calls_per_world": len(times["edges_floor"]),
+        "loadavg": [load_before, os.getloadavg()[0]],
+    }
+
+
 COMPILE_SCRIPT = """
 import time, numpy as np, lightgbm as lgb
 t0 = time.perf_counter()
-from scoring.treeshap import explainer_for
+from scoring.treeshap import TreeShap, explainer_for
 t1 = time.perf_counter()
 rng = np.random.default_rng(0)
 x = rng.normal(size=(300, 3)); x[:, 2] = rng.integers(0, 6, 300)
 params = {"objective": "regression", "verbosity": -1, "num_leaves": 4}
 b = lgb.train(params, lgb.Dataset(x, x[:, 0], categorical_feature=[2]), 3)
 t2 = time.perf_counter()
-e = explainer_for(b)
+k = TreeShap.from_model_text(b.model_to_string())
+k.contributions(x[:5]); k.leaves(x[:5])
 t3 = time.perf_counter()
-assert e.gate.supported, e.gate
-print(t1 - t0, t3 - t2)
+k.row_contributions(x[:1])
+t4 = time.perf_counter()
+e = explainer_for(b)
+t5 = time.perf_counter()
+assert e.gate.supported and e.gate.row_kernel, e.gate
+print(t1 - t0, t3 - t2, t4 - t3, t5 - t4)
 """
 
 
 def numba_costs() -> dict[str, Any]:
-    """Cold compile and warm-cache load of the kernels (child processes, fresh cache), install size."""
+    """Cold compile and warm-cache load of the kernels (child processes, fresh cache), install size.
+
+    ``*_tables_s``: the table kernels (and ``fill_tables``), ``*_edges_s``: the
+    edge kernel alone, ``*_explainer_s``: the rest of a first explainer (the gate).
+    """
     out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "NUMBA_CACHE_DIR": cache}
@@ -246,8 +339,10 @@ def numba_costs() -> dict[str, Any]:
             done = subprocess.run(
                 [sys.executable, "-c", COMPILE_SCRIPT], env=env, capture_output=True, text=True, check=True
             )
-            imp, first = (float(v) for v in done.stdout.split())
-            out[f"{label}_import_s"], out[f"{label}_first_explainer_s"] = imp, first
+            imp, tables, edges, rest = (float(v) for v in done.stdout.split())
+            out[f"{label}_import_s"], out[f"{label}_tables_s"] = imp, tables
+            out[f"{label}_edges_s"], out[f"{label}_explainer_s"] = edges, rest
+    out["loadavg"] = list(os.getloadavg())
     site = Path(np.__file__).resolve().parents[1]
     sizes = {p: sum(f.stat().st_size for f in (site / p).rglob("*") if f.is_file()) for p in ("numba", "llvmlite")}
     out["install_mib"] = {p: round(s / 2**20, 1) for p, s in sizes.items()}
@@ -279,20 +374,29 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 continue
             entry["load_before"] = wait_quiet(args.max_load)
             kernel, booster = explainer.kernel, explainer.booster
-            entry["single_row"] = single_row(
-                kernel.contributions,
-                functools.partial(pred_contrib, booster),
-                rows[name],
-                other_work(models, name),
-                args,
-            )
+            other = other_work(models, name)
+            impls: dict[str, Callable[[np.ndarray], Any]] = {
+                "kernel": kernel.contributions,
+                "edges": kernel.row_contributions,
+                "lightgbm": functools.partial(pred_contrib, booster),
+            }
+            entry["single_row"] = single_row(impls, rows[name], other, args)
+            entry["single_row"]["edges_max_abs_diff"] = edges_diff(kernel, booster, rows[name])
+            entry["rows"] = row_counts(kernel, rows[name], other, args)
             entry["batch"] = batch(model, role, rows[name], args)
             entry["load_after"] = os.getloadavg()[0]
             s, b = entry["single_row"], entry["batch"]
+            ms = s["median_ms"]
             print(
-                f"{name}/{role} ({entry['trees']} trees): single row {s['median_ms']['kernel_inter']:.3f} vs "
-                f"{s['median_ms']['lightgbm_inter']:.3f} ms interleaved ({s['speedup_inter']:.1f}x), "
-                f"{s['speedup_b2b']:.1f}x back to back, {s['speedup_l2']:.1f}x L2 lost, {s['speedup_cold']:.1f}x cold; "
+                f"{name}/{role} ({entry['trees']} trees): single row interleaved: edges {ms['edges_inter']:.3f}, "
+                f"tables {ms['kernel_inter']:.3f}, pred_contrib {ms['lightgbm_inter']:.3f} ms "
+                f"(edges {s['speedup_edges_inter']:.1f}x, tables {s['speedup_inter']:.1f}x); "
+                f"edges {s['speedup_edges_b2b']:.1f}x back to back, {s['speedup_edges_l2']:.1f}x L2 lost, "
+                f"{s['speedup_edges_cold']:.1f}x cold (tables {s['speedup_b2b']:.1f}x, {s['speedup_l2']:.1f}x, "
+                f"{s['speedup_cold']:.1f}x), edges max diff {s['edges_max_abs_diff']:.1e}; "
+                f"edges/tables per call by rows "
+                + ", ".join(f"{n}: {r['edges_over_kernel']:.2f}" for n, r in entry["rows"].items())
+                + "; "
                 f"batch {b['median_rows_per_s']['kernel_1t']:.0f} vs "
                 f"{b['median_rows_per_s']['lightgbm_1t']:.0f} rows/s ({b['speedup_1t']:.1f}x), 2 threads "
                 f"{b['speedup_2t']:.1f}x; max diff {b['max_abs_diff']:.1e}",
@@ -304,6 +408,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     """Run, print, write the JSON."""
     args = parse_args(argv)
+    if args.assessment:
+        result = json.loads(args.out.read_text()) if args.out.exists() else {}
+        result["assessment"] = assessment(args)
+        print(json.dumps(result["assessment"], indent=1))
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+        return 0
+    if args.numba_only:
+        result = json.loads(args.out.read_text()) if args.out.exists() else {}
+        result["numba"] = numba_costs()
+        print(json.dumps(result["numba"], indent=1))
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+        return 0
     meta: dict[str, Any] = {"started_at": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine()}
     meta["settings"] = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
     out = run(args)

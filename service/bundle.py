@@ -73,10 +73,22 @@ class ModelBundle:
         return {"low_confidence": bool(reasons), "low_confidence_reasons": reasons}
 
     def shap_kernel(self) -> dict[str, dict[str, dict[str, Any]]]:
-        """Model → booster role → whether the exact SHAP kernel explains it, and why (else pred_contrib)."""
+        """Model → booster role → whether the exact SHAP kernels explain it, and why (else pred_contrib).
+
+        ``kernel``: the table kernel (batches, and single rows when the edge
+        kernel does not serve); ``row_kernel``: the single-row edge kernel,
+        gated on its own.
+        """
         return {
             name: {
-                role: {"kernel": g.supported, "reason": g.reason, "max_abs_diff": g.max_abs_diff}
+                role: {
+                    "kernel": g.supported,
+                    "reason": g.reason,
+                    "max_abs_diff": g.max_abs_diff,
+                    "row_kernel": g.row_kernel,
+                    "row_reason": g.row_reason,
+                    "row_max_abs_diff": g.row_max_abs_diff,
+                }
                 for role, g in model.shap_gates().items()
             }
             for name, model in self.models.items()

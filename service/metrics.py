@@ -63,6 +63,13 @@ class Metrics:
             ["model", "role"],
             registry=r,
         )
+        self.shap_row_kernel = Gauge(
+            "iprisk_shap_row_kernel",
+            "Booster whose single-row explanations come from the exact edge kernel (1), or from the table kernel "
+            "or pred_contrib (0); the reason is in /readyz details.",
+            ["model", "role"],
+            registry=r,
+        )
         self.psi = Gauge(
             "iprisk_model_psi", "PSI between training reference and recent traffic.", ["model", "feature"], registry=r
         )
@@ -93,9 +100,11 @@ class Metrics:
     def set_shap_kernel(self, kernels: dict[str, dict[str, dict[str, Any]]]) -> None:
         """Record, per model and role, whether the SHAP kernel serves (``ModelBundle.shap_kernel``)."""
         self.shap_kernel.clear()
+        self.shap_row_kernel.clear()
         for name, roles in kernels.items():
             for role, state in roles.items():
                 self.shap_kernel.labels(model=name, role=role).set(1 if state["kernel"] else 0)
+                self.shap_row_kernel.labels(model=name, role=role).set(1 if state.get("row_kernel") else 0)
 
 
 class MetricsMiddleware:

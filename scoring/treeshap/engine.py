@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scoring.treeshap.kernels import K_ZERO, leaf_indices, shap_rows
+from scoring.treeshap.linear import EdgeTables, build_edges, shap_edges
 from scoring.treeshap.tables import KernelTables, build_tables
 from scoring.treeshap.trees import parse_model
 
@@ -32,12 +33,18 @@ def model_rows(x: np.ndarray, num_features: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class TreeShap:
-    """Exact path-dependent TreeSHAP of one LightGBM model, from precomputed per-leaf tables.
+    """Exact path-dependent TreeSHAP of one LightGBM model: two kernels over the same node arrays.
 
-    Thread-safe: the tables are read-only and each call has its own scratch.
+    :meth:`contributions` reads precomputed per-leaf tables (fastest per row
+    when many rows share them); :meth:`row_contributions` reads only the
+    tree's edges (:mod:`scoring.treeshap.linear`), so a single row costs
+    little when other work has evicted the caches.  ``edges`` is None when
+    the model is beyond the edge kernel (see :func:`build_edges`).
+    Thread-safe: the arrays are read-only and each call has its own scratch.
     """
 
     tables: KernelTables
+    edges: EdgeTables | None = None
 
     @classmethod
     def from_model_text(cls, text: str) -> TreeShap:
@@ -45,7 +52,7 @@ class TreeShap:
         parsed = parse_model(text)
         if parsed.unsupported:
             raise ValueError("; ".join(parsed.unsupported))
-        return cls(build_tables(parsed))
+        return cls(build_tables(parsed), build_edges(parsed))
 
     @property
     def num_features(self) -> int:
@@ -81,6 +88,27 @@ class TreeShap:
         else:
             self._run_threads(rows, out, lo, hi, threads)
         out[:, -1] = t.total_bias if trees is None else t.bias(lo, hi)
+        return out
+
+    def row_contributions(self, x: np.ndarray) -> np.ndarray:
+        """The same values as :meth:`contributions` (within rounding), from the edge kernel, one row at a time.
+
+        Raises
+        ------
+        ValueError
+            When the model has no edge arrays (``edges`` is None) or ``x``
+            has the wrong number of columns.
+        """
+        if self.edges is None:
+            raise ValueError("this model has no edge kernel")
+        rows = model_rows(x, self.num_features)
+        t, e = self.tables, self.edges
+        out = np.zeros((rows.shape[0], self.num_features + 1))
+        shap_edges(
+            rows, out, t.nodes_i, t.nodes_f, t.node_cat, t.cat_bits, t.tree_nodes, e.node_edges, e.node_zv,
+            e.tree_edges, e.points, e.weights,
+        )  # fmt: skip
+        out[:, -1] = t.total_bias
         return out
 
     def _run(self, rows: np.ndarray, out: np.ndarray, a: int, b: int, lo: int, hi: int) -> None:

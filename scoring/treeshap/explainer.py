@@ -10,8 +10,13 @@ import numpy as np
 
 from scoring.treeshap.engine import TreeShap
 from scoring.treeshap.gate import GateResult, check_exact
+from scoring.treeshap.linear import EdgeTables, build_edges
 from scoring.treeshap.tables import TooLarge, build_tables
-from scoring.treeshap.trees import parse_model
+from scoring.treeshap.trees import ParsedModel, parse_model
+
+# Up to this many rows a call goes to the edge kernel when its gate passed: below it the edge kernel is faster
+# than the table kernel, measured (benchmarks/bench_explain.py, "rows" in docs/performance.md).
+ROW_KERNEL_MAX_ROWS = 2
 
 
 @dataclass(frozen=True)
@@ -19,7 +24,10 @@ class Explainer:
     """SHAP of one booster; ``gate`` says which implementation runs and why.
 
     ``kernel`` is None whenever the gate refused it: the fallback is
-    visible in ``gate``, never silent.
+    visible in ``gate``, never silent.  Calls of at most
+    :data:`ROW_KERNEL_MAX_ROWS` rows (an assessment's or a valuation's
+    patents) go to the edge kernel when ``gate.row_kernel``; larger ones to
+    the table kernel.
     """
 
     booster: lgb.Booster
@@ -35,6 +43,8 @@ class Explainer:
     def contributions(self, x: np.ndarray, *, threads: int = 1) -> np.ndarray:
         """``(n_rows, n_features + 1)`` SHAP values in raw-score space, last column the expected value."""
         if self.kernel is not None:
+            if self.gate.row_kernel and len(x) <= ROW_KERNEL_MAX_ROWS:
+                return self.kernel.row_contributions(x)
             return self.kernel.contributions(x, threads=threads)
         return np.asarray(self.booster.predict(x, pred_contrib=True, num_threads=threads), dtype=np.float64)
 
@@ -72,7 +82,20 @@ def _build_and_gate(booster: lgb.Booster) -> tuple[TreeShap | None, GateResult]:
     if parsed.unsupported:
         return None, _refused("unsupported: " + "; ".join(parsed.unsupported))
     try:
-        kernel = TreeShap(build_tables(parsed))
+        tables = build_tables(parsed)
     except TooLarge as exc:
         return None, _refused(f"unsupported: {exc}")
-    return kernel, check_exact(booster, kernel)
+    edges, why_not = _edges(parsed)
+    kernel = TreeShap(tables, edges)
+    gate = check_exact(booster, kernel)
+    if why_not is not None and gate.supported:
+        gate = gate.model_copy(update={"row_reason": f"no edge kernel ({why_not}): single rows use the table kernel"})
+    return kernel, gate
+
+
+def _edges(parsed: ParsedModel) -> tuple[EdgeTables | None, str | None]:
+    """The edge kernel's arrays, or None and why not."""
+    try:
+        return build_edges(parsed), None
+    except ValueError as exc:
+        return None, str(exc)

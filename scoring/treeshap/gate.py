@@ -10,6 +10,12 @@ band, negative, fractional, 2**31 and huge values, infinities.
 2. Values: on a sample of those rows (and one row per special value across
    all features) every SHAP value is within :data:`RELATIVE_TOLERANCE` of
    the largest absolute contribution, the expected-value column included.
+
+The single-row (edge) kernel has its own value check on the same rows, one
+row per call as it serves; its decisions are the table kernel's (the same
+``go_left`` over the same node arrays), so check 1 covers both.  It serves
+only where the table kernel passed; when it fails, single rows go to the
+table kernel and ``row_kernel``/``row_reason`` say why.
 """
 
 from __future__ import annotations
@@ -44,6 +50,14 @@ class GateResult(BaseModel):
     max_abs_diff: float | None = Field(None, description="Largest |kernel - pred_contrib| on the probe rows.")
     rows: int = Field(0, ge=0, description="Probe rows compared (decisions).")
     table_bytes: int = Field(0, ge=0, description="Memory of the kernel's tables, bytes.")
+    row_kernel: bool = Field(
+        False, description="The single-row (edge) kernel passed its own gate and explains small requests."
+    )
+    row_reason: str = Field("", description="Why single rows use the edge kernel, or why they do not.")
+    row_max_abs_diff: float | None = Field(
+        None, description="Largest |edge kernel - pred_contrib| on the probe rows, one row per call."
+    )
+    edge_bytes: int = Field(0, ge=0, description="Memory of the edge kernel's own arrays, bytes.")
 
 
 def probe_values(tables: KernelTables) -> list[np.ndarray]:
@@ -144,4 +158,33 @@ def check_exact(booster: lgb.Booster, kernel: TreeShap) -> GateResult:
         f"decisions equal on {len(decisions)} probe rows",
         max_abs_diff=diff,
         **size,
+        **check_row_kernel(kernel, values, ref, scale),
     )
+
+
+def check_row_kernel(kernel: TreeShap, values: np.ndarray, ref: np.ndarray, scale: float) -> dict[str, Any]:
+    """The edge kernel's gate: ``row_*`` fields of :class:`GateResult`, on the value rows, one row per call.
+
+    Parameters
+    ----------
+    kernel
+        A kernel whose table kernel passed the gate.
+    values, ref
+        The value probe rows and ``pred_contrib`` of them.
+    scale
+        The largest absolute contribution (the tolerance is relative to it).
+    """
+    if kernel.edges is None:
+        return {"row_reason": "no edge kernel for this model: single rows use the table kernel"}
+    got = np.concatenate([kernel.row_contributions(values[i : i + 1]) for i in range(len(values))])
+    diff = float(np.max(np.abs(got - ref), initial=0.0))
+    out: dict[str, Any] = {"edge_bytes": kernel.edges.nbytes, "row_max_abs_diff": diff if np.isfinite(diff) else None}
+    if got.shape != ref.shape or not np.all(np.isfinite(got)) or not diff <= RELATIVE_TOLERANCE * scale:
+        out["row_reason"] = (
+            f"edge kernel differs from pred_contrib by {diff:.3g} (largest contribution {scale:.3g}, tolerance "
+            f"{RELATIVE_TOLERANCE:g} relative): single rows use the table kernel"
+        )
+        return out
+    out["row_kernel"] = True
+    out["row_reason"] = f"exact: edge kernel equal to pred_contrib within {diff:.2g} on {len(values)} single rows"
+    return out

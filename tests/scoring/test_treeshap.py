@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +17,9 @@ from hypothesis import strategies as st
 
 from models_store import ModelStore
 from scoring.treeshap import TreeShap, explainer_for
+from scoring.treeshap.explainer import ROW_KERNEL_MAX_ROWS
 from scoring.treeshap.gate import SPECIALS, probe_rows, probe_values
+from scoring.treeshap.linear import build_edges
 from scoring.treeshap.tables import MAX_LEAVES
 from scoring.treeshap.trees import parse_model
 from training.contract import load_dataset
@@ -45,14 +48,19 @@ def _decision_types(booster: lgb.Booster) -> set[int]:
 
 
 def _assert_exact(booster: lgb.Booster, rows: np.ndarray) -> np.ndarray:
-    """Kernel == pred_contrib within TOL of the largest contribution; the bias column bit-identical."""
+    """Both kernels == pred_contrib within TOL of the largest contribution; the bias column bit-identical.
+
+    The table kernel on all rows at once, the edge (single-row) kernel one row per call, as each serves.
+    """
     kernel = TreeShap.from_model_text(booster.model_to_string())
     got = kernel.contributions(rows)
+    by_row = np.concatenate([kernel.row_contributions(rows[i : i + 1]) for i in range(len(rows))])
     ref = _pred_contrib(booster, rows)
     scale = max(float(np.abs(ref[:, :-1]).max()), 1.0)
-    assert got.shape == ref.shape
-    assert np.abs(got - ref).max() <= TOL * scale
-    assert np.array_equal(got[:, -1], ref[:, -1])
+    for out in (got, by_row):
+        assert out.shape == ref.shape
+        assert np.abs(out - ref).max() <= TOL * scale
+        assert np.array_equal(out[:, -1], ref[:, -1])
     return got
 
 
@@ -183,6 +191,58 @@ def test_gate_passes_a_supported_model_with_its_figures(rng: np.random.Generator
     assert gate.supported and explainer.uses_kernel
     assert gate.max_abs_diff is not None and gate.max_abs_diff < 1e-12
     assert gate.rows > 70 and gate.table_bytes > 0 and "exact" in gate.reason
+    # the single-row kernel has its own gate, on the same rows
+    assert gate.row_kernel and "exact" in gate.row_reason and "single rows" in gate.row_reason
+    assert gate.row_max_abs_diff is not None and gate.row_max_abs_diff < 1e-12
+    assert 0 < gate.edge_bytes < gate.table_bytes
+
+
+def test_small_calls_go_to_the_edge_kernel_and_batches_to_the_tables(
+    rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    x, y = _categorical_data(rng)
+    explainer = explainer_for(_train(x, y, cats=[0, 2], rounds=10))
+    assert explainer.kernel is not None and explainer.gate.row_kernel
+    calls: list[str] = []
+
+    def spy(name: str) -> Callable[..., np.ndarray]:
+        real: Callable[..., np.ndarray] = getattr(TreeShap, name)
+
+        def called(self: TreeShap, rows: np.ndarray, **kw: Any) -> np.ndarray:
+            calls.append(name)
+            return real(self, rows, **kw)
+
+        return called
+
+    for name in ("contributions", "row_contributions"):
+        monkeypatch.setattr(TreeShap, name, spy(name))
+    ref = _pred_contrib(explainer.booster, x[:100])
+    for n in (1, ROW_KERNEL_MAX_ROWS, ROW_KERNEL_MAX_ROWS + 1, 100):
+        got = explainer.contributions(x[:n])
+        assert np.abs(got - ref[:n]).max() <= TOL * np.abs(ref[:, :-1]).max()
+    assert calls == ["row_contributions", "row_contributions", "contributions", "contributions"]
+
+
+def test_an_edge_kernel_that_disagrees_leaves_single_rows_to_the_tables(
+    rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    x, y = _missing_data(rng)
+    booster = _train(x, y, rounds=5)
+    real: Callable[..., np.ndarray] = TreeShap.row_contributions
+
+    def off_by_a_little(self: TreeShap, rows: np.ndarray) -> np.ndarray:
+        out = real(self, rows)
+        out[0, 0] += 1e-6
+        return out
+
+    monkeypatch.setattr(TreeShap, "row_contributions", off_by_a_little)
+    explainer = explainer_for(booster)
+    gate = explainer.gate
+    assert gate.supported and explainer.uses_kernel  # the table kernel still serves
+    assert not gate.row_kernel and "differs" in gate.row_reason and "table kernel" in gate.row_reason
+    assert gate.row_max_abs_diff == pytest.approx(1e-6, rel=1e-3)
+    got = explainer.contributions(x[:1])  # a single row, from the tables: exact
+    assert np.abs(got - _pred_contrib(booster, x[:1])).max() < 1e-12
 
 
 def test_gate_refuses_linear_trees_and_multiclass_with_a_reason(rng: np.random.Generator) -> None:
@@ -207,6 +267,9 @@ def test_trees_up_to_max_leaves_are_exact_and_bigger_ones_fall_back(rng: np.rand
     assert at.gate.supported, at.gate.reason
     got, ref = at.contributions(x[:50]), _pred_contrib(at.booster, x[:50])
     assert np.abs(got - ref).max() <= 1e-12 and np.array_equal(got[:, -1], ref[:, -1])
+    assert at.gate.row_kernel, at.gate.row_reason  # edges numbered up to 2 * MAX_LEAVES - 1 in int16
+    by_row = np.concatenate([at.contributions(x[i : i + 1]) for i in range(5)])
+    assert np.abs(by_row - ref[:5]).max() <= 1e-12
     over = explainer_for(_train(x, y, num_leaves=MAX_LEAVES + 1, **params))
     assert not over.gate.supported and over.kernel is None and f"at most {MAX_LEAVES}" in over.gate.reason
     assert np.array_equal(over.contributions(x[:5]), _pred_contrib(over.booster, x[:5]))
@@ -259,8 +322,8 @@ def test_random_rows_of_probe_values_and_floats(
     ]
     rows = np.array([row], dtype=np.float64)
     ref = _pred_contrib(booster, rows)
-    got = kernel.contributions(rows)
-    assert np.abs(got - ref).max() <= TOL * max(float(np.abs(ref[:, :-1]).max()), 1.0)
+    for got in (kernel.contributions(rows), kernel.row_contributions(rows)):
+        assert np.abs(got - ref).max() <= TOL * max(float(np.abs(ref[:, :-1]).max()), 1.0)
 
 
 @pytest.mark.parametrize("name", ["valuation", "pd", "claim_review"])
@@ -273,8 +336,10 @@ def test_the_pipelines_models_are_explained_by_the_kernel_exactly(
     assert gates.keys() == model.boosters.keys()
     assert all(g.supported and model.explainer(r).uses_kernel for r, g in gates.items()), gates
     # the gate ran at registration too, on the stored model text, and the manifest says so
+    assert all(g.row_kernel for g in gates.values()), gates  # and the single-row kernel passed its own gate
     recorded = model.manifest["extra"]["shap_kernel"]
     assert {r: g["supported"] for r, g in recorded.items()} == dict.fromkeys(gates, True)
+    assert {r: g["row_kernel"] for r, g in recorded.items()} == dict.fromkeys(gates, True)
     data = load_dataset(portfolio_dir)
     valuation = load_version(store, "valuation@champion")
     prep = {
@@ -287,6 +352,8 @@ def test_the_pipelines_models_are_explained_by_the_kernel_exactly(
         ref = _pred_contrib(booster, x)
         got = model.explainer(role).contributions(x)
         assert np.abs(got - ref).max() <= TOL * np.abs(ref[:, :-1]).max()
+        one = np.concatenate([model.explainer(role).contributions(x[i : i + 1]) for i in range(40)])
+        assert np.abs(one - ref[:40]).max() <= TOL * np.abs(ref[:, :-1]).max()
         assert np.array_equal(got[:, -1], ref[:, -1])
         np.testing.assert_allclose(model.contributions(x, role).sum(axis=1), model.raw(x, role), atol=1e-9)
 
@@ -312,7 +379,31 @@ def test_threads_calling_one_kernel_at_once_get_exact_answers(rng: np.random.Gen
     booster = _train(x, y, cats=[0, 2], rounds=20)
     kernel = TreeShap.from_model_text(booster.model_to_string())
     rows = [x[i : i + 1 + i % 3] for i in range(0, 600, 3)]
-    expected = [kernel.contributions(r) for r in rows]
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        results = list(pool.map(kernel.contributions, rows * 3))
-    assert all(np.array_equal(got, expected[i % len(rows)]) for i, got in enumerate(results))
+    for explain in (kernel.contributions, kernel.row_contributions):  # both kernels release the GIL
+        expected = [explain(r) for r in rows]
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            results = list(pool.map(explain, rows * 3))
+        assert all(np.array_equal(got, expected[i % len(rows)]) for i, got in enumerate(results))
+
+
+def test_a_model_beyond_the_edge_kernel_keeps_the_tables_for_single_rows_and_says_why(
+    rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    x, y = _missing_data(rng)
+    booster = _train(x, y, rounds=3)
+    tree = parse_model(booster.model_to_string()).trees[0]
+    # a child numbered before its parent (LightGBM never writes one): the edge arrays refuse it
+    swapped = dataclasses.replace(tree, left_child=tree.left_child.copy())
+    swapped.left_child[1] = 0
+    with pytest.raises(ValueError, match="child before its parent"):
+        build_edges(dataclasses.replace(parse_model(booster.model_to_string()), trees=(swapped,)))
+
+    def refuse(_: Any) -> None:
+        raise ValueError("too deep for today")
+
+    monkeypatch.setattr("scoring.treeshap.explainer.build_edges", refuse)
+    explainer = explainer_for(booster)
+    assert explainer.uses_kernel and not explainer.gate.row_kernel
+    assert "too deep for today" in explainer.gate.row_reason and "table kernel" in explainer.gate.row_reason
+    got = explainer.contributions(x[:1])
+    assert np.abs(got - _pred_contrib(booster, x[:1])).max() < 1e-12

@@ -125,8 +125,12 @@ def test_readiness_and_metrics_say_which_boosters_the_shap_kernel_explains(serve
         "claim_review": {"main"},
     }
     assert all(r["kernel"] is True and r["reason"].startswith("exact") for m in kernels.values() for r in m.values())
+    assert all(
+        r["row_kernel"] is True and r["row_reason"].startswith("exact") for m in kernels.values() for r in m.values()
+    )
     metrics = httpx.get(f"{server.base_url}/metrics", headers=_ops(server)).text
     assert 'iprisk_shap_kernel{model="valuation",role="p50"} 1.0' in metrics
+    assert 'iprisk_shap_row_kernel{model="valuation",role="p50"} 1.0' in metrics
 
 
 def _ops(server: Server) -> dict[str, str]:

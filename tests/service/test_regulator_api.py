@@ -248,6 +248,7 @@ def test_model_inventory_history_and_cards(server: Server) -> None:
     assert card["known_limits"] and "log_revenue" in card["features"]
     assert card["promoted"][0]["to_version"] == "1"
     assert card["shap_kernel"]["main"]["supported"] is True  # the gate run at registration
+    assert card["shap_kernel"]["main"]["row_kernel"] is True  # and the single-row kernel's own gate
     assert card["low_confidence"] is (card["low_confidence_reasons"] != [])
     assert review["low_confidence"] is True and review["low_confidence_reasons"]  # tens of claims: advisory
     assert before["champion"] is None and now["champion"] == "1"

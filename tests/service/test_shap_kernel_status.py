@@ -35,3 +35,8 @@ def test_a_fallback_is_visible_with_its_reason() -> None:
     metrics.set_shap_kernel(status)
     assert metrics.registry.get_sample_value("iprisk_shap_kernel", {"model": "exact", "role": "main"}) == 1.0
     assert metrics.registry.get_sample_value("iprisk_shap_kernel", {"model": "multi", "role": "main"}) == 0.0
+    # the single-row (edge) kernel: its own gate, reason and gauge; none where the table kernel fell back
+    assert status["exact"]["main"]["row_kernel"] is True and status["exact"]["main"]["row_reason"].startswith("exact")
+    assert status["multi"]["main"]["row_kernel"] is False
+    assert metrics.registry.get_sample_value("iprisk_shap_row_kernel", {"model": "exact", "role": "main"}) == 1.0
+    assert metrics.registry.get_sample_value("iprisk_shap_row_kernel", {"model": "multi", "role": "main"}) == 0.0
