@@ -164,7 +164,7 @@ def prepare_pd(data: Mapping[str, pd.DataFrame], valuation: LoadedModel | None) 
         truth = (
             loans["loan_id"].map(data["loans_truth"].set_index("loan_id")["true_pd"]).to_numpy(dtype=np.float64)[keep]
         )
-    extra = {"package_value": value[keep], **_survival(data, loans)}
+    extra = {"package_value": value, **_survival(data, loans)}  # every column filtered by keep below, once
     if "loans_truth" in data and "true_pd_tenor" in data["loans_truth"]:
         extra["true_pd_tenor"] = (
             loans["loan_id"].map(data["loans_truth"].set_index("loan_id")["true_pd_tenor"]).to_numpy(dtype=np.float64)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import cast
 
 import numpy as np
@@ -10,7 +11,8 @@ import pytest
 from scoring.lifetime import TermStructure
 from scoring.models import LoadedModel
 from training.evaluate import evaluate_lifetime
-from training.prepare import Prepared, check_binary_split
+from training.contract import load_dataset
+from training.prepare import Prepared, check_binary_split, prepare_pd
 from training.tabular import TableError
 
 
@@ -54,3 +56,14 @@ def test_a_split_with_one_outcome_on_a_side_is_refused_in_one_line() -> None:
         check_binary_split(y, np.zeros(6, dtype=bool), model="pd", what="defaults")
     with pytest.raises(TableError, match=r"training set .* holds 3 loans with 0 defaults"):
         check_binary_split(y, y.copy(), model="pd", what="defaults")
+
+
+def test_loans_without_an_outcome_leave_every_pd_column_alike(portfolio_dir: Path) -> None:
+    """A service export holds loans with no outcome yet: they drop out of x, y and every extra column alike."""
+    data = dict(load_dataset(portfolio_dir))
+    dropped = data["loans"]["loan_id"].iloc[:7]
+    data["outcomes"] = data["outcomes"][~data["outcomes"]["loan_id"].isin(dropped)]
+    prep = prepare_pd(data, None)
+    n = len(data["loans"]) - 7
+    assert prep.x.shape[0] == len(prep.y) == len(prep.test) == n
+    assert {k: len(v) for k, v in prep.extra.items()} == dict.fromkeys(prep.extra, n)
