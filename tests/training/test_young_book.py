@@ -10,8 +10,8 @@ import pytest
 
 from scoring.lifetime import TermStructure
 from scoring.models import LoadedModel
-from training.evaluate import evaluate_lifetime
 from training.contract import load_dataset
+from training.evaluate import evaluate_lifetime
 from training.prepare import Prepared, check_binary_split, prepare_pd
 from training.tabular import TableError
 
