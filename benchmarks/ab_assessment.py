@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/ab_assessment.py --base c68ffa7 [--rounds 5] [--n 300] [--load 8]
     .venv/bin/python benchmarks/ab_assessment.py --base HEAD --base-env IPRISK_RATE_LIMIT_PER_MINUTE=0
+    .venv/bin/python benchmarks/ab_assessment.py --base a73ed3b --base-home /tmp/base-home [--load 8]
 
 Checks ``--base`` out into a temporary git worktree, serves it and this tree
 at the same time (same uvicorn settings as ``bench_assessment``, same model
@@ -46,6 +47,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--load", type=float, default=0.0, help="seconds of load at --clients per side and round")
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument(
+        "--base-home",
+        type=Path,
+        default=None,
+        help="a home the base code bootstrapped (its own model store and signing key), for a base that cannot "
+        "read this tree's models (e.g. a model with inputs the base does not know); each side serves its own",
+    )
+    ap.add_argument(
         "--base-env",
         action="append",
         default=[],
@@ -81,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
                 "IPRISK_RATE_LIMIT_BURST": "100000",
             }
             if name == "base":
+                if args.base_home is not None:
+                    env["IPRISK_HOME"] = str(args.base_home)
+                    env["IPRISK_MODEL_STORE"] = str(args.base_home / "models")
                 env.update(kv.split("=", 1) for kv in args.base_env)
             server = stack.enter_context(
                 serve_iprisk(side, Path(tmp) / f"{name}.log", name=name, app_dir=tree, env=env)
