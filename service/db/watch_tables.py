@@ -114,7 +114,9 @@ class DisposalCase(SQLModel, table=True):
     channel: str = Field(max_length=32)
     status: str = Field(max_length=16, description="open, listed, sold, licensed or closed.")
     opened_on: date
-    ead_fen: int = Field(sa_type=BigInteger, description="Exposure at default: the loan's principal, fen.")
+    ead_fen: int = Field(
+        sa_type=BigInteger, description="Exposure at default: the principal outstanding at the default, fen."
+    )
     suggested_reserve_fen: int = Field(sa_type=BigInteger)
     reserve: dict[str, Any] = _json()
     price_fen: int | None = Field(default=None, sa_type=BigInteger, description="The current asking price.")

@@ -39,7 +39,7 @@ from service.schemas.disposals import (
 )
 from service.usecases import pledge_life
 from service.usecases.funds.recoveries import report_recovery
-from service.usecases.watch import WatchContext, evaluate
+from service.usecases.watch import WatchContext, evaluate, outstanding_on
 
 AUCTION_CHANNELS = frozenset({"judicial_auction", "exchange_listing"})
 
@@ -144,7 +144,9 @@ def open_case(
         channel=req.channel,
         status="open",
         opened_on=req.on,
-        ead_fen=to_fen(money_from_model(loan.amount_cny)),
+        # What the borrower owed when it defaulted: the principal outstanding at the default (the schedule
+        # frozen there, less repayments reported), not the amount booked; the realised LGD is a share of it.
+        ead_fen=to_fen(money_from_model(outstanding_on(session, loan, req.on))),
         suggested_reserve_fen=reserve.suggested_fen,
         reserve=reserve.model_dump(mode="json"),
         price_fen=reserve.suggested_fen,

@@ -484,6 +484,33 @@ def test_a_closed_disposal_posts_the_fund_recovery_to_the_fen_and_releases_the_p
     assert [s.institution for s in seen.steps][::5] == [claim.fund_id, claim.fund_id]
 
 
+def test_the_exposure_at_default_is_what_was_outstanding_not_what_was_booked(server: Server) -> None:
+    """A loan repaid in part before it defaulted: its case's EAD and realised LGD rest on the balance."""
+    with server.client("bank_a") as a:
+        with today_is(server, date(2026, 7, 2)):
+            loan = book(a, amount_cny=1_000_000, annual_rate=0.05)
+        with today_is(server, date(2026, 9, 1)):
+            a.report_repayment(loan.id, {"amount_cny": "250000.00", "paid_on": "2026-09-01"})
+        with today_is(server, date(2026, 11, 20)):
+            a.report_outcome(
+                {
+                    "loan_id": loan.id,
+                    "as_of": "2026-11-20",
+                    "status": "default",
+                    "days_past_due": 100,
+                    "npl_class": "substandard",
+                    "default_date": "2026-11-10",
+                }
+            )
+        with today_is(server):
+            case = a.open_disposal(loan.id, {"channel": "licensing", "on": "2026-11-21"})
+            a.disposal_step(case.id, {"step": "licensed", "on": "2026-11-24", "price_cny": "250000.00"})
+            closed = a.disposal_step(case.id, {"step": "close", "on": "2026-11-26"})
+    assert case.ead_cny == Decimal("750000.00")
+    # 250,000 received 16 days after the default, discounted at the loan's 5%, against the 750,000 owed
+    assert closed.realised_lgd == pytest.approx(1 - 250_000 * 1.05 ** -(16 / 365.25) / 750_000)
+
+
 def _on(app: dict[str, Any], patent_id: str) -> dict[str, Any]:
     app["patents"][0]["patent_id"] = patent_id
     return app
