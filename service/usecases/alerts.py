@@ -8,7 +8,7 @@ bank sees its own, the regulator all (docs/after-booking.md).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import cast
@@ -76,6 +76,34 @@ def merge_alerts(
             row.status, row.resolved_on = "resolved", today
             session.add(row)
     return opened
+
+
+def settle_ltv_breach(
+    session: Session, loan_id: str, *, balance_then: Callable[[date], float], balance_now: float, today: date
+) -> int:
+    """Resolve the loan's stored LTV breach that a repayment has cured, without waiting for the next revaluation.
+
+    A breach records what had to be repaid (``detail.repay``) when it was last raised; the loan's maximum under
+    its cap was then the balance that day less that amount.  The pledge value has not been re-marked since, so
+    the breach is cured once today's balance is within that maximum.  ``balance_then(day)`` is the balance the
+    breach saw (the book before this repayment).  The number resolved; a breach still open keeps its figures
+    until the next revaluation words them again.
+    """
+    rows = session.exec(
+        select(WatchAlert).where(
+            WatchAlert.loan_id == loan_id, WatchAlert.type == "ltv_breach", col(WatchAlert.status) != "resolved"
+        )
+    ).all()
+    resolved = 0
+    for row in rows:
+        repay = row.detail.get("repay")
+        if not isinstance(repay, int | float):
+            continue
+        if balance_now <= balance_then(row.last_seen_on) - float(repay) + 0.005:
+            row.status, row.resolved_on = "resolved", today
+            session.add(row)
+            resolved += 1
+    return resolved
 
 
 def _public(row: WatchAlert, lang: Lang) -> AlertPublic:

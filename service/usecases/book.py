@@ -47,6 +47,7 @@ from service.schemas.book import (
     RepaymentPublic,
     ToleranceRow,
 )
+from service.usecases.alerts import settle_ltv_breach
 from service.usecases.pledge_life import locked_loan
 
 MAX_SNAPSHOTS = 240
@@ -140,13 +141,22 @@ def report_repayment(
     after = before.model_copy(
         update={"payments": (*before.payments, Payment(on=req.paid_on, amount_fen=amount, kind=req.kind))}
     )
+    # A repayment that cures a stored LTV breach resolves it now (the watch already shows it gone); the
+    # audit entry says so, beside the amount.
+    cured = settle_ltv_breach(
+        session,
+        loan.id,
+        balance_then=lambda day: balance_at(before, day) / 100,
+        balance_now=balance_at(after, today) / 100,
+        today=today,
+    )
     audit.append_by(
         session,
         principal,
         action=f"loan.{req.kind}",
         resource_type="loan",
         resource_id=loan.id,
-        detail={"amount_fen": amount, "paid_on": req.paid_on.isoformat()},
+        detail={"amount_fen": amount, "paid_on": req.paid_on.isoformat(), "ltv_breach_resolved": cured},
     )
     assert row.id is not None
     return RepaymentPublic(

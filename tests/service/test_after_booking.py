@@ -226,7 +226,10 @@ def test_a_repayment_lowers_the_watchs_ltv_and_resolves_the_breach(server: Serve
         breached = a.loan_watch(loan.id)
         stored = a.list_alerts(loan_id=loan.id, type="ltv_breach", status="open")
         repaid = math.ceil(breached.repay_cny / 1000) * 1000 + 1000  # a little more than the breach asks
-        a.report_repayment(loan.id, {"amount_cny": f"{repaid}.00", "paid_on": "2026-11-25"})
+        short = a.report_repayment(loan.id, {"amount_cny": "1000.00", "paid_on": "2026-11-24"})  # not enough
+        open_after_short = a.list_alerts(loan_id=loan.id, type="ltv_breach", status="open")
+        a.report_repayment(loan.id, {"amount_cny": f"{repaid - 1000}.00", "paid_on": "2026-11-25"})
+        resolved_at_once = a.list_alerts(loan_id=loan.id, type="ltv_breach", status="resolved")
         after = a.loan_watch(loan.id)
         before_repayment = a.loan_watch(loan.id, as_of=date(2026, 11, 20))
     result = _cli(server, "watch", "revalue")
@@ -243,7 +246,10 @@ def test_a_repayment_lowers_the_watchs_ltv_and_resolves_the_breach(server: Serve
     assert "ltv_breach" not in kinds(after) and after.repay_cny == 0
     # a watch dated before the repayment still shows the breach: the balance is point-in-time
     assert before_repayment.amount_cny == loan.amount_cny and "ltv_breach" in kinds(before_repayment)
-    # the stored alert resolves at the next revaluation of the book
+    # the stored alert: a repayment short of the breach leaves it open; the one that cures it resolves it at once,
+    # and the next revaluation of the book agrees (nothing reopened)
+    assert short.balance_cny == loan.amount_cny - 1000 and open_after_short.total == 1
+    assert resolved_at_once.total == 1 and resolved_at_once.items[0].id == stored.items[0].id
     assert result.exit_code == 0, result.output
     assert still_open.total == 0 and resolved.total == 1
 
