@@ -146,6 +146,28 @@ def _policy(
     return decision, reasons
 
 
+def lgd_inputs(
+    lgd_model: LoadedModel | None,
+    *,
+    borrower: Borrower,
+    loan: LoanTerms,
+    patents: Sequence[Patent],
+    as_of: date,
+    package: PackageValuation,
+) -> FloatArray | None:
+    """The lgd model's input row, or None where it is not asked.
+
+    The model values what a disposal can sell: the pledgeable patents' P50.  With nothing pledgeable there
+    is nothing to dispose of, and the legacy rule (the IP recovers nothing) holds rather than a model asked
+    about a package it never saw; without a model, the legacy haircut.
+    """
+    if lgd_model is None or package.pledgeable_patents == 0:
+        return None
+    return lgd_matrix(
+        lgd_model, borrower=borrower, loan=loan, patents=patents, as_of=as_of, package_value=package.pledgeable_p50
+    )
+
+
 def assess_credit(
     model: LoadedModel,
     *,
@@ -203,18 +225,9 @@ def assess_credit(
     pd_tenor = pd_over(pd, loan.tenor_months, structure)
     grade = config.grades.grade_of(pd)
     estimate = None
-    # Nothing pledgeable, nothing to dispose of: the legacy rule (the IP recovers nothing) rather than a
-    # model asked about a package it never saw.
-    if lgd_model is not None and package.pledgeable_patents > 0:
-        if lgd_x is None:
-            lgd_x = lgd_matrix(
-                lgd_model,
-                borrower=borrower,
-                loan=loan,
-                patents=patents,
-                as_of=as_of,
-                package_value=package.pledgeable_p50,
-            )
+    if lgd_x is None:
+        lgd_x = lgd_inputs(lgd_model, borrower=borrower, loan=loan, patents=patents, as_of=as_of, package=package)
+    if lgd_model is not None and lgd_x is not None:
         estimate = estimate_lgd(
             lgd_model,
             lgd_x,

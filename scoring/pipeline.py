@@ -7,8 +7,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from scoring.credit import CreditAssessment, assess_credit, pd_matrix
-from scoring.lgd import lgd_matrix
+from scoring.credit import CreditAssessment, assess_credit, lgd_inputs, pd_matrix
 from scoring.models import LoadedModel
 from scoring.package import PackageValuation, pledge_scale, value_bases, value_package
 from scoring.pledge_checks import PledgeCheck, check_contract, check_pledge, pledge_notes
@@ -243,19 +242,7 @@ def run_assessment(
     # (training.prepare.package_values), so it is given the same; what the collateral is
     # worth to the lender (pledgeable patents only) enters through the LGD and the maximum loan.
     x = pd_matrix(borrower, loan, patents, as_of, package.total_p50)
-    # The lgd model values what a disposal can sell: the pledgeable patents (none: the legacy rule, LGD 1).
-    lgd_x = (
-        lgd_matrix(
-            lgd_model,
-            borrower=borrower,
-            loan=loan,
-            patents=patents,
-            as_of=as_of,
-            package_value=package.pledgeable_p50,
-        )
-        if lgd_model is not None and package.pledgeable_patents > 0
-        else None
-    )
+    lgd_x = lgd_inputs(lgd_model, borrower=borrower, loan=loan, patents=patents, as_of=as_of, package=package)
     scored = lgd_x is not None
     credit = assess_credit(
         pd_model,
